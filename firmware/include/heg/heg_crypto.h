@@ -1,0 +1,33 @@
+/* The firmware's crypto port: the only way firmware code reaches crypto.
+ * Backed by libsodium (firmware/src/crypto_port.c); never hand-written. */
+#ifndef HEG_CRYPTO_H
+#define HEG_CRYPTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heg/heg_hardened.h"
+#include "heg/heg_wire.h"
+
+/* Derives an Ed25519 key pair from a 32-byte seed. sk is secret: wipe it. */
+HEG_MUST_USE heg_status_t heg_crypto_ed25519_keypair(const uint8_t seed[32], uint8_t pk[32],
+                                                     uint8_t sk[64]);
+
+/* Detached Ed25519 signature of msg under sk (from heg_crypto_ed25519_keypair). */
+HEG_MUST_USE heg_status_t heg_crypto_ed25519_sign(uint8_t sig[64], const uint8_t *msg,
+                                                  size_t msg_len, const uint8_t sk[64]);
+
+/* Strict Ed25519 verification (libsodium's rules: canonical S, A and R; no
+ * small-order A or R). *valid is HEG_HTRUE or HEG_HFALSE; the status is OK
+ * whenever the arguments are usable, whatever the verdict. */
+HEG_MUST_USE heg_status_t heg_crypto_ed25519_verify(const uint8_t sig[64], const uint8_t *msg,
+                                                    size_t msg_len, const uint8_t pk[32],
+                                                    heg_hbool_t *valid);
+
+/* SHA-256 of msg. */
+HEG_MUST_USE heg_status_t heg_crypto_sha256(uint8_t out[32], const uint8_t *msg, size_t msg_len);
+
+/* Zeroes len bytes in a way the compiler cannot elide. */
+void heg_crypto_wipe(void *buf, size_t len);
+
+#endif /* HEG_CRYPTO_H */

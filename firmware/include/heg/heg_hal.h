@@ -1,0 +1,40 @@
+/* Platform interface of the openheg firmware.
+ *
+ * A port supplies these functions at link time (firmware/port/<name>/); the
+ * firmware never calls the platform any other way. heg_hal_t is owned by the
+ * port and opaque to the firmware, which only passes it back.
+ */
+#ifndef HEG_HAL_H
+#define HEG_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heg/heg_hardened.h"
+#include "heg/heg_wire.h"
+
+typedef struct heg_hal heg_hal_t;
+
+/* Meter registers (AXI4-Lite). offset is a byte offset from heg_regs.h. */
+uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset);
+void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value);
+
+/* NOR-flash-like storage, addressed in bytes from its start.
+ * Erased bytes read 0xFF. Program may only clear bits and must target erased
+ * words (a port reports anything else as HEG_STATUS_STORAGE); offset and
+ * length of a program are multiples of 4. Erase works on whole pages. */
+HEG_MUST_USE heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size,
+                                                   uint32_t *page_count);
+HEG_MUST_USE heg_status_t heg_hal_storage_read(heg_hal_t *hal, uint32_t offset, uint8_t *out,
+                                               size_t len);
+HEG_MUST_USE heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offset,
+                                                  const uint8_t *data, size_t len);
+HEG_MUST_USE heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page);
+
+/* Fills out with len bytes from a cryptographically secure source. */
+HEG_MUST_USE heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len);
+
+/* Current time, unix seconds. */
+uint64_t heg_hal_time_now(heg_hal_t *hal);
+
+#endif /* HEG_HAL_H */

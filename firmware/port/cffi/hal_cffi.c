@@ -1,0 +1,49 @@
+/* heg_hal.h for the host emulator: every call goes to Python. */
+#include "hal_cffi.h"
+
+struct heg_hal {
+  void *handle; /* from ffi.new_handle(); the Python side keeps it alive */
+};
+
+size_t heg_cffi_hal_size(void) { return sizeof(struct heg_hal); }
+
+void heg_cffi_hal_bind(heg_hal_t *hal, void *handle) {
+  if (hal != NULL) {
+    hal->handle = handle;
+  }
+}
+
+static heg_status_t storage_status(int rc) {
+  return rc == 0 ? HEG_STATUS_OK : HEG_STATUS_STORAGE;
+}
+
+uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset) {
+  return heg_py_reg_read(hal->handle, offset);
+}
+
+void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
+  heg_py_reg_write(hal->handle, offset, value);
+}
+
+heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
+  return storage_status(heg_py_storage_geometry(hal->handle, page_size, page_count));
+}
+
+heg_status_t heg_hal_storage_read(heg_hal_t *hal, uint32_t offset, uint8_t *out, size_t len) {
+  return storage_status(heg_py_storage_read(hal->handle, offset, out, len));
+}
+
+heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offset, const uint8_t *data,
+                                     size_t len) {
+  return storage_status(heg_py_storage_program(hal->handle, offset, data, len));
+}
+
+heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
+  return storage_status(heg_py_storage_erase(hal->handle, page));
+}
+
+heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
+  return heg_py_random(hal->handle, out, len) == 0 ? HEG_STATUS_OK : HEG_STATUS_HARDWARE;
+}
+
+uint64_t heg_hal_time_now(heg_hal_t *hal) { return heg_py_time_now(hal->handle); }

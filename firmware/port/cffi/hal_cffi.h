@@ -1,0 +1,27 @@
+/* Host-emulation port: the HAL calls back into Python (cffi extern "Python"),
+ * so tests can model the meter and flash and inject faults. These callbacks
+ * are defined by the cffi-generated module (sim/openheg_sim/firmware_build.py);
+ * each returns 0 on success, nonzero when Python raised (the exception is
+ * kept by the Python side and re-raised once the firmware call returns). */
+#ifndef HEG_HAL_CFFI_H
+#define HEG_HAL_CFFI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heg/heg_hal.h"
+
+uint32_t heg_py_reg_read(void *handle, uint32_t offset);
+void heg_py_reg_write(void *handle, uint32_t offset, uint32_t value);
+int heg_py_storage_geometry(void *handle, uint32_t *page_size, uint32_t *page_count);
+int heg_py_storage_read(void *handle, uint32_t offset, uint8_t *out, size_t len);
+int heg_py_storage_program(void *handle, uint32_t offset, const uint8_t *data, size_t len);
+int heg_py_storage_erase(void *handle, uint32_t page);
+int heg_py_random(void *handle, uint8_t *out, size_t len);
+uint64_t heg_py_time_now(void *handle);
+
+/* Bytes a heg_hal_t of this port needs, and binding it to a Python handle. */
+size_t heg_cffi_hal_size(void);
+void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);
+
+#endif /* HEG_HAL_CFFI_H */

@@ -1,0 +1,91 @@
+/* ATTEST: a signed report of what this device has metered and enforced. */
+#include <string.h>
+
+#include "codec.h"
+#include "heg/heg_crypto.h"
+#include "internal.h"
+
+HEG_STATIC_ASSERT(sizeof(HEG_DOMAIN_ATTESTATION) == HEG_DOMAIN_ATTESTATION_LEN,
+                  attestation_domain_len);
+HEG_STATIC_ASSERT(HEG_ATTESTATION_LANE_OPS_LEN == HEG_LANES * HEG_U128_SIZE, lane_ops_len);
+HEG_STATIC_ASSERT(HEG_ATTESTATION_SIZE == HEG_ATTESTATION_BODY_SIZE + HEG_SIGNATURE_SIZE,
+                  attestation_size);
+
+#define HEG_METER_CAUSES \
+  (HEG_GATE_CAUSE_EXHAUSTED_MASK | HEG_GATE_CAUSE_DISARMED_MASK | HEG_GATE_CAUSE_FATAL_MASK)
+
+heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
+                            size_t cap, size_t *out_len) {
+  uint8_t msg[HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE];
+  uint8_t *body = msg + HEG_DOMAIN_ATTESTATION_LEN;
+  heg_meter_reading_t reading;
+  heg_persistent_t next;
+  heg_u128_t consumed = heg_u128_zero();
+  heg_u128_t remaining = heg_u128_zero();
+  uint32_t causes;
+  uint32_t lane;
+  heg_hbool_t licensed;
+  heg_status_t status;
+
+  *out_len = 0;
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  if (len != HEG_ATTEST_REQ_SIZE || cap < HEG_ATTESTATION_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  licensed = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
+
+  heg_meter_read(ctx, &reading);
+  causes = reading.gate_cause & HEG_METER_CAUSES;
+  if (licensed == HEG_HTRUE) {
+    consumed = heg_meter_consumed(ctx, &reading);
+    remaining = heg_u128_sub_floor(ctx->ps.allocation, consumed);
+  } else {
+    causes |= HEG_GATE_CAUSE_NO_LICENSE;
+  }
+
+  /* The counter is durable before any signature carrying it exists. */
+  next = ctx->ps;
+  next.report_counter = ctx->ps.report_counter + 1u;
+  heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+  status = heg_store_commit(ctx, &next);
+  heg_crypto_wipe(&next, sizeof(next));
+  HEG_TRY(status);
+
+  memset(msg, 0, sizeof(msg));
+  memcpy(msg, HEG_DOMAIN_ATTESTATION, HEG_DOMAIN_ATTESTATION_LEN);
+  memcpy(body + HEG_ATTESTATION_MAGIC_OFF, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN);
+  body[HEG_ATTESTATION_RECORD_TYPE_OFF] = HEG_RECORD_ATTESTATION;
+  body[HEG_ATTESTATION_VERSION_OFF] = HEG_WIRE_VERSION;
+  memcpy(body + HEG_ATTESTATION_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
+  memcpy(body + HEG_ATTESTATION_NONCE_OFF, payload + HEG_ATTEST_REQ_NONCE_OFF, HEG_NONCE_SIZE);
+  heg_firmware_measurement(body + HEG_ATTESTATION_FIRMWARE_MEASUREMENT_OFF);
+  heg_store_u32(body + HEG_ATTESTATION_POLICY_VERSION_OFF, 0u);
+  if (licensed == HEG_HTRUE) {
+    memcpy(body + HEG_ATTESTATION_LICENSE_ID_OFF, ctx->ps.license_id, HEG_ID_SIZE);
+    heg_store_u64(body + HEG_ATTESTATION_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
+  }
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    heg_store_u128(body + HEG_ATTESTATION_LANE_OPS_OFF + lane * HEG_U128_SIZE,
+                   ctx->ps.lane_totals[lane]);
+  }
+  heg_store_u128(body + HEG_ATTESTATION_CONSUMED_MSFLOP_OFF, consumed);
+  heg_store_u128(body + HEG_ATTESTATION_REMAINING_MSFLOP_OFF, remaining);
+  if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) == 0u && causes == 0u) {
+    /* Closed with no reason given: the meter contradicts itself. */
+    causes |= HEG_GATE_CAUSE_FATAL;
+  }
+  body[HEG_ATTESTATION_GATE_STATE_OFF] =
+      (uint8_t)(causes == 0u ? HEG_GATE_STATE_OPEN : HEG_GATE_STATE_CLOSED);
+  heg_store_u32(body + HEG_ATTESTATION_GATE_CAUSES_OFF, causes);
+  heg_store_u64(body + HEG_ATTESTATION_REPORT_COUNTER_OFF, ctx->ps.report_counter);
+  heg_store_u32(body + HEG_ATTESTATION_RESET_COUNT_OFF, ctx->ps.reset_count);
+  memcpy(body + HEG_ATTESTATION_LOG_HEAD_OFF, ctx->ps.log_head, HEG_DIGEST_SIZE);
+
+  HEG_TRY(heg_crypto_ed25519_sign(out + HEG_ATTESTATION_BODY_SIZE, msg, sizeof(msg),
+                                  ctx->device_sk));
+  memcpy(out, body, HEG_ATTESTATION_BODY_SIZE);
+  *out_len = HEG_ATTESTATION_SIZE;
+  return HEG_STATUS_OK;
+}

@@ -1,0 +1,110 @@
+/* Boot and the metering loop entry points. */
+#include <string.h>
+
+#include "codec.h"
+#include "heg/heg_crypto.h"
+#include "internal.h"
+
+size_t heg_ctx_size(void) { return sizeof(heg_ctx_t); }
+
+heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
+  heg_persistent_t next;
+  uint8_t event[4];
+  uint32_t lane;
+  heg_status_t status;
+
+  if (ctx == NULL || hal == NULL) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->booted = HEG_HFALSE;
+  ctx->gate_requested = HEG_HFALSE;
+  ctx->hal = hal;
+
+  HEG_TRY(heg_meter_check_id(ctx));
+  /* Fail closed until this boot decides otherwise. */
+  heg_meter_gate_close(ctx);
+  HEG_TRY(heg_store_load(ctx));
+  HEG_TRY(heg_keys_derive(ctx));
+
+  next = ctx->ps;
+  if (next.reset_count == UINT32_MAX) {
+    return HEG_STATUS_STORAGE;
+  }
+  next.reset_count = ctx->ps.reset_count + 1u;
+  heg_store_u32(event, next.reset_count);
+  status = heg_log_append(&next, HEG_EVENT_RESET, event, sizeof(event));
+  if (status == HEG_STATUS_OK) {
+    status = heg_store_commit(ctx, &next);
+  }
+  heg_crypto_wipe(&next, sizeof(next));
+  HEG_TRY(status);
+
+  heg_meter_load_default_weights(ctx);
+  /* The accumulator restarts at 0 with the meter; everything charged before
+   * this boot counts as consumed (a power cut never refunds). */
+  ctx->acc_base = heg_u128_zero();
+  ctx->consumed_base = ctx->ps.charged;
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    ctx->lanes_at_boot[lane] = ctx->ps.lane_totals[lane];
+  }
+  ctx->booted = HEG_HTRUE;
+  return heg_meter_step(ctx);
+}
+
+heg_status_t heg_poll(heg_ctx_t *ctx) {
+  if (ctx == NULL) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (ctx->booted != HEG_HTRUE) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  return heg_meter_step(ctx);
+}
+
+heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
+  heg_meter_reading_t first;
+  heg_meter_reading_t second;
+  heg_persistent_t next;
+  heg_u128_t consumed;
+  heg_status_t status = HEG_STATUS_OK;
+
+  if (ctx == NULL || settled == NULL) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  *settled = HEG_HFALSE;
+  if (ctx->booted != HEG_HTRUE) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  heg_meter_gate_close(ctx);
+  if (ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED &&
+      ctx->ps.license_active == HEG_HTRUE) {
+    heg_meter_read(ctx, &first);
+    if ((first.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
+        (first.gate_cause & HEG_GATE_CAUSE_DISARMED_MASK) == 0u) {
+      return HEG_STATUS_OK; /* not closed yet: the caller lets a clock edge pass */
+    }
+    /* A second, independent reading: the accumulator must be standing still. */
+    heg_meter_read(ctx, &second);
+    if ((second.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
+        heg_u128_cmp(first.acc, second.acc) != 0) {
+      return HEG_STATUS_OK;
+    }
+    consumed = heg_meter_consumed(ctx, &second);
+    /* Settle to exactly what was metered: lower when charged allowance went
+     * unspent, higher when ops in flight as the gate closed ran past it. The
+     * record never drops metered compute. */
+    if (heg_u128_cmp(consumed, ctx->ps.charged) != 0) {
+      next = ctx->ps;
+      next.charged = consumed;
+      heg_meter_lane_totals(ctx, &second, next.lane_totals);
+      status = heg_store_commit(ctx, &next);
+      heg_crypto_wipe(&next, sizeof(next));
+    }
+  }
+  HEG_TRY(status);
+  ctx->booted = HEG_HFALSE;
+  heg_crypto_wipe(ctx->device_sk, sizeof(ctx->device_sk));
+  *settled = HEG_HTRUE;
+  return HEG_STATUS_OK;
+}

@@ -1,0 +1,130 @@
+#include "codec.h"
+
+uint16_t heg_load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+
+uint32_t heg_load_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+uint64_t heg_load_u64(const uint8_t *p) {
+  return (uint64_t)heg_load_u32(p) | ((uint64_t)heg_load_u32(p + 4) << 32);
+}
+
+heg_u128_t heg_load_u128(const uint8_t *p) {
+  heg_u128_t v;
+  v.lo = heg_load_u64(p);
+  v.hi = heg_load_u64(p + 8);
+  return v;
+}
+
+void heg_store_u16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v & 0xffu);
+  p[1] = (uint8_t)(v >> 8);
+}
+
+void heg_store_u32(uint8_t *p, uint32_t v) {
+  size_t i;
+  for (i = 0; i < 4; ++i) {
+    p[i] = (uint8_t)((v >> (8 * i)) & 0xffu);
+  }
+}
+
+void heg_store_u64(uint8_t *p, uint64_t v) {
+  heg_store_u32(p, (uint32_t)(v & 0xffffffffu));
+  heg_store_u32(p + 4, (uint32_t)(v >> 32));
+}
+
+void heg_store_u128(uint8_t *p, heg_u128_t v) {
+  heg_store_u64(p, v.lo);
+  heg_store_u64(p + 8, v.hi);
+}
+
+heg_u128_t heg_u128_zero(void) {
+  heg_u128_t v;
+  v.lo = 0;
+  v.hi = 0;
+  return v;
+}
+
+int heg_u128_is_zero(heg_u128_t a) { return a.lo == 0 && a.hi == 0; }
+
+int heg_u128_cmp(heg_u128_t a, heg_u128_t b) {
+  if (a.hi != b.hi) {
+    return a.hi < b.hi ? -1 : 1;
+  }
+  if (a.lo != b.lo) {
+    return a.lo < b.lo ? -1 : 1;
+  }
+  return 0;
+}
+
+heg_u128_t heg_u128_add(heg_u128_t a, heg_u128_t b) {
+  heg_u128_t r;
+  uint64_t carry;
+  uint64_t hi;
+  int overflow;
+  r.lo = a.lo + b.lo;
+  carry = r.lo < a.lo ? 1u : 0u;
+  hi = a.hi + b.hi;
+  overflow = hi < a.hi;
+  r.hi = hi + carry;
+  overflow |= r.hi < hi;
+  if (overflow) {
+    r.lo = UINT64_MAX;
+    r.hi = UINT64_MAX;
+  }
+  return r;
+}
+
+heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b) {
+  heg_u128_t r;
+  if (heg_u128_cmp(a, b) <= 0) {
+    return heg_u128_zero();
+  }
+  r.lo = a.lo - b.lo;
+  r.hi = a.hi - b.hi - (a.lo < b.lo ? 1u : 0u);
+  return r;
+}
+
+heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b) { return heg_u128_cmp(a, b) <= 0 ? a : b; }
+
+heg_u128_t heg_u128_ceil_div8(heg_u128_t a) {
+  heg_u128_t r;
+  heg_u128_t one;
+  r.lo = (a.lo >> 3) | (a.hi << 61);
+  r.hi = a.hi >> 3;
+  if ((a.lo & 7u) != 0) {
+    one.lo = 1;
+    one.hi = 0;
+    r = heg_u128_add(r, one);
+  }
+  return r;
+}
+
+int heg_u128_twice_below(heg_u128_t a, heg_u128_t b) {
+  heg_u128_t twice;
+  if ((a.hi >> 63) != 0) {
+    return 0;
+  }
+  twice.hi = (a.hi << 1) | (a.lo >> 63);
+  twice.lo = a.lo << 1;
+  return heg_u128_cmp(twice, b) < 0;
+}
+
+heg_hbool_t heg_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n) {
+  uint8_t diff = 0;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    diff = (uint8_t)(diff | (a[i] ^ b[i]));
+  }
+  return diff == 0 ? HEG_HTRUE : HEG_HFALSE;
+}
+
+heg_hbool_t heg_bytes_zero(const uint8_t *a, size_t n) {
+  uint8_t acc = 0;
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    acc = (uint8_t)(acc | a[i]);
+  }
+  return acc == 0 ? HEG_HTRUE : HEG_HFALSE;
+}

@@ -1,0 +1,38 @@
+/* Little-endian field codec and 128-bit arithmetic (saturating, never wraps). */
+#ifndef HEG_SRC_CODEC_H
+#define HEG_SRC_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heg/heg.h"
+
+uint16_t heg_load_u16(const uint8_t *p);
+uint32_t heg_load_u32(const uint8_t *p);
+uint64_t heg_load_u64(const uint8_t *p);
+heg_u128_t heg_load_u128(const uint8_t *p);
+void heg_store_u16(uint8_t *p, uint16_t v);
+void heg_store_u32(uint8_t *p, uint32_t v);
+void heg_store_u64(uint8_t *p, uint64_t v);
+void heg_store_u128(uint8_t *p, heg_u128_t v);
+
+heg_u128_t heg_u128_zero(void);
+int heg_u128_is_zero(heg_u128_t a);
+/* -1, 0 or 1 as a is below, equal to or above b. */
+int heg_u128_cmp(heg_u128_t a, heg_u128_t b);
+/* a + b, saturating at 2^128 - 1. */
+heg_u128_t heg_u128_add(heg_u128_t a, heg_u128_t b);
+/* a - b, or 0 when b > a. */
+heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b);
+heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b);
+/* ceil(a / 8) */
+heg_u128_t heg_u128_ceil_div8(heg_u128_t a);
+/* 1 when 2 * a < b. */
+int heg_u128_twice_below(heg_u128_t a, heg_u128_t b);
+
+/* HEG_HTRUE when the n bytes at a and b are equal (time independent of data). */
+heg_hbool_t heg_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n);
+/* HEG_HTRUE when all n bytes are zero. */
+heg_hbool_t heg_bytes_zero(const uint8_t *a, size_t n);
+
+#endif /* HEG_SRC_CODEC_H */

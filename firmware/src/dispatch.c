@@ -1,0 +1,90 @@
+/* The request/response protocol: one request in, one response out. */
+#include <string.h>
+
+#include "codec.h"
+#include "internal.h"
+
+typedef struct {
+  uint8_t command;
+  size_t response_size; /* payload bytes the handler may write */
+  heg_handler_t handler;
+} heg_route_t;
+
+static const heg_route_t k_routes[] = {
+    {HEG_CMD_INFO, HEG_INFO_SIZE, heg_cmd_info},
+    {HEG_CMD_PROVISION, HEG_PROVISION_RESP_SIZE, heg_cmd_provision},
+    {HEG_CMD_ENDORSE, 0u, heg_cmd_endorse},
+    {HEG_CMD_INSTALL_LICENSE, 0u, heg_cmd_install_license},
+    {HEG_CMD_ATTEST, HEG_ATTESTATION_SIZE, heg_cmd_attest},
+    {HEG_CMD_READ_ENDORSEMENT, HEG_ENDORSEMENT_SIZE, heg_cmd_read_endorsement},
+};
+
+heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
+                          size_t cap, size_t *out_len) {
+  (void)payload;
+  *out_len = 0;
+  if (len != 0 || cap < HEG_INFO_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  memset(out, 0, HEG_INFO_SIZE);
+  out[HEG_INFO_STATE_OFF] = (uint8_t)ctx->ps.device_state;
+  memcpy(out + HEG_INFO_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
+  heg_firmware_measurement(out + HEG_INFO_FIRMWARE_MEASUREMENT_OFF);
+  heg_store_u64(out + HEG_INFO_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
+  heg_store_u32(out + HEG_INFO_RESET_COUNT_OFF, ctx->ps.reset_count);
+  memcpy(out + HEG_INFO_ISSUER_KEY_OFF, ctx->ps.issuer_key, HEG_KEY_SIZE);
+  memcpy(out + HEG_INFO_VENDOR_KEY_OFF, ctx->ps.vendor_key, HEG_KEY_SIZE);
+  *out_len = HEG_INFO_SIZE;
+  return HEG_STATUS_OK;
+}
+
+static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, uint8_t *out,
+                          size_t cap, size_t *out_len) {
+  size_t i;
+  *out_len = 0;
+  if (ctx->booted != HEG_HTRUE) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  if (req_len < HEG_REQUEST_SIZE || req_len > HEG_MAX_MESSAGE_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  for (i = 0; i < sizeof(k_routes) / sizeof(k_routes[0]); ++i) {
+    if (k_routes[i].command == req[HEG_REQUEST_COMMAND_OFF]) {
+      if (cap < k_routes[i].response_size) {
+        return HEG_STATUS_RESPONSE_TOO_LARGE;
+      }
+      return k_routes[i].handler(ctx, req + HEG_REQUEST_SIZE, req_len - HEG_REQUEST_SIZE, out,
+                                 cap, out_len);
+    }
+  }
+  return HEG_STATUS_UNKNOWN_COMMAND;
+}
+
+heg_status_t heg_dispatch(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, uint8_t *resp,
+                          size_t resp_cap, size_t *resp_len) {
+  heg_status_t status;
+  size_t payload_len = 0;
+
+  if (resp == NULL || resp_len == NULL || resp_cap < HEG_RESPONSE_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  *resp_len = 0;
+  memset(resp, 0, HEG_RESPONSE_SIZE);
+  if (req != NULL && req_len >= HEG_REQUEST_SIZE) {
+    resp[HEG_RESPONSE_COMMAND_OFF] = req[HEG_REQUEST_COMMAND_OFF];
+    heg_store_u16(resp + HEG_RESPONSE_REQUEST_ID_OFF,
+                  heg_load_u16(req + HEG_REQUEST_REQUEST_ID_OFF));
+  }
+  if (ctx == NULL || req == NULL) {
+    status = HEG_STATUS_BAD_REQUEST;
+  } else {
+    status = route(ctx, req, req_len, resp + HEG_RESPONSE_SIZE, resp_cap - HEG_RESPONSE_SIZE,
+                   &payload_len);
+  }
+  if (status != HEG_STATUS_OK) {
+    payload_len = 0;
+  }
+  heg_store_u16(resp + HEG_RESPONSE_STATUS_OFF, (uint16_t)status);
+  *resp_len = HEG_RESPONSE_SIZE + payload_len;
+  return HEG_STATUS_OK;
+}

@@ -1,0 +1,184 @@
+/* Metering and enforcement: drives the meter's registers. Allowance is
+ * charged ahead: the charged total is persisted before the meter's limit is
+ * raised to it, so a power cut can never hand compute back. */
+#include <string.h>
+
+#include "codec.h"
+#include "heg/heg_crypto.h"
+#include "internal.h"
+
+static const uint32_t k_weight_regs[HEG_LANES] = {
+    HEG_REG_WEIGHT_NF4,  HEG_REG_WEIGHT_FP8,  HEG_REG_WEIGHT_FP16,
+    HEG_REG_WEIGHT_FP32, HEG_REG_WEIGHT_FP64, HEG_REG_WEIGHT_INT8,
+};
+
+static const uint32_t k_default_weights[HEG_LANES] = {
+    HEG_WEIGHT_NF4_MILLI_RESET,  HEG_WEIGHT_FP8_MILLI_RESET,  HEG_WEIGHT_FP16_MILLI_RESET,
+    HEG_WEIGHT_FP32_MILLI_RESET, HEG_WEIGHT_FP64_MILLI_RESET, HEG_WEIGHT_INT8_MILLI_RESET,
+};
+
+static const uint32_t k_count_snap_regs[HEG_LANES][4] = {
+    {HEG_REG_COUNT_SNAP_NF4_0, HEG_REG_COUNT_SNAP_NF4_1, HEG_REG_COUNT_SNAP_NF4_2,
+     HEG_REG_COUNT_SNAP_NF4_3},
+    {HEG_REG_COUNT_SNAP_FP8_0, HEG_REG_COUNT_SNAP_FP8_1, HEG_REG_COUNT_SNAP_FP8_2,
+     HEG_REG_COUNT_SNAP_FP8_3},
+    {HEG_REG_COUNT_SNAP_FP16_0, HEG_REG_COUNT_SNAP_FP16_1, HEG_REG_COUNT_SNAP_FP16_2,
+     HEG_REG_COUNT_SNAP_FP16_3},
+    {HEG_REG_COUNT_SNAP_FP32_0, HEG_REG_COUNT_SNAP_FP32_1, HEG_REG_COUNT_SNAP_FP32_2,
+     HEG_REG_COUNT_SNAP_FP32_3},
+    {HEG_REG_COUNT_SNAP_FP64_0, HEG_REG_COUNT_SNAP_FP64_1, HEG_REG_COUNT_SNAP_FP64_2,
+     HEG_REG_COUNT_SNAP_FP64_3},
+    {HEG_REG_COUNT_SNAP_INT8_0, HEG_REG_COUNT_SNAP_INT8_1, HEG_REG_COUNT_SNAP_INT8_2,
+     HEG_REG_COUNT_SNAP_INT8_3},
+};
+
+static const uint32_t k_acc_snap_regs[4] = {HEG_REG_ACC_SNAP_0, HEG_REG_ACC_SNAP_1,
+                                            HEG_REG_ACC_SNAP_2, HEG_REG_ACC_SNAP_3};
+
+static const uint32_t k_limit_regs[4] = {HEG_REG_LIMIT_0, HEG_REG_LIMIT_1, HEG_REG_LIMIT_2,
+                                         HEG_REG_LIMIT_3};
+
+static heg_u128_t read_wide(heg_ctx_t *ctx, const uint32_t regs[4]) {
+  heg_u128_t v;
+  v.lo = (uint64_t)heg_hal_reg_read(ctx->hal, regs[0]) |
+         ((uint64_t)heg_hal_reg_read(ctx->hal, regs[1]) << 32);
+  v.hi = (uint64_t)heg_hal_reg_read(ctx->hal, regs[2]) |
+         ((uint64_t)heg_hal_reg_read(ctx->hal, regs[3]) << 32);
+  return v;
+}
+
+heg_status_t heg_meter_check_id(heg_ctx_t *ctx) {
+  if (heg_hal_reg_read(ctx->hal, HEG_REG_ID) != HEG_ID_MAGIC_RESET) {
+    return HEG_STATUS_HARDWARE;
+  }
+  return HEG_STATUS_OK;
+}
+
+void heg_meter_load_default_weights(heg_ctx_t *ctx) {
+  uint32_t lane;
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    heg_hal_reg_write(ctx->hal, k_weight_regs[lane], k_default_weights[lane]);
+  }
+}
+
+void heg_meter_read(heg_ctx_t *ctx, heg_meter_reading_t *out) {
+  uint32_t lane;
+  heg_hal_reg_write(ctx->hal, HEG_REG_CTRL, HEG_CTRL_SNAPSHOT_MASK);
+  out->acc = read_wide(ctx, k_acc_snap_regs);
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    out->lanes[lane] = read_wide(ctx, k_count_snap_regs[lane]);
+  }
+  out->status = heg_hal_reg_read(ctx->hal, HEG_REG_STATUS);
+  out->gate_cause = heg_hal_reg_read(ctx->hal, HEG_REG_GATE_CAUSE);
+}
+
+void heg_meter_write_limit(heg_ctx_t *ctx, heg_u128_t limit) {
+  /* Words 0-2 are staged; word 3 commits all four at once. */
+  heg_hal_reg_write(ctx->hal, k_limit_regs[0], (uint32_t)(limit.lo & 0xffffffffu));
+  heg_hal_reg_write(ctx->hal, k_limit_regs[1], (uint32_t)(limit.lo >> 32));
+  heg_hal_reg_write(ctx->hal, k_limit_regs[2], (uint32_t)(limit.hi & 0xffffffffu));
+  heg_hal_reg_write(ctx->hal, k_limit_regs[3], (uint32_t)(limit.hi >> 32));
+}
+
+void heg_meter_gate_close(heg_ctx_t *ctx) {
+  heg_hal_reg_write(ctx->hal, HEG_REG_GATE, HEG_GATE_ENABLE_CLOSED);
+  ctx->gate_requested = HEG_HFALSE;
+}
+
+heg_u128_t heg_meter_consumed(const heg_ctx_t *ctx, const heg_meter_reading_t *reading) {
+  return heg_u128_add(ctx->consumed_base, heg_u128_sub_floor(reading->acc, ctx->acc_base));
+}
+
+void heg_meter_lane_totals(const heg_ctx_t *ctx, const heg_meter_reading_t *reading,
+                           heg_u128_t out[HEG_LANES]) {
+  uint32_t lane;
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    out[lane] = heg_u128_add(ctx->lanes_at_boot[lane], reading->lanes[lane]);
+  }
+}
+
+heg_u128_t heg_meter_chunk(heg_u128_t allocation) { return heg_u128_ceil_div8(allocation); }
+
+heg_status_t heg_meter_arm(heg_ctx_t *ctx) {
+  heg_hbool_t may_open = HEG_HFALSE;
+  /* The limit is where the accumulator stands when the charged total is spent. */
+  heg_meter_write_limit(ctx, heg_u128_add(ctx->acc_base,
+                                          heg_u128_sub_floor(ctx->ps.charged, ctx->consumed_base)));
+  if (ctx->ps.license_active == HEG_HTRUE && ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED) {
+    may_open = HEG_HTRUE;
+  }
+  if (may_open == HEG_HTRUE && ctx->gate_requested != HEG_HTRUE) {
+    HEG_HARDENED_CHECK_TRUE(may_open);
+    HEG_HARDENED_CHECK_TRUE(ctx->ps.license_active);
+    heg_hal_reg_write(ctx->hal, HEG_REG_GATE, HEG_GATE_ENABLE_OPEN);
+    ctx->gate_requested = HEG_HTRUE;
+  }
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_meter_step(heg_ctx_t *ctx) {
+  heg_meter_reading_t reading;
+  heg_persistent_t next;
+  heg_u128_t consumed;
+  heg_u128_t unspent;
+  heg_u128_t chunk;
+  uint8_t payload[HEG_ID_SIZE + HEG_U128_SIZE];
+  int granted;
+  heg_status_t status;
+
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
+      ctx->ps.license_active != HEG_HTRUE) {
+    return HEG_STATUS_OK;
+  }
+  heg_meter_read(ctx, &reading);
+  consumed = heg_meter_consumed(ctx, &reading);
+
+  if (heg_u128_cmp(consumed, ctx->ps.allocation) >= 0) {
+    /* Ops in flight when the gate closed may run past the charged total:
+     * persist what was metered so a reboot cannot forget it. */
+    if (ctx->ps.exhausted_logged != HEG_HTRUE || heg_u128_cmp(consumed, ctx->ps.charged) > 0) {
+      next = ctx->ps;
+      status = HEG_STATUS_OK;
+      if (heg_u128_cmp(consumed, next.charged) > 0) {
+        next.charged = consumed;
+      }
+      heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+      if (ctx->ps.exhausted_logged != HEG_HTRUE) {
+        next.exhausted_logged = HEG_HTRUE;
+        memcpy(payload, next.license_id, HEG_ID_SIZE);
+        heg_store_u128(payload + HEG_ID_SIZE, consumed);
+        status = heg_log_append(&next, HEG_EVENT_EXHAUSTED, payload, sizeof(payload));
+      }
+      if (status == HEG_STATUS_OK) {
+        status = heg_store_commit(ctx, &next);
+      }
+      heg_crypto_wipe(&next, sizeof(next));
+      HEG_TRY(status);
+    }
+    return HEG_STATUS_OK;
+  }
+
+  granted = 0;
+  unspent = heg_u128_sub_floor(ctx->ps.charged, consumed);
+  chunk = heg_meter_chunk(ctx->ps.allocation);
+  if (heg_u128_twice_below(unspent, chunk) && heg_u128_cmp(ctx->ps.charged, ctx->ps.allocation) < 0) {
+    next = ctx->ps;
+    /* A chunk ahead of what was really consumed: ops in flight at the last
+     * limit may have run past the charged total, and a grant below them would
+     * leave the gate shut for good. */
+    next.charged = heg_u128_min(
+        heg_u128_add(heg_u128_cmp(consumed, ctx->ps.charged) > 0 ? consumed : ctx->ps.charged,
+                     chunk),
+        ctx->ps.allocation);
+    heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+    /* Charged to flash first; only then may the meter let it be spent. */
+    status = heg_store_commit(ctx, &next);
+    heg_crypto_wipe(&next, sizeof(next));
+    HEG_TRY(status);
+    granted = 1;
+  }
+  if (granted || ctx->gate_requested != HEG_HTRUE) {
+    return heg_meter_arm(ctx);
+  }
+  return HEG_STATUS_OK;
+}

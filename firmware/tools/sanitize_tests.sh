@@ -1,0 +1,27 @@
+#!/bin/sh
+# Run the firmware tests against a build instrumented with ASan and UBSan,
+# then put the normal module back. Run from the repository root after
+# `make firmware-cffi`.   usage: firmware/tools/sanitize_tests.sh [PYTHON]
+set -eu
+PYTHON=${1:-.venv/bin/python}
+OUT=build/firmware-sanitize
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+for src in firmware/src/*.c firmware/port/cffi/hal_cffi.c; do
+    # shellcheck disable=SC2086
+    cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fPIC $SAN \
+        -Ifirmware/include -Ifirmware/src -Ibuild/firmware/include \
+        -isystem firmware/third_party/sodium/include \
+        -c "$src" -o "$OUT/$(basename "$src" .c).o"
+done
+ar rcs "$OUT/libheg_cffi.a" "$OUT"/*.o
+restore() {
+    OPENHEG_FIRMWARE_LIB=build/firmware/libheg_cffi.a "$PYTHON" sim/openheg_sim/firmware_build.py >/dev/null
+}
+trap restore EXIT
+LDFLAGS="-fsanitize=address,undefined" OPENHEG_FIRMWARE_LIB="$OUT/libheg_cffi.a" \
+    "$PYTHON" sim/openheg_sim/firmware_build.py >/dev/null
+LD_PRELOAD="$(cc -print-file-name=libasan.so) $(cc -print-file-name=libubsan.so)" \
+    ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    "$PYTHON" -m pytest -q -p no:cacheprovider tests/firmware

@@ -1,0 +1,356 @@
+// openheg metering and enforcement block: AXI4-Lite register interface around
+// heg_meter_core.
+//
+// Every address and reset value comes from the generated heg_meter_regs.vh
+// (source: hdl/rdl/heg_meter.rdl).
+//
+// Bus behaviour:
+//   - AW and W are accepted independently (one-deep holding register each);
+//     the write is performed at the first edge where both are held and the B
+//     channel is free, and BVALID rises at that same edge.
+//   - A read is performed at the edge where ARVALID && ARREADY; RVALID rises at
+//     that edge and ARREADY stays low until the R beat is taken.
+//   - Mapped (word-aligned, listed) addresses answer OKAY, anything else SLVERR
+//     (reads of unmapped addresses return 0, writes are dropped). Writes to
+//     read-only registers answer OKAY and change nothing.
+//   - WSTRB is honoured on every writable register.
+//   - LIMIT_0..2 are staged; a write to LIMIT_3 commits all four words at once.
+//     LIMIT reads return the committed limit that the comparator uses.
+//   - CTRL.snapshot (write 1) copies every lane counter and the accumulator,
+//     including the ops of the cycle of the write, into the *_SNAP registers.
+//
+// Enforcement latency: 1 cycle after the accumulator reaches the limit (see
+// heg_meter_core.v).
+
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+module heg_meter #(
+  // Number of precision lanes; must equal HEG_LANES from the register map.
+  parameter integer LANES = 6,
+  // Width of the per-cycle op count of one lane.
+  parameter integer COUNT_W = 16
+) (
+  input  wire                     clk_i,
+  input  wire                     rst_ni,
+
+  // AXI4-Lite slave: write address channel.
+  input  wire [11:0]              s_axil_awaddr_i,
+  input  wire                     s_axil_awvalid_i,
+  output wire                     s_axil_awready_o,
+  // Write data channel.
+  input  wire [31:0]              s_axil_wdata_i,
+  input  wire [3:0]               s_axil_wstrb_i,
+  input  wire                     s_axil_wvalid_i,
+  output wire                     s_axil_wready_o,
+  // Write response channel.
+  output wire [1:0]               s_axil_bresp_o,
+  output wire                     s_axil_bvalid_o,
+  input  wire                     s_axil_bready_i,
+  // Read address channel.
+  input  wire [11:0]              s_axil_araddr_i,
+  input  wire                     s_axil_arvalid_i,
+  output wire                     s_axil_arready_o,
+  // Read data channel.
+  output wire [31:0]              s_axil_rdata_o,
+  output wire [1:0]               s_axil_rresp_o,
+  output wire                     s_axil_rvalid_o,
+  input  wire                     s_axil_rready_i,
+
+  // Op events from the accelerator.
+  input  wire [LANES-1:0]         op_valid_i,
+  input  wire [LANES*COUNT_W-1:0] op_count_i,
+
+  // Accelerator enable: high only while the gate is open.
+  output wire                     accel_enable_o
+);
+
+  `include "heg_meter_regs.vh"
+
+  // Width of counters, accumulator and limit.
+  localparam integer WIDE_W = 128;
+  // Width of one weight register.
+  localparam integer WEIGHT_W = 32;
+  localparam [1:0] RESP_OKAY = 2'b00;
+  localparam [1:0] RESP_SLVERR = 2'b10;
+
+  // The lane count is part of the register map; refuse to elaborate otherwise.
+  generate
+    if (LANES != HEG_LANES) begin : gen_lanes_mismatch
+      heg_meter_lanes_must_equal_heg_lanes u_error ();
+    end
+  endgenerate
+
+  // ---------------------------------------------------------------------------
+  // Write channel.
+  reg        aw_full_q;
+  reg [11:0] aw_addr_q;
+  reg        w_full_q;
+  reg [31:0] w_data_q;
+  reg [3:0]  w_strb_q;
+  reg        bvalid_q;
+  reg [1:0]  bresp_q;
+
+  assign s_axil_awready_o = ~aw_full_q;
+  assign s_axil_wready_o = ~w_full_q;
+  assign s_axil_bvalid_o = bvalid_q;
+  assign s_axil_bresp_o = bresp_q;
+
+  // The one write strobe: every register write happens at an edge where reg_we is high.
+  wire        reg_we = aw_full_q & w_full_q & (~bvalid_q | s_axil_bready_i);
+  wire [11:0] reg_waddr = aw_addr_q;
+  wire [31:0] reg_wmask = {{8{w_strb_q[3]}}, {8{w_strb_q[2]}}, {8{w_strb_q[1]}}, {8{w_strb_q[0]}}};
+
+  // ---------------------------------------------------------------------------
+  // Read channel.
+  reg        rvalid_q;
+  reg [31:0] rdata_q;
+  reg [1:0]  rresp_q;
+
+  assign s_axil_arready_o = ~rvalid_q;
+  assign s_axil_rvalid_o = rvalid_q;
+  assign s_axil_rdata_o = rdata_q;
+  assign s_axil_rresp_o = rresp_q;
+
+  // The one read strobe: the read data is sampled at an edge where reg_re is high.
+  wire        reg_re = s_axil_arvalid_i & ~rvalid_q;
+  wire [11:0] reg_raddr = s_axil_araddr_i;
+
+  // ---------------------------------------------------------------------------
+  // Registers.
+  reg [3:0]               gate_enable_q;
+  reg [LANES*WEIGHT_W-1:0] weight_q;
+  reg [3*32-1:0]          limit_stage_q;
+  reg [WIDE_W-1:0]        limit_q;
+
+  wire                    accel_enable;
+  wire                    saturated;
+  wire                    fatal;
+  wire                    cause_exhausted;
+  wire                    cause_disarmed;
+  wire                    cause_fatal;
+  wire [LANES*WIDE_W-1:0] count_snap;
+  wire [WIDE_W-1:0]       acc_snap;
+
+  // Merge a write into an existing register under the byte strobes.
+  function [31:0] merge;
+    input [31:0] old;
+    begin
+      merge = (old & ~reg_wmask) | (w_data_q & reg_wmask);
+    end
+  endfunction
+
+  // Is addr a register of the map (word aligned and listed)?
+  function mapped;
+    input [11:0] addr;
+    begin
+      case (addr)
+        HEG_REG_ID, HEG_REG_VERSION, HEG_REG_CTRL, HEG_REG_GATE, HEG_REG_STATUS,
+        HEG_REG_GATE_CAUSE,
+        HEG_REG_WEIGHT_NF4, HEG_REG_WEIGHT_FP8, HEG_REG_WEIGHT_FP16,
+        HEG_REG_WEIGHT_FP32, HEG_REG_WEIGHT_FP64, HEG_REG_WEIGHT_INT8,
+        HEG_REG_LIMIT_0, HEG_REG_LIMIT_1, HEG_REG_LIMIT_2, HEG_REG_LIMIT_3,
+        HEG_REG_ACC_SNAP_0, HEG_REG_ACC_SNAP_1, HEG_REG_ACC_SNAP_2, HEG_REG_ACC_SNAP_3,
+        HEG_REG_COUNT_SNAP_NF4_0, HEG_REG_COUNT_SNAP_NF4_1,
+        HEG_REG_COUNT_SNAP_NF4_2, HEG_REG_COUNT_SNAP_NF4_3,
+        HEG_REG_COUNT_SNAP_FP8_0, HEG_REG_COUNT_SNAP_FP8_1,
+        HEG_REG_COUNT_SNAP_FP8_2, HEG_REG_COUNT_SNAP_FP8_3,
+        HEG_REG_COUNT_SNAP_FP16_0, HEG_REG_COUNT_SNAP_FP16_1,
+        HEG_REG_COUNT_SNAP_FP16_2, HEG_REG_COUNT_SNAP_FP16_3,
+        HEG_REG_COUNT_SNAP_FP32_0, HEG_REG_COUNT_SNAP_FP32_1,
+        HEG_REG_COUNT_SNAP_FP32_2, HEG_REG_COUNT_SNAP_FP32_3,
+        HEG_REG_COUNT_SNAP_FP64_0, HEG_REG_COUNT_SNAP_FP64_1,
+        HEG_REG_COUNT_SNAP_FP64_2, HEG_REG_COUNT_SNAP_FP64_3,
+        HEG_REG_COUNT_SNAP_INT8_0, HEG_REG_COUNT_SNAP_INT8_1,
+        HEG_REG_COUNT_SNAP_INT8_2, HEG_REG_COUNT_SNAP_INT8_3: mapped = 1'b1;
+        default: mapped = 1'b0;
+      endcase
+    end
+  endfunction
+
+  // Word w (0..3) of lane l's counter snapshot.
+  function [31:0] count_word;
+    input integer lane;
+    input integer word;
+    begin
+      count_word = count_snap[lane*WIDE_W + word*32 +: 32];
+    end
+  endfunction
+
+  wire [3:0] gate_merged = (gate_enable_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      aw_full_q <= 1'b0;
+      aw_addr_q <= 12'h000;
+      w_full_q <= 1'b0;
+      w_data_q <= 32'h0;
+      w_strb_q <= 4'h0;
+      bvalid_q <= 1'b0;
+      bresp_q <= RESP_OKAY;
+      gate_enable_q <= HEG_GATE_ENABLE_RESET;
+      weight_q <= {HEG_WEIGHT_INT8_MILLI_RESET, HEG_WEIGHT_FP64_MILLI_RESET,
+                   HEG_WEIGHT_FP32_MILLI_RESET, HEG_WEIGHT_FP16_MILLI_RESET,
+                   HEG_WEIGHT_FP8_MILLI_RESET, HEG_WEIGHT_NF4_MILLI_RESET};
+      limit_stage_q <= {(3*32){1'b0}};
+      limit_q <= {WIDE_W{1'b0}};
+      rvalid_q <= 1'b0;
+      rdata_q <= 32'h0;
+      rresp_q <= RESP_OKAY;
+    end else begin
+      if (s_axil_awvalid_i & ~aw_full_q) begin
+        aw_full_q <= 1'b1;
+        aw_addr_q <= s_axil_awaddr_i;
+      end
+      if (s_axil_wvalid_i & ~w_full_q) begin
+        w_full_q <= 1'b1;
+        w_data_q <= s_axil_wdata_i;
+        w_strb_q <= s_axil_wstrb_i;
+      end
+      if (bvalid_q & s_axil_bready_i) begin
+        bvalid_q <= 1'b0;
+      end
+      if (reg_we) begin
+        aw_full_q <= 1'b0;
+        w_full_q <= 1'b0;
+        bvalid_q <= 1'b1;
+        bresp_q <= mapped(reg_waddr) ? RESP_OKAY : RESP_SLVERR;
+        case (reg_waddr)
+          HEG_REG_GATE: gate_enable_q <= gate_merged;
+          HEG_REG_WEIGHT_NF4: weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_WEIGHT_FP8: weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_WEIGHT_FP16: weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_WEIGHT_FP32: weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_WEIGHT_FP64: weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_WEIGHT_INT8: weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W] <=
+            merge(weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_LIMIT_0: limit_stage_q[0 +: 32] <= merge(limit_stage_q[0 +: 32]);
+          HEG_REG_LIMIT_1: limit_stage_q[32 +: 32] <= merge(limit_stage_q[32 +: 32]);
+          HEG_REG_LIMIT_2: limit_stage_q[64 +: 32] <= merge(limit_stage_q[64 +: 32]);
+          HEG_REG_LIMIT_3: limit_q <= {merge(limit_q[96 +: 32]), limit_stage_q};
+          default: ;
+        endcase
+      end
+      if (s_axil_rready_i & rvalid_q) begin
+        rvalid_q <= 1'b0;
+      end
+      if (reg_re) begin
+        rvalid_q <= 1'b1;
+        rresp_q <= mapped(reg_raddr) ? RESP_OKAY : RESP_SLVERR;
+        rdata_q <= read_mux(reg_raddr);
+      end
+    end
+  end
+
+  // The snapshot copy happens in the core at the same edge as the CTRL write.
+  wire snapshot = reg_we & (reg_waddr == HEG_REG_CTRL) & w_strb_q[0] &
+                  w_data_q[HEG_CTRL_SNAPSHOT_LSB];
+
+  // VERSION: major from the map, minor 0 (the map gives it no reset constant).
+  wire [31:0] version_word = {{(32-HEG_VERSION_MAJOR_WIDTH){1'b0}}, HEG_VERSION_MAJOR_RESET}
+                             << HEG_VERSION_MAJOR_LSB;
+
+  // STATUS and GATE_CAUSE words, placed by the generated field positions.
+  reg [31:0] status_word;
+  reg [31:0] gate_cause_word;
+  always @* begin
+    status_word = 32'h0;
+    status_word[HEG_STATUS_GATE_OPEN_LSB] = accel_enable;
+    status_word[HEG_STATUS_SATURATED_LSB] = saturated;
+    status_word[HEG_STATUS_FATAL_LSB] = fatal;
+    gate_cause_word = 32'h0;
+    gate_cause_word[HEG_GATE_CAUSE_EXHAUSTED_LSB] = cause_exhausted;
+    gate_cause_word[HEG_GATE_CAUSE_DISARMED_LSB] = cause_disarmed;
+    gate_cause_word[HEG_GATE_CAUSE_FATAL_LSB] = cause_fatal;
+  end
+
+  // Read data for addr from the registers as they stand before this edge.
+  function [31:0] read_mux;
+    input [11:0] addr;
+    begin
+      case (addr)
+        HEG_REG_ID: read_mux = HEG_ID_MAGIC_RESET;
+        HEG_REG_VERSION: read_mux = version_word;
+        HEG_REG_GATE: read_mux = {28'h0, gate_enable_q};
+        HEG_REG_STATUS: read_mux = status_word;
+        HEG_REG_GATE_CAUSE: read_mux = gate_cause_word;
+        HEG_REG_WEIGHT_NF4: read_mux = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_WEIGHT_FP8: read_mux = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_WEIGHT_FP16: read_mux = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_WEIGHT_FP32: read_mux = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_WEIGHT_FP64: read_mux = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_WEIGHT_INT8: read_mux = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_LIMIT_0: read_mux = limit_q[0 +: 32];
+        HEG_REG_LIMIT_1: read_mux = limit_q[32 +: 32];
+        HEG_REG_LIMIT_2: read_mux = limit_q[64 +: 32];
+        HEG_REG_LIMIT_3: read_mux = limit_q[96 +: 32];
+        HEG_REG_ACC_SNAP_0: read_mux = acc_snap[0 +: 32];
+        HEG_REG_ACC_SNAP_1: read_mux = acc_snap[32 +: 32];
+        HEG_REG_ACC_SNAP_2: read_mux = acc_snap[64 +: 32];
+        HEG_REG_ACC_SNAP_3: read_mux = acc_snap[96 +: 32];
+        HEG_REG_COUNT_SNAP_NF4_0: read_mux = count_word(HEG_LANE_NF4, 0);
+        HEG_REG_COUNT_SNAP_NF4_1: read_mux = count_word(HEG_LANE_NF4, 1);
+        HEG_REG_COUNT_SNAP_NF4_2: read_mux = count_word(HEG_LANE_NF4, 2);
+        HEG_REG_COUNT_SNAP_NF4_3: read_mux = count_word(HEG_LANE_NF4, 3);
+        HEG_REG_COUNT_SNAP_FP8_0: read_mux = count_word(HEG_LANE_FP8, 0);
+        HEG_REG_COUNT_SNAP_FP8_1: read_mux = count_word(HEG_LANE_FP8, 1);
+        HEG_REG_COUNT_SNAP_FP8_2: read_mux = count_word(HEG_LANE_FP8, 2);
+        HEG_REG_COUNT_SNAP_FP8_3: read_mux = count_word(HEG_LANE_FP8, 3);
+        HEG_REG_COUNT_SNAP_FP16_0: read_mux = count_word(HEG_LANE_FP16, 0);
+        HEG_REG_COUNT_SNAP_FP16_1: read_mux = count_word(HEG_LANE_FP16, 1);
+        HEG_REG_COUNT_SNAP_FP16_2: read_mux = count_word(HEG_LANE_FP16, 2);
+        HEG_REG_COUNT_SNAP_FP16_3: read_mux = count_word(HEG_LANE_FP16, 3);
+        HEG_REG_COUNT_SNAP_FP32_0: read_mux = count_word(HEG_LANE_FP32, 0);
+        HEG_REG_COUNT_SNAP_FP32_1: read_mux = count_word(HEG_LANE_FP32, 1);
+        HEG_REG_COUNT_SNAP_FP32_2: read_mux = count_word(HEG_LANE_FP32, 2);
+        HEG_REG_COUNT_SNAP_FP32_3: read_mux = count_word(HEG_LANE_FP32, 3);
+        HEG_REG_COUNT_SNAP_FP64_0: read_mux = count_word(HEG_LANE_FP64, 0);
+        HEG_REG_COUNT_SNAP_FP64_1: read_mux = count_word(HEG_LANE_FP64, 1);
+        HEG_REG_COUNT_SNAP_FP64_2: read_mux = count_word(HEG_LANE_FP64, 2);
+        HEG_REG_COUNT_SNAP_FP64_3: read_mux = count_word(HEG_LANE_FP64, 3);
+        HEG_REG_COUNT_SNAP_INT8_0: read_mux = count_word(HEG_LANE_INT8, 0);
+        HEG_REG_COUNT_SNAP_INT8_1: read_mux = count_word(HEG_LANE_INT8, 1);
+        HEG_REG_COUNT_SNAP_INT8_2: read_mux = count_word(HEG_LANE_INT8, 2);
+        HEG_REG_COUNT_SNAP_INT8_3: read_mux = count_word(HEG_LANE_INT8, 3);
+        default: read_mux = 32'h0;
+      endcase
+    end
+  endfunction
+
+  heg_meter_core #(
+    .LANES(LANES),
+    .COUNT_W(COUNT_W),
+    .WIDE_W(WIDE_W),
+    .WEIGHT_W(WEIGHT_W),
+    .GATE_OPEN(HEG_GATE_ENABLE_OPEN),
+    .GATE_CLOSED(HEG_GATE_ENABLE_CLOSED)
+  ) u_core (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .op_valid_i(op_valid_i),
+    .op_count_i(op_count_i),
+    .weight_i(weight_q),
+    .limit_i(limit_q),
+    .gate_enable_i(gate_enable_q),
+    .snapshot_i(snapshot),
+    .accel_enable_o(accel_enable),
+    .saturated_o(saturated),
+    .fatal_o(fatal),
+    .cause_exhausted_o(cause_exhausted),
+    .cause_disarmed_o(cause_disarmed),
+    .cause_fatal_o(cause_fatal),
+    .count_snap_o(count_snap),
+    .acc_snap_o(acc_snap)
+  );
+
+  assign accel_enable_o = accel_enable;
+
+endmodule
+
+`resetall

@@ -1,0 +1,91 @@
+"""The device driver: typed calls over the request/response protocol.
+
+Each call builds one request message (openheg.wire), hands it to a
+Transport, checks that the response answers this request, and turns any
+status other than OK into a DeviceError. Nothing here returns a silent
+failure value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+
+from . import wire
+from .errors import DeviceError, DeviceStatus, RecordError, TransportError
+from .transport import Transport
+from .wire import Command, DeviceState
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    state: DeviceState
+    device_id: bytes
+    firmware_measurement: bytes
+    license_sequence: int
+    reset_count: int
+    issuer_key: bytes
+    vendor_key: bytes
+
+
+class Device:
+    def __init__(self, transport: Transport):
+        self.transport = transport
+        self._request_ids = count(1)
+
+    def call(self, command: Command, payload: bytes = b"") -> bytes:
+        request_id = next(self._request_ids) & 0xFFFF
+        request = wire.build_message(wire.RequestFormat, {
+            "command": int(command), "request_id": request_id, "payload": payload}, "request")
+        raw = self.transport.exchange(request)
+        try:
+            response = wire.parse_message(wire.ResponseFormat, raw, "response")
+        except RecordError:
+            raise TransportError(f"{self.transport.url}: malformed response to "
+                                 f"{command.name} ({len(raw)} bytes)") from None
+        if response.command != command or response.request_id != request_id:
+            raise TransportError(f"{self.transport.url}: response does not answer this "
+                                 f"{command.name} request (stale or crossed messages)")
+        if response.status != DeviceStatus.OK:
+            raise DeviceError(response.status, command.name)
+        return response.payload
+
+    def info(self) -> DeviceInfo:
+        payload = self.call(Command.INFO)
+        parsed = _parse_payload(wire.InfoResponseFormat, payload, "INFO response")
+        try:
+            state = DeviceState(parsed.state)
+        except ValueError:
+            raise TransportError(f"device reported unknown state 0x{parsed.state:02x}") from None
+        return DeviceInfo(state, parsed.device_id, parsed.firmware_measurement,
+                          parsed.license_sequence, parsed.reset_count, parsed.issuer_key,
+                          parsed.vendor_key)
+
+    def provision(self, issuer_key: bytes, vendor_key: bytes) -> bytes:
+        """Have the device make its key; returns the device's public key (its id)."""
+        payload = wire.build_message(wire.ProvisionRequestFormat,
+                                     {"issuer_key": issuer_key, "vendor_key": vendor_key},
+                                     "provision request")
+        response = self.call(Command.PROVISION, payload)
+        return _parse_payload(wire.ProvisionResponseFormat, response, "PROVISION response").device_id
+
+    def endorse(self, endorsement: wire.Endorsement) -> None:
+        self.call(Command.ENDORSE, endorsement.to_bytes())
+
+    def read_endorsement(self) -> wire.Endorsement:
+        return wire.Endorsement.from_bytes(self.call(Command.READ_ENDORSEMENT))
+
+    def install_license(self, license_: wire.License) -> None:
+        self.call(Command.INSTALL_LICENSE, license_.to_bytes())
+
+    def attest(self, nonce: bytes) -> bytes:
+        """Ask for a signed attestation over ``nonce``; returns the record's exact bytes."""
+        payload = wire.build_message(wire.AttestRequestFormat, {"nonce": nonce}, "attest request")
+        return self.call(Command.ATTEST, payload)
+
+
+def _parse_payload(fmt, payload: bytes, what: str):
+    try:
+        return wire.parse_message(fmt, payload, what)
+    except RecordError as error:
+        raise TransportError(f"malformed {what}: {error}") from None

@@ -1,0 +1,118 @@
+"""Typed exceptions raised by openheg, and the device's status codes.
+
+Every failure a person can hit is one of these classes, and every message says
+what was wrong and, where it can, what to do about it. The CLI prints
+``str(error)`` on one line and exits non-zero; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class DeviceStatus(IntEnum):
+    """Status codes the firmware returns, one per failure it can report.
+
+    This list is the single source: tools/wire_gen.py writes it into the
+    firmware's C header. Extend only: existing values never change. OK is
+    deliberately not 0 so that a zeroed or uninitialised status reads as a
+    failure; the high byte names the module that raised it.
+    """
+
+    OK = 0x0739
+    BAD_REQUEST = 0x0101
+    UNKNOWN_COMMAND = 0x0102
+    RESPONSE_TOO_LARGE = 0x0103
+    RECORD_LENGTH = 0x0201
+    RECORD_HEADER = 0x0202
+    RECORD_FIELD = 0x0203
+    SIGNATURE_INVALID = 0x0301
+    SIGNER_UNTRUSTED = 0x0302
+    WRONG_DEVICE = 0x0401
+    REPLAYED = 0x0402
+    SEQUENCE_JUMP = 0x0403
+    NOT_YET_VALID = 0x0404
+    EXPIRED = 0x0405
+    WRONG_STATE = 0x0501
+    STORAGE = 0x0601
+    HARDWARE = 0x0701
+    FAULT_DETECTED = 0x0702
+    CRYPTO = 0x0801
+
+
+STATUS_HINTS: dict[DeviceStatus, str] = {
+    DeviceStatus.BAD_REQUEST: "the request was malformed; check the host and device versions match",
+    DeviceStatus.UNKNOWN_COMMAND: "the device does not implement this command",
+    DeviceStatus.RESPONSE_TOO_LARGE: "the response does not fit the host's buffer",
+    DeviceStatus.RECORD_LENGTH: "the record is truncated or has trailing bytes",
+    DeviceStatus.RECORD_HEADER: "the record is not an openheg record of the expected type and version",
+    DeviceStatus.RECORD_FIELD: "a field of the record is out of range or not in canonical form",
+    DeviceStatus.SIGNATURE_INVALID: "a signature does not verify",
+    DeviceStatus.SIGNER_UNTRUSTED: "no signature is by a key the device trusts",
+    DeviceStatus.WRONG_DEVICE: "the record is bound to another device",
+    DeviceStatus.REPLAYED: "the record's sequence number is not newer than the last one accepted",
+    DeviceStatus.SEQUENCE_JUMP: "the record's sequence number jumps too far ahead",
+    DeviceStatus.NOT_YET_VALID: "the record's validity window has not started",
+    DeviceStatus.EXPIRED: "the record's validity window has ended",
+    DeviceStatus.WRONG_STATE: "the device is not in a state that allows this command",
+    DeviceStatus.STORAGE: "the device's persistent storage failed",
+    DeviceStatus.HARDWARE: "the meter hardware did not respond as expected",
+    DeviceStatus.FAULT_DETECTED: "the firmware detected an inconsistent decision (fault injection?)",
+    DeviceStatus.CRYPTO: "the device's cryptographic operation failed",
+}
+
+
+class OpenhegError(Exception):
+    """Base of every error openheg raises on purpose."""
+
+
+class RecordError(OpenhegError):
+    """Bytes that are not exactly one valid encoding of the expected record.
+
+    ``kind`` is the DeviceStatus the firmware returns for the same bytes
+    (RECORD_LENGTH, RECORD_HEADER or RECORD_FIELD), so host and device
+    verdicts can be compared on the golden vectors.
+    """
+
+    def __init__(self, message: str, kind: DeviceStatus = DeviceStatus.RECORD_FIELD):
+        self.kind = kind
+        super().__init__(message)
+
+
+class SignatureError(OpenhegError):
+    """A signature that does not verify under the strict Ed25519 rules."""
+
+
+class VerificationError(OpenhegError):
+    """An attestation or record that is well formed but must not be trusted."""
+
+
+class KeyFileError(OpenhegError):
+    """A key file that is missing, unreadable or of the wrong kind."""
+
+
+class TransportError(OpenhegError):
+    """The device could not be reached, or the link broke mid-exchange."""
+
+
+class DeviceError(OpenhegError):
+    """The device answered, and refused the request with a status code."""
+
+    def __init__(self, status: int, command: str):
+        self.status = status
+        self.command = command
+        try:
+            known = DeviceStatus(status)
+        except ValueError:
+            message = f"device refused {command}: unknown status 0x{status:04x}"
+        else:
+            message = f"device refused {command}: {known.name} ({STATUS_HINTS[known]})"
+        super().__init__(message)
+
+
+class DeviceStateError(OpenhegError):
+    """The device is in a state where the asked-for step makes no sense yet."""
+
+
+class EmulatorError(OpenhegError):
+    """The in-process emulator is not built or cannot run as asked."""

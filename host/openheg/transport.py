@@ -1,0 +1,101 @@
+"""One transport interface for every way of reaching a device.
+
+URLs are pyserial's (`/dev/ttyACM0`, a pty path, `socket://host:port`,
+`loop://`, ...) plus `emu://NAME` for a chip emulated in this process. A
+transport moves one request message to the device and returns its response;
+it knows nothing of what the messages mean (that is openheg.device).
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from pathlib import Path
+
+import serial
+
+from .errors import TransportError
+from .framing import DELIMITER, MAX_FRAME_SIZE, FramingError, decode_frame, encode_frame
+
+EMULATOR_SCHEME = "emu://"
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def default_home() -> Path:
+    """Where emulated chips keep their flash between runs (OPENHEG_HOME or ~/.openheg)."""
+    return Path(os.environ.get("OPENHEG_HOME", Path.home() / ".openheg"))
+
+
+class Transport(ABC):
+    """Carries one request message to a device and brings back its response."""
+
+    url: str
+
+    @abstractmethod
+    def exchange(self, request: bytes) -> bytes:
+        """Send one request message; return the device's response message."""
+
+    def close(self) -> None:
+        """Release the link; a closed transport cannot exchange again."""
+
+    def __enter__(self) -> "Transport":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class SerialTransport(Transport):
+    """Framed messages over any pyserial URL."""
+
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S):
+        self.url = url
+        try:
+            self._port = serial.serial_for_url(url, baudrate=115200, timeout=timeout)
+        except (serial.SerialException, ValueError) as error:
+            raise TransportError(f"cannot open {url}: {error}") from None
+
+    def exchange(self, request: bytes) -> bytes:
+        try:
+            self._port.reset_input_buffer()
+            self._port.write(encode_frame(request))
+            self._port.flush()
+            frame = self._port.read_until(DELIMITER, MAX_FRAME_SIZE + 1)
+        except serial.SerialException as error:
+            raise TransportError(f"{self.url}: link failed: {error}") from None
+        if not frame.endswith(DELIMITER):
+            if len(frame) > MAX_FRAME_SIZE:
+                raise FramingError(f"{self.url}: response frame exceeds {MAX_FRAME_SIZE} bytes")
+            raise TransportError(f"{self.url}: no response within {self._port.timeout} s "
+                                 "(is the device powered and the URL right?)")
+        return decode_frame(frame[:-1])
+
+    def close(self) -> None:
+        self._port.close()
+
+
+class EmulatorTransport(Transport):
+    """A chip emulated in this process: the real C firmware on the meter model."""
+
+    def __init__(self, url: str, home: Path | None = None):
+        self.url = url
+        name = url[len(EMULATOR_SCHEME):]
+        if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
+            raise TransportError(f"bad emulator URL {url!r}: use emu://NAME with letters, "
+                                 "digits, '-', '_' or '.'")
+        from openheg_sim.emulator import EmulatedChip  # the emulator is optional for the host
+
+        self.chip = EmulatedChip.open(name, (home or default_home()) / "emu")
+
+    def exchange(self, request: bytes) -> bytes:
+        return self.chip.request(request)
+
+    def close(self) -> None:
+        self.chip.close()
+
+
+def open_transport(url: str, home: Path | None = None,
+                   timeout: float = DEFAULT_TIMEOUT_S) -> Transport:
+    if url.startswith(EMULATOR_SCHEME):
+        return EmulatorTransport(url, home)
+    return SerialTransport(url, timeout)

@@ -1,0 +1,153 @@
+"""An emulated co-processor: the real C firmware on the meter's reference model.
+
+An EmulatedChip is one device: the firmware (built for the host, driven
+through cffi), a MeterModel as the metering block it programs over its
+registers, a flash model for persistent state, and an accelerator that issues
+ops while the meter's enable is high. Opening a chip is a power-up: the meter
+resets and the firmware boots from flash, exactly as a real board would
+between two commands from the host.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from openheg import regmap
+from openheg.errors import EmulatorError
+
+from .flash import Flash
+from .meter_model import MeterModel
+
+try:
+    from .firmware import Firmware
+except ImportError as error:  # the cffi module is built by `make firmware-cffi`
+    Firmware = None  # type: ignore[assignment,misc]
+    _FIRMWARE_IMPORT_ERROR: ImportError | None = error
+else:
+    _FIRMWARE_IMPORT_ERROR = None
+
+# A few thousand ops per lane per cycle is in the range of one accelerator core.
+DEFAULT_OPS_PER_CYCLE = 4096
+FLASH_SUFFIX = ".flash"
+# The gate decision is registered, so the meter confirms a closed gate after one
+# edge; a few more leave room without letting a broken firmware hang the host.
+SHUTDOWN_MAX_CYCLES = 8
+
+
+class ChipHal:
+    """The platform the firmware's HAL calls land on, in emulation."""
+
+    def __init__(self, meter: MeterModel, flash: Flash, clock: Callable[[], float]):
+        self.meter = meter
+        self.flash = flash
+        self.clock = clock
+
+    def reg_read(self, offset: int) -> int:
+        return self.meter.read(offset)
+
+    def reg_write(self, offset: int, value: int) -> None:
+        self.meter.write(offset, value)
+
+    def storage_geometry(self) -> tuple[int, int]:
+        return self.flash.page_size, self.flash.page_count
+
+    def storage_read(self, offset: int, length: int) -> bytes:
+        return self.flash.read(offset, length)
+
+    def storage_program(self, offset: int, data: bytes) -> None:
+        self.flash.program(offset, data)
+
+    def storage_erase(self, page: int) -> None:
+        self.flash.erase(page)
+
+    def random(self, length: int) -> bytes:
+        return os.urandom(length)
+
+    def time_now(self) -> int:
+        return int(self.clock())
+
+
+@dataclass(frozen=True)
+class WorkloadResult:
+    lane: str
+    requested_ops: int
+    issued_ops: int
+    gate_open: bool
+
+    @property
+    def stopped_by_gate(self) -> bool:
+        return self.issued_ops < self.requested_ops
+
+
+class EmulatedChip:
+    def __init__(self, name: str, flash: Flash, clock: Callable[[], float] = time.time):
+        if Firmware is None:
+            raise EmulatorError("the firmware emulation module is not built: run "
+                                f"`make firmware-cffi` ({_FIRMWARE_IMPORT_ERROR})")
+        self.name = name
+        self.flash = flash
+        self.meter = MeterModel()
+        self.hal = ChipHal(self.meter, flash, clock)
+        self.firmware = Firmware(self.hal)
+        self.firmware.boot()
+
+    @classmethod
+    def open(cls, name: str, directory: Path, clock: Callable[[], float] = time.time
+             ) -> "EmulatedChip":
+        """Power up the chip called ``name`` whose flash image lives in ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        return cls(name, Flash(path=directory / f"{name}{FLASH_SUFFIX}"), clock)
+
+    def request(self, message: bytes) -> bytes:
+        """One protocol exchange, then one pass of the firmware's metering loop."""
+        response = self.firmware.request(message)
+        self.firmware.poll()
+        return response
+
+    @property
+    def gate_open(self) -> bool:
+        return self.meter.enable
+
+    def run(self, lane: str, ops: int, ops_per_cycle: int = DEFAULT_OPS_PER_CYCLE
+            ) -> WorkloadResult:
+        """Let the accelerator issue ``ops`` on ``lane`` for as long as the gate allows.
+
+        The firmware's metering loop runs whenever the gate closes, as its
+        low-allowance handling would on a chip: it grants the next charged-ahead
+        chunk if the license has any left, and otherwise the gate stays shut.
+        """
+        if lane not in regmap.LANES:
+            raise EmulatorError(f"unknown precision lane {lane!r}; lanes are "
+                                + ", ".join(regmap.LANES))
+        if ops < 0:
+            raise EmulatorError("ops must not be negative")
+        index = regmap.LANES.index(lane)
+        issued = 0
+        self.firmware.poll()
+        while issued < ops:
+            if not self.meter.enable:
+                # The gate decision is registered: a grant the firmware just made
+                # opens the gate at the next clock edge, not before.
+                self.meter.idle(1)
+                if not self.meter.enable:
+                    break
+            issued += self.meter.drive(index, ops - issued, ops_per_cycle)
+            self.firmware.poll()
+        return WorkloadResult(lane, ops, issued, self.meter.enable)
+
+    def close(self) -> None:
+        """A planned power-off: the firmware closes the gate, waits for the meter
+        to confirm it, and settles the charged allowance to what was consumed,
+        so an orderly shutdown forfeits nothing (a power cut still would)."""
+        for _ in range(SHUTDOWN_MAX_CYCLES):
+            if self.firmware.shutdown():
+                break
+            self.meter.idle(1)
+        else:
+            raise EmulatorError(f"{self.name}: firmware did not settle within "
+                                f"{SHUTDOWN_MAX_CYCLES} cycles of closing the gate")
+        self.flash.close()

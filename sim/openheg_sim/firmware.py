@@ -1,0 +1,258 @@
+"""The C firmware, built for the host, driven from Python (cffi).
+
+A ``Firmware`` is one device's firmware context. Its HAL calls land on a
+Python object with this surface (duck-typed):
+
+    reg_read(offset) -> int          reg_write(offset, value)
+    storage_geometry() -> (page_size, page_count)
+    storage_read(offset, length) -> bytes
+    storage_program(offset, data)    storage_erase(page)
+    random(n) -> bytes               time_now() -> int
+
+An exception raised by the HAL (a ``PowerCut`` from the flash model, say)
+cannot unwind through C: it is kept, the C side sees a failed operation and
+every later HAL call fails fast (as a powered-off part would), and the
+exception is raised again to the caller of ``boot``/``request``/``poll``.
+There is no global state: any number of ``Firmware`` objects can coexist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openheg.errors import DeviceError, DeviceStatus, EmulatorError
+from openheg.wire import MAX_MESSAGE_SIZE
+
+try:
+    from ._firmware import ffi, lib
+except ImportError as error:  # pragma: no cover - depends on the build
+    raise ImportError(f"openheg_sim._firmware is not built: run `make firmware-cffi` ({error})"
+                      ) from error
+
+HBOOL_TRUE = 0x739
+HBOOL_FALSE = 0x1D4
+_STATUS_OK = int(DeviceStatus.OK)
+_RESPONSE_CAPACITY = MAX_MESSAGE_SIZE
+
+
+class _Bridge:
+    """What a C HAL call reaches: the Python HAL plus the first exception it raised."""
+
+    __slots__ = ("hal", "error")
+
+    def __init__(self, hal: Any) -> None:
+        self.hal = hal
+        self.error: BaseException | None = None
+
+
+def _bridge(handle: Any) -> _Bridge:
+    return ffi.from_handle(handle)
+
+
+@ffi.def_extern()
+def heg_py_reg_read(handle, offset):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 0
+    try:
+        return int(bridge.hal.reg_read(int(offset))) & 0xFFFFFFFF
+    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
+        bridge.error = error
+        return 0
+
+
+@ffi.def_extern()
+def heg_py_reg_write(handle, offset, value):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return
+    try:
+        bridge.hal.reg_write(int(offset), int(value))
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+
+
+@ffi.def_extern()
+def heg_py_storage_geometry(handle, page_size, page_count):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        size, count = bridge.hal.storage_geometry()
+        page_size[0] = size
+        page_count[0] = count
+        return 0
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 1
+
+
+@ffi.def_extern()
+def heg_py_storage_read(handle, offset, out, length):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        data = bytes(bridge.hal.storage_read(int(offset), int(length)))
+        if len(data) != length:
+            raise EmulatorError(f"HAL storage_read returned {len(data)} bytes, wanted {length}")
+        ffi.memmove(out, data, length)
+        return 0
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 1
+
+
+@ffi.def_extern()
+def heg_py_storage_program(handle, offset, data, length):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        bridge.hal.storage_program(int(offset), bytes(ffi.buffer(data, length)))
+        return 0
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 1
+
+
+@ffi.def_extern()
+def heg_py_storage_erase(handle, page):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        bridge.hal.storage_erase(int(page))
+        return 0
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 1
+
+
+@ffi.def_extern()
+def heg_py_random(handle, out, length):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        data = bytes(bridge.hal.random(int(length)))
+        if len(data) != length:
+            raise EmulatorError(f"HAL random returned {len(data)} bytes, wanted {length}")
+        ffi.memmove(out, data, length)
+        return 0
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 1
+
+
+@ffi.def_extern()
+def heg_py_time_now(handle):
+    bridge = _bridge(handle)
+    if bridge.error is not None:
+        return 0
+    try:
+        return int(bridge.hal.time_now())
+    except BaseException as error:  # noqa: BLE001
+        bridge.error = error
+        return 0
+
+
+class Firmware:
+    """One device's firmware context on the given HAL object."""
+
+    def __init__(self, hal: Any) -> None:
+        self.hal = hal
+        self._bridge = _Bridge(hal)
+        self._handle = ffi.new_handle(self._bridge)
+        # uint64_t storage keeps the context aligned for its 64-bit fields.
+        self._ctx_buf = ffi.new("uint64_t[]", (lib.heg_ctx_size() + 7) // 8)
+        self._ctx = ffi.cast("heg_ctx_t *", self._ctx_buf)
+        self._hal_buf = ffi.new("uint64_t[]", (lib.heg_cffi_hal_size() + 7) // 8)
+        self._hal = ffi.cast("heg_hal_t *", self._hal_buf)
+        lib.heg_cffi_hal_bind(self._hal, self._handle)
+        self._resp = ffi.new("uint8_t[]", _RESPONSE_CAPACITY)
+        self._resp_len = ffi.new("size_t *")
+
+    def _finish(self, status: int, what: str) -> None:
+        error, self._bridge.error = self._bridge.error, None
+        if error is not None:
+            raise error
+        if status != _STATUS_OK:
+            raise DeviceError(status, what)
+
+    def boot(self) -> None:
+        """Power-up: heg_init. Raises DeviceError if the firmware refuses to boot."""
+        self._finish(lib.heg_init(self._ctx, self._hal), "boot")
+
+    def request(self, message: bytes) -> bytes:
+        """One request through heg_dispatch; returns the raw response bytes."""
+        message = bytes(message)
+        status = lib.heg_dispatch(self._ctx, message, len(message), self._resp,
+                                  _RESPONSE_CAPACITY, self._resp_len)
+        self._finish(status, "request")
+        return bytes(ffi.buffer(self._resp, self._resp_len[0]))
+
+    def poll(self) -> None:
+        """One tick of the metering loop."""
+        self._finish(lib.heg_poll(self._ctx), "poll")
+
+    def shutdown(self) -> bool:
+        """Orderly power-down (heg_shutdown): True once the allowance is settled
+        and the context halted; False means the meter must first see a clock
+        edge with the gate closed (advance it, e.g. ``meter.idle(1)``, and call
+        again)."""
+        settled = ffi.new("heg_hbool_t *")
+        self._finish(lib.heg_shutdown(self._ctx, settled), "shutdown")
+        if settled[0] == HBOOL_TRUE:
+            return True
+        if settled[0] == HBOOL_FALSE:
+            return False
+        raise DeviceError(int(DeviceStatus.FAULT_DETECTED), "shutdown")
+
+
+def parse_license(data: bytes) -> dict[str, Any]:
+    """The firmware's strict license parser. Raises DeviceError with its status."""
+    data = bytes(data)
+    out = ffi.new("heg_license_t *")
+    status = lib.heg_license_parse(data, len(data), out)
+    if status != _STATUS_OK:
+        raise DeviceError(status, "license parse")
+
+    def u128(value: Any) -> int:
+        return value.lo | (value.hi << 64)
+
+    count = out.signature_count
+    return {
+        "license_id": bytes(out.license_id),
+        "device_id": bytes(out.device_id),
+        "workload_id": bytes(out.workload_id),
+        "sequence": out.sequence,
+        "allocation_msflop": u128(out.allocation_msflop),
+        "workload_total_msflop": u128(out.workload_total_msflop),
+        "lineage_msflop": u128(out.lineage_msflop),
+        "not_before": out.not_before,
+        "not_after": out.not_after,
+        "license_class": out.license_class,
+        "oversight_ppm": out.oversight_ppm,
+        "inspector_key": bytes(out.inspector_key),
+        "signatures": tuple(
+            (bytes(out.signatures[i].signer), bytes(out.signatures[i].signature))
+            for i in range(count)
+        ),
+    }
+
+
+def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
+    """The firmware's strict Ed25519 verification (libsodium's rules)."""
+    public_key, message, signature = bytes(public_key), bytes(message), bytes(signature)
+    if len(public_key) != 32 or len(signature) != 64:
+        raise ValueError("Ed25519 needs a 32-byte public key and a 64-byte signature")
+    valid = ffi.new("heg_hbool_t *")
+    status = lib.heg_crypto_ed25519_verify(signature, message, len(message), public_key, valid)
+    if status != _STATUS_OK:
+        raise DeviceError(status, "ed25519 verify")
+    if valid[0] == HBOOL_TRUE:
+        return True
+    if valid[0] == HBOOL_FALSE:
+        return False
+    raise DeviceError(int(DeviceStatus.FAULT_DETECTED), "ed25519 verify")

@@ -1,0 +1,48 @@
+"""Key files: formats of the ecosystem, 0600, encryption, clear errors."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from openheg.crypto import SigningKey, load_public_key, public_path
+from openheg.errors import KeyFileError
+from openheg.roles import ISSUER_KEY, Role
+
+
+def test_created_key_is_private_and_round_trips(tmp_path):
+    role = Role.create(tmp_path, ISSUER_KEY)
+    path = tmp_path / ISSUER_KEY
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert public_path(path).read_text().startswith("ssh-ed25519 ")
+    assert Role.load(tmp_path, ISSUER_KEY).public_key == role.public_key
+    assert load_public_key(public_path(path)) == role.public_key
+
+
+def test_encrypted_key_needs_its_passphrase(tmp_path):
+    role = Role.create(tmp_path, ISSUER_KEY, b"correct horse")
+    assert (tmp_path / ISSUER_KEY).read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY")
+    assert Role.load(tmp_path, ISSUER_KEY, b"correct horse").public_key == role.public_key
+    with pytest.raises(KeyFileError, match="encrypted: give its passphrase"):
+        Role.load(tmp_path, ISSUER_KEY)
+    with pytest.raises(KeyFileError, match="passphrase is wrong"):
+        Role.load(tmp_path, ISSUER_KEY, b"wrong")
+
+
+def test_existing_key_is_never_overwritten(tmp_path):
+    first = Role.create(tmp_path, ISSUER_KEY)
+    with pytest.raises(KeyFileError, match="refusing to overwrite"):
+        Role.create(tmp_path, ISSUER_KEY)
+    assert Role.load(tmp_path, ISSUER_KEY).public_key == first.public_key
+
+
+def test_bad_key_files_are_named_in_the_error(tmp_path):
+    with pytest.raises(KeyFileError, match="not found"):
+        Role.load(tmp_path, ISSUER_KEY)
+    (tmp_path / "junk.pub").write_text("hello")
+    with pytest.raises(KeyFileError, match="junk.pub is not an Ed25519 public key"):
+        load_public_key(tmp_path / "junk.pub")
+    (tmp_path / "hex.pub").write_text(SigningKey.generate().public_key.hex())
+    assert len(load_public_key(tmp_path / "hex.pub")) == 32
