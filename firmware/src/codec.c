@@ -1,4 +1,7 @@
+#include <string.h>
+
 #include "codec.h"
+#include "hardened.h"
 
 uint16_t heg_load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
@@ -127,4 +130,34 @@ heg_hbool_t heg_bytes_zero(const uint8_t *a, size_t n) {
     acc = (uint8_t)(acc | a[i]);
   }
   return acc == 0 ? HEG_HTRUE : HEG_HFALSE;
+}
+
+HEG_STATIC_ASSERT(sizeof(HEG_WIRE_MAGIC) == HEG_WIRE_MAGIC_LEN + 1u, magic_len);
+HEG_STATIC_ASSERT(HEG_LICENSE_RECORD_TYPE_OFF == HEG_ENDORSEMENT_RECORD_TYPE_OFF &&
+                      HEG_LICENSE_RECORD_TYPE_OFF == HEG_ATTESTATION_RECORD_TYPE_OFF,
+                  common_header_type);
+HEG_STATIC_ASSERT(HEG_LICENSE_VERSION_OFF == HEG_ENDORSEMENT_VERSION_OFF &&
+                      HEG_LICENSE_VERSION_OFF == HEG_ATTESTATION_VERSION_OFF,
+                  common_header_version);
+
+heg_status_t heg_check_record_header(const uint8_t *data, size_t len, uint8_t record_type) {
+  if (len < HEG_WIRE_MAGIC_LEN) {
+    return HEG_STATUS_RECORD_LENGTH;
+  }
+  if (memcmp(data, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN) != 0) {
+    return HEG_STATUS_RECORD_HEADER;
+  }
+  if (len <= HEG_LICENSE_RECORD_TYPE_OFF) {
+    return HEG_STATUS_RECORD_LENGTH;
+  }
+  if (data[HEG_LICENSE_RECORD_TYPE_OFF] != record_type) {
+    return HEG_STATUS_RECORD_HEADER;
+  }
+  if (len <= HEG_LICENSE_VERSION_OFF) {
+    return HEG_STATUS_RECORD_LENGTH;
+  }
+  if (data[HEG_LICENSE_VERSION_OFF] != HEG_WIRE_VERSION) {
+    return HEG_STATUS_RECORD_HEADER;
+  }
+  return HEG_STATUS_OK;
 }

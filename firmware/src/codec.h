@@ -35,4 +35,11 @@ heg_hbool_t heg_bytes_equal(const uint8_t *a, const uint8_t *b, size_t n);
 /* HEG_HTRUE when all n bytes are zero. */
 heg_hbool_t heg_bytes_zero(const uint8_t *a, size_t n);
 
+/* Every record starts with the same header (magic, type, version). Checked in
+ * the spec's reading order (openheg.wire) so host and device give the same
+ * status for any bytes: too short for the next header field is RECORD_LENGTH,
+ * a wrong field that is present is RECORD_HEADER. */
+HEG_MUST_USE heg_status_t heg_check_record_header(const uint8_t *data, size_t len,
+                                                  uint8_t record_type);
+
 #endif /* HEG_SRC_CODEC_H */

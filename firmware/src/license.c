@@ -6,18 +6,8 @@
 #include "internal.h"
 
 HEG_STATIC_ASSERT(sizeof(HEG_DOMAIN_LICENSE) == HEG_DOMAIN_LICENSE_LEN, license_domain_len);
-HEG_STATIC_ASSERT(sizeof(HEG_WIRE_MAGIC) == HEG_WIRE_MAGIC_LEN + 1u, magic_len);
 
 #define HEG_LICENSE_MIN_SIZE (HEG_LICENSE_BODY_SIZE + 1u)
-
-static heg_status_t check_header(const uint8_t *data) {
-  if (memcmp(data + HEG_LICENSE_MAGIC_OFF, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN) != 0 ||
-      data[HEG_LICENSE_RECORD_TYPE_OFF] != HEG_RECORD_LICENSE ||
-      data[HEG_LICENSE_VERSION_OFF] != HEG_WIRE_VERSION) {
-    return HEG_STATUS_RECORD_HEADER;
-  }
-  return HEG_STATUS_OK;
-}
 
 static heg_status_t check_fields(const heg_license_t *lic) {
   uint32_t i;
@@ -52,16 +42,18 @@ heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *o
   if (data == NULL || out == NULL) {
     return HEG_STATUS_BAD_REQUEST;
   }
+  HEG_TRY(heg_check_record_header(data, len, HEG_RECORD_LICENSE));
   if (len < HEG_LICENSE_MIN_SIZE) {
     return HEG_STATUS_RECORD_LENGTH;
   }
-  HEG_TRY(check_header(data));
+  /* Length before the count's range, in the order the spec (openheg.wire)
+   * reads the bytes, so both sides give the same status for any input. */
   count = data[HEG_LICENSE_BODY_SIZE];
-  if (count < 1u || count > HEG_MAX_LICENSE_SIGNATURES) {
-    return HEG_STATUS_RECORD_FIELD;
-  }
   if (len != HEG_LICENSE_MIN_SIZE + (size_t)count * HEG_SIGNATURE_ENTRY_SIZE) {
     return HEG_STATUS_RECORD_LENGTH;
+  }
+  if (count < 1u || count > HEG_MAX_LICENSE_SIGNATURES) {
+    return HEG_STATUS_RECORD_FIELD;
   }
 
   memset(&lic, 0, sizeof(lic));

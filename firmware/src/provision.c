@@ -71,13 +71,9 @@ heg_status_t heg_cmd_endorse(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
   if (ctx->ps.device_state != HEG_DEVICE_STATE_KEYED) {
     return HEG_STATUS_WRONG_STATE;
   }
+  HEG_TRY(heg_check_record_header(payload, len, HEG_RECORD_ENDORSEMENT));
   if (len != HEG_ENDORSEMENT_SIZE) {
     return HEG_STATUS_RECORD_LENGTH;
-  }
-  if (memcmp(payload + HEG_ENDORSEMENT_MAGIC_OFF, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN) != 0 ||
-      payload[HEG_ENDORSEMENT_RECORD_TYPE_OFF] != HEG_RECORD_ENDORSEMENT ||
-      payload[HEG_ENDORSEMENT_VERSION_OFF] != HEG_WIRE_VERSION) {
-    return HEG_STATUS_RECORD_HEADER;
   }
   if (heg_bytes_equal(payload + HEG_ENDORSEMENT_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE) !=
       HEG_HTRUE) {

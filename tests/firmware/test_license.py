@@ -142,7 +142,7 @@ def refusal(name, authority: Authority, device_id: bytes) -> tuple[bytes, Device
     if name == "no signatures":
         return body + b"\x00", S.RECORD_FIELD
     if name == "count above eight":
-        return body + b"\x09" + good[BODY + 1:], S.RECORD_FIELD
+        return body + b"\x09" + good[BODY + 1:], S.RECORD_LENGTH  # too few entries for 9
     if name in ("class 0", "class 4"):
         value = b"\x00" if name == "class 0" else b"\x04"
         return _resign(authority, _patch(body, "license_class", value)), S.RECORD_FIELD

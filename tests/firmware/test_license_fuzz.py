@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openheg import wire
-from openheg.errors import DeviceError, RecordError
+from openheg.errors import DeviceError, DeviceStatus, RecordError
 from openheg_sim.firmware import parse_license
 
 from fwkit import Authority
@@ -22,19 +22,21 @@ SEEDS = [
 ]
 
 
-def _python_verdict(data: bytes):
+def _python_verdict(data: bytes) -> tuple[wire.License | None, DeviceStatus]:
+    """The spec's verdict: the record, or None with the status the device must give."""
     try:
-        return wire.License.from_bytes(data)
-    except RecordError:
-        return None
+        return wire.License.from_bytes(data), DeviceStatus.OK
+    except RecordError as error:
+        return None, error.kind
 
 
 def _check(data: bytes) -> None:
-    expected = _python_verdict(data)
+    expected, kind = _python_verdict(data)
     try:
         parsed = parse_license(data)
-    except DeviceError:
+    except DeviceError as error:
         assert expected is None, "C refused a record the spec accepts"
+        assert DeviceStatus(error.status) == kind, "C and the spec refuse for different reasons"
         return
     assert expected is not None, "C accepted a record the spec refuses"
     assert parsed["sequence"] == expected.sequence
