@@ -101,69 +101,78 @@ def lanes(registers: list[Register]) -> list[tuple[str, int]]:
                                                if r.name == f"WEIGHT_{lane[0]}"))
 
 
-def emit_verilog(registers: list[Register]) -> str:
-    out = [f"// {BANNER}", "// Include inside a module body.", ""]
-    for r in registers:
-        out.append(f"localparam [11:0] HEG_REG_{r.name} = 12'h{r.address:03X};")
-    out.append("")
+@dataclass(frozen=True)
+class Constant:
+    """One named number of the register map, before any language spells it."""
+
+    name: str  # without a language prefix, e.g. "GATE_ENABLE_OPEN"
+    kind: str  # address | shift | mask | width | reset | code | count
+    value: int
+    width: int = 32
+
+
+def constants(registers: list[Register]) -> list[Constant]:
+    out = [Constant(f"REG_{r.name}", "address", r.address, 12) for r in registers]
     for r in registers:
         for f in r.fields:
-            stem = f"HEG_{r.name}_{f.name}"
+            stem = f"{r.name}_{f.name}"
             if f.width < 32:
-                out.append(f"localparam integer {stem}_LSB = {f.lsb};")
-                out.append(f"localparam integer {stem}_WIDTH = {f.width};")
+                out.append(Constant(f"{stem}_SHIFT", "shift", f.lsb))
+                out.append(Constant(f"{stem}_MASK", "mask", ((1 << f.width) - 1) << f.lsb))
+                out.append(Constant(f"{stem}_WIDTH", "width", f.width))
             if f.reset is not None:
-                out.append(f"localparam [{f.width - 1}:0] {stem}_RESET = {f.width}'h{f.reset:X};")
+                out.append(Constant(f"{stem}_RESET", "reset", f.reset, f.width))
             for enc_name, value, _ in f.encodings:
-                out.append(f"localparam [{f.width - 1}:0] {stem}_{enc_name} = {f.width}'h{value:X};")
-    out.append("")
-    out.append(f"localparam integer HEG_LANES = {len(lanes(registers))};")
-    for index, (lane, _) in enumerate(lanes(registers)):
-        out.append(f"localparam integer HEG_LANE_{lane} = {index};")
+                out.append(Constant(f"{stem}_{enc_name}", "code", value, f.width))
+    out.append(Constant("LANES", "count", len(lanes(registers))))
+    out += [Constant(f"LANE_{lane}", "count", index)
+            for index, (lane, _) in enumerate(lanes(registers))]
+    return out
+
+
+def emit_verilog(registers: list[Register]) -> str:
+    out = [f"// {BANNER}", "// Include inside a module body.", ""]
+    for c in constants(registers):
+        name = f"HEG_{c.name}"
+        if c.kind == "address":
+            out.append(f"localparam [11:0] {name} = 12'h{c.value:03X};")
+        elif c.kind in ("reset", "code"):
+            out.append(f"localparam [{c.width - 1}:0] {name} = {c.width}'h{c.value:X};")
+        elif c.kind == "shift":
+            out.append(f"localparam integer {name.removesuffix('_SHIFT')}_LSB = {c.value};")
+        elif c.kind in ("width", "count"):
+            out.append(f"localparam integer {name} = {c.value};")
     return "\n".join(out) + "\n"
 
 
 def emit_c(registers: list[Register]) -> str:
     out = [f"/* {BANNER} */", "#ifndef HEG_REGS_H", "#define HEG_REGS_H", "",
-           "/* Byte offsets of the meter's registers on its AXI4-Lite port. */"]
-    for r in registers:
-        out.append(f"#define HEG_REG_{r.name} 0x{r.address:03X}u")
-    out.append("")
-    for r in registers:
-        for f in r.fields:
-            stem = f"HEG_{r.name}_{f.name}"
-            if f.width < 32:
-                mask = ((1 << f.width) - 1) << f.lsb
-                out.append(f"#define {stem}_SHIFT {f.lsb}u")
-                out.append(f"#define {stem}_MASK 0x{mask:08X}u")
-            if f.reset is not None:
-                out.append(f"#define {stem}_RESET 0x{f.reset:X}u")
-            for enc_name, value, _ in f.encodings:
-                out.append(f"#define {stem}_{enc_name} 0x{value:X}u")
-    out.append("")
-    out.append("/* Precision lanes in hardware order. */")
-    out.append(f"#define HEG_LANES {len(lanes(registers))}u")
-    for index, (lane, _) in enumerate(lanes(registers)):
-        out.append(f"#define HEG_LANE_{lane} {index}u")
+           "/* Byte offsets of the meter's registers on its AXI4-Lite port, field",
+           " * positions, reset values and codes; then the precision lanes in order. */"]
+    for c in constants(registers):
+        if c.kind == "address":
+            out.append(f"#define HEG_{c.name} 0x{c.value:03X}u")
+        elif c.kind == "mask":
+            out.append(f"#define HEG_{c.name} 0x{c.value:08X}u")
+        elif c.kind in ("reset", "code"):
+            out.append(f"#define HEG_{c.name} 0x{c.value:X}u")
+        elif c.kind in ("shift", "count"):
+            out.append(f"#define HEG_{c.name} {c.value}u")
     out += ["", "#endif /* HEG_REGS_H */"]
     return "\n".join(out) + "\n"
 
 
 def emit_python(registers: list[Register]) -> str:
     out = [f'"""{BANNER}"""', "", "from __future__ import annotations", ""]
-    for r in registers:
-        out.append(f"REG_{r.name} = 0x{r.address:03X}")
-    out.append("")
-    for r in registers:
-        for f in r.fields:
-            stem = f"{r.name}_{f.name}"
-            if f.width < 32:
-                out.append(f"{stem}_SHIFT = {f.lsb}")
-                out.append(f"{stem}_MASK = 0x{((1 << f.width) - 1) << f.lsb:08X}")
-            if f.reset is not None:
-                out.append(f"{stem}_RESET = 0x{f.reset:X}")
-            for enc_name, value, _ in f.encodings:
-                out.append(f"{stem}_{enc_name} = 0x{value:X}")
+    for c in constants(registers):
+        if c.kind == "address":
+            out.append(f"{c.name} = 0x{c.value:03X}")
+        elif c.kind == "mask":
+            out.append(f"{c.name} = 0x{c.value:08X}")
+        elif c.kind in ("reset", "code"):
+            out.append(f"{c.name} = 0x{c.value:X}")
+        elif c.kind == "shift":
+            out.append(f"{c.name} = {c.value}")
     out.append("")
     out.append("# Precision lanes in hardware order, and the weights the block resets to.")
     out.append("LANES: tuple[str, ...] = (" + ", ".join(f'"{n}"' for n, _ in lanes(registers)) + ",)")

@@ -45,7 +45,6 @@ localparam [11:0] HEG_REG_COUNT_SNAP_INT8_0 = 12'h150;
 localparam [11:0] HEG_REG_COUNT_SNAP_INT8_1 = 12'h154;
 localparam [11:0] HEG_REG_COUNT_SNAP_INT8_2 = 12'h158;
 localparam [11:0] HEG_REG_COUNT_SNAP_INT8_3 = 12'h15C;
-
 localparam [31:0] HEG_ID_MAGIC_RESET = 32'h48454731;
 localparam integer HEG_VERSION_MINOR_LSB = 0;
 localparam integer HEG_VERSION_MINOR_WIDTH = 16;
@@ -117,7 +116,6 @@ localparam [31:0] HEG_COUNT_SNAP_INT8_0_VALUE_RESET = 32'h0;
 localparam [31:0] HEG_COUNT_SNAP_INT8_1_VALUE_RESET = 32'h0;
 localparam [31:0] HEG_COUNT_SNAP_INT8_2_VALUE_RESET = 32'h0;
 localparam [31:0] HEG_COUNT_SNAP_INT8_3_VALUE_RESET = 32'h0;
-
 localparam integer HEG_LANES = 6;
 localparam integer HEG_LANE_NF4 = 0;
 localparam integer HEG_LANE_FP8 = 1;

@@ -148,6 +148,11 @@ def cli(ctx: click.Context, home: Path | None, passphrase_env: str | None) -> No
 
 
 # ----------------------------------------------------------------- roles
+def create_role(ctx: Context, directory: Path, filename: str, what: str) -> None:
+    role = Role.create(directory, filename, ctx.passphrase)
+    click.echo(f"{what} key {role.public_key.hex()} written to {directory / filename}")
+
+
 @cli.group()
 def authority() -> None:
     """The regulator's license issuer."""
@@ -161,8 +166,7 @@ def authority_create(ctx: Context, directory: Path) -> None:
 
     Example: openheg authority create auth/
     """
-    role = Role.create(directory, ISSUER_KEY, ctx.passphrase)
-    click.echo(f"issuer key {role.public_key.hex()} written to {directory / ISSUER_KEY}")
+    create_role(ctx, directory, ISSUER_KEY, "issuer")
 
 
 @cli.group()
@@ -178,8 +182,7 @@ def vendor_create(ctx: Context, directory: Path) -> None:
 
     Example: openheg vendor create vendor/
     """
-    role = Role.create(directory, VENDOR_KEY, ctx.passphrase)
-    click.echo(f"vendor key {role.public_key.hex()} written to {directory / VENDOR_KEY}")
+    create_role(ctx, directory, VENDOR_KEY, "vendor")
 
 
 # ---------------------------------------------------------------- device

@@ -18,6 +18,7 @@ There is no global state: any number of ``Firmware`` objects can coexist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from openheg.errors import DeviceError, DeviceStatus, EmulatorError
@@ -45,116 +46,74 @@ class _Bridge:
         self.error: BaseException | None = None
 
 
-def _bridge(handle: Any) -> _Bridge:
-    return ffi.from_handle(handle)
+def _guarded(handle: Any, on_error: Any, action: Callable[[Any], Any]) -> Any:
+    """Run one HAL call for C. A Python exception cannot cross the C frames: the
+    first one is kept on the bridge and re-raised once the C call returns, C
+    gets ``on_error``, and every later HAL call in that C call fails fast."""
+    bridge: _Bridge = ffi.from_handle(handle)
+    if bridge.error is not None:
+        return on_error
+    try:
+        return action(bridge.hal)
+    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
+        bridge.error = error
+        return on_error
+
+
+def _copy_exact(out: Any, data: bytes, length: int, what: str) -> int:
+    data = bytes(data)
+    if len(data) != length:
+        raise EmulatorError(f"HAL {what} returned {len(data)} bytes, wanted {length}")
+    ffi.memmove(out, data, length)
+    return 0
+
+
+def _set_geometry(hal: Any, page_size: Any, page_count: Any) -> int:
+    page_size[0], page_count[0] = hal.storage_geometry()
+    return 0
 
 
 @ffi.def_extern()
 def heg_py_reg_read(handle, offset):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 0
-    try:
-        return int(bridge.hal.reg_read(int(offset))) & 0xFFFFFFFF
-    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
-        bridge.error = error
-        return 0
+    return _guarded(handle, 0, lambda hal: int(hal.reg_read(int(offset))) & 0xFFFFFFFF)
 
 
 @ffi.def_extern()
 def heg_py_reg_write(handle, offset, value):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return
-    try:
-        bridge.hal.reg_write(int(offset), int(value))
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
+    _guarded(handle, None, lambda hal: hal.reg_write(int(offset), int(value)))
 
 
 @ffi.def_extern()
 def heg_py_storage_geometry(handle, page_size, page_count):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 1
-    try:
-        size, count = bridge.hal.storage_geometry()
-        page_size[0] = size
-        page_count[0] = count
-        return 0
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 1
+    return _guarded(handle, 1, lambda hal: _set_geometry(hal, page_size, page_count))
 
 
 @ffi.def_extern()
 def heg_py_storage_read(handle, offset, out, length):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 1
-    try:
-        data = bytes(bridge.hal.storage_read(int(offset), int(length)))
-        if len(data) != length:
-            raise EmulatorError(f"HAL storage_read returned {len(data)} bytes, wanted {length}")
-        ffi.memmove(out, data, length)
-        return 0
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 1
+    return _guarded(handle, 1, lambda hal: _copy_exact(
+        out, hal.storage_read(int(offset), int(length)), length, "storage_read"))
 
 
 @ffi.def_extern()
 def heg_py_storage_program(handle, offset, data, length):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 1
-    try:
-        bridge.hal.storage_program(int(offset), bytes(ffi.buffer(data, length)))
-        return 0
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 1
+    return _guarded(handle, 1, lambda hal: hal.storage_program(
+        int(offset), bytes(ffi.buffer(data, length))) or 0)
 
 
 @ffi.def_extern()
 def heg_py_storage_erase(handle, page):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 1
-    try:
-        bridge.hal.storage_erase(int(page))
-        return 0
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 1
+    return _guarded(handle, 1, lambda hal: hal.storage_erase(int(page)) or 0)
 
 
 @ffi.def_extern()
 def heg_py_random(handle, out, length):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 1
-    try:
-        data = bytes(bridge.hal.random(int(length)))
-        if len(data) != length:
-            raise EmulatorError(f"HAL random returned {len(data)} bytes, wanted {length}")
-        ffi.memmove(out, data, length)
-        return 0
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 1
+    return _guarded(handle, 1, lambda hal: _copy_exact(out, hal.random(int(length)), length,
+                                                       "random"))
 
 
 @ffi.def_extern()
 def heg_py_time_now(handle):
-    bridge = _bridge(handle)
-    if bridge.error is not None:
-        return 0
-    try:
-        return int(bridge.hal.time_now())
-    except BaseException as error:  # noqa: BLE001
-        bridge.error = error
-        return 0
+    return _guarded(handle, 0, lambda hal: int(hal.time_now()))
 
 
 class Firmware:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 import nacl.signing
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
+from openheg_sim.emulator import ChipHal
 from openheg_sim.firmware import Firmware
 from openheg_sim.flash import Flash
 from openheg_sim.meter_model import MeterModel
@@ -18,46 +19,28 @@ NOW = 1_800_000_000
 FP8 = regmap.LANES.index("FP8")
 
 
-class RecordingHal:
-    """The firmware's platform: a MeterModel, a Flash, a clock and an RNG.
-    Every register write is logged so a test can prove the meter was not touched."""
+class RecordingHal(ChipHal):
+    """The emulator's platform with a fixed clock and a seeded RNG, so runs
+    repeat; every register write is logged so a test can prove the meter was
+    not touched."""
 
     def __init__(self, flash: Flash, seed: bytes = b"device", now: int = NOW) -> None:
-        self.meter = MeterModel()
-        self.flash = flash
+        super().__init__(MeterModel(), flash, clock=lambda: self.now)
         self.now = now
         self.writes: list[tuple[int, int]] = []
         self._seed = seed
         self._counter = 0
 
-    def reg_read(self, offset: int) -> int:
-        return self.meter.read(offset)
-
     def reg_write(self, offset: int, value: int) -> None:
         self.writes.append((offset, value))
-        self.meter.write(offset, value)
+        super().reg_write(offset, value)
 
-    def storage_geometry(self) -> tuple[int, int]:
-        return self.flash.geometry()
-
-    def storage_read(self, offset: int, length: int) -> bytes:
-        return self.flash.read(offset, length)
-
-    def storage_program(self, offset: int, data: bytes) -> None:
-        self.flash.program(offset, data)
-
-    def storage_erase(self, page: int) -> None:
-        self.flash.erase(page)
-
-    def random(self, n: int) -> bytes:
+    def random(self, length: int) -> bytes:
         self._counter += 1
         out = b""
-        while len(out) < n:
+        while len(out) < length:
             out += hashlib.sha256(self._seed + struct.pack("<QI", self._counter, len(out))).digest()
-        return out[:n]
-
-    def time_now(self) -> int:
-        return self.now
+        return out[:length]
 
 
 @dataclass

@@ -2,7 +2,8 @@
 #ifndef HEG_REGS_H
 #define HEG_REGS_H
 
-/* Byte offsets of the meter's registers on its AXI4-Lite port. */
+/* Byte offsets of the meter's registers on its AXI4-Lite port, field
+ * positions, reset values and codes; then the precision lanes in order. */
 #define HEG_REG_ID 0x000u
 #define HEG_REG_VERSION 0x004u
 #define HEG_REG_CTRL 0x008u
@@ -47,7 +48,6 @@
 #define HEG_REG_COUNT_SNAP_INT8_1 0x154u
 #define HEG_REG_COUNT_SNAP_INT8_2 0x158u
 #define HEG_REG_COUNT_SNAP_INT8_3 0x15Cu
-
 #define HEG_ID_MAGIC_RESET 0x48454731u
 #define HEG_VERSION_MINOR_SHIFT 0u
 #define HEG_VERSION_MINOR_MASK 0x0000FFFFu
@@ -119,8 +119,6 @@
 #define HEG_COUNT_SNAP_INT8_1_VALUE_RESET 0x0u
 #define HEG_COUNT_SNAP_INT8_2_VALUE_RESET 0x0u
 #define HEG_COUNT_SNAP_INT8_3_VALUE_RESET 0x0u
-
-/* Precision lanes in hardware order. */
 #define HEG_LANES 6u
 #define HEG_LANE_NF4 0u
 #define HEG_LANE_FP8 1u
