@@ -15,12 +15,15 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps generate check-generated demo test clean
+.PHONY: help setup system-deps generate check-generated demo test bench synth formal waves clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo             set up, then run the end-to-end demo (in-process emulation)"
 	@echo "make test             set up, then run every test"
+	@echo "make bench            HDL speed numbers, as ratios to a bare counter run alongside"
+	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
+	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
 	@echo "make generate         regenerate register map and wire-format views"
 	@echo "make check-generated  fail if a generated file is stale"
 
@@ -52,6 +55,21 @@ demo: setup firmware-cffi
 
 test: setup check-generated firmware-cffi
 	$(PY) -m pytest
+
+bench: setup
+	$(PY) bench/hdl/bench.py
+
+# Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
+synth: setup
+	$(PY) tools/hdl/synth.py
+
+# Induction proofs of the block's safety properties at full width (about a minute).
+formal: setup
+	$(PY) tools/hdl/formal.py --full
+
+# Timing diagrams in docs/hdl/timing/ (WaveDrom).
+waves: setup
+	$(PY) tools/hdl/waves.py
 
 clean: firmware-clean
 	rm -rf build out .pytest_cache

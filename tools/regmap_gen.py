@@ -52,10 +52,17 @@ class Register:
         return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
+# SystemRDL onwrite side effects, as register references spell them.
+_ONWRITE_ACCESS = {"woclr": "W1C", "woset": "W1S", "wzc": "W0C", "wzs": "W0S", "wclr": "WC"}
+
+
 def _access(field: FieldNode) -> str:
     readable, writable = field.is_sw_readable, field.is_sw_writable
     if field.get_property("singlepulse"):
         return "W1P"
+    onwrite = field.get_property("onwrite")
+    if onwrite is not None and onwrite.name in _ONWRITE_ACCESS:
+        return ("R" if readable else "") + _ONWRITE_ACCESS[onwrite.name]
     if readable and writable:
         return "RW"
     return "RO" if readable else "WO"

@@ -18,6 +18,14 @@
 //     LIMIT reads return the committed limit that the comparator uses.
 //   - CTRL.snapshot (write 1) copies every lane counter and the accumulator,
 //     including the ops of the cycle of the write, into the *_SNAP registers.
+//   - LOWWATER_0..2 are staged the same way; LOWWATER_3 commits.
+//   - CFG_REGWEN is write-zero-to-clear: once 0, writes to WEIGHT_* and THROTTLE
+//     are ignored (still OKAY) and counted in ERR_STATUS.locked_writes.
+//   - WDOG_CTRL: writing the armed code arms the watchdog; once armed, writes to
+//     WDOG_CTRL/WDOG_PERIOD/WDOG_WINDOW are ignored and counted. WDOG_KICK with
+//     the magic key and all byte strobes kicks (see heg_wdog.v).
+//   - INTR_STATE is RW1C with hardware set winning; INTR_TEST sets; irq_o is
+//     OR(INTR_STATE & INTR_ENABLE) from registers.
 //
 // Enforcement latency: 1 cycle after the accumulator reaches the limit (see
 // heg_meter_core.v).
@@ -62,8 +70,15 @@ module heg_meter #(
   input  wire [LANES-1:0]         op_valid_i,
   input  wire [LANES*COUNT_W-1:0] op_count_i,
 
+  // Tamper input, synchronous to clk_i (synchronise outside if it is not):
+  // high in a cycle closes the gate from the edge that samples it, until reset.
+  input  wire                     tamper_i,
+
   // Accelerator enable: high only while the gate is open.
-  output wire                     accel_enable_o
+  output wire                     accel_enable_o,
+
+  // Interrupt request to the firmware's CPU (level, active high).
+  output wire                     irq_o
 );
 
   `include "heg_meter_regs.vh"
@@ -123,15 +138,42 @@ module heg_meter #(
   reg [LANES*WEIGHT_W-1:0] weight_q;
   reg [3*32-1:0]          limit_stage_q;
   reg [WIDE_W-1:0]        limit_q;
+  // Complement shadow of limit_q, written with it; the core checks the pair.
+  reg [WIDE_W-1:0]        limit_n_q;
+  reg [3*32-1:0]          lowwater_stage_q;
+  reg [WIDE_W-1:0]        lowwater_q;
+  reg                     cfg_regwen_q;
+  reg [15:0]              locked_writes_q;
+  reg [3:0]               pause_q;
+  reg [3:0]               wdog_arm_q;
+  reg [31:0]              wdog_period_q;
+  reg [31:0]              wdog_window_q;
+  reg [31:0]              throttle_q;
+  reg [2:0]               intr_state_q;
+  reg [2:0]               intr_enable_q;
 
   wire                    accel_enable;
   wire                    saturated;
+  wire [LANES:0]          sat;
   wire                    fatal;
   wire                    cause_exhausted;
   wire                    cause_disarmed;
   wire                    cause_fatal;
+  wire                    cause_paused;
+  wire                    cause_watchdog;
+  wire                    cause_tamper;
+  wire                    cause_throttled;
+  wire                    low_water;
+  wire                    exhausted_event;
+  wire                    fault_event;
   wire [LANES*WIDE_W-1:0] count_snap;
   wire [WIDE_W-1:0]       acc_snap;
+  wire                    wdog_trip;
+  wire [31:0]             wdog_count;
+  wire                    throttle_open;
+
+  // Fails towards armed: only the reset (disarmed) code counts as disarmed.
+  wire wdog_armed = (wdog_arm_q != HEG_WDOG_CTRL_ARM_DISARMED);
 
   // Merge a write into an existing register under the byte strobes.
   function [31:0] merge;
@@ -147,23 +189,22 @@ module heg_meter #(
     begin
       case (addr)
         HEG_REG_ID, HEG_REG_VERSION, HEG_REG_CTRL, HEG_REG_GATE, HEG_REG_STATUS,
-        HEG_REG_GATE_CAUSE,
-        HEG_REG_WEIGHT_NF4, HEG_REG_WEIGHT_FP8, HEG_REG_WEIGHT_FP16,
-        HEG_REG_WEIGHT_FP32, HEG_REG_WEIGHT_FP64, HEG_REG_WEIGHT_INT8,
-        HEG_REG_LIMIT_0, HEG_REG_LIMIT_1, HEG_REG_LIMIT_2, HEG_REG_LIMIT_3,
-        HEG_REG_ACC_SNAP_0, HEG_REG_ACC_SNAP_1, HEG_REG_ACC_SNAP_2, HEG_REG_ACC_SNAP_3,
-        HEG_REG_COUNT_SNAP_NF4_0, HEG_REG_COUNT_SNAP_NF4_1,
-        HEG_REG_COUNT_SNAP_NF4_2, HEG_REG_COUNT_SNAP_NF4_3,
-        HEG_REG_COUNT_SNAP_FP8_0, HEG_REG_COUNT_SNAP_FP8_1,
-        HEG_REG_COUNT_SNAP_FP8_2, HEG_REG_COUNT_SNAP_FP8_3,
-        HEG_REG_COUNT_SNAP_FP16_0, HEG_REG_COUNT_SNAP_FP16_1,
-        HEG_REG_COUNT_SNAP_FP16_2, HEG_REG_COUNT_SNAP_FP16_3,
-        HEG_REG_COUNT_SNAP_FP32_0, HEG_REG_COUNT_SNAP_FP32_1,
-        HEG_REG_COUNT_SNAP_FP32_2, HEG_REG_COUNT_SNAP_FP32_3,
-        HEG_REG_COUNT_SNAP_FP64_0, HEG_REG_COUNT_SNAP_FP64_1,
-        HEG_REG_COUNT_SNAP_FP64_2, HEG_REG_COUNT_SNAP_FP64_3,
-        HEG_REG_COUNT_SNAP_INT8_0, HEG_REG_COUNT_SNAP_INT8_1,
-        HEG_REG_COUNT_SNAP_INT8_2, HEG_REG_COUNT_SNAP_INT8_3: mapped = 1'b1;
+        HEG_REG_GATE_CAUSE, HEG_REG_CFG_REGWEN, HEG_REG_ERR_STATUS, HEG_REG_WEIGHT_NF4,
+        HEG_REG_WEIGHT_FP8, HEG_REG_WEIGHT_FP16, HEG_REG_WEIGHT_FP32, HEG_REG_WEIGHT_FP64,
+        HEG_REG_WEIGHT_INT8, HEG_REG_PAUSE, HEG_REG_WDOG_CTRL, HEG_REG_LIMIT_0,
+        HEG_REG_LIMIT_1, HEG_REG_LIMIT_2, HEG_REG_LIMIT_3, HEG_REG_WDOG_PERIOD,
+        HEG_REG_WDOG_WINDOW, HEG_REG_WDOG_KICK, HEG_REG_WDOG_COUNT, HEG_REG_ACC_SNAP_0,
+        HEG_REG_ACC_SNAP_1, HEG_REG_ACC_SNAP_2, HEG_REG_ACC_SNAP_3, HEG_REG_THROTTLE,
+        HEG_REG_SATURATION, HEG_REG_LOWWATER_0, HEG_REG_LOWWATER_1, HEG_REG_LOWWATER_2,
+        HEG_REG_LOWWATER_3, HEG_REG_INTR_STATE, HEG_REG_INTR_ENABLE, HEG_REG_INTR_TEST,
+        HEG_REG_COUNT_SNAP_NF4_0, HEG_REG_COUNT_SNAP_NF4_1, HEG_REG_COUNT_SNAP_NF4_2,
+        HEG_REG_COUNT_SNAP_NF4_3, HEG_REG_COUNT_SNAP_FP8_0, HEG_REG_COUNT_SNAP_FP8_1,
+        HEG_REG_COUNT_SNAP_FP8_2, HEG_REG_COUNT_SNAP_FP8_3, HEG_REG_COUNT_SNAP_FP16_0,
+        HEG_REG_COUNT_SNAP_FP16_1, HEG_REG_COUNT_SNAP_FP16_2, HEG_REG_COUNT_SNAP_FP16_3,
+        HEG_REG_COUNT_SNAP_FP32_0, HEG_REG_COUNT_SNAP_FP32_1, HEG_REG_COUNT_SNAP_FP32_2,
+        HEG_REG_COUNT_SNAP_FP32_3, HEG_REG_COUNT_SNAP_FP64_0, HEG_REG_COUNT_SNAP_FP64_1,
+        HEG_REG_COUNT_SNAP_FP64_2, HEG_REG_COUNT_SNAP_FP64_3, HEG_REG_COUNT_SNAP_INT8_0,
+        HEG_REG_COUNT_SNAP_INT8_1, HEG_REG_COUNT_SNAP_INT8_2, HEG_REG_COUNT_SNAP_INT8_3: mapped = 1'b1;
         default: mapped = 1'b0;
       endcase
     end
@@ -179,6 +220,38 @@ module heg_meter #(
   endfunction
 
   wire [3:0] gate_merged = (gate_enable_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
+  wire [3:0] pause_merged = (pause_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
+  wire [3:0] wdog_arm_merged = (wdog_arm_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
+
+  // Register groups a lock protects.
+  wire waddr_cfg = (reg_waddr == HEG_REG_WEIGHT_NF4) | (reg_waddr == HEG_REG_WEIGHT_FP8) |
+                   (reg_waddr == HEG_REG_WEIGHT_FP16) | (reg_waddr == HEG_REG_WEIGHT_FP32) |
+                   (reg_waddr == HEG_REG_WEIGHT_FP64) | (reg_waddr == HEG_REG_WEIGHT_INT8) |
+                   (reg_waddr == HEG_REG_THROTTLE);
+  wire waddr_wdog_cfg = (reg_waddr == HEG_REG_WDOG_CTRL) | (reg_waddr == HEG_REG_WDOG_PERIOD) |
+                        (reg_waddr == HEG_REG_WDOG_WINDOW);
+  // A write that a lock turns away (performed as OKAY, changes nothing, counted).
+  wire locked_write = reg_we & ((waddr_cfg & ~cfg_regwen_q) | (waddr_wdog_cfg & wdog_armed));
+
+  // Watchdog and throttle strobes of this edge.
+  wire wdog_arm = reg_we & (reg_waddr == HEG_REG_WDOG_CTRL) & ~wdog_armed &
+                  (wdog_arm_merged == HEG_WDOG_CTRL_ARM_ARMED);
+  wire wdog_kick = reg_we & (reg_waddr == HEG_REG_WDOG_KICK) & wdog_armed &
+                   (w_strb_q == 4'hF) & (w_data_q == HEG_WDOG_KICK_KEY_MAGIC);
+  wire throttle_restart = reg_we & (reg_waddr == HEG_REG_THROTTLE) & cfg_regwen_q;
+
+  // Interrupts: hardware set events win over the RW1C clear of the same edge.
+  wire [2:0] intr_field_mask = {w_strb_q[0], w_strb_q[0], w_strb_q[0]} & w_data_q[2:0];
+  wire [2:0] intr_clear = (reg_we & (reg_waddr == HEG_REG_INTR_STATE)) ? intr_field_mask : 3'b000;
+  wire [2:0] intr_test = (reg_we & (reg_waddr == HEG_REG_INTR_TEST)) ? intr_field_mask : 3'b000;
+  reg  [2:0] intr_set;
+  always @* begin
+    intr_set = 3'b000;
+    intr_set[HEG_INTR_STATE_LOW_WATER_LSB] = low_water;
+    intr_set[HEG_INTR_STATE_EXHAUSTED_LSB] = exhausted_event;
+    intr_set[HEG_INTR_STATE_FAULT_LSB] = fault_event;
+  end
+  wire [2:0] intr_state_d = (intr_state_q & ~intr_clear) | intr_set | intr_test;
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -195,6 +268,18 @@ module heg_meter #(
                    HEG_WEIGHT_FP8_MILLI_RESET, HEG_WEIGHT_NF4_MILLI_RESET};
       limit_stage_q <= {(3*32){1'b0}};
       limit_q <= {WIDE_W{1'b0}};
+      limit_n_q <= {WIDE_W{1'b1}};
+      lowwater_stage_q <= {(3*32){1'b0}};
+      lowwater_q <= {WIDE_W{1'b0}};
+      cfg_regwen_q <= HEG_CFG_REGWEN_EN_RESET;
+      locked_writes_q <= HEG_ERR_STATUS_LOCKED_WRITES_RESET;
+      pause_q <= HEG_PAUSE_REQUEST_RESET;
+      wdog_arm_q <= HEG_WDOG_CTRL_ARM_RESET;
+      wdog_period_q <= HEG_WDOG_PERIOD_CYCLES_RESET;
+      wdog_window_q <= HEG_WDOG_WINDOW_CYCLES_RESET;
+      throttle_q <= {HEG_THROTTLE_DEN_RESET, HEG_THROTTLE_NUM_RESET};
+      intr_state_q <= 3'b000;
+      intr_enable_q <= 3'b000;
       rvalid_q <= 1'b0;
       rdata_q <= 32'h0;
       rresp_q <= RESP_OKAY;
@@ -211,6 +296,10 @@ module heg_meter #(
       if (bvalid_q & s_axil_bready_i) begin
         bvalid_q <= 1'b0;
       end
+      intr_state_q <= intr_state_d;
+      if (locked_write && locked_writes_q != 16'hFFFF) begin
+        locked_writes_q <= locked_writes_q + 16'd1;
+      end
       if (reg_we) begin
         aw_full_q <= 1'b0;
         w_full_q <= 1'b0;
@@ -218,22 +307,44 @@ module heg_meter #(
         bresp_q <= mapped(reg_waddr) ? RESP_OKAY : RESP_SLVERR;
         case (reg_waddr)
           HEG_REG_GATE: gate_enable_q <= gate_merged;
-          HEG_REG_WEIGHT_NF4: weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W]);
-          HEG_REG_WEIGHT_FP8: weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W]);
-          HEG_REG_WEIGHT_FP16: weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W]);
-          HEG_REG_WEIGHT_FP32: weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W]);
-          HEG_REG_WEIGHT_FP64: weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W]);
-          HEG_REG_WEIGHT_INT8: weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W] <=
-            merge(weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W]);
+          HEG_REG_CFG_REGWEN: if (w_strb_q[0] & ~w_data_q[HEG_CFG_REGWEN_EN_LSB]) begin
+            cfg_regwen_q <= 1'b0;
+          end
+          HEG_REG_WEIGHT_NF4: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_WEIGHT_FP8: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_WEIGHT_FP16: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_WEIGHT_FP32: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_WEIGHT_FP64: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_WEIGHT_INT8: if (cfg_regwen_q) begin
+            weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W]);
+          end
+          HEG_REG_THROTTLE: if (cfg_regwen_q) throttle_q <= merge(throttle_q);
+          HEG_REG_PAUSE: pause_q <= pause_merged;
+          HEG_REG_WDOG_CTRL: if (wdog_arm) wdog_arm_q <= HEG_WDOG_CTRL_ARM_ARMED;
+          HEG_REG_WDOG_PERIOD: if (!wdog_armed) wdog_period_q <= merge(wdog_period_q);
+          HEG_REG_WDOG_WINDOW: if (!wdog_armed) wdog_window_q <= merge(wdog_window_q);
           HEG_REG_LIMIT_0: limit_stage_q[0 +: 32] <= merge(limit_stage_q[0 +: 32]);
           HEG_REG_LIMIT_1: limit_stage_q[32 +: 32] <= merge(limit_stage_q[32 +: 32]);
           HEG_REG_LIMIT_2: limit_stage_q[64 +: 32] <= merge(limit_stage_q[64 +: 32]);
-          HEG_REG_LIMIT_3: limit_q <= {merge(limit_q[96 +: 32]), limit_stage_q};
+          HEG_REG_LIMIT_3: begin
+            limit_q <= {merge(limit_q[96 +: 32]), limit_stage_q};
+            limit_n_q <= ~{merge(limit_q[96 +: 32]), limit_stage_q};
+          end
+          HEG_REG_LOWWATER_0: lowwater_stage_q[0 +: 32] <= merge(lowwater_stage_q[0 +: 32]);
+          HEG_REG_LOWWATER_1: lowwater_stage_q[32 +: 32] <= merge(lowwater_stage_q[32 +: 32]);
+          HEG_REG_LOWWATER_2: lowwater_stage_q[64 +: 32] <= merge(lowwater_stage_q[64 +: 32]);
+          HEG_REG_LOWWATER_3: lowwater_q <= {merge(lowwater_q[96 +: 32]), lowwater_stage_q};
+          HEG_REG_INTR_ENABLE: if (w_strb_q[0]) intr_enable_q <= w_data_q[2:0];
           default: ;
         endcase
       end
@@ -256,18 +367,33 @@ module heg_meter #(
   wire [31:0] version_word = {{(32-HEG_VERSION_MAJOR_WIDTH){1'b0}}, HEG_VERSION_MAJOR_RESET}
                              << HEG_VERSION_MAJOR_LSB;
 
-  // STATUS and GATE_CAUSE words, placed by the generated field positions.
+  // STATUS, GATE_CAUSE and SATURATION words, placed by the generated field positions.
   reg [31:0] status_word;
   reg [31:0] gate_cause_word;
+  reg [31:0] saturation_word;
   always @* begin
     status_word = 32'h0;
     status_word[HEG_STATUS_GATE_OPEN_LSB] = accel_enable;
     status_word[HEG_STATUS_SATURATED_LSB] = saturated;
     status_word[HEG_STATUS_FATAL_LSB] = fatal;
+    status_word[HEG_STATUS_WDOG_ARMED_LSB] = wdog_armed;
+    status_word[HEG_STATUS_CFG_LOCKED_LSB] = ~cfg_regwen_q;
     gate_cause_word = 32'h0;
     gate_cause_word[HEG_GATE_CAUSE_EXHAUSTED_LSB] = cause_exhausted;
     gate_cause_word[HEG_GATE_CAUSE_DISARMED_LSB] = cause_disarmed;
     gate_cause_word[HEG_GATE_CAUSE_FATAL_LSB] = cause_fatal;
+    gate_cause_word[HEG_GATE_CAUSE_PAUSED_LSB] = cause_paused;
+    gate_cause_word[HEG_GATE_CAUSE_WATCHDOG_LSB] = cause_watchdog;
+    gate_cause_word[HEG_GATE_CAUSE_TAMPER_LSB] = cause_tamper;
+    gate_cause_word[HEG_GATE_CAUSE_THROTTLED_LSB] = cause_throttled;
+    saturation_word = 32'h0;
+    saturation_word[HEG_SATURATION_NF4_LSB] = sat[HEG_LANE_NF4];
+    saturation_word[HEG_SATURATION_FP8_LSB] = sat[HEG_LANE_FP8];
+    saturation_word[HEG_SATURATION_FP16_LSB] = sat[HEG_LANE_FP16];
+    saturation_word[HEG_SATURATION_FP32_LSB] = sat[HEG_LANE_FP32];
+    saturation_word[HEG_SATURATION_FP64_LSB] = sat[HEG_LANE_FP64];
+    saturation_word[HEG_SATURATION_INT8_LSB] = sat[HEG_LANE_INT8];
+    saturation_word[HEG_SATURATION_ACC_LSB] = sat[LANES];
   end
 
   // Read data for addr from the registers as they stand before this edge.
@@ -280,20 +406,35 @@ module heg_meter #(
         HEG_REG_GATE: read_mux = {28'h0, gate_enable_q};
         HEG_REG_STATUS: read_mux = status_word;
         HEG_REG_GATE_CAUSE: read_mux = gate_cause_word;
+        HEG_REG_CFG_REGWEN: read_mux = {31'h0, cfg_regwen_q};
+        HEG_REG_ERR_STATUS: read_mux = {16'h0, locked_writes_q};
         HEG_REG_WEIGHT_NF4: read_mux = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
         HEG_REG_WEIGHT_FP8: read_mux = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
         HEG_REG_WEIGHT_FP16: read_mux = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
         HEG_REG_WEIGHT_FP32: read_mux = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
         HEG_REG_WEIGHT_FP64: read_mux = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
         HEG_REG_WEIGHT_INT8: read_mux = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
+        HEG_REG_PAUSE: read_mux = {28'h0, pause_q};
+        HEG_REG_WDOG_CTRL: read_mux = {28'h0, wdog_arm_q};
         HEG_REG_LIMIT_0: read_mux = limit_q[0 +: 32];
         HEG_REG_LIMIT_1: read_mux = limit_q[32 +: 32];
         HEG_REG_LIMIT_2: read_mux = limit_q[64 +: 32];
         HEG_REG_LIMIT_3: read_mux = limit_q[96 +: 32];
+        HEG_REG_WDOG_PERIOD: read_mux = wdog_period_q;
+        HEG_REG_WDOG_WINDOW: read_mux = wdog_window_q;
+        HEG_REG_WDOG_COUNT: read_mux = wdog_count;
         HEG_REG_ACC_SNAP_0: read_mux = acc_snap[0 +: 32];
         HEG_REG_ACC_SNAP_1: read_mux = acc_snap[32 +: 32];
         HEG_REG_ACC_SNAP_2: read_mux = acc_snap[64 +: 32];
         HEG_REG_ACC_SNAP_3: read_mux = acc_snap[96 +: 32];
+        HEG_REG_THROTTLE: read_mux = throttle_q;
+        HEG_REG_SATURATION: read_mux = saturation_word;
+        HEG_REG_LOWWATER_0: read_mux = lowwater_q[0 +: 32];
+        HEG_REG_LOWWATER_1: read_mux = lowwater_q[32 +: 32];
+        HEG_REG_LOWWATER_2: read_mux = lowwater_q[64 +: 32];
+        HEG_REG_LOWWATER_3: read_mux = lowwater_q[96 +: 32];
+        HEG_REG_INTR_STATE: read_mux = {29'h0, intr_state_q};
+        HEG_REG_INTR_ENABLE: read_mux = {29'h0, intr_enable_q};
         HEG_REG_COUNT_SNAP_NF4_0: read_mux = count_word(HEG_LANE_NF4, 0);
         HEG_REG_COUNT_SNAP_NF4_1: read_mux = count_word(HEG_LANE_NF4, 1);
         HEG_REG_COUNT_SNAP_NF4_2: read_mux = count_word(HEG_LANE_NF4, 2);
@@ -323,13 +464,39 @@ module heg_meter #(
     end
   endfunction
 
+  heg_wdog #(
+    .CNT_W(32)
+  ) u_wdog (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .armed_i(wdog_armed),
+    .arm_i(wdog_arm),
+    .kick_i(wdog_kick),
+    .period_i(wdog_period_q),
+    .window_i(wdog_window_q),
+    .trip_o(wdog_trip),
+    .count_o(wdog_count)
+  );
+
+  heg_throttle #(
+    .W(16)
+  ) u_throttle (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .num_i(throttle_q[HEG_THROTTLE_NUM_LSB +: HEG_THROTTLE_NUM_WIDTH]),
+    .den_i(throttle_q[HEG_THROTTLE_DEN_LSB +: HEG_THROTTLE_DEN_WIDTH]),
+    .restart_i(throttle_restart),
+    .open_o(throttle_open)
+  );
+
   heg_meter_core #(
     .LANES(LANES),
     .COUNT_W(COUNT_W),
     .WIDE_W(WIDE_W),
     .WEIGHT_W(WEIGHT_W),
     .GATE_OPEN(HEG_GATE_ENABLE_OPEN),
-    .GATE_CLOSED(HEG_GATE_ENABLE_CLOSED)
+    .GATE_CLOSED(HEG_GATE_ENABLE_CLOSED),
+    .PAUSE_RUN(HEG_PAUSE_REQUEST_RUN)
   ) u_core (
     .clk_i(clk_i),
     .rst_ni(rst_ni),
@@ -337,19 +504,60 @@ module heg_meter #(
     .op_count_i(op_count_i),
     .weight_i(weight_q),
     .limit_i(limit_q),
+    .limit_n_i(limit_n_q),
+    .lowwater_i(lowwater_q),
     .gate_enable_i(gate_enable_q),
+    .pause_i(pause_q),
     .snapshot_i(snapshot),
+    .wdog_trip_i(wdog_trip),
+    .tamper_i(tamper_i),
+    .throttle_open_i(throttle_open),
     .accel_enable_o(accel_enable),
     .saturated_o(saturated),
+    .sat_o(sat),
     .fatal_o(fatal),
     .cause_exhausted_o(cause_exhausted),
     .cause_disarmed_o(cause_disarmed),
     .cause_fatal_o(cause_fatal),
+    .cause_paused_o(cause_paused),
+    .cause_watchdog_o(cause_watchdog),
+    .cause_tamper_o(cause_tamper),
+    .cause_throttled_o(cause_throttled),
+    .low_water_o(low_water),
+    .exhausted_event_o(exhausted_event),
+    .fault_event_o(fault_event),
     .count_snap_o(count_snap),
     .acc_snap_o(acc_snap)
   );
 
   assign accel_enable_o = accel_enable;
+  assign irq_o = |(intr_state_q & intr_enable_q);
+
+`ifdef FORMAL
+  // Properties proven by hdl/formal/heg_meter.sby (k-induction, yosys + SMT solver).
+  reg f_past_valid = 1'b0;
+  always @(posedge clk_i) begin
+    f_past_valid <= 1'b1;
+  end
+  always @(posedge clk_i) begin
+    if (f_past_valid && rst_ni && $past(rst_ni)) begin
+      // Locked registers never change: the lock itself, the weights and the throttle.
+      if (!$past(cfg_regwen_q)) begin
+        assert (!cfg_regwen_q);
+        assert (weight_q == $past(weight_q));
+        assert (throttle_q == $past(throttle_q));
+      end
+      // An armed watchdog stays armed and its configuration is frozen.
+      if ($past(wdog_armed)) begin
+        assert (wdog_armed);
+        assert (wdog_period_q == $past(wdog_period_q));
+        assert (wdog_window_q == $past(wdog_window_q));
+      end
+      // The committed limit and its shadow move together.
+      assert (limit_n_q == ~limit_q);
+    end
+  end
+`endif
 
 endmodule
 

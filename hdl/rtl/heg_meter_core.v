@@ -1,31 +1,47 @@
 // openheg metering and enforcement core.
 //
 // Per-precision op counters, the weighted standard-FLOP accumulator, the
-// allowance comparator and the fail-closed gate. No bus logic here: the
-// register block in heg_meter.v feeds the weights, the committed limit and the
-// GATE.enable request, and reads the status and the snapshot registers.
+// allowance comparator, the low-water condition and the fail-closed gate. No bus
+// logic here: the register block in heg_meter.v feeds the weights, the committed
+// limit (and its complement shadow), the low-water threshold, the GATE and PAUSE
+// codes, the watchdog trip and the throttle decision, and reads status, causes and
+// the snapshot registers.
 //
 // Timing (clock edge N is the edge that samples op_valid_i/op_count_i for cycle N):
 //   - counters and accumulator include cycle N's ops right after edge N;
-//   - the gate decision at edge N+1 uses the registered accumulator, limit and
-//     GATE.enable as they stand after edge N;
+//   - the gate decision at edge N+1 uses the registered accumulator, limit,
+//     GATE/PAUSE codes and latches as they stand after edge N, plus the inputs
+//     sampled at edge N+1 (tamper_i, the watchdog trip, the throttle slot);
 //   - so ENFORCEMENT LATENCY = 1 CYCLE: if the accumulator first reaches the
 //     limit at edge N, accel_enable_o is still high during the cycle after edge
 //     N and is low from edge N+1 on. At most one extra cycle of ops is issued
 //     after the allowance is reached, and those ops are still metered.
+//     tamper_i high in cycle N (sampled at edge N) closes the gate from edge N.
 //   - a snapshot request at edge N copies the values the counters take at edge
 //     N (cycle N's ops included), so a snapshot equals "the state after edge N".
 //
 // Metering never stops: ops are counted whether the gate is open or closed.
 // Every counter saturates at all ones and never wraps; reaching the maximum
-// sets the sticky saturated flag.
+// sets that counter's sticky saturated flag.
 //
-// The gate state is held as a 4-bit multi-bit code (open 4'h6, closed 4'h9)
-// next to the registered close causes. The gate is open only when the code is
-// open AND every registered cause is clear AND no fatal error is latched. Any
-// state that is not one of the two consistent combinations (a flipped bit, an
-// invalid code, open with a cause set) latches fatal, which closes the gate
-// until reset.
+// Close causes (each registered at every edge; GATE_CAUSE shows them):
+//   exhausted  accumulator >= limit (decided twice, see below)
+//   disarmed   GATE code is not the open code
+//   paused     PAUSE code is not the run code (fails towards paused)
+//   watchdog   latched on a watchdog trip until reset
+//   tamper     latched on tamper_i until reset
+//   throttled  the throttle pattern closes this cycle
+//   fatal      latched on any failed consistency check until reset
+//
+// Countermeasures. The gate state is a 4-bit multi-bit code (open 4'h6, closed
+// 4'h9) next to the registered causes; the output is high only when the code is
+// open AND every registered cause is clear. The accumulator and the committed
+// limit each have a complemented shadow (acc_n_q, limit_n_i), and "exhausted" is
+// computed by two different comparators, acc_q >= limit_i and
+// acc_n_q <= limit_n_i; either one closes the gate. Any of: an inconsistent gate
+// state (a flipped code bit, an invalid code, open with a cause set), a shadow that
+// is not the complement of its register, or the two comparators disagreeing,
+// latches fatal, which holds the gate closed until reset.
 
 `resetall
 `timescale 1ns / 1ps
@@ -43,7 +59,9 @@ module heg_meter_core #(
   // Gate code that means open (prim_mubi4 true); the top passes HEG_GATE_ENABLE_OPEN.
   parameter [3:0] GATE_OPEN = 4'h6,
   // Gate code that means closed (prim_mubi4 false); the top passes HEG_GATE_ENABLE_CLOSED.
-  parameter [3:0] GATE_CLOSED = 4'h9
+  parameter [3:0] GATE_CLOSED = 4'h9,
+  // PAUSE code that lets the gate open; every other code pauses.
+  parameter [3:0] PAUSE_RUN = 4'h9
 ) (
   input  wire                       clk_i,
   input  wire                       rst_ni,
@@ -55,18 +73,38 @@ module heg_meter_core #(
   // Policy from the register block.
   input  wire [LANES*WEIGHT_W-1:0]  weight_i,
   input  wire [WIDE_W-1:0]          limit_i,
+  // Complement shadow of limit_i (written together with it).
+  input  wire [WIDE_W-1:0]          limit_n_i,
+  input  wire [WIDE_W-1:0]          lowwater_i,
   input  wire [3:0]                 gate_enable_i,
+  input  wire [3:0]                 pause_i,
   input  wire                       snapshot_i,
+
+  // Fail-closed inputs sampled at every edge.
+  input  wire                       wdog_trip_i,
+  input  wire                       tamper_i,
+  // Throttle decision for the cycle after this edge (1: this slot may open).
+  input  wire                       throttle_open_i,
 
   // Enforcement.
   output wire                       accel_enable_o,
 
   // Status and close causes (GATE_CAUSE is zero exactly when accel_enable_o is high).
   output wire                       saturated_o,
+  output wire [LANES:0]             sat_o,
   output wire                       fatal_o,
   output wire                       cause_exhausted_o,
   output wire                       cause_disarmed_o,
   output wire                       cause_fatal_o,
+  output wire                       cause_paused_o,
+  output wire                       cause_watchdog_o,
+  output wire                       cause_tamper_o,
+  output wire                       cause_throttled_o,
+
+  // Interrupt set events of this edge (evaluated on the registered state, as the gate).
+  output wire                       low_water_o,
+  output wire                       exhausted_event_o,
+  output wire                       fault_event_o,
 
   // Snapshot registers.
   output wire [LANES*WIDE_W-1:0]    count_snap_o,
@@ -85,15 +123,20 @@ module heg_meter_core #(
   reg [LANES*WIDE_W-1:0] count_q;
   reg [LANES*WIDE_W-1:0] count_d;
   reg [WIDE_W-1:0]       acc_q;
+  reg [WIDE_W-1:0]       acc_n_q;
   reg [WIDE_W-1:0]       acc_d;
   reg [LANES*WIDE_W-1:0] count_snap_q;
   reg [WIDE_W-1:0]       acc_snap_q;
-  reg                    saturated_q;
-  reg                    saturated_d;
+  reg [LANES:0]          sat_q;
+  reg [LANES:0]          sat_d;
   reg [3:0]              gate_q;
   reg [3:0]              gate_d;
   reg                    exhausted_q;
   reg                    disarmed_q;
+  reg                    paused_q;
+  reg                    watchdog_q;
+  reg                    tamper_q;
+  reg                    throttled_q;
   reg                    fatal_q;
 
   // ---------------------------------------------------------------------------
@@ -106,7 +149,7 @@ module heg_meter_core #(
 
   always @* begin
     charge = {SUM_W{1'b0}};
-    saturated_d = saturated_q;
+    sat_d = sat_q;
     count_d = count_q;
     for (l = 0; l < LANES; l = l + 1) begin
       lane_ops = op_valid_i[l] ? op_count_i[l*COUNT_W +: COUNT_W] : {COUNT_W{1'b0}};
@@ -117,7 +160,7 @@ module heg_meter_core #(
         count_d[l*WIDE_W +: WIDE_W] = lane_sum[WIDE_W-1:0];
       end
       if (count_d[l*WIDE_W +: WIDE_W] == WIDE_MAX) begin
-        saturated_d = 1'b1;
+        sat_d[l] = 1'b1;
       end
       charge = charge + {{(SUM_W-PROD_W){1'b0}},
                          ({{WEIGHT_W{1'b0}}, lane_ops} *
@@ -126,24 +169,42 @@ module heg_meter_core #(
     acc_sum = {1'b0, acc_q} + {{(WIDE_W+1-SUM_W){1'b0}}, charge};
     acc_d = acc_sum[WIDE_W] ? WIDE_MAX : acc_sum[WIDE_W-1:0];
     if (acc_d == WIDE_MAX) begin
-      saturated_d = 1'b1;
+      sat_d[LANES] = 1'b1;
     end
   end
+
+  // ---------------------------------------------------------------------------
+  // Allowance comparators: two structurally different decisions of one fact.
+  wire exhausted_a = (acc_q >= limit_i);
+  wire exhausted_b = (acc_n_q <= limit_n_i);
+  wire acc_shadow_bad = (acc_n_q != ~acc_q);
+  wire limit_shadow_bad = (limit_n_i != ~limit_i);
+  wire compare_bad = exhausted_a ^ exhausted_b;
+
+  // Low water: remaining allowance (0 once exhausted) <= threshold.
+  wire [WIDE_W-1:0] remaining = limit_i - acc_q;
+  assign low_water_o = exhausted_a | (remaining <= lowwater_i);
 
   // ---------------------------------------------------------------------------
   // Gate. Causes and the gate code are decided together from registered values,
   // so after every edge (open, no cause) or (closed, some cause) holds.
   wire gate_is_open = (gate_q == GATE_OPEN);
   wire gate_is_closed = (gate_q == GATE_CLOSED);
-  wire any_cause_q = exhausted_q | disarmed_q | fatal_q;
+  wire any_cause_q = exhausted_q | disarmed_q | paused_q | watchdog_q | tamper_q |
+                     throttled_q | fatal_q;
   wire gate_consistent = (gate_is_open & ~any_cause_q) | (gate_is_closed & any_cause_q);
 
-  wire exhausted_d = (acc_q >= limit_i);
+  wire exhausted_d = exhausted_a | exhausted_b;
   wire disarmed_d = (gate_enable_i != GATE_OPEN);
-  wire fatal_d = fatal_q | ~gate_consistent;
+  wire paused_d = (pause_i != PAUSE_RUN);
+  wire watchdog_d = watchdog_q | wdog_trip_i;
+  wire tamper_d = tamper_q | tamper_i;
+  wire throttled_d = ~throttle_open_i;
+  wire fatal_d = fatal_q | ~gate_consistent | acc_shadow_bad | limit_shadow_bad | compare_bad;
 
   always @* begin
-    if (~exhausted_d & ~disarmed_d & ~fatal_d) begin
+    if (~exhausted_d & ~disarmed_d & ~paused_d & ~watchdog_d & ~tamper_d & ~throttled_d &
+        ~fatal_d) begin
       gate_d = GATE_OPEN;
     end else begin
       gate_d = GATE_CLOSED;
@@ -154,24 +215,34 @@ module heg_meter_core #(
     if (!rst_ni) begin
       count_q <= {(LANES*WIDE_W){1'b0}};
       acc_q <= {WIDE_W{1'b0}};
+      acc_n_q <= WIDE_MAX;
       count_snap_q <= {(LANES*WIDE_W){1'b0}};
       acc_snap_q <= {WIDE_W{1'b0}};
-      saturated_q <= 1'b0;
+      sat_q <= {(LANES+1){1'b0}};
       gate_q <= GATE_CLOSED;
       exhausted_q <= 1'b1;
       disarmed_q <= 1'b1;
+      paused_q <= 1'b0;
+      watchdog_q <= 1'b0;
+      tamper_q <= 1'b0;
+      throttled_q <= 1'b0;
       fatal_q <= 1'b0;
     end else begin
       count_q <= count_d;
       acc_q <= acc_d;
+      acc_n_q <= ~acc_d;
       if (snapshot_i) begin
         count_snap_q <= count_d;
         acc_snap_q <= acc_d;
       end
-      saturated_q <= saturated_d;
+      sat_q <= sat_d;
       gate_q <= gate_d;
       exhausted_q <= exhausted_d;
       disarmed_q <= disarmed_d;
+      paused_q <= paused_d;
+      watchdog_q <= watchdog_d;
+      tamper_q <= tamper_d;
+      throttled_q <= throttled_d;
       fatal_q <= fatal_d;
     end
   end
@@ -179,15 +250,49 @@ module heg_meter_core #(
   // Second check at the output: the code, the causes and the fatal latch must all agree.
   assign accel_enable_o = gate_is_open & ~any_cause_q & ~fatal_q;
 
-  assign saturated_o = saturated_q;
+  assign saturated_o = |sat_q;
+  assign sat_o = sat_q;
   // Fatal shows as soon as the state is inconsistent, and stays latched from the next edge.
   assign fatal_o = fatal_d;
   assign cause_exhausted_o = exhausted_q;
   assign cause_disarmed_o = disarmed_q;
   assign cause_fatal_o = fatal_d;
+  assign cause_paused_o = paused_q;
+  assign cause_watchdog_o = watchdog_q;
+  assign cause_tamper_o = tamper_q;
+  assign cause_throttled_o = throttled_q;
+
+  assign exhausted_event_o = exhausted_d;
+  assign fault_event_o = watchdog_d | tamper_d | fatal_d;
 
   assign count_snap_o = count_snap_q;
   assign acc_snap_o = acc_snap_q;
+
+`ifdef FORMAL
+  // Properties proven by hdl/formal/heg_meter.sby (k-induction, yosys + SMT solver).
+  reg f_past_valid = 1'b0;
+  always @(posedge clk_i) begin
+    f_past_valid <= 1'b1;
+  end
+  always @(posedge clk_i) begin
+    if (f_past_valid && rst_ni && $past(rst_ni)) begin
+      // The gate is never open after an edge that saw the accumulator at the allowance.
+      if ($past(acc_q >= limit_i)) begin
+        assert (!accel_enable_o);
+      end
+      // The accumulator never decreases.
+      assert (acc_q >= $past(acc_q));
+      // Latched causes stay latched until reset.
+      if ($past(fatal_q)) assert (fatal_q);
+      if ($past(watchdog_q)) assert (watchdog_q);
+      if ($past(tamper_q)) assert (tamper_q);
+    end
+    // Open means: open code, no registered cause.
+    if (accel_enable_o) begin
+      assert (gate_q == GATE_OPEN && !exhausted_q && !fatal_q && !watchdog_q && !tamper_q);
+    end
+  end
+`endif
 
 endmodule
 

@@ -3,15 +3,26 @@
 One object is one block. Time advances by clock edges:
 
 * ``step(events)`` is one clock edge that samples ``events`` (the op events of that
-  cycle: a mapping lane index -> ops, or a sequence of per-lane ops).
+  cycle: a mapping lane index -> ops, or a sequence of per-lane ops) and the tamper
+  input level ``tamper_in`` (set it with ``set_tamper``; it is a level, like the pin).
 * ``write(addr, value)`` / ``read(addr)`` happen *between* edges: a write performed by
   the bus at edge N is modelled as ``step(events_N)`` then ``write(...)``; a read whose
   data the bus samples at edge N is modelled as ``read(...)`` before ``step(events_N)``.
-* ``enable`` is the accelerator enable output during the cycle that follows the last edge.
+* ``enable`` is the accelerator enable output during the cycle that follows the last edge;
+  ``irq`` is the interrupt output then.
 
 The same object scores the RTL in cocotb, and it is the "hardware" behind the firmware
 emulator: ``read``/``write`` by register address, ``drive`` and ``run`` advance many
 cycles at once with exactly the result that per-cycle stepping gives.
+
+Closed form. ``run`` is closed form for every feature: metering is a multiply, the
+watchdog count a saturating add, the throttle phase ``(frac + k*num) mod den``, and
+every gate cause except the throttle is monotone during a run (exhaustion, watchdog and
+tamper only ever close), so the state after ``k`` edges follows from the state before
+the last one. ``drive`` is closed form (it stops exactly at the edge where the
+allowance or the watchdog closes the gate) except while a throttle below 100% is
+programmed (``0 < num < den``): then it steps cycle by cycle, which is exact but costs
+one Python step per cycle.
 
 Enforcement latency is ``ENFORCEMENT_LATENCY_CYCLES`` (1): if the accumulator first
 reaches the limit at edge N, ``enable`` is still high for the cycle after edge N and
@@ -30,6 +41,7 @@ N_LANES = len(LANES)
 WIDE_BITS = 128
 WIDE_MAX = (1 << WIDE_BITS) - 1
 WORD_MASK = 0xFFFF_FFFF
+WDOG_MAX = 0xFFFF_FFFF
 GATE_OPEN = regmap.GATE_ENABLE_OPEN
 GATE_CLOSED = regmap.GATE_ENABLE_CLOSED
 ENFORCEMENT_LATENCY_CYCLES = 1
@@ -37,10 +49,17 @@ DEFAULT_COUNT_BITS = 16
 
 _WEIGHT_REGS = tuple(getattr(regmap, f"REG_WEIGHT_{name}") for name in LANES)
 _LIMIT_REGS = tuple(getattr(regmap, f"REG_LIMIT_{i}") for i in range(4))
+_LOWWATER_REGS = tuple(getattr(regmap, f"REG_LOWWATER_{i}") for i in range(4))
 _ACC_SNAP_REGS = tuple(getattr(regmap, f"REG_ACC_SNAP_{i}") for i in range(4))
 _COUNT_SNAP_REGS = tuple(
     tuple(getattr(regmap, f"REG_COUNT_SNAP_{name}_{i}") for i in range(4)) for name in LANES
 )
+_SAT_MASKS = tuple(getattr(regmap, f"SATURATION_{name}_MASK") for name in LANES) + (
+    regmap.SATURATION_ACC_MASK,)
+INTR_LOW_WATER = regmap.INTR_STATE_LOW_WATER_MASK
+INTR_EXHAUSTED = regmap.INTR_STATE_EXHAUSTED_MASK
+INTR_FAULT = regmap.INTR_STATE_FAULT_MASK
+INTR_ALL = INTR_LOW_WATER | INTR_EXHAUSTED | INTR_FAULT
 MAPPED_ADDRESSES: frozenset[int] = frozenset(regmap.REGISTER_NAMES)
 
 
@@ -64,6 +83,10 @@ def _merge(old: int, data: int, strb: int) -> int:
     return (old & ~mask & WORD_MASK) | (data & mask)
 
 
+def _wide(stage: list[int], top: int) -> int:
+    return (top << 96) | (stage[2] << 64) | (stage[1] << 32) | stage[0]
+
+
 class MeterModel:
     """Register-accurate, cycle-accurate model of heg_meter."""
 
@@ -77,23 +100,71 @@ class MeterModel:
         self.cycle = 0
         self.counts = [0] * N_LANES
         self.acc = 0
+        # Complement shadow of the accumulator (acc_n_q in the RTL).
+        self.acc_n = WIDE_MAX
         self.count_snap = [0] * N_LANES
         self.acc_snap = 0
-        self.saturated = False
+        # Sticky saturation flags: one per lane, then the accumulator.
+        self.sat = [False] * (N_LANES + 1)
         self.weights = [regmap.DEFAULT_WEIGHTS_MILLI[name] for name in LANES]
         self.gate_enable = regmap.GATE_ENABLE_RESET
         self.limit_stage = [0, 0, 0]
         self.limit = 0
+        self.limit_n = WIDE_MAX
+        self.lowwater_stage = [0, 0, 0]
+        self.lowwater = 0
+        self.regwen = True
+        self.locked_writes = 0
+        self.pause = regmap.PAUSE_REQUEST_RESET
+        self.wdog_arm = regmap.WDOG_CTRL_ARM_RESET
+        self.wdog_period = regmap.WDOG_PERIOD_CYCLES_RESET
+        self.wdog_window = regmap.WDOG_WINDOW_CYCLES_RESET
+        self.wdog_count = 0
+        self.wdog_count_before = 0  # count as it stood before the last edge
+        self.wdog_early = False
+        self.throttle = (regmap.THROTTLE_DEN_RESET << regmap.THROTTLE_DEN_SHIFT) | (
+            regmap.THROTTLE_NUM_RESET << regmap.THROTTLE_NUM_SHIFT)
+        self.throttle_frac = 0
+        self.intr_state = 0
+        self.intr_enable = 0
+        self.intr_set_last = 0
+        self.tamper_in = False
         # Registered gate decision: code, causes and the fatal latch.
         self.gate_state = GATE_CLOSED
         self.exhausted = True
         self.disarmed = True
+        self.paused = False
+        self.watchdog = False
+        self.tamper = False
+        self.throttled = False
         self.fatal_latched = False
 
     # ---------------------------------------------------------- derived state
     @property
+    def saturated(self) -> bool:
+        return any(self.sat)
+
+    @property
+    def wdog_armed(self) -> bool:
+        return self.wdog_arm != regmap.WDOG_CTRL_ARM_DISARMED
+
+    @property
+    def throttle_num(self) -> int:
+        return (self.throttle & regmap.THROTTLE_NUM_MASK) >> regmap.THROTTLE_NUM_SHIFT
+
+    @property
+    def throttle_den(self) -> int:
+        return (self.throttle & regmap.THROTTLE_DEN_MASK) >> regmap.THROTTLE_DEN_SHIFT
+
+    @property
+    def throttle_active(self) -> bool:
+        """A duty cycle strictly between 0% and 100% is programmed."""
+        return 0 < self.throttle_num < self.throttle_den
+
+    @property
     def _any_cause(self) -> bool:
-        return self.exhausted or self.disarmed or self.fatal_latched
+        return (self.exhausted or self.disarmed or self.paused or self.watchdog
+                or self.tamper or self.throttled or self.fatal_latched)
 
     @property
     def _consistent(self) -> bool:
@@ -104,9 +175,14 @@ class MeterModel:
         return False
 
     @property
+    def _shadows_ok(self) -> bool:
+        return (self.acc_n == ~self.acc & WIDE_MAX and self.limit_n == ~self.limit & WIDE_MAX
+                and (self.acc >= self.limit) == (self.acc_n <= self.limit_n))
+
+    @property
     def fatal(self) -> bool:
-        """STATUS.fatal: latched, or an inconsistent gate state seen right now."""
-        return self.fatal_latched or not self._consistent
+        """STATUS.fatal: latched, or an inconsistent gate state or shadow seen right now."""
+        return self.fatal_latched or not self._consistent or not self._shadows_ok
 
     @property
     def enable(self) -> bool:
@@ -114,11 +190,23 @@ class MeterModel:
         return self.gate_state == GATE_OPEN and not self._any_cause
 
     @property
+    def irq(self) -> bool:
+        """irq_o for the cycle after the last edge."""
+        return bool(self.intr_state & self.intr_enable)
+
+    @property
+    def low_water(self) -> bool:
+        """The low-water condition on the registered accumulator and limit."""
+        return self.acc >= self.limit or (self.limit - self.acc) <= self.lowwater
+
+    @property
     def status(self) -> int:
         return (
             (regmap.STATUS_GATE_OPEN_MASK if self.enable else 0)
             | (regmap.STATUS_SATURATED_MASK if self.saturated else 0)
             | (regmap.STATUS_FATAL_MASK if self.fatal else 0)
+            | (regmap.STATUS_WDOG_ARMED_MASK if self.wdog_armed else 0)
+            | (0 if self.regwen else regmap.STATUS_CFG_LOCKED_MASK)
         )
 
     @property
@@ -127,7 +215,15 @@ class MeterModel:
             (regmap.GATE_CAUSE_EXHAUSTED_MASK if self.exhausted else 0)
             | (regmap.GATE_CAUSE_DISARMED_MASK if self.disarmed else 0)
             | (regmap.GATE_CAUSE_FATAL_MASK if self.fatal else 0)
+            | (regmap.GATE_CAUSE_PAUSED_MASK if self.paused else 0)
+            | (regmap.GATE_CAUSE_WATCHDOG_MASK if self.watchdog else 0)
+            | (regmap.GATE_CAUSE_TAMPER_MASK if self.tamper else 0)
+            | (regmap.GATE_CAUSE_THROTTLED_MASK if self.throttled else 0)
         )
+
+    @property
+    def saturation(self) -> int:
+        return sum(mask for mask, flag in zip(_SAT_MASKS, self.sat) if flag)
 
     # ------------------------------------------------------------- one edge
     def _lane_ops(self, events: Mapping[int, int] | Sequence[int] | None) -> list[int]:
@@ -141,16 +237,44 @@ class MeterModel:
             ops[lane] = n
         return ops
 
+    def _throttle_next(self, frac: int) -> tuple[bool, int]:
+        """(open decision, next fraction) of heg_throttle at one edge."""
+        num, den = self.throttle_num, self.throttle_den
+        if den == 0:
+            return False, 0
+        if num >= den:
+            return True, 0
+        s = frac + num
+        return (True, s - den) if s >= den else (False, s)
+
     def _decide_gate(self) -> None:
-        """Gate decision of one edge, from the registered values before it."""
+        """Gate decision and interrupt set events of one edge, from the registered values
+        before it (and the tamper input sampled at it)."""
         fatal_d = self.fatal
-        exhausted_d = self.acc >= self.limit
-        disarmed_d = self.gate_enable != GATE_OPEN
-        opens = not (fatal_d or exhausted_d or disarmed_d)
-        self.gate_state = GATE_OPEN if opens else GATE_CLOSED
+        exhausted_d = self.acc >= self.limit or self.acc_n <= self.limit_n
+        low = self.low_water
+        trip = (self.wdog_armed and self.wdog_count >= self.wdog_period) or self.wdog_early
+        watchdog_d = self.watchdog or trip
+        tamper_d = self.tamper or self.tamper_in
+        throttle_open, self.throttle_frac = self._throttle_next(self.throttle_frac)
         self.exhausted = exhausted_d
-        self.disarmed = disarmed_d
+        self.disarmed = self.gate_enable != GATE_OPEN
+        self.paused = self.pause != regmap.PAUSE_REQUEST_RUN
+        self.watchdog = watchdog_d
+        self.tamper = tamper_d
+        self.throttled = not throttle_open
         self.fatal_latched = fatal_d
+        opens = not (fatal_d or self.exhausted or self.disarmed or self.paused or watchdog_d
+                     or tamper_d or self.throttled)
+        self.gate_state = GATE_OPEN if opens else GATE_CLOSED
+        self.intr_set_last = ((INTR_LOW_WATER if low else 0)
+                              | (INTR_EXHAUSTED if exhausted_d else 0)
+                              | (INTR_FAULT if (watchdog_d or tamper_d or fatal_d) else 0))
+        self.intr_state |= self.intr_set_last
+        # Watchdog counter; an early kick trips at the edge after it.
+        self.wdog_early = False
+        self.wdog_count_before = self.wdog_count
+        self.wdog_count = min(self.wdog_count + 1, WDOG_MAX) if self.wdog_armed else 0
 
     def step(self, events: Mapping[int, int] | Sequence[int] | None = None,
              snapshot: bool = False) -> None:
@@ -163,10 +287,11 @@ class MeterModel:
             c = min(self.counts[lane] + n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
-                self.saturated = True
+                self.sat[lane] = True
         self.acc = min(self.acc + charge, WIDE_MAX)
+        self.acc_n = ~self.acc & WIDE_MAX
         if self.acc == WIDE_MAX:
-            self.saturated = True
+            self.sat[N_LANES] = True
         self.cycle += 1
         if snapshot:
             self._snapshot()
@@ -175,38 +300,52 @@ class MeterModel:
         self.count_snap = list(self.counts)
         self.acc_snap = self.acc
 
+    def set_tamper(self, level: bool) -> None:
+        """Drive the tamper input (a level, sampled at every following edge)."""
+        self.tamper_in = bool(level)
+
     # -------------------------------------------------------- many edges
+    @property
+    def _quiet(self) -> bool:
+        """No one-shot event pending: the closed forms apply from here."""
+        return self._consistent and self._shadows_ok and not self.wdog_early
+
     def run(self, events: Mapping[int, int] | Sequence[int] | None, cycles: int) -> None:
         """``cycles`` edges with the same events each; same result as stepping."""
         if cycles <= 0:
             return
         ops = self._lane_ops(events)
-        if cycles <= 2 or not self._consistent:
+        if cycles <= 2 or not self._quiet:
             for _ in range(cycles):
                 self.step(ops)
             return
-        # First edge by hand (its gate decision may use the state as it is now), then
-        # the remaining cycles-1 edges in closed form.
+        # First edge by hand (its decision may use a state a write just changed), then
+        # the remaining k edges in closed form.
         self.step(ops)
         k = cycles - 1
         charge = sum(n * w for n, w in zip(ops, self.weights))
         acc0 = self.acc
-        # The last of the k edges decides the gate from the accumulator after k-1 of them.
+        # The last of the k edges decides from the state after k-1 of them.
         acc_before_last = min(acc0 + (k - 1) * charge, WIDE_MAX)
         for lane, n in enumerate(ops):
             c = min(self.counts[lane] + k * n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
-                self.saturated = True
+                self.sat[lane] = True
+        # Decision of the last edge (GATE, PAUSE, weights, limit, tamper input and the
+        # fatal latch are constant inside the run; exhaustion and the watchdog only close).
+        self.acc = acc_before_last
+        self.acc_n = ~self.acc & WIDE_MAX
+        if self.wdog_armed:
+            self.wdog_count = min(self.wdog_count + k - 1, WDOG_MAX)
+        num, den = self.throttle_num, self.throttle_den
+        if 0 < num < den:
+            self.throttle_frac = (self.throttle_frac + (k - 1) * num) % den
+        self._decide_gate()  # the last edge; also advances watchdog count and throttle
         self.acc = min(acc0 + k * charge, WIDE_MAX)
+        self.acc_n = ~self.acc & WIDE_MAX
         if self.acc == WIDE_MAX:
-            self.saturated = True
-        # Gate enable and the fatal latch do not change inside the run (state is
-        # consistent after every edge), so only "exhausted" moves, and monotonically.
-        self.exhausted = acc_before_last >= self.limit
-        self.disarmed = self.gate_enable != GATE_OPEN
-        opens = not (self.exhausted or self.disarmed or self.fatal_latched)
-        self.gate_state = GATE_OPEN if opens else GATE_CLOSED
+            self.sat[N_LANES] = True
         self.cycle += k
 
     def drive(self, lane: int, total_ops: int, ops_per_cycle: int) -> int:
@@ -223,19 +362,30 @@ class MeterModel:
         issued = 0
         if total_ops <= 0 or not self.enable:
             return 0
+        if self.throttle_active or not self._quiet:
+            # Per-cycle stepping (see the module docstring).
+            while issued < total_ops and self.enable:
+                n = min(ops_per_cycle, total_ops - issued)
+                self.step({lane: n})
+                issued += n
+            return issued
         full_cycles, tail = divmod(total_ops, ops_per_cycle)
         charge = ops_per_cycle * self.weights[lane]
         # Cycle i (1-based) issues iff enable is high before it: always for i = 1, and
-        # for i >= 2 iff the accumulator after i-2 cycles is below the limit (GATE.enable
-        # and the fatal latch cannot change during the burst).
-        if self.gate_enable != GATE_OPEN:
-            below = 0  # disarmed since the last edge: closes at the next one
-        elif charge == 0:
-            below = full_cycles
+        # for i >= 2 iff the decision at edge i-1 opens the gate. Edge j >= 1 opens iff
+        # nothing constant closes it, the accumulator after j-1 cycles is below the
+        # limit and the watchdog count after j-1 edges is below the period.
+        if (self.gate_enable != GATE_OPEN or self.pause != regmap.PAUSE_REQUEST_RUN
+                or self.tamper_in or self.throttle_den == 0 or self.throttle_num == 0):
+            below = 0
         elif self.acc >= self.limit:
             below = 0
+        elif charge == 0:
+            below = full_cycles
         else:
             below = -(-(self.limit - self.acc) // charge)  # ceil
+        if self.wdog_armed:
+            below = min(below, max(0, self.wdog_period - self.wdog_count))
         open_cycles = 1 + below
         n_full = min(full_cycles, open_cycles)
         if n_full > 0:
@@ -257,22 +407,35 @@ class MeterModel:
         """The 32-bit value a bus read of ``addr`` returns; BusError if unmapped."""
         if addr not in MAPPED_ADDRESSES:
             raise BusError(addr, "read")
-        if addr == regmap.REG_ID:
-            return regmap.ID_MAGIC_RESET
-        if addr == regmap.REG_VERSION:
-            return regmap.VERSION_MAJOR_RESET << regmap.VERSION_MAJOR_SHIFT
-        if addr == regmap.REG_CTRL:
-            return 0
-        if addr == regmap.REG_GATE:
-            return self.gate_enable
-        if addr == regmap.REG_STATUS:
-            return self.status
-        if addr == regmap.REG_GATE_CAUSE:
-            return self.gate_cause
+        simple = {
+            regmap.REG_ID: regmap.ID_MAGIC_RESET,
+            regmap.REG_VERSION: regmap.VERSION_MAJOR_RESET << regmap.VERSION_MAJOR_SHIFT,
+            regmap.REG_CTRL: 0,
+            regmap.REG_GATE: self.gate_enable,
+            regmap.REG_STATUS: self.status,
+            regmap.REG_GATE_CAUSE: self.gate_cause,
+            regmap.REG_CFG_REGWEN: int(self.regwen),
+            regmap.REG_ERR_STATUS: self.locked_writes,
+            regmap.REG_PAUSE: self.pause,
+            regmap.REG_WDOG_CTRL: self.wdog_arm,
+            regmap.REG_WDOG_PERIOD: self.wdog_period,
+            regmap.REG_WDOG_WINDOW: self.wdog_window,
+            regmap.REG_WDOG_KICK: 0,
+            regmap.REG_WDOG_COUNT: self.wdog_count,
+            regmap.REG_THROTTLE: self.throttle,
+            regmap.REG_SATURATION: self.saturation,
+            regmap.REG_INTR_STATE: self.intr_state,
+            regmap.REG_INTR_ENABLE: self.intr_enable,
+            regmap.REG_INTR_TEST: 0,
+        }
+        if addr in simple:
+            return simple[addr]
         if addr in _WEIGHT_REGS:
             return self.weights[_WEIGHT_REGS.index(addr)]
         if addr in _LIMIT_REGS:
             return _word(self.limit, _LIMIT_REGS.index(addr))
+        if addr in _LOWWATER_REGS:
+            return _word(self.lowwater, _LOWWATER_REGS.index(addr))
         if addr in _ACC_SNAP_REGS:
             return _word(self.acc_snap, _ACC_SNAP_REGS.index(addr))
         for lane, regs in enumerate(_COUNT_SNAP_REGS):
@@ -280,12 +443,15 @@ class MeterModel:
                 return _word(self.count_snap[lane], regs.index(addr))
         raise AssertionError(f"mapped address 0x{addr:03X} has no read model")
 
+    def _locked_write(self) -> None:
+        self.locked_writes = min(self.locked_writes + 1, regmap.ERR_STATUS_LOCKED_WRITES_MASK)
+
     def write(self, addr: int, value: int, strb: int = 0xF) -> None:
         """A bus write performed at the last edge; BusError if unmapped.
 
         Writes to read-only registers are accepted and change nothing (the RTL answers
-        OKAY). A write to CTRL with snapshot set copies the counters as they stand after
-        the last edge.
+        OKAY); so are writes a lock turns away, which ERR_STATUS counts. A write to CTRL
+        with snapshot set copies the counters as they stand after the last edge.
         """
         if addr not in MAPPED_ADDRESSES:
             raise BusError(addr, "write")
@@ -295,18 +461,61 @@ class MeterModel:
                 self._snapshot()
         elif addr == regmap.REG_GATE:
             self.gate_enable = _merge(self.gate_enable, value, strb) & regmap.GATE_ENABLE_MASK
+        elif addr == regmap.REG_CFG_REGWEN:
+            if strb & 1 and not value & regmap.CFG_REGWEN_EN_MASK:
+                self.regwen = False
         elif addr in _WEIGHT_REGS:
+            if not self.regwen:
+                self._locked_write()
+                return
             lane = _WEIGHT_REGS.index(addr)
             self.weights[lane] = _merge(self.weights[lane], value, strb)
+        elif addr == regmap.REG_THROTTLE:
+            if not self.regwen:
+                self._locked_write()
+                return
+            self.throttle = _merge(self.throttle, value, strb)
+            self.throttle_frac = 0
+        elif addr == regmap.REG_PAUSE:
+            self.pause = _merge(self.pause, value, strb) & regmap.PAUSE_REQUEST_MASK
+        elif addr in (regmap.REG_WDOG_CTRL, regmap.REG_WDOG_PERIOD, regmap.REG_WDOG_WINDOW):
+            if self.wdog_armed:
+                self._locked_write()
+                return
+            if addr == regmap.REG_WDOG_CTRL:
+                code = _merge(self.wdog_arm, value, strb) & regmap.WDOG_CTRL_ARM_MASK
+                if code == regmap.WDOG_CTRL_ARM_ARMED:
+                    self.wdog_arm = code
+                    self.wdog_count = 0
+            elif addr == regmap.REG_WDOG_PERIOD:
+                self.wdog_period = _merge(self.wdog_period, value, strb)
+            else:
+                self.wdog_window = _merge(self.wdog_window, value, strb)
+        elif addr == regmap.REG_WDOG_KICK:
+            if self.wdog_armed and strb == 0xF and value == regmap.WDOG_KICK_KEY_MAGIC:
+                self.wdog_early = self.wdog_count_before < self.wdog_window
+                self.wdog_count = 0
         elif addr in _LIMIT_REGS[:3]:
             i = _LIMIT_REGS.index(addr)
             self.limit_stage[i] = _merge(self.limit_stage[i], value, strb)
         elif addr == _LIMIT_REGS[3]:
-            top = _merge(_word(self.limit, 3), value, strb)
-            self.limit = (
-                (top << 96) | (self.limit_stage[2] << 64) | (self.limit_stage[1] << 32)
-                | self.limit_stage[0]
-            )
+            self.limit = _wide(self.limit_stage, _merge(_word(self.limit, 3), value, strb))
+            self.limit_n = ~self.limit & WIDE_MAX
+        elif addr in _LOWWATER_REGS[:3]:
+            i = _LOWWATER_REGS.index(addr)
+            self.lowwater_stage[i] = _merge(self.lowwater_stage[i], value, strb)
+        elif addr == _LOWWATER_REGS[3]:
+            self.lowwater = _wide(self.lowwater_stage, _merge(_word(self.lowwater, 3), value, strb))
+        elif addr == regmap.REG_INTR_STATE:
+            if strb & 1:
+                # RW1C; a hardware set at the same edge wins.
+                self.intr_state = (self.intr_state & ~(value & INTR_ALL)) | self.intr_set_last
+        elif addr == regmap.REG_INTR_ENABLE:
+            if strb & 1:
+                self.intr_enable = value & INTR_ALL
+        elif addr == regmap.REG_INTR_TEST:
+            if strb & 1:
+                self.intr_state |= value & INTR_ALL
 
     # --------------------------------------------------------- convenience
     def clone(self) -> "MeterModel":
@@ -321,13 +530,27 @@ class MeterModel:
         for i in range(4):
             self.write(_LIMIT_REGS[i], _word(limit, i))
 
+    def write_lowwater(self, threshold: int) -> None:
+        for i in range(4):
+            self.write(_LOWWATER_REGS[i], _word(threshold, i))
+
     # ----------------------------------------------- fault injection (tests)
     def poke_count(self, lane: int, value: int) -> None:
         """Overwrite a lane counter, as a testbench deposit on the RTL register does."""
         self.counts[lane] = value & WIDE_MAX
 
     def poke_accumulator(self, value: int) -> None:
+        """Overwrite the accumulator and its shadow consistently (test set-up)."""
         self.acc = value & WIDE_MAX
+        self.acc_n = ~self.acc & WIDE_MAX
+
+    def corrupt_accumulator(self, value: int) -> None:
+        """Overwrite the accumulator but not its shadow (fault injection)."""
+        self.acc = value & WIDE_MAX
+
+    def corrupt_limit(self, value: int) -> None:
+        """Overwrite the committed limit but not its shadow (fault injection)."""
+        self.limit = value & WIDE_MAX
 
     def poke_gate_state(self, code: int) -> None:
         """Overwrite the internal gate code (fault injection)."""

@@ -48,9 +48,15 @@ async def test_reset_values(dut):
     assert await tb.read(regmap.REG_GATE_CAUSE) == EXHAUSTED | DISARMED
     for name, reg in zip(regmap.LANES, WEIGHT_REGS):
         assert await tb.read(reg) == regmap.DEFAULT_WEIGHTS_MILLI[name]
+    nonzero = {regmap.REG_CFG_REGWEN: 1, regmap.REG_PAUSE: regmap.PAUSE_REQUEST_RUN,
+               regmap.REG_WDOG_CTRL: regmap.WDOG_CTRL_ARM_DISARMED,
+               regmap.REG_WDOG_PERIOD: 0xFFFFFFFF, regmap.REG_THROTTLE: 0x00010001}
     for addr in sorted(regmap.REGISTER_NAMES):
-        if addr >= regmap.REG_LIMIT_0:
-            assert await tb.read(addr) == 0, regmap.REGISTER_NAMES[addr]
+        if addr >= regmap.REG_CFG_REGWEN and addr not in WEIGHT_REGS:
+            expect = nonzero.get(addr, 0)
+            if addr == regmap.REG_INTR_STATE:  # low water and exhausted hold out of reset
+                expect = regmap.INTR_STATE_LOW_WATER_MASK | regmap.INTR_STATE_EXHAUSTED_MASK
+            assert await tb.read(addr) == expect, regmap.REGISTER_NAMES[addr]
     assert int(dut.accel_enable_o.value) == 0
     await tb.finish()
 
@@ -86,8 +92,8 @@ async def test_unmapped_slverr(dut):
     """Unmapped or unaligned addresses answer SLVERR on both channels and change nothing."""
     tb = TB(dut, seed=3)
     await tb.reset()
-    holes = [0x018, 0x01C, 0x038, 0x03C, 0x050, 0x05C, 0x070, 0x0FC, 0x160, 0x800, 0xFFC,
-             0x001, 0x022, 0x04F]
+    holes = [0x078, 0x07C, 0x09C, 0x0A0, 0x0F0, 0x0FC, 0x160, 0x800, 0xFFC,
+             0x001, 0x022, 0x04F, 0x019, 0x05E]
     for addr in holes:
         assert addr not in regmap.REGISTER_NAMES
         rsp = await tb.read_resp(addr)
@@ -161,9 +167,9 @@ async def test_random_traffic(dut):
             elif kind < 0.9:
                 await tb.write(regmap.REG_LIMIT_0 + 4 * rng.randint(0, 2), rng.getrandbits(32))
             elif kind < 0.95:
-                await tb.write_resp(rng.choice([0x018, 0x070, 0x200, 0xFFC]), rng.getrandbits(32))
+                await tb.write_resp(rng.choice([0x078, 0x0A0, 0x200, 0xFFC]), rng.getrandbits(32))
             else:
-                await tb.read_resp(rng.choice([0x01C, 0x0F0, 0x3FC]))
+                await tb.read_resp(rng.choice([0x07C, 0x0F0, 0x3FC]))
 
     done = False
     traffic = cocotb.start_soon(bus_traffic())
@@ -472,10 +478,450 @@ async def test_cocotbext_axi_master(dut):
     assert await tb.read(regmap.REG_ID) == regmap.ID_MAGIC_RESET
     for reg in WEIGHT_REGS:
         await tb.write(reg, tb.rng.getrandbits(32))
-    for addr in (0x018, 0x070, 0xFFC):
+    for addr in (0x078, 0x0A0, 0xFFC):
         assert (await tb.read_resp(addr)).resp == 2
         assert (await tb.write_resp(addr, 0)).resp == 2
     await arm(tb, 1 << 40)
     await tb.run_random_ops(200, max_ops=0xFF)
     await tb.check_all_registers()
+    await tb.finish()
+
+
+# ------------------------------------------------------------------ issue 3 features
+KEY = regmap.WDOG_KICK_KEY_MAGIC
+ARMED = regmap.WDOG_CTRL_ARM_ARMED
+PAUSED = regmap.GATE_CAUSE_PAUSED_MASK
+WATCHDOG = regmap.GATE_CAUSE_WATCHDOG_MASK
+TAMPER = regmap.GATE_CAUSE_TAMPER_MASK
+THROTTLED = regmap.GATE_CAUSE_THROTTLED_MASK
+INTR_LOW = regmap.INTR_STATE_LOW_WATER_MASK
+INTR_EXH = regmap.INTR_STATE_EXHAUSTED_MASK
+INTR_FAULT = regmap.INTR_STATE_FAULT_MASK
+
+
+async def falling_cycles(dut, n: int) -> None:
+    for _ in range(n):
+        await FallingEdge(dut.clk_i)
+
+
+@cocotb.test()
+async def test_config_lock(dut):
+    """CFG_REGWEN is write-zero-to-clear: after it, WEIGHT_* and THROTTLE ignore writes
+    (full or partial strobes), each attempt is counted in ERR_STATUS, writing 1 cannot
+    unlock, and operational registers (GATE, LIMIT, PAUSE, LOWWATER) stay writable."""
+    tb = TB(dut, seed=20)
+    await tb.reset()
+    await tb.write(regmap.REG_WEIGHT_FP8, 1234)
+    await tb.write(regmap.REG_CFG_REGWEN, 0xFFFFFFFF)  # writing 1 changes nothing
+    assert await tb.read(regmap.REG_CFG_REGWEN) == 1
+    await tb.write(regmap.REG_CFG_REGWEN, 0, strb=0b1110)  # byte 0 not written: no lock
+    assert await tb.read(regmap.REG_CFG_REGWEN) == 1
+    await tb.write(regmap.REG_CFG_REGWEN, 0xFFFFFFFE)
+    assert await tb.read(regmap.REG_CFG_REGWEN) == 0
+    assert await tb.read(regmap.REG_STATUS) & regmap.STATUS_CFG_LOCKED_MASK
+    before = [await tb.read(r) for r in WEIGHT_REGS]
+    attempts = 0
+    for reg in WEIGHT_REGS:
+        await tb.write(reg, tb.rng.getrandbits(32))
+        await tb.write(reg, 0xFFFFFFFF, strb=0b0100)
+        attempts += 2
+    await tb.write(regmap.REG_THROTTLE, 0x00020001)
+    await tb.write(regmap.REG_CFG_REGWEN, 1)
+    attempts += 1
+    assert [await tb.read(r) for r in WEIGHT_REGS] == before
+    assert await tb.read(regmap.REG_THROTTLE) == 0x00010001
+    assert await tb.read(regmap.REG_CFG_REGWEN) == 0
+    assert await tb.read(regmap.REG_ERR_STATUS) == attempts
+    # Operational registers are not security configuration.
+    await arm(tb, 1 << 40)
+    await tb.write(regmap.REG_PAUSE, regmap.PAUSE_REQUEST_PAUSE)
+    await tb.wait_enable(0, max_cycles=4)
+    await tb.write(regmap.REG_PAUSE, regmap.PAUSE_REQUEST_RUN)
+    await tb.wait_enable(1, max_cycles=4)
+    await tb.write_lowwater(77)
+    assert await tb.read(regmap.REG_LOWWATER_0) == 77
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_error_count_saturates(dut):
+    """ERR_STATUS.locked_writes saturates at 0xFFFF (a deposit brings it near the top)."""
+    tb = TB(dut, seed=21, bus_delay=0)
+    await tb.reset()
+    await tb.write(regmap.REG_CFG_REGWEN, 0)
+    await FallingEdge(dut.clk_i)
+    dut.locked_writes_q.value = 0xFFFD
+    tb.model.locked_writes = 0xFFFD
+    for _ in range(4):
+        await tb.write(regmap.REG_WEIGHT_NF4, 1)
+    assert await tb.read(regmap.REG_ERR_STATUS) == 0xFFFF
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_low_water_interrupt(dut):
+    """INTR_STATE.low_water rises when the remaining allowance drops to LOWWATER; irq_o
+    follows INTR_STATE & INTR_ENABLE; a W1C clear while the condition holds does not
+    stick; a new grant lets it clear; INTR_TEST sets bits; the scoreboard checks irq_o
+    against the model in every cycle."""
+    tb = TB(dut, seed=22)
+    await tb.reset()
+    # Out of reset the limit is 0: low water and exhausted hold.
+    assert await tb.read(regmap.REG_INTR_STATE) == INTR_LOW | INTR_EXH
+    assert int(dut.irq_o.value) == 0  # nothing enabled
+    charge = 4 * regmap.DEFAULT_WEIGHTS_MILLI["FP32"]
+    await tb.write_limit(100 * charge)
+    await tb.write_lowwater(30 * charge)
+    await tb.write(regmap.REG_GATE, OPEN)
+    await tb.write(regmap.REG_INTR_STATE, 0x7)
+    assert await tb.read(regmap.REG_INTR_STATE) == 0
+    await tb.write(regmap.REG_INTR_ENABLE, INTR_LOW)
+    issued = await tb.drive(LANE["FP32"], 60 * 4, 4)
+    assert issued == 240 and int(dut.irq_o.value) == 0
+    assert await tb.read(regmap.REG_INTR_STATE) == 0
+    issued = await tb.drive(LANE["FP32"], 12 * 4, 4)  # 72 cycles: remaining 28 <= 30
+    await tb.idle(2)
+    assert await tb.read(regmap.REG_INTR_STATE) == INTR_LOW
+    assert int(dut.irq_o.value) == 1
+    await tb.write(regmap.REG_INTR_STATE, INTR_LOW)  # condition still holds: set wins
+    assert await tb.read(regmap.REG_INTR_STATE) == INTR_LOW
+    # Grant more: remaining now above the threshold, the clear sticks.
+    await tb.write_limit(tb.model.acc + 200 * charge)
+    await tb.write(regmap.REG_INTR_STATE, INTR_LOW)
+    assert await tb.read(regmap.REG_INTR_STATE) == 0
+    assert int(dut.irq_o.value) == 0
+    # INTR_TEST raises a bit, and only enabled bits drive irq_o.
+    await tb.write(regmap.REG_INTR_TEST, INTR_FAULT)
+    assert await tb.read(regmap.REG_INTR_STATE) == INTR_FAULT
+    assert int(dut.irq_o.value) == 0
+    await tb.write(regmap.REG_INTR_ENABLE, INTR_FAULT | INTR_EXH)
+    await tb.idle(1)
+    assert int(dut.irq_o.value) == 1
+    await tb.write(regmap.REG_INTR_STATE, INTR_FAULT)
+    # Exhaustion raises its own interrupt.
+    await tb.drive(LANE["FP32"], 10**6, 4)
+    await tb.idle(2)
+    assert await tb.read(regmap.REG_INTR_STATE) & INTR_EXH
+    assert int(dut.irq_o.value) == 1
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_pause(dut):
+    """PAUSE holds the gate closed with cause paused; every code except run (0x9) pauses."""
+    tb = TB(dut, seed=23)
+    await tb.reset()
+    await arm(tb, 1 << 80)
+    for code in range(16):
+        await tb.write(regmap.REG_PAUSE, code)
+        await ClockCycles(dut.clk_i, 3)
+        assert int(dut.accel_enable_o.value) == (code == regmap.PAUSE_REQUEST_RUN), hex(code)
+        cause = await tb.read(regmap.REG_GATE_CAUSE)
+        assert cause == (0 if code == regmap.PAUSE_REQUEST_RUN else PAUSED), (hex(code), cause)
+    await tb.write(regmap.REG_PAUSE, regmap.PAUSE_REQUEST_RUN)
+    await tb.wait_enable(1, max_cycles=4)
+    await tb.finish()
+
+
+async def kick_at(tb: TB, count: int, lag: int) -> None:
+    """Perform a kick at the edge where WDOG_COUNT (before the edge) equals ``count``;
+    ``lag`` is the measured number of edges from starting a write to performing it."""
+    while tb.model.wdog_count + lag - 1 < count:
+        await FallingEdge(tb.dut.clk_i)
+    assert tb.model.wdog_count + lag - 1 == count, "asked for a count already passed"
+    await tb.write(regmap.REG_WDOG_KICK, KEY)
+    assert tb.kick_counts[-1] == count
+
+
+@cocotb.test()
+async def test_watchdog_edges(dut):
+    """Windowed watchdog: kicks at WDOG_COUNT == WINDOW and == PERIOD-1 are accepted; at
+    WINDOW-1 (early) or without a kick (late, at the edge where the count reaches PERIOD)
+    the gate closes and stays closed until reset; config is locked once armed."""
+    period, window = 200, 60
+    tb = TB(dut, seed=24, bus_delay=0)
+    for case in ("ok", "early", "late"):
+        await tb.reset()
+        await arm(tb, 1 << 80)
+        await tb.write(regmap.REG_WDOG_PERIOD, period)
+        await tb.write(regmap.REG_WDOG_WINDOW, window)
+        assert await tb.read(regmap.REG_STATUS) & regmap.STATUS_WDOG_ARMED_MASK == 0
+        await FallingEdge(dut.clk_i)
+        await tb.write(regmap.REG_WDOG_CTRL, ARMED)
+        assert await tb.read(regmap.REG_STATUS) & regmap.STATUS_WDOG_ARMED_MASK
+        # Calibrate the bus latency with one in-window kick.
+        await ClockCycles(dut.clk_i, window + 2)
+        await FallingEdge(dut.clk_i)
+        start = tb.model.wdog_count
+        await tb.write(regmap.REG_WDOG_KICK, KEY)
+        lag = tb.kick_counts[-1] - start + 1
+        assert tb.model.watchdog is False
+        # Locked once armed: no disarm, no new period.
+        await tb.write(regmap.REG_WDOG_CTRL, regmap.WDOG_CTRL_ARM_DISARMED)
+        await tb.write(regmap.REG_WDOG_PERIOD, 0xFFFFFFFF)
+        await tb.write(regmap.REG_WDOG_WINDOW, 0)
+        assert await tb.read(regmap.REG_ERR_STATUS) == 3
+        assert await tb.read(regmap.REG_WDOG_CTRL) == ARMED
+        assert await tb.read(regmap.REG_WDOG_PERIOD) == period
+        if case == "ok":
+            for _ in range(2):
+                await kick_at(tb, window, lag)
+                await kick_at(tb, period - 1, lag)
+            await ClockCycles(dut.clk_i, period // 2)
+            assert int(dut.accel_enable_o.value) == 1
+            assert await tb.read(regmap.REG_GATE_CAUSE) == 0
+        elif case == "early":
+            await kick_at(tb, window - 1, lag)
+            await tb.wait_enable(0, max_cycles=4)
+            assert await tb.read(regmap.REG_GATE_CAUSE) == WATCHDOG
+        else:
+            # Count the cycles from the last kick to the enable dropping.
+            await kick_at(tb, window, lag)
+            kick_edge = tb.write_log[-1][0]
+            while True:
+                await FallingEdge(dut.clk_i)
+                edge = tb.cycle - 1  # the enable seen now follows this edge
+                await ReadOnly()
+                if not int(dut.accel_enable_o.value):
+                    break
+            # Kick at edge K: the decisions at K+1..K+PERIOD stay open, K+PERIOD+1 closes.
+            assert edge == kick_edge + period + 1, (edge, kick_edge)
+            assert await tb.read(regmap.REG_GATE_CAUSE) == WATCHDOG
+        if case != "ok":
+            # Latched: a kick, re-arming the gate and a new allowance do not reopen it.
+            await tb.write(regmap.REG_WDOG_KICK, KEY)
+            await tb.write(regmap.REG_GATE, CLOSED)
+            await tb.write(regmap.REG_GATE, OPEN)
+            await tb.write_limit(1 << 90)
+            await ClockCycles(dut.clk_i, 5)
+            assert int(dut.accel_enable_o.value) == 0
+            assert await tb.read(regmap.REG_GATE_CAUSE) & WATCHDOG
+            assert await tb.read(regmap.REG_INTR_STATE) & INTR_FAULT
+        tb.check()
+    # Reset clears the latch and disarms.
+    await tb.reset()
+    await arm(tb, 1 << 80)
+    assert await tb.read(regmap.REG_WDOG_CTRL) == regmap.WDOG_CTRL_ARM_DISARMED
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_tamper(dut):
+    """tamper_i high for one cycle closes the gate from the edge that samples it (enable
+    low in the next cycle), latches cause tamper and the fault interrupt until reset."""
+    tb = TB(dut, seed=25)
+    await tb.reset()
+    await arm(tb, 1 << 80)
+    await tb.write(regmap.REG_INTR_ENABLE, INTR_FAULT)
+    await FallingEdge(dut.clk_i)
+    dut.tamper_i.value = 1
+    await FallingEdge(dut.clk_i)
+    assert int(dut.accel_enable_o.value) == 0  # closed from the sampling edge
+    dut.tamper_i.value = 0
+    await ClockCycles(dut.clk_i, 5)
+    assert int(dut.accel_enable_o.value) == 0
+    assert await tb.read(regmap.REG_GATE_CAUSE) == TAMPER
+    assert await tb.read(regmap.REG_INTR_STATE) & INTR_FAULT
+    assert int(dut.irq_o.value) == 1
+    await tb.write(regmap.REG_GATE, OPEN)
+    await tb.write_limit(1 << 90)
+    await ClockCycles(dut.clk_i, 3)
+    assert int(dut.accel_enable_o.value) == 0
+    await tb.reset()
+    await arm(tb, 1 << 80)
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_throttle_windows(dut):
+    """THROTTLE num/den: the enable pattern is open in throttle cycle n iff
+    floor((n+1)num/den) > floor(n*num/den), checked cycle by cycle on the pin; every
+    window of W cycles holds floor(W*num/den) or that plus one open cycles; an
+    accelerator issues ops only in open cycles."""
+    tb = TB(dut, seed=26, bus_delay=0)
+    await tb.reset()
+    await arm(tb, 1 << 100)
+    for num, den in ((3, 7), (1, 2), (5, 5), (0, 4), (9, 0), (11, 13), (1, 16)):
+        await tb.write(regmap.REG_THROTTLE, (den << 16) | num)
+        write_edge = tb.write_log[-1][0]
+        # Throttle cycle n = 0 follows edge write_edge + 1; the enable sampled at a falling
+        # edge follows edge tb.cycle - 1.
+        pattern = []
+        await FallingEdge(dut.clk_i)
+        while len(pattern) < 3 * max(den, 1) + 20:
+            n = tb.cycle - 1 - (write_edge + 1)
+            await ReadOnly()
+            if n >= 0:
+                assert n == len(pattern)
+                pattern.append(int(dut.accel_enable_o.value))
+            await FallingEdge(dut.clk_i)
+        eff = min(num, den)
+        for n, level in enumerate(pattern):
+            expect = int(den != 0 and (n + 1) * eff // den > n * eff // den)
+            assert level == expect, (num, den, n, pattern[:20])
+        for width in range(1, len(pattern)):
+            for start in range(len(pattern) - width + 1):
+                got = sum(pattern[start:start + width])
+                low = width * eff // den if den else 0
+                assert low <= got <= low + 1, (num, den, start, width)
+        if 0 < num < den:
+            assert await tb.read(regmap.REG_GATE_CAUSE) in (0, THROTTLED)
+    # An accelerator on a 1/3 duty cycle: ops only in open cycles, scored by the model.
+    await tb.write(regmap.REG_THROTTLE, (3 << 16) | 1)
+    await tb.set_ops({})
+    before = await tb.snapshot()
+    issued = 0
+    for _ in range(60):
+        await FallingEdge(dut.clk_i)
+        n = 5 if int(dut.accel_enable_o.value) else 0
+        tb._set_ops([0, n, 0, 0, 0, 0])
+        issued += n
+    await tb.set_ops({})
+    after = await tb.snapshot()
+    assert after["FP8"] - before["FP8"] == issued
+    assert 19 * 5 <= issued <= 21 * 5
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_countermeasures(dut):
+    """Corrupting the accumulator, its shadow, the committed limit or its shadow shows
+    STATUS.fatal at once, closes the gate at the next edge and latches until reset."""
+    tb = TB(dut, seed=27)
+    for target in ("acc", "acc_n", "limit", "limit_n", "acc_consistent_above_limit"):
+        await tb.reset()
+        await arm(tb, 1 << 64)
+        await tb.set_ops({LANE["FP8"]: 3})
+        await ClockCycles(dut.clk_i, 5)
+        if target == "acc":
+            await tb.corrupt_accumulator(tb.model.acc ^ (1 << 77))
+        elif target == "acc_n":
+            await FallingEdge(dut.clk_i)
+            dut.u_core.acc_n_q.value = int(dut.u_core.acc_n_q.value) ^ 1
+            tb.model.acc_n ^= 1
+        elif target == "limit":
+            await tb.corrupt_limit(tb.model.limit ^ (1 << 3))
+        elif target == "limit_n":
+            await FallingEdge(dut.clk_i)
+            dut.limit_n_q.value = int(dut.limit_n_q.value) ^ (1 << 127)
+            tb.model.limit_n ^= 1 << 127
+        else:
+            # A consistent deposit above the limit is not a fault: exhaustion closes it.
+            await tb.poke_accumulator((1 << 64) + 5)
+        await ReadOnly()
+        fatal_now = int(dut.u_core.fatal_o.value)
+        await FallingEdge(dut.clk_i)
+        await ReadOnly()
+        assert int(dut.accel_enable_o.value) == 0, target
+        await tb.set_ops({})
+        status = await tb.read(regmap.REG_STATUS)
+        cause = await tb.read(regmap.REG_GATE_CAUSE)
+        if target == "acc_consistent_above_limit":
+            assert not fatal_now and status & ST_FATAL == 0 and cause == EXHAUSTED
+            continue
+        assert fatal_now, target
+        assert status & ST_FATAL and cause & FATAL_CAUSE, (target, status, cause)
+        await tb.write_limit(1 << 100)
+        await tb.write(regmap.REG_GATE, OPEN)
+        await ClockCycles(dut.clk_i, 4)
+        assert int(dut.accel_enable_o.value) == 0, target
+        assert int(dut.u_core.fatal_q.value) == 1
+    await tb.reset()
+    await arm(tb, 1 << 64)
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_saturation_register(dut):
+    """SATURATION shows which counter saturated (sticky), each lane and the accumulator."""
+    tb = TB(dut, seed=28)
+    await tb.reset()
+    for lane in (LANE["FP16"], LANE["INT8"]):
+        await tb.poke_count(lane, WIDE_MAX - 3)
+    await tb.poke_accumulator(WIDE_MAX - 10)
+    await tb.set_ops({LANE["FP16"]: 4, LANE["NF4"]: 1})
+    await ClockCycles(dut.clk_i, 2)
+    await tb.set_ops({})
+    sat = await tb.read(regmap.REG_SATURATION)
+    assert sat == regmap.SATURATION_FP16_MASK | regmap.SATURATION_ACC_MASK, hex(sat)
+    await tb.set_ops({LANE["INT8"]: 9})
+    await ClockCycles(dut.clk_i, 1)
+    await tb.set_ops({})
+    assert await tb.read(regmap.REG_SATURATION) == (regmap.SATURATION_FP16_MASK
+                                                     | regmap.SATURATION_INT8_MASK
+                                                     | regmap.SATURATION_ACC_MASK)
+    assert await tb.read(regmap.REG_STATUS) & ST_SAT
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_random_all_features(dut):
+    """Constrained random: every lane at full rate (new random counts every cycle, bursts
+    of the largest count), bus traffic over every register with random AXI handshake
+    delays and response backpressure, pause/throttle/lock/low-water/interrupt writes,
+    a watchdog kicked in its window, and tamper near the end. Scored every cycle."""
+    tb = TB(dut, seed=29, bus_delay=4)
+    await tb.reset()
+    await arm(tb, 1 << 50)
+    await tb.write(regmap.REG_WDOG_PERIOD, 400)
+    await tb.write(regmap.REG_WDOG_WINDOW, 20)
+    await tb.write(regmap.REG_WDOG_CTRL, ARMED)
+    await tb.write(regmap.REG_INTR_ENABLE, 0x7)
+    done = False
+
+    async def kicker() -> None:
+        while not done:
+            while tb.model.wdog_count < 60 and not done:
+                await FallingEdge(dut.clk_i)
+            await tb.write(regmap.REG_WDOG_KICK, KEY)
+
+    async def bus_traffic() -> None:
+        rng = tb.rng
+        readable = sorted(regmap.REGISTER_NAMES)
+        while not done:
+            kind = rng.random()
+            if kind < 0.3:
+                await tb.read(rng.choice(readable))
+            elif kind < 0.4:
+                await tb.write(regmap.REG_CTRL, 1)
+            elif kind < 0.5:
+                await tb.write(rng.choice(WEIGHT_REGS), rng.choice([0, 700, 1330, rng.getrandbits(32)]))
+            elif kind < 0.58:
+                await tb.write(regmap.REG_PAUSE, rng.choice([regmap.PAUSE_REQUEST_RUN] * 3
+                                                            + [regmap.PAUSE_REQUEST_PAUSE]))
+            elif kind < 0.66:
+                den = rng.randint(1, 9)
+                await tb.write(regmap.REG_THROTTLE, rng.choice([0x00010001, (den << 16) | rng.randint(0, den)]))
+            elif kind < 0.76:
+                acc = tb.model.acc
+                await tb.write_limit(max(0, acc + rng.randint(-(1 << 40), 1 << 52)))
+            elif kind < 0.82:
+                await tb.write_lowwater(rng.getrandbits(rng.choice([20, 40, 52])))
+            elif kind < 0.9:
+                await tb.write(regmap.REG_INTR_STATE, rng.getrandbits(3))
+            elif kind < 0.93:
+                await tb.write(regmap.REG_INTR_TEST, rng.getrandbits(3) & rng.getrandbits(3))
+            elif kind < 0.95 and tb.model.cycle > 2500:
+                await tb.write(regmap.REG_CFG_REGWEN, 0)
+            else:
+                await tb.write(regmap.REG_GATE, rng.choice([OPEN, OPEN, CLOSED]))
+
+    kick = cocotb.start_soon(kicker())
+    traffic = cocotb.start_soon(bus_traffic())
+    await tb.run_random_ops(1500)
+    await tb.set_ops([0xFFFF] * 6)
+    await ClockCycles(dut.clk_i, 50)
+    await tb.run_random_ops(1500, p_valid=1.0)
+    await tb.set_tamper(1)
+    await tb.run_random_ops(100)
+    await tb.set_tamper(0)
+    done = True
+    await traffic
+    await kick
+    await tb.check_all_registers()
+    assert tb.model.watchdog is False, "kicker kept the watchdog fed"
+    assert tb.model.tamper
+    tb.log.info("all features: %d cycles, open %d, irq %d", tb.model.cycle, tb.enable_cycles,
+                tb.irq_cycles)
+    assert tb.enable_cycles > 200
     await tb.finish()

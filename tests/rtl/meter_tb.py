@@ -39,6 +39,7 @@ from cocotb.clock import Clock
 from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
+from coverage import METER_COVERPOINTS, Coverage
 from axil_master import (RESP_OKAY, RESP_SLVERR, AxiLiteMaster, AxiLiteResponse,
                          CocotbextAxiLite)
 from openheg import regmap
@@ -48,8 +49,15 @@ REPO = Path(__file__).resolve().parents[2]
 RTL_DIR = REPO / "hdl" / "rtl"
 TESTS_DIR = Path(__file__).resolve().parent
 TOPLEVEL = "heg_meter"
+# Every source file of the block, leaves first.
+RTL_SOURCES = ("heg_wdog.v", "heg_throttle.v", "heg_meter_core.v", "heg_meter.v")
 CLOCK_PERIOD_NS = 10
 COUNT_W = 16
+
+
+def coverage_dir(sim: str) -> Path:
+    """Where the TB of each test run dumps its coverpoint hits (merged by test_coverage)."""
+    return REPO / "build" / "rtl" / sim / "coverage"
 
 
 def runner_args(sim: str) -> dict:
@@ -67,7 +75,7 @@ def runner_args(sim: str) -> dict:
         build_args = ["-g2005"]
     return {
         "build": {
-            "sources": [RTL_DIR / "heg_meter_core.v", RTL_DIR / "heg_meter.v"],
+            "sources": [RTL_DIR / name for name in RTL_SOURCES],
             "includes": [RTL_DIR],
             "hdl_toplevel": TOPLEVEL,
             "build_dir": build_dir,
@@ -79,7 +87,7 @@ def runner_args(sim: str) -> dict:
             "hdl_toplevel": TOPLEVEL,
             "build_dir": build_dir,
             "test_dir": build_dir,
-            "extra_env": {"PYTHONPATH": pythonpath},
+            "extra_env": {"PYTHONPATH": pythonpath, "HEG_COVERAGE_DIR": str(coverage_dir(sim))},
             "timescale": ("1ns", "1ps"),
         },
     }
@@ -121,6 +129,13 @@ class TB:
         self._ops = [0] * N_LANES
         dut.op_valid_i.value = 0
         dut.op_count_i.value = 0
+        dut.tamper_i.value = 0
+        self.irq_cycles = 0
+        self.cov = Coverage(METER_COVERPOINTS)
+        # Bus writes as the RTL performed them: (cycle, addr, data, strb).
+        self.write_log: list[tuple[int, int, int, int]] = []
+        # WDOG_COUNT as it stood at the edge of each performed kick write.
+        self.kick_counts: list[int] = []
         self._clock_task = cocotb.start_soon(Clock(dut.clk_i, CLOCK_PERIOD_NS, unit="ns").start())
         self._monitor_task = None
 
@@ -130,6 +145,7 @@ class TB:
         self.bus.idle_bus()
         await FallingEdge(self.dut.clk_i)
         self._set_ops([0] * N_LANES)
+        self.dut.tamper_i.value = 0
         self.dut.rst_ni.value = 0
         await ClockCycles(self.dut.clk_i, 3)
         await FallingEdge(self.dut.clk_i)
@@ -146,17 +162,23 @@ class TB:
 
     async def _monitor(self) -> None:
         dut = self.dut
+        # Started at the falling edge that releases reset, so the first edge out of reset
+        # is modelled too.
         while True:
-            await FallingEdge(dut.clk_i)
             await ReadOnly()
             if int(dut.rst_ni.value) == 0:
+                await FallingEdge(dut.clk_i)
                 continue
             enable = int(dut.accel_enable_o.value)
+            irq = int(dut.irq_o.value)
             self.enable_cycles += enable
+            self.irq_cycles += irq
             if self.scoreboard:
                 self.checked_cycles += 1
                 if enable != int(self.model.enable):
                     self._fail(f"accel_enable_o={enable}, model says {int(self.model.enable)}")
+                if irq != int(self.model.irq):
+                    self._fail(f"irq_o={irq}, model says {int(self.model.irq)}")
             # A read sampled at the coming edge sees the state after the last edge.
             if int(dut.reg_re.value):
                 addr = int(dut.reg_raddr.value)
@@ -170,14 +192,66 @@ class TB:
             mask = (1 << COUNT_W) - 1
             ops = [((counts >> (l * COUNT_W)) & mask) if valid >> l & 1 else 0
                    for l in range(N_LANES)]
+            self.model.set_tamper(int(dut.tamper_i.value))
+            self._sample_before(ops)
             self.model.step(ops)
             if int(dut.reg_we.value):
                 addr = int(dut.reg_waddr.value)
+                data, strb = int(dut.w_data_q.value), int(dut.w_strb_q.value)
+                self.write_log.append((self.cycle, addr, data, strb))
+                self._sample_write(addr, data, strb)
                 try:
-                    self.model.write(addr, int(dut.w_data_q.value), int(dut.w_strb_q.value))
+                    self.model.write(addr, data, strb)
                 except BusError:
-                    pass
+                    self.cov.hit("bus_slverr")
+                if addr == regmap.REG_WDOG_KICK:
+                    self.kick_counts.append(self.model.wdog_count_before)
             self.cycle += 1
+            await FallingEdge(dut.clk_i)
+
+    # ----------------------------------------------------------- coverage
+    def _sample_before(self, ops: list[int]) -> None:
+        """Coverpoints on the registered state the coming edge decides from."""
+        m, hit = self.model, self.cov.hit
+        hit("ops_all_lanes_one_cycle", all(ops))
+        hit("ops_max_count", max(ops) == m.count_max)
+        hit("gate_open", m.enable)
+        causes = m.gate_cause
+        if not m.enable:
+            for name in ("exhausted", "disarmed", "paused", "watchdog", "tamper", "throttled",
+                         "fatal"):
+                hit(f"cause_{name}", causes & getattr(regmap, f"GATE_CAUSE_{name.upper()}_MASK"))
+        hit("exhausted_while_open", m.enable and m.acc >= m.limit)
+        hit("throttle_open_slot", m.enable and m.throttle_active)
+        for name in ("low_water", "exhausted", "fault"):
+            hit(f"intr_{name}", m.intr_state & getattr(regmap, f"INTR_STATE_{name.upper()}_MASK"))
+        hit("irq_high", m.irq)
+        hit("cfg_locked", not m.regwen)
+        hit("wdog_armed", m.wdog_armed)
+        hit("wdog_trip_late", m.wdog_armed and not m.watchdog and m.wdog_count >= m.wdog_period)
+        hit("wdog_trip_early", m.wdog_early and not m.watchdog)
+        hit("saturated_lane", any(m.sat[:-1]))
+        hit("saturated_acc", m.sat[-1])
+        hit("fatal_gate_code", not m._consistent)
+        hit("fatal_acc_shadow", m.acc_n != ~m.acc & WIDE_MAX)
+        hit("fatal_limit_shadow", m.limit_n != ~m.limit & WIDE_MAX)
+
+    def _sample_write(self, addr: int, data: int, strb: int) -> None:
+        m, hit = self.model, self.cov.hit
+        locked = ((addr in (regmap.REG_THROTTLE, *(getattr(regmap, f"REG_WEIGHT_{n}")
+                                                   for n in regmap.LANES)) and not m.regwen)
+                  or (addr in (regmap.REG_WDOG_CTRL, regmap.REG_WDOG_PERIOD,
+                               regmap.REG_WDOG_WINDOW) and m.wdog_armed))
+        hit("locked_write_ignored", locked)
+        hit("snapshot", addr == regmap.REG_CTRL and strb & 1 and data & 1)
+        hit("limit_commit", addr == regmap.REG_LIMIT_3)
+        hit("lowwater_commit", addr == regmap.REG_LOWWATER_3)
+        hit("intr_w1c_clear", addr == regmap.REG_INTR_STATE and strb & 1
+            and data & m.intr_state & ~m.intr_set_last & 7)
+        hit("intr_test_write", addr == regmap.REG_INTR_TEST and strb & 1 and data & 7)
+        hit("wdog_kick_ok", addr == regmap.REG_WDOG_KICK and m.wdog_armed
+            and data == regmap.WDOG_KICK_KEY_MAGIC and strb == 0xF
+            and m.wdog_window <= m.wdog_count_before < m.wdog_period)
 
     def score_read(self, rsp: AxiLiteResponse) -> None:
         """Check a completed read against the model (called for every read made through
@@ -324,9 +398,33 @@ class TB:
         self.model.poke_count(lane, value)
 
     async def poke_accumulator(self, value: int) -> None:
+        """Deposit a value into the accumulator and its complement shadow (test set-up)."""
         await FallingEdge(self.dut.clk_i)
         self.dut.u_core.acc_q.value = value & WIDE_MAX
+        self.dut.u_core.acc_n_q.value = ~value & WIDE_MAX
         self.model.poke_accumulator(value)
+
+    async def corrupt_accumulator(self, value: int) -> None:
+        """Deposit into the accumulator only, leaving its shadow stale (fault injection)."""
+        await FallingEdge(self.dut.clk_i)
+        self.dut.u_core.acc_q.value = value & WIDE_MAX
+        self.model.corrupt_accumulator(value)
+
+    async def corrupt_limit(self, value: int) -> None:
+        """Deposit into the committed limit only, leaving its shadow stale (fault injection)."""
+        await FallingEdge(self.dut.clk_i)
+        self.dut.limit_q.value = value & WIDE_MAX
+        self.model.corrupt_limit(value)
+
+    async def set_tamper(self, level: int) -> None:
+        """Drive tamper_i from the next rising edge on."""
+        await FallingEdge(self.dut.clk_i)
+        self.dut.tamper_i.value = level
+
+    async def write_lowwater(self, threshold: int) -> None:
+        """Stage words 0-2, then commit with word 3."""
+        for i, word in enumerate(wide_words(threshold)):
+            await self.write(regmap.REG_LOWWATER_0 + 4 * i, word)
 
     async def poke_gate_state(self, code: int) -> None:
         """Deposit a code into the internal gate state register (fault injection)."""
@@ -340,6 +438,7 @@ class TB:
         if self._expected_reads and self.scoreboard:
             self._fail(f"{len(self._expected_reads)} reads seen by the monitor, never returned")
         self.check()
+        self.cov.dump("meter")
         if self.scoreboard:
             assert self.checked_cycles > 0 and self.checked_reads > 0, "scoreboard saw nothing"
             self.log.info("scoreboard: %d cycles, %d reads checked", self.checked_cycles,

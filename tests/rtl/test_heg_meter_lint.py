@@ -11,7 +11,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "hdl" / "rtl"
 WAIVERS = REPO / "hdl" / "lint" / "heg_meter.vlt"
-SOURCES = [RTL / "heg_meter_core.v", RTL / "heg_meter.v"]
+SOURCES = [RTL / name for name in ("heg_wdog.v", "heg_throttle.v", "heg_meter_core.v",
+                                   "heg_meter.v", "heg_stream_limiter.v")]
 
 
 def lint(top: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -35,6 +36,8 @@ def test_wrapper_runs_verilator_5_48() -> None:
     pytest.param("heg_meter", (), id="heg_meter"),
     pytest.param("heg_meter", ("-GCOUNT_W=8",), id="heg_meter-COUNT_W8"),
     pytest.param("heg_meter_core", (), id="heg_meter_core"),
+    pytest.param("heg_stream_limiter", (), id="heg_stream_limiter"),
+    pytest.param("heg_stream_limiter", ("-GDATA_W=8",), id="heg_stream_limiter-DATA_W8"),
 ])
 def test_lint_clean(top: str, extra: tuple[str, ...]) -> None:
     result = lint(top, *extra)

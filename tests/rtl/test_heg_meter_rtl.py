@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from cocotb_tools.runner import get_runner
 
-from meter_tb import runner_args
+from coverage import METER_COVERPOINTS, merged
+from meter_tb import coverage_dir, runner_args
 
 SIMULATORS = ["icarus", "verilator"]
 TEST_MODULE = "cocotb_heg_meter"
@@ -32,6 +33,8 @@ COCOTB_TESTS = cocotb_tests()
 @pytest.fixture(scope="module", params=SIMULATORS)
 def built(request):
     sim = request.param
+    for stale in coverage_dir(sim).glob("meter-*.json"):
+        stale.unlink()
     args = runner_args(sim)
     runner = get_runner(sim)
     runner.build(**args["build"])
@@ -54,3 +57,13 @@ def test_heg_meter_rtl(built, testcase: str) -> None:
     for case in cases:
         for bad in ("failure", "error", "skipped"):
             assert case.find(bad) is None, f"{sim} {testcase}: {bad}"
+
+
+@pytest.mark.rtl
+def test_functional_coverage(built) -> None:
+    """Every meter coverpoint was hit by the cocotb tests above on this simulator (pytest
+    runs this after them: same module-scoped build fixture, later in the file)."""
+    sim = built[0]
+    hits = merged(coverage_dir(sim), "meter")
+    missing = [name for name in METER_COVERPOINTS if not hits[name]]
+    assert not missing, f"{sim}: unhit coverpoints {missing} (run the whole module)"
