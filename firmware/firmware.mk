@@ -87,3 +87,218 @@ firmware-sanitize: firmware-cffi
 
 firmware-clean:
 	rm -rf $(FW_BUILD_DIR) build/firmware-sanitize $(FW_SODIUM_BUILD) $(FW_SODIUM_PREFIX) sim/openheg_sim/_firmware*
+
+# ---------------------------------------------------------------------------
+# Tooling: standalone pty server, C-only tests, sanitizers, fuzzing,
+# Cortex-M4 cross build, benchmarks. Outputs under build/firmware/.
+#   firmware-posix     build/firmware/heg_serve_pty (the device on a pty)
+#   firmware-ctest     run the C-only test binary (plain build)
+#   firmware-ctest-asan      ... built with ASan + UBSan
+#   firmware-ctest-valgrind  ... under valgrind memcheck (errors fail)
+#   fuzz               libFuzzer on the frame decoder and heg_dispatch,
+#                      FUZZ_SECONDS each (default 60); needs clang
+#   firmware-cm4       Cortex-M4 image (arm-none-eabi-gcc, libsodium -Os)
+#   size               flash and RAM (stack included) of the Cortex-M4 image
+#   bench              the numbers of docs/firmware-numbers.md
+
+FW_PORT_COMMON := $(FW_DIR)/port/common
+FW_PORT_CPPFLAGS := -I$(FW_PORT_COMMON) -I$(FW_DIR)/port/posix
+FW_CORE_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c))
+FW_CORE_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_CORE_SOURCES))
+FW_COMMON_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_meter_sim.c \
+	$(FW_PORT_COMMON)/heg_nor_sim.c
+FW_POSIX_SOURCES := $(FW_COMMON_SOURCES) $(FW_DIR)/port/posix/hal_posix.c
+FW_PORT_HEADERS := $(wildcard $(FW_PORT_COMMON)/*.h $(FW_DIR)/port/posix/*.h)
+FW_POSIX_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_POSIX_SOURCES))
+FW_SERVE_PTY := $(FW_BUILD_DIR)/heg_serve_pty
+FW_CTEST_GEN := $(FW_DIR)/tools/gen_test_vectors.py
+FW_CTEST_VECTORS := $(FW_BUILD_DIR)/include/heg_test_vectors.h
+FW_CTEST_SOURCES := $(sort $(wildcard $(FW_DIR)/tests/*.c))
+FW_CTEST := $(FW_BUILD_DIR)/heg_ctest
+FW_FRAME_SO := $(FW_BUILD_DIR)/libheg_frame.so
+
+.PHONY: firmware-posix firmware-ctest firmware-ctest-asan firmware-ctest-valgrind
+
+$(FW_BUILD_DIR)/obj/port/%.o: $(FW_DIR)/port/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)/firmware.mk
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) -fPIC $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -c $< -o $@
+
+firmware-posix: $(FW_SERVE_PTY)
+
+$(FW_SERVE_PTY): $(FW_DIR)/port/posix/serve_pty.c $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
+		$< $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+
+# The framer alone as a shared library, for the Python differential test.
+$(FW_FRAME_SO): $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_HEADERS)
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) -fPIC -shared $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) $< -o $@
+
+# Golden vectors and Python-made frames as a C header, regenerated when the
+# JSON, the framing or the generator change.
+$(FW_CTEST_VECTORS): $(FW_CTEST_GEN) tests/vectors/records.json host/openheg/framing.py
+	@mkdir -p $(dir $@)
+	$(FW_PYTHON) $(FW_CTEST_GEN) $@
+
+$(FW_CTEST): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
+		$(FW_CTEST_SOURCES) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+
+firmware-ctest: $(FW_CTEST)
+	$(FW_CTEST)
+
+# ASan + UBSan: core, port and tests recompiled instrumented (libsodium is
+# linked as built: sanitizers need not instrument it to check our accesses).
+FW_SAN_DIR := $(FW_BUILD_DIR)/asan
+FW_SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FW_SAN_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_SAN_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_POSIX_SOURCES))
+FW_CTEST_ASAN := $(FW_SAN_DIR)/heg_ctest
+
+$(FW_SAN_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)/firmware.mk
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_WARNINGS) $(FW_SAN_FLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -c $< -o $@
+
+$(FW_SAN_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
+
+$(FW_CTEST_ASAN): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_SAN_OBJECTS) $(FW_SODIUM_LIB)
+	$(FW_CC) $(FW_WARNINGS) $(FW_SAN_FLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
+		$(FW_CTEST_SOURCES) $(FW_SAN_OBJECTS) $(FW_SODIUM_LIB) -o $@
+
+firmware-ctest-asan: $(FW_CTEST_ASAN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(FW_CTEST_ASAN)
+
+firmware-ctest-valgrind: $(FW_CTEST)
+	valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+		$(FW_CTEST) --quick
+
+# The meter model alone, driven by a text trace (tests compare it with the
+# Python MeterModel).
+FW_METER_REPLAY := $(FW_BUILD_DIR)/heg_meter_replay
+$(FW_METER_REPLAY): $(FW_DIR)/port/posix/meter_replay.c $(FW_PORT_COMMON)/heg_meter_sim.c $(FW_PORT_HEADERS)
+	@mkdir -p $(dir $@)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
+		$< $(FW_PORT_COMMON)/heg_meter_sim.c -o $@
+
+.PHONY: firmware-test-tools
+firmware-test-tools: $(FW_METER_REPLAY) $(FW_FRAME_SO) $(FW_SERVE_PTY)
+
+# libFuzzer (clang with ASan + UBSan). `make fuzz` runs each harness for
+# FUZZ_SECONDS on a corpus seeded from the golden vectors; what it finds is
+# kept in build/firmware/fuzz/corpus, crashes in build/firmware/fuzz/artifacts.
+FW_CLANG ?= $(shell command -v clang-14 || command -v clang)
+FUZZ_SECONDS ?= 60
+FW_FUZZ_DIR := $(FW_BUILD_DIR)/fuzz
+FW_FUZZ_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all
+FW_FUZZ_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_FUZZ_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_POSIX_SOURCES))
+FW_FUZZERS := $(FW_FUZZ_DIR)/fuzz_frame $(FW_FUZZ_DIR)/fuzz_dispatch
+
+.PHONY: fuzz firmware-fuzz-build firmware-fuzz-corpus
+
+$(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)/firmware.mk
+	@test -n "$(FW_CLANG)" || { echo "fuzz: clang not found (tools/install-system-deps.sh installs clang-14)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	$(FW_CLANG) $(FW_WARNINGS) $(FW_FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FW_CPPFLAGS) \
+		$(FW_PORT_CPPFLAGS) -c $< -o $@
+
+$(FW_FUZZ_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
+
+$(FW_FUZZ_DIR)/fuzz_%: $(FW_DIR)/fuzz/fuzz_%.c $(FW_FUZZ_OBJECTS) $(FW_SODIUM_LIB)
+	$(FW_CLANG) $(FW_WARNINGS) $(FW_FUZZ_FLAGS) -fsanitize=fuzzer $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
+		$< $(FW_FUZZ_OBJECTS) $(FW_SODIUM_LIB) -o $@
+
+firmware-fuzz-build: $(FW_FUZZERS)
+
+firmware-fuzz-corpus: $(FW_DIR)/fuzz/make_corpus.py tests/vectors/records.json
+	$(FW_PYTHON) $(FW_DIR)/fuzz/make_corpus.py $(FW_FUZZ_DIR)/seeds
+
+fuzz: firmware-fuzz-build firmware-fuzz-corpus
+	@mkdir -p $(FW_FUZZ_DIR)/artifacts
+	@for h in frame dispatch; do \
+		mkdir -p $(FW_FUZZ_DIR)/corpus/$$h; \
+		echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+		$(FW_FUZZ_DIR)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
+			-print_final_stats=1 -artifact_prefix=$(FW_FUZZ_DIR)/artifacts/$$h- \
+			$(FW_FUZZ_DIR)/corpus/$$h $(FW_FUZZ_DIR)/seeds/$$h 2>$(FW_FUZZ_DIR)/$$h.log \
+			|| { tail -40 $(FW_FUZZ_DIR)/$$h.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units|^stat::new_units_added" $(FW_FUZZ_DIR)/$$h.log; \
+	done
+
+# Objects of the instrumented builds are named only through pattern rules;
+# keep them so a rebuild is incremental.
+.SECONDARY: $(FW_FUZZ_OBJECTS) $(FW_SAN_OBJECTS)
+
+# ---------------------------------------------------------------------------
+# Cortex-M4 (arm-none-eabi-gcc, newlib-nano): the same core, the cortex_m4
+# port, libsodium cross-built by its own configure (minimal, -Os); the
+# linker keeps only what is reached (--gc-sections).
+FW_ARM_CC ?= arm-none-eabi-gcc
+FW_ARM_SIZE ?= arm-none-eabi-size
+FW_CM4_DIR := $(FW_BUILD_DIR)/cm4
+FW_CM4_ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
+FW_CM4_CFLAGS := $(FW_CM4_ARCH) -Os -g -ffunction-sections -fdata-sections -fstack-usage
+FW_CM4_SODIUM_BUILD := $(FW_THIRD_PARTY)/libsodium-cm4-build
+FW_CM4_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium-cm4
+FW_CM4_SODIUM_LIB := $(FW_CM4_SODIUM_PREFIX)/lib/libsodium.a
+FW_CM4_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
+	-isystem $(FW_CM4_SODIUM_PREFIX)/include -I$(FW_PORT_COMMON) -I$(FW_DIR)/port/cortex_m4
+FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_meter_sim.c \
+	$(FW_PORT_COMMON)/heg_nor_sim.c $(FW_DIR)/port/cortex_m4/hal_cm4.c \
+	$(FW_DIR)/port/cortex_m4/startup.c
+FW_CM4_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_CM4_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_CM4_PORT_SOURCES))
+FW_CM4_LDSCRIPT := $(FW_DIR)/port/cortex_m4/mps2_an386.ld
+FW_CM4_LDFLAGS := $(FW_CM4_ARCH) -nostartfiles -Wl,--gc-sections -T$(FW_CM4_LDSCRIPT) \
+	--specs=nano.specs --specs=nosys.specs
+FW_CM4_ELF := $(FW_CM4_DIR)/openheg_cm4.elf
+FW_CM4_BENCH_ELF := $(FW_CM4_DIR)/bench_cm4.elf
+
+.PHONY: firmware-cm4 size
+
+$(FW_CM4_SODIUM_LIB): $(FW_SODIUM_VERSION)
+	@command -v $(FW_ARM_CC) >/dev/null || { echo "firmware-cm4: $(FW_ARM_CC) not found (tools/install-system-deps.sh installs gcc-arm-none-eabi)" >&2; exit 1; }
+	rm -rf $(FW_CM4_SODIUM_BUILD)
+	mkdir -p $(FW_CM4_SODIUM_BUILD)
+	cd $(FW_CM4_SODIUM_BUILD) && ../libsodium/configure --quiet --host=arm-none-eabi \
+		--disable-shared --enable-minimal --disable-ssp --without-pthreads --disable-asm \
+		--disable-dependency-tracking --prefix=$(CURDIR)/$(FW_CM4_SODIUM_PREFIX) \
+		CC=$(FW_ARM_CC) CFLAGS="$(FW_CM4_ARCH) -Os -ffunction-sections -fdata-sections" \
+		LDFLAGS="--specs=nosys.specs" > configure.log
+	$(MAKE) -C $(FW_CM4_SODIUM_BUILD) -j$$(nproc) --no-print-directory install > $(FW_CM4_SODIUM_BUILD)/make.log
+	@touch $@
+
+$(FW_CM4_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_DIR)/firmware.mk
+	@mkdir -p $(dir $@)
+	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -c $< -o $@
+
+$(FW_CM4_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
+
+$(FW_CM4_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_SODIUM_LIB) $(FW_CM4_LDSCRIPT)
+	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) $< $(FW_CM4_OBJECTS) \
+		$(FW_CM4_SODIUM_LIB) $(FW_CM4_LDFLAGS) -Wl,-Map=$(FW_CM4_DIR)/openheg_cm4.map -o $@
+
+$(FW_CM4_BENCH_ELF): bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CM4_OBJECTS) $(FW_CM4_SODIUM_LIB)
+	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -Ibench/firmware \
+		bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CM4_OBJECTS) \
+		$(FW_CM4_SODIUM_LIB) $(FW_CM4_LDFLAGS) -o $@
+
+firmware-cm4: $(FW_CM4_ELF)
+
+size: $(FW_CM4_ELF) $(FW_CM4_BENCH_ELF)
+	@$(FW_PYTHON) $(FW_DIR)/tools/cm4_size.py $(FW_CM4_ELF)
+
+# ---------------------------------------------------------------------------
+# Benchmarks (docs/firmware-numbers.md is written by the script).
+FW_BENCH_HOST := $(FW_BUILD_DIR)/bench_host
+
+.PHONY: firmware-bench
+
+$(FW_BENCH_HOST): bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -Ibench/firmware \
+		bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CORE_OBJECTS) \
+		$(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+
+firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_ELF) $(FW_CM4_BENCH_ELF) $(FW_SERVE_PTY) firmware-cffi
+	$(FW_PYTHON) bench/firmware/run_bench.py

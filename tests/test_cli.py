@@ -1,4 +1,5 @@
-"""The `openheg` CLI through its real entry point, on emulated chips."""
+"""The `openheg` CLI through its real entry point, on emulated chips (the real C
+firmware) and offline."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 import subprocess
 import sys
 
+import click
 import pytest
 
 from openheg.cli import (
@@ -14,6 +16,7 @@ from openheg.cli import (
     EXIT_NOT_TRUSTED,
     EXIT_OK,
     EXIT_UNREACHABLE,
+    cli,
     main,
 )
 
@@ -23,6 +26,8 @@ def run(tmp_path, monkeypatch, capsys):
     """Run the CLI in-process in tmp_path; returns (exit code, stdout, stderr)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("OPENHEG_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("OPENHEG_LEDGER", raising=False)
+    monkeypatch.delenv("OPENHEG_TIME_FROM", raising=False)
 
     def invoke(*args: str) -> tuple[int, str, str]:
         code = main(list(args))
@@ -32,13 +37,18 @@ def run(tmp_path, monkeypatch, capsys):
     return invoke
 
 
-@pytest.fixture
-def provisioned(run):
-    assert run("authority", "create", "auth")[0] == EXIT_OK
-    assert run("vendor", "create", "vendor")[0] == EXIT_OK
-    code, out, err = run("device", "provision", "emu://chip0", "--authority", "auth",
-                         "--vendor", "vendor")
+def ok(run, *args):
+    code, out, err = run(*args)
     assert code == EXIT_OK, err
+    return out
+
+
+@pytest.fixture
+def provisioned(run, monkeypatch):
+    ok(run, "authority", "create", "auth")
+    ok(run, "vendor", "create", "vendor")
+    ok(run, "device", "provision", "emu://chip0", "--authority", "auth", "--vendor", "vendor")
+    monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")  # every emu:// command is a power-up
     return run
 
 
@@ -50,77 +60,198 @@ def one_error_line(err: str) -> str:
 
 def test_license_to_exhaustion_to_verified_attestation(provisioned):
     run = provisioned
-    code, out, _ = run("device", "info", "emu://chip0", "--json")
-    info = json.loads(out)
+    info = json.loads(ok(run, "device", "info", "emu://chip0", "--json"))
     assert info["state"] == "PROVISIONED" and info["license_sequence"] == 0
-    assert run("license", "issue", "--authority", "auth", "--device", "emu://chip0",
-               "--workload", "w", "--allocation", "5e6", "--out", "lic.bin")[0] == EXIT_OK
-    assert run("license", "install", "emu://chip0", "lic.bin")[0] == EXIT_OK
-    code, out, _ = run("device", "run", "emu://chip0", "--lane", "fp16", "--ops", "1e7",
-                       "--json")
-    result = json.loads(out)
-    assert code == EXIT_OK and not result["gate_open"]
+    assert info["policy_version"] == 1
+    ok(run, "license", "issue", "--authority", "auth", "--device", "emu://chip0",
+       "--workload", "w", "--planned", "5e6", "--out", "lic.bin")
+    ok(run, "license", "install", "emu://chip0", "lic.bin")
+    result = json.loads(ok(run, "device", "run", "emu://chip0", "--lane", "fp16", "--ops", "1e7",
+                           "--json"))
+    assert not result["gate_open"]
     # 5e6 sFLOP at 1.2 sFLOP per FP16 op: the gate stops the job near 4.17e6 ops.
     assert 4_166_666 <= result["issued_ops"] < 4_166_666 + 3 * 4096
-    assert run("device", "endorsement", "emu://chip0", "--out", "e.bin")[0] == EXIT_OK
-    code, out, _ = run("attest", "emu://chip0", "--out", "att.bin", "--json")
-    nonce = json.loads(out)["nonce"]
-    code, out, err = run("verify", "att.bin", "--nonce", nonce, "--endorsement", "e.bin",
-                         "--vendor-key", "vendor/vendor.key.pub", "--license", "lic.bin",
-                         "--json")
-    assert code == EXIT_OK, err
-    report = json.loads(out)
+    nonce = json.loads(ok(run, "attest", "get", "emu://chip0", "--out", "att.bin",
+                          "--json"))["nonce"]
+    report = json.loads(ok(run, "attest", "verify", "att.bin", "--nonce", nonce,
+                           "--endorsements", "vendor/endorsements.json",
+                           "--vendor-key", "vendor/vendor.key.pub", "--license", "lic.bin",
+                           "--policy-version", "1", "--json"))
     assert report["gate_state"] == "CLOSED" and "EXHAUSTED" in report["gate_causes"]
     assert report["lane_ops"][2] == result["issued_ops"]
-    assert report["consumed_msflop"] == result["issued_ops"] * 1200
-    assert report["consumed_msflop"] >= 5_000_000_000
+    assert report["consumed_msflop"] == result["issued_ops"] * 1200 >= 5_000_000_000
 
-    code, _, err = run("verify", "att.bin", "--nonce", "00" * 32, "--endorsement", "e.bin",
-                       "--vendor-key", "vendor/vendor.key.pub")
+    code, _, err = run("attest", "verify", "att.bin", "--nonce", "00" * 32, "--endorsements",
+                       "vendor/endorsements.json", "--vendor-key", "vendor/vendor.key.pub")
     assert code == EXIT_NOT_TRUSTED and "different nonce" in one_error_line(err)
     code, _, err = run("license", "install", "emu://chip0", "lic.bin")
     assert code == EXIT_DEVICE_REFUSED and "REPLAYED" in one_error_line(err)
 
 
-def test_a_license_for_another_device_is_refused(provisioned):
+def test_a_license_for_another_device_or_from_a_rogue_issuer_is_refused(provisioned):
     run = provisioned
-    assert run("device", "provision", "emu://chip1", "--authority", "auth",
-               "--vendor", "vendor")[0] == EXIT_OK
-    assert run("license", "issue", "--authority", "auth", "--device", "emu://chip1",
-               "--workload", "w", "--allocation", "10", "--out", "lic1.bin")[0] == EXIT_OK
-    before = run("device", "info", "emu://chip0", "--json")[1]
+    ok(run, "device", "provision", "emu://chip1", "--authority", "auth", "--vendor", "vendor")
+    ok(run, "license", "issue", "--authority", "auth", "--device", "emu://chip1",
+       "--workload", "w", "--planned", "10", "--out", "lic1.bin")
+    before = json.loads(ok(run, "device", "info", "emu://chip0", "--json"))
     code, _, err = run("license", "install", "emu://chip0", "lic1.bin")
     assert code == EXIT_DEVICE_REFUSED and "WRONG_DEVICE" in one_error_line(err)
-    after = json.loads(run("device", "info", "emu://chip0", "--json")[1])
-    assert {**json.loads(before), "reset_count": 0} == {**after, "reset_count": 0}
-
-
-def test_a_license_from_an_untrusted_issuer_is_refused(provisioned):
-    run = provisioned
-    assert run("authority", "create", "rogue")[0] == EXIT_OK
-    assert run("license", "issue", "--authority", "rogue", "--device", "emu://chip0",
-               "--workload", "w", "--allocation", "10", "--out", "rogue.bin")[0] == EXIT_OK
+    after = json.loads(ok(run, "device", "info", "emu://chip0", "--json"))
+    assert {**before, "reset_count": 0} == {**after, "reset_count": 0}
+    ok(run, "authority", "create", "rogue")
+    ok(run, "license", "issue", "--authority", "rogue", "--device", "emu://chip0",
+       "--workload", "w", "--planned", "10", "--out", "rogue.bin")
     code, _, err = run("license", "install", "emu://chip0", "rogue.bin")
     assert code == EXIT_DEVICE_REFUSED and "SIGNER_UNTRUSTED" in one_error_line(err)
+    code, _, err = run("device", "provision", "emu://chip0", "--authority", "auth",
+                       "--vendor", "vendor")
+    assert code == EXIT_DEVICE_REFUSED and "already provisioned" in one_error_line(err)
 
 
-def test_provisioning_is_locked_for_good(provisioned):
-    code, _, err = provisioned("device", "provision", "emu://chip0", "--authority", "auth",
-                               "--vendor", "vendor")
-    assert code == EXIT_DEVICE_REFUSED and "WRONG_STATE" in one_error_line(err)
+def test_frontier_workload_across_a_fleet_with_orders_series_and_report(run, monkeypatch,
+                                                                        tmp_path):
+    ok(run, "authority", "create", "auth", "--set", "frontier_base_msflop=1000000")
+    ok(run, "vendor", "create", "vendor")
+    ok(run, "device", "provision", "emu://a", "emu://b", "--authority", "auth",
+       "--vendor", "vendor")
+    monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")
+    issued = json.loads(ok(run, "license", "issue", "--authority", "auth", "--workload", "ft",
+                           "--planned", "3e6", "--device", "emu://a", "--device", "emu://b",
+                           "--weight", "2", "--weight", "1", "--out-dir", "lic", "--json"))
+    assert issued["class"] == "FRONTIER"
+    assert [l["allocation_msflop"] for l in issued["licenses"]] == [2 * 10**9, 10**9]
+    paths = []
+    for i, item in enumerate(issued["licenses"]):
+        proposal = item["path"]
+        ok(run, "board", "sign", proposal, "--key", "auth/keys/inspector-1.key",
+           "--out", f"insp{i}.share")
+        code, _, err = run("board", "combine", proposal, proposal + ".issuer.share",
+                           "--authority", "auth", "--out", f"lic{i}.bin")
+        assert code == EXIT_BAD_INPUT and "inspector's signature" in one_error_line(err)
+        code, _, err = run("board", "combine", proposal, proposal + ".issuer.share",
+                           f"insp{i}.share", f"insp{i}.share", "--authority", "auth",
+                           "--out", f"lic{i}.bin")
+        assert code == EXIT_BAD_INPUT and "signed twice" in one_error_line(err)
+        ok(run, "board", "sign", proposal, "--key", "auth/keys/party-1.key", "--out", "p.share")
+        code, _, err = run("board", "combine", proposal, proposal + ".issuer.share",
+                           f"insp{i}.share", "p.share", "--authority", "auth",
+                           "--out", f"lic{i}.bin")
+        assert code == EXIT_BAD_INPUT and "unknown signer" in one_error_line(err)
+        ok(run, "board", "combine", proposal, proposal + ".issuer.share", f"insp{i}.share",
+           "--authority", "auth", "--out", f"lic{i}.bin")
+        ok(run, "license", "verify", f"lic{i}.bin", "--authority", "auth")
+        paths.append(f"lic{i}.bin")
+    ok(run, "license", "install", "emu://a", paths[0])
+    ok(run, "license", "install", "emu://b", paths[1])
+    ok(run, "order", "issue", "--kind", "pause", "--device", "emu://b", "--license", paths[1],
+       "--authority", "auth", "--signer", "inspector-1", "--out", "pause.order")
+    code, _, err = run("order", "issue", "--kind", "halt", "--device", "emu://b",
+                       "--authority", "auth", "--signer", "board-1", "--out", "halt.order")
+    assert code == EXIT_BAD_INPUT and "board quorum" in one_error_line(err)
+    ok(run, "order", "send", "emu://b", "pause.order")
+    paused = json.loads(ok(run, "device", "run", "emu://b", "--lane", "FP8", "--ops", "1e5",
+                           "--json"))
+    assert paused["issued_ops"] == 0 and not paused["gate_open"]
+    ok(run, "order", "issue", "--kind", "resume", "--device", "emu://b", "--license", paths[1],
+       "--authority", "auth", "--signer", "board-1", "--signer", "board-2",
+       "--out", "resume.order")
+    ok(run, "order", "send", "emu://b", "resume.order")
+    assert json.loads(ok(run, "device", "run", "emu://b", "--lane", "FP8", "--ops", "1e5",
+                         "--json"))["issued_ops"] == 100_000
+    ok(run, "device", "run", "emu://a", "--lane", "FP16", "--ops", "1e7")
+    for _ in range(2):
+        code, out, err = run("attest", "collect", "emu://a", "emu://b", "--endorsements",
+                             "vendor/endorsements.json", "--vendor-key", "vendor/vendor.key.pub",
+                             "--policy-version", "1", "--json")
+        assert code == EXIT_OK, err
+        assert "[2/2] emu://b: verified" in err  # progress on stderr
+    series = json.loads(ok(run, "attest", "series", "--deadline", "3600", "--json"))
+    assert series["trusted"] and series["devices"] == 2
+    workloads = json.loads(ok(run, "ledger", "workloads", "--json"))
+    # chip a ran into its 2e9 allocation; chip b metered its 1e5 FP8 ops.
+    assert workloads[0]["metered_msflop"] >= 2_000_000_000 + 100_000_000
+    assert [d["reports"] for d in json.loads(ok(run, "ledger", "devices", "--json"))] == [2, 2]
+    out = json.loads(ok(run, "report", "ft", "--authority", "auth", "--out", "rep", "--json"))
+    assert out["trusted"] and (tmp_path / "rep" / "report-ft.png").exists()
+    data = json.loads((tmp_path / "rep" / "report-ft.json").read_text())
+    assert data["license_class"] == "FRONTIER" and len(data["devices"]) == 2
+    license_id = issued["licenses"][1]["license_id"]
+    ok(run, "license", "revoke", license_id, "--reason", "withdrawn")
+    data = json.loads(ok(run, "report", "ft", "--authority", "auth", "--out", "rep2", "--json"))
+    revoked = json.loads((tmp_path / "rep2" / "report-ft.json").read_text())["anomalies"]
+    assert "revoked-license-used" in [a["kind"] for a in revoked] and data["trusted"]
+    assert all(not a["severe"] for a in revoked)
+
+
+def test_board_vote_rotates_thresholds_offline_and_devices_follow(provisioned):
+    run = provisioned
+    before = json.loads(ok(run, "policy", "thresholds", "--authority", "auth", "--on",
+                           "2030-01-01", "--json"))
+    ok(run, "policy", "draft", "--authority", "auth", "--set",
+       f"frontier_base_msflop={before['frontier_msflop'] // 4}", "--out", "v2.json")
+    shown = json.loads(ok(run, "policy", "show", "--policy", "v2.json", "--json"))
+    assert shown["policy_version"] == 2
+    ok(run, "board", "sign", "v2.json", "--key", "auth/keys/board-1.key", "--out", "a.share")
+    ok(run, "board", "sign", "v2.json", "--key", "auth/keys/board-3.key", "--out", "c.share")
+    ok(run, "authority", "keygen", "outsider.key")
+    ok(run, "board", "sign", "v2.json", "--key", "outsider.key", "--out", "x.share")
+    code, _, err = run("board", "combine", "v2.json", "a.share", "x.share", "--authority",
+                       "auth", "--out", "v2.bin")
+    assert code == EXIT_BAD_INPUT and "unknown signer" in one_error_line(err)
+    code, _, err = run("board", "combine", "v2.json", "a.share", "--authority", "auth",
+                       "--out", "v2.bin")
+    assert code == EXIT_BAD_INPUT and "needs 2" in one_error_line(err)
+    ok(run, "board", "combine", "v2.json", "a.share", "c.share", "--authority", "auth",
+       "--out", "v2.bin", "--publish")
+    after = json.loads(ok(run, "policy", "thresholds", "--authority", "auth", "--on",
+                          "2030-01-01", "--json"))
+    assert after["policy_version"] == 2 and after["frontier_msflop"] < before["frontier_msflop"]
+    ok(run, "policy", "install", "emu://chip0", "--authority", "auth")
+    assert json.loads(ok(run, "device", "info", "emu://chip0", "--json"))["policy_version"] == 2
+    assert "2 policies, chain valid" in ok(run, "authority", "show", "--authority", "auth")
+
+
+def test_lineage_commands(run):
+    ok(run, "lineage", "add", "old", "--compute", "1e25", "--created", "2020-01-01",
+       "--evidence", "paper")
+    ok(run, "lineage", "add", "base", "--compute", "3e23", "--created", "2024-01-01",
+       "--parent", "old:distilled-from", "--family", "acme", "--parameters", "7000000000")
+    ok(run, "lineage", "add", "synth", "--kind", "dataset", "--compute", "1e22",
+       "--created", "2024-02-01", "--parent", "base:data-generated-by")
+    size = json.loads(ok(run, "lineage", "size", "--planned", "1e24", "--parent", "base",
+                         "--parent", "synth", "--json"))
+    assert size["total_msflop"] == (10**24 + 3 * 10**23 + 10**22) * 1000
+    assert size["safe_harbor_nodes"] == ["old"]
+    check = json.loads(ok(run, "lineage", "family-check", "acme-2", "--family", "acme",
+                          "--compute", "1e23", "--created", "2025-01-01", "--parent", "base",
+                          "--parameters", "9000000000", "--json"))
+    assert check["decision"] == "full-report"  # 9e9 > 1.2 * 7e9 parameters
+    code, _, err = run("lineage", "add", "orphan", "--compute", "1", "--created", "2024-01-01",
+                       "--parent", "nowhere")
+    assert code == EXIT_BAD_INPUT and "unknown parent 'nowhere'" in one_error_line(err)
+    assert "no cycle" in ok(run, "lineage", "check")
 
 
 @pytest.mark.parametrize("args,code,fragment", [
     (("license", "install", "emu://chip0", "missing.bin"), EXIT_BAD_INPUT, "cannot read"),
-    (("license", "issue", "--authority", "nowhere", "--device-id", "00" * 32, "--sequence",
-      "1", "--workload", "w", "--allocation", "1", "--out", "x"), EXIT_BAD_INPUT, "not found"),
-    (("license", "issue", "--authority", "auth", "--device-id", "00" * 32, "--sequence", "1",
-      "--workload", "w", "--allocation", "-1", "--out", "x"), EXIT_BAD_INPUT, "positive"),
+    (("license", "issue", "--authority", "nowhere", "--device-id", "00" * 32 + ":1",
+      "--workload", "w", "--planned", "1", "--out", "x"), EXIT_BAD_INPUT,
+     "not an authority directory"),
+    (("license", "issue", "--authority", "auth", "--device-id", "00" * 32 + ":1",
+      "--workload", "w", "--planned", "-1", "--out", "x"), EXIT_BAD_INPUT, "positive"),
     (("device", "run", "/dev/null-no", "--lane", "FP8", "--ops", "1"), EXIT_UNREACHABLE,
      "emu://"),
     (("device", "info", "/nonexistent/tty"), EXIT_UNREACHABLE, "cannot open"),
     (("device", "info", "emu://bad name"), EXIT_UNREACHABLE, "bad emulator URL"),
-    (("attest", "emu://chip0", "--out", "a", "--nonce", "abcd"), EXIT_BAD_INPUT, "32 bytes"),
+    (("attest", "get", "emu://chip0", "--out", "a", "--nonce", "abcd"), EXIT_BAD_INPUT,
+     "32 bytes"),
+    (("policy", "thresholds", "--authority", "auth", "--on", "someday"), EXIT_BAD_INPUT,
+     "not a date"),
+    (("board", "sign", "missing.json", "--key", "k", "--out", "s"), EXIT_BAD_INPUT,
+     "cannot read"),
+    (("--ledger", "nope://x", "ledger", "status"), 6, "cannot open ledger"),
+    (("policy", "draft", "--authority", "auth", "--set", "baselines=1", "--out", "p.json"),
+     EXIT_BAD_INPUT, "baseline"),
 ])
 def test_bad_input_is_one_line_and_a_typed_exit(provisioned, args, code, fragment):
     got, _, err = provisioned(*args)
@@ -129,18 +260,44 @@ def test_bad_input_is_one_line_and_a_typed_exit(provisioned, args, code, fragmen
 
 def test_a_truncated_license_file_is_refused_before_the_device(provisioned, tmp_path):
     run = provisioned
-    assert run("license", "issue", "--authority", "auth", "--device", "emu://chip0",
-               "--workload", "w", "--allocation", "10", "--out", "lic.bin")[0] == EXIT_OK
+    ok(run, "license", "issue", "--authority", "auth", "--device", "emu://chip0",
+       "--workload", "w", "--planned", "10", "--out", "lic.bin")
     data = (tmp_path / "lic.bin").read_bytes()
     (tmp_path / "short.bin").write_bytes(data[:-1])
     code, _, err = run("license", "install", "emu://chip0", "short.bin")
     assert code == EXIT_BAD_INPUT and "truncated" in one_error_line(err)
 
 
+def test_ledger_status_and_migrate(run, tmp_path):
+    url = f"sqlite:///{tmp_path / 'reg.sqlite'}"
+    assert "revision 0002" in ok(run, "--ledger", url, "ledger", "migrate")
+    status = json.loads(ok(run, "--ledger", url, "ledger", "status", "--json"))
+    assert status["revision"] == "0002" and status["attestations"] == 0
+
+
+def walk(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if isinstance(command, click.Group):
+            yield from walk(command, prefix + (name,))
+
+
+def test_every_command_has_help_with_an_example(run):
+    commands = list(walk(cli))
+    groups = {p[0] for p, c in commands if isinstance(c, click.Group)}
+    assert {"authority", "board", "policy", "lineage", "license", "order", "vendor", "device",
+            "attest", "ledger"} <= groups and ("report",) in [p for p, _ in commands]
+    for path, command in commands:
+        code, out, _ = run(*path, "--help")
+        assert code == EXIT_OK
+        if not isinstance(command, click.Group):
+            assert "Example" in out, f"openheg {' '.join(path)} --help has no example"
+
+
 def test_console_script_reports_without_traceback(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "openheg.cli", "verify", "nope.bin",
-                             "--nonce", "00", "--endorsement", "nope", "--vendor-key", "nope"],
+    result = subprocess.run([sys.executable, "-m", "openheg.cli", "attest", "verify", "nope.bin",
+                             "--nonce", "00", "--endorsements", "nope", "--vendor-key", "00" * 32],
                             cwd=tmp_path, capture_output=True, text=True, check=False)
-    assert result.returncode == EXIT_BAD_INPUT
+    assert result.returncode in (EXIT_BAD_INPUT, EXIT_NOT_TRUSTED)
     assert "Traceback" not in result.stderr
     one_error_line(result.stderr)

@@ -12,33 +12,32 @@ import pytest
 from openheg.crypto import SigningKey
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus, TransportError
-from openheg.roles import Role, endorse_device, issue_license
+from openheg.roles import Role, issue_license
 from openheg.transport import SerialTransport, open_transport
 from openheg.verify import verify_attestation
 from openheg.wire import DeviceState, GateCause
-from openheg_sim.emulator import EmulatedChip
+from openheg_sim.emulator import ChipLink, EmulatedChip
 
-from chip_link import ChipLink
+from host_world import make_world
 from openheg_sim.serial_server import PtyServer
 
 
 @pytest.fixture
-def roles():
-    return Role(Path("."), SigningKey.generate()), Role(Path("."), SigningKey.generate())
+def world(tmp_path_factory):
+    return make_world(tmp_path_factory.mktemp("world"))
 
 
-def provision(device: Device, issuer: Role, vendor: Role) -> bytes:
-    device_id = device.provision(issuer.public_key, vendor.public_key)
-    device.endorse(endorse_device(vendor, device_id))
-    return device_id
+@pytest.fixture
+def roles(world):
+    return world.issuer, world.vendor
 
 
-def test_serial_transport_over_a_pty_reaches_the_firmware(tmp_path, roles):
+def test_serial_transport_over_a_pty_reaches_the_firmware(tmp_path, world, roles):
     issuer, vendor = roles
     chip = EmulatedChip.open("tty0", tmp_path)
     with PtyServer(chip) as server, SerialTransport(server.path, timeout=2.0) as link:
         device = Device(link)
-        device_id = provision(device, issuer, vendor)
+        device_id = world.provision(device)
         license_ = issue_license(issuer, device_id=device_id, workload="w", sequence=1,
                                  allocation_msflop=50_000)
         device.install_license(license_)
@@ -70,10 +69,10 @@ def test_a_silent_device_is_a_timeout_not_a_hang():
         os.close(peripheral)
 
 
-def test_many_chips_in_one_process_are_independent(tmp_path, roles):
+def test_many_chips_in_one_process_are_independent(tmp_path, world, roles):
     issuer, vendor = roles
     chips = [EmulatedChip.open(f"c{i}", tmp_path) for i in range(16)]
-    ids = [provision(Device(ChipLink(c)), issuer, vendor) for c in chips[:8]]
+    ids = [world.provision(Device(ChipLink(c))) for c in chips[:8]]
     assert len(set(ids)) == 8
     states = [Device(ChipLink(c)).info().state for c in chips]
     assert states == [DeviceState.PROVISIONED] * 8 + [DeviceState.UNPROVISIONED] * 8
@@ -84,10 +83,10 @@ def test_many_chips_in_one_process_are_independent(tmp_path, roles):
     assert chips[1].run("FP8", 100, 4).issued_ops == 0  # no license: the gate never opened
 
 
-def test_state_survives_power_cycles_and_is_never_refunded(tmp_path, roles):
+def test_state_survives_power_cycles_and_is_never_refunded(tmp_path, world, roles):
     issuer, vendor = roles
     with open_transport("emu://p0", tmp_path) as link:
-        device_id = provision(Device(link), issuer, vendor)
+        device_id = world.provision(Device(link))
         license_ = issue_license(issuer, device_id=device_id, workload="w", sequence=1,
                                  allocation_msflop=80_000_000)
         Device(link).install_license(license_)
@@ -99,6 +98,7 @@ def test_state_survives_power_cycles_and_is_never_refunded(tmp_path, roles):
             info = device.info()
             assert info.state == DeviceState.PROVISIONED and info.license_sequence == 1
             assert info.reset_count == cycle + 2
+            world.set_time(device, info.device_id)  # trusted time does not survive a reset
             link.chip.run("FP32", 1_000, 16)
             nonce = bytes(32)
             att = verify_attestation(device.attest(nonce), nonce=nonce,
@@ -109,12 +109,13 @@ def test_state_survives_power_cycles_and_is_never_refunded(tmp_path, roles):
     assert consumed == sorted(consumed) and consumed[0] >= 11_000 * 1300
 
 
-def test_refused_requests_change_nothing_in_flash(tmp_path, roles):
+def test_refused_licenses_change_no_license_state(tmp_path, world, roles):
+    """Refusals may count towards the lockout (persisted), but change nothing else."""
     issuer, vendor = roles
     chip = EmulatedChip.open("r0", tmp_path)
     device = Device(ChipLink(chip))
-    device_id = provision(device, issuer, vendor)
-    image = chip.flash.image()
+    device_id = world.provision(device)
+    before = device.info()
     rogue = Role(Path("."), SigningKey.generate())
     with pytest.raises(DeviceError) as refused:
         device.install_license(issue_license(rogue, device_id=device_id, workload="w",
@@ -128,7 +129,10 @@ def test_refused_requests_change_nothing_in_flash(tmp_path, roles):
         device.install_license(issue_license(issuer, device_id=device_id, workload="w",
                                              sequence=1 << 21, allocation_msflop=10))
     assert refused.value.status == DeviceStatus.SEQUENCE_JUMP
-    assert chip.flash.image() == image
+    assert device.info() == before
+    device.install_license(issue_license(issuer, device_id=device_id, workload="w", sequence=1,
+                                         allocation_msflop=10))
+    assert device.info().license_sequence == 1
 
 
 
@@ -141,12 +145,12 @@ def _attested_consumed(chip: EmulatedChip, vendor: Role) -> int:
 
 
 @pytest.mark.parametrize("power_off", ["orderly", "cut"])
-def test_compute_past_the_limit_is_never_forgotten(tmp_path, roles, power_off):
+def test_compute_past_the_limit_is_never_forgotten(tmp_path, world, roles, power_off):
     """Ops in flight when the gate closes are metered past the allocation; after
     an orderly power-off or a cut, the device still reports every one of them."""
     issuer, vendor = roles
     chip = EmulatedChip.open("o0", tmp_path)
-    device_id = provision(Device(ChipLink(chip)), issuer, vendor)
+    device_id = world.provision(Device(ChipLink(chip)))
     allocation = 1_000_000
     Device(ChipLink(chip)).install_license(issue_license(
         issuer, device_id=device_id, workload="w", sequence=1, allocation_msflop=allocation))

@@ -46,3 +46,31 @@ def test_bad_key_files_are_named_in_the_error(tmp_path):
         load_public_key(tmp_path / "junk.pub")
     (tmp_path / "hex.pub").write_text(SigningKey.generate().public_key.hex())
     assert len(load_public_key(tmp_path / "hex.pub")) == 32
+
+
+def test_cli_keys_are_encrypted_with_the_passphrase_from_the_environment(tmp_path, monkeypatch,
+                                                                         capsys):
+    from openheg.cli import EXIT_BAD_INPUT, EXIT_OK, main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PW", "correct horse")
+    assert main(["--passphrase-env", "PW", "authority", "create", "auth", "--board-size", "2",
+                 "--threshold", "1"]) == EXIT_OK
+    for key in (tmp_path / "auth" / "keys").glob("*.key"):
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert key.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY")
+    assert main(["--passphrase-env", "PW", "authority", "keygen", "member.key"]) == EXIT_OK
+    assert main(["policy", "draft", "--authority", "auth", "--set", "oversight_min_ppm=1",
+                 "--out", "p.json"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["board", "sign", "p.json", "--key", "auth/keys/board-1.key",
+                 "--out", "s"]) == EXIT_BAD_INPUT
+    assert "encrypted: give its passphrase" in capsys.readouterr().err
+    monkeypatch.setenv("PW", "wrong")
+    assert main(["--passphrase-env", "PW", "board", "sign", "p.json", "--key",
+                 "auth/keys/board-1.key", "--out", "s"]) == EXIT_BAD_INPUT
+    monkeypatch.setenv("PW", "correct horse")
+    assert main(["--passphrase-env", "PW", "board", "sign", "p.json", "--key",
+                 "auth/keys/board-1.key", "--out", "s"]) == EXIT_OK
+    assert main(["board", "combine", "p.json", "s", "--authority", "auth", "--out", "v2.bin",
+                 "--publish"]) == EXIT_OK

@@ -7,7 +7,10 @@ made by the real firmware.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -15,9 +18,12 @@ from hypothesis import strategies as st
 
 from openheg import wire
 from openheg.crypto import SigningKey
-from openheg.errors import VerificationError
+from openheg.board import VoteError, check_license_signatures
+from openheg.errors import RecordError, VerificationError
+from openheg.licensing import DeviceSlot, plan_workload, sign_licenses
+from openheg.policy import genesis_draft
 from openheg.roles import Role, endorse_device, issue_license
-from openheg.verify import verify_attestation
+from openheg.verify import EndorsementList, decode_attestation, verify_attestation
 from openheg.wire import Attestation, GateCause, GateState, RecordType
 
 NONCE = bytes(range(32))
@@ -114,3 +120,112 @@ def test_every_bit_flip_of_an_attestation_is_rejected(tmp_path_factory, position
         verify_attestation(bytes(data), nonce=NONCE,
                            endorsement=endorse_device(vendor, device.public_key),
                            vendor_keys={vendor.public_key}, license=license_)
+
+
+def test_policy_version_is_checked(world):
+    _, vendor, device, license_, endorsement = world
+    with pytest.raises(VerificationError, match="policy version 0, the verifier expects version 2"):
+        verify_attestation(attest(device, license_), nonce=NONCE, endorsement=endorsement,
+                           vendor_keys={vendor.public_key}, policy_version=2)
+
+
+def test_endorsement_list_loads_only_what_verifies(world, tmp_path):
+    _, vendor, device, license_, endorsement = world
+    other_vendor = Role(tmp_path, SigningKey.generate())
+    listing = EndorsementList()
+    listing.add(endorsement)
+    listing.add(endorse_device(other_vendor, SigningKey.generate().public_key))
+    listing.save(tmp_path / "list.json")
+    loaded = EndorsementList.load([tmp_path / "list.json"], {vendor.public_key})
+    assert list(loaded.endorsements) == [device.public_key]
+    verify_attestation(attest(device, license_), nonce=NONCE,
+                       endorsement=loaded.for_device(device.public_key),
+                       vendor_keys={vendor.public_key}, endorsement_checked=True)
+    with pytest.raises(VerificationError, match="no trusted vendor's endorsement list"):
+        loaded.for_device(bytes(32))
+    data = json.loads((tmp_path / "list.json").read_text())
+    tampered = bytearray(bytes.fromhex(data["endorsements"][0]))
+    tampered[-1] ^= 1
+    data["endorsements"][0] = tampered.hex()
+    (tmp_path / "bad.json").write_text(json.dumps(data))
+    with pytest.raises(VerificationError):
+        EndorsementList.load([tmp_path / "bad.json"], {vendor.public_key, other_vendor.public_key})
+
+
+POLICY_KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(5)]
+
+
+def _frontier_world():
+    board, issuer, inspector = POLICY_KEYS[:2], POLICY_KEYS[2], POLICY_KEYS[3]
+    policy = genesis_draft(board_keys=[b.public_key for b in board], board_threshold=1,
+                           issuer_key=issuer.public_key, time_authority_key=bytes([9]) * 32,
+                           inspector_keys=[inspector.public_key], now=0,
+                           frontier_base_msflop=10, horizon_base_msflop=10**9)
+    plan = plan_workload(policy, workload="w", planned_msflop=1000, lineage_msflop=0,
+                         devices=[DeviceSlot(POLICY_KEYS[4].public_key, 1)], start=0,
+                         inspector_key=inspector.public_key)
+    (license_,) = sign_licenses(policy, plan.licenses, [issuer, inspector])
+    return policy, license_
+
+
+@settings(max_examples=300, deadline=None)
+@given(position=st.integers(min_value=0), bit=st.integers(min_value=0, max_value=7))
+def test_every_bit_flip_of_a_license_is_rejected(position, bit):
+    policy, license_ = _frontier_world()
+    data = bytearray(license_.to_bytes())
+    data[position % len(data)] ^= 1 << bit
+    with pytest.raises((RecordError, VoteError)):
+        check_license_signatures(policy, wire.License.from_bytes(bytes(data)))
+
+
+def test_every_single_bit_flip_exhaustively():
+    """Every bit of one attestation and one license, not a sample."""
+    policy, license_ = _frontier_world()
+    device, vendor = SigningKey(b"\x11" * 32), Role(Path("."), SigningKey(b"\x12" * 32))
+    endorsement = endorse_device(vendor, device.public_key)
+    att = attest(device, license_)
+    lic = license_.to_bytes()
+    for position in range(len(att) * 8):
+        data = bytearray(att)
+        data[position // 8] ^= 1 << (position % 8)
+        with pytest.raises(VerificationError):
+            verify_attestation(bytes(data), nonce=NONCE, endorsement=endorsement,
+                               vendor_keys={vendor.public_key})
+    for position in range(len(lic) * 8):
+        data = bytearray(lic)
+        data[position // 8] ^= 1 << (position % 8)
+        with pytest.raises((RecordError, VoteError)):
+            check_license_signatures(policy, wire.License.from_bytes(bytes(data)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), max_size=3),
+       cut=st.integers(-3, 3))
+def test_fast_attestation_decoder_gives_the_spec_verdicts(edits, cut):
+    """verify's compiled decoder accepts exactly what Attestation.from_bytes accepts."""
+    device = SigningKey(b"\x21" * 32)
+    data = bytearray(attest(device, replace(issue_license(
+        Role(Path("."), SigningKey(b"\x22" * 32)), device_id=device.public_key, workload="w",
+        sequence=1, allocation_msflop=10_000, now=0))))
+    for position, value in edits:
+        data[position % len(data)] = value
+    data = bytes(data[:len(data) + cut] if cut < 0 else data + bytes(cut))
+    try:
+        expected = Attestation.from_bytes(data)
+    except RecordError as error:
+        with pytest.raises(RecordError, match=re.escape(str(error))):
+            decode_attestation(data)
+    else:
+        assert decode_attestation(data) == expected
+
+
+def test_valid_attestations_take_the_fast_path(monkeypatch, world):
+    _, _, device, license_, _ = world
+    data = attest(device, license_)
+    expected = Attestation.from_bytes(data)
+
+    def refuse(_data):
+        raise AssertionError("the fast decoder fell back to the slow parser on valid input")
+
+    monkeypatch.setattr(Attestation, "from_bytes", staticmethod(refuse))
+    assert decode_attestation(data) == expected

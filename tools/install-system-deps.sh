@@ -1,14 +1,31 @@
 #!/usr/bin/env bash
 # Install the Debian packages openheg builds and tests with, only where missing.
-#   iverilog  - Icarus Verilog, runs the RTL under cocotb
-#   gcc, make - build the firmware and libsodium for the host
+# Usage: tools/install-system-deps.sh [GROUP...]   (default: test)
+#   test:  iverilog            Icarus Verilog, runs the RTL under cocotb
+#          gcc, g++, make      build the firmware and libsodium for the host
+#          clang-14, libclang-rt-14-dev   libFuzzer and sanitizer runtimes
+#          valgrind            the C test binary under memcheck; callgrind for `make bench`
+#   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
 # Needs root (or sudo) to install; prints what it installs and why.
 set -euo pipefail
 
-declare -A package_for=([iverilog]=iverilog [gcc]=gcc [make]=make [g++]=g++)
+declare -A test_packages=([iverilog]=iverilog [gcc]=gcc [make]=make [g++]=g++
+  [clang-14]="clang-14 libclang-rt-14-dev" [valgrind]=valgrind)
+declare -A cross_packages=([arm-none-eabi-gcc]="gcc-arm-none-eabi libnewlib-arm-none-eabi")
+
 missing=()
-for tool in "${!package_for[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for[$tool]}")
+for group in "${@:-test}"; do
+  case "$group" in
+    test) declare -n packages=test_packages ;;
+    cross) declare -n packages=cross_packages ;;
+    *) echo "openheg setup: unknown package group '$group' (test, cross)" >&2; exit 2 ;;
+  esac
+  for tool in "${!packages[@]}"; do
+    # A tool's value may name several packages (split on spaces).
+    # shellcheck disable=SC2206
+    command -v "$tool" >/dev/null 2>&1 || missing+=(${packages[$tool]})
+  done
+  unset -n packages
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -57,8 +57,13 @@ def render() -> str:
             f"#define HEG_NONCE_SIZE {wire.NONCE_SIZE}u",
             f"#define HEG_ID_SIZE {wire.ID_SIZE}u",
             f"#define HEG_DIGEST_SIZE {wire.DIGEST_SIZE}u",
-            f"#define HEG_U128_SIZE 16u",
+            "#define HEG_U128_SIZE 16u",
             f"#define HEG_MAX_LICENSE_SIGNATURES {wire.MAX_LICENSE_SIGNATURES}u",
+            f"#define HEG_MAX_RECORD_SIGNATURES {wire.MAX_RECORD_SIGNATURES}u",
+            f"#define HEG_MAX_KEY_LIST {wire.MAX_KEY_LIST}u",
+            f"#define HEG_MAX_REVOKED_KEYS {wire.MAX_REVOKED_KEYS}u",
+            f"#define HEG_MAX_LOG_PAYLOAD {wire.MAX_LOG_PAYLOAD}u",
+            f"#define HEG_MAX_LOG_ENTRIES_PER_READ {wire.MAX_LOG_ENTRIES_PER_READ}u",
             f"#define HEG_MAX_SEQUENCE_JUMP {wire.MAX_SEQUENCE_JUMP}u",
             f"#define HEG_MAX_MESSAGE_SIZE {wire.MAX_MESSAGE_SIZE}u",
             f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u", ""]
@@ -79,13 +84,32 @@ def render() -> str:
     out += ["", "/* Endorsement: body, then the vendor's signature. */"]
     out += _offsets("HEG_ENDORSEMENT", wire.EndorsementBodyFormat, "BODY_SIZE")
     out.append(f"#define HEG_ENDORSEMENT_SIZE {wire.ENDORSEMENT_SIZE}u")
+    out += ["", "/* Policy: these fixed fields, then four key lists (u8 count, keys sorted",
+            " * strictly ascending): board, inspectors, party representatives, revoked;",
+            " * then a signature set as for licenses. */"]
+    out += _offsets("HEG_POLICY", wire.PolicyFixedFormat, "FIXED_SIZE")
+    out += ["", "/* Time beacon: body, then the time authority's signature. */"]
+    out += _offsets("HEG_TIME_BEACON", wire.TimeBeaconBodyFormat, "BODY_SIZE")
+    out.append(f"#define HEG_TIME_BEACON_SIZE {wire.TIME_BEACON_SIZE}u")
+    out += ["", "/* Order: body, then a signature set as for licenses. */"]
+    out += _offsets("HEG_ORDER", wire.OrderBodyFormat, "BODY_SIZE")
     out += ["", "/* Device messages. */"]
     out += _offsets("HEG_REQUEST", _header_only(wire.RequestFormat))
     out += _offsets("HEG_RESPONSE", _header_only(wire.ResponseFormat))
     out += _offsets("HEG_INFO", _fixed_fields(wire.InfoResponseFormat))
-    out += _offsets("HEG_PROVISION_REQ", _fixed_fields(wire.ProvisionRequestFormat))
+    out += ["/* PROVISION request: the vendor key, then the genesis policy record. */"]
+    out += _offsets("HEG_PROVISION_REQ", _header_only(wire.ProvisionRequestFormat,
+                                                      "genesis_policy"), "HEADER_SIZE")
     out += _offsets("HEG_PROVISION_RESP", _fixed_fields(wire.ProvisionResponseFormat))
     out += _offsets("HEG_ATTEST_REQ", _fixed_fields(wire.AttestRequestFormat))
+    out += _offsets("HEG_TIME_NONCE_RESP", _fixed_fields(wire.TimeNonceResponseFormat))
+    out += _offsets("HEG_READ_LOG_REQ", _fixed_fields(wire.ReadLogRequestFormat))
+    out += ["/* READ_LOG response: next_index, head_before, a u8 entry count, then each",
+            " * entry as index u32, event type u8, payload length u8, payload. */"]
+    out += _offsets("HEG_READ_LOG_RESP", _header_only(wire.ReadLogResponseFormat, "entries"),
+                    "HEADER_SIZE")
+    out += _offsets("HEG_LOG_ENTRY", _header_only(wire.LogEntryFormat, "payload"),
+                    "HEADER_SIZE")
     out.append("")
     out += _enum("HEG_CMD", wire.Command)
     out += _enum("HEG_LICENSE_CLASS", wire.LicenseClass)
@@ -93,17 +117,20 @@ def render() -> str:
     out += _enum("HEG_GATE_CAUSE", wire.GateCause)
     out += _enum("HEG_DEVICE_STATE", wire.DeviceState)
     out += _enum("HEG_EVENT", wire.EventType)
+    out += _enum("HEG_ORDER_KIND", wire.OrderKind)
+    out += _enum("HEG_BASELINE", wire.Baseline)
     out += ["", "/* Status codes: OK is deliberately not 0; the high byte names the module. */"]
     out += _enum("HEG_STATUS", DeviceStatus, "heg_status_t")
     out += ["", "#endif /* HEG_WIRE_H */"]
     return "\n".join(out) + "\n"
 
 
-def _header_only(fmt):
-    """A message format up to (not including) its variable-length payload."""
+def _header_only(fmt, variable: str = "payload"):
+    """A message format up to (not including) its variable-length part."""
     from construct import Struct
 
-    return Struct(*[sub for sub in fmt.subcons if sub.name and sub.name != "payload"])
+    names = [sub.name for sub in fmt.subcons]
+    return Struct(*fmt.subcons[:names.index(variable)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from pathlib import Path
 
 import cocotb
 from cocotb.clock import Clock
@@ -82,8 +83,7 @@ async def bench_heg_meter(dut):
 
 
 def _emit(values: dict) -> None:
-    path = os.environ["HEG_BENCH_OUT"]
-    data = json.loads(open(path).read()) if os.path.exists(path) else {}
+    path = Path(os.environ["HEG_BENCH_OUT"])
+    data = json.loads(path.read_text()) if path.exists() else {}
     data.update(values)
-    with open(path, "w") as f:
-        json.dump(data, f)
+    path.write_text(json.dumps(data))

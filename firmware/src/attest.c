@@ -11,15 +11,18 @@ HEG_STATIC_ASSERT(HEG_ATTESTATION_LANE_OPS_LEN == HEG_LANES * HEG_U128_SIZE, lan
 HEG_STATIC_ASSERT(HEG_ATTESTATION_SIZE == HEG_ATTESTATION_BODY_SIZE + HEG_SIGNATURE_SIZE,
                   attestation_size);
 
-#define HEG_METER_CAUSES \
-  (HEG_GATE_CAUSE_EXHAUSTED_MASK | HEG_GATE_CAUSE_DISARMED_MASK | HEG_GATE_CAUSE_FATAL_MASK)
+/* The meter's causes reported as read; its PAUSED bit is reported as the
+ * order behind it (PAUSED or HALTED), and THROTTLED is a duty cycle, not a
+ * closure. */
+#define HEG_METER_CAUSES                                                                   \
+  (HEG_GATE_CAUSE_EXHAUSTED_MASK | HEG_GATE_CAUSE_DISARMED_MASK | HEG_GATE_CAUSE_FATAL_MASK | \
+   HEG_GATE_CAUSE_WATCHDOG_MASK | HEG_GATE_CAUSE_TAMPER_MASK)
 
 heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len) {
   uint8_t msg[HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE];
   uint8_t *body = msg + HEG_DOMAIN_ATTESTATION_LEN;
   heg_meter_reading_t reading;
-  heg_persistent_t next;
   heg_u128_t consumed = heg_u128_zero();
   heg_u128_t remaining = heg_u128_zero();
   uint32_t causes;
@@ -37,20 +40,24 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   licensed = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
 
   heg_meter_read(ctx, &reading);
-  causes = reading.gate_cause & HEG_METER_CAUSES;
+  causes = (reading.gate_cause & HEG_METER_CAUSES) | heg_gate_causes(ctx);
   if (licensed == HEG_HTRUE) {
     consumed = heg_meter_consumed(ctx, &reading);
     remaining = heg_u128_sub_floor(ctx->ps.allocation, consumed);
-  } else {
-    causes |= HEG_GATE_CAUSE_NO_LICENSE;
+  }
+  if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u && causes != 0u) {
+    /* The gate stands open although a cause says it must not: report it as
+     * closed-by-fault rather than vouch for an open gate. */
+    causes |= HEG_GATE_CAUSE_FATAL;
   }
 
   /* The counter is durable before any signature carrying it exists. */
-  next = ctx->ps;
-  next.report_counter = ctx->ps.report_counter + 1u;
-  heg_meter_lane_totals(ctx, &reading, next.lane_totals);
-  status = heg_store_commit(ctx, &next);
-  heg_crypto_wipe(&next, sizeof(next));
+  if (ctx->ps.report_counter == UINT64_MAX) {
+    return HEG_STATUS_STORAGE;
+  }
+  ctx->ps.report_counter += 1u;
+  heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
+  status = heg_store_commit(ctx);
   HEG_TRY(status);
 
   memset(msg, 0, sizeof(msg));
@@ -61,7 +68,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   memcpy(body + HEG_ATTESTATION_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
   memcpy(body + HEG_ATTESTATION_NONCE_OFF, payload + HEG_ATTEST_REQ_NONCE_OFF, HEG_NONCE_SIZE);
   heg_firmware_measurement(body + HEG_ATTESTATION_FIRMWARE_MEASUREMENT_OFF);
-  heg_store_u32(body + HEG_ATTESTATION_POLICY_VERSION_OFF, 0u);
+  heg_store_u32(body + HEG_ATTESTATION_POLICY_VERSION_OFF, ctx->ps.policy.version);
   if (licensed == HEG_HTRUE) {
     memcpy(body + HEG_ATTESTATION_LICENSE_ID_OFF, ctx->ps.license_id, HEG_ID_SIZE);
     heg_store_u64(body + HEG_ATTESTATION_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);

@@ -8,7 +8,6 @@
 size_t heg_ctx_size(void) { return sizeof(heg_ctx_t); }
 
 heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
-  heg_persistent_t next;
   uint8_t event[4];
   uint32_t lane;
   heg_status_t status;
@@ -19,28 +18,30 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   memset(ctx, 0, sizeof(*ctx));
   ctx->booted = HEG_HFALSE;
   ctx->gate_requested = HEG_HFALSE;
+  ctx->pause_requested = HEG_HFALSE;
+  ctx->watchdog_armed = HEG_HFALSE;
+  ctx->nonce_valid = HEG_HFALSE;
+  ctx->beacon_valid = HEG_HFALSE;
   ctx->hal = hal;
 
   HEG_TRY(heg_meter_check_id(ctx));
   /* Fail closed until this boot decides otherwise. */
   heg_meter_gate_close(ctx);
+  ctx->lockout_since_ms = heg_uptime_ms(ctx);
   HEG_TRY(heg_store_load(ctx));
   HEG_TRY(heg_keys_derive(ctx));
 
-  next = ctx->ps;
-  if (next.reset_count == UINT32_MAX) {
+  if (ctx->ps.reset_count == UINT32_MAX) {
     return HEG_STATUS_STORAGE;
   }
-  next.reset_count = ctx->ps.reset_count + 1u;
-  heg_store_u32(event, next.reset_count);
-  status = heg_log_append(&next, HEG_EVENT_RESET, event, sizeof(event));
-  if (status == HEG_STATUS_OK) {
-    status = heg_store_commit(ctx, &next);
-  }
-  heg_crypto_wipe(&next, sizeof(next));
-  HEG_TRY(status);
+  ctx->ps.reset_count += 1u;
+  heg_store_u32(event, ctx->ps.reset_count);
+  status = heg_log_append(&ctx->ps, HEG_EVENT_RESET, event, sizeof(event));
+  HEG_TRY(heg_store_finish(ctx, status));
 
-  heg_meter_load_default_weights(ctx);
+  /* Weights of the policy in force, then locked until the next reset. */
+  heg_meter_load_weights_and_lock(ctx);
+  heg_meter_watchdog_start(ctx);
   /* The accumulator restarts at 0 with the meter; everything charged before
    * this boot counts as consumed (a power cut never refunds). */
   ctx->acc_base = heg_u128_zero();
@@ -65,7 +66,6 @@ heg_status_t heg_poll(heg_ctx_t *ctx) {
 heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
   heg_meter_reading_t first;
   heg_meter_reading_t second;
-  heg_persistent_t next;
   heg_u128_t consumed;
   heg_status_t status = HEG_STATUS_OK;
 
@@ -95,11 +95,9 @@ heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
      * unspent, higher when ops in flight as the gate closed ran past it. The
      * record never drops metered compute. */
     if (heg_u128_cmp(consumed, ctx->ps.charged) != 0) {
-      next = ctx->ps;
-      next.charged = consumed;
-      heg_meter_lane_totals(ctx, &second, next.lane_totals);
-      status = heg_store_commit(ctx, &next);
-      heg_crypto_wipe(&next, sizeof(next));
+      ctx->ps.charged = consumed;
+      heg_meter_lane_totals(ctx, &second, ctx->ps.lane_totals);
+      status = heg_store_commit(ctx);
     }
   }
   HEG_TRY(status);

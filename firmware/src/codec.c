@@ -91,6 +91,46 @@ heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b) {
 
 heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b) { return heg_u128_cmp(a, b) <= 0 ? a : b; }
 
+heg_u128_t heg_u128_mul_u64(heg_u128_t a, uint64_t b) {
+  /* Schoolbook on 32-bit halves of b and 64-bit limbs of a. */
+  heg_u128_t r = heg_u128_zero();
+  heg_u128_t saturated;
+  uint64_t a_lo_lo = a.lo & 0xffffffffu;
+  uint64_t a_lo_hi = a.lo >> 32;
+  uint64_t b_lo = b & 0xffffffffu;
+  uint64_t b_hi = b >> 32;
+  uint64_t p0;
+  uint64_t p1;
+  uint64_t p2;
+  uint64_t p3;
+  uint64_t mid;
+  uint64_t carry;
+  uint64_t hi_part;
+  saturated.lo = UINT64_MAX;
+  saturated.hi = UINT64_MAX;
+  if (b == 0u || heg_u128_is_zero(a)) {
+    return r;
+  }
+  /* a.hi * b must fit in 64 bits. */
+  if (a.hi != 0u && (a.hi > UINT64_MAX / b)) {
+    return saturated;
+  }
+  hi_part = a.hi * b;
+  /* a.lo * b as a 128-bit product. */
+  p0 = a_lo_lo * b_lo;
+  p1 = a_lo_lo * b_hi;
+  p2 = a_lo_hi * b_lo;
+  p3 = a_lo_hi * b_hi;
+  mid = (p0 >> 32) + (p1 & 0xffffffffu) + (p2 & 0xffffffffu);
+  r.lo = (p0 & 0xffffffffu) | (mid << 32);
+  carry = (mid >> 32) + (p1 >> 32) + (p2 >> 32) + p3;
+  r.hi = carry + hi_part;
+  if (r.hi < carry) {
+    return saturated;
+  }
+  return r;
+}
+
 heg_u128_t heg_u128_ceil_div8(heg_u128_t a) {
   heg_u128_t r;
   heg_u128_t one;

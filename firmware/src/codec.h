@@ -25,6 +25,8 @@ heg_u128_t heg_u128_add(heg_u128_t a, heg_u128_t b);
 /* a - b, or 0 when b > a. */
 heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b);
 heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b);
+/* a * b, saturating at 2^128 - 1. */
+heg_u128_t heg_u128_mul_u64(heg_u128_t a, uint64_t b);
 /* ceil(a / 8) */
 heg_u128_t heg_u128_ceil_div8(heg_u128_t a);
 /* 1 when 2 * a < b. */

@@ -17,6 +17,11 @@ static const heg_route_t k_routes[] = {
     {HEG_CMD_INSTALL_LICENSE, 0u, heg_cmd_install_license},
     {HEG_CMD_ATTEST, HEG_ATTESTATION_SIZE, heg_cmd_attest},
     {HEG_CMD_READ_ENDORSEMENT, HEG_ENDORSEMENT_SIZE, heg_cmd_read_endorsement},
+    {HEG_CMD_INSTALL_POLICY, 0u, heg_cmd_install_policy},
+    {HEG_CMD_TIME_NONCE, HEG_TIME_NONCE_RESP_SIZE, heg_cmd_time_nonce},
+    {HEG_CMD_TIME_BEACON, 0u, heg_cmd_time_beacon},
+    {HEG_CMD_ORDER, 0u, heg_cmd_order},
+    {HEG_CMD_READ_LOG, HEG_READ_LOG_RESP_HEADER_SIZE + 1u, heg_cmd_read_log},
 };
 
 heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
@@ -30,9 +35,11 @@ heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, ui
   out[HEG_INFO_STATE_OFF] = (uint8_t)ctx->ps.device_state;
   memcpy(out + HEG_INFO_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
   heg_firmware_measurement(out + HEG_INFO_FIRMWARE_MEASUREMENT_OFF);
+  heg_store_u32(out + HEG_INFO_POLICY_VERSION_OFF, ctx->ps.policy.version);
   heg_store_u64(out + HEG_INFO_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
+  heg_store_u64(out + HEG_INFO_ORDER_SEQUENCE_OFF, ctx->ps.order_sequence);
   heg_store_u32(out + HEG_INFO_RESET_COUNT_OFF, ctx->ps.reset_count);
-  memcpy(out + HEG_INFO_ISSUER_KEY_OFF, ctx->ps.issuer_key, HEG_KEY_SIZE);
+  memcpy(out + HEG_INFO_ISSUER_KEY_OFF, ctx->ps.policy.issuer_key, HEG_KEY_SIZE);
   memcpy(out + HEG_INFO_VENDOR_KEY_OFF, ctx->ps.vendor_key, HEG_KEY_SIZE);
   *out_len = HEG_INFO_SIZE;
   return HEG_STATUS_OK;

@@ -1,21 +1,95 @@
-/* Hash-chained event log: only the head is kept; verifiers replay events. */
+/* Hash-chained event log: the head, the total count and a ring of the newest
+ * entries, all in the persistent record; READ_LOG reads the ring out. */
 #include <string.h>
 
+#include "codec.h"
 #include "heg/heg_crypto.h"
 #include "internal.h"
 
-#define HEG_EVENT_PAYLOAD_MAX 64u
+HEG_STATIC_ASSERT(HEG_LOG_STORED_PAYLOAD <= HEG_MAX_LOG_PAYLOAD, stored_payload_fits);
 
-heg_status_t heg_log_append(heg_persistent_t *ps, uint8_t type, const uint8_t *payload,
-                            size_t len) {
-  uint8_t buf[HEG_DIGEST_SIZE + 1u + HEG_EVENT_PAYLOAD_MAX];
-  if (ps == NULL || (payload == NULL && len != 0) || len > HEG_EVENT_PAYLOAD_MAX) {
-    return HEG_STATUS_BAD_REQUEST;
-  }
-  memcpy(buf, ps->log_head, HEG_DIGEST_SIZE);
+static heg_status_t chain(uint8_t head[HEG_DIGEST_SIZE], uint8_t type, const uint8_t *payload,
+                          size_t len) {
+  uint8_t buf[HEG_DIGEST_SIZE + 1u + HEG_LOG_STORED_PAYLOAD];
+  memcpy(buf, head, HEG_DIGEST_SIZE);
   buf[HEG_DIGEST_SIZE] = type;
   if (len != 0) {
     memcpy(buf + HEG_DIGEST_SIZE + 1u, payload, len);
   }
-  return heg_crypto_sha256(ps->log_head, buf, HEG_DIGEST_SIZE + 1u + len);
+  return heg_crypto_sha256(head, buf, HEG_DIGEST_SIZE + 1u + len);
+}
+
+heg_status_t heg_log_append(heg_persistent_t *ps, uint8_t type, const uint8_t *payload,
+                            size_t len) {
+  heg_log_entry_t *slot;
+  if (ps == NULL || (payload == NULL && len != 0) || len > HEG_LOG_STORED_PAYLOAD ||
+      ps->log_count == UINT32_MAX) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  slot = &ps->log[ps->log_count % HEG_LOG_RING];
+  if (ps->log_count >= HEG_LOG_RING) {
+    /* The oldest kept entry leaves the ring: the tail head moves past it. */
+    HEG_TRY(chain(ps->log_tail_head, slot->event_type, slot->payload, slot->payload_len));
+  }
+  HEG_TRY(chain(ps->log_head, type, payload, len));
+  memset(slot, 0, sizeof(*slot));
+  slot->index = ps->log_count;
+  slot->event_type = type;
+  slot->payload_len = (uint8_t)len;
+  if (len != 0) {
+    memcpy(slot->payload, payload, len);
+  }
+  ps->log_count += 1u;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
+                              size_t cap, size_t *out_len) {
+  uint8_t head[HEG_DIGEST_SIZE];
+  const heg_log_entry_t *entry;
+  uint32_t oldest;
+  uint32_t first;
+  uint32_t index;
+  uint32_t max_entries;
+  uint32_t count = 0;
+  size_t pos;
+
+  *out_len = 0;
+  if (len != HEG_READ_LOG_REQ_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  first = heg_load_u32(payload + HEG_READ_LOG_REQ_FIRST_INDEX_OFF);
+  max_entries = payload[HEG_READ_LOG_REQ_MAX_ENTRIES_OFF];
+  if (max_entries > HEG_MAX_LOG_ENTRIES_PER_READ || first > ctx->ps.log_count) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (cap < HEG_READ_LOG_RESP_HEADER_SIZE + 1u +
+                (size_t)max_entries * (HEG_LOG_ENTRY_HEADER_SIZE + 1u + HEG_LOG_STORED_PAYLOAD)) {
+    return HEG_STATUS_RESPONSE_TOO_LARGE;
+  }
+  /* Entries older than the ring are gone: start at the oldest kept one (the
+   * reader sees the gap in the indices). */
+  oldest = ctx->ps.log_count > HEG_LOG_RING ? ctx->ps.log_count - HEG_LOG_RING : 0u;
+  if (first < oldest) {
+    first = oldest;
+  }
+  memcpy(head, ctx->ps.log_tail_head, HEG_DIGEST_SIZE);
+  for (index = oldest; index < first; ++index) {
+    entry = &ctx->ps.log[index % HEG_LOG_RING];
+    HEG_TRY(chain(head, entry->event_type, entry->payload, entry->payload_len));
+  }
+  heg_store_u32(out + HEG_READ_LOG_RESP_NEXT_INDEX_OFF, ctx->ps.log_count);
+  memcpy(out + HEG_READ_LOG_RESP_HEAD_BEFORE_OFF, head, HEG_DIGEST_SIZE);
+  pos = HEG_READ_LOG_RESP_HEADER_SIZE + 1u;
+  for (index = first; index < ctx->ps.log_count && count < max_entries; ++index, ++count) {
+    entry = &ctx->ps.log[index % HEG_LOG_RING];
+    heg_store_u32(out + pos + HEG_LOG_ENTRY_INDEX_OFF, entry->index);
+    out[pos + HEG_LOG_ENTRY_EVENT_TYPE_OFF] = entry->event_type;
+    out[pos + HEG_LOG_ENTRY_HEADER_SIZE] = entry->payload_len;
+    memcpy(out + pos + HEG_LOG_ENTRY_HEADER_SIZE + 1u, entry->payload, entry->payload_len);
+    pos += HEG_LOG_ENTRY_HEADER_SIZE + 1u + entry->payload_len;
+  }
+  out[HEG_READ_LOG_RESP_HEADER_SIZE] = (uint8_t)count;
+  *out_len = pos;
+  return HEG_STATUS_OK;
 }

@@ -10,17 +10,73 @@
 #include "heg/heg_regs.h"
 #include "hardened.h"
 
+/* ---- The policy in force (policy.c) --------------------------------------
+ * The parsed form of an openheg.wire.Policy, kept in the persistent record. */
+typedef struct {
+  uint32_t version;
+  uint32_t board_threshold;
+  uint32_t horizon_board_threshold;
+  uint32_t schedule_epoch_day;
+  uint64_t issued_at;
+  uint8_t issuer_key[HEG_KEY_SIZE];
+  uint8_t time_authority_key[HEG_KEY_SIZE];
+  uint32_t weights_milli[HEG_LANES];
+  heg_u128_t frontier_base;
+  heg_u128_t frontier_daily_increase;
+  heg_u128_t horizon_base;
+  heg_u128_t horizon_daily_increase;
+  heg_u128_t allowance_chunk;
+  uint32_t oversight_min_ppm;
+  uint32_t watchdog_period_cycles;
+  uint32_t beacon_max_age_s;
+  uint32_t clock_drift_ppm;
+  uint32_t lockout_threshold;
+  uint32_t lockout_duration_s;
+  uint32_t baselines;
+  uint32_t board_count;
+  uint32_t inspector_count;
+  uint32_t party_count;
+  uint32_t revoked_count;
+  uint8_t board_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
+  uint8_t inspector_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
+  uint8_t party_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
+  uint8_t revoked_keys[HEG_MAX_REVOKED_KEYS][HEG_KEY_SIZE];
+} heg_policy_t;
+
+/* A signature set inside a request payload (licenses, policies, orders). */
+typedef struct {
+  const uint8_t *entries; /* count entries of HEG_SIGNATURE_ENTRY_SIZE bytes */
+  uint32_t count;
+} heg_sigset_t;
+
+/* ---- The event log ring (eventlog.c) --------------------------------------
+ * The newest HEG_LOG_RING entries are kept; older ones are gone, and the chain
+ * head before the oldest kept entry (log_tail_head) lets a reader recompute the
+ * chain from there. Stored payloads are at most HEG_LOG_STORED_PAYLOAD bytes
+ * (the largest event the firmware logs). */
+#define HEG_LOG_RING 32u
+#define HEG_LOG_STORED_PAYLOAD 32u
+
+typedef struct {
+  uint32_t index;
+  uint8_t event_type;
+  uint8_t payload_len;
+  uint8_t reserved[2];
+  uint8_t payload[HEG_LOG_STORED_PAYLOAD];
+} heg_log_entry_t;
+
 /* ---- Persistent state (store.c) ----------------------------------------
- * One fixed-size record, written whole to the page not holding the current
- * one, with counter + 1 and a SHA-256 digest over everything before it.
- * Boot takes the valid record with the highest counter, so a power cut at
- * any point leaves the old record or the new one. Erased flash (all 0xFF)
- * fails the magic and the digest, so it never reads as a record. The record
- * is only ever read back by this firmware, in native byte order. */
+ * One fixed-size record, written whole to the slot (a run of pages) not
+ * holding the current one, with counter + 1 and a SHA-256 digest over
+ * everything before it. Boot takes the valid record with the highest
+ * counter, so a power cut at any point leaves the old record or the new one.
+ * Erased flash (all 0xFF) fails the magic and the digest, so it never reads
+ * as a record. The record is only ever read back by this firmware, in native
+ * byte order. */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 1u
+#define HEG_STORE_LAYOUT 2u
 #define HEG_STORE_ENDORSEMENT_CAP 144u
-#define HEG_STORE_PAGES 2u
+#define HEG_STORE_SLOTS 2u
 #define HEG_STORE_NO_PAGE 0xffffffffu
 
 typedef struct {
@@ -30,29 +86,53 @@ typedef struct {
   uint32_t device_state; /* HEG_DEVICE_STATE_* */
   uint32_t reset_count;
   uint8_t device_seed[HEG_KEY_SIZE]; /* secret: the device key is derived from it */
-  uint8_t issuer_key[HEG_KEY_SIZE];
   uint8_t vendor_key[HEG_KEY_SIZE];
   uint8_t endorsement[HEG_STORE_ENDORSEMENT_CAP];
+  heg_policy_t policy; /* valid from KEYED on */
+  /* The license in force. */
   heg_hbool_t license_active;
   heg_hbool_t exhausted_logged;
   uint8_t license_id[HEG_ID_SIZE];
   uint64_t license_sequence; /* last accepted; replay floor */
+  uint64_t not_before;
+  uint64_t not_after;
+  uint32_t license_class;
+  uint32_t reserved0;
+  uint8_t inspector_key[HEG_KEY_SIZE];
   heg_u128_t allocation;
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
   heg_u128_t lane_totals[HEG_LANES];
+  /* Orders. */
+  uint64_t order_sequence; /* last accepted; replay floor */
+  heg_hbool_t paused;      /* the license's inspector paused it */
+  heg_hbool_t halted;      /* a board emergency halt is in force */
+  heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */
+  uint32_t auth_failures;  /* counted before each verification, reset by a success */
   uint64_t report_counter;
+  /* Event log. */
+  uint32_t log_count; /* entries ever appended; the next entry's index */
+  uint32_t reserved1;
   uint8_t log_head[HEG_DIGEST_SIZE];
+  uint8_t log_tail_head[HEG_DIGEST_SIZE]; /* head before the oldest kept entry */
+  heg_log_entry_t log[HEG_LOG_RING];
   uint8_t digest[HEG_DIGEST_SIZE]; /* SHA-256 of every byte before it */
 } heg_persistent_t;
 
-#define HEG_STORE_RECORD_SIZE 496u
+/* ---- Trusted time (timekeeping.c) ----------------------------------------
+ * [lo, hi] bounds the true unix time. Without a fresh beacon the bounds are
+ * [0, UINT64_MAX] and trusted is HEG_HFALSE. */
+typedef struct {
+  heg_hbool_t trusted;
+  uint64_t lo;
+  uint64_t hi;
+} heg_time_bounds_t;
 
 /* ---- The context --------------------------------------------------------- */
 struct heg_ctx {
   heg_hbool_t booted;
   heg_hal_t *hal;
   heg_persistent_t ps; /* mirror of the newest valid record */
-  uint32_t active_page; /* page holding ps, or HEG_STORE_NO_PAGE */
+  uint32_t active_slot; /* slot holding ps, or HEG_STORE_NO_PAGE */
   uint8_t device_pk[HEG_KEY_SIZE];
   uint8_t device_sk[64]; /* secret; wiped when not KEYED */
   /* Per-boot metering base: consumed = consumed_base + (acc - acc_base). */
@@ -60,6 +140,15 @@ struct heg_ctx {
   heg_u128_t acc_base;
   heg_u128_t lanes_at_boot[HEG_LANES];
   heg_hbool_t gate_requested;
+  heg_hbool_t pause_requested;
+  heg_hbool_t watchdog_armed;
+  /* Time: the last beacon (RAM only: uptime restarts at power-up). */
+  heg_hbool_t nonce_valid;
+  uint8_t nonce[HEG_NONCE_SIZE];
+  heg_hbool_t beacon_valid;
+  uint64_t beacon_time;
+  uint64_t beacon_tick_ms;
+  uint64_t lockout_since_ms; /* uptime when the lockout (re)started */
 };
 
 /* A coherent reading of the meter. */
@@ -71,20 +160,33 @@ typedef struct {
 } heg_meter_reading_t;
 
 /* store.c */
+/* Loads the newest valid record into ctx->ps (factory defaults if none). */
 HEG_MUST_USE heg_status_t heg_store_load(heg_ctx_t *ctx);
-/* Writes next (counter, magic and digest filled in here) and, once it is
- * durable, makes it ctx->ps. On failure ctx->ps is unchanged. */
-HEG_MUST_USE heg_status_t heg_store_commit(heg_ctx_t *ctx, heg_persistent_t *next);
+/* Handlers change ctx->ps in place and then commit it: the record (counter,
+ * magic and digest filled in here) goes to the other slot and counts once it
+ * reads back whole. On failure ctx->ps is reloaded from flash, i.e. back to
+ * the last durable state; if even that fails the context stops (booted false). */
+HEG_MUST_USE heg_status_t heg_store_commit(heg_ctx_t *ctx);
+/* Drops uncommitted changes to ctx->ps (reloads it from flash). */
+void heg_store_rollback(heg_ctx_t *ctx);
+/* Commits when status is OK, rolls back otherwise; returns the final status. */
+HEG_MUST_USE heg_status_t heg_store_finish(heg_ctx_t *ctx, heg_status_t status);
 
 /* eventlog.c. Event types and their payloads: openheg.wire.EventType (generated
  * into heg_wire.h as HEG_EVENT_*). */
-/* head = SHA-256(head || type || payload), in ps (the caller persists). */
+/* head = SHA-256(head || type || payload); the entry joins the ring. In ps;
+ * the caller commits. */
 HEG_MUST_USE heg_status_t heg_log_append(heg_persistent_t *ps, uint8_t type,
                                          const uint8_t *payload, size_t len);
 
 /* meter.c */
 HEG_MUST_USE heg_status_t heg_meter_check_id(heg_ctx_t *ctx);
-void heg_meter_load_default_weights(heg_ctx_t *ctx);
+/* Loads the weights of the policy in force (the meter's defaults before
+ * provisioning) and locks the configuration until reset. */
+void heg_meter_load_weights_and_lock(heg_ctx_t *ctx);
+/* Arms the watchdog with the policy's period (0: not armed) and kicks it. */
+void heg_meter_watchdog_start(heg_ctx_t *ctx);
+void heg_meter_watchdog_kick(heg_ctx_t *ctx);
 void heg_meter_read(heg_ctx_t *ctx, heg_meter_reading_t *out);
 void heg_meter_write_limit(heg_ctx_t *ctx, heg_u128_t limit);
 void heg_meter_gate_close(heg_ctx_t *ctx);
@@ -93,12 +195,63 @@ heg_u128_t heg_meter_consumed(const heg_ctx_t *ctx, const heg_meter_reading_t *r
 /* Lane totals to persist given a reading. */
 void heg_meter_lane_totals(const heg_ctx_t *ctx, const heg_meter_reading_t *reading,
                            heg_u128_t out[HEG_LANES]);
-/* First allowance for a freshly accepted license: chunk size. */
-heg_u128_t heg_meter_chunk(heg_u128_t allocation);
-/* Raises the limit to the charged amount and opens the gate when allowed. */
+/* First allowance for a freshly accepted license: the policy's chunk, at
+ * most the allocation. */
+heg_u128_t heg_meter_first_charge(const heg_ctx_t *ctx, heg_u128_t allocation);
+/* The firmware's reasons to keep the gate closed (HEG_GATE_CAUSE_* bits 8 and
+ * up, plus TAMPER once seen); 0 when it may open. */
+uint32_t heg_gate_causes(heg_ctx_t *ctx);
+/* Raises the limit to the charged amount, sets PAUSE from the orders in
+ * force, and opens or closes the gate by heg_gate_causes (re-checked). */
 HEG_MUST_USE heg_status_t heg_meter_arm(heg_ctx_t *ctx);
 /* The metering loop tick. */
 HEG_MUST_USE heg_status_t heg_meter_step(heg_ctx_t *ctx);
+
+/* policy.c */
+/* The strict policy parser (openheg.wire.Policy): *body_len is the signed
+ * body's length; sigs points into data. Field rules match the host's. */
+HEG_MUST_USE heg_status_t heg_policy_parse(const uint8_t *data, size_t len, heg_policy_t *out,
+                                           size_t *body_len, heg_sigset_t *sigs);
+/* Parses a signature set at data[off..len) that must end exactly at len. */
+HEG_MUST_USE heg_status_t heg_sigset_parse(const uint8_t *data, size_t off, size_t len,
+                                           uint32_t max, heg_sigset_t *out);
+/* Every signature in the set verifies over domain || body (any that does not:
+ * SIGNATURE_INVALID) and no signer is revoked by either policy (KEY_REVOKED;
+ * extra may be NULL). *verified is HEG_HTRUE on success. */
+HEG_MUST_USE heg_status_t heg_sigset_verify(const heg_sigset_t *sigs, const char *domain,
+                                            size_t domain_len, const uint8_t *body,
+                                            size_t body_len, const heg_policy_t *policy,
+                                            const heg_policy_t *extra, heg_hbool_t *verified);
+/* HEG_HTRUE when key is one of the set's signers. */
+heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_SIZE]);
+/* Signers of the set that are among keys[0..count). */
+uint32_t heg_sigset_count_in(const heg_sigset_t *sigs, const uint8_t *keys,
+                             uint32_t count);
+heg_hbool_t heg_key_in(const uint8_t key[HEG_KEY_SIZE], const uint8_t *keys,
+                       uint32_t count);
+/* The genesis policy check for PROVISION: version 1, its own board's quorum. */
+HEG_MUST_USE heg_status_t heg_policy_check_genesis(const uint8_t *data, size_t len,
+                                                   heg_policy_t *out);
+
+/* lockout.c: failed-attempt lockout. Called before a record's signatures are
+ * verified: refuses (LOCKED_OUT) while locked out, else counts the attempt as
+ * failed and persists that. The install that then succeeds clears the count in
+ * its own commit (heg_lockout_clear). */
+HEG_MUST_USE heg_status_t heg_lockout_begin(heg_ctx_t *ctx);
+void heg_lockout_clear(heg_ctx_t *ctx);
+heg_hbool_t heg_lockout_active(heg_ctx_t *ctx);
+
+/* timekeeping.c */
+uint64_t heg_uptime_ms(heg_ctx_t *ctx);
+void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out);
+/* Conservative seconds elapsed since an uptime (drift taken off). */
+uint64_t heg_elapsed_s_at_least(heg_ctx_t *ctx, uint64_t since_ms);
+/* Whether [not_before, not_after] holds for all of the trusted bounds:
+ * OK, TIME_UNTRUSTED, NOT_YET_VALID or EXPIRED. */
+heg_status_t heg_time_window_check(heg_ctx_t *ctx, uint64_t not_before, uint64_t not_after);
+
+/* license.c: the class a license's compute needs at trusted time. */
+uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic);
 
 /* keys (provision.c) */
 HEG_MUST_USE heg_status_t heg_keys_derive(heg_ctx_t *ctx);
@@ -121,6 +274,17 @@ HEG_MUST_USE heg_status_t heg_cmd_read_endorsement(heg_ctx_t *ctx, const uint8_t
 HEG_MUST_USE heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload,
                                                   size_t len, uint8_t *out, size_t cap,
                                                   size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload,
+                                                 size_t len, uint8_t *out, size_t cap,
+                                                 size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_time_nonce(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                             uint8_t *out, size_t cap, size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_time_beacon(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                              uint8_t *out, size_t cap, size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                        uint8_t *out, size_t cap, size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                           uint8_t *out, size_t cap, size_t *out_len);
 HEG_MUST_USE heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                          uint8_t *out, size_t cap, size_t *out_len);
 

@@ -82,9 +82,8 @@ heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *o
   return HEG_STATUS_OK;
 }
 
-/* Binding to this device, replay and validity window. */
+/* Binding to this device, replay and validity window (on trusted time). */
 static heg_status_t check_binding(heg_ctx_t *ctx, const heg_license_t *lic) {
-  uint64_t now;
   if (heg_bytes_equal(lic->device_id, ctx->device_pk, HEG_KEY_SIZE) != HEG_HTRUE) {
     return HEG_STATUS_WRONG_DEVICE;
   }
@@ -94,58 +93,99 @@ static heg_status_t check_binding(heg_ctx_t *ctx, const heg_license_t *lic) {
   if (lic->sequence - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
-  now = heg_hal_time_now(ctx->hal);
-  if (now < lic->not_before) {
-    return HEG_STATUS_NOT_YET_VALID;
+  return heg_time_window_check(ctx, lic->not_before, lic->not_after);
+}
+
+/* F or H on the earliest day trusted time allows (day 0, i.e. the base
+ * value, without trusted time): thresholds only rise, so this is strictest. */
+static heg_u128_t threshold_on(heg_u128_t base, heg_u128_t daily, uint32_t epoch_day,
+                               uint64_t day) {
+  if (day <= epoch_day) {
+    return base;
   }
-  if (now > lic->not_after) {
-    return HEG_STATUS_EXPIRED;
+  return heg_u128_add(base, heg_u128_mul_u64(daily, day - epoch_day));
+}
+
+uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic) {
+  heg_time_bounds_t t;
+  const heg_policy_t *p = &ctx->ps.policy;
+  heg_u128_t compute = heg_u128_add(lic->workload_total_msflop, lic->lineage_msflop);
+  uint64_t day;
+  heg_time_bounds(ctx, &t);
+  day = t.trusted == HEG_HTRUE ? t.lo / 86400u : 0u;
+  if (heg_u128_cmp(compute, threshold_on(p->horizon_base, p->horizon_daily_increase,
+                                         p->schedule_epoch_day, day)) >= 0) {
+    return HEG_LICENSE_CLASS_HORIZON;
+  }
+  if (heg_u128_cmp(compute, threshold_on(p->frontier_base, p->frontier_daily_increase,
+                                         p->schedule_epoch_day, day)) >= 0) {
+    return HEG_LICENSE_CLASS_FRONTIER;
+  }
+  return HEG_LICENSE_CLASS_STANDARD;
+}
+
+/* What the class asks of the license before any signature is checked. */
+static heg_status_t check_class(heg_ctx_t *ctx, const heg_license_t *lic) {
+  const heg_policy_t *p = &ctx->ps.policy;
+  if (lic->license_class < heg_license_required_class(ctx, lic)) {
+    return HEG_STATUS_CLASS_TOO_LOW;
+  }
+  if (lic->license_class != HEG_LICENSE_CLASS_STANDARD) {
+    if (heg_key_in(lic->inspector_key, p->inspector_keys[0], p->inspector_count) != HEG_HTRUE) {
+      return HEG_STATUS_SIGNER_UNTRUSTED;
+    }
+    if (heg_key_in(lic->inspector_key, p->revoked_keys[0], p->revoked_count) != HEG_HFALSE) {
+      return HEG_STATUS_KEY_REVOKED;
+    }
+    if (lic->oversight_ppm < p->oversight_min_ppm) {
+      return HEG_STATUS_OVERSIGHT_TOO_LOW;
+    }
   }
   return HEG_STATUS_OK;
 }
 
-/* Every entry must verify; at least one signer must be the trusted issuer. */
-static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body,
-                                     const heg_license_t *lic, heg_hbool_t *all_valid,
-                                     heg_hbool_t *trusted) {
-  uint8_t msg[HEG_DOMAIN_LICENSE_LEN + HEG_LICENSE_BODY_SIZE];
-  heg_hbool_t valid;
-  heg_hbool_t found = HEG_HFALSE;
+/* Every entry must verify and none be revoked; the declared class's signers
+ * must all be there: the issuer; from Frontier the named inspector; for
+ * Horizon the board's Horizon quorum and every party representative. Other
+ * signers count for nothing. */
+static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const uint8_t *set,
+                                     size_t set_len, const heg_license_t *lic,
+                                     heg_hbool_t *authorized) {
+  const heg_policy_t *p = &ctx->ps.policy;
+  heg_sigset_t sigs;
+  heg_hbool_t verified = HEG_HFALSE;
   uint32_t i;
 
-  *all_valid = HEG_HFALSE;
-  *trusted = HEG_HFALSE;
-  memcpy(msg, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN);
-  memcpy(msg + HEG_DOMAIN_LICENSE_LEN, body, HEG_LICENSE_BODY_SIZE);
-  for (i = 0; i < lic->signature_count; ++i) {
-    valid = HEG_HFALSE;
-    HEG_TRY(heg_crypto_ed25519_verify(lic->signatures[i].signature, msg, sizeof(msg),
-                                      lic->signatures[i].signer, &valid));
-    if (valid != HEG_HTRUE) {
-      return HEG_STATUS_SIGNATURE_INVALID;
-    }
-  }
-  for (i = 0; i < lic->signature_count; ++i) {
-    if (heg_bytes_equal(lic->signatures[i].signer, ctx->ps.issuer_key, HEG_KEY_SIZE) ==
-        HEG_HTRUE) {
-      found = HEG_HTRUE;
-    }
-  }
-  if (found != HEG_HTRUE) {
+  *authorized = HEG_HFALSE;
+  HEG_TRY(heg_sigset_parse(set, 0, set_len, HEG_MAX_LICENSE_SIGNATURES, &sigs));
+  HEG_TRY(heg_sigset_verify(&sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, body,
+                            HEG_LICENSE_BODY_SIZE, p, NULL, &verified));
+  if (heg_sigset_has(&sigs, p->issuer_key) != HEG_HTRUE) {
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
-  *all_valid = HEG_HTRUE;
-  *trusted = found;
+  if (lic->license_class != HEG_LICENSE_CLASS_STANDARD &&
+      heg_sigset_has(&sigs, lic->inspector_key) != HEG_HTRUE) {
+    return HEG_STATUS_SIGNER_UNTRUSTED;
+  }
+  if (lic->license_class == HEG_LICENSE_CLASS_HORIZON) {
+    if (heg_sigset_count_in(&sigs, p->board_keys[0], p->board_count) < p->horizon_board_threshold) {
+      return HEG_STATUS_QUORUM_NOT_MET;
+    }
+    for (i = 0; i < p->party_count; ++i) {
+      if (heg_sigset_has(&sigs, p->party_keys[i]) != HEG_HTRUE) {
+        return HEG_STATUS_QUORUM_NOT_MET;
+      }
+    }
+  }
+  *authorized = verified;
   return HEG_STATUS_OK;
 }
 
 heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                      uint8_t *out, size_t cap, size_t *out_len) {
   heg_license_t lic;
-  heg_persistent_t next;
   heg_meter_reading_t reading;
-  heg_hbool_t all_valid = HEG_HFALSE;
-  heg_hbool_t trusted = HEG_HFALSE;
+  heg_hbool_t authorized = HEG_HFALSE;
   uint8_t event[HEG_ID_SIZE + 8u];
   heg_status_t status;
 
@@ -155,39 +195,43 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
     return HEG_STATUS_WRONG_STATE;
   }
-  /* Every check runs before anything changes: a refused license leaves the
-   * flash, the RAM state and the meter exactly as they were. */
+  /* Every check runs before anything changes (but the attempt counter): a
+   * refused license leaves the meter and the license state as they were. */
   HEG_TRY(heg_license_parse(payload, len, &lic));
   HEG_TRY(check_binding(ctx, &lic));
-  HEG_TRY(check_signatures(ctx, payload, &lic, &all_valid, &trusted));
-  if (all_valid != HEG_HTRUE || trusted != HEG_HTRUE) {
+  HEG_TRY(check_class(ctx, &lic));
+  HEG_TRY(heg_lockout_begin(ctx));
+  HEG_TRY(check_signatures(ctx, payload, payload + HEG_LICENSE_BODY_SIZE,
+                           len - HEG_LICENSE_BODY_SIZE, &lic, &authorized));
+  if (authorized != HEG_HTRUE) {
     return HEG_STATUS_SIGNATURE_INVALID;
   }
 
   heg_meter_read(ctx, &reading);
-  next = ctx->ps;
-  next.license_active = HEG_HTRUE;
-  next.exhausted_logged = HEG_HFALSE;
-  memcpy(next.license_id, lic.license_id, HEG_ID_SIZE);
-  next.license_sequence = lic.sequence;
-  next.allocation = lic.allocation_msflop;
-  next.charged = heg_meter_chunk(lic.allocation_msflop);
-  heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+  ctx->ps.license_active = HEG_HTRUE;
+  ctx->ps.exhausted_logged = HEG_HFALSE;
+  memcpy(ctx->ps.license_id, lic.license_id, HEG_ID_SIZE);
+  ctx->ps.license_sequence = lic.sequence;
+  ctx->ps.not_before = lic.not_before;
+  ctx->ps.not_after = lic.not_after;
+  ctx->ps.license_class = lic.license_class;
+  memcpy(ctx->ps.inspector_key, lic.inspector_key, HEG_KEY_SIZE);
+  ctx->ps.paused = HEG_HFALSE; /* a pause binds the license it names */
+  ctx->ps.allocation = lic.allocation_msflop;
+  ctx->ps.charged = heg_meter_first_charge(ctx, lic.allocation_msflop);
+  heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
+  heg_lockout_clear(ctx);
   memcpy(event, lic.license_id, HEG_ID_SIZE);
   heg_store_u64(event + HEG_ID_SIZE, lic.sequence);
-  status = heg_log_append(&next, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
+  status = heg_log_append(&ctx->ps, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
   if (status == HEG_STATUS_OK) {
-    volatile heg_hbool_t recheck_valid = all_valid;
-    volatile heg_hbool_t recheck_trusted = trusted;
-    status = (recheck_valid == HEG_HTRUE && recheck_trusted == HEG_HTRUE)
-                 ? heg_store_commit(ctx, &next)
-                 : HEG_STATUS_FAULT_DETECTED;
+    volatile heg_hbool_t recheck = authorized;
+    status = recheck == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_FAULT_DETECTED;
   }
-  heg_crypto_wipe(&next, sizeof(next));
-  HEG_TRY(status);
+  HEG_TRY(heg_store_finish(ctx, status));
   /* The new license's consumption starts at zero from here. */
   ctx->consumed_base = heg_u128_zero();
   ctx->acc_base = reading.acc;
-  ctx->gate_requested = HEG_HFALSE;
+  heg_meter_gate_close(ctx); /* re-armed below with the new license's limit */
   return heg_meter_arm(ctx);
 }

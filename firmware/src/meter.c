@@ -54,10 +54,33 @@ heg_status_t heg_meter_check_id(heg_ctx_t *ctx) {
   return HEG_STATUS_OK;
 }
 
-void heg_meter_load_default_weights(heg_ctx_t *ctx) {
+void heg_meter_load_weights_and_lock(heg_ctx_t *ctx) {
   uint32_t lane;
+  const uint32_t *weights = k_default_weights;
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_UNPROVISIONED) {
+    weights = ctx->ps.policy.weights_milli;
+  }
   for (lane = 0; lane < HEG_LANES; ++lane) {
-    heg_hal_reg_write(ctx->hal, k_weight_regs[lane], k_default_weights[lane]);
+    heg_hal_reg_write(ctx->hal, k_weight_regs[lane], weights[lane]);
+  }
+  /* Write-zero-to-clear: the weights cannot change again until reset. */
+  heg_hal_reg_write(ctx->hal, HEG_REG_CFG_REGWEN, 0u);
+}
+
+void heg_meter_watchdog_start(heg_ctx_t *ctx) {
+  ctx->watchdog_armed = HEG_HFALSE;
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
+      ctx->ps.policy.watchdog_period_cycles == 0u) {
+    return;
+  }
+  heg_hal_reg_write(ctx->hal, HEG_REG_WDOG_PERIOD, ctx->ps.policy.watchdog_period_cycles);
+  heg_hal_reg_write(ctx->hal, HEG_REG_WDOG_CTRL, HEG_WDOG_CTRL_ARM_ARMED);
+  ctx->watchdog_armed = HEG_HTRUE;
+}
+
+void heg_meter_watchdog_kick(heg_ctx_t *ctx) {
+  if (ctx->watchdog_armed == HEG_HTRUE) {
+    heg_hal_reg_write(ctx->hal, HEG_REG_WDOG_KICK, HEG_WDOG_KICK_KEY_MAGIC);
   }
 }
 
@@ -97,88 +120,149 @@ void heg_meter_lane_totals(const heg_ctx_t *ctx, const heg_meter_reading_t *read
   }
 }
 
-heg_u128_t heg_meter_chunk(heg_u128_t allocation) { return heg_u128_ceil_div8(allocation); }
+heg_u128_t heg_meter_first_charge(const heg_ctx_t *ctx, heg_u128_t allocation) {
+  return heg_u128_min(ctx->ps.policy.allowance_chunk, allocation);
+}
+
+uint32_t heg_gate_causes(heg_ctx_t *ctx) {
+  uint32_t causes = 0;
+  heg_status_t window;
+  if (ctx->ps.tampered != HEG_HFALSE) {
+    causes |= HEG_GATE_CAUSE_TAMPER;
+  }
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
+      ctx->ps.license_active != HEG_HTRUE) {
+    return causes | HEG_GATE_CAUSE_NO_LICENSE;
+  }
+  if (ctx->ps.paused != HEG_HFALSE) {
+    causes |= HEG_GATE_CAUSE_PAUSED;
+  }
+  if (ctx->ps.halted != HEG_HFALSE) {
+    causes |= HEG_GATE_CAUSE_HALTED;
+  }
+  window = heg_time_window_check(ctx, ctx->ps.not_before, ctx->ps.not_after);
+  if (window == HEG_STATUS_TIME_UNTRUSTED) {
+    causes |= HEG_GATE_CAUSE_TIME_UNTRUSTED;
+  } else if (window != HEG_STATUS_OK) {
+    causes |= HEG_GATE_CAUSE_LICENSE_WINDOW;
+  }
+  return causes;
+}
+
+static heg_hbool_t orders_hold(const heg_ctx_t *ctx) {
+  return (ctx->ps.paused != HEG_HFALSE || ctx->ps.halted != HEG_HFALSE ||
+          ctx->ps.tampered != HEG_HFALSE)
+             ? HEG_HTRUE
+             : HEG_HFALSE;
+}
 
 heg_status_t heg_meter_arm(heg_ctx_t *ctx) {
   heg_hbool_t may_open = HEG_HFALSE;
-  /* The limit is where the accumulator stands when the charged total is spent. */
-  heg_meter_write_limit(ctx, heg_u128_add(ctx->acc_base,
-                                          heg_u128_sub_floor(ctx->ps.charged, ctx->consumed_base)));
-  if (ctx->ps.license_active == HEG_HTRUE && ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED) {
+  heg_hbool_t hold = orders_hold(ctx);
+  uint32_t causes;
+  /* Pause and halt are held by the meter's own PAUSE register too. */
+  if (hold != ctx->pause_requested) {
+    heg_hal_reg_write(ctx->hal, HEG_REG_PAUSE,
+                      hold == HEG_HFALSE ? HEG_PAUSE_REQUEST_RUN : HEG_PAUSE_REQUEST_PAUSE);
+    ctx->pause_requested = hold;
+  }
+  causes = heg_gate_causes(ctx);
+  if (causes == 0u) {
     may_open = HEG_HTRUE;
   }
-  if (may_open == HEG_HTRUE && ctx->gate_requested != HEG_HTRUE) {
+  if (may_open != HEG_HTRUE) {
+    if (ctx->gate_requested != HEG_HFALSE) {
+      heg_meter_gate_close(ctx);
+    }
+    return HEG_STATUS_OK;
+  }
+  if (ctx->gate_requested != HEG_HTRUE) {
+    /* The limit is where the accumulator stands when the charged total is spent. */
+    heg_meter_write_limit(
+        ctx, heg_u128_add(ctx->acc_base, heg_u128_sub_floor(ctx->ps.charged, ctx->consumed_base)));
+    /* Decided twice: the verdict and, independently, the causes again. */
     HEG_HARDENED_CHECK_TRUE(may_open);
-    HEG_HARDENED_CHECK_TRUE(ctx->ps.license_active);
+    HEG_HARDENED_CHECK_TRUE(heg_gate_causes(ctx) == 0u ? HEG_HTRUE : HEG_HFALSE);
     heg_hal_reg_write(ctx->hal, HEG_REG_GATE, HEG_GATE_ENABLE_OPEN);
     ctx->gate_requested = HEG_HTRUE;
   }
   return HEG_STATUS_OK;
 }
 
+/* Tamper is latched by the meter until reset; the firmware makes it permanent. */
+static heg_status_t check_tamper(heg_ctx_t *ctx, const heg_meter_reading_t *reading) {
+  uint8_t event[4];
+  heg_status_t status;
+  if ((reading->gate_cause & HEG_GATE_CAUSE_TAMPER_MASK) == 0u ||
+      ctx->ps.tampered != HEG_HFALSE || ctx->ps.device_state == HEG_DEVICE_STATE_UNPROVISIONED) {
+    return HEG_STATUS_OK;
+  }
+  heg_meter_gate_close(ctx);
+  ctx->ps.tampered = HEG_HTRUE;
+  heg_store_u32(event, reading->gate_cause);
+  status = heg_log_append(&ctx->ps, HEG_EVENT_TAMPER, event, sizeof(event));
+  return heg_store_finish(ctx, status);
+}
+
 heg_status_t heg_meter_step(heg_ctx_t *ctx) {
   heg_meter_reading_t reading;
-  heg_persistent_t next;
   heg_u128_t consumed;
   heg_u128_t unspent;
   heg_u128_t chunk;
   uint8_t payload[HEG_ID_SIZE + HEG_U128_SIZE];
-  int granted;
   heg_status_t status;
 
-  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
-      ctx->ps.license_active != HEG_HTRUE) {
+  heg_meter_watchdog_kick(ctx);
+  if (ctx->ps.device_state == HEG_DEVICE_STATE_UNPROVISIONED) {
     return HEG_STATUS_OK;
   }
   heg_meter_read(ctx, &reading);
+  HEG_TRY(check_tamper(ctx, &reading));
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
+      ctx->ps.license_active != HEG_HTRUE) {
+    return heg_meter_arm(ctx);
+  }
   consumed = heg_meter_consumed(ctx, &reading);
 
   if (heg_u128_cmp(consumed, ctx->ps.allocation) >= 0) {
     /* Ops in flight when the gate closed may run past the charged total:
      * persist what was metered so a reboot cannot forget it. */
     if (ctx->ps.exhausted_logged != HEG_HTRUE || heg_u128_cmp(consumed, ctx->ps.charged) > 0) {
-      next = ctx->ps;
       status = HEG_STATUS_OK;
-      if (heg_u128_cmp(consumed, next.charged) > 0) {
-        next.charged = consumed;
+      if (heg_u128_cmp(consumed, ctx->ps.charged) > 0) {
+        ctx->ps.charged = consumed;
       }
-      heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+      heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
       if (ctx->ps.exhausted_logged != HEG_HTRUE) {
-        next.exhausted_logged = HEG_HTRUE;
-        memcpy(payload, next.license_id, HEG_ID_SIZE);
+        ctx->ps.exhausted_logged = HEG_HTRUE;
+        memcpy(payload, ctx->ps.license_id, HEG_ID_SIZE);
         heg_store_u128(payload + HEG_ID_SIZE, consumed);
-        status = heg_log_append(&next, HEG_EVENT_EXHAUSTED, payload, sizeof(payload));
+        status = heg_log_append(&ctx->ps, HEG_EVENT_EXHAUSTED, payload, sizeof(payload));
       }
-      if (status == HEG_STATUS_OK) {
-        status = heg_store_commit(ctx, &next);
-      }
-      heg_crypto_wipe(&next, sizeof(next));
-      HEG_TRY(status);
+      HEG_TRY(heg_store_finish(ctx, status));
     }
-    return HEG_STATUS_OK;
+    return heg_meter_arm(ctx);
   }
 
-  granted = 0;
   unspent = heg_u128_sub_floor(ctx->ps.charged, consumed);
-  chunk = heg_meter_chunk(ctx->ps.allocation);
-  if (heg_u128_twice_below(unspent, chunk) && heg_u128_cmp(ctx->ps.charged, ctx->ps.allocation) < 0) {
-    next = ctx->ps;
+  chunk = ctx->ps.policy.allowance_chunk;
+  if (heg_gate_causes(ctx) == 0u && heg_u128_twice_below(unspent, chunk) &&
+      heg_u128_cmp(ctx->ps.charged, ctx->ps.allocation) < 0) {
     /* A chunk ahead of what was really consumed: ops in flight at the last
      * limit may have run past the charged total, and a grant below them would
      * leave the gate shut for good. */
-    next.charged = heg_u128_min(
+    ctx->ps.charged = heg_u128_min(
         heg_u128_add(heg_u128_cmp(consumed, ctx->ps.charged) > 0 ? consumed : ctx->ps.charged,
                      chunk),
         ctx->ps.allocation);
-    heg_meter_lane_totals(ctx, &reading, next.lane_totals);
+    heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
     /* Charged to flash first; only then may the meter let it be spent. */
-    status = heg_store_commit(ctx, &next);
-    heg_crypto_wipe(&next, sizeof(next));
-    HEG_TRY(status);
-    granted = 1;
+    HEG_TRY(heg_store_commit(ctx));
+    if (ctx->gate_requested == HEG_HTRUE) {
+      heg_meter_write_limit(ctx, heg_u128_add(ctx->acc_base, heg_u128_sub_floor(
+                                                                 ctx->ps.charged,
+                                                                 ctx->consumed_base)));
+    }
   }
-  if (granted || ctx->gate_requested != HEG_HTRUE) {
-    return heg_meter_arm(ctx);
-  }
-  return HEG_STATUS_OK;
+  return heg_meter_arm(ctx);
 }

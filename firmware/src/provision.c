@@ -20,32 +20,39 @@ heg_status_t heg_keys_derive(heg_ctx_t *ctx) {
 
 heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                                size_t cap, size_t *out_len) {
-  heg_persistent_t next;
+  heg_policy_t genesis;
+  uint8_t seed[HEG_KEY_SIZE];
   uint8_t pk[HEG_KEY_SIZE];
   uint8_t sk[64];
+  uint8_t event[4];
   heg_status_t status;
 
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_UNPROVISIONED) {
     return HEG_STATUS_WRONG_STATE;
   }
-  if (len != HEG_PROVISION_REQ_SIZE || cap < HEG_PROVISION_RESP_SIZE) {
+  if (len < HEG_PROVISION_REQ_HEADER_SIZE || cap < HEG_PROVISION_RESP_SIZE) {
     return HEG_STATUS_BAD_REQUEST;
   }
-  if (heg_bytes_zero(payload + HEG_PROVISION_REQ_ISSUER_KEY_OFF, HEG_KEY_SIZE) == HEG_HTRUE ||
-      heg_bytes_zero(payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, HEG_KEY_SIZE) == HEG_HTRUE) {
+  if (heg_bytes_zero(payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, HEG_KEY_SIZE) == HEG_HTRUE) {
     return HEG_STATUS_BAD_REQUEST;
   }
-  next = ctx->ps;
-  status = heg_hal_random(ctx->hal, next.device_seed, sizeof(next.device_seed));
+  /* The genesis policy becomes the root of trust: version 1, its own board's
+   * quorum, every baseline set. */
+  HEG_TRY(heg_policy_check_genesis(payload + HEG_PROVISION_REQ_HEADER_SIZE,
+                                   len - HEG_PROVISION_REQ_HEADER_SIZE, &genesis));
+  status = heg_hal_random(ctx->hal, seed, sizeof(seed));
   if (status == HEG_STATUS_OK) {
-    status = heg_crypto_ed25519_keypair(next.device_seed, pk, sk);
+    status = heg_crypto_ed25519_keypair(seed, pk, sk);
   }
   if (status == HEG_STATUS_OK) {
-    memcpy(next.issuer_key, payload + HEG_PROVISION_REQ_ISSUER_KEY_OFF, HEG_KEY_SIZE);
-    memcpy(next.vendor_key, payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, HEG_KEY_SIZE);
-    next.device_state = HEG_DEVICE_STATE_KEYED;
-    status = heg_store_commit(ctx, &next);
+    memcpy(ctx->ps.device_seed, seed, sizeof(seed));
+    memcpy(ctx->ps.vendor_key, payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, HEG_KEY_SIZE);
+    ctx->ps.policy = genesis;
+    ctx->ps.device_state = HEG_DEVICE_STATE_KEYED;
+    heg_store_u32(event, genesis.version);
+    status = heg_log_append(&ctx->ps, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
+    status = heg_store_finish(ctx, status);
   }
   if (status == HEG_STATUS_OK) {
     memcpy(ctx->device_pk, pk, HEG_KEY_SIZE);
@@ -53,15 +60,15 @@ heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t le
     memcpy(out + HEG_PROVISION_RESP_DEVICE_ID_OFF, pk, HEG_KEY_SIZE);
     *out_len = HEG_PROVISION_RESP_SIZE;
   }
-  heg_crypto_wipe(&next, sizeof(next));
+  heg_crypto_wipe(seed, sizeof(seed));
   heg_crypto_wipe(sk, sizeof(sk));
+  heg_crypto_wipe(&genesis, sizeof(genesis));
   return status;
 }
 
 heg_status_t heg_cmd_endorse(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                              size_t cap, size_t *out_len) {
   uint8_t msg[HEG_DOMAIN_ENDORSEMENT_LEN + HEG_ENDORSEMENT_BODY_SIZE];
-  heg_persistent_t next;
   heg_hbool_t valid = HEG_HFALSE;
   heg_status_t status;
 
@@ -90,16 +97,17 @@ heg_status_t heg_cmd_endorse(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
   if (valid != HEG_HTRUE) {
     return HEG_STATUS_SIGNATURE_INVALID;
   }
-  next = ctx->ps;
-  memcpy(next.endorsement, payload, HEG_ENDORSEMENT_SIZE);
-  next.device_state = HEG_DEVICE_STATE_PROVISIONED;
-  status = heg_log_append(&next, HEG_EVENT_PROVISIONED, ctx->device_pk, HEG_KEY_SIZE);
+  memcpy(ctx->ps.endorsement, payload, HEG_ENDORSEMENT_SIZE);
+  ctx->ps.device_state = HEG_DEVICE_STATE_PROVISIONED;
+  status = heg_log_append(&ctx->ps, HEG_EVENT_PROVISIONED, ctx->device_pk, HEG_KEY_SIZE);
   if (status == HEG_STATUS_OK) {
     volatile heg_hbool_t recheck = valid;
-    status = recheck == HEG_HTRUE ? heg_store_commit(ctx, &next) : HEG_STATUS_FAULT_DETECTED;
+    status = recheck == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_FAULT_DETECTED;
   }
-  heg_crypto_wipe(&next, sizeof(next));
-  return status;
+  HEG_TRY(heg_store_finish(ctx, status));
+  /* Provisioned from here: the policy's watchdog runs from now on. */
+  heg_meter_watchdog_start(ctx);
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_cmd_read_endorsement(heg_ctx_t *ctx, const uint8_t *payload, size_t len,

@@ -1,35 +1,55 @@
-"""`make demo`: one workload license end to end on an emulated chip.
+"""`make demo`: DESIGN.md's "What a newcomer does", on a fleet of emulated chips.
 
-An authority and a vendor are created, a chip (the real C firmware on the
-meter model) is provisioned, a license is issued and installed, the
-accelerator computes in three numeric formats until the licensed budget runs
-out and the meter's gate stops it, and a fresh attestation is collected and
-verified. A replayed license is refused along the way. The summary is printed
-and written to summary.json.
+An authority is created (a board, an issuer, a time authority, an inspector,
+party representatives; a genesis policy the board signs); a fleet of chips
+(the real C firmware on the meter model) is provisioned by a vendor, whose
+endorsement list verifiers load; a workload is registered in the lineage
+registry, classed against the Frontier threshold, split across the fleet and
+licensed with the issuer's and the inspector's signatures; the chips compute
+and meter; one chip hits its budget and the gate stops it; the inspector
+pauses another chip and resumes it; attestations are collected, verified one
+by one and as series with the event logs, and recorded in the SQLite ledger;
+and a report with a plot of compute against the thresholds is written.
+
+A step whose command the firmware does not implement yet is reported as
+skipped (the device answers UNKNOWN_COMMAND); every other failure stops the
+demo with its error.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from . import regmap, wire
+from . import wire
+from .authority import Authority, create_vendor, load_vendor_list, provision
+from .board import Proposal, check_license_signatures, combine, sign_proposal
 from .device import Device
 from .errors import DeviceError, DeviceStatus, OpenhegError
-from .roles import ISSUER_KEY, VENDOR_KEY, Role, endorse_device, issue_license
+from .ledger import Ledger
+from .licensing import DeviceSlot, issue_order, plan_workload, sign_order, time_beacon
+from .lineage import Node, Parent, Registry, Relation
+from .report import write_report
+from .series import LogRecord, check_series
 from .transport import EmulatorTransport
-from .units import format_sflop, parse_sflop
-from .verify import verify_attestation
+from .units import format_sflop
+from .verify import EndorsementList, verify_attestation
+from .wire import OrderKind
 
 MARKER = ".openheg-demo"
-CHIP = "demo-chip"
-ALLOCATION_SFLOP = "1e9"
-# (lane, ops the job wants to run). The last phase asks for more than is left.
-WORKLOAD = (("FP16", 300_000_000), ("NF4", 200_000_000), ("FP8", 2_000_000_000))
-OPS_PER_CYCLE = 4096
+WORKLOAD = "demo-finetune"
+# Thresholds scaled down so that a few seconds of emulated compute crosses
+# the Frontier threshold: the workload needs an inspector.
+FRONTIER_SFLOP = 10**9
+HORIZON_SFLOP = 10**15
+PLANNED_SFLOP = 4 * 10**9  # split across the fleet
+# Each chunk the firmware charges ahead is one flash write: a few dozen per chip.
+ALLOWANCE_CHUNK_SFLOP = 5 * 10**7
+OPS_PER_CYCLE = 65_535
 
 
 def prepare(out: Path) -> None:
@@ -43,82 +63,210 @@ def prepare(out: Path) -> None:
     (out / MARKER).write_text("created by `openheg demo`; deleted by the next run\n")
 
 
-def run_demo(out: Path, echo: Callable[[str], None] = print) -> dict:
+class Skipped(Exception):
+    pass
+
+
+def optional(step: Callable[[], object]) -> object:
+    """Run a step that needs a command the firmware may not implement yet."""
+    try:
+        return step()
+    except DeviceError as error:
+        if error.status == DeviceStatus.UNKNOWN_COMMAND:
+            raise Skipped(error.command) from None
+        raise
+
+
+def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> dict:
     out = Path(out)
     prepare(out)
-    issuer = Role.create(out / "authority", ISSUER_KEY)
-    vendor = Role.create(out / "vendor", VENDOR_KEY)
-    echo(f"[1/6] authority issuer {issuer.public_key.hex()[:16]}..., "
-         f"vendor {vendor.public_key.hex()[:16]}...")
+    skipped: list[str] = []
+    steps = 9
 
-    transport = EmulatorTransport(f"emu://{CHIP}", home=out)
-    chip = transport.chip
-    device = Device(transport)
-    device_id = device.provision(issuer.public_key, vendor.public_key)
-    device.endorse(endorse_device(vendor, device_id))
-    info = device.info()
-    echo(f"[2/6] provisioned emu://{CHIP}: device id {device_id.hex()[:16]}..., "
-         f"firmware {info.firmware_measurement.hex()[:16]}...")
+    def say(step: int, text: str) -> None:
+        echo(f"[{step}/{steps}] {text}")
 
-    allocation = parse_sflop(ALLOCATION_SFLOP)
-    license_ = issue_license(issuer, device_id=device_id, workload="demo-finetune",
-                             sequence=info.license_sequence + 1, allocation_msflop=allocation)
-    (out / "license.bin").write_bytes(license_.to_bytes())
-    device.install_license(license_)
-    echo(f"[3/6] license {license_.license_id.hex()[:16]}... installed: "
-         f"{format_sflop(allocation)} for workload demo-finetune")
+    # 1. The authority and its genesis policy.
+    authority = Authority.create(
+        out / "authority", board_size=3, board_threshold=2, inspectors=1, parties=2,
+        frontier_base_msflop=FRONTIER_SFLOP * 1000, horizon_base_msflop=HORIZON_SFLOP * 1000,
+        allowance_chunk_msflop=ALLOWANCE_CHUNK_SFLOP * 1000)
+    policy = authority.policy_in_force()
+    say(1, f"authority: board 2 of 3, issuer {policy.issuer_key.hex()[:12]}..., genesis policy "
+        f"v1; F today {format_sflop(policy.frontier_msflop(_today()))}")
+
+    # 2. The vendor provisions the fleet.
+    vendor = create_vendor(out / "vendor")
+    ledger = Ledger(out / "ledger.sqlite")
+    transports = [EmulatorTransport(f"emu://chip{i}", home=out) for i in range(chips)]
+    devices = [Device(t) for t in transports]
+    for i, device in enumerate(devices):
+        ledger.record_device(provision(device, vendor, authority.genesis(), url=f"emu://chip{i}"))
+    listing = EndorsementList.load([out / "vendor" / "endorsements.json"], {vendor.public_key})
+    say(2, f"{chips} chips provisioned and endorsed; vendor list has "
+        f"{len(load_vendor_list(out / 'vendor', vendor.public_key).endorsements)} devices")
+
+    # 3. Lineage: the workload fine-tunes a model whose base predates the safe harbor.
+    registry = Registry()
+    registry.add(Node("legacy-corpus-model", "model", 5 * 10**20, dt.date(2020, 6, 1),
+                      safe_harbor_evidence="published 2020-06 (archived paper)"))
+    registry.add(Node("base-model", "model", 2 * 10**12, dt.date(2024, 3, 1),
+                      (Parent("legacy-corpus-model", Relation.DISTILLED_FROM),),
+                      family="demo", parameters=10**9, training_tokens=10**11))
+    registry.save(out / "lineage.json")
+    planned = PLANNED_SFLOP * 1000
+    size = registry.graph_size(planned, ["base-model"])
+    say(3, f"lineage: graph size {format_sflop(size.total_msflop)} (history "
+        f"{format_sflop(size.history_msflop)}, {len(size.safe_harbor_nodes)} node in safe harbor)")
+
+    infos = [d.info() for d in devices]
+    # 4. Time beacons from the time authority: licenses above the Frontier
+    # threshold need trusted time on the device.
+    time_key = authority.key("time")
     try:
-        device.install_license(license_)
+        for info, device in zip(infos, devices):
+            nonce = optional(device.time_nonce)
+            optional(lambda: device.time_beacon(time_beacon(time_key, device_id=info.device_id,
+                                                            device_nonce=nonce)))
+        say(4, "time beacons signed by the time authority accepted by every chip")
+    except Skipped as skip:
+        skipped.append(f"time beacons ({skip})")
+        say(4, f"time beacons: skipped, the firmware does not implement {skip} yet")
+
+    # 5. License the workload across the fleet: issuer and inspector co-sign.
+    plan = plan_workload(policy, workload=WORKLOAD, planned_msflop=planned,
+                         lineage_msflop=size.history_msflop,
+                         devices=[DeviceSlot(info.device_id, info.license_sequence + 1)
+                                  for info in infos],
+                         inspector_key=authority.public_key("inspector-1"))
+    issuer, inspector = authority.key("issuer"), authority.key("inspector-1")
+    ledger.record_workload(WORKLOAD, plan.workload_id, plan.planned_msflop, plan.lineage_msflop,
+                           plan.license_class.name)
+    licenses = []
+    for i, draft in enumerate(plan.licenses):
+        proposal = Proposal(draft, WORKLOAD)  # in real life: a file sent to each signer
+        license_ = combine(proposal, [sign_proposal(proposal, issuer),
+                                      sign_proposal(proposal, inspector)])
+        check_license_signatures(policy, license_)
+        (out / f"license-chip{i}.bin").write_bytes(license_.to_bytes())
+        devices[i].install_license(license_)
+        ledger.record_license(license_)
+        licenses.append(license_)
+    say(5, f"workload {WORKLOAD}: {plan.license_class.name.lower()} class, "
+        f"{format_sflop(planned)} split into {chips} licenses signed by issuer + inspector")
+    try:
+        devices[0].install_license(licenses[0])
     except DeviceError as error:
         if error.status != DeviceStatus.REPLAYED:
             raise
-        echo(f"      replaying it is refused: {error}")
+        echo("      replaying a license is refused (REPLAYED)")
     else:
         raise OpenhegError("the device accepted a replayed license")
 
-    phases = []
-    for lane, ops in WORKLOAD:
-        result = chip.run(lane, ops, OPS_PER_CYCLE)
-        phases.append({"lane": lane, "requested_ops": ops, "issued_ops": result.issued_ops,
-                       "gate_open_after": result.gate_open})
-        echo(f"[4/6] accelerator {lane}: issued {result.issued_ops:,} of {ops:,} ops, "
-             + ("gate open" if result.gate_open else "gate CLOSED by the meter"))
-        if not result.gate_open:
-            break
+    # 6. Compute: chip 0 runs past its budget and its gate closes; the others
+    # use half of theirs.
+    chip0 = transports[0].chip
+    ops_wanted = licenses[0].allocation_msflop // 1000 * 2
+    result = chip0.run("FP8", ops_wanted, OPS_PER_CYCLE)
+    for license_, transport in zip(licenses[1:], transports[1:]):
+        transport.chip.run("FP16", license_.allocation_msflop // 1200 // 2, OPS_PER_CYCLE)
+    say(6, f"chip0 issued {result.issued_ops:,} of {ops_wanted:,} FP8 ops: "
+        + ("gate CLOSED by the meter (budget spent)" if not result.gate_open else "gate open"))
 
-    nonce = os.urandom(wire.NONCE_SIZE)
-    raw = device.attest(nonce)
-    (out / "attestation.bin").write_bytes(raw)
-    endorsement = device.read_endorsement()
-    verified = verify_attestation(raw, nonce=nonce, endorsement=endorsement,
-                                  vendor_keys={vendor.public_key}, license=license_)
-    att = verified.attestation
-    echo("[5/6] attestation verified: vendor endorsement, device signature, nonce, license binding")
+    # 7. The inspector pauses chip 1, which then cannot compute, and resumes it.
+    if chips > 1:
+        try:
+            before = infos[1].order_sequence
+            pause = sign_order(issue_order(OrderKind.PAUSE, device_id=infos[1].device_id,
+                                           sequence=before + 1,
+                                           license_id=licenses[1].license_id), [inspector])
+            optional(lambda: devices[1].order(pause))
+            ledger.record_order(pause)
+            # The gate decision is registered: it takes effect at the next meter
+            # clock edge, far sooner than any host round trip on a real link.
+            transports[1].chip.meter.idle(1)
+            paused = transports[1].chip.run("FP16", 10_000_000, OPS_PER_CYCLE)
+            resume = sign_order(issue_order(OrderKind.RESUME, device_id=infos[1].device_id,
+                                            sequence=before + 2,
+                                            license_id=licenses[1].license_id), [inspector])
+            optional(lambda: devices[1].order(resume))
+            ledger.record_order(resume)
+            resumed = transports[1].chip.run("FP16", 10_000, OPS_PER_CYCLE)
+            say(7, f"inspector paused chip1 ({paused.issued_ops} of 10,000,000 ops got "
+                f"through) and resumed it ({resumed.issued_ops:,} ops)")
+            if paused.issued_ops:
+                raise OpenhegError("a paused chip computed")
+        except Skipped as skip:
+            skipped.append(f"inspector pause/resume ({skip})")
+            say(7, f"inspector orders: skipped, the firmware does not implement {skip} yet")
 
-    causes = [cause.name for cause in wire.GateCause if cause in att.gate_causes]
+    # 8. Attestations: collected, verified, series-checked with the event logs.
+    verified_reports = []
+    anomalies = []
+    for i, device in enumerate(devices):
+        nonce = os.urandom(wire.NONCE_SIZE)
+        raw = device.attest(nonce)
+        att = verify_attestation(raw, nonce=nonce,
+                                 endorsement=listing.for_device(infos[i].device_id),
+                                 vendor_keys={vendor.public_key}, license=licenses[i],
+                                 policy_version=policy.policy_version,
+                                 endorsement_checked=True).attestation
+        (out / f"attestation-chip{i}.bin").write_bytes(raw)
+        ledger.record_attestation(raw)
+        verified_reports.append(att)
+        log = None
+        try:
+            log = _read_log(device)
+            ledger.record_log(att.device_id, log)
+        except Skipped as skip:
+            if f"event logs ({skip})" not in skipped:
+                skipped.append(f"event logs ({skip})")
+        result_series = check_series(att.device_id.hex(), ledger.reports(att.device_id.hex()),
+                                     log=log)
+        anomalies += [a for a in result_series.anomalies if a.severe]
+    say(8, f"{chips} attestations verified (endorsement, signature, nonce, policy, license) "
+        f"and recorded; series anomalies: {len(anomalies)}")
+
+    # 9. The report.
+    written = write_report(ledger, WORKLOAD, policy, out / "report")
+    report = json.loads(written["json"].read_text())
+    say(9, f"report: {', '.join(str(p.relative_to(out)) for p in written.values())}")
+
+    for transport in transports:
+        transport.close()
+    ledger.close()
+    att0 = verified_reports[0]
     summary = {
-        "device_id": att.device_id.hex(),
-        "license_id": license_.license_id.hex(),
-        "allocation_msflop": allocation,
-        "consumed_msflop": att.consumed_msflop,
-        "remaining_msflop": att.remaining_msflop,
-        "overshoot_msflop": max(att.consumed_msflop - allocation, 0),
-        "lane_ops": dict(zip(regmap.LANES, att.lane_ops)),
-        "gate_state": att.gate_state.name,
-        "gate_causes": causes,
-        "report_counter": att.report_counter,
-        "phases": phases,
-        "meter_cycles": chip.meter.cycle,
+        "chips": chips, "license_class": plan.license_class.name,
+        "graph_size_msflop": size.total_msflop, "metered_msflop": report["metered_msflop"],
+        "chip0": {"allocation_msflop": licenses[0].allocation_msflop,
+                  "consumed_msflop": att0.consumed_msflop, "gate_state": att0.gate_state.name,
+                  "gate_causes": [c.name for c in wire.GateCause if c in att0.gate_causes]},
+        "trusted": report["trusted"], "skipped": skipped,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    transport.close()
-    echo("[6/6] summary")
-    echo(f"      allocation  {format_sflop(allocation)}")
-    echo(f"      consumed    {format_sflop(att.consumed_msflop)} "
-         f"(past the limit by {format_sflop(summary['overshoot_msflop'])}: "
-         "ops already in flight in the cycle the gate closed)")
-    echo("      ops         " + ", ".join(f"{lane} {ops:,}" for lane, ops
-                                          in summary["lane_ops"].items() if ops))
-    echo(f"      gate        {att.gate_state.name.lower()} ({', '.join(causes).lower()})")
-    echo(f"      written     {out}/summary.json, license.bin, attestation.bin")
+    echo(f"      chip0: {format_sflop(att0.consumed_msflop)} metered of "
+         f"{format_sflop(licenses[0].allocation_msflop)}, gate {att0.gate_state.name.lower()} "
+         f"({', '.join(summary['chip0']['gate_causes']).lower()})")
+    echo(f"      fleet: {format_sflop(report['metered_msflop'])} metered; report "
+         f"{'trusted' if report['trusted'] else 'NOT trusted'}")
+    if skipped:
+        echo("      skipped (firmware not there yet): " + "; ".join(skipped))
     return summary
+
+
+def _read_log(device: Device) -> list[LogRecord]:
+    page = optional(lambda: device.read_log(0))
+    entries: list[LogRecord] = []
+    while True:
+        entries += [LogRecord(e.index, int(e.event_type), e.payload)
+                    for e in page.entries]  # type: ignore[union-attr]
+        if not page.entries or len(entries) >= page.next_index:  # type: ignore[union-attr]
+            return entries
+        page = device.read_log(len(entries))
+
+
+def _today() -> int:
+    import time
+
+    return int(time.time()) // 86_400

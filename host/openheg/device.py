@@ -14,7 +14,7 @@ from itertools import count
 from . import wire
 from .errors import DeviceError, DeviceStatus, RecordError, TransportError
 from .transport import Transport
-from .wire import Command, DeviceState
+from .wire import Command, DeviceState, EventType
 
 
 @dataclass(frozen=True)
@@ -22,10 +22,28 @@ class DeviceInfo:
     state: DeviceState
     device_id: bytes
     firmware_measurement: bytes
+    policy_version: int
     license_sequence: int
+    order_sequence: int
     reset_count: int
     issuer_key: bytes
     vendor_key: bytes
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    index: int
+    event_type: EventType
+    payload: bytes
+
+
+@dataclass(frozen=True)
+class LogPage:
+    """Consecutive event-log entries and the chain head just before the first."""
+
+    next_index: int
+    head_before: bytes
+    entries: tuple[LogEntry, ...]
 
 
 class Device:
@@ -58,14 +76,15 @@ class Device:
         except ValueError:
             raise TransportError(f"device reported unknown state 0x{parsed.state:02x}") from None
         return DeviceInfo(state, parsed.device_id, parsed.firmware_measurement,
-                          parsed.license_sequence, parsed.reset_count, parsed.issuer_key,
-                          parsed.vendor_key)
+                          parsed.policy_version, parsed.license_sequence, parsed.order_sequence,
+                          parsed.reset_count, parsed.issuer_key, parsed.vendor_key)
 
-    def provision(self, issuer_key: bytes, vendor_key: bytes) -> bytes:
-        """Have the device make its key; returns the device's public key (its id)."""
-        payload = wire.build_message(wire.ProvisionRequestFormat,
-                                     {"issuer_key": issuer_key, "vendor_key": vendor_key},
-                                     "provision request")
+    def provision(self, vendor_key: bytes, genesis_policy: wire.Policy) -> bytes:
+        """Have the device make its key and take the genesis policy as its root of
+        trust; returns the device's public key (its id)."""
+        payload = wire.build_message(wire.ProvisionRequestFormat, {
+            "vendor_key": vendor_key, "genesis_policy": genesis_policy.to_bytes()},
+            "provision request")
         response = self.call(Command.PROVISION, payload)
         return _parse_payload(wire.ProvisionResponseFormat, response, "PROVISION response").device_id
 
@@ -77,6 +96,34 @@ class Device:
 
     def install_license(self, license_: wire.License) -> None:
         self.call(Command.INSTALL_LICENSE, license_.to_bytes())
+
+    def install_policy(self, policy: wire.Policy) -> None:
+        self.call(Command.INSTALL_POLICY, policy.to_bytes())
+
+    def time_nonce(self) -> bytes:
+        """A fresh nonce the device will expect the next time beacon to echo."""
+        response = self.call(Command.TIME_NONCE)
+        return _parse_payload(wire.TimeNonceResponseFormat, response,
+                              "TIME_NONCE response").device_nonce
+
+    def time_beacon(self, beacon: wire.TimeBeacon) -> None:
+        self.call(Command.TIME_BEACON, beacon.to_bytes())
+
+    def order(self, order: wire.Order) -> None:
+        self.call(Command.ORDER, order.to_bytes())
+
+    def read_log(self, first_index: int = 0,
+                 max_entries: int = wire.MAX_LOG_ENTRIES_PER_READ) -> LogPage:
+        payload = wire.build_message(wire.ReadLogRequestFormat, {
+            "first_index": first_index, "max_entries": max_entries}, "read-log request")
+        parsed = _parse_payload(wire.ReadLogResponseFormat, self.call(Command.READ_LOG, payload),
+                                "READ_LOG response")
+        try:
+            entries = tuple(LogEntry(e.index, EventType(e.event_type), bytes(e.payload))
+                            for e in parsed.entries)
+        except ValueError:
+            raise TransportError("device returned a log entry of unknown type") from None
+        return LogPage(parsed.next_index, parsed.head_before, entries)
 
     def attest(self, nonce: bytes) -> bytes:
         """Ask for a signed attestation over ``nonce``; returns the record's exact bytes."""

@@ -28,12 +28,18 @@ class DeviceStatus(IntEnum):
     RECORD_FIELD = 0x0203
     SIGNATURE_INVALID = 0x0301
     SIGNER_UNTRUSTED = 0x0302
+    KEY_REVOKED = 0x0303
+    QUORUM_NOT_MET = 0x0304
     WRONG_DEVICE = 0x0401
     REPLAYED = 0x0402
     SEQUENCE_JUMP = 0x0403
     NOT_YET_VALID = 0x0404
     EXPIRED = 0x0405
+    CLASS_TOO_LOW = 0x0406
+    OVERSIGHT_TOO_LOW = 0x0407
+    TIME_UNTRUSTED = 0x0408
     WRONG_STATE = 0x0501
+    LOCKED_OUT = 0x0502
     STORAGE = 0x0601
     HARDWARE = 0x0701
     FAULT_DETECTED = 0x0702
@@ -49,6 +55,16 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.RECORD_FIELD: "a field of the record is out of range or not in canonical form",
     DeviceStatus.SIGNATURE_INVALID: "a signature does not verify",
     DeviceStatus.SIGNER_UNTRUSTED: "no signature is by a key the device trusts",
+    DeviceStatus.KEY_REVOKED: "a signer or named key is revoked by the policy in force",
+    DeviceStatus.QUORUM_NOT_MET: ("too few signatures by the board or the party representatives "
+                                  "the record needs"),
+    DeviceStatus.CLASS_TOO_LOW: ("the license's class is below what its compute requires at the "
+                                 "Frontier and Horizon thresholds in force"),
+    DeviceStatus.OVERSIGHT_TOO_LOW: "the license reserves less oversight than the policy's minimum",
+    DeviceStatus.TIME_UNTRUSTED: ("the device has no fresh time beacon: send TIME_NONCE then a "
+                                  "signed TIME_BEACON"),
+    DeviceStatus.LOCKED_OUT: ("too many failed signature or authorization attempts: the device "
+                              "refuses records until its lockout period has passed"),
     DeviceStatus.WRONG_DEVICE: "the record is bound to another device",
     DeviceStatus.REPLAYED: "the record's sequence number is not newer than the last one accepted",
     DeviceStatus.SEQUENCE_JUMP: "the record's sequence number jumps too far ahead",

@@ -6,7 +6,6 @@ passphrase-encrypted) and its public half beside it as ``NAME.key.pub``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, replace
@@ -15,11 +14,11 @@ from pathlib import Path
 from . import wire
 from .crypto import SigningKey, load_public_key, public_path
 from .errors import KeyFileError
+from .licensing import validity_window, workload_id_for
 from .wire import Endorsement, License, LicenseClass, RecordType, SignatureEntry
 
 ISSUER_KEY = "issuer.key"
 VENDOR_KEY = "vendor.key"
-SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True)
@@ -51,29 +50,24 @@ def issuer_public_key(authority_directory: Path) -> bytes:
     return load_public_key(public_path(Path(authority_directory) / ISSUER_KEY))
 
 
-def workload_id_for(name: str) -> bytes:
-    """A workload's 16-byte id: a hash of its registered name."""
-    return hashlib.sha256(b"openheg workload: " + name.encode()).digest()[:wire.ID_SIZE]
-
-
 def issue_license(issuer: Role, *, device_id: bytes, workload: str, sequence: int,
                   allocation_msflop: int, valid_days: float = 30.0,
                   workload_total_msflop: int | None = None, lineage_msflop: int = 0,
                   now: int | None = None) -> License:
     """A standard-class license for one device, signed by the issuer.
 
-    Frontier and Horizon licenses need co-signatures that later tooling
-    collects; this spine issues the class below the Frontier threshold.
+    Workloads across a fleet, and the Frontier and Horizon classes with their
+    co-signatures, are openheg.licensing's job; this is the one-device shortcut.
     """
-    start = int(time.time()) if now is None else now
+    not_before, not_after = validity_window(int(time.time()) if now is None else now,
+                                            valid_days)
     body = License(
         license_id=os.urandom(wire.ID_SIZE), device_id=device_id,
         workload_id=workload_id_for(workload), sequence=sequence,
         allocation_msflop=allocation_msflop,
         workload_total_msflop=allocation_msflop if workload_total_msflop is None
         else workload_total_msflop,
-        lineage_msflop=lineage_msflop, not_before=start,
-        not_after=start + int(valid_days * SECONDS_PER_DAY),
+        lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
         license_class=LicenseClass.STANDARD, oversight_ppm=0, inspector_key=bytes(wire.KEY_SIZE),
         signatures=())
     signature = issuer.key.sign_record(RecordType.LICENSE, body.body())

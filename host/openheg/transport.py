@@ -19,6 +19,11 @@ from .framing import DELIMITER, MAX_FRAME_SIZE, FramingError, decode_frame, enco
 
 EMULATOR_SCHEME = "emu://"
 DEFAULT_TIMEOUT_S = 5.0
+# A lost or garbled response is retried this many times. The request is sent
+# again unchanged: a command the device did carry out before its answer was
+# lost then answers REPLAYED (licenses, orders) or gives a fresh answer (reads),
+# so a retry never applies a record twice.
+DEFAULT_RETRIES = 2
 
 
 def default_home() -> Path:
@@ -48,14 +53,30 @@ class Transport(ABC):
 class SerialTransport(Transport):
     """Framed messages over any pyserial URL."""
 
-    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S):
+    def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT_S,
+                 retries: int = DEFAULT_RETRIES):
+        if timeout <= 0 or retries < 0:
+            raise TransportError("timeout must be positive and retries not negative")
         self.url = url
+        self.retries = retries
         try:
             self._port = serial.serial_for_url(url, baudrate=115200, timeout=timeout)
         except (serial.SerialException, ValueError) as error:
             raise TransportError(f"cannot open {url}: {error}") from None
 
     def exchange(self, request: bytes) -> bytes:
+        """One exchange; a timeout or a corrupted frame is retried ``retries`` times."""
+        for attempt in range(self.retries + 1):
+            try:
+                return self._exchange_once(request)
+            except TransportError as error:
+                if attempt == self.retries or not getattr(error, "retryable", False):
+                    if attempt:
+                        raise type(error)(f"{error} (after {attempt + 1} attempts)") from None
+                    raise
+        raise AssertionError("unreachable")
+
+    def _exchange_once(self, request: bytes) -> bytes:
         try:
             self._port.reset_input_buffer()
             self._port.write(encode_frame(request))
@@ -65,13 +86,23 @@ class SerialTransport(Transport):
             raise TransportError(f"{self.url}: link failed: {error}") from None
         if not frame.endswith(DELIMITER):
             if len(frame) > MAX_FRAME_SIZE:
-                raise FramingError(f"{self.url}: response frame exceeds {MAX_FRAME_SIZE} bytes")
-            raise TransportError(f"{self.url}: no response within {self._port.timeout} s "
-                                 "(is the device powered and the URL right?)")
-        return decode_frame(frame[:-1])
+                raise _retryable(FramingError(f"{self.url}: response frame exceeds "
+                                              f"{MAX_FRAME_SIZE} bytes"))
+            raise _retryable(TransportError(f"{self.url}: no response within "
+                                            f"{self._port.timeout} s (is the device powered "
+                                            "and the URL right?)"))
+        try:
+            return decode_frame(frame[:-1])
+        except FramingError as error:
+            raise _retryable(error) from None
 
     def close(self) -> None:
         self._port.close()
+
+
+def _retryable(error: TransportError) -> TransportError:
+    error.retryable = True  # type: ignore[attr-defined]
+    return error
 
 
 class EmulatorTransport(Transport):
@@ -94,8 +125,8 @@ class EmulatorTransport(Transport):
         self.chip.close()
 
 
-def open_transport(url: str, home: Path | None = None,
-                   timeout: float = DEFAULT_TIMEOUT_S) -> Transport:
+def open_transport(url: str, home: Path | None = None, timeout: float = DEFAULT_TIMEOUT_S,
+                   retries: int = DEFAULT_RETRIES) -> Transport:
     if url.startswith(EMULATOR_SCHEME):
         return EmulatorTransport(url, home)
-    return SerialTransport(url, timeout)
+    return SerialTransport(url, timeout, retries)

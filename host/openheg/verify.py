@@ -2,20 +2,107 @@
 
 An attestation is trusted only when every link holds: the vendor key is one
 the verifier trusts, the vendor endorsed this device key, the device signed
-these exact bytes, the nonce is the verifier's own fresh one, and (when a
-license is given) the report is about that license on that device and its
-numbers add up. Any broken link raises VerificationError naming it.
+these exact bytes, the nonce is the verifier's own fresh one, the device runs
+the policy version the verifier expects, and (when a license is given) the
+report is about that license on that device and its numbers add up. Any
+broken link raises VerificationError naming it.
+
+Endorsements reach verifiers as the vendor's public endorsement list
+(``EndorsementList``): every entry is a vendor-signed record, so the list
+needs no signature of its own, and a verifier keeps only entries by vendor
+keys it trusts.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Collection
-from dataclasses import dataclass
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from .crypto import verify_record
+import struct
+
+from construct import Array, Bytes, BytesInteger, Const, FormatField, Struct
+
+from . import wire
+from .crypto import verify_record, verify_strict
 from .errors import RecordError, SignatureError, VerificationError
-from .wire import Attestation, Endorsement, License, RecordType
+from .wire import Attestation, Endorsement, GateCause, GateState, License, RecordType
+
+ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
+
+class _FixedLayout:
+    """A fixed-size construct Struct of the wire spec, read with one
+    ``struct.unpack_from``: the layout is derived from the spec itself (field
+    by field), so the spec stays the one source, and this is only its fast
+    reader. A spec element it does not know makes construction fail, and
+    callers then use the spec's own parser."""
+
+    def __init__(self, fmt: Struct):
+        codes, self.plan, self.consts = ["<"], [], []
+        position = 0
+        for sub in fmt.subcons:
+            inner = sub.subcon
+            size = sub.sizeof()
+            if isinstance(inner, Const):
+                self.consts.append((position, inner.subcon.build(inner.value)))
+                codes.append(f"{size}x")
+            elif isinstance(inner, FormatField) and inner.fmtstr[0] == "<":
+                codes.append(inner.fmtstr[1:])
+                self.plan.append((sub.name, "int", 1))
+            elif isinstance(inner, BytesInteger) and inner.swapped and not inner.signed:
+                codes.append(f"{inner.length}s")
+                self.plan.append((sub.name, "u", 1))
+            elif isinstance(inner, Bytes) and isinstance(inner.length, int):
+                codes.append(f"{inner.length}s")
+                self.plan.append((sub.name, "bytes", 1))
+            elif (isinstance(inner, Array) and isinstance(inner.count, int)
+                  and isinstance(inner.subcon, BytesInteger) and inner.subcon.swapped
+                  and not inner.subcon.signed):
+                codes.append(f"{inner.subcon.length}s" * inner.count)
+                self.plan.append((sub.name, "array", inner.count))
+            else:
+                raise TypeError(f"no fast layout for {sub.name}")
+            position += size
+        self.struct = struct.Struct("".join(codes))
+        self.size = self.struct.size
+
+    def unpack(self, data: bytes) -> dict:
+        for offset, value in self.consts:
+            if data[offset:offset + len(value)] != value:
+                raise ValueError("header")
+        raw = iter(self.struct.unpack_from(data))
+        out = {}
+        for name, kind, count in self.plan:
+            if kind == "u":
+                out[name] = int.from_bytes(next(raw), "little")
+            elif kind == "array":
+                out[name] = tuple(int.from_bytes(next(raw), "little") for _ in range(count))
+            else:
+                out[name] = next(raw)
+        return out
+
+
+_ATTESTATION_LAYOUT = _FixedLayout(wire.AttestationBodyFormat)
+_ATTESTATION_SIZE = _ATTESTATION_LAYOUT.size + wire.SIGNATURE_SIZE
+
+
+def decode_attestation(data: bytes) -> Attestation:
+    """Attestation.from_bytes, fast on the common path; the same verdicts
+    (tests/test_verify.py holds the two to each other)."""
+    try:
+        data = bytes(data)
+        if len(data) != _ATTESTATION_SIZE:
+            raise ValueError("length")
+        values = _ATTESTATION_LAYOUT.unpack(data)
+        values["gate_state"] = GateState(values["gate_state"])
+        values["gate_causes"] = GateCause(values["gate_causes"])
+        record = Attestation(**values, signature=data[-wire.SIGNATURE_SIZE:])
+        record.check()
+        return record
+    except Exception:  # noqa: BLE001 - the spec's parser names the error, or accepts
+        return Attestation.from_bytes(data)
 
 
 @dataclass(frozen=True)
@@ -36,23 +123,36 @@ def verify_endorsement(endorsement: Endorsement, vendor_keys: Collection[bytes])
 
 
 def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
-                       vendor_keys: Collection[bytes],
-                       license: License | None = None) -> VerifiedAttestation:
+                       vendor_keys: Collection[bytes], license: License | None = None,
+                       policy_version: int | None = None,
+                       endorsement_checked: bool = False) -> VerifiedAttestation:
+    """``endorsement_checked``: the endorsement came from an EndorsementList
+    already verified against ``vendor_keys``, so its signature is not checked again."""
     try:
-        attestation = Attestation.from_bytes(data)
+        attestation = decode_attestation(data)
     except RecordError as error:
         raise VerificationError(f"attestation is malformed: {error}") from None
-    verify_endorsement(endorsement, vendor_keys)
+    if not endorsement_checked:
+        verify_endorsement(endorsement, vendor_keys)
+    elif endorsement.vendor_key not in vendor_keys:
+        raise VerificationError("endorsement is by a vendor key the verifier does not trust")
     if endorsement.device_id != attestation.device_id:
         raise VerificationError("attestation is from a device the endorsement does not cover")
     try:
-        verify_record(RecordType.ATTESTATION, attestation.device_id, attestation.body(),
+        # The encoding is canonical, so the signed body is exactly the bytes
+        # before the signature: no need to encode it again.
+        verify_strict(attestation.device_id,
+                      wire.signing_message(RecordType.ATTESTATION,
+                                           bytes(data[:-wire.SIGNATURE_SIZE])),
                       attestation.signature)
     except SignatureError:
         raise VerificationError("attestation signature does not verify "
                                 "(altered in transit, or not made by this device)") from None
     if not hmac.compare_digest(attestation.nonce, nonce):
         raise VerificationError("attestation answers a different nonce (replayed or stale report)")
+    if policy_version is not None and attestation.policy_version != policy_version:
+        raise VerificationError(f"device runs policy version {attestation.policy_version}, "
+                                f"the verifier expects version {policy_version}")
     if license is not None:
         _check_license_binding(attestation, license)
     return VerifiedAttestation(attestation, endorsement, license)
@@ -70,3 +170,60 @@ def _check_license_binding(attestation: Attestation, license: License) -> None:
     if attestation.remaining_msflop != expected_remaining:
         raise VerificationError("attestation's consumed and remaining compute do not add up "
                                 "to the license allocation")
+
+
+@dataclass
+class EndorsementList:
+    """A vendor's published endorsements, by device id."""
+
+    endorsements: dict[bytes, Endorsement] = field(default_factory=dict)
+
+    def add(self, endorsement: Endorsement) -> None:
+        self.endorsements[endorsement.device_id] = endorsement
+
+    def for_device(self, device_id: bytes) -> Endorsement:
+        try:
+            return self.endorsements[device_id]
+        except KeyError:
+            raise VerificationError(f"device {device_id.hex()[:16]}... is in no trusted "
+                                    "vendor's endorsement list") from None
+
+    def to_json(self) -> dict:
+        return {"format": ENDORSEMENT_LIST_FORMAT,
+                "endorsements": [self.endorsements[k].to_bytes().hex()
+                                 for k in sorted(self.endorsements)]}
+
+    def save(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=1) + "\n")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, paths: Iterable[Path], vendor_keys: Collection[bytes]) -> "EndorsementList":
+        """Load lists, keeping only entries that verify under a trusted vendor key;
+        an entry that fails its signature fails the whole load (tampered list)."""
+        result = cls()
+        for path in paths:
+            try:
+                data = json.loads(Path(path).read_text())
+                entries = [bytes.fromhex(h) for h in data["endorsements"]]
+                if data.get("format") != ENDORSEMENT_LIST_FORMAT:
+                    raise ValueError
+            except OSError as error:
+                raise VerificationError(f"cannot read endorsement list {path}: "
+                                        f"{error.strerror}") from None
+            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+                raise VerificationError(f"{path} is not an endorsement list "
+                                        f"({ENDORSEMENT_LIST_FORMAT})") from None
+            for raw in entries:
+                try:
+                    endorsement = Endorsement.from_bytes(raw)
+                except RecordError as error:
+                    raise VerificationError(f"{path}: malformed endorsement: {error}") from None
+                if endorsement.vendor_key not in vendor_keys:
+                    continue
+                verify_endorsement(endorsement, vendor_keys)
+                result.add(endorsement)
+        return result

@@ -18,9 +18,9 @@ Rules every record follows:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from enum import IntEnum, IntFlag
-from typing import Any
+from typing import Any, ClassVar
 
 from construct import (
     Bytes,
@@ -67,21 +67,23 @@ class RecordType(IntEnum):
     LICENSE = 0x01
     ATTESTATION = 0x02
     ENDORSEMENT = 0x03
+    POLICY = 0x04
+    TIME_BEACON = 0x05
+    ORDER = 0x06
 
 
 DOMAINS: dict[RecordType, bytes] = {
-    RecordType.LICENSE: b"openheg/license/v1\x00",
-    RecordType.ATTESTATION: b"openheg/attestation/v1\x00",
-    RecordType.ENDORSEMENT: b"openheg/endorsement/v1\x00",
+    record_type: f"openheg/{record_type.name.lower().replace('_', '-')}/v{VERSION}\x00".encode()
+    for record_type in RecordType
 }
 
 
 class LicenseClass(IntEnum):
     """Oversight class of a workload (DESIGN.md: Frontier and Horizon thresholds)."""
 
-    STANDARD = 0x01  # below the Frontier threshold
-    FRONTIER = 0x02  # oversight during execution is mandatory
-    HORIZON = 0x03  # forbidden unless the board and every party sign
+    STANDARD = 0x01  # below the Frontier threshold: the issuer signs
+    FRONTIER = 0x02  # oversight during execution: the issuer and the named inspector sign
+    HORIZON = 0x03  # the board's Horizon quorum and every party representative sign too
 
 
 class GateState(IntEnum):
@@ -96,7 +98,14 @@ class GateCause(IntFlag):
     EXHAUSTED = regmap.GATE_CAUSE_EXHAUSTED_MASK
     DISARMED = regmap.GATE_CAUSE_DISARMED_MASK
     FATAL = regmap.GATE_CAUSE_FATAL_MASK
+    WATCHDOG = regmap.GATE_CAUSE_WATCHDOG_MASK  # the meter's watchdog expired (until reset)
+    TAMPER = regmap.GATE_CAUSE_TAMPER_MASK  # tamper was raised: closed for good
     NO_LICENSE = 1 << 8
+    PAUSED = 1 << 9  # an inspector's pause order is in force
+    HALTED = 1 << 10  # a board emergency halt is in force
+    TIME_UNTRUSTED = 1 << 11  # no fresh enough time beacon for a time-bound grant
+    LOCKED_OUT = 1 << 12  # too many failed attempts
+    LICENSE_WINDOW = 1 << 13  # trusted time is outside the license's validity window
 
 
 class DeviceState(IntEnum):
@@ -116,6 +125,17 @@ class EventType(IntEnum):
     PROVISIONED = 0x02  # payload: device public key (32 bytes), logged at ENDORSE
     LICENSE_INSTALLED = 0x03  # payload: license id (16 bytes), sequence (u64)
     EXHAUSTED = 0x04  # payload: license id (16 bytes), consumed milli-sFLOP (u128)
+    POLICY_INSTALLED = 0x05  # payload: policy version (u32)
+    ORDER_APPLIED = 0x06  # payload: order kind (u8), order sequence (u64), license id (16)
+    TAMPER = 0x07  # payload: GATE_CAUSE bits as read (u32)
+    TIME_SET = 0x08  # payload: trusted unix time (u64)
+
+
+class OrderKind(IntEnum):
+    PAUSE = 0x01  # the inspector named in the license stops it
+    RESUME = 0x02  # that inspector, or a board quorum (due process), lets it go on
+    HALT = 0x03  # a board quorum stops every license on the device
+    LIFT_HALT = 0x04  # a board quorum ends a halt
 
 
 class Command(IntEnum):
@@ -125,9 +145,30 @@ class Command(IntEnum):
     INSTALL_LICENSE = 0x04
     ATTEST = 0x05
     READ_ENDORSEMENT = 0x06
+    INSTALL_POLICY = 0x07
+    TIME_NONCE = 0x08
+    TIME_BEACON = 0x09
+    ORDER = 0x0A
+    READ_LOG = 0x0B
 
+
+class Baseline(IntFlag):
+    """Protections no vote can remove: a policy must set every one of these bits."""
+
+    METERING = 1 << 0
+    FAIL_CLOSED = 1 << 1
+    ATTESTATION = 1 << 2
+
+
+ALL_BASELINES = Baseline.METERING | Baseline.FAIL_CLOSED | Baseline.ATTESTATION
+MAX_KEY_LIST = 16  # board members, inspectors, party representatives per policy
+MAX_REVOKED_KEYS = 32
+MAX_RECORD_SIGNATURES = 16  # policies and orders (licenses: MAX_LICENSE_SIGNATURES)
+MAX_LOG_PAYLOAD = 64
+MAX_LOG_ENTRIES_PER_READ = 8
 
 u128 = BytesInteger(16, signed=False, swapped=True)
+Key = Bytes(KEY_SIZE)
 
 
 def _header(record_type: RecordType) -> list[Construct]:
@@ -142,11 +183,13 @@ SignatureEntryFormat = Struct(
     "signer" / Bytes(KEY_SIZE),
     "signature" / Bytes(SIGNATURE_SIZE),
 )
+SignatureSetFormat = PrefixedArray(Int8ul, SignatureEntryFormat)
+KeyListFormat = PrefixedArray(Int8ul, Key)
 
 LicenseBodyFormat = Struct(
     *_header(RecordType.LICENSE),
     "license_id" / Bytes(ID_SIZE),
-    "device_id" / Bytes(KEY_SIZE),
+    "device_id" / Key,
     "workload_id" / Bytes(ID_SIZE),
     "sequence" / Int64ul,
     "allocation_msflop" / u128,
@@ -156,17 +199,12 @@ LicenseBodyFormat = Struct(
     "not_after" / Int64ul,
     "license_class" / Int8ul,
     "oversight_ppm" / Int32ul,
-    "inspector_key" / Bytes(KEY_SIZE),
-)
-LicenseFormat = Struct(
-    "body" / LicenseBodyFormat,
-    "signatures" / PrefixedArray(Int8ul, SignatureEntryFormat),
-    Terminated,
+    "inspector_key" / Key,
 )
 
 AttestationBodyFormat = Struct(
     *_header(RecordType.ATTESTATION),
-    "device_id" / Bytes(KEY_SIZE),
+    "device_id" / Key,
     "nonce" / Bytes(NONCE_SIZE),
     "firmware_measurement" / Bytes(DIGEST_SIZE),
     "policy_version" / Int32ul,
@@ -181,22 +219,62 @@ AttestationBodyFormat = Struct(
     "reset_count" / Int32ul,
     "log_head" / Bytes(DIGEST_SIZE),
 )
-AttestationFormat = Struct(
-    "body" / AttestationBodyFormat,
-    "signature" / Bytes(SIGNATURE_SIZE),
-    Terminated,
-)
 
 EndorsementBodyFormat = Struct(
     *_header(RecordType.ENDORSEMENT),
-    "device_id" / Bytes(KEY_SIZE),
-    "vendor_key" / Bytes(KEY_SIZE),
+    "device_id" / Key,
+    "vendor_key" / Key,
     "issued_at" / Int64ul,
 )
-EndorsementFormat = Struct(
-    "body" / EndorsementBodyFormat,
-    "signature" / Bytes(SIGNATURE_SIZE),
-    Terminated,
+
+# A policy's fixed-size fields come first so the firmware reads them at fixed
+# offsets; the four key lists follow, each a u8 count and that many keys,
+# sorted strictly ascending.
+PolicyFixedFormat = Struct(
+    *_header(RecordType.POLICY),
+    "policy_version" / Int32ul,
+    "issued_at" / Int64ul,
+    "board_threshold" / Int8ul,
+    "horizon_board_threshold" / Int8ul,
+    "issuer_key" / Key,
+    "time_authority_key" / Key,
+    "weights_milli" / Int32ul[len(regmap.LANES)],
+    "frontier_base_msflop" / u128,
+    "frontier_daily_increase_msflop" / u128,
+    "horizon_base_msflop" / u128,
+    "horizon_daily_increase_msflop" / u128,
+    "schedule_epoch_day" / Int32ul,
+    "oversight_min_ppm" / Int32ul,
+    "allowance_chunk_msflop" / u128,
+    "watchdog_period_cycles" / Int32ul,
+    "beacon_max_age_s" / Int32ul,
+    "clock_drift_ppm" / Int32ul,
+    "lockout_threshold" / Int8ul,
+    "lockout_duration_s" / Int32ul,
+    "baselines" / Int32ul,
+)
+PolicyBodyFormat = Struct(
+    *PolicyFixedFormat.subcons,
+    "board_keys" / KeyListFormat,
+    "inspector_keys" / KeyListFormat,
+    "party_keys" / KeyListFormat,
+    "revoked_keys" / KeyListFormat,
+)
+
+TimeBeaconBodyFormat = Struct(
+    *_header(RecordType.TIME_BEACON),
+    "device_id" / Key,
+    "device_nonce" / Bytes(NONCE_SIZE),
+    "unix_time" / Int64ul,
+)
+
+OrderBodyFormat = Struct(
+    *_header(RecordType.ORDER),
+    "order_kind" / Int8ul,
+    "device_id" / Key,
+    "license_id" / Bytes(ID_SIZE),
+    "sequence" / Int64ul,
+    "issued_at" / Int64ul,
 )
 
 # Device messages. A request is a command byte, a request id the response
@@ -207,28 +285,39 @@ ResponseFormat = Struct(
 )
 InfoResponseFormat = Struct(
     "state" / Int8ul,
-    "device_id" / Bytes(KEY_SIZE),
+    "device_id" / Key,
     "firmware_measurement" / Bytes(DIGEST_SIZE),
+    "policy_version" / Int32ul,
     "license_sequence" / Int64ul,
+    "order_sequence" / Int64ul,
     "reset_count" / Int32ul,
-    "issuer_key" / Bytes(KEY_SIZE),
-    "vendor_key" / Bytes(KEY_SIZE),
+    "issuer_key" / Key,
+    "vendor_key" / Key,
     Terminated,
 )
-ProvisionRequestFormat = Struct(
-    "issuer_key" / Bytes(KEY_SIZE), "vendor_key" / Bytes(KEY_SIZE), Terminated
-)
-ProvisionResponseFormat = Struct("device_id" / Bytes(KEY_SIZE), Terminated)
+# The genesis policy (version 1, signed by its own board quorum) becomes the
+# device's root of trust; the vendor key is the one whose endorsement it takes.
+ProvisionRequestFormat = Struct("vendor_key" / Key, "genesis_policy" / GreedyBytes)
+ProvisionResponseFormat = Struct("device_id" / Key, Terminated)
 AttestRequestFormat = Struct("nonce" / Bytes(NONCE_SIZE), Terminated)
+TimeNonceResponseFormat = Struct("device_nonce" / Bytes(NONCE_SIZE), Terminated)
+ReadLogRequestFormat = Struct("first_index" / Int32ul, "max_entries" / Int8ul, Terminated)
+LogEntryFormat = Struct(
+    "index" / Int32ul,
+    "event_type" / Int8ul,
+    "payload" / PrefixedArray(Int8ul, Int8ul),
+)
+ReadLogResponseFormat = Struct(
+    "next_index" / Int32ul,  # the index the next entry will get: entries so far
+    "head_before" / Bytes(DIGEST_SIZE),  # chain head before the first entry returned
+    "entries" / PrefixedArray(Int8ul, LogEntryFormat),
+    Terminated,
+)
 
-RECORD_BODIES: dict[RecordType, Struct] = {
-    RecordType.LICENSE: LicenseBodyFormat,
-    RecordType.ATTESTATION: AttestationBodyFormat,
-    RecordType.ENDORSEMENT: EndorsementBodyFormat,
-}
 LICENSE_BODY_SIZE = LicenseBodyFormat.sizeof()
 ATTESTATION_SIZE = AttestationBodyFormat.sizeof() + SIGNATURE_SIZE
 ENDORSEMENT_SIZE = EndorsementBodyFormat.sizeof() + SIGNATURE_SIZE
+TIME_BEACON_SIZE = TimeBeaconBodyFormat.sizeof() + SIGNATURE_SIZE
 
 
 def license_size(signature_count: int) -> int:
@@ -246,8 +335,95 @@ class SignatureEntry:
     signature: bytes
 
 
+class SignedRecord:
+    """A record body signed by one key (``signature``) or by a set of keys
+    (``signatures``: sorted by signer, each signer once).
+
+    Subclasses are frozen dataclasses whose fields are the body's fields in
+    order, then the signature field; they name their body format and record
+    type, map enum fields, and add field rules in ``check``. Encoding and
+    parsing both run ``check``, so nothing invalid can be built or accepted.
+    """
+
+    RECORD_TYPE: ClassVar[RecordType]
+    BODY_FORMAT: ClassVar[Struct]
+    ENUMS: ClassVar[dict[str, type]] = {}
+    MAX_SIGNATURES: ClassVar[int] = 1  # 1: a single ``signature`` field
+
+    @classmethod
+    def what(cls) -> str:
+        return cls.RECORD_TYPE.name.lower().replace("_", " ")
+
+    @classmethod
+    def _signature_format(cls) -> Construct:
+        return Bytes(SIGNATURE_SIZE) if cls.MAX_SIGNATURES == 1 else SignatureSetFormat
+
+    def check(self) -> None:
+        """Field rules beyond the encoding; raise RecordError(RECORD_FIELD)."""
+
+    def _check_all(self) -> None:
+        if self.MAX_SIGNATURES > 1:
+            _check_signature_set(self.what(), self.signatures, self.MAX_SIGNATURES)
+        self.check()
+
+    def body(self) -> bytes:
+        self.check()
+        values = {}
+        for item in fields(self):
+            if item.name in ("signature", "signatures"):
+                continue
+            value = getattr(self, item.name)
+            values[item.name] = int(value) if isinstance(value, IntEnum | IntFlag) else value
+        return _build(self.BODY_FORMAT, values, self.what())
+
+    def signing_message(self) -> bytes:
+        return signing_message(self.RECORD_TYPE, self.body())
+
+    def to_bytes(self) -> bytes:
+        self._check_all()
+        if self.MAX_SIGNATURES == 1:
+            signature: Any = self.signature
+        else:
+            signature = [{"signer": s.signer, "signature": s.signature} for s in self.signatures]
+        return self.body() + _build(self._signature_format(), signature, self.what())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Any:
+        signature_name = "signature" if cls.MAX_SIGNATURES == 1 else "signatures"
+        full = Struct("body" / cls.BODY_FORMAT, signature_name / cls._signature_format(),
+                      Terminated)
+        parsed = _parse(full, data, cls.what())
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if item.name == signature_name:
+                continue
+            value = parsed.body[item.name]
+            if isinstance(value, list):
+                value = tuple(value)
+            if item.name in cls.ENUMS:
+                try:
+                    value = cls.ENUMS[item.name](value)
+                except ValueError:
+                    raise RecordError(f"{cls.what()}: unknown {item.name.replace('_', ' ')} "
+                                      f"0x{value:02x}") from None
+            values[item.name] = value
+        if cls.MAX_SIGNATURES == 1:
+            values["signature"] = parsed.signature
+        else:
+            values["signatures"] = tuple(SignatureEntry(e.signer, e.signature)
+                                         for e in parsed.signatures)
+        record = cls(**values)
+        record._check_all()
+        return record
+
+
 @dataclass(frozen=True)
-class License:
+class License(SignedRecord):
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.LICENSE
+    BODY_FORMAT: ClassVar[Struct] = LicenseBodyFormat
+    ENUMS: ClassVar[dict[str, type]] = {"license_class": LicenseClass}
+    MAX_SIGNATURES: ClassVar[int] = MAX_LICENSE_SIGNATURES
+
     license_id: bytes
     device_id: bytes
     workload_id: bytes
@@ -262,37 +438,26 @@ class License:
     inspector_key: bytes
     signatures: tuple[SignatureEntry, ...] = ()
 
-    def body(self) -> bytes:
-        _check_license(self)
-        return _build(LicenseBodyFormat, _body_fields(self, ("signatures",)), "license")
-
-    def signing_message(self) -> bytes:
-        return signing_message(RecordType.LICENSE, self.body())
-
-    def to_bytes(self) -> bytes:
-        _check_signature_set(self.signatures)
-        entries = [{"signer": s.signer, "signature": s.signature} for s in self.signatures]
-        return self.body() + _build(PrefixedArray(Int8ul, SignatureEntryFormat), entries, "license")
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "License":
-        parsed = _parse(LicenseFormat, data, "license")
-        signatures = tuple(SignatureEntry(e.signer, e.signature) for e in parsed.signatures)
-        _check_signature_set(signatures)
-        try:
-            license_class = LicenseClass(parsed.body.license_class)
-        except ValueError:
-            raise RecordError(
-                f"license: unknown license class 0x{parsed.body.license_class:02x}"
-            ) from None
-        record = cls(**_fields_of(cls, parsed.body, license_class=license_class,
-                                  signatures=signatures))
-        _check_license(record)
-        return record
+    def check(self) -> None:
+        if not 0 <= self.oversight_ppm <= OVERSIGHT_PPM_MAX:
+            raise RecordError(f"license: oversight_ppm {self.oversight_ppm} is above "
+                              f"{OVERSIGHT_PPM_MAX}")
+        if self.not_before > self.not_after:
+            raise RecordError("license: not_before is after not_after")
+        if self.allocation_msflop == 0:
+            raise RecordError("license: allocation_msflop must be positive")
+        has_inspector = any(self.inspector_key)
+        if (self.license_class != LicenseClass.STANDARD) != has_inspector:
+            raise RecordError("license: a Frontier or Horizon license names an inspector; "
+                              "a standard license must not")
 
 
 @dataclass(frozen=True)
-class Attestation:
+class Attestation(SignedRecord):
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.ATTESTATION
+    BODY_FORMAT: ClassVar[Struct] = AttestationBodyFormat
+    ENUMS: ClassVar[dict[str, type]] = {"gate_state": GateState}
+
     device_id: bytes
     nonce: bytes
     firmware_measurement: bytes
@@ -309,90 +474,184 @@ class Attestation:
     log_head: bytes
     signature: bytes = bytes(SIGNATURE_SIZE)
 
-    def body(self) -> bytes:
-        return _build(AttestationBodyFormat, _body_fields(self, ("signature",)), "attestation")
-
-    def signing_message(self) -> bytes:
-        return signing_message(RecordType.ATTESTATION, self.body())
-
-    def to_bytes(self) -> bytes:
-        return self.body() + _build(Bytes(SIGNATURE_SIZE), self.signature, "attestation")
+    def check(self) -> None:
+        unknown_causes = int(self.gate_causes) & ~int(_ALL_GATE_CAUSES)
+        if unknown_causes:
+            raise RecordError(f"attestation: reserved gate cause bits set: 0x{unknown_causes:08x}")
+        if (self.gate_state == GateState.OPEN) != (int(self.gate_causes) == 0):
+            raise RecordError("attestation: gate state and gate causes disagree")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Attestation":
-        parsed = _parse(AttestationFormat, data, "attestation")
-        body = parsed.body
-        try:
-            gate_state = GateState(body.gate_state)
-        except ValueError:
-            raise RecordError(f"attestation: unknown gate state 0x{body.gate_state:02x}") from None
-        unknown_causes = body.gate_causes & ~_ALL_GATE_CAUSES
-        if unknown_causes:
-            raise RecordError(f"attestation: reserved gate cause bits set: 0x{unknown_causes:08x}")
-        if (gate_state == GateState.OPEN) != (body.gate_causes == 0):
-            raise RecordError("attestation: gate state and gate causes disagree")
-        return cls(**_fields_of(cls, body, gate_state=gate_state,
-                                gate_causes=GateCause(body.gate_causes),
-                                lane_ops=tuple(body.lane_ops), signature=parsed.signature))
+        record = super().from_bytes(data)
+        return replace(record, gate_causes=GateCause(int(record.gate_causes)))
 
 
 @dataclass(frozen=True)
-class Endorsement:
+class Endorsement(SignedRecord):
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.ENDORSEMENT
+    BODY_FORMAT: ClassVar[Struct] = EndorsementBodyFormat
+
     device_id: bytes
     vendor_key: bytes
     issued_at: int
     signature: bytes = bytes(SIGNATURE_SIZE)
 
-    def body(self) -> bytes:
-        return _build(EndorsementBodyFormat, _body_fields(self, ("signature",)), "endorsement")
 
-    def signing_message(self) -> bytes:
-        return signing_message(RecordType.ENDORSEMENT, self.body())
+@dataclass(frozen=True)
+class Policy(SignedRecord):
+    """The authority's rules, signed by a board quorum.
 
-    def to_bytes(self) -> bytes:
-        return self.body() + _build(Bytes(SIGNATURE_SIZE), self.signature, "endorsement")
+    Version N+1 is accepted only with ``board_threshold`` signatures of the
+    board of version N (the genesis policy, version 1, by its own board); a
+    policy that changes the board also needs its own new board's threshold.
+    Thresholds rise linearly from the epoch day:
+    F(day) = frontier_base + max(day - epoch, 0) * frontier_daily_increase.
+    """
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> "Endorsement":
-        parsed = _parse(EndorsementFormat, data, "endorsement")
-        return cls(**_fields_of(cls, parsed.body, signature=parsed.signature))
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.POLICY
+    BODY_FORMAT: ClassVar[Struct] = PolicyBodyFormat
+    MAX_SIGNATURES: ClassVar[int] = MAX_RECORD_SIGNATURES
+
+    policy_version: int
+    issued_at: int
+    board_threshold: int
+    horizon_board_threshold: int
+    issuer_key: bytes
+    time_authority_key: bytes
+    weights_milli: tuple[int, ...]
+    frontier_base_msflop: int
+    frontier_daily_increase_msflop: int
+    horizon_base_msflop: int
+    horizon_daily_increase_msflop: int
+    schedule_epoch_day: int
+    oversight_min_ppm: int
+    allowance_chunk_msflop: int
+    watchdog_period_cycles: int
+    beacon_max_age_s: int
+    clock_drift_ppm: int
+    lockout_threshold: int
+    lockout_duration_s: int
+    baselines: int
+    board_keys: tuple[bytes, ...]
+    inspector_keys: tuple[bytes, ...]
+    party_keys: tuple[bytes, ...]
+    revoked_keys: tuple[bytes, ...]
+    signatures: tuple[SignatureEntry, ...] = ()
+
+    def check(self) -> None:
+        if self.policy_version < 1:
+            raise RecordError("policy: versions start at 1")
+        for name, keys, limit in (("board_keys", self.board_keys, MAX_KEY_LIST),
+                                  ("inspector_keys", self.inspector_keys, MAX_KEY_LIST),
+                                  ("party_keys", self.party_keys, MAX_KEY_LIST),
+                                  ("revoked_keys", self.revoked_keys, MAX_REVOKED_KEYS)):
+            _check_key_list(f"policy {name}", keys, limit)
+        if not self.board_keys:
+            raise RecordError("policy: the board needs at least one member")
+        if not 1 <= self.board_threshold <= len(self.board_keys):
+            raise RecordError(f"policy: board threshold {self.board_threshold} is not between 1 "
+                              f"and the board size {len(self.board_keys)}")
+        if not self.board_threshold <= self.horizon_board_threshold <= len(self.board_keys):
+            raise RecordError("policy: the Horizon quorum must be at least the board threshold "
+                              "and at most the board size")
+        if self.baselines != ALL_BASELINES:
+            raise RecordError("policy: every baseline bit (metering, fail-closed, attestation) "
+                              "must be set; no vote can remove them")
+        if any(w == 0 for w in self.weights_milli):
+            raise RecordError("policy: every sFLOP weight must be positive (metering baseline)")
+        if self.horizon_base_msflop < self.frontier_base_msflop:
+            raise RecordError("policy: the Horizon threshold must not be below the Frontier one")
+        if self.oversight_min_ppm > OVERSIGHT_PPM_MAX:
+            raise RecordError("policy: oversight_min_ppm is above 1,000,000")
+        if self.allowance_chunk_msflop == 0 or self.beacon_max_age_s == 0:
+            raise RecordError("policy: allowance chunk and beacon age must be positive")
+        for key in (self.issuer_key, self.time_authority_key):
+            if key in self.revoked_keys:
+                raise RecordError("policy: the issuer or time authority key is revoked")
+
+    def frontier_msflop(self, day: int) -> int:
+        """F on unix day ``day`` (days since 1970-01-01)."""
+        return self.frontier_base_msflop + max(day - self.schedule_epoch_day, 0) * \
+            self.frontier_daily_increase_msflop
+
+    def horizon_msflop(self, day: int) -> int:
+        return self.horizon_base_msflop + max(day - self.schedule_epoch_day, 0) * \
+            self.horizon_daily_increase_msflop
+
+    def required_class(self, compute_msflop: int, day: int) -> LicenseClass:
+        """The class a workload of ``compute_msflop`` (its total plus its lineage)
+        needs on unix day ``day``: at or above H it is Horizon, at or above F
+        Frontier. The device evaluates this on the earliest day trusted time
+        allows (day 0, the base values, when it has no fresh beacon), which is
+        the strictest answer because the thresholds only rise."""
+        if compute_msflop >= min(self.horizon_msflop(day), MAX_U128):
+            return LicenseClass.HORIZON
+        if compute_msflop >= min(self.frontier_msflop(day), MAX_U128):
+            return LicenseClass.FRONTIER
+        return LicenseClass.STANDARD
 
 
-_ALL_GATE_CAUSES = 0
+@dataclass(frozen=True)
+class TimeBeacon(SignedRecord):
+    """The time authority's answer to a device's fresh nonce."""
+
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.TIME_BEACON
+    BODY_FORMAT: ClassVar[Struct] = TimeBeaconBodyFormat
+
+    device_id: bytes
+    device_nonce: bytes
+    unix_time: int
+    signature: bytes = bytes(SIGNATURE_SIZE)
+
+
+@dataclass(frozen=True)
+class Order(SignedRecord):
+    """An inspector's or the board's order to one device, anti-replayed by
+    ``sequence`` (strictly increasing per device, bounded jump)."""
+
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.ORDER
+    BODY_FORMAT: ClassVar[Struct] = OrderBodyFormat
+    ENUMS: ClassVar[dict[str, type]] = {"order_kind": OrderKind}
+    MAX_SIGNATURES: ClassVar[int] = MAX_RECORD_SIGNATURES
+
+    order_kind: OrderKind
+    device_id: bytes
+    license_id: bytes
+    sequence: int
+    issued_at: int
+    signatures: tuple[SignatureEntry, ...] = ()
+
+    def check(self) -> None:
+        device_wide = self.order_kind in (OrderKind.HALT, OrderKind.LIFT_HALT)
+        if device_wide == any(self.license_id):
+            raise RecordError("order: pause and resume name a license; halt and lift-halt "
+                              "must not")
+
+
+RECORDS: dict[RecordType, type[SignedRecord]] = {
+    cls.RECORD_TYPE: cls
+    for cls in (License, Attestation, Endorsement, Policy, TimeBeacon, Order)
+}
+
+_ALL_GATE_CAUSES = GateCause(0)
 for _cause in GateCause:
-    _ALL_GATE_CAUSES |= int(_cause)
+    _ALL_GATE_CAUSES |= _cause
 
 
-def _check_license(record: License) -> None:
-    if not 0 <= record.oversight_ppm <= OVERSIGHT_PPM_MAX:
-        raise RecordError(f"license: oversight_ppm {record.oversight_ppm} is above {OVERSIGHT_PPM_MAX}")
-    if record.not_before > record.not_after:
-        raise RecordError("license: not_before is after not_after")
-    if record.allocation_msflop == 0:
-        raise RecordError("license: allocation_msflop must be positive")
-    has_inspector = any(record.inspector_key)
-    if (record.license_class != LicenseClass.STANDARD) != has_inspector:
-        raise RecordError("license: a Frontier or Horizon license names an inspector; "
-                          "a standard license must not")
-
-
-def _check_signature_set(signatures: tuple[SignatureEntry, ...]) -> None:
-    if not 1 <= len(signatures) <= MAX_LICENSE_SIGNATURES:
-        raise RecordError(f"license: needs 1 to {MAX_LICENSE_SIGNATURES} signatures, "
-                          f"has {len(signatures)}")
+def _check_signature_set(what: str, signatures: tuple[SignatureEntry, ...], limit: int) -> None:
+    if not 1 <= len(signatures) <= limit:
+        raise RecordError(f"{what}: needs 1 to {limit} signatures, has {len(signatures)}")
     signers = [s.signer for s in signatures]
     if any(a >= b for a, b in zip(signers, signers[1:])):
-        raise RecordError("license: signatures must be sorted by signer key with no signer twice")
+        raise RecordError(f"{what}: signatures must be sorted by signer key with no signer twice")
 
 
-def _body_fields(record: Any, excluded: tuple[str, ...]) -> dict[str, Any]:
-    values = {f.name: getattr(record, f.name) for f in fields(record) if f.name not in excluded}
-    return {name: int(v) if isinstance(v, IntEnum | IntFlag) else v for name, v in values.items()}
-
-
-def _fields_of(cls: type, body: Container, **overrides: Any) -> dict[str, Any]:
-    names = [f.name for f in fields(cls)]
-    return {name: overrides[name] if name in overrides else body[name] for name in names}
+def _check_key_list(what: str, keys: tuple[bytes, ...], limit: int) -> None:
+    if len(keys) > limit:
+        raise RecordError(f"{what}: at most {limit} keys, has {len(keys)}")
+    if any(a >= b for a, b in zip(keys, keys[1:])):
+        raise RecordError(f"{what}: keys must be sorted with no key twice")
 
 
 def _build(fmt: Construct, value: Any, what: str) -> bytes:
@@ -441,7 +700,7 @@ def to_jsonable(record: Any) -> dict[str, Any]:
             out[item.name] = [{"signer": v.signer.hex(), "signature": v.signature.hex()}
                               for v in value]
         elif isinstance(value, tuple):
-            out[item.name] = [int(v) for v in value]
+            out[item.name] = [v.hex() if isinstance(v, bytes) else int(v) for v in value]
         else:
             out[item.name] = int(value)
     return out

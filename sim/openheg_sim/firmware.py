@@ -8,6 +8,7 @@ Python object with this surface (duck-typed):
     storage_read(offset, length) -> bytes
     storage_program(offset, data)    storage_erase(page)
     random(n) -> bytes               time_now() -> int
+    uptime_ms() -> int               (monotonic milliseconds since power-up)
 
 An exception raised by the HAL (a ``PowerCut`` from the flash model, say)
 cannot unwind through C: it is kept, the C side sees a failed operation and
@@ -114,6 +115,11 @@ def heg_py_random(handle, out, length):
 @ffi.def_extern()
 def heg_py_time_now(handle):
     return _guarded(handle, 0, lambda hal: int(hal.time_now()))
+
+
+@ffi.def_extern()
+def heg_py_uptime_ms(handle):
+    return _guarded(handle, 0, lambda hal: int(hal.uptime_ms()) & 0xFFFFFFFFFFFFFFFF)
 
 
 class Firmware:

@@ -25,8 +25,8 @@ class RecordingHal(ChipHal):
     not touched."""
 
     def __init__(self, flash: Flash, seed: bytes = b"device", now: int = NOW) -> None:
-        super().__init__(MeterModel(), flash, clock=lambda: self.now)
         self.now = now
+        super().__init__(MeterModel(), flash, clock=lambda: self.now)
         self.writes: list[tuple[int, int]] = []
         self._seed = seed
         self._counter = 0
@@ -57,14 +57,33 @@ class Device:
     def __init__(self, flash: Flash | None = None, seed: bytes = b"device") -> None:
         self.flash = flash if flash is not None else Flash()
         self.seed = seed
-        self.power_up()
+        self.authority: "Authority | None" = None
+        self.now = NOW
+        self.power_up(sync_time=False)
 
-    def power_up(self) -> None:
-        """A power cycle: the meter resets and a new firmware context boots from flash."""
-        self.hal = RecordingHal(self.flash, self.seed)
+    def power_up(self, sync_time: bool = True) -> None:
+        """A power cycle: the meter resets and a new firmware context boots from
+        flash. Uptime restarts, so trusted time is gone: with ``sync_time`` (and
+        a device provisioned by ``provision``) a fresh beacon is sent."""
+        self.hal = RecordingHal(self.flash, self.seed, now=self.now)
         self.firmware = Firmware(self.hal)
         self.firmware.boot()
         self.device_id = self.info().device_id
+        if sync_time and self.authority is not None:
+            self.sync_time()
+
+    def advance(self, seconds: int) -> None:
+        """Time passes (wall clock and the device's uptime alike)."""
+        self.hal.now += seconds
+        self.now = self.hal.now
+
+    def sync_time(self, unix_time: int | None = None) -> None:
+        """TIME_NONCE then a beacon from the authority's time key."""
+        nonce = wire.TimeNonceResponseFormat.parse(self.ok(wire.Command.TIME_NONCE)).device_nonce
+        beacon = self.authority.beacon(self.device_id, nonce,
+                                       self.hal.now if unix_time is None else unix_time)
+        self.ok(wire.Command.TIME_BEACON, beacon.to_bytes())
+        self.firmware.poll()
 
     def request(self, command: int, payload: bytes = b"", request_id: int = 0x1234) -> Response:
         raw = self.firmware.request(wire.RequestFormat.build(
@@ -89,6 +108,11 @@ class Device:
 
     def status_of(self, command: int, payload: bytes = b"") -> DeviceStatus:
         return DeviceStatus(self.request(command, payload).status)
+
+    def read_log(self, first: int = 0, count: int = 8):
+        return wire.ReadLogResponseFormat.parse(self.ok(
+            wire.Command.READ_LOG, wire.ReadLogRequestFormat.build(
+                {"first_index": first, "max_entries": count})))
 
     def snapshot(self):
         """Everything a refused request must leave alone."""
@@ -115,12 +139,33 @@ def _key(name: str) -> nacl.signing.SigningKey:
     return nacl.signing.SigningKey(hashlib.sha256(name.encode()).digest())
 
 
+def sign_set(message: bytes, signers) -> tuple[wire.SignatureEntry, ...]:
+    return tuple(sorted((wire.SignatureEntry(bytes(k.verify_key), k.sign(message).signature)
+                         for k in signers), key=lambda e: e.signer))
+
+
+def pub(key: nacl.signing.SigningKey) -> bytes:
+    return bytes(key.verify_key)
+
+
+FRONTIER = 10**12  # milli-sFLOP: workloads at or above it need oversight
+HORIZON = 10**15
+
+
 @dataclass
 class Authority:
     issuer: nacl.signing.SigningKey = field(default_factory=lambda: _key("issuer"))
     vendor: nacl.signing.SigningKey = field(default_factory=lambda: _key("vendor"))
-    board: nacl.signing.SigningKey = field(default_factory=lambda: _key("board member"))
+    board_members: tuple = field(default_factory=lambda: tuple(
+        _key(f"board member {i}") for i in range(3)))
     inspector: nacl.signing.SigningKey = field(default_factory=lambda: _key("inspector"))
+    party: nacl.signing.SigningKey = field(default_factory=lambda: _key("party"))
+    time_authority: nacl.signing.SigningKey = field(default_factory=lambda: _key("time"))
+    policy_overrides: dict = field(default_factory=dict)
+
+    @property
+    def board(self) -> nacl.signing.SigningKey:
+        return self.board_members[0]
 
     @property
     def issuer_key(self) -> bytes:
@@ -129,6 +174,29 @@ class Authority:
     @property
     def vendor_key(self) -> bytes:
         return bytes(self.vendor.verify_key)
+
+    def policy(self, version: int = 1, signers=None, **overrides) -> wire.Policy:
+        """A policy signed by the first two board members (the genesis board's
+        threshold) unless ``signers`` says otherwise."""
+        fields = dict(
+            policy_version=version, issued_at=NOW - 1000, board_threshold=2,
+            horizon_board_threshold=3, issuer_key=self.issuer_key,
+            time_authority_key=pub(self.time_authority),
+            weights_milli=tuple(regmap.DEFAULT_WEIGHTS_MILLI[lane] for lane in regmap.LANES),
+            frontier_base_msflop=FRONTIER, frontier_daily_increase_msflop=0,
+            horizon_base_msflop=HORIZON, horizon_daily_increase_msflop=0,
+            schedule_epoch_day=NOW // 86400, oversight_min_ppm=10_000,
+            allowance_chunk_msflop=1_000_000, watchdog_period_cycles=0,
+            beacon_max_age_s=3600, clock_drift_ppm=100, lockout_threshold=0,
+            lockout_duration_s=600, baselines=int(wire.ALL_BASELINES),
+            board_keys=tuple(sorted(pub(k) for k in self.board_members)),
+            inspector_keys=(pub(self.inspector),), party_keys=(pub(self.party),),
+            revoked_keys=())
+        fields.update(self.policy_overrides)
+        fields.update(overrides)
+        unsigned = wire.Policy(**fields, signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
+        signers = signers if signers is not None else self.board_members[:2]
+        return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
 
     def endorsement(self, device_id: bytes, vendor: nacl.signing.SigningKey | None = None,
                     vendor_key: bytes | None = None) -> bytes:
@@ -151,15 +219,43 @@ class Authority:
             inspector_key=bytes(32))
         fields.update(overrides)
         unsigned = wire.License(**fields, signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
-        message = unsigned.signing_message()
         signers = signers if signers is not None else (self.issuer,)
-        entries = sorted((wire.SignatureEntry(bytes(k.verify_key), k.sign(message).signature)
-                          for k in signers), key=lambda e: e.signer)
-        return replace(unsigned, signatures=tuple(entries))
+        return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
+
+    def frontier_license(self, device_id: bytes, sequence: int = 1, **overrides) -> wire.License:
+        fields = dict(workload_total_msflop=FRONTIER, license_class=wire.LicenseClass.FRONTIER,
+                      oversight_ppm=20_000, inspector_key=pub(self.inspector),
+                      signers=(self.issuer, self.inspector))
+        fields.update(overrides)
+        return self.license(device_id, sequence, **fields)
+
+    def beacon(self, device_id: bytes, nonce: bytes, unix_time: int,
+               signer: nacl.signing.SigningKey | None = None) -> wire.TimeBeacon:
+        record = wire.TimeBeacon(device_id=device_id, device_nonce=nonce, unix_time=unix_time)
+        signer = signer or self.time_authority
+        return replace(record, signature=signer.sign(record.signing_message()).signature)
+
+    def order(self, kind: wire.OrderKind, device_id: bytes, sequence: int,
+              license_id: bytes = bytes(16), signers=None) -> wire.Order:
+        unsigned = wire.Order(order_kind=kind, device_id=device_id, license_id=license_id,
+                              sequence=sequence, issued_at=NOW,
+                              signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
+        if signers is None:
+            signers = ((self.inspector,) if kind in (wire.OrderKind.PAUSE, wire.OrderKind.RESUME)
+                       else self.board_members[:2])
+        return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
 
 
-def provision(device: Device, authority: Authority) -> bytes:
-    payload = device.ok(wire.Command.PROVISION, authority.issuer_key + authority.vendor_key)
+def provision_request(authority: Authority, policy: wire.Policy | None = None) -> bytes:
+    policy = policy if policy is not None else authority.policy()
+    return authority.vendor_key + policy.to_bytes()
+
+
+def provision(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
+    payload = device.ok(wire.Command.PROVISION, provision_request(authority))
     device.device_id = wire.ProvisionResponseFormat.parse(payload).device_id
     device.ok(wire.Command.ENDORSE, authority.endorsement(device.device_id))
+    device.authority = authority
+    if sync_time:
+        device.sync_time()
     return device.device_id

@@ -15,9 +15,9 @@ import golden
 from openheg import wire
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus, RecordError
-from openheg_sim.emulator import EmulatedChip
+from openheg_sim.emulator import ChipLink, EmulatedChip
 
-from chip_link import ChipLink
+from fwkit import Authority
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def keyed_device(tmp_path):
     chip = EmulatedChip.open("golden", tmp_path)
     device = Device(ChipLink(chip))
     vendor_key = bytes.fromhex(golden.RECORDS["keys"]["vendor"])
-    device.provision(bytes.fromhex(golden.RECORDS["keys"]["issuer"]), vendor_key)
+    device.provision(vendor_key, Authority().policy())
     return device
 
 
@@ -54,8 +54,7 @@ _GOLDEN = bytes.fromhex(next(v for v in golden.VALID if v["record"] == "endorsem
 def shared_keyed_device(tmp_path_factory):
     chip = EmulatedChip.open("fuzz", tmp_path_factory.mktemp("endorse"))
     device = Device(ChipLink(chip))
-    device.provision(bytes.fromhex(golden.RECORDS["keys"]["issuer"]),
-                     bytes.fromhex(golden.RECORDS["keys"]["vendor"]))
+    device.provision(bytes.fromhex(golden.RECORDS["keys"]["vendor"]), Authority().policy())
     return device
 
 

@@ -93,13 +93,15 @@ def test_exhaustion_is_logged_once_in_the_hash_chain(authority):
 
     head = bytes(32)
     head = link(head, 0x01, struct.pack("<I", 1))  # RESET, boot 1
+    head = link(head, 0x05, struct.pack("<I", 1))  # POLICY_INSTALLED (genesis)
     head = link(head, 0x02, dev.device_id)  # PROVISIONED
+    head = link(head, 0x08, struct.pack("<Q", dev.hal.now))  # TIME_SET
     head = link(head, 0x03, dev.license.license_id + struct.pack("<Q", 1))  # LICENSE_INSTALLED
     consumed = attestation.consumed_msflop.to_bytes(16, "little")
     head = link(head, 0x04, dev.license.license_id + consumed)  # EXHAUSTED
     assert attestation.log_head == head
 
-    dev.power_up()
+    dev.power_up(sync_time=False)
     assert dev.attest().log_head == link(head, 0x01, struct.pack("<I", 2))
 
 
@@ -158,6 +160,8 @@ def test_power_cut_during_install_keeps_old_or_new_license(authority, cut):
     dev = licensed(authority)
     image = dev.flash.image()
     dev = Device(Flash(image=image))
+    dev.authority = authority
+    dev.sync_time()
     dev.flash.cut_after(cut)
     newer = authority.license(dev.device_id, 2)
     with pytest.raises(PowerCut):

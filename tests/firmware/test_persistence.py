@@ -9,11 +9,11 @@ from openheg import wire
 from openheg.errors import DeviceStatus
 from openheg_sim.flash import Flash, PowerCut
 
-from fwkit import Device, provision
+from fwkit import Device, provision, provision_request
 
 S = DeviceStatus
 C = wire.Command
-RECORD_SIZE = 496  # firmware/src/internal.h HEG_STORE_RECORD_SIZE (pinned by static asserts)
+MAGIC = (0x54534748).to_bytes(4, "little")  # firmware/src/internal.h HEG_STORE_MAGIC
 
 
 def test_state_survives_reboot(provisioned, authority):
@@ -46,20 +46,26 @@ def test_backing_file_persists_across_flash_objects(tmp_path, authority):
     assert second.info().reset_count == 2
 
 
-def _newest_page(flash: Flash) -> int:
-    counters = [int.from_bytes(flash.read(p * flash.page_size + 8, 8), "little")
-                for p in range(2)]
-    return 0 if counters[0] > counters[1] else 1
+def _slot_pages(flash: Flash) -> int:
+    """Pages per record slot: where the second slot's record starts (both
+    slots must have been written)."""
+    return next(p for p in range(1, flash.page_count)
+                if flash.read(p * flash.page_size, 4) == MAGIC)
+
+
+def _newest_slot_offset(flash: Flash) -> int:
+    size = _slot_pages(flash) * flash.page_size
+    counters = [int.from_bytes(flash.read(s * size + 8, 8), "little") for s in range(2)]
+    return 0 if counters[0] > counters[1] else size
 
 
 def test_corrupt_newest_record_falls_back_to_the_previous_one(authority):
     dev = Device()
-    dev.ok(C.PROVISION, authority.issuer_key + authority.vendor_key)
+    dev.ok(C.PROVISION, provision_request(authority))
     device_id = dev.info().device_id
     dev.ok(C.ENDORSE, authority.endorsement(device_id))  # newest record: PROVISIONED
     image = bytearray(dev.flash.image())
-    page = _newest_page(dev.flash)
-    image[page * dev.flash.page_size + 100] ^= 0x01  # flip one bit of the newest record
+    image[_newest_slot_offset(dev.flash) + 100] ^= 0x01  # flip one bit of the newest record
     rebooted = Device(Flash(image=bytes(image)))
     info = rebooted.info()
     assert info.state == wire.DeviceState.KEYED  # the record before ENDORSE
@@ -69,7 +75,7 @@ def test_corrupt_newest_record_falls_back_to_the_previous_one(authority):
 def test_erased_or_garbage_flash_is_not_a_record():
     assert Device(Flash()).info().state == wire.DeviceState.UNPROVISIONED
     flash = Flash()
-    flash.program(0, bytes(RECORD_SIZE))  # all zeros: magic and digest fail
+    flash.program(0, bytes(flash.page_size))  # all zeros: magic and digest fail
     assert Device(flash).info().state == wire.DeviceState.UNPROVISIONED
 
 
@@ -77,8 +83,11 @@ def test_writes_alternate_pages_and_spread_wear(provisioned):
     for _ in range(10):
         provisioned.attest()
     counts = provisioned.flash.erase_counts
-    assert abs(counts[0] - counts[1]) <= 1
-    assert sum(counts[2:]) == 0
+    pages = _slot_pages(provisioned.flash)
+    # Each slot's pages are erased together; the two slots take turns.
+    assert len(set(counts[:pages])) == 1 and len(set(counts[pages:2 * pages])) == 1
+    assert abs(counts[0] - counts[pages]) <= 1
+    assert sum(counts[2 * pages:]) == 0
 
 
 @pytest.mark.parametrize("cut", [1, 2])
@@ -86,7 +95,7 @@ def test_writes_alternate_pages_and_spread_wear(provisioned):
 def test_power_cut_in_any_write_leaves_old_or_new_state(authority, phase, cut):
     dev = Device()
     if phase in ("endorse", "attest"):
-        dev.ok(C.PROVISION, authority.issuer_key + authority.vendor_key)
+        dev.ok(C.PROVISION, provision_request(authority))
     if phase == "attest":
         dev.ok(C.ENDORSE, authority.endorsement(dev.info().device_id))
     before = dev.info()
@@ -95,7 +104,7 @@ def test_power_cut_in_any_write_leaves_old_or_new_state(authority, phase, cut):
         if phase == "boot":
             dev.power_up()
         elif phase == "provision":
-            dev.request(C.PROVISION, authority.issuer_key + authority.vendor_key)
+            dev.request(C.PROVISION, provision_request(authority))
         elif phase == "endorse":
             dev.request(C.ENDORSE, authority.endorsement(before.device_id))
         else:

@@ -9,7 +9,7 @@ from openheg.errors import DeviceError, DeviceStatus
 from openheg_sim.firmware import Firmware
 from openheg_sim.firmware_build import firmware_measurement
 
-from fwkit import Device, RecordingHal, provision
+from fwkit import Device, RecordingHal, provision, provision_request
 
 S = DeviceStatus
 C = wire.Command
@@ -46,7 +46,7 @@ def test_boot_refuses_a_missing_meter():
 
 
 def test_provision_endorse_lock(device, authority):
-    response = device.request(C.PROVISION, authority.issuer_key + authority.vendor_key)
+    response = device.request(C.PROVISION, provision_request(authority))
     assert (response.command, response.request_id, response.status) == (C.PROVISION, 0x1234, S.OK)
     device_id = wire.ProvisionResponseFormat.parse(response.payload).device_id
     info = device.info()
@@ -61,7 +61,7 @@ def test_provision_endorse_lock(device, authority):
     assert device.info().state == wire.DeviceState.PROVISIONED
     assert device.ok(C.READ_ENDORSEMENT) == endorsement
     # Locked for good.
-    keys = authority.issuer_key + authority.vendor_key
+    keys = provision_request(authority)
     assert device.status_of(C.PROVISION, keys) == S.WRONG_STATE
     assert device.status_of(C.ENDORSE, endorsement) == S.WRONG_STATE
 
@@ -77,7 +77,7 @@ def test_device_key_is_made_from_device_randomness():
 @pytest.mark.parametrize("case", ["wrong device", "wrong vendor", "bad signature", "truncated",
                                   "padded", "bad header"])
 def test_endorse_refusals_change_nothing(device, authority, case):
-    device.ok(C.PROVISION, authority.issuer_key + authority.vendor_key)
+    device.ok(C.PROVISION, provision_request(authority))
     device_id = device.info().device_id
     good = authority.endorsement(device_id)
     if case == "wrong device":
@@ -99,7 +99,7 @@ def test_endorse_refusals_change_nothing(device, authority, case):
     assert device.snapshot() == before
 
 
-@pytest.mark.parametrize("payload", [b"", b"\x01" * 63, b"\x01" * 65, bytes(64)])
+@pytest.mark.parametrize("payload", [b"", b"\x01" * 31, bytes(32) + b"OHEG"])
 def test_provision_rejects_bad_payloads(device, payload):
     before = device.snapshot()
     assert device.status_of(C.PROVISION, payload) == S.BAD_REQUEST

@@ -23,6 +23,7 @@ from openheg import regmap, wire
 from openheg.crypto import SigningKey
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus
+from openheg.policy import genesis_draft
 from openheg.roles import Role, endorse_device, issue_license
 from openheg.transport import Transport
 from openheg.verify import verify_attestation
@@ -69,17 +70,33 @@ def scenario(tb: TB) -> dict:
     device = Device(FirmwareLink(firmware))
     issuer = Role(Path("."), SigningKey.generate())
     vendor = Role(Path("."), SigningKey.generate())
-    device_id = device.provision(issuer.public_key, vendor.public_key)
+    board, clock = SigningKey.generate(), SigningKey.generate()
+    draft = genesis_draft(board_keys=[board.public_key], board_threshold=1,
+                          issuer_key=issuer.public_key, time_authority_key=clock.public_key,
+                          allowance_chunk_msflop=ALLOCATION_MSFLOP // 8)
+    genesis = replace(draft, signatures=(wire.SignatureEntry(
+        board.public_key, board.sign(draft.signing_message())),))
+    device_id = device.provision(vendor.public_key, genesis)
     device.endorse(endorse_device(vendor, device_id))
+    # Trusted time: the time authority answers the device's nonce.
+    beacon = wire.TimeBeacon(device_id=device_id, device_nonce=device.time_nonce(),
+                             unix_time=int(time.time()))
+    device.time_beacon(replace(beacon, signature=clock.sign(beacon.signing_message())))
 
     def hardware_state() -> tuple:
-        return tuple(registers.read(addr) for addr in STATE_REGISTERS), flash.image()
+        # The flash may change by the failed-attempt counter (lockout), which
+        # is counted durably before signatures are checked; the license state
+        # (INFO) and the meter must not.
+        return tuple(registers.read(addr) for addr in STATE_REGISTERS), device.info()
 
-    good = issue_license(issuer, device_id=device_id, workload="rtl", sequence=1,
+    # Valid from a minute ago: the device's trusted time is an interval, and a
+    # window must hold for all of it.
+    start = int(time.time()) - 60
+    good = issue_license(issuer, now=start, device_id=device_id, workload="rtl", sequence=1,
                          allocation_msflop=ALLOCATION_MSFLOP)
-    rogue = issue_license(Role(Path("."), SigningKey.generate()), device_id=device_id,
+    rogue = issue_license(Role(Path("."), SigningKey.generate()), now=start, device_id=device_id,
                           workload="rtl", sequence=1, allocation_msflop=ALLOCATION_MSFLOP)
-    other_device = issue_license(issuer, device_id=bytes(32), workload="rtl", sequence=1,
+    other_device = issue_license(issuer, now=start, device_id=bytes(32), workload="rtl", sequence=1,
                                  allocation_msflop=ALLOCATION_MSFLOP)
     forged = replace(good, allocation_msflop=ALLOCATION_MSFLOP * 10)  # signature now stale
     refusals = {}
@@ -91,7 +108,7 @@ def scenario(tb: TB) -> dict:
             device.call(wire.Command.INSTALL_LICENSE, payload)
         except DeviceError as error:
             refusals[name] = DeviceStatus(error.status).name
-        assert hardware_state() == before, f"refused license {name} changed meter or flash"
+        assert hardware_state() == before, f"refused license {name} changed meter or state"
 
     device.install_license(good)
     try:

@@ -3,7 +3,6 @@ is live: a copy of the RTL with the property broken fails it."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 

@@ -3,49 +3,27 @@ checks that every limiter coverpoint was hit; the model's own properties are pur
 
 from __future__ import annotations
 
-import ast
-import xml.etree.ElementTree as ET
-from pathlib import Path
-
 import pytest
-from cocotb_tools.runner import get_runner
 
 from coverage import LIMITER_COVERPOINTS, merged
 from limiter_tb import coverage_dir, runner_args
 from openheg_sim.stream_limiter_model import Beat, StreamLimiterModel
+from rtl_runner import SIMULATORS, build, cocotb_tests, run_cocotb_test
 
-SIMULATORS = ["icarus", "verilator"]
 TEST_MODULE = "cocotb_stream_limiter"
-COCOTB_TESTS = [
-    node.name for node in ast.parse((Path(__file__).parent / f"{TEST_MODULE}.py").read_text()).body
-    if isinstance(node, ast.AsyncFunctionDef)
-    and any("cocotb.test" in ast.unparse(d) for d in node.decorator_list)
-]
+COCOTB_TESTS = cocotb_tests(TEST_MODULE)
 
 
 @pytest.fixture(scope="module", params=SIMULATORS)
 def built(request):
     sim = request.param
-    for stale in coverage_dir(sim).glob("limiter-*.json"):
-        stale.unlink()
-    args = runner_args(sim)
-    runner = get_runner(sim)
-    runner.build(**args["build"])
-    return sim, runner, args
+    return build(sim, runner_args(sim), list(coverage_dir(sim).glob("limiter-*.json")))
 
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", COCOTB_TESTS)
 def test_stream_limiter_rtl(built, testcase: str) -> None:
-    sim, runner, args = built
-    results = runner.test(test_module=TEST_MODULE, testcase=testcase,
-                          results_xml=str(Path(args["test"]["test_dir"]) / f"{testcase}.xml"),
-                          **args["test"])
-    cases = ET.parse(results).getroot().findall(".//testcase")
-    assert [c.get("name") for c in cases] == [testcase], f"{sim}: ran {cases}"
-    for case in cases:
-        for bad in ("failure", "error", "skipped"):
-            assert case.find(bad) is None, f"{sim} {testcase}: {bad}"
+    run_cocotb_test(built, TEST_MODULE, testcase)
 
 
 @pytest.mark.rtl

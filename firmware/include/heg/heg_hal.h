@@ -34,7 +34,13 @@ HEG_MUST_USE heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page);
 /* Fills out with len bytes from a cryptographically secure source. */
 HEG_MUST_USE heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len);
 
-/* Current time, unix seconds. */
+/* Milliseconds since power-up from a monotonic source (never goes back while
+ * powered; restarts at power-up). The firmware's only clock: trusted time is
+ * an authority-signed beacon plus this uptime, never a wall clock. */
+uint64_t heg_hal_uptime_ms(heg_hal_t *hal);
+
+/* Wall-clock unix seconds, where a port has one. The firmware makes no
+ * decision on it (it cannot be trusted); kept for ports' diagnostics. */
 uint64_t heg_hal_time_now(heg_hal_t *hal);
 
 #endif /* HEG_HAL_H */

@@ -19,6 +19,7 @@ int heg_py_storage_program(void *handle, uint32_t offset, const uint8_t *data, s
 int heg_py_storage_erase(void *handle, uint32_t page);
 int heg_py_random(void *handle, uint8_t *out, size_t len);
 uint64_t heg_py_time_now(void *handle);
+uint64_t heg_py_uptime_ms(void *handle);
 
 /* Bytes a heg_hal_t of this port needs, and binding it to a Python handle. */
 size_t heg_cffi_hal_size(void);

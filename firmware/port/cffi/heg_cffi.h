@@ -58,3 +58,4 @@ extern "Python+C" int heg_py_storage_program(void *handle, uint32_t offset, cons
 extern "Python+C" int heg_py_storage_erase(void *handle, uint32_t page);
 extern "Python+C" int heg_py_random(void *handle, uint8_t *out, size_t len);
 extern "Python+C" uint64_t heg_py_time_now(void *handle);
+extern "Python+C" uint64_t heg_py_uptime_ms(void *handle);

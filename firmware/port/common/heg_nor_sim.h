@@ -1,0 +1,35 @@
+/* A NOR flash model over a caller-supplied buffer, for ports without real
+ * flash (the posix server, QEMU, the C tests). Same rules as the Python model
+ * (sim/openheg_sim/flash.py): erased bytes read 0xFF, erase by whole page,
+ * program only aligned 32-bit words that are erased, anything else refused
+ * (HEG_STATUS_STORAGE), so a firmware bug cannot hide. C99, no heap/globals. */
+#ifndef HEG_NOR_SIM_H
+#define HEG_NOR_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "heg/heg_hardened.h"
+#include "heg/heg_wire.h"
+
+#define HEG_NOR_SIM_WORD 4u
+
+typedef struct {
+  uint8_t *data; /* page_size * page_count bytes, owned by the caller */
+  uint32_t page_size;
+  uint32_t page_count;
+  uint32_t programs; /* operations done, for wear and tests */
+  uint32_t erases;
+} heg_nor_sim_t;
+
+/* Binds the model to data; erase_all: HEG_HTRUE fills it with 0xFF. */
+void heg_nor_sim_init(heg_nor_sim_t *nor, uint8_t *data, uint32_t page_size, uint32_t page_count,
+                      heg_hbool_t erase_all);
+
+HEG_MUST_USE heg_status_t heg_nor_sim_read(const heg_nor_sim_t *nor, uint32_t offset, uint8_t *out,
+                                           size_t len);
+HEG_MUST_USE heg_status_t heg_nor_sim_program(heg_nor_sim_t *nor, uint32_t offset,
+                                              const uint8_t *data, size_t len);
+HEG_MUST_USE heg_status_t heg_nor_sim_erase(heg_nor_sim_t *nor, uint32_t page);
+
+#endif /* HEG_NOR_SIM_H */

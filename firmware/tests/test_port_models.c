@@ -1,0 +1,60 @@
+/* The posix port's stand-ins: the meter register model and the NOR model.
+ * (The meter model is compared with the Python MeterModel by
+ * tests/firmware/test_protocol_meter_sim.py; these are the basics.) */
+#include <string.h>
+
+#include "ctest.h"
+#include "heg/heg_regs.h"
+#include "heg_meter_sim.h"
+#include "heg_nor_sim.h"
+
+static void test_meter(ctest_t *t) {
+  heg_meter_sim_t m;
+  uint32_t ops[HEG_LANES] = {0};
+  heg_meter_sim_reset(&m);
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_ID) == HEG_ID_MAGIC_RESET, "ID");
+  CHECK(t, !heg_meter_sim_enable(&m), "gate open at reset");
+  /* The limit takes effect only on the LIMIT_3 write. */
+  heg_meter_sim_write(&m, HEG_REG_LIMIT_0, 5000u, 0xfu);
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_LIMIT_0) == 0u, "limit staged early");
+  heg_meter_sim_write(&m, HEG_REG_LIMIT_3, 0u, 0xfu);
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_LIMIT_0) == 5000u, "limit not committed");
+  heg_meter_sim_write(&m, HEG_REG_GATE, HEG_GATE_ENABLE_OPEN, 0xfu);
+  heg_meter_sim_step(&m, NULL);
+  CHECK(t, heg_meter_sim_enable(&m), "gate did not open");
+  ops[HEG_LANE_FP8] = 3u; /* 3 * 1000 milli-sFLOP per edge */
+  heg_meter_sim_step(&m, ops);
+  heg_meter_sim_step(&m, ops);
+  CHECK(t, heg_meter_sim_enable(&m), "closed before the limit");
+  heg_meter_sim_step(&m, NULL);
+  CHECK(t, !heg_meter_sim_enable(&m), "open past the limit");
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_GATE_CAUSE) & HEG_GATE_CAUSE_EXHAUSTED_MASK,
+        "no EXHAUSTED cause");
+  heg_meter_sim_write(&m, HEG_REG_CTRL, HEG_CTRL_SNAPSHOT_MASK, 0xfu);
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_ACC_SNAP_0) == 6000u, "snapshot %u",
+        (unsigned)heg_meter_sim_read(&m, HEG_REG_ACC_SNAP_0));
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_COUNT_SNAP_FP8_0) == 6u, "lane count");
+  heg_meter_sim_write(&m, 0x7fcu, 1u, 0xfu);
+  CHECK(t, m.bus_errors == 1u, "unmapped write not counted");
+}
+
+static void test_nor(ctest_t *t) {
+  static uint8_t image[4u * 256u];
+  heg_nor_sim_t nor;
+  static const uint8_t word[4] = {1, 2, 3, 4};
+  uint8_t back[4];
+  heg_nor_sim_init(&nor, image, 256u, 4u, HEG_HTRUE);
+  CHECK(t, heg_nor_sim_program(&nor, 8u, word, 4u) == HEG_STATUS_OK, "program");
+  CHECK(t, heg_nor_sim_program(&nor, 8u, word, 4u) == HEG_STATUS_STORAGE, "rewrite allowed");
+  CHECK(t, heg_nor_sim_program(&nor, 2u, word, 4u) == HEG_STATUS_STORAGE, "misaligned");
+  CHECK(t, heg_nor_sim_program(&nor, 1020u, word, 8u) == HEG_STATUS_STORAGE, "past the end");
+  CHECK(t, heg_nor_sim_read(&nor, 8u, back, 4u) == HEG_STATUS_OK && memcmp(back, word, 4) == 0,
+        "read back");
+  CHECK(t, heg_nor_sim_erase(&nor, 0u) == HEG_STATUS_OK && image[8] == 0xffu, "erase");
+  CHECK(t, heg_nor_sim_erase(&nor, 4u) == HEG_STATUS_STORAGE, "erase past the end");
+}
+
+void test_port_models(ctest_t *t) {
+  test_meter(t);
+  test_nor(t);
+}

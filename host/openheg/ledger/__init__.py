@@ -1,0 +1,302 @@
+"""The ledger: devices, workloads, licenses, orders, attestations and event logs.
+
+One schema behind SQLAlchemy: an embedded SQLite file by default, any
+SQLAlchemy URL (PostgreSQL for a national registry) otherwise. Opening a
+ledger brings its schema to the newest migration (Alembic). Writers are safe
+to run concurrently: on SQLite every write transaction starts with
+``BEGIN IMMEDIATE`` in WAL mode and waits on a busy timeout, so two writers
+serialise instead of failing; records are keyed by their content (an
+attestation by the hash of its bytes), so recording the same thing twice is
+a no-op rather than a duplicate.
+
+Per-workload totals are computed from the newest attestation of each
+(device, license), never kept as a running sum that two writers could race on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import OpenhegError
+from ..series import LogRecord, Report
+from ..wire import Attestation, Endorsement, License, Order
+from .schema import (
+    AttestationRow,
+    DeviceRow,
+    LicenseRow,
+    LogEntryRow,
+    OrderRow,
+    WorkloadRow,
+)
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD_REVISION = "0002"
+BUSY_TIMEOUT_S = 30
+
+
+class LedgerError(OpenhegError):
+    """The ledger cannot be opened, migrated or written as asked."""
+
+
+def ledger_url(value: str | Path) -> str:
+    text = str(value)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        # Take the write lock up front: no deadlock between two readers that
+        # both want to upgrade to writers later in the transaction.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass(frozen=True)
+class DeviceUsage:
+    device_id: str
+    license_id: str
+    allocation_msflop: int
+    consumed_msflop: int
+    last_report_at: int | None
+    revoked: bool
+
+
+class Ledger:
+    def __init__(self, url: str | Path):
+        self.url = ledger_url(url)
+        try:
+            if self.url.startswith("sqlite"):
+                path = self.url.split("///", 1)[-1]
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self.engine = _sqlite_engine(self.url)
+            else:
+                self.engine = create_engine(self.url)
+            self.migrate()
+        except (SQLAlchemyError, OSError) as error:
+            raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self, revision: str = "head") -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+    def schema_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        session = self._sessions()
+        try:
+            with session.begin():
+                yield session
+        except IntegrityError as error:
+            raise LedgerError(f"ledger refused the write: {_one_line(error)}") from None
+        except OperationalError as error:
+            raise LedgerError(f"ledger {self.url} failed: {_one_line(error)}") from None
+        finally:
+            session.close()
+
+    # ---------------------------------------------------------------- writes
+    def record_device(self, endorsement: Endorsement, url: str | None = None) -> None:
+        with self.session() as s:
+            row = s.get(DeviceRow, endorsement.device_id.hex())
+            if row is None:
+                s.add(DeviceRow(device_id=endorsement.device_id.hex(), url=url,
+                                vendor_key=endorsement.vendor_key.hex(),
+                                endorsement=endorsement.to_bytes(), recorded_at=_now()))
+            elif url:
+                row.url = url
+
+    def record_workload(self, name: str, workload_id: bytes, planned_msflop: int,
+                        lineage_msflop: int, license_class: str) -> None:
+        with self.session() as s:
+            row = s.get(WorkloadRow, workload_id.hex())
+            if row is None:
+                s.add(WorkloadRow(workload_id=workload_id.hex(), name=name,
+                                  planned_msflop=planned_msflop, lineage_msflop=lineage_msflop,
+                                  license_class=license_class, recorded_at=_now()))
+            elif (row.planned_msflop, row.lineage_msflop) != (planned_msflop, lineage_msflop):
+                raise LedgerError(f"workload {name} is already recorded with other totals")
+
+    def record_license(self, license_: License) -> None:
+        with self.session() as s:
+            if s.get(LicenseRow, license_.license_id.hex()) is None:
+                s.add(LicenseRow(
+                    license_id=license_.license_id.hex(), device_id=license_.device_id.hex(),
+                    workload_id=license_.workload_id.hex(), sequence=license_.sequence,
+                    license_class=license_.license_class.name,
+                    allocation_msflop=license_.allocation_msflop,
+                    not_before=license_.not_before, not_after=license_.not_after,
+                    record=license_.to_bytes()))
+
+    def revoke_license(self, license_id: bytes, reason: str) -> LicenseRow:
+        with self.session() as s:
+            row = s.get(LicenseRow, license_id.hex())
+            if row is None:
+                raise LedgerError(f"license {license_id.hex()} is not in the ledger")
+            if row.revoked_at is None:
+                row.revoked_at, row.revoked_reason = _now(), reason
+            return row
+
+    def record_order(self, order: Order) -> None:
+        with self.session() as s:
+            exists = s.scalar(select(OrderRow).where(OrderRow.device_id == order.device_id.hex(),
+                                                     OrderRow.sequence == order.sequence))
+            if exists is None:
+                s.add(OrderRow(device_id=order.device_id.hex(), order_kind=order.order_kind.name,
+                               sequence=order.sequence, license_id=order.license_id.hex(),
+                               issued_at=order.issued_at, record=order.to_bytes()))
+
+    def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:
+        """Store a verified attestation's exact bytes; False if already stored."""
+        att = Attestation.from_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        with self.session() as s:
+            if s.scalar(select(AttestationRow.id).where(AttestationRow.record_sha256 == digest)):
+                return False
+            s.add(AttestationRow(
+                record_sha256=digest, device_id=att.device_id.hex(),
+                received_at=_now() if received_at is None else received_at,
+                report_counter=att.report_counter, reset_count=att.reset_count,
+                policy_version=att.policy_version, license_id=att.license_id.hex(),
+                consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
+                gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
+                log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=bytes(data)))
+            return True
+
+    def record_log(self, device_id: bytes, entries: list[LogRecord]) -> list[str]:
+        """Store event-log entries; returns conflicts (same index, other content)."""
+        conflicts = []
+        with self.session() as s:
+            for entry in entries:
+                row = s.get(LogEntryRow, (device_id.hex(), entry.index))
+                if row is None:
+                    s.add(LogEntryRow(device_id=device_id.hex(), entry_index=entry.index,
+                                      event_type=entry.event_type, payload=entry.payload))
+                elif (row.event_type, row.payload) != (entry.event_type, entry.payload):
+                    conflicts.append(f"log entry {entry.index} differs from the one stored")
+        return conflicts
+
+    # ----------------------------------------------------------------- reads
+    def devices(self) -> list[DeviceRow]:
+        with self.session() as s:
+            return list(s.scalars(select(DeviceRow).order_by(DeviceRow.device_id)))
+
+    def workloads(self) -> list[WorkloadRow]:
+        with self.session() as s:
+            return list(s.scalars(select(WorkloadRow).order_by(WorkloadRow.name)))
+
+    def workload(self, name: str) -> WorkloadRow:
+        with self.session() as s:
+            row = s.scalar(select(WorkloadRow).where(WorkloadRow.name == name))
+        if row is None:
+            raise LedgerError(f"workload {name!r} is not in the ledger")
+        return row
+
+    def licenses(self, workload_id: str | None = None) -> list[LicenseRow]:
+        with self.session() as s:
+            query = select(LicenseRow).order_by(LicenseRow.device_id, LicenseRow.sequence)
+            if workload_id is not None:
+                query = query.where(LicenseRow.workload_id == workload_id)
+            return list(s.scalars(query))
+
+    def license(self, license_id: str) -> LicenseRow:
+        with self.session() as s:
+            row = s.get(LicenseRow, license_id)
+        if row is None:
+            raise LedgerError(f"license {license_id} is not in the ledger")
+        return row
+
+    def orders(self, device_id: str | None = None) -> list[OrderRow]:
+        with self.session() as s:
+            query = select(OrderRow).order_by(OrderRow.device_id, OrderRow.sequence)
+            if device_id is not None:
+                query = query.where(OrderRow.device_id == device_id)
+            return list(s.scalars(query))
+
+    def attestations(self, device_id: str | None = None,
+                     license_id: str | None = None) -> list[AttestationRow]:
+        with self.session() as s:
+            query = select(AttestationRow).order_by(AttestationRow.received_at,
+                                                    AttestationRow.id)
+            if device_id is not None:
+                query = query.where(AttestationRow.device_id == device_id)
+            if license_id is not None:
+                query = query.where(AttestationRow.license_id == license_id)
+            return list(s.scalars(query))
+
+    def reports(self, device_id: str) -> list[Report]:
+        return [Report(Attestation.from_bytes(row.record), row.received_at)
+                for row in self.attestations(device_id)]
+
+    def log(self, device_id: str) -> list[LogRecord]:
+        with self.session() as s:
+            rows = s.scalars(select(LogEntryRow).where(LogEntryRow.device_id == device_id)
+                             .order_by(LogEntryRow.entry_index))
+            return [LogRecord(r.entry_index, r.event_type, r.payload) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
+                    for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
+                                  LogEntryRow)}
+
+    def usage(self, workload_id: str) -> list[DeviceUsage]:
+        """Per device: allocation and newest attested consumption under each license."""
+        usage = []
+        for lic in self.licenses(workload_id):
+            atts = self.attestations(lic.device_id, lic.license_id)
+            newest = max(atts, key=lambda a: a.report_counter) if atts else None
+            usage.append(DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
+                                     newest.consumed_msflop if newest else 0,
+                                     newest.received_at if newest else None,
+                                     lic.revoked_at is not None))
+        return usage
+
+    def workload_total(self, workload_id: str) -> int:
+        return sum(u.consumed_msflop for u in self.usage(workload_id))
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _one_line(error: Exception) -> str:
+    text = str(getattr(error, "orig", None) or error)
+    return text.splitlines()[0] if text else type(error).__name__

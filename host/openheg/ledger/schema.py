@@ -1,0 +1,120 @@
+"""The ledger's tables (SQLAlchemy), as of the newest migration.
+
+Compute amounts are u128 milli-sFLOP: more than any SQL integer type holds,
+and SQLite's NUMERIC would round them through floating point. They are stored
+as fixed-width decimal strings (``U128``), exact and ordered as numbers.
+Record bytes are kept exactly as received, so anything in the ledger can be
+verified again from scratch.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+U128_DIGITS = 39  # 2**128 - 1 has 39 decimal digits
+
+
+class U128(TypeDecorator):
+    impl = String(U128_DIGITS)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not 0 <= int(value) < 1 << 128:
+            raise ValueError(f"{value} does not fit u128")
+        return str(int(value)).rjust(U128_DIGITS, "0")
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else int(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s"})
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    vendor_key: Mapped[str] = mapped_column(String(64))
+    endorsement: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class WorkloadRow(Base):
+    __tablename__ = "workloads"
+    workload_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    planned_msflop: Mapped[int] = mapped_column(U128)
+    lineage_msflop: Mapped[int] = mapped_column(U128)
+    license_class: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class LicenseRow(Base):
+    __tablename__ = "licenses"
+    license_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    workload_id: Mapped[str] = mapped_column(String(32), index=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    license_class: Mapped[str] = mapped_column(String(16))
+    allocation_msflop: Mapped[int] = mapped_column(U128)
+    not_before: Mapped[int] = mapped_column(BigInteger)
+    not_after: Mapped[int] = mapped_column(BigInteger)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("device_id", "sequence"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    order_kind: Mapped[str] = mapped_column(String(16))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    license_id: Mapped[str] = mapped_column(String(32))
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AttestationRow(Base):
+    __tablename__ = "attestations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    record_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    received_at: Mapped[int] = mapped_column(BigInteger)
+    report_counter: Mapped[int] = mapped_column(BigInteger)
+    reset_count: Mapped[int] = mapped_column(BigInteger)
+    policy_version: Mapped[int] = mapped_column(BigInteger)
+    license_id: Mapped[str] = mapped_column(String(32), index=True)
+    consumed_msflop: Mapped[int] = mapped_column(U128)
+    remaining_msflop: Mapped[int] = mapped_column(U128)
+    gate_state: Mapped[str] = mapped_column(String(16))
+    gate_causes: Mapped[int] = mapped_column(BigInteger)
+    log_head: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(64))
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogEntryRow(Base):
+    """Added by migration 0002: the device event logs read with READ_LOG."""
+
+    __tablename__ = "log_entries"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    event_type: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)

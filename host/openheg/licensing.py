@@ -1,0 +1,169 @@
+"""Licensing a workload across a fleet; orders and time beacons.
+
+A workload's planned total is split into per-device allocations that add up
+exactly; its class follows from its compute graph size (planned compute plus
+lineage) against the Frontier and Horizon thresholds of the policy in force
+on its start date. Each device gets its own license record: the issuer signs
+it at once, and the co-signatures its class needs (the named inspector; above
+Horizon a board supermajority and every party representative) are collected
+with the offline vote workflow of openheg.board.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from . import wire
+from .board import Proposal, check_license_signatures, combine, sign_proposal
+from .crypto import SigningKey
+from .errors import OpenhegError
+from .policy import SECONDS_PER_DAY
+from .wire import License, LicenseClass, Order, OrderKind, Policy, RecordType, TimeBeacon
+
+
+class LicensingError(OpenhegError):
+    """A workload that cannot be licensed as asked; the message says what to change."""
+
+
+# A device judges a license's window on its trusted time, an interval that
+# widens with clock drift since the last beacon; a license meant to start "now"
+# must already be valid at the earliest time the device can believe it is.
+# Five minutes is far above the drift a policy allows between beacons
+# (parts per million over at most a day).
+VALIDITY_BACKDATE_S = 300
+
+
+def validity_window(start: int, valid_days: float) -> tuple[int, int]:
+    """not_before and not_after of a license issued at ``start`` (unix seconds)."""
+    return max(start - VALIDITY_BACKDATE_S, 0), start + int(valid_days * SECONDS_PER_DAY)
+
+
+def workload_id_for(name: str) -> bytes:
+    """A workload's 16-byte id: a hash of its registered name."""
+    return hashlib.sha256(b"openheg workload: " + name.encode()).digest()[:wire.ID_SIZE]
+
+
+def split_allocation(total_msflop: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` in proportion to ``weights`` (e.g. device capacities),
+    exactly: largest remainder, every device at least 1 milli-sFLOP, the sum
+    equal to the total. Ties go to the earlier device, so the split is
+    deterministic."""
+    n = len(weights)
+    if n == 0:
+        raise LicensingError("no devices to allocate to")
+    if any(w <= 0 for w in weights):
+        raise LicensingError("device weights must be positive")
+    if total_msflop < n:
+        raise LicensingError(f"a total of {total_msflop} milli-sFLOP cannot give each of "
+                             f"{n} devices a positive allocation")
+    # Give each device 1 first so none is left at zero, then split the rest.
+    rest = total_msflop - n
+    weight_sum = sum(weights)
+    shares = [rest * w // weight_sum for w in weights]
+    remainders = sorted(range(n), key=lambda i: (-(rest * weights[i] % weight_sum), i))
+    for i in remainders[:rest - sum(shares)]:
+        shares[i] += 1
+    return [s + 1 for s in shares]
+
+
+def license_class_for(policy: Policy, graph_size_msflop: int, day: int) -> LicenseClass:
+    """At or above H: Horizon; at or above F: Frontier; otherwise standard
+    (the firmware's rule, to the milli-sFLOP)."""
+    if graph_size_msflop >= policy.horizon_msflop(day):
+        return LicenseClass.HORIZON
+    if graph_size_msflop >= policy.frontier_msflop(day):
+        return LicenseClass.FRONTIER
+    return LicenseClass.STANDARD
+
+
+@dataclass(frozen=True)
+class DeviceSlot:
+    device_id: bytes
+    sequence: int  # the license sequence this device will accept next
+    weight: int = 1
+
+
+@dataclass(frozen=True)
+class WorkloadPlan:
+    workload: str
+    workload_id: bytes
+    planned_msflop: int
+    lineage_msflop: int
+    license_class: LicenseClass
+    licenses: tuple[License, ...]  # unsigned drafts, one per device
+
+    @property
+    def graph_size_msflop(self) -> int:
+        return self.planned_msflop + self.lineage_msflop
+
+
+def plan_workload(policy: Policy, *, workload: str, planned_msflop: int, lineage_msflop: int,
+                  devices: Sequence[DeviceSlot], start: int | None = None,
+                  valid_days: float = 30.0, inspector_key: bytes | None = None,
+                  oversight_ppm: int | None = None) -> WorkloadPlan:
+    """Unsigned license drafts for every device, with the class the thresholds demand."""
+    start = int(time.time()) if start is None else start
+    day = start // SECONDS_PER_DAY
+    license_class = license_class_for(policy, planned_msflop + lineage_msflop, day)
+    if license_class == LicenseClass.STANDARD:
+        inspector, ppm = bytes(wire.KEY_SIZE), 0
+    else:
+        if inspector_key is None:
+            raise LicensingError(f"a {license_class.name.lower()} workload needs an inspector: "
+                                 "name one of the policy's inspectors")
+        if inspector_key not in policy.inspector_keys:
+            raise LicensingError("the named inspector is not one of the policy's inspectors")
+        inspector = inspector_key
+        ppm = policy.oversight_min_ppm if oversight_ppm is None else oversight_ppm
+        if ppm < policy.oversight_min_ppm:
+            raise LicensingError(f"oversight must be at least {policy.oversight_min_ppm} ppm")
+    if len({d.device_id for d in devices}) != len(devices):
+        raise LicensingError("a device is listed twice")
+    allocations = split_allocation(planned_msflop, [d.weight for d in devices])
+    workload_id = workload_id_for(workload)
+    not_before, not_after = validity_window(start, valid_days)
+    drafts = tuple(License(
+        license_id=os.urandom(wire.ID_SIZE), device_id=d.device_id, workload_id=workload_id,
+        sequence=d.sequence, allocation_msflop=allocation, workload_total_msflop=planned_msflop,
+        lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
+        license_class=license_class,
+        oversight_ppm=ppm, inspector_key=inspector) for d, allocation in zip(devices, allocations))
+    return WorkloadPlan(workload, workload_id, planned_msflop, lineage_msflop, license_class,
+                        drafts)
+
+
+def sign_licenses(policy: Policy, drafts: Sequence[License],
+                  signers: Sequence[SigningKey]) -> list[License]:
+    """Sign each draft with every key in ``signers`` (all on one machine: the
+    demo and tests) and check the result against the class's rule."""
+    signed = []
+    for draft in drafts:
+        proposal = Proposal(draft)
+        record = combine(proposal, [sign_proposal(proposal, key) for key in signers])
+        check_license_signatures(policy, record)
+        signed.append(record)
+    return signed
+
+
+def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
+                license_id: bytes | None = None, now: int | None = None) -> Order:
+    """An unsigned order; PAUSE and RESUME name the license, HALT and LIFT_HALT do not."""
+    return Order(order_kind=kind, device_id=device_id,
+                 license_id=license_id if license_id is not None else bytes(wire.ID_SIZE),
+                 sequence=sequence, issued_at=int(time.time()) if now is None else now)
+
+
+def sign_order(order: Order, signers: Sequence[SigningKey]) -> Order:
+    proposal = Proposal(order)
+    return combine(proposal, [sign_proposal(proposal, key) for key in signers])
+
+
+def time_beacon(time_authority: SigningKey, *, device_id: bytes, device_nonce: bytes,
+                unix_time: int | None = None) -> TimeBeacon:
+    body = TimeBeacon(device_id=device_id, device_nonce=device_nonce,
+                      unix_time=int(time.time()) if unix_time is None else unix_time)
+    return replace(body, signature=time_authority.sign_record(RecordType.TIME_BEACON, body.body()))

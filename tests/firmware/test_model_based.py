@@ -1,0 +1,180 @@
+"""Model-based test: random sequences of licenses, meter events, orders, time
+beacons, clock advances, reboots and power cuts against the C firmware, with a
+Python model of the device's security-relevant observable state.
+
+The model is of the invariants, not of every byte: which license and order
+sequences are in force, whether a pause or halt is in force, whether the
+device holds trusted time, and the bounds consumption must stay in. After
+every step it checks (through INFO, ATTEST and the meter's enable output):
+
+* sequences (license, order, report counter, reset count) never go back;
+* consumption of a license never goes down and never exceeds its allocation
+  by more than the ops in flight as the gate closes;
+* the gate is closed whenever a pause or halt is in force, the license is
+  exhausted, there is no license, or trusted time is missing or stale, and
+  the attestation's PAUSED / HALTED / NO_LICENSE / TIME_UNTRUSTED causes say
+  exactly what the model says.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from openheg import wire
+from openheg.errors import DeviceStatus
+from openheg_sim.flash import PowerCut
+
+from fwkit import Authority, Device, provision
+
+S = DeviceStatus
+C = wire.Command
+K = wire.OrderKind
+G = wire.GateCause
+OPS_PER_CYCLE = 4
+WEIGHT = 1000  # FP8
+MARGIN = 2 * OPS_PER_CYCLE * WEIGHT  # ops in flight as the registered gate closes
+MAX_AGE = 3600
+
+
+class FirmwareMachine(RuleBasedStateMachine):
+    @initialize()
+    def boot(self):
+        self.authority = Authority(policy_overrides={"allowance_chunk_msflop": 50_000,
+                                                     "beacon_max_age_s": MAX_AGE})
+        self.dev = Device()
+        provision(self.dev, self.authority)
+        self.license = None  # (sequence, id, allocation)
+        self.license_seq = 0
+        self.order_seq = 0
+        self.paused = False
+        self.halted = False
+        self.beacon_at: int | None = self.dev.hal.now
+        self.consumed = 0
+        self.report = 0
+        self.resets = self.dev.info().reset_count
+
+    # ------------------------------------------------------------ helpers
+    def time_trusted(self) -> bool:
+        # The drift (100 ppm) only ever shortens the trusted span; stay clear of the edge.
+        return self.beacon_at is not None and self.dev.hal.now - self.beacon_at < MAX_AGE - 1
+
+    def reboot(self):
+        self.dev.power_up(sync_time=False)
+        self.beacon_at = None
+        self.resets += 1
+
+    # ------------------------------------------------------------ rules
+    @rule(jump=st.integers(1, 3), allocation=st.integers(1, 400_000), good=st.booleans())
+    def install_license(self, jump, allocation, good):
+        seq = self.license_seq + jump
+        signers = (self.authority.issuer, self.authority.inspector) if good else \
+            (self.authority.inspector,)
+        now = self.dev.hal.now
+        lic = self.authority.frontier_license(self.dev.device_id, seq, allocation=allocation,
+                                              signers=signers, not_before=now - 3600,
+                                              not_after=now + 10**7)
+        status = self.dev.status_of(C.INSTALL_LICENSE, lic.to_bytes())
+        if not self.time_trusted():
+            assert status == S.TIME_UNTRUSTED  # checked before any signature
+        elif not good:
+            assert status == S.SIGNER_UNTRUSTED
+        else:
+            assert status == S.OK
+            self.license = (seq, lic.license_id, allocation)
+            self.license_seq = seq
+            self.paused = False
+            self.consumed = 0
+
+    @rule(ops=st.integers(0, 200))
+    def compute(self, ops):
+        self.dev.run(ops, ops_per_cycle=OPS_PER_CYCLE)
+
+    @rule(kind=st.sampled_from(list(K)), by_board=st.booleans(), jump=st.integers(1, 2))
+    def give_order(self, kind, by_board, jump):
+        seq = self.order_seq + jump
+        device_wide = kind in (K.HALT, K.LIFT_HALT)
+        lid = bytes(16) if device_wide else (self.license[1] if self.license else b"\x07" * 16)
+        signers = self.authority.board_members[:2] if by_board else (self.authority.inspector,)
+        status = self.dev.status_of(C.ORDER, self.authority.order(
+            kind, self.dev.device_id, seq, lid, signers=signers).to_bytes())
+        if not device_wide and self.license is None:
+            assert status == S.WRONG_STATE
+            return
+        allowed = {K.PAUSE: not by_board, K.RESUME: True, K.HALT: by_board,
+                   K.LIFT_HALT: by_board}[kind]
+        if not allowed:
+            assert status in (S.SIGNER_UNTRUSTED, S.QUORUM_NOT_MET)
+            return
+        assert status == S.OK
+        self.order_seq = seq
+        if kind == K.PAUSE:
+            self.paused = True
+        elif kind == K.RESUME:
+            self.paused = False
+        elif kind == K.HALT:
+            self.halted = True
+        else:
+            self.halted = False
+
+    @rule()
+    def beacon(self):
+        self.dev.sync_time()
+        self.beacon_at = self.dev.hal.now
+
+    @rule(seconds=st.sampled_from([1, 60, 1800, 3000]))
+    def time_passes(self, seconds):
+        self.dev.advance(seconds)
+
+    @rule()
+    def power_cycle(self):
+        self.reboot()
+
+    @rule(cut=st.integers(1, 6), ops=st.integers(1, 400))
+    def power_cut_while_computing(self, cut, ops):
+        self.dev.flash.cut_after(cut)
+        try:
+            self.dev.run(ops, ops_per_cycle=OPS_PER_CYCLE)
+            self.dev.attest()
+        except PowerCut:
+            pass
+        self.dev.flash.cancel_cut()
+        self.reboot()
+
+    # ------------------------------------------------------------ invariants
+    @invariant()
+    def agrees_with_the_model(self):
+        info = self.dev.info()
+        assert info.license_sequence == self.license_seq
+        assert info.order_sequence == self.order_seq
+        assert info.reset_count == self.resets
+        self.dev.firmware.poll()
+        self.dev.hal.meter.idle(1)  # let a close the firmware decided take effect
+        att = self.dev.attest()
+        assert att.report_counter > self.report
+        self.report = att.report_counter
+        causes = att.gate_causes
+        assert (G.PAUSED in causes) == (self.paused and self.license is not None)
+        assert (G.HALTED in causes) == (self.halted and self.license is not None)
+        assert (G.NO_LICENSE in causes) == (self.license is None)
+        if self.license is not None:
+            assert (G.TIME_UNTRUSTED in causes) == (not self.time_trusted()) or \
+                abs(self.dev.hal.now - (self.beacon_at or 0) - MAX_AGE) <= 1
+            assert att.license_sequence == self.license[0]
+            assert att.consumed_msflop >= self.consumed
+            assert att.consumed_msflop <= self.license[2] + MARGIN + 50_000
+            self.consumed = att.consumed_msflop
+            exhausted = att.consumed_msflop >= self.license[2]
+        else:
+            exhausted = False
+        must_close = (self.license is None or self.paused or self.halted or exhausted
+                      or not self.time_trusted())
+        if must_close:
+            assert att.gate_state == wire.GateState.CLOSED
+            assert not self.dev.hal.meter.enable
+
+
+TestFirmwareModel = FirmwareMachine.TestCase
+TestFirmwareModel.settings = settings(max_examples=25, stateful_step_count=20, deadline=None,
+                                      suppress_health_check=[HealthCheck.too_slow])

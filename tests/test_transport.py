@@ -1,0 +1,68 @@
+"""The serial transport's timeouts and retries, over a pty to an emulated chip."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from cobs import cobs
+
+from openheg.device import Device
+from openheg.errors import TransportError
+from openheg.framing import FramingError, encode_frame
+from openheg.transport import SerialTransport, open_transport
+from openheg.wire import DeviceState
+from openheg_sim.emulator import EmulatedChip
+from openheg_sim.serial_server import PtyServer
+
+
+class FlakyServer(PtyServer):
+    """Answers the first ``bad`` requests with a corrupted frame, or not at all."""
+
+    def __init__(self, chip, bad: int, mode: str):
+        super().__init__(chip)
+        self.bad, self.mode, self.requests = bad, mode, 0
+
+    def _answer(self, frame: bytes) -> None:
+        if not frame:
+            return
+        self.requests += 1
+        if self.requests <= self.bad:
+            if self.mode == "corrupt":
+                # Valid COBS, wrong CRC: line noise inside a frame.
+                os.write(self._master, cobs.encode(b"answer" + b"crc!") + b"\x00")
+            return  # "silent": the answer is lost
+        super()._answer(frame)
+
+
+@pytest.mark.parametrize("mode", ["corrupt", "silent"])
+def test_a_lost_or_corrupted_answer_is_retried(tmp_path, mode):
+    chip = EmulatedChip.open("flaky", tmp_path)
+    with FlakyServer(chip, bad=2, mode=mode) as server, \
+            SerialTransport(server.path, timeout=0.3, retries=2) as link:
+        assert Device(link).info().state == DeviceState.UNPROVISIONED
+        assert server.requests == 3
+
+
+def test_retries_run_out_with_one_clear_error(tmp_path):
+    chip = EmulatedChip.open("flaky", tmp_path)
+    with FlakyServer(chip, bad=5, mode="corrupt") as server, \
+            SerialTransport(server.path, timeout=0.3, retries=1) as link:
+        with pytest.raises(FramingError, match=r"CRC mismatch .*\(after 2 attempts\)"):
+            Device(link).info()
+        assert server.requests == 2
+
+
+def test_transport_arguments_are_checked():
+    with pytest.raises(TransportError, match="timeout must be positive"):
+        open_transport("loop://", timeout=0)
+    with pytest.raises(TransportError, match="cannot open"):
+        SerialTransport("/nonexistent/tty")
+
+
+def test_loop_url_echo_is_not_mistaken_for_an_answer():
+    # loop:// sends our own request straight back: not a response to it.
+    with open_transport("loop://", timeout=0.2, retries=0) as link:
+        with pytest.raises(TransportError, match="malformed response|does not answer"):
+            Device(link).info()
+    assert encode_frame(b"x").endswith(b"\x00")
