@@ -25,7 +25,8 @@ CASES = {
 def test_wrapper_lints_clean(top: str) -> None:
     verilator = shutil.which("verilator")
     if verilator is None:
-        pytest.skip("verilator not on PATH")
+        pytest.fail("verilator is not on PATH: tests/rtl/conftest.py puts the tools/verilator "
+                    "wrapper first; run through `make test`")
     sources = ([str(SYNTH / f) for f in HARNESS] + [str(SYNTH / f"{top}.v")]
                + [str(RTL / f) for f in CASES[top]])
     result = subprocess.run(
