@@ -12,7 +12,8 @@ import pytest
 from openheg.crypto import SigningKey
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus, TransportError
-from openheg.roles import Role, issue_license
+from openheg.licensing import issue_license
+from openheg.roles import Role
 from openheg.transport import SerialTransport, open_transport
 from openheg.verify import verify_attestation
 from openheg.wire import DeviceState, GateCause
@@ -38,7 +39,7 @@ def test_serial_transport_over_a_pty_reaches_the_firmware(tmp_path, world, roles
     with PtyServer(chip) as server, SerialTransport(server.path, timeout=2.0) as link:
         device = Device(link)
         device_id = world.provision(device)
-        license_ = issue_license(issuer, device_id=device_id, workload="w", sequence=1,
+        license_ = issue_license(issuer.key, device_id=device_id, workload="w", sequence=1,
                                  allocation_msflop=50_000)
         device.install_license(license_)
         nonce = bytes(range(32))
@@ -76,7 +77,7 @@ def test_many_chips_in_one_process_are_independent(tmp_path, world, roles):
     assert len(set(ids)) == 8
     states = [Device(ChipLink(c)).info().state for c in chips]
     assert states == [DeviceState.PROVISIONED] * 8 + [DeviceState.UNPROVISIONED] * 8
-    license_ = issue_license(issuer, device_id=ids[0], workload="w", sequence=1,
+    license_ = issue_license(issuer.key, device_id=ids[0], workload="w", sequence=1,
                              allocation_msflop=12_000)
     Device(ChipLink(chips[0])).install_license(license_)
     assert not chips[0].run("FP8", 100, 4).gate_open
@@ -87,7 +88,7 @@ def test_state_survives_power_cycles_and_is_never_refunded(tmp_path, world, role
     issuer, vendor = roles
     with open_transport("emu://p0", tmp_path) as link:
         device_id = world.provision(Device(link))
-        license_ = issue_license(issuer, device_id=device_id, workload="w", sequence=1,
+        license_ = issue_license(issuer.key, device_id=device_id, workload="w", sequence=1,
                                  allocation_msflop=80_000_000)
         Device(link).install_license(license_)
         link.chip.run("FP32", 10_000, 16)
@@ -118,19 +119,19 @@ def test_refused_licenses_change_no_license_state(tmp_path, world, roles):
     before = device.info()
     rogue = Role(Path("."), SigningKey.generate())
     with pytest.raises(DeviceError) as refused:
-        device.install_license(issue_license(rogue, device_id=device_id, workload="w",
+        device.install_license(issue_license(rogue.key, device_id=device_id, workload="w",
                                              sequence=1, allocation_msflop=10))
     assert refused.value.status == DeviceStatus.SIGNER_UNTRUSTED
     with pytest.raises(DeviceError) as refused:
-        device.install_license(issue_license(issuer, device_id=device_id, workload="w",
+        device.install_license(issue_license(issuer.key, device_id=device_id, workload="w",
                                              sequence=1, allocation_msflop=10, now=10))
     assert refused.value.status == DeviceStatus.EXPIRED
     with pytest.raises(DeviceError) as refused:
-        device.install_license(issue_license(issuer, device_id=device_id, workload="w",
+        device.install_license(issue_license(issuer.key, device_id=device_id, workload="w",
                                              sequence=1 << 21, allocation_msflop=10))
     assert refused.value.status == DeviceStatus.SEQUENCE_JUMP
     assert device.info() == before
-    device.install_license(issue_license(issuer, device_id=device_id, workload="w", sequence=1,
+    device.install_license(issue_license(issuer.key, device_id=device_id, workload="w", sequence=1,
                                          allocation_msflop=10))
     assert device.info().license_sequence == 1
 
@@ -153,7 +154,7 @@ def test_compute_past_the_limit_is_never_forgotten(tmp_path, world, roles, power
     device_id = world.provision(Device(ChipLink(chip)))
     allocation = 1_000_000
     Device(ChipLink(chip)).install_license(issue_license(
-        issuer, device_id=device_id, workload="w", sequence=1, allocation_msflop=allocation))
+        issuer.key, device_id=device_id, workload="w", sequence=1, allocation_msflop=allocation))
     result = chip.run("FP64", 10_000, 100)
     metered = result.issued_ops * 1330
     assert metered > allocation and not result.gate_open

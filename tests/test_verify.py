@@ -22,7 +22,8 @@ from openheg.board import VoteError, check_license_signatures
 from openheg.errors import RecordError, VerificationError
 from openheg.licensing import DeviceSlot, plan_workload, sign_licenses
 from openheg.policy import genesis_draft
-from openheg.roles import Role, endorse_device, issue_license
+from openheg.licensing import issue_license
+from openheg.roles import Role, endorse_device
 from openheg.verify import EndorsementList, decode_attestation, verify_attestation
 from openheg.wire import Attestation, GateCause, GateState, RecordType
 
@@ -34,7 +35,7 @@ def world(tmp_path):
     issuer = Role(tmp_path, SigningKey.generate())
     vendor = Role(tmp_path, SigningKey.generate())
     device = SigningKey.generate()
-    license_ = issue_license(issuer, device_id=device.public_key, workload="w", sequence=1,
+    license_ = issue_license(issuer.key, device_id=device.public_key, workload="w", sequence=1,
                              allocation_msflop=10_000)
     endorsement = endorse_device(vendor, device.public_key)
     return issuer, vendor, device, license_, endorsement
@@ -92,7 +93,7 @@ def test_stale_nonce(world):
 
 def test_other_license(world):
     issuer, vendor, device, license_, endorsement = world
-    newer = issue_license(issuer, device_id=device.public_key, workload="w", sequence=2,
+    newer = issue_license(issuer.key, device_id=device.public_key, workload="w", sequence=2,
                           allocation_msflop=10_000)
     with pytest.raises(VerificationError, match="another license"):
         verify_attestation(attest(device, license_), nonce=NONCE, endorsement=endorsement,
@@ -112,7 +113,7 @@ def test_numbers_that_do_not_add_up(world):
 def test_every_bit_flip_of_an_attestation_is_rejected(tmp_path_factory, position, bit):
     device, vendor = SigningKey.generate(), Role(tmp_path_factory.mktemp("v"), SigningKey.generate())
     issuer = Role(tmp_path_factory.mktemp("i"), SigningKey.generate())
-    license_ = issue_license(issuer, device_id=device.public_key, workload="w", sequence=1,
+    license_ = issue_license(issuer.key, device_id=device.public_key, workload="w", sequence=1,
                              allocation_msflop=10_000)
     data = bytearray(attest(device, license_))
     data[position % len(data)] ^= 1 << bit
@@ -205,7 +206,7 @@ def test_fast_attestation_decoder_gives_the_spec_verdicts(edits, cut):
     """verify's compiled decoder accepts exactly what Attestation.from_bytes accepts."""
     device = SigningKey(b"\x21" * 32)
     data = bytearray(attest(device, replace(issue_license(
-        Role(Path("."), SigningKey(b"\x22" * 32)), device_id=device.public_key, workload="w",
+        SigningKey(b"\x22" * 32), device_id=device.public_key, workload="w",
         sequence=1, allocation_msflop=10_000, now=0))))
     for position, value in edits:
         data[position % len(data)] = value

@@ -17,6 +17,8 @@ from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_SP
 
 MODES = {"nothing": 0, "bare verify": 1, "license verify": 2, "bare sign": 3,
          "attestation sign": 4}
+# Thumb BKPT #imm8 is encoded 0xBExx (little-endian: imm8, then 0xBE).
+THUMB_BKPT_HIGH_BYTE = 0xBE
 MAX_INSTRUCTIONS = 50_000_000
 
 
@@ -80,8 +82,12 @@ def run(elf: Path, mode: int) -> dict[str, int]:
     uc.hook_add(UC_HOOK_CODE, on_code)
     try:
         uc.emu_start(reset | 1, 0xFFFF_FFFF, count=MAX_INSTRUCTIONS)
-    except UcError:
-        pass  # the bkpt that ends the run (checked through heg_bench_result)
+    except UcError as error:
+        # The bench ends on `bkpt`, which unicorn reports as an exception; any
+        # other stop (bad fetch, bad memory) is a real failure.
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        if bytes(uc.mem_read(pc, 2))[1] != THUMB_BKPT_HIGH_BYTE:
+            raise RuntimeError(f"Cortex-M4 bench mode {mode} stopped at 0x{pc:x}: {error}") from None
     result = struct.unpack("<i", bytes(uc.mem_read(sym["heg_bench_result"], 4)))[0]
     if result != 0:
         raise RuntimeError(f"Cortex-M4 bench mode {mode} failed ({result}); pc "

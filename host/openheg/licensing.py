@@ -22,7 +22,16 @@ from .board import Proposal, check_license_signatures, combine, sign_proposal
 from .crypto import SigningKey
 from .errors import OpenhegError
 from .policy import SECONDS_PER_DAY
-from .wire import License, LicenseClass, Order, OrderKind, Policy, RecordType, TimeBeacon
+from .wire import (
+    License,
+    LicenseClass,
+    Order,
+    OrderKind,
+    Policy,
+    RecordType,
+    SignatureEntry,
+    TimeBeacon,
+)
 
 
 class LicensingError(OpenhegError):
@@ -45,6 +54,30 @@ def validity_window(start: int, valid_days: float) -> tuple[int, int]:
 def workload_id_for(name: str) -> bytes:
     """A workload's 16-byte id: a hash of its registered name."""
     return hashlib.sha256(b"openheg workload: " + name.encode()).digest()[:wire.ID_SIZE]
+
+
+def issue_license(issuer: SigningKey, *, device_id: bytes, workload: str, sequence: int,
+                  allocation_msflop: int, valid_days: float = 30.0,
+                  workload_total_msflop: int | None = None, lineage_msflop: int = 0,
+                  now: int | None = None) -> License:
+    """A standard-class license for one device, signed by the issuer alone.
+
+    The one-device path for test benches and scripts; plan_workload and
+    sign_licenses handle fleets and the Frontier and Horizon classes.
+    """
+    not_before, not_after = validity_window(int(time.time()) if now is None else now,
+                                            valid_days)
+    body = License(
+        license_id=os.urandom(wire.ID_SIZE), device_id=device_id,
+        workload_id=workload_id_for(workload), sequence=sequence,
+        allocation_msflop=allocation_msflop,
+        workload_total_msflop=allocation_msflop if workload_total_msflop is None
+        else workload_total_msflop,
+        lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
+        license_class=LicenseClass.STANDARD, oversight_ppm=0, inspector_key=bytes(wire.KEY_SIZE),
+        signatures=())
+    signature = issuer.sign_record(RecordType.LICENSE, body.body())
+    return replace(body, signatures=(SignatureEntry(issuer.public_key, signature),))
 
 
 def split_allocation(total_msflop: int, weights: Sequence[int]) -> list[int]:

@@ -24,7 +24,8 @@ from openheg.crypto import SigningKey
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus
 from openheg.policy import genesis_draft
-from openheg.roles import Role, endorse_device, issue_license
+from openheg.licensing import issue_license
+from openheg.roles import Role, endorse_device
 from openheg.transport import Transport
 from openheg.verify import verify_attestation
 from openheg_sim.emulator import ChipHal
@@ -92,11 +93,11 @@ def scenario(tb: TB) -> dict:
     # Valid from a minute ago: the device's trusted time is an interval, and a
     # window must hold for all of it.
     start = int(time.time()) - 60
-    good = issue_license(issuer, now=start, device_id=device_id, workload="rtl", sequence=1,
+    good = issue_license(issuer.key, now=start, device_id=device_id, workload="rtl", sequence=1,
                          allocation_msflop=ALLOCATION_MSFLOP)
-    rogue = issue_license(Role(Path("."), SigningKey.generate()), now=start, device_id=device_id,
+    rogue = issue_license(SigningKey.generate(), now=start, device_id=device_id,
                           workload="rtl", sequence=1, allocation_msflop=ALLOCATION_MSFLOP)
-    other_device = issue_license(issuer, now=start, device_id=bytes(32), workload="rtl", sequence=1,
+    other_device = issue_license(issuer.key, now=start, device_id=bytes(32), workload="rtl", sequence=1,
                                  allocation_msflop=ALLOCATION_MSFLOP)
     forged = replace(good, allocation_msflop=ALLOCATION_MSFLOP * 10)  # signature now stale
     refusals = {}

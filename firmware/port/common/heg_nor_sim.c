@@ -54,3 +54,25 @@ heg_status_t heg_nor_sim_erase(heg_nor_sim_t *nor, uint32_t page) {
   nor->erases++;
   return HEG_STATUS_OK;
 }
+
+heg_status_t heg_nor_sim_geometry(const heg_nor_sim_t *nor, uint32_t *page_size,
+                                  uint32_t *page_count) {
+  if (nor == NULL || page_size == NULL || page_count == NULL) {
+    return HEG_STATUS_STORAGE;
+  }
+  *page_size = nor->page_size;
+  *page_count = nor->page_count;
+  return HEG_STATUS_OK;
+}
+
+void heg_sim_xorshift_fill(uint32_t *state, uint8_t *out, size_t len) {
+  size_t i;
+  for (i = 0; i < len; ++i) {
+    uint32_t x = *state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    *state = x;
+    out[i] = (uint8_t)x;
+  }
+}

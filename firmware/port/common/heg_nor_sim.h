@@ -31,5 +31,12 @@ HEG_MUST_USE heg_status_t heg_nor_sim_read(const heg_nor_sim_t *nor, uint32_t of
 HEG_MUST_USE heg_status_t heg_nor_sim_program(heg_nor_sim_t *nor, uint32_t offset,
                                               const uint8_t *data, size_t len);
 HEG_MUST_USE heg_status_t heg_nor_sim_erase(heg_nor_sim_t *nor, uint32_t page);
+/* The part's geometry, as heg_hal_storage_geometry reports it. */
+HEG_MUST_USE heg_status_t heg_nor_sim_geometry(const heg_nor_sim_t *nor, uint32_t *page_size,
+                                               uint32_t *page_count);
+
+/* xorshift32 bytes for repeatable runs of ports that have no entropy source
+ * (QEMU, benchmarks). Predictable: never for a real device key. */
+void heg_sim_xorshift_fill(uint32_t *state, uint8_t *out, size_t len);
 
 #endif /* HEG_NOR_SIM_H */

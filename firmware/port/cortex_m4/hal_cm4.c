@@ -45,12 +45,7 @@ void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
 }
 
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
-  if (page_size == 0 || page_count == 0) {
-    return HEG_STATUS_STORAGE;
-  }
-  *page_size = hal->nor.page_size;
-  *page_count = hal->nor.page_count;
-  return HEG_STATUS_OK;
+  return heg_nor_sim_geometry(&hal->nor, page_size, page_count);
 }
 
 heg_status_t heg_hal_storage_read(heg_hal_t *hal, uint32_t offset, uint8_t *out, size_t len) {
@@ -67,15 +62,7 @@ heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
 }
 
 heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
-  size_t i;
-  for (i = 0; i < len; ++i) {
-    uint32_t x = hal->rng;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    hal->rng = x;
-    out[i] = (uint8_t)x;
-  }
+  heg_sim_xorshift_fill(&hal->rng, out, len);
   return HEG_STATUS_OK;
 }
 

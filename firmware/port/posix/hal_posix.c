@@ -79,12 +79,7 @@ void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
 }
 
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
-  if (page_size == NULL || page_count == NULL) {
-    return HEG_STATUS_STORAGE;
-  }
-  *page_size = hal->nor.page_size;
-  *page_count = hal->nor.page_count;
-  return HEG_STATUS_OK;
+  return heg_nor_sim_geometry(&hal->nor, page_size, page_count);
 }
 
 heg_status_t heg_hal_storage_read(heg_hal_t *hal, uint32_t offset, uint8_t *out, size_t len) {
@@ -109,15 +104,8 @@ heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
     return HEG_STATUS_HARDWARE;
   }
   if (hal->fixed_random != 0u) {
-    /* xorshift32: only for repeatable benchmarks, never for a real key. */
-    for (done = 0; done < len; ++done) {
-      uint32_t x = hal->fixed_random;
-      x ^= x << 13;
-      x ^= x >> 17;
-      x ^= x << 5;
-      hal->fixed_random = x;
-      out[done] = (uint8_t)x;
-    }
+    /* Repeatable, for benchmarks only: never a real key. */
+    heg_sim_xorshift_fill(&hal->fixed_random, out, len);
     return HEG_STATUS_OK;
   }
   fd = open("/dev/urandom", O_RDONLY);
