@@ -5,6 +5,8 @@
 #include "heg/heg_crypto.h"
 #include "internal.h"
 
+HEG_STATIC_ASSERT(sizeof(heg_ctx_t) <= HEG_CTX_BYTES, ctx_fits_the_advertised_bound);
+
 size_t heg_ctx_size(void) { return sizeof(heg_ctx_t); }
 
 heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {

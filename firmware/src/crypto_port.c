@@ -2,6 +2,9 @@
 #include <sodium.h>
 
 #include "heg/heg_crypto.h"
+#include "internal.h"
+
+HEG_STATIC_ASSERT(sizeof(crypto_hash_sha256_state) <= sizeof(heg_sha256_t), sha256_state_fits);
 
 heg_status_t heg_crypto_ed25519_keypair(const uint8_t seed[32], uint8_t pk[32], uint8_t sk[64]) {
   if (seed == NULL || pk == NULL || sk == NULL) {
@@ -49,6 +52,42 @@ heg_status_t heg_crypto_sha256(uint8_t out[32], const uint8_t *msg, size_t msg_l
     return HEG_STATUS_CRYPTO;
   }
   return HEG_STATUS_OK;
+}
+
+static crypto_hash_sha256_state *sha256_state(heg_sha256_t *state) {
+  return (crypto_hash_sha256_state *)(void *)state->opaque;
+}
+
+heg_status_t heg_crypto_sha256_init(heg_sha256_t *state) {
+  if (state == NULL) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (crypto_hash_sha256_init(sha256_state(state)) != 0) {
+    return HEG_STATUS_CRYPTO;
+  }
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_crypto_sha256_update(heg_sha256_t *state, const uint8_t *msg, size_t msg_len) {
+  if (state == NULL || (msg == NULL && msg_len != 0)) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (crypto_hash_sha256_update(sha256_state(state), msg, (unsigned long long)msg_len) != 0) {
+    return HEG_STATUS_CRYPTO;
+  }
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_crypto_sha256_final(heg_sha256_t *state, uint8_t out[32]) {
+  heg_status_t status = HEG_STATUS_OK;
+  if (state == NULL || out == NULL) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (crypto_hash_sha256_final(sha256_state(state), out) != 0) {
+    status = HEG_STATUS_CRYPTO;
+  }
+  sodium_memzero(state, sizeof(*state));
+  return status;
 }
 
 void heg_crypto_wipe(void *buf, size_t len) {

@@ -54,6 +54,10 @@ typedef struct {
 /* Bytes a context needs. */
 size_t heg_ctx_size(void);
 
+/* An upper bound of heg_ctx_size() on every port, checked when the core is
+ * compiled: a port without a heap reserves this much statically. */
+#define HEG_CTX_BYTES 5120u
+
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,
  * loads the weights, re-arms the meter if a license is active and logs a

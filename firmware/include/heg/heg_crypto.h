@@ -27,6 +27,19 @@ HEG_MUST_USE heg_status_t heg_crypto_ed25519_verify(const uint8_t sig[64], const
 /* SHA-256 of msg. */
 HEG_MUST_USE heg_status_t heg_crypto_sha256(uint8_t out[32], const uint8_t *msg, size_t msg_len);
 
+/* Incremental SHA-256 for data that is never whole in RAM (a record streamed
+ * from flash). The state is opaque; its size is checked against the crypto
+ * library's when the port is compiled. */
+typedef struct {
+  uint64_t opaque[14];
+} heg_sha256_t;
+
+HEG_MUST_USE heg_status_t heg_crypto_sha256_init(heg_sha256_t *state);
+HEG_MUST_USE heg_status_t heg_crypto_sha256_update(heg_sha256_t *state, const uint8_t *msg,
+                                                   size_t msg_len);
+/* Writes the digest and wipes the state. */
+HEG_MUST_USE heg_status_t heg_crypto_sha256_final(heg_sha256_t *state, uint8_t out[32]);
+
 /* Zeroes len bytes in a way the compiler cannot elide. */
 void heg_crypto_wipe(void *buf, size_t len);
 

@@ -6,11 +6,9 @@
 #include "heg/heg.h"
 #include "heg_frame.h"
 
-/* Context memory; heg_ctx_size() is checked against it at boot. */
-#define HEG_CM4_CTX_BYTES 3072u
 #define FIXED_TIME 1800000000u
 
-static uint64_t g_ctx_mem[HEG_CM4_CTX_BYTES / 8u];
+static uint64_t g_ctx_mem[HEG_CTX_BYTES / 8u];
 static heg_hal_t g_hal;
 static heg_frame_rx_t g_rx;
 static uint8_t g_request[HEG_FRAME_MAX_SIZE];
