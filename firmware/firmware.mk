@@ -1,6 +1,6 @@
 # Firmware build rules. Included by the top Makefile; every path is relative to
 # the repository root. Targets are idempotent and incremental:
-#   firmware-deps  fetch, verify and build libsodium (pinned) into a static library
+#   firmware-deps  fetch and verify libsodium and Monocypher (pinned); build libsodium
 #   firmware-cffi  build the host-emulation module sim/openheg_sim/_firmware*.so
 #   firmware-sanitize  run tests/firmware on an ASan+UBSan build (then restores)
 #   firmware-clean remove firmware build outputs (keeps the fetched tarball)
@@ -21,14 +21,26 @@ FW_CFFI_BUILDER := sim/openheg_sim/firmware_build.py
 
 .PHONY: firmware-deps firmware-cffi firmware-sanitize firmware-clean FW_FORCE
 
-firmware-deps: $(FW_SODIUM_LIB)
+firmware-deps: $(FW_SODIUM_LIB) $(FW_MONOCYPHER_VERSION)
 
-# The script leaves the version file untouched when it already holds this
-# version, so editing the script alone does not rebuild libsodium.
+# The crypto libraries, pinned by version and sha256 of the PyPI sdist that
+# carries their C sources: libsodium inside PyNaCl's, Monocypher inside
+# pymonocypher's. The script leaves a version file untouched when it already
+# holds this pin, so editing the script alone rebuilds nothing.
+FW_FETCH := $(FW_DIR)/tools/fetch_sdist.sh
+FW_SODIUM_PIN := pynacl 1.6.2 018494d6d696ae03c7e656e5e74cdfd8ea1326962cc401bcf018f1ed8436811c
+FW_MONOCYPHER_PIN := pymonocypher 4.0.3.4 5e56e3d3eb770a53e0b9f6274146663c11a11f3d0de5cd48e3be0428d1b07a4a
 FW_SODIUM_VERSION := $(FW_THIRD_PARTY)/libsodium.version
+FW_MONOCYPHER_VERSION := $(FW_THIRD_PARTY)/monocypher.version
+FW_MONOCYPHER_SRC := $(FW_THIRD_PARTY)/monocypher
 
-$(FW_SODIUM_VERSION): $(FW_DIR)/tools/fetch_libsodium.sh
-	@$(FW_DIR)/tools/fetch_libsodium.sh $(FW_PYTHON) $(FW_THIRD_PARTY)
+$(FW_SODIUM_VERSION): $(FW_FETCH)
+	@$(FW_FETCH) $(FW_PYTHON) $(FW_THIRD_PARTY) libsodium $(FW_SODIUM_PIN) 3 \
+		pynacl-1.6.2/src/libsodium
+
+$(FW_MONOCYPHER_VERSION): $(FW_FETCH)
+	@$(FW_FETCH) $(FW_PYTHON) $(FW_THIRD_PARTY) monocypher $(FW_MONOCYPHER_PIN) 1 \
+		pymonocypher-4.0.3.4/monocypher.c pymonocypher-4.0.3.4/monocypher.h
 
 # libsodium's own configure picks the preprocessor settings; minimal build,
 # static, position independent so it can go into the cffi shared module.
@@ -48,7 +60,7 @@ FW_CFLAGS ?= -O2 -g
 FW_WARNINGS := -std=c99 -Wall -Wextra -Werror -pedantic -Wconversion -Wsign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes
 FW_CPPFLAGS := -I$(FW_DIR)/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
-	-isystem $(FW_SODIUM_INCLUDE)
+	-isystem $(FW_SODIUM_INCLUDE) -isystem $(FW_MONOCYPHER_SRC)
 FW_C_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c)) $(FW_DIR)/port/cffi/hal_cffi.c
 FW_HEADERS := $(filter %.h,$(FW_SOURCES))
 FW_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_C_SOURCES))
@@ -62,13 +74,22 @@ $(FW_MEASUREMENT_H): FW_FORCE
 
 FW_FORCE:
 
-$(FW_BUILD_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_SODIUM_LIB) $(FW_DIR)/firmware.mk
+# Monocypher is one C file, compiled with its own (not our -Werror) flags.
+FW_MONOCYPHER_OBJ := $(FW_BUILD_DIR)/obj/third_party/monocypher.o
+$(FW_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
+	@mkdir -p $(dir $@)
+	$(FW_CC) -std=c99 $(FW_CFLAGS) -fPIC -c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
+
+# What every host link of the firmware needs besides the firmware itself.
+FW_CRYPTO_LIBS := $(FW_MONOCYPHER_OBJ) $(FW_SODIUM_LIB)
+
+$(FW_BUILD_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) -fPIC $(FW_CPPFLAGS) -c $< -o $@
 
 $(FW_BUILD_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
 
-$(FW_LIB): $(FW_OBJECTS)
+$(FW_LIB): $(FW_OBJECTS) $(FW_MONOCYPHER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -125,9 +146,9 @@ $(FW_BUILD_DIR)/obj/port/%.o: $(FW_DIR)/port/%.c $(FW_HEADERS) $(FW_PORT_HEADERS
 
 firmware-posix: $(FW_SERVE_PTY)
 
-$(FW_SERVE_PTY): $(FW_DIR)/port/posix/serve_pty.c $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+$(FW_SERVE_PTY): $(FW_DIR)/port/posix/serve_pty.c $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS)
 	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
-		$< $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+		$< $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS) -o $@
 
 # The framer alone as a shared library, for the Python differential test.
 $(FW_FRAME_SO): $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_HEADERS)
@@ -140,9 +161,9 @@ $(FW_CTEST_VECTORS): $(FW_CTEST_GEN) tests/vectors/records.json host/openheg/fra
 	@mkdir -p $(dir $@)
 	$(FW_PYTHON) $(FW_CTEST_GEN) $@
 
-$(FW_CTEST): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+$(FW_CTEST): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS)
 	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
-		$(FW_CTEST_SOURCES) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+		$(FW_CTEST_SOURCES) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS) -o $@
 
 firmware-ctest: $(FW_CTEST)
 	$(FW_CTEST)
@@ -155,15 +176,15 @@ FW_SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 FW_SAN_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_SAN_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_POSIX_SOURCES))
 FW_CTEST_ASAN := $(FW_SAN_DIR)/heg_ctest
 
-$(FW_SAN_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)/firmware.mk
+$(FW_SAN_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_WARNINGS) $(FW_SAN_FLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -c $< -o $@
 
 $(FW_SAN_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
 
-$(FW_CTEST_ASAN): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_SAN_OBJECTS) $(FW_SODIUM_LIB)
+$(FW_CTEST_ASAN): $(FW_CTEST_SOURCES) $(FW_CTEST_VECTORS) $(FW_SAN_OBJECTS) $(FW_CRYPTO_LIBS)
 	$(FW_CC) $(FW_WARNINGS) $(FW_SAN_FLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
-		$(FW_CTEST_SOURCES) $(FW_SAN_OBJECTS) $(FW_SODIUM_LIB) -o $@
+		$(FW_CTEST_SOURCES) $(FW_SAN_OBJECTS) $(FW_CRYPTO_LIBS) -o $@
 
 firmware-ctest-asan: $(FW_CTEST_ASAN)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
@@ -197,7 +218,7 @@ FW_FUZZERS := $(FW_FUZZ_DIR)/fuzz_frame $(FW_FUZZ_DIR)/fuzz_dispatch
 
 .PHONY: fuzz firmware-fuzz-build firmware-fuzz-corpus
 
-$(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)/firmware.mk
+$(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@test -n "$(FW_CLANG)" || { echo "fuzz: clang not found (tools/install-system-deps.sh installs clang-14)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(FW_CLANG) $(FW_WARNINGS) $(FW_FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FW_CPPFLAGS) \
@@ -205,9 +226,9 @@ $(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_DIR)
 
 $(FW_FUZZ_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
 
-$(FW_FUZZ_DIR)/fuzz_%: $(FW_DIR)/fuzz/fuzz_%.c $(FW_FUZZ_OBJECTS) $(FW_SODIUM_LIB)
+$(FW_FUZZ_DIR)/fuzz_%: $(FW_DIR)/fuzz/fuzz_%.c $(FW_FUZZ_OBJECTS) $(FW_CRYPTO_LIBS)
 	$(FW_CLANG) $(FW_WARNINGS) $(FW_FUZZ_FLAGS) -fsanitize=fuzzer $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) \
-		$< $(FW_FUZZ_OBJECTS) $(FW_SODIUM_LIB) -o $@
+		$< $(FW_FUZZ_OBJECTS) $(FW_CRYPTO_LIBS) -o $@
 
 firmware-fuzz-build: $(FW_FUZZERS)
 
@@ -239,23 +260,39 @@ FW_ARM_CC ?= arm-none-eabi-gcc
 FW_ARM_SIZE ?= arm-none-eabi-size
 FW_CM4_DIR := $(FW_BUILD_DIR)/cm4
 FW_CM4_ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft
-FW_CM4_CFLAGS := $(FW_CM4_ARCH) -Os -g -ffunction-sections -fdata-sections -fstack-usage
+# -flto: link-time optimisation across the core and the port saves about 1.2 KB
+# of flash (the libsodium archive is built without it).
+FW_CM4_CFLAGS := $(FW_CM4_ARCH) -Os -g -flto -ffunction-sections -fdata-sections
 FW_CM4_SODIUM_BUILD := $(FW_THIRD_PARTY)/libsodium-cm4-build
 FW_CM4_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium-cm4
 FW_CM4_SODIUM_LIB := $(FW_CM4_SODIUM_PREFIX)/lib/libsodium.a
 FW_CM4_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
-	-isystem $(FW_CM4_SODIUM_PREFIX)/include -I$(FW_PORT_COMMON) -I$(FW_DIR)/port/cortex_m4
-FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_meter_sim.c \
-	$(FW_PORT_COMMON)/heg_nor_sim.c $(FW_DIR)/port/cortex_m4/hal_cm4.c \
-	$(FW_DIR)/port/cortex_m4/startup.c
+	-isystem $(FW_CM4_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -I$(FW_PORT_COMMON) \
+	-I$(FW_DIR)/port/cortex_m4
+FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_nor_sim.c \
+	$(FW_DIR)/port/cortex_m4/hal_cm4.c $(FW_DIR)/port/cortex_m4/startup.c
 FW_CM4_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_CM4_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_CM4_PORT_SOURCES))
+# Two images differ only in the meter binding: the QEMU test image (the RTL's
+# software model, what the QEMU test runs) and the board image (the block's
+# registers on the bus, what `make size` holds to the flash and RAM targets).
+FW_CM4_MODEL_OBJECTS := $(FW_CM4_DIR)/obj/port/cortex_m4/meter_model.o \
+	$(FW_CM4_DIR)/obj/port/common/heg_meter_sim.o
+FW_CM4_MMIO_OBJECTS := $(FW_CM4_DIR)/obj/port/cortex_m4/meter_mmio.o
 FW_CM4_LDSCRIPT := $(FW_DIR)/port/cortex_m4/mps2_an386.ld
 FW_CM4_LDFLAGS := $(FW_CM4_ARCH) -nostartfiles -Wl,--gc-sections -T$(FW_CM4_LDSCRIPT) \
 	--specs=nano.specs --specs=nosys.specs
 FW_CM4_ELF := $(FW_CM4_DIR)/openheg_cm4.elf
+FW_CM4_BOARD_ELF := $(FW_CM4_DIR)/openheg_cm4_board.elf
 FW_CM4_BENCH_ELF := $(FW_CM4_DIR)/bench_cm4.elf
 
 .PHONY: firmware-cm4 size
+
+FW_CM4_MONOCYPHER_OBJ := $(FW_CM4_DIR)/obj/third_party/monocypher.o
+$(FW_CM4_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
+	@mkdir -p $(dir $@)
+	$(FW_ARM_CC) -std=c99 $(FW_CM4_ARCH) -Os -g -flto -ffunction-sections -fdata-sections \
+		-c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
+FW_CM4_CRYPTO_LIBS := $(FW_CM4_MONOCYPHER_OBJ) $(FW_CM4_SODIUM_LIB)
 
 $(FW_CM4_SODIUM_LIB): $(FW_SODIUM_VERSION)
 	@command -v $(FW_ARM_CC) >/dev/null || { echo "firmware-cm4: $(FW_ARM_CC) not found (tools/install-system-deps.sh installs gcc-arm-none-eabi)" >&2; exit 1; }
@@ -269,25 +306,45 @@ $(FW_CM4_SODIUM_LIB): $(FW_SODIUM_VERSION)
 	$(MAKE) -C $(FW_CM4_SODIUM_BUILD) -j$$(nproc) --no-print-directory install > $(FW_CM4_SODIUM_BUILD)/make.log
 	@touch $@
 
-$(FW_CM4_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_DIR)/firmware.mk
+$(FW_CM4_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -c $< -o $@
 
 $(FW_CM4_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
 
-$(FW_CM4_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_SODIUM_LIB) $(FW_CM4_LDSCRIPT)
+$(FW_CM4_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDSCRIPT)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) $< $(FW_CM4_OBJECTS) \
-		$(FW_CM4_SODIUM_LIB) $(FW_CM4_LDFLAGS) -Wl,-Map=$(FW_CM4_DIR)/openheg_cm4.map -o $@
+		$(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDFLAGS) \
+		-Wl,-Map=$(FW_CM4_DIR)/openheg_cm4.map -o $@
 
-$(FW_CM4_BENCH_ELF): bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CM4_OBJECTS) $(FW_CM4_SODIUM_LIB)
+$(FW_CM4_BOARD_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_MMIO_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDSCRIPT)
+	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) $< $(FW_CM4_OBJECTS) \
+		$(FW_CM4_MMIO_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDFLAGS) \
+		-Wl,-Map=$(FW_CM4_DIR)/openheg_cm4_board.map -o $@
+
+$(FW_CM4_BENCH_ELF): bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CM4_OBJECTS) $(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -Ibench/firmware \
 		bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CM4_OBJECTS) \
-		$(FW_CM4_SODIUM_LIB) $(FW_CM4_LDFLAGS) -o $@
+		$(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDFLAGS) -o $@
 
-firmware-cm4: $(FW_CM4_ELF)
+firmware-cm4: $(FW_CM4_ELF) $(FW_CM4_BOARD_ELF)
 
-size: $(FW_CM4_ELF) $(FW_CM4_BENCH_ELF)
-	@$(FW_PYTHON) $(FW_DIR)/tools/cm4_size.py $(FW_CM4_ELF)
+size: $(FW_CM4_BOARD_ELF) $(FW_CM4_ELF)
+	@$(FW_PYTHON) $(FW_DIR)/tools/cm4_size.py $(FW_CM4_BOARD_ELF) $(FW_CM4_ELF)
+
+# `make qemu-cm4`: boot the Cortex-M4 image in QEMU (mps2-an386), UART0 on a
+# pseudo-terminal (QEMU prints "char device redirected to /dev/pts/N"), the
+# QEMU monitor on this terminal (`quit` stops it). A test image: its RNG is a
+# fixed generator (NOT SECRET), its clock fixed (firmware/README.md).
+FW_QEMU_ARM ?= qemu-system-arm
+
+.PHONY: qemu-cm4
+
+qemu-cm4: $(FW_CM4_ELF)
+	@command -v $(FW_QEMU_ARM) >/dev/null || { echo "qemu-cm4: $(FW_QEMU_ARM) not found (tools/install-system-deps.sh installs qemu-system-arm)" >&2; exit 1; }
+	@echo "qemu-cm4: $(FW_CM4_ELF) on mps2-an386; the device's serial port is the pty below"
+	@echo "qemu-cm4: e.g. .venv/bin/openheg device info /dev/pts/N; type 'quit' to stop"
+	$(FW_QEMU_ARM) -M mps2-an386 -nographic -serial pty -monitor stdio -kernel $(FW_CM4_ELF)
 
 # ---------------------------------------------------------------------------
 # Benchmarks (docs/firmware-numbers.md is written by the script).
@@ -295,10 +352,10 @@ FW_BENCH_HOST := $(FW_BUILD_DIR)/bench_host
 
 .PHONY: firmware-bench
 
-$(FW_BENCH_HOST): bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB)
+$(FW_BENCH_HOST): bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CORE_OBJECTS) $(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS)
 	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -Ibench/firmware \
 		bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CORE_OBJECTS) \
-		$(FW_POSIX_OBJECTS) $(FW_SODIUM_LIB) -o $@
+		$(FW_POSIX_OBJECTS) $(FW_CRYPTO_LIBS) -o $@
 
-firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_ELF) $(FW_CM4_BENCH_ELF) $(FW_SERVE_PTY) firmware-cffi
+firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_BOARD_ELF) $(FW_CM4_BENCH_ELF) $(FW_SERVE_PTY) firmware-cffi
 	$(FW_PYTHON) bench/firmware/run_bench.py

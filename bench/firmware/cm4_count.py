@@ -15,8 +15,9 @@ from pathlib import Path
 from unicorn import UC_ARCH_ARM, UC_HOOK_CODE, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_SP
 
+# The operations of bench/firmware/bench_ops.h (host and Cortex-M4 drivers alike).
 MODES = {"nothing": 0, "bare verify": 1, "license verify": 2, "bare sign": 3,
-         "attestation sign": 4}
+         "attestation sign": 4, "monocypher sign": 5}
 # Thumb BKPT #imm8 is encoded 0xBExx (little-endian: imm8, then 0xBE).
 THUMB_BKPT_HIGH_BYTE = 0xBE
 MAX_INSTRUCTIONS = 50_000_000

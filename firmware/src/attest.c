@@ -10,6 +10,7 @@ HEG_STATIC_ASSERT(sizeof(HEG_DOMAIN_ATTESTATION) == HEG_DOMAIN_ATTESTATION_LEN,
 HEG_STATIC_ASSERT(HEG_ATTESTATION_LANE_OPS_LEN == HEG_LANES * HEG_U128_SIZE, lane_ops_len);
 HEG_STATIC_ASSERT(HEG_ATTESTATION_SIZE == HEG_ATTESTATION_BODY_SIZE + HEG_SIGNATURE_SIZE,
                   attestation_size);
+HEG_STATIC_ASSERT(HEG_DOMAIN_ATTESTATION_LEN <= HEG_SIGNATURE_SIZE, message_fits_the_response);
 
 /* The meter's causes reported as read; its PAUSED bit is reported as the
  * order behind it (PAUSED or HALTED), and THROTTLED is a duty cycle, not a
@@ -20,8 +21,12 @@ HEG_STATIC_ASSERT(HEG_ATTESTATION_SIZE == HEG_ATTESTATION_BODY_SIZE + HEG_SIGNAT
 
 heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len) {
-  uint8_t msg[HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE];
-  uint8_t *body = msg + HEG_DOMAIN_ATTESTATION_LEN;
+  /* domain || body is assembled in the response buffer (cap holds the whole
+   * attestation, which is longer than the domain), signed, and then the body
+   * moved down over the domain: no message copy on the stack. */
+  uint8_t *msg = out;
+  uint8_t *body = out + HEG_DOMAIN_ATTESTATION_LEN;
+  uint8_t sig[HEG_SIGNATURE_SIZE];
   heg_meter_reading_t reading;
   heg_u128_t consumed = heg_u128_zero();
   heg_u128_t remaining = heg_u128_zero();
@@ -60,7 +65,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   status = heg_store_commit(ctx);
   HEG_TRY(status);
 
-  memset(msg, 0, sizeof(msg));
+  memset(msg, 0, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE);
   memcpy(msg, HEG_DOMAIN_ATTESTATION, HEG_DOMAIN_ATTESTATION_LEN);
   memcpy(body + HEG_ATTESTATION_MAGIC_OFF, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN);
   body[HEG_ATTESTATION_RECORD_TYPE_OFF] = HEG_RECORD_ATTESTATION;
@@ -90,9 +95,10 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   heg_store_u32(body + HEG_ATTESTATION_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(body + HEG_ATTESTATION_LOG_HEAD_OFF, ctx->ps.log_head, HEG_DIGEST_SIZE);
 
-  HEG_TRY(heg_crypto_ed25519_sign(out + HEG_ATTESTATION_BODY_SIZE, msg, sizeof(msg),
+  HEG_TRY(heg_crypto_ed25519_sign(sig, msg, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE,
                                   ctx->device_sk));
-  memcpy(out, body, HEG_ATTESTATION_BODY_SIZE);
+  memmove(out, body, HEG_ATTESTATION_BODY_SIZE);
+  memcpy(out + HEG_ATTESTATION_BODY_SIZE, sig, HEG_SIGNATURE_SIZE);
   *out_len = HEG_ATTESTATION_SIZE;
   return HEG_STATUS_OK;
 }

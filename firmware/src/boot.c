@@ -38,7 +38,7 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   }
   ctx->ps.reset_count += 1u;
   heg_store_u32(event, ctx->ps.reset_count);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_RESET, event, sizeof(event));
+  status = heg_log_append(ctx, HEG_EVENT_RESET, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
 
   /* Weights of the policy in force, then locked until the next reset. */
@@ -66,8 +66,10 @@ heg_status_t heg_poll(heg_ctx_t *ctx) {
 }
 
 heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
-  heg_meter_reading_t first;
-  heg_meter_reading_t second;
+  /* One reading buffer: the first reading's accumulator is all that is kept
+   * of it when the second is taken. */
+  heg_meter_reading_t reading;
+  heg_u128_t first_acc;
   heg_u128_t consumed;
   heg_status_t status = HEG_STATUS_OK;
 
@@ -81,24 +83,25 @@ heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
   heg_meter_gate_close(ctx);
   if (ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED &&
       ctx->ps.license_active == HEG_HTRUE) {
-    heg_meter_read(ctx, &first);
-    if ((first.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
-        (first.gate_cause & HEG_GATE_CAUSE_DISARMED_MASK) == 0u) {
+    heg_meter_read(ctx, &reading);
+    if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
+        (reading.gate_cause & HEG_GATE_CAUSE_DISARMED_MASK) == 0u) {
       return HEG_STATUS_OK; /* not closed yet: the caller lets a clock edge pass */
     }
+    first_acc = reading.acc;
     /* A second, independent reading: the accumulator must be standing still. */
-    heg_meter_read(ctx, &second);
-    if ((second.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
-        heg_u128_cmp(first.acc, second.acc) != 0) {
+    heg_meter_read(ctx, &reading);
+    if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
+        heg_u128_cmp(first_acc, reading.acc) != 0) {
       return HEG_STATUS_OK;
     }
-    consumed = heg_meter_consumed(ctx, &second);
+    consumed = heg_meter_consumed(ctx, &reading);
     /* Settle to exactly what was metered: lower when charged allowance went
      * unspent, higher when ops in flight as the gate closed ran past it. The
      * record never drops metered compute. */
     if (heg_u128_cmp(consumed, ctx->ps.charged) != 0) {
       ctx->ps.charged = consumed;
-      heg_meter_lane_totals(ctx, &second, ctx->ps.lane_totals);
+      heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
       status = heg_store_commit(ctx);
     }
   }

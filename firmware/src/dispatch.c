@@ -87,6 +87,15 @@ heg_status_t heg_dispatch(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, ui
   } else {
     status = route(ctx, req, req_len, resp + HEG_RESPONSE_SIZE, resp_cap - HEG_RESPONSE_SIZE,
                    &payload_len);
+    if (heg_store_has_pending(ctx) != HEG_HFALSE) {
+      /* Every handler commits or rolls back what it changed. Should one not,
+       * drop the change rather than keep pointers into this request's bytes
+       * (the pending key lists) past its lifetime. */
+      heg_store_rollback(ctx);
+      if (status == HEG_STATUS_OK) {
+        status = HEG_STATUS_FAULT_DETECTED;
+      }
+    }
   }
   if (status != HEG_STATUS_OK) {
     payload_len = 0;

@@ -1,5 +1,7 @@
 /* Hash-chained event log: the head, the total count and a ring of the newest
- * entries, all in the persistent record; READ_LOG reads the ring out. */
+ * entries, all in the persistent record (the ring in its flash part, entries
+ * appended since the last commit in ctx->log_pending); READ_LOG reads the
+ * ring out of flash. */
 #include <string.h>
 
 #include "codec.h"
@@ -16,37 +18,63 @@ static heg_status_t chain(uint8_t head[HEG_DIGEST_SIZE], uint8_t type, const uin
   if (len != 0) {
     memcpy(buf + HEG_DIGEST_SIZE + 1u, payload, len);
   }
-  return heg_crypto_sha256(head, buf, HEG_DIGEST_SIZE + 1u + len);
+  return heg_crypto_digest(head, buf, HEG_DIGEST_SIZE + 1u + len);
 }
 
-heg_status_t heg_log_append(heg_persistent_t *ps, uint8_t type, const uint8_t *payload,
-                            size_t len) {
+/* Entry index (one still kept: within the ring) into out: from the entries
+ * appended since the last commit, else from the ring in the active record. */
+static heg_status_t entry_read(heg_ctx_t *ctx, uint32_t index, heg_log_entry_t *out) {
+  uint32_t first_pending = ctx->ps.log_count - ctx->log_pending_count;
+  if (index >= first_pending) {
+    *out = ctx->log_pending[index - first_pending];
+    return HEG_STATUS_OK;
+  }
+  HEG_TRY(heg_store_read(ctx,
+                         HEG_STORE_RING_OFF + (index % HEG_LOG_RING) * (uint32_t)sizeof(*out),
+                         (uint8_t *)out, sizeof(*out)));
+  /* The record's digest covers the entry; its length still bounds a copy. */
+  if (out->index != index || out->payload_len > HEG_LOG_STORED_PAYLOAD) {
+    return HEG_STATUS_STORAGE;
+  }
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_log_append(heg_ctx_t *ctx, uint8_t type, const uint8_t *payload, size_t len) {
   heg_log_entry_t *slot;
-  if (ps == NULL || (payload == NULL && len != 0) || len > HEG_LOG_STORED_PAYLOAD ||
-      ps->log_count == UINT32_MAX) {
+  heg_log_entry_t evicted;
+  if (ctx == NULL || (payload == NULL && len != 0) || len > HEG_LOG_STORED_PAYLOAD ||
+      ctx->ps.log_count == UINT32_MAX) {
     return HEG_STATUS_BAD_REQUEST;
   }
-  slot = &ps->log[ps->log_count % HEG_LOG_RING];
-  if (ps->log_count >= HEG_LOG_RING) {
-    /* The oldest kept entry leaves the ring: the tail head moves past it. */
-    HEG_TRY(chain(ps->log_tail_head, slot->event_type, slot->payload, slot->payload_len));
+  if (ctx->log_pending_count >= HEG_LOG_PENDING) {
+    /* More appends before a commit than internal.h allows for: refuse (the
+     * caller rolls back) rather than drop an entry. */
+    return HEG_STATUS_STORAGE;
   }
-  HEG_TRY(chain(ps->log_head, type, payload, len));
+  if (ctx->ps.log_count >= HEG_LOG_RING) {
+    /* The oldest kept entry leaves the ring: the tail head moves past it. */
+    HEG_TRY(entry_read(ctx, ctx->ps.log_count - HEG_LOG_RING, &evicted));
+    HEG_TRY(chain(ctx->ps.log_tail_head, evicted.event_type, evicted.payload,
+                  evicted.payload_len));
+  }
+  HEG_TRY(chain(ctx->ps.log_head, type, payload, len));
+  slot = &ctx->log_pending[ctx->log_pending_count];
   memset(slot, 0, sizeof(*slot));
-  slot->index = ps->log_count;
+  slot->index = ctx->ps.log_count;
   slot->event_type = type;
   slot->payload_len = (uint8_t)len;
   if (len != 0) {
     memcpy(slot->payload, payload, len);
   }
-  ps->log_count += 1u;
+  ctx->log_pending_count += 1u;
+  ctx->ps.log_count += 1u;
   return HEG_STATUS_OK;
 }
 
 heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                               size_t cap, size_t *out_len) {
   uint8_t head[HEG_DIGEST_SIZE];
-  const heg_log_entry_t *entry;
+  heg_log_entry_t entry;
   uint32_t oldest;
   uint32_t first;
   uint32_t index;
@@ -75,19 +103,19 @@ heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payload, size_t len
   }
   memcpy(head, ctx->ps.log_tail_head, HEG_DIGEST_SIZE);
   for (index = oldest; index < first; ++index) {
-    entry = &ctx->ps.log[index % HEG_LOG_RING];
-    HEG_TRY(chain(head, entry->event_type, entry->payload, entry->payload_len));
+    HEG_TRY(entry_read(ctx, index, &entry));
+    HEG_TRY(chain(head, entry.event_type, entry.payload, entry.payload_len));
   }
   heg_store_u32(out + HEG_READ_LOG_RESP_NEXT_INDEX_OFF, ctx->ps.log_count);
   memcpy(out + HEG_READ_LOG_RESP_HEAD_BEFORE_OFF, head, HEG_DIGEST_SIZE);
   pos = HEG_READ_LOG_RESP_HEADER_SIZE + 1u;
   for (index = first; index < ctx->ps.log_count && count < max_entries; ++index, ++count) {
-    entry = &ctx->ps.log[index % HEG_LOG_RING];
-    heg_store_u32(out + pos + HEG_LOG_ENTRY_INDEX_OFF, entry->index);
-    out[pos + HEG_LOG_ENTRY_EVENT_TYPE_OFF] = entry->event_type;
-    out[pos + HEG_LOG_ENTRY_HEADER_SIZE] = entry->payload_len;
-    memcpy(out + pos + HEG_LOG_ENTRY_HEADER_SIZE + 1u, entry->payload, entry->payload_len);
-    pos += HEG_LOG_ENTRY_HEADER_SIZE + 1u + entry->payload_len;
+    HEG_TRY(entry_read(ctx, index, &entry));
+    heg_store_u32(out + pos + HEG_LOG_ENTRY_INDEX_OFF, entry.index);
+    out[pos + HEG_LOG_ENTRY_EVENT_TYPE_OFF] = entry.event_type;
+    out[pos + HEG_LOG_ENTRY_HEADER_SIZE] = entry.payload_len;
+    memcpy(out + pos + HEG_LOG_ENTRY_HEADER_SIZE + 1u, entry.payload, entry.payload_len);
+    pos += HEG_LOG_ENTRY_HEADER_SIZE + 1u + entry.payload_len;
   }
   out[HEG_READ_LOG_RESP_HEADER_SIZE] = (uint8_t)count;
   *out_len = pos;

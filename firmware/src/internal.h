@@ -11,7 +11,16 @@
 #include "hardened.h"
 
 /* ---- The policy in force (policy.c) --------------------------------------
- * The parsed form of an openheg.wire.Policy, kept in the persistent record. */
+ * The parsed form of an openheg.wire.Policy: its scalar part, kept in the RAM
+ * mirror of the persistent record. Its four key lists are not mirrored in RAM
+ * (up to 80 keys, 2560 bytes): they live in the record in flash and are read
+ * 32 bytes at a time through a key-list descriptor (heg_keylist_t below). */
+#define HEG_KEYS_BOARD 0u
+#define HEG_KEYS_INSPECTOR 1u
+#define HEG_KEYS_PARTY 2u
+#define HEG_KEYS_REVOKED 3u
+#define HEG_KEYS_LISTS 4u
+
 typedef struct {
   uint32_t version;
   uint32_t board_threshold;
@@ -33,15 +42,19 @@ typedef struct {
   uint32_t lockout_threshold;
   uint32_t lockout_duration_s;
   uint32_t baselines;
-  uint32_t board_count;
-  uint32_t inspector_count;
-  uint32_t party_count;
-  uint32_t revoked_count;
-  uint8_t board_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
-  uint8_t inspector_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
-  uint8_t party_keys[HEG_MAX_KEY_LIST][HEG_KEY_SIZE];
-  uint8_t revoked_keys[HEG_MAX_REVOKED_KEYS][HEG_KEY_SIZE];
+  uint32_t key_count[HEG_KEYS_LISTS]; /* entries of each list (HEG_KEYS_*) */
 } heg_policy_t;
+
+/* Where one key list is: count keys of HEG_KEY_SIZE bytes, strictly
+ * ascending, either in memory (a request being handled: mem != NULL) or in
+ * the storage at flash_off (the policy in force, in the active record). Every
+ * lookup goes through heg_keylist_key, so there is one lookup routine for
+ * both places. */
+typedef struct {
+  const uint8_t *mem;
+  uint32_t flash_off;
+  uint32_t count;
+} heg_keylist_t;
 
 /* A signature set inside a request payload (licenses, policies, orders). */
 typedef struct {
@@ -52,8 +65,10 @@ typedef struct {
 /* ---- The event log ring (eventlog.c) --------------------------------------
  * The newest HEG_LOG_RING entries are kept; older ones are gone, and the chain
  * head before the oldest kept entry (log_tail_head) lets a reader recompute the
- * chain from there. Stored payloads are at most HEG_LOG_STORED_PAYLOAD bytes
- * (the largest event the firmware logs). */
+ * chain from there. The ring is in the record in flash (store.c), not in
+ * RAM; entries appended since the last commit wait in ctx->log_pending.
+ * Stored payloads are at most HEG_LOG_STORED_PAYLOAD bytes (the largest event
+ * the firmware logs). */
 #define HEG_LOG_RING 32u
 #define HEG_LOG_STORED_PAYLOAD 32u
 
@@ -66,15 +81,33 @@ typedef struct {
 } heg_log_entry_t;
 
 /* ---- Persistent state (store.c) ----------------------------------------
- * One fixed-size record, written whole to the slot (a run of pages) not
- * holding the current one, with counter + 1 and a SHA-256 digest over
- * everything before it. Boot takes the valid record with the highest
- * counter, so a power cut at any point leaves the old record or the new one.
- * Erased flash (all 0xFF) fails the magic and the digest, so it never reads
- * as a record. The record is only ever read back by this firmware, in native
- * byte order. */
+ * One record, written whole to the slot (a run of pages) not holding the
+ * current one, with counter + 1 and a digest (heg_crypto_digest) written last. Boot takes
+ * the valid record with the highest counter, so a power cut at any point
+ * leaves the old record or the new one. Erased flash (all 0xFF) fails the
+ * magic and the digest, so it never reads as a record. The record is only
+ * ever read back by this firmware, in native byte order.
+ *
+ * Layout of a record in its slot (offsets from the slot's start):
+ *   [0, sizeof(heg_persistent_t))  the scalar part, byte for byte as in RAM
+ *   HEG_STORE_KEYS_OFF(list)       the policy's key lists, each at a fixed
+ *                                  place sized for its maximum; only the first
+ *                                  key_count[list] keys are written
+ *   HEG_STORE_RING_OFF             the event-log ring (HEG_LOG_RING entries);
+ *                                  only the first min(log_count, RING) written
+ *   HEG_STORE_DIGEST_OFF           the digest of the scalar part, then each
+ *                                  list's written keys, then the ring's
+ *                                  written entries (every byte ever read back;
+ *                                  the counts that size them are in the
+ *                                  scalar part, hashed first)
+ * RAM holds only the scalar part (ctx->ps). A commit streams the new record
+ * into the other slot: the scalar part from RAM, the lists and the ring copied
+ * in small chunks from the current slot, with the command's pending changes
+ * (a new policy's key lists still in the request, log entries appended since
+ * the last commit) put in their place. Boot checks a slot's digest the same
+ * way, streaming it from flash. */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 2u
+#define HEG_STORE_LAYOUT 3u
 #define HEG_STORE_ENDORSEMENT_CAP 144u
 #define HEG_STORE_SLOTS 2u
 #define HEG_STORE_NO_PAGE 0xffffffffu
@@ -88,7 +121,7 @@ typedef struct {
   uint8_t device_seed[HEG_KEY_SIZE]; /* secret: the device key is derived from it */
   uint8_t vendor_key[HEG_KEY_SIZE];
   uint8_t endorsement[HEG_STORE_ENDORSEMENT_CAP];
-  heg_policy_t policy; /* valid from KEYED on */
+  heg_policy_t policy; /* valid from KEYED on; its key lists are in flash */
   /* The license in force. */
   heg_hbool_t license_active;
   heg_hbool_t exhausted_logged;
@@ -109,14 +142,31 @@ typedef struct {
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */
   uint32_t auth_failures;  /* counted before each verification, reset by a success */
   uint64_t report_counter;
-  /* Event log. */
+  /* Event log (the ring itself is in flash). */
   uint32_t log_count; /* entries ever appended; the next entry's index */
   uint32_t reserved1;
   uint8_t log_head[HEG_DIGEST_SIZE];
   uint8_t log_tail_head[HEG_DIGEST_SIZE]; /* head before the oldest kept entry */
-  heg_log_entry_t log[HEG_LOG_RING];
-  uint8_t digest[HEG_DIGEST_SIZE]; /* SHA-256 of every byte before it */
 } heg_persistent_t;
+
+/* Offsets inside a slot (see above). */
+#define HEG_STORE_LIST_CAP(list) \
+  ((list) == HEG_KEYS_REVOKED ? HEG_MAX_REVOKED_KEYS : HEG_MAX_KEY_LIST)
+#define HEG_STORE_KEYS_OFF(list) \
+  ((uint32_t)sizeof(heg_persistent_t) + (uint32_t)(list) * HEG_MAX_KEY_LIST * HEG_KEY_SIZE)
+#define HEG_STORE_RING_OFF \
+  (HEG_STORE_KEYS_OFF(HEG_KEYS_REVOKED) + HEG_MAX_REVOKED_KEYS * HEG_KEY_SIZE)
+#define HEG_STORE_DIGEST_OFF \
+  (HEG_STORE_RING_OFF + HEG_LOG_RING * (uint32_t)sizeof(heg_log_entry_t))
+#define HEG_STORE_RECORD_SIZE (HEG_STORE_DIGEST_OFF + HEG_DIGEST_SIZE)
+
+/* Log entries appended since the last commit, held in RAM until the commit
+ * writes them into the ring in flash. Every path appends at most one entry
+ * before it commits or rolls back (boot's RESET, each command's one event,
+ * the metering loop's TAMPER or EXHAUSTED, each followed by its own
+ * heg_store_finish); one spare entry of margin. heg_log_append refuses to go
+ * past this bound rather than lose an entry. */
+#define HEG_LOG_PENDING 2u
 
 /* ---- Trusted time (timekeeping.c) ----------------------------------------
  * [lo, hi] bounds the true unix time. Without a fresh beacon the bounds are
@@ -131,8 +181,16 @@ typedef struct {
 struct heg_ctx {
   heg_hbool_t booted;
   heg_hal_t *hal;
-  heg_persistent_t ps; /* mirror of the newest valid record */
+  heg_persistent_t ps; /* scalar part of the newest valid record */
   uint32_t active_slot; /* slot holding ps, or HEG_STORE_NO_PAGE */
+  uint32_t slot_size;   /* bytes per slot (whole pages), set by heg_store_load */
+  /* Changes made during the command being handled, not yet in flash; both are
+   * dropped by heg_store_load (so by every rollback) and written by the next
+   * commit. */
+  heg_hbool_t pending_policy; /* ps.policy is a new policy whose key lists */
+  const uint8_t *pending_keys[HEG_KEYS_LISTS]; /* ... are still in the request */
+  uint32_t log_pending_count;                 /* the newest entries, not in flash */
+  heg_log_entry_t log_pending[HEG_LOG_PENDING];
   uint8_t device_pk[HEG_KEY_SIZE];
   uint8_t device_sk[64]; /* secret; wiped when not KEYED */
   /* Per-boot metering base: consumed = consumed_base + (acc - acc_base). */
@@ -171,13 +229,21 @@ HEG_MUST_USE heg_status_t heg_store_commit(heg_ctx_t *ctx);
 void heg_store_rollback(heg_ctx_t *ctx);
 /* Commits when status is OK, rolls back otherwise; returns the final status. */
 HEG_MUST_USE heg_status_t heg_store_finish(heg_ctx_t *ctx, heg_status_t status);
+/* Reads len bytes at offset off of the active record (HEG_STORE_* offsets). */
+HEG_MUST_USE heg_status_t heg_store_read(heg_ctx_t *ctx, uint32_t off, uint8_t *out, size_t len);
+/* Makes the policy in force take its key lists from request bytes that stay
+ * in RAM until the command commits or rolls back (ps.policy's counts must be
+ * the lists' counts). */
+void heg_store_set_pending_policy(heg_ctx_t *ctx, const heg_keylist_t lists[HEG_KEYS_LISTS]);
+/* HEG_HTRUE while the context holds changes not yet committed. */
+heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx);
 
 /* eventlog.c. Event types and their payloads: openheg.wire.EventType (generated
  * into heg_wire.h as HEG_EVENT_*). */
-/* head = SHA-256(head || type || payload); the entry joins the ring. In ps;
- * the caller commits. */
-HEG_MUST_USE heg_status_t heg_log_append(heg_persistent_t *ps, uint8_t type,
-                                         const uint8_t *payload, size_t len);
+/* head = heg_crypto_digest(head || type || payload); the entry joins the ring (pending
+ * in ctx until the caller commits). */
+HEG_MUST_USE heg_status_t heg_log_append(heg_ctx_t *ctx, uint8_t type, const uint8_t *payload,
+                                         size_t len);
 
 /* meter.c */
 HEG_MUST_USE heg_status_t heg_meter_check_id(heg_ctx_t *ctx);
@@ -208,30 +274,52 @@ HEG_MUST_USE heg_status_t heg_meter_arm(heg_ctx_t *ctx);
 HEG_MUST_USE heg_status_t heg_meter_step(heg_ctx_t *ctx);
 
 /* policy.c */
-/* The strict policy parser (openheg.wire.Policy): *body_len is the signed
- * body's length; sigs points into data. Field rules match the host's. */
-HEG_MUST_USE heg_status_t heg_policy_parse(const uint8_t *data, size_t len, heg_policy_t *out,
-                                           size_t *body_len, heg_sigset_t *sigs);
+/* A policy request that passed the strict parser: the signed body's length,
+ * its signatures and its key lists, all pointing into the request bytes. */
+typedef struct {
+  size_t body_len;
+  heg_sigset_t sigs;
+  heg_keylist_t keys[HEG_KEYS_LISTS];
+} heg_policy_view_t;
+
+/* The strict policy parser (openheg.wire.Policy): checks every length and
+ * field rule (the host's) on the bytes and fills view; nothing is copied. */
+HEG_MUST_USE heg_status_t heg_policy_parse(heg_ctx_t *ctx, const uint8_t *data, size_t len,
+                                           heg_policy_view_t *view);
+/* The scalar part of a policy heg_policy_parse accepted, into out. */
+void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_policy_t *out);
+/* Descriptor of one key list (HEG_KEYS_*) of the policy in force. */
+void heg_policy_keys(heg_ctx_t *ctx, uint32_t which, heg_keylist_t *out);
+/* Key i of a list, read into out. */
+HEG_MUST_USE heg_status_t heg_keylist_key(heg_ctx_t *ctx, const heg_keylist_t *list, uint32_t i,
+                                          uint8_t out[HEG_KEY_SIZE]);
+/* *found: HEG_HTRUE when key is in the list. */
+HEG_MUST_USE heg_status_t heg_keylist_has(heg_ctx_t *ctx, const heg_keylist_t *list,
+                                          const uint8_t key[HEG_KEY_SIZE], heg_hbool_t *found);
+/* *n: signers of the set that are in the list. */
+HEG_MUST_USE heg_status_t heg_keylist_count_signers(heg_ctx_t *ctx, const heg_keylist_t *list,
+                                                    const heg_sigset_t *sigs, uint32_t *n);
 /* Parses a signature set at data[off..len) that must end exactly at len. */
 HEG_MUST_USE heg_status_t heg_sigset_parse(const uint8_t *data, size_t off, size_t len,
                                            uint32_t max, heg_sigset_t *out);
 /* Every signature in the set verifies over domain || body (any that does not:
- * SIGNATURE_INVALID) and no signer is revoked by either policy (KEY_REVOKED;
- * extra may be NULL). *verified is HEG_HTRUE on success. */
-HEG_MUST_USE heg_status_t heg_sigset_verify(const heg_sigset_t *sigs, const char *domain,
-                                            size_t domain_len, const uint8_t *body,
-                                            size_t body_len, const heg_policy_t *policy,
-                                            const heg_policy_t *extra, heg_hbool_t *verified);
+ * SIGNATURE_INVALID) and no signer is in revoked or in extra (KEY_REVOKED;
+ * extra may be NULL). domain || body is assembled in scratch (the handler's
+ * response buffer, free until the response is written; too small:
+ * RESPONSE_TOO_LARGE), not on the stack. *verified is HEG_HTRUE on success. */
+HEG_MUST_USE heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs,
+                                            const char *domain, size_t domain_len,
+                                            const uint8_t *body, size_t body_len,
+                                            const heg_keylist_t *revoked,
+                                            const heg_keylist_t *extra, uint8_t *scratch,
+                                            size_t scratch_cap, heg_hbool_t *verified);
 /* HEG_HTRUE when key is one of the set's signers. */
 heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_SIZE]);
-/* Signers of the set that are among keys[0..count). */
-uint32_t heg_sigset_count_in(const heg_sigset_t *sigs, const uint8_t *keys,
-                             uint32_t count);
-heg_hbool_t heg_key_in(const uint8_t key[HEG_KEY_SIZE], const uint8_t *keys,
-                       uint32_t count);
-/* The genesis policy check for PROVISION: version 1, its own board's quorum. */
-HEG_MUST_USE heg_status_t heg_policy_check_genesis(const uint8_t *data, size_t len,
-                                                   heg_policy_t *out);
+/* The genesis policy check for PROVISION: version 1, its own board's quorum.
+ * scratch as for heg_sigset_verify. */
+HEG_MUST_USE heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data,
+                                                   size_t len, heg_policy_view_t *view,
+                                                   uint8_t *scratch, size_t scratch_cap);
 
 /* lockout.c: failed-attempt lockout. Called before a record's signatures are
  * verified: refuses (LOCKED_OUT) while locked out, else counts the attempt as

@@ -9,6 +9,20 @@ HEG_STATIC_ASSERT(sizeof(HEG_DOMAIN_LICENSE) == HEG_DOMAIN_LICENSE_LEN, license_
 
 #define HEG_LICENSE_MIN_SIZE (HEG_LICENSE_BODY_SIZE + 1u)
 
+/* heg_license_t.signatures points at the wire entries themselves: the struct
+ * must be exactly an entry's bytes, with byte alignment. */
+typedef struct {
+  uint8_t pad;
+  heg_signature_entry_t entry;
+} heg_entry_alignment_probe_t;
+HEG_STATIC_ASSERT(sizeof(heg_signature_entry_t) == HEG_SIGNATURE_ENTRY_SIZE, entry_size);
+HEG_STATIC_ASSERT(offsetof(heg_signature_entry_t, signer) == HEG_SIGNATURE_ENTRY_SIGNER_OFF,
+                  entry_signer_off);
+HEG_STATIC_ASSERT(offsetof(heg_signature_entry_t, signature) ==
+                      HEG_SIGNATURE_ENTRY_SIGNATURE_OFF,
+                  entry_signature_off);
+HEG_STATIC_ASSERT(offsetof(heg_entry_alignment_probe_t, entry) == 1u, entry_byte_aligned);
+
 static heg_status_t check_fields(const heg_license_t *lic) {
   uint32_t i;
   heg_hbool_t no_inspector;
@@ -34,10 +48,8 @@ static heg_status_t check_fields(const heg_license_t *lic) {
 }
 
 heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *out) {
-  heg_license_t lic;
-  const uint8_t *entry;
+  heg_license_t *lic = out;
   uint32_t count;
-  uint32_t i;
 
   if (data == NULL || out == NULL) {
     return HEG_STATUS_BAD_REQUEST;
@@ -56,30 +68,23 @@ heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *o
     return HEG_STATUS_RECORD_FIELD;
   }
 
-  memset(&lic, 0, sizeof(lic));
-  memcpy(lic.license_id, data + HEG_LICENSE_LICENSE_ID_OFF, HEG_LICENSE_LICENSE_ID_LEN);
-  memcpy(lic.device_id, data + HEG_LICENSE_DEVICE_ID_OFF, HEG_LICENSE_DEVICE_ID_LEN);
-  memcpy(lic.workload_id, data + HEG_LICENSE_WORKLOAD_ID_OFF, HEG_LICENSE_WORKLOAD_ID_LEN);
-  lic.sequence = heg_load_u64(data + HEG_LICENSE_SEQUENCE_OFF);
-  lic.allocation_msflop = heg_load_u128(data + HEG_LICENSE_ALLOCATION_MSFLOP_OFF);
-  lic.workload_total_msflop = heg_load_u128(data + HEG_LICENSE_WORKLOAD_TOTAL_MSFLOP_OFF);
-  lic.lineage_msflop = heg_load_u128(data + HEG_LICENSE_LINEAGE_MSFLOP_OFF);
-  lic.not_before = heg_load_u64(data + HEG_LICENSE_NOT_BEFORE_OFF);
-  lic.not_after = heg_load_u64(data + HEG_LICENSE_NOT_AFTER_OFF);
-  lic.license_class = data[HEG_LICENSE_LICENSE_CLASS_OFF];
-  lic.oversight_ppm = heg_load_u32(data + HEG_LICENSE_OVERSIGHT_PPM_OFF);
-  memcpy(lic.inspector_key, data + HEG_LICENSE_INSPECTOR_KEY_OFF, HEG_LICENSE_INSPECTOR_KEY_LEN);
-  lic.signature_count = count;
-  for (i = 0; i < count; ++i) {
-    entry = data + HEG_LICENSE_MIN_SIZE + (size_t)i * HEG_SIGNATURE_ENTRY_SIZE;
-    memcpy(lic.signatures[i].signer, entry + HEG_SIGNATURE_ENTRY_SIGNER_OFF,
-           HEG_SIGNATURE_ENTRY_SIGNER_LEN);
-    memcpy(lic.signatures[i].signature, entry + HEG_SIGNATURE_ENTRY_SIGNATURE_OFF,
-           HEG_SIGNATURE_ENTRY_SIGNATURE_LEN);
-  }
-  HEG_TRY(check_fields(&lic));
-  *out = lic;
-  return HEG_STATUS_OK;
+  /* Parsed into *out directly (no second copy on the stack). */
+  memset(lic, 0, sizeof(*lic));
+  memcpy(lic->license_id, data + HEG_LICENSE_LICENSE_ID_OFF, HEG_LICENSE_LICENSE_ID_LEN);
+  memcpy(lic->device_id, data + HEG_LICENSE_DEVICE_ID_OFF, HEG_LICENSE_DEVICE_ID_LEN);
+  memcpy(lic->workload_id, data + HEG_LICENSE_WORKLOAD_ID_OFF, HEG_LICENSE_WORKLOAD_ID_LEN);
+  lic->sequence = heg_load_u64(data + HEG_LICENSE_SEQUENCE_OFF);
+  lic->allocation_msflop = heg_load_u128(data + HEG_LICENSE_ALLOCATION_MSFLOP_OFF);
+  lic->workload_total_msflop = heg_load_u128(data + HEG_LICENSE_WORKLOAD_TOTAL_MSFLOP_OFF);
+  lic->lineage_msflop = heg_load_u128(data + HEG_LICENSE_LINEAGE_MSFLOP_OFF);
+  lic->not_before = heg_load_u64(data + HEG_LICENSE_NOT_BEFORE_OFF);
+  lic->not_after = heg_load_u64(data + HEG_LICENSE_NOT_AFTER_OFF);
+  lic->license_class = data[HEG_LICENSE_LICENSE_CLASS_OFF];
+  lic->oversight_ppm = heg_load_u32(data + HEG_LICENSE_OVERSIGHT_PPM_OFF);
+  memcpy(lic->inspector_key, data + HEG_LICENSE_INSPECTOR_KEY_OFF, HEG_LICENSE_INSPECTOR_KEY_LEN);
+  lic->signature_count = count;
+  lic->signatures = (const heg_signature_entry_t *)(const void *)(data + HEG_LICENSE_MIN_SIZE);
+  return check_fields(lic);
 }
 
 /* Binding to this device, replay and validity window (on trusted time). */
@@ -127,14 +132,20 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic) {
 /* What the class asks of the license before any signature is checked. */
 static heg_status_t check_class(heg_ctx_t *ctx, const heg_license_t *lic) {
   const heg_policy_t *p = &ctx->ps.policy;
+  heg_keylist_t list;
+  heg_hbool_t found = HEG_HFALSE;
   if (lic->license_class < heg_license_required_class(ctx, lic)) {
     return HEG_STATUS_CLASS_TOO_LOW;
   }
   if (lic->license_class != HEG_LICENSE_CLASS_STANDARD) {
-    if (heg_key_in(lic->inspector_key, p->inspector_keys[0], p->inspector_count) != HEG_HTRUE) {
+    heg_policy_keys(ctx, HEG_KEYS_INSPECTOR, &list);
+    HEG_TRY(heg_keylist_has(ctx, &list, lic->inspector_key, &found));
+    if (found != HEG_HTRUE) {
       return HEG_STATUS_SIGNER_UNTRUSTED;
     }
-    if (heg_key_in(lic->inspector_key, p->revoked_keys[0], p->revoked_count) != HEG_HFALSE) {
+    heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
+    HEG_TRY(heg_keylist_has(ctx, &list, lic->inspector_key, &found));
+    if (found != HEG_HFALSE) {
       return HEG_STATUS_KEY_REVOKED;
     }
     if (lic->oversight_ppm < p->oversight_min_ppm) {
@@ -149,17 +160,22 @@ static heg_status_t check_class(heg_ctx_t *ctx, const heg_license_t *lic) {
  * Horizon the board's Horizon quorum and every party representative. Other
  * signers count for nothing. */
 static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const uint8_t *set,
-                                     size_t set_len, const heg_license_t *lic,
-                                     heg_hbool_t *authorized) {
+                                     size_t set_len, const heg_license_t *lic, uint8_t *scratch,
+                                     size_t scratch_cap, heg_hbool_t *authorized) {
   const heg_policy_t *p = &ctx->ps.policy;
   heg_sigset_t sigs;
+  heg_keylist_t list;
+  uint8_t key[HEG_KEY_SIZE];
   heg_hbool_t verified = HEG_HFALSE;
+  uint32_t signers = 0;
   uint32_t i;
 
   *authorized = HEG_HFALSE;
   HEG_TRY(heg_sigset_parse(set, 0, set_len, HEG_MAX_LICENSE_SIGNATURES, &sigs));
-  HEG_TRY(heg_sigset_verify(&sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, body,
-                            HEG_LICENSE_BODY_SIZE, p, NULL, &verified));
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
+  HEG_TRY(heg_sigset_verify(ctx, &sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, body,
+                            HEG_LICENSE_BODY_SIZE, &list, NULL, scratch, scratch_cap,
+                            &verified));
   if (heg_sigset_has(&sigs, p->issuer_key) != HEG_HTRUE) {
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
@@ -168,11 +184,15 @@ static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const 
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
   if (lic->license_class == HEG_LICENSE_CLASS_HORIZON) {
-    if (heg_sigset_count_in(&sigs, p->board_keys[0], p->board_count) < p->horizon_board_threshold) {
+    heg_policy_keys(ctx, HEG_KEYS_BOARD, &list);
+    HEG_TRY(heg_keylist_count_signers(ctx, &list, &sigs, &signers));
+    if (signers < p->horizon_board_threshold) {
       return HEG_STATUS_QUORUM_NOT_MET;
     }
-    for (i = 0; i < p->party_count; ++i) {
-      if (heg_sigset_has(&sigs, p->party_keys[i]) != HEG_HTRUE) {
+    heg_policy_keys(ctx, HEG_KEYS_PARTY, &list);
+    for (i = 0; i < list.count; ++i) {
+      HEG_TRY(heg_keylist_key(ctx, &list, i, key));
+      if (heg_sigset_has(&sigs, key) != HEG_HTRUE) {
         return HEG_STATUS_QUORUM_NOT_MET;
       }
     }
@@ -189,8 +209,6 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   uint8_t event[HEG_ID_SIZE + 8u];
   heg_status_t status;
 
-  (void)out;
-  (void)cap;
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
     return HEG_STATUS_WRONG_STATE;
@@ -202,7 +220,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   HEG_TRY(check_class(ctx, &lic));
   HEG_TRY(heg_lockout_begin(ctx));
   HEG_TRY(check_signatures(ctx, payload, payload + HEG_LICENSE_BODY_SIZE,
-                           len - HEG_LICENSE_BODY_SIZE, &lic, &authorized));
+                           len - HEG_LICENSE_BODY_SIZE, &lic, out, cap, &authorized));
   if (authorized != HEG_HTRUE) {
     return HEG_STATUS_SIGNATURE_INVALID;
   }
@@ -223,7 +241,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   heg_lockout_clear(ctx);
   memcpy(event, lic.license_id, HEG_ID_SIZE);
   heg_store_u64(event + HEG_ID_SIZE, lic.sequence);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
+  status = heg_log_append(ctx, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
   if (status == HEG_STATUS_OK) {
     volatile heg_hbool_t recheck = authorized;
     status = recheck == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_FAULT_DETECTED;

@@ -200,7 +200,7 @@ static heg_status_t check_tamper(heg_ctx_t *ctx, const heg_meter_reading_t *read
   heg_meter_gate_close(ctx);
   ctx->ps.tampered = HEG_HTRUE;
   heg_store_u32(event, reading->gate_cause);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_TAMPER, event, sizeof(event));
+  status = heg_log_append(ctx, HEG_EVENT_TAMPER, event, sizeof(event));
   return heg_store_finish(ctx, status);
 }
 
@@ -237,7 +237,7 @@ heg_status_t heg_meter_step(heg_ctx_t *ctx) {
         ctx->ps.exhausted_logged = HEG_HTRUE;
         memcpy(payload, ctx->ps.license_id, HEG_ID_SIZE);
         heg_store_u128(payload + HEG_ID_SIZE, consumed);
-        status = heg_log_append(&ctx->ps, HEG_EVENT_EXHAUSTED, payload, sizeof(payload));
+        status = heg_log_append(ctx, HEG_EVENT_EXHAUSTED, payload, sizeof(payload));
       }
       HEG_TRY(heg_store_finish(ctx, status));
     }

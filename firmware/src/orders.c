@@ -44,14 +44,21 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
 /* Who may give this order under the policy in force. */
 static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order) {
   const heg_policy_t *p = &ctx->ps.policy;
+  heg_keylist_t list;
+  heg_hbool_t revoked = HEG_HTRUE;
   heg_hbool_t by_inspector = HEG_HFALSE;
   heg_hbool_t quorum = HEG_HFALSE;
+  uint32_t signers = 0;
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
+  HEG_TRY(heg_keylist_has(ctx, &list, ctx->ps.inspector_key, &revoked));
   if (heg_bytes_zero(ctx->ps.inspector_key, HEG_KEY_SIZE) != HEG_HTRUE &&
       heg_sigset_has(&order->sigs, ctx->ps.inspector_key) == HEG_HTRUE &&
-      heg_key_in(ctx->ps.inspector_key, p->revoked_keys[0], p->revoked_count) == HEG_HFALSE) {
+      revoked == HEG_HFALSE) {
     by_inspector = HEG_HTRUE;
   }
-  if (heg_sigset_count_in(&order->sigs, p->board_keys[0], p->board_count) >= p->board_threshold) {
+  heg_policy_keys(ctx, HEG_KEYS_BOARD, &list);
+  HEG_TRY(heg_keylist_count_signers(ctx, &list, &order->sigs, &signers));
+  if (signers >= p->board_threshold) {
     quorum = HEG_HTRUE;
   }
   switch (order->kind) {
@@ -68,12 +75,11 @@ static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order) {
 heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                            size_t cap, size_t *out_len) {
   heg_order_t order;
+  heg_keylist_t revoked;
   heg_hbool_t verified = HEG_HFALSE;
   uint8_t event[1u + 8u + HEG_ID_SIZE];
   heg_status_t status;
 
-  (void)out;
-  (void)cap;
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
     return HEG_STATUS_WRONG_STATE;
@@ -96,8 +102,9 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
     return HEG_STATUS_WRONG_STATE;
   }
   HEG_TRY(heg_lockout_begin(ctx));
-  HEG_TRY(heg_sigset_verify(&order.sigs, HEG_DOMAIN_ORDER, HEG_DOMAIN_ORDER_LEN, payload,
-                            HEG_ORDER_BODY_SIZE, &ctx->ps.policy, NULL, &verified));
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
+  HEG_TRY(heg_sigset_verify(ctx, &order.sigs, HEG_DOMAIN_ORDER, HEG_DOMAIN_ORDER_LEN, payload,
+                            HEG_ORDER_BODY_SIZE, &revoked, NULL, out, cap, &verified));
   HEG_TRY(authorize(ctx, &order));
   HEG_HARDENED_CHECK_TRUE(verified);
 
@@ -120,7 +127,7 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   event[0] = (uint8_t)order.kind;
   heg_store_u64(event + 1u, order.sequence);
   memcpy(event + 9u, order.license_id, HEG_ID_SIZE);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_ORDER_APPLIED, event, sizeof(event));
+  status = heg_log_append(ctx, HEG_EVENT_ORDER_APPLIED, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
   return heg_meter_arm(ctx);
 }

@@ -13,16 +13,59 @@ HEG_STATIC_ASSERT(HEG_POLICY_WEIGHTS_MILLI_LEN == 4u * HEG_LANES, weights_len);
 #define HEG_ALL_BASELINES \
   (HEG_BASELINE_METERING | HEG_BASELINE_FAIL_CLOSED | HEG_BASELINE_ATTESTATION)
 
-heg_hbool_t heg_key_in(const uint8_t key[HEG_KEY_SIZE], const uint8_t *keys,
-                       uint32_t count) {
-  heg_hbool_t found = HEG_HFALSE;
+void heg_policy_keys(heg_ctx_t *ctx, uint32_t which, heg_keylist_t *out) {
+  out->count = ctx->ps.policy.key_count[which];
+  if (ctx->pending_policy == HEG_HTRUE) {
+    /* A policy installed by this command, not yet committed: its lists are
+     * still in the request. */
+    out->mem = ctx->pending_keys[which];
+    out->flash_off = 0u;
+  } else {
+    out->mem = NULL;
+    out->flash_off = HEG_STORE_KEYS_OFF(which);
+  }
+}
+
+heg_status_t heg_keylist_key(heg_ctx_t *ctx, const heg_keylist_t *list, uint32_t i,
+                             uint8_t out[HEG_KEY_SIZE]) {
+  if (i >= list->count) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (list->mem != NULL) {
+    memcpy(out, list->mem + (size_t)i * HEG_KEY_SIZE, HEG_KEY_SIZE);
+    return HEG_STATUS_OK;
+  }
+  return heg_store_read(ctx, list->flash_off + i * HEG_KEY_SIZE, out, HEG_KEY_SIZE);
+}
+
+heg_status_t heg_keylist_has(heg_ctx_t *ctx, const heg_keylist_t *list,
+                             const uint8_t key[HEG_KEY_SIZE], heg_hbool_t *found) {
+  uint8_t k[HEG_KEY_SIZE];
   uint32_t i;
-  for (i = 0; i < count; ++i) {
-    if (heg_bytes_equal(key, keys + (size_t)i * HEG_KEY_SIZE, HEG_KEY_SIZE) == HEG_HTRUE) {
-      found = HEG_HTRUE;
+  *found = HEG_HFALSE;
+  for (i = 0; i < list->count; ++i) {
+    HEG_TRY(heg_keylist_key(ctx, list, i, k));
+    if (heg_bytes_equal(key, k, HEG_KEY_SIZE) == HEG_HTRUE) {
+      *found = HEG_HTRUE;
     }
   }
-  return found;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_keylist_count_signers(heg_ctx_t *ctx, const heg_keylist_t *list,
+                                       const heg_sigset_t *sigs, uint32_t *n) {
+  uint8_t k[HEG_KEY_SIZE];
+  uint32_t i;
+  /* List keys are distinct (strictly sorted) and so are signers: each
+   * signer counts at most once. */
+  *n = 0;
+  for (i = 0; i < list->count; ++i) {
+    HEG_TRY(heg_keylist_key(ctx, list, i, k));
+    if (heg_sigset_has(sigs, k) == HEG_HTRUE) {
+      *n += 1u;
+    }
+  }
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_sigset_parse(const uint8_t *data, size_t off, size_t len, uint32_t max,
@@ -68,43 +111,41 @@ heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_S
   return found;
 }
 
-uint32_t heg_sigset_count_in(const heg_sigset_t *sigs, const uint8_t *keys,
-                             uint32_t count) {
-  uint32_t n = 0;
-  uint32_t i;
-  /* Signers are distinct (strictly sorted), so each counts at most once. */
-  for (i = 0; i < sigs->count; ++i) {
-    if (heg_key_in(signer_of(sigs, i), keys, count) == HEG_HTRUE) {
-      ++n;
-    }
-  }
-  return n;
-}
-
-heg_status_t heg_sigset_verify(const heg_sigset_t *sigs, const char *domain, size_t domain_len,
-                               const uint8_t *body, size_t body_len, const heg_policy_t *policy,
-                               const heg_policy_t *extra, heg_hbool_t *verified) {
-  uint8_t msg[HEG_DOMAIN_ATTESTATION_LEN + HEG_MAX_MESSAGE_SIZE];
+heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs, const char *domain,
+                               size_t domain_len, const uint8_t *body, size_t body_len,
+                               const heg_keylist_t *revoked, const heg_keylist_t *extra,
+                               uint8_t *scratch, size_t scratch_cap, heg_hbool_t *verified) {
   heg_hbool_t valid;
+  heg_hbool_t in_revoked;
+  heg_hbool_t in_extra;
   uint32_t i;
   *verified = HEG_HFALSE;
   if (domain_len > HEG_DOMAIN_ATTESTATION_LEN || body_len > HEG_MAX_MESSAGE_SIZE) {
     return HEG_STATUS_BAD_REQUEST;
   }
   for (i = 0; i < sigs->count; ++i) {
-    if (heg_key_in(signer_of(sigs, i), policy->revoked_keys[0], policy->revoked_count) != HEG_HFALSE ||
-        (extra != NULL &&
-         heg_key_in(signer_of(sigs, i), extra->revoked_keys[0], extra->revoked_count) != HEG_HFALSE)) {
+    in_extra = HEG_HFALSE;
+    HEG_TRY(heg_keylist_has(ctx, revoked, signer_of(sigs, i), &in_revoked));
+    if (extra != NULL) {
+      HEG_TRY(heg_keylist_has(ctx, extra, signer_of(sigs, i), &in_extra));
+    }
+    if (in_revoked != HEG_HFALSE || in_extra != HEG_HFALSE) {
       return HEG_STATUS_KEY_REVOKED;
     }
   }
-  memcpy(msg, domain, domain_len);
-  memcpy(msg + domain_len, body, body_len);
+  /* domain || body is one message for the verifier: built in the caller's
+   * scratch (the response buffer), so up to a whole request never sits on the
+   * stack under the verifier's own deep frames. */
+  if (scratch == NULL || scratch_cap < domain_len + body_len) {
+    return HEG_STATUS_RESPONSE_TOO_LARGE;
+  }
+  memcpy(scratch, domain, domain_len);
+  memmove(scratch + domain_len, body, body_len);
   for (i = 0; i < sigs->count; ++i) {
     valid = HEG_HFALSE;
     HEG_TRY(heg_crypto_ed25519_verify(
         sigs->entries + (size_t)i * HEG_SIGNATURE_ENTRY_SIZE + HEG_SIGNATURE_ENTRY_SIGNATURE_OFF,
-        msg, domain_len + body_len, signer_of(sigs, i), &valid));
+        scratch, domain_len + body_len, signer_of(sigs, i), &valid));
     if (valid != HEG_HTRUE) {
       return HEG_STATUS_SIGNATURE_INVALID;
     }
@@ -113,9 +154,10 @@ heg_status_t heg_sigset_verify(const heg_sigset_t *sigs, const char *domain, siz
   return HEG_STATUS_OK;
 }
 
-/* One key list: u8 count then that many keys, strictly ascending. */
+/* One key list: u8 count then that many keys, strictly ascending; out
+ * points at the keys in data. */
 static heg_status_t key_list(const uint8_t *data, size_t len, size_t *pos, uint32_t max,
-                             uint8_t *keys, uint32_t *count, heg_status_t *field) {
+                             heg_keylist_t *out, heg_status_t *field) {
   uint32_t n;
   uint32_t i;
   if (*pos >= len) {
@@ -126,61 +168,73 @@ static heg_status_t key_list(const uint8_t *data, size_t len, size_t *pos, uint3
   if (len - *pos < (size_t)n * HEG_KEY_SIZE) {
     return HEG_STATUS_RECORD_LENGTH;
   }
+  out->mem = data + *pos;
+  out->flash_off = 0u;
   /* Range and order are field rules, checked after the whole length. */
   if (n > max) {
     *field = HEG_STATUS_RECORD_FIELD;
-    n = 0;
-    *pos += (size_t)data[*pos - 1u] * HEG_KEY_SIZE;
+    out->count = 0u;
   } else {
-    for (i = 0; i < n; ++i) {
-      memcpy(keys + (size_t)i * HEG_KEY_SIZE, data + *pos + (size_t)i * HEG_KEY_SIZE,
-             HEG_KEY_SIZE);
-      if (i > 0 && memcmp(keys + (size_t)(i - 1u) * HEG_KEY_SIZE,
-                          keys + (size_t)i * HEG_KEY_SIZE, HEG_KEY_SIZE) >= 0) {
+    for (i = 1; i < n; ++i) {
+      if (memcmp(out->mem + (size_t)(i - 1u) * HEG_KEY_SIZE, out->mem + (size_t)i * HEG_KEY_SIZE,
+                 HEG_KEY_SIZE) >= 0) {
         *field = HEG_STATUS_RECORD_FIELD;
       }
     }
-    *pos += (size_t)n * HEG_KEY_SIZE;
+    out->count = n;
   }
-  *count = n;
+  *pos += (size_t)n * HEG_KEY_SIZE;
   return HEG_STATUS_OK;
 }
 
-static heg_status_t check_policy_fields(const heg_policy_t *p) {
+/* The field rules, read straight from the request bytes. */
+static heg_status_t check_policy_fields(heg_ctx_t *ctx, const uint8_t *data,
+                                        const heg_policy_view_t *view) {
+  uint32_t version = heg_load_u32(data + HEG_POLICY_POLICY_VERSION_OFF);
+  uint32_t board_threshold = data[HEG_POLICY_BOARD_THRESHOLD_OFF];
+  uint32_t horizon_threshold = data[HEG_POLICY_HORIZON_BOARD_THRESHOLD_OFF];
+  uint32_t board_count = view->keys[HEG_KEYS_BOARD].count;
+  heg_hbool_t issuer_revoked = HEG_HFALSE;
+  heg_hbool_t authority_revoked = HEG_HFALSE;
   uint32_t lane;
-  if (p->version < 1u || p->board_count == 0u || p->board_threshold < 1u ||
-      p->board_threshold > p->board_count || p->horizon_board_threshold < p->board_threshold ||
-      p->horizon_board_threshold > p->board_count) {
+  if (version < 1u || board_count == 0u || board_threshold < 1u ||
+      board_threshold > board_count || horizon_threshold < board_threshold ||
+      horizon_threshold > board_count) {
     return HEG_STATUS_RECORD_FIELD;
   }
   /* Baselines no vote can remove: every bit set, metering weights non-zero. */
-  if (p->baselines != HEG_ALL_BASELINES) {
+  if (heg_load_u32(data + HEG_POLICY_BASELINES_OFF) != HEG_ALL_BASELINES) {
     return HEG_STATUS_RECORD_FIELD;
   }
   for (lane = 0; lane < HEG_LANES; ++lane) {
-    if (p->weights_milli[lane] == 0u) {
+    if (heg_load_u32(data + HEG_POLICY_WEIGHTS_MILLI_OFF + 4u * lane) == 0u) {
       return HEG_STATUS_RECORD_FIELD;
     }
   }
-  if (heg_u128_cmp(p->horizon_base, p->frontier_base) < 0 ||
-      p->oversight_min_ppm > HEG_OVERSIGHT_PPM_MAX || heg_u128_is_zero(p->allowance_chunk) ||
-      p->beacon_max_age_s == 0u) {
+  if (heg_u128_cmp(heg_load_u128(data + HEG_POLICY_HORIZON_BASE_MSFLOP_OFF),
+                   heg_load_u128(data + HEG_POLICY_FRONTIER_BASE_MSFLOP_OFF)) < 0 ||
+      heg_load_u32(data + HEG_POLICY_OVERSIGHT_MIN_PPM_OFF) > HEG_OVERSIGHT_PPM_MAX ||
+      heg_u128_is_zero(heg_load_u128(data + HEG_POLICY_ALLOWANCE_CHUNK_MSFLOP_OFF)) ||
+      heg_load_u32(data + HEG_POLICY_BEACON_MAX_AGE_S_OFF) == 0u) {
     return HEG_STATUS_RECORD_FIELD;
   }
-  if (heg_key_in(p->issuer_key, p->revoked_keys[0], p->revoked_count) != HEG_HFALSE ||
-      heg_key_in(p->time_authority_key, p->revoked_keys[0], p->revoked_count) != HEG_HFALSE) {
+  HEG_TRY(heg_keylist_has(ctx, &view->keys[HEG_KEYS_REVOKED], data + HEG_POLICY_ISSUER_KEY_OFF,
+                          &issuer_revoked));
+  HEG_TRY(heg_keylist_has(ctx, &view->keys[HEG_KEYS_REVOKED],
+                          data + HEG_POLICY_TIME_AUTHORITY_KEY_OFF, &authority_revoked));
+  if (issuer_revoked != HEG_HFALSE || authority_revoked != HEG_HFALSE) {
     return HEG_STATUS_RECORD_FIELD;
   }
   return HEG_STATUS_OK;
 }
 
-heg_status_t heg_policy_parse(const uint8_t *data, size_t len, heg_policy_t *out,
-                              size_t *body_len, heg_sigset_t *sigs) {
+heg_status_t heg_policy_parse(heg_ctx_t *ctx, const uint8_t *data, size_t len,
+                              heg_policy_view_t *view) {
   heg_status_t field = HEG_STATUS_OK;
   size_t pos;
-  uint32_t lane;
+  uint32_t list;
 
-  if (data == NULL || out == NULL || body_len == NULL || sigs == NULL) {
+  if (data == NULL || view == NULL) {
     return HEG_STATUS_BAD_REQUEST;
   }
   HEG_TRY(heg_check_record_header(data, len, HEG_RECORD_POLICY));
@@ -189,6 +243,20 @@ heg_status_t heg_policy_parse(const uint8_t *data, size_t len, heg_policy_t *out
   if (len < HEG_POLICY_FIXED_SIZE) {
     return HEG_STATUS_RECORD_LENGTH;
   }
+  memset(view, 0, sizeof(*view));
+  pos = HEG_POLICY_FIXED_SIZE;
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    HEG_TRY(key_list(data, len, &pos, HEG_STORE_LIST_CAP(list), &view->keys[list], &field));
+  }
+  view->body_len = pos;
+  HEG_TRY(heg_sigset_parse(data, pos, len, HEG_MAX_RECORD_SIGNATURES, &view->sigs));
+  HEG_TRY(field);
+  return check_policy_fields(ctx, data, view);
+}
+
+void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_policy_t *out) {
+  uint32_t lane;
+  uint32_t list;
   memset(out, 0, sizeof(*out));
   out->version = heg_load_u32(data + HEG_POLICY_POLICY_VERSION_OFF);
   out->issued_at = heg_load_u64(data + HEG_POLICY_ISSUED_AT_OFF);
@@ -212,86 +280,103 @@ heg_status_t heg_policy_parse(const uint8_t *data, size_t len, heg_policy_t *out
   out->lockout_threshold = data[HEG_POLICY_LOCKOUT_THRESHOLD_OFF];
   out->lockout_duration_s = heg_load_u32(data + HEG_POLICY_LOCKOUT_DURATION_S_OFF);
   out->baselines = heg_load_u32(data + HEG_POLICY_BASELINES_OFF);
-  pos = HEG_POLICY_FIXED_SIZE;
-  HEG_TRY(key_list(data, len, &pos, HEG_MAX_KEY_LIST, out->board_keys[0], &out->board_count, &field));
-  HEG_TRY(key_list(data, len, &pos, HEG_MAX_KEY_LIST, out->inspector_keys[0], &out->inspector_count,
-                   &field));
-  HEG_TRY(key_list(data, len, &pos, HEG_MAX_KEY_LIST, out->party_keys[0], &out->party_count, &field));
-  HEG_TRY(key_list(data, len, &pos, HEG_MAX_REVOKED_KEYS, out->revoked_keys[0], &out->revoked_count,
-                   &field));
-  *body_len = pos;
-  HEG_TRY(heg_sigset_parse(data, pos, len, HEG_MAX_RECORD_SIGNATURES, sigs));
-  HEG_TRY(field);
-  return check_policy_fields(out);
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    out->key_count[list] = view->keys[list].count;
+  }
 }
 
-heg_status_t heg_policy_check_genesis(const uint8_t *data, size_t len, heg_policy_t *out) {
-  heg_sigset_t sigs;
-  size_t body_len = 0;
+heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data, size_t len,
+                                      heg_policy_view_t *view, uint8_t *scratch,
+                                      size_t scratch_cap) {
   heg_hbool_t verified = HEG_HFALSE;
-  HEG_TRY(heg_policy_parse(data, len, out, &body_len, &sigs));
-  if (out->version != 1u) {
+  uint32_t signers = 0;
+  HEG_TRY(heg_policy_parse(ctx, data, len, view));
+  if (heg_load_u32(data + HEG_POLICY_POLICY_VERSION_OFF) != 1u) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
-  HEG_TRY(heg_sigset_verify(&sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, data, body_len, out,
-                            NULL, &verified));
-  if (heg_sigset_count_in(&sigs, out->board_keys[0], out->board_count) < out->board_threshold) {
+  HEG_TRY(heg_sigset_verify(ctx, &view->sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, data,
+                            view->body_len, &view->keys[HEG_KEYS_REVOKED], NULL, scratch,
+                            scratch_cap, &verified));
+  HEG_TRY(heg_keylist_count_signers(ctx, &view->keys[HEG_KEYS_BOARD], &view->sigs, &signers));
+  if (signers < data[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
     return HEG_STATUS_QUORUM_NOT_MET;
   }
   HEG_HARDENED_CHECK_TRUE(verified);
   return HEG_STATUS_OK;
 }
 
-static heg_hbool_t board_changed(const heg_policy_t *a, const heg_policy_t *b) {
-  if (a->board_count != b->board_count) {
-    return HEG_HTRUE;
+/* *changed: whether the new board (in the request) differs from the one in
+ * force (in flash), key by key. */
+static heg_status_t board_changed(heg_ctx_t *ctx, const heg_keylist_t *cur,
+                                  const heg_keylist_t *next, heg_hbool_t *changed) {
+  uint8_t k[HEG_KEY_SIZE];
+  uint32_t i;
+  *changed = HEG_HFALSE;
+  if (cur->count != next->count) {
+    *changed = HEG_HTRUE;
+    return HEG_STATUS_OK;
   }
-  return heg_bytes_equal(&a->board_keys[0][0], &b->board_keys[0][0],
-                         (size_t)a->board_count * HEG_KEY_SIZE) == HEG_HTRUE
-             ? HEG_HFALSE
-             : HEG_HTRUE;
+  for (i = 0; i < cur->count; ++i) {
+    HEG_TRY(heg_keylist_key(ctx, cur, i, k));
+    if (heg_bytes_equal(k, next->mem + (size_t)i * HEG_KEY_SIZE, HEG_KEY_SIZE) != HEG_HTRUE) {
+      *changed = HEG_HTRUE;
+    }
+  }
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                     uint8_t *out, size_t cap, size_t *out_len) {
-  heg_policy_t next;
-  heg_sigset_t sigs;
-  size_t body_len = 0;
+  heg_policy_view_t next;
+  heg_keylist_t cur_list;
   heg_hbool_t verified = HEG_HFALSE;
+  heg_hbool_t changed = HEG_HTRUE;
+  uint32_t version;
+  uint32_t signers = 0;
   uint8_t event[4];
   heg_status_t status;
-  const heg_policy_t *cur = &ctx->ps.policy;
 
-  (void)out;
-  (void)cap;
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
     return HEG_STATUS_WRONG_STATE;
   }
-  HEG_TRY(heg_policy_parse(payload, len, &next, &body_len, &sigs));
-  if (next.version <= cur->version) {
+  /* The new policy is checked where it lies, in the request; ctx->ps keeps
+   * the policy in force (its lists in flash) until every check passed. */
+  HEG_TRY(heg_policy_parse(ctx, payload, len, &next));
+  version = heg_load_u32(payload + HEG_POLICY_POLICY_VERSION_OFF);
+  if (version <= ctx->ps.policy.version) {
     return HEG_STATUS_REPLAYED;
   }
-  if (next.version != cur->version + 1u) {
+  if (version != ctx->ps.policy.version + 1u) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   HEG_TRY(heg_lockout_begin(ctx));
   /* Revoked by the current or by the new policy: refused outright. */
-  HEG_TRY(heg_sigset_verify(&sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, payload, body_len,
-                            cur, &next, &verified));
-  if (heg_sigset_count_in(&sigs, cur->board_keys[0], cur->board_count) < cur->board_threshold) {
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &cur_list);
+  HEG_TRY(heg_sigset_verify(ctx, &next.sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, payload,
+                            next.body_len, &cur_list, &next.keys[HEG_KEYS_REVOKED], out, cap,
+                            &verified));
+  heg_policy_keys(ctx, HEG_KEYS_BOARD, &cur_list);
+  HEG_TRY(heg_keylist_count_signers(ctx, &cur_list, &next.sigs, &signers));
+  if (signers < ctx->ps.policy.board_threshold) {
     return HEG_STATUS_QUORUM_NOT_MET;
   }
-  if (board_changed(cur, &next) != HEG_HFALSE &&
-      heg_sigset_count_in(&sigs, next.board_keys[0], next.board_count) < next.board_threshold) {
-    return HEG_STATUS_QUORUM_NOT_MET;
+  HEG_TRY(board_changed(ctx, &cur_list, &next.keys[HEG_KEYS_BOARD], &changed));
+  if (changed != HEG_HFALSE) {
+    HEG_TRY(heg_keylist_count_signers(ctx, &next.keys[HEG_KEYS_BOARD], &next.sigs, &signers));
+    if (signers < payload[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
+      return HEG_STATUS_QUORUM_NOT_MET;
+    }
   }
   HEG_HARDENED_CHECK_TRUE(verified);
-  ctx->ps.policy = next;
+  /* In force from here: the scalar part into ctx->ps in place, the key lists
+   * pending (still in the request) until the commit writes them to flash; a
+   * failure from here on rolls all of it back (heg_store_finish). */
+  heg_policy_load(payload, &next, &ctx->ps.policy);
+  heg_store_set_pending_policy(ctx, next.keys);
   heg_lockout_clear(ctx);
-  heg_store_u32(event, next.version);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
-  heg_crypto_wipe(&next, sizeof(next));
+  heg_store_u32(event, version);
+  status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
   /* New weights reach the meter at the next reset: its configuration is locked
    * once loaded at boot (CFG_REGWEN). Chunk size and time rules apply now. */
   HEG_TRY(heg_store_finish(ctx, status));

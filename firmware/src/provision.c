@@ -20,12 +20,13 @@ heg_status_t heg_keys_derive(heg_ctx_t *ctx) {
 
 heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                                size_t cap, size_t *out_len) {
-  heg_policy_t genesis;
+  heg_policy_view_t genesis;
   uint8_t seed[HEG_KEY_SIZE];
   uint8_t pk[HEG_KEY_SIZE];
   uint8_t sk[64];
   uint8_t event[4];
   heg_status_t status;
+  const uint8_t *policy = payload + HEG_PROVISION_REQ_HEADER_SIZE;
 
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_UNPROVISIONED) {
@@ -38,9 +39,10 @@ heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t le
     return HEG_STATUS_BAD_REQUEST;
   }
   /* The genesis policy becomes the root of trust: version 1, its own board's
-   * quorum, every baseline set. */
-  HEG_TRY(heg_policy_check_genesis(payload + HEG_PROVISION_REQ_HEADER_SIZE,
-                                   len - HEG_PROVISION_REQ_HEADER_SIZE, &genesis));
+   * quorum, every baseline set. Checked where it lies, in the request (the
+   * response buffer is the scratch for the signed message). */
+  HEG_TRY(heg_policy_check_genesis(ctx, policy, len - HEG_PROVISION_REQ_HEADER_SIZE, &genesis,
+                                   out, cap));
   status = heg_hal_random(ctx->hal, seed, sizeof(seed));
   if (status == HEG_STATUS_OK) {
     status = heg_crypto_ed25519_keypair(seed, pk, sk);
@@ -48,10 +50,13 @@ heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t le
   if (status == HEG_STATUS_OK) {
     memcpy(ctx->ps.device_seed, seed, sizeof(seed));
     memcpy(ctx->ps.vendor_key, payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, HEG_KEY_SIZE);
-    ctx->ps.policy = genesis;
+    /* The scalar part in place; the key lists pending (in the request) until
+     * the commit writes them; a failure rolls all of it back. */
+    heg_policy_load(policy, &genesis, &ctx->ps.policy);
+    heg_store_set_pending_policy(ctx, genesis.keys);
     ctx->ps.device_state = HEG_DEVICE_STATE_KEYED;
-    heg_store_u32(event, genesis.version);
-    status = heg_log_append(&ctx->ps, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
+    heg_store_u32(event, ctx->ps.policy.version);
+    status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
     status = heg_store_finish(ctx, status);
   }
   if (status == HEG_STATUS_OK) {
@@ -62,7 +67,6 @@ heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t le
   }
   heg_crypto_wipe(seed, sizeof(seed));
   heg_crypto_wipe(sk, sizeof(sk));
-  heg_crypto_wipe(&genesis, sizeof(genesis));
   return status;
 }
 
@@ -99,7 +103,7 @@ heg_status_t heg_cmd_endorse(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
   }
   memcpy(ctx->ps.endorsement, payload, HEG_ENDORSEMENT_SIZE);
   ctx->ps.device_state = HEG_DEVICE_STATE_PROVISIONED;
-  status = heg_log_append(&ctx->ps, HEG_EVENT_PROVISIONED, ctx->device_pk, HEG_KEY_SIZE);
+  status = heg_log_append(ctx, HEG_EVENT_PROVISIONED, ctx->device_pk, HEG_KEY_SIZE);
   if (status == HEG_STATUS_OK) {
     volatile heg_hbool_t recheck = valid;
     status = recheck == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_FAULT_DETECTED;

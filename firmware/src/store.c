@@ -1,11 +1,21 @@
-/* Power-fail-safe persistent state: two slots, one record each (see internal.h).
- * A slot is the run of pages one record needs, so the record may outgrow a page. */
+/* Power-fail-safe persistent state: two slots, one record each (layout in
+ * internal.h). A slot is the run of pages one record needs.
+ *
+ * Only the record's scalar part is in RAM (ctx->ps). Its key lists and its
+ * event-log ring stay in flash: a commit streams them from the current slot
+ * into the other one in HEG_STORE_CHUNK-byte pieces, putting the command's
+ * pending changes in their place, and hashes every byte on the way; boot
+ * checks a slot by streaming its digest the same way. So no step ever needs
+ * the whole record in RAM, and the power-cut argument is unchanged: the other
+ * slot is erased, written in offset order, and the digest goes last. */
 #include <string.h>
 
 #include "codec.h"
 #include "heg/heg_crypto.h"
 #include "internal.h"
 
+/* Copy and check buffer (stack). 256 keeps a commit to a handful of program
+ * operations (each a power-cut point the tests walk through). */
 #define HEG_STORE_CHUNK 256u
 
 HEG_STATIC_ASSERT(sizeof(heg_persistent_t) % 8u == 0u, record_word_aligned);
@@ -13,13 +23,13 @@ HEG_STATIC_ASSERT(offsetof(heg_persistent_t, counter) == 8u, counter_offset);
 HEG_STATIC_ASSERT(offsetof(heg_persistent_t, device_seed) == 24u, seed_offset);
 HEG_STATIC_ASSERT(HEG_ENDORSEMENT_SIZE <= HEG_STORE_ENDORSEMENT_CAP, endorsement_fits);
 HEG_STATIC_ASSERT(sizeof(heg_log_entry_t) == 8u + HEG_LOG_STORED_PAYLOAD, log_entry_size);
-HEG_STATIC_ASSERT(offsetof(heg_persistent_t, digest) ==
-                      sizeof(heg_persistent_t) - HEG_DIGEST_SIZE,
-                  digest_last);
-
-static heg_status_t record_digest(const heg_persistent_t *rec, uint8_t out[HEG_DIGEST_SIZE]) {
-  return heg_crypto_sha256(out, (const uint8_t *)rec, offsetof(heg_persistent_t, digest));
-}
+/* Every program (offset and length) stays a multiple of 4. */
+HEG_STATIC_ASSERT(sizeof(heg_log_entry_t) % 4u == 0u, log_entry_words);
+HEG_STATIC_ASSERT(HEG_KEY_SIZE % 4u == 0u, key_words);
+HEG_STATIC_ASSERT(HEG_STORE_CHUNK % 4u == 0u, chunk_words);
+HEG_STATIC_ASSERT(HEG_STORE_RING_OFF % 8u == 0u, ring_aligned);
+HEG_STATIC_ASSERT(HEG_STORE_DIGEST_OFF % 8u == 0u, digest_aligned);
+HEG_STATIC_ASSERT(HEG_LOG_PENDING <= HEG_LOG_RING, pending_fits_the_ring);
 
 static heg_status_t geometry(heg_ctx_t *ctx, uint32_t *slot_size) {
   uint32_t page_size = 0;
@@ -29,7 +39,7 @@ static heg_status_t geometry(heg_ctx_t *ctx, uint32_t *slot_size) {
   if (page_size == 0u || page_size % 8u != 0u) {
     return HEG_STATUS_STORAGE;
   }
-  pages = (uint32_t)((sizeof(heg_persistent_t) + page_size - 1u) / page_size);
+  pages = (HEG_STORE_RECORD_SIZE + page_size - 1u) / page_size;
   if (count / HEG_STORE_SLOTS < pages) {
     return HEG_STATUS_STORAGE;
   }
@@ -37,24 +47,97 @@ static heg_status_t geometry(heg_ctx_t *ctx, uint32_t *slot_size) {
   return HEG_STATUS_OK;
 }
 
-/* Reads the record in a slot into ctx->ps; *valid says whether it is whole. */
+/* The counts that size the streamed sections are within their capacities
+ * (checked before a record read from flash is trusted to size anything). */
+static heg_hbool_t counts_sane(const heg_persistent_t *ps) {
+  uint32_t list;
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    if (ps->policy.key_count[list] > HEG_STORE_LIST_CAP(list)) {
+      return HEG_HFALSE;
+    }
+  }
+  return HEG_HTRUE;
+}
+
+static uint32_t ring_used(const heg_persistent_t *ps) {
+  return ps->log_count < HEG_LOG_RING ? ps->log_count : HEG_LOG_RING;
+}
+
+/* Feeds len bytes of flash at offset into sha, a chunk at a time. */
+static heg_status_t hash_flash(heg_ctx_t *ctx, heg_digest_t *sha, uint32_t offset, size_t len) {
+  uint8_t chunk[HEG_STORE_CHUNK];
+  size_t n;
+  while (len != 0u) {
+    n = len < sizeof(chunk) ? len : sizeof(chunk);
+    HEG_TRY(heg_hal_storage_read(ctx->hal, offset, chunk, n));
+    HEG_TRY(heg_crypto_digest_update(sha, chunk, n));
+    offset += (uint32_t)n;
+    len -= n;
+  }
+  return HEG_STATUS_OK;
+}
+
+/* The digest of the record at base whose scalar part equals ctx->ps (read
+ * from there, or compared with it): ctx->ps, then each list's keys, then the
+ * ring's entries, streamed from flash. Counts must be sane. */
+static heg_status_t slot_digest(heg_ctx_t *ctx, uint32_t base, uint8_t out[HEG_DIGEST_SIZE]) {
+  heg_digest_t sha;
+  uint32_t list;
+  heg_status_t status;
+
+  status = heg_crypto_digest_init(&sha);
+  if (status == HEG_STATUS_OK) {
+    status = heg_crypto_digest_update(&sha, (const uint8_t *)&ctx->ps, sizeof(ctx->ps));
+  }
+  for (list = 0; list < HEG_KEYS_LISTS && status == HEG_STATUS_OK; ++list) {
+    status = hash_flash(ctx, &sha, base + HEG_STORE_KEYS_OFF(list),
+                        (size_t)ctx->ps.policy.key_count[list] * HEG_KEY_SIZE);
+  }
+  if (status == HEG_STATUS_OK) {
+    status = hash_flash(ctx, &sha, base + HEG_STORE_RING_OFF,
+                        (size_t)ring_used(&ctx->ps) * sizeof(heg_log_entry_t));
+  }
+  if (status == HEG_STATUS_OK) {
+    return heg_crypto_digest_final(&sha, out);
+  }
+  heg_crypto_wipe(&sha, sizeof(sha));
+  return status;
+}
+
+/* Reads the scalar part of the record in a slot into ctx->ps and checks the
+ * whole record by its streamed digest; *valid says whether it is whole. */
 static heg_status_t read_slot(heg_ctx_t *ctx, uint32_t slot, uint32_t slot_size,
                               heg_hbool_t *valid) {
   uint8_t digest[HEG_DIGEST_SIZE];
+  uint8_t stored[HEG_DIGEST_SIZE];
   heg_persistent_t *rec = &ctx->ps;
+  uint32_t base = slot * slot_size;
   *valid = HEG_HFALSE;
-  HEG_TRY(heg_hal_storage_read(ctx->hal, slot * slot_size, (uint8_t *)rec, sizeof(*rec)));
-  if (rec->magic != HEG_STORE_MAGIC || rec->layout != HEG_STORE_LAYOUT) {
+  HEG_TRY(heg_hal_storage_read(ctx->hal, base, (uint8_t *)rec, sizeof(*rec)));
+  if (rec->magic != HEG_STORE_MAGIC || rec->layout != HEG_STORE_LAYOUT ||
+      counts_sane(rec) != HEG_HTRUE) {
     return HEG_STATUS_OK;
   }
-  HEG_TRY(record_digest(rec, digest));
-  *valid = heg_bytes_equal(digest, rec->digest, sizeof(digest));
+  HEG_TRY(slot_digest(ctx, base, digest));
+  HEG_TRY(heg_hal_storage_read(ctx->hal, base + HEG_STORE_DIGEST_OFF, stored, sizeof(stored)));
+  *valid = heg_bytes_equal(digest, stored, sizeof(digest));
   if (*valid == HEG_HTRUE &&
       (rec->device_state < HEG_DEVICE_STATE_UNPROVISIONED ||
        rec->device_state > HEG_DEVICE_STATE_PROVISIONED)) {
     *valid = HEG_HFALSE;
   }
   return HEG_STATUS_OK;
+}
+
+/* Drops the command's uncommitted changes that live outside ctx->ps. */
+static void clear_pending(heg_ctx_t *ctx) {
+  uint32_t list;
+  ctx->pending_policy = HEG_HFALSE;
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    ctx->pending_keys[list] = NULL;
+  }
+  ctx->log_pending_count = 0u;
+  heg_crypto_wipe(ctx->log_pending, sizeof(ctx->log_pending));
 }
 
 static void factory_defaults(heg_ctx_t *ctx) {
@@ -76,8 +159,11 @@ heg_status_t heg_store_load(heg_ctx_t *ctx) {
   uint32_t slot;
   uint32_t best = HEG_STORE_NO_PAGE;
 
+  clear_pending(ctx);
+  ctx->active_slot = HEG_STORE_NO_PAGE;
   HEG_TRY(geometry(ctx, &slot_size));
-  /* One record buffer (ctx->ps): read each slot, note its verdict, then read
+  ctx->slot_size = slot_size;
+  /* One scalar buffer (ctx->ps): check each slot, note its verdict, then read
    * the winner again (and check it again). */
   for (slot = 0; slot < HEG_STORE_SLOTS; ++slot) {
     HEG_TRY(read_slot(ctx, slot, slot_size, &valids[slot]));
@@ -109,28 +195,181 @@ void heg_store_rollback(heg_ctx_t *ctx) {
   }
 }
 
+heg_status_t heg_store_read(heg_ctx_t *ctx, uint32_t off, uint8_t *out, size_t len) {
+  if (ctx->active_slot == HEG_STORE_NO_PAGE || off > HEG_STORE_RECORD_SIZE ||
+      len > HEG_STORE_RECORD_SIZE - off) {
+    return HEG_STATUS_STORAGE;
+  }
+  return heg_hal_storage_read(ctx->hal, ctx->active_slot * ctx->slot_size + off, out, len);
+}
+
+void heg_store_set_pending_policy(heg_ctx_t *ctx, const heg_keylist_t lists[HEG_KEYS_LISTS]) {
+  uint32_t list;
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    ctx->pending_keys[list] = lists[list].mem;
+  }
+  ctx->pending_policy = HEG_HTRUE;
+}
+
+heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx) {
+  return (ctx->pending_policy != HEG_HFALSE || ctx->log_pending_count != 0u) ? HEG_HTRUE
+                                                                          : HEG_HFALSE;
+}
+
+/* The record being streamed into the target slot. */
+typedef struct {
+  heg_ctx_t *ctx;
+  uint32_t base; /* the target slot's first byte */
+  heg_digest_t sha;
+} heg_writer_t;
+
+/* Programs len bytes from RAM at off of the target and hashes them. */
+static heg_status_t emit(heg_writer_t *w, uint32_t off, const uint8_t *data, size_t len) {
+  if (len == 0u) {
+    return HEG_STATUS_OK;
+  }
+  HEG_TRY(heg_hal_storage_program(w->ctx->hal, w->base + off, data, len));
+  return heg_crypto_digest_update(&w->sha, data, len);
+}
+
+/* Copies len bytes at off of the active record to the same place in the
+ * target, hashing them. */
+static heg_status_t copy_active(heg_writer_t *w, uint32_t off, size_t len) {
+  uint8_t chunk[HEG_STORE_CHUNK];
+  size_t n;
+  heg_status_t status = HEG_STATUS_OK;
+  while (len != 0u && status == HEG_STATUS_OK) {
+    n = len < sizeof(chunk) ? len : sizeof(chunk);
+    status = heg_store_read(w->ctx, off, chunk, n);
+    if (status == HEG_STATUS_OK) {
+      status = emit(w, off, chunk, n);
+    }
+    off += (uint32_t)n;
+    len -= n;
+  }
+  heg_crypto_wipe(chunk, sizeof(chunk));
+  return status;
+}
+
+/* The pending log entry that goes to ring position pos, or NULL. */
+static const heg_log_entry_t *pending_at(const heg_ctx_t *ctx, uint32_t pos) {
+  uint32_t k;
+  for (k = 0; k < ctx->log_pending_count; ++k) {
+    if (ctx->log_pending[k].index % HEG_LOG_RING == pos) {
+      return &ctx->log_pending[k];
+    }
+  }
+  return NULL;
+}
+
+/* The key lists: a new policy's from the request, else the active record's. */
+static heg_status_t write_lists(heg_writer_t *w) {
+  heg_ctx_t *ctx = w->ctx;
+  uint32_t list;
+  size_t len;
+  for (list = 0; list < HEG_KEYS_LISTS; ++list) {
+    len = (size_t)ctx->ps.policy.key_count[list] * HEG_KEY_SIZE;
+    if (ctx->pending_policy == HEG_HTRUE) {
+      if (len != 0u && ctx->pending_keys[list] == NULL) {
+        return HEG_STATUS_STORAGE;
+      }
+      HEG_TRY(emit(w, HEG_STORE_KEYS_OFF(list), ctx->pending_keys[list], len));
+    } else {
+      /* Unchanged policy: the active record has these very counts. */
+      HEG_TRY(copy_active(w, HEG_STORE_KEYS_OFF(list), len));
+    }
+  }
+  return HEG_STATUS_OK;
+}
+
+/* The ring: each position from the pending entries when one was appended
+ * there since the last commit, else copied (in runs) from the active record. */
+static heg_status_t write_ring(heg_writer_t *w) {
+  const heg_ctx_t *ctx = w->ctx;
+  const heg_log_entry_t *entry;
+  uint32_t used = ring_used(&ctx->ps);
+  uint32_t pos = 0;
+  uint32_t end;
+  while (pos < used) {
+    entry = pending_at(ctx, pos);
+    if (entry != NULL) {
+      HEG_TRY(emit(w, HEG_STORE_RING_OFF + pos * (uint32_t)sizeof(heg_log_entry_t),
+                   (const uint8_t *)entry, sizeof(*entry)));
+      pos += 1u;
+    } else {
+      for (end = pos + 1u; end < used && pending_at(ctx, end) == NULL; ++end) {
+      }
+      HEG_TRY(copy_active(w, HEG_STORE_RING_OFF + pos * (uint32_t)sizeof(heg_log_entry_t),
+                          (size_t)(end - pos) * sizeof(heg_log_entry_t)));
+      pos = end;
+    }
+  }
+  return HEG_STATUS_OK;
+}
+
+/* The scalar part in the slot at base reads back equal to ctx->ps. */
+static heg_status_t check_scalar(heg_ctx_t *ctx, uint32_t base) {
+  uint8_t chunk[HEG_STORE_CHUNK];
+  const uint8_t *rec = (const uint8_t *)&ctx->ps;
+  size_t done;
+  size_t n;
+  heg_status_t status = HEG_STATUS_OK;
+  for (done = 0; done < sizeof(ctx->ps) && status == HEG_STATUS_OK; done += n) {
+    n = sizeof(ctx->ps) - done < sizeof(chunk) ? sizeof(ctx->ps) - done : sizeof(chunk);
+    status = heg_hal_storage_read(ctx->hal, base + (uint32_t)done, chunk, n);
+    if (status == HEG_STATUS_OK && heg_bytes_equal(chunk, rec + done, n) != HEG_HTRUE) {
+      status = HEG_STATUS_STORAGE;
+    }
+  }
+  heg_crypto_wipe(chunk, sizeof(chunk)); /* the scalar part holds the seed */
+  return status;
+}
+
 static heg_status_t write_slot(heg_ctx_t *ctx, uint32_t target, uint32_t slot_size) {
-  uint8_t check[HEG_STORE_CHUNK];
+  heg_writer_t w;
+  uint8_t digest[HEG_DIGEST_SIZE];
+  uint8_t check[HEG_DIGEST_SIZE];
   uint32_t page_size = 0;
   uint32_t count = 0;
   uint32_t page;
-  size_t done;
-  size_t n;
-  const uint8_t *rec = (const uint8_t *)&ctx->ps;
+  heg_status_t status;
 
   HEG_TRY(heg_hal_storage_geometry(ctx->hal, &page_size, &count));
   for (page = target * (slot_size / page_size); page < (target + 1u) * (slot_size / page_size);
        ++page) {
     HEG_TRY(heg_hal_storage_erase(ctx->hal, page));
   }
-  HEG_TRY(heg_hal_storage_program(ctx->hal, target * slot_size, rec, sizeof(ctx->ps)));
-  /* Only a record that reads back whole counts as written. */
-  for (done = 0; done < sizeof(ctx->ps); done += n) {
-    n = sizeof(ctx->ps) - done < sizeof(check) ? sizeof(ctx->ps) - done : sizeof(check);
-    HEG_TRY(heg_hal_storage_read(ctx->hal, (uint32_t)(target * slot_size + done), check, n));
-    if (heg_bytes_equal(check, rec + done, n) != HEG_HTRUE) {
-      return HEG_STATUS_STORAGE;
-    }
+  /* In offset order, hashing as it goes: scalar part, lists, ring. */
+  w.ctx = ctx;
+  w.base = target * slot_size;
+  status = heg_crypto_digest_init(&w.sha);
+  if (status == HEG_STATUS_OK) {
+    status = emit(&w, 0u, (const uint8_t *)&ctx->ps, sizeof(ctx->ps));
+  }
+  if (status == HEG_STATUS_OK) {
+    status = write_lists(&w);
+  }
+  if (status == HEG_STATUS_OK) {
+    status = write_ring(&w);
+  }
+  if (status != HEG_STATUS_OK) {
+    heg_crypto_wipe(&w.sha, sizeof(w.sha));
+    return status;
+  }
+  HEG_TRY(heg_crypto_digest_final(&w.sha, digest));
+  /* The digest last: until it is there the slot is not a record. */
+  HEG_TRY(heg_hal_storage_program(ctx->hal, w.base + HEG_STORE_DIGEST_OFF, digest,
+                                  sizeof(digest)));
+  /* Only a record that reads back whole counts as written: the scalar part
+   * byte for byte, the streamed sections and the digest by the digest. */
+  HEG_TRY(check_scalar(ctx, w.base));
+  HEG_TRY(slot_digest(ctx, w.base, check));
+  if (heg_bytes_equal(check, digest, sizeof(digest)) != HEG_HTRUE) {
+    return HEG_STATUS_STORAGE;
+  }
+  HEG_TRY(heg_hal_storage_read(ctx->hal, w.base + HEG_STORE_DIGEST_OFF, check, sizeof(check)));
+  if (heg_bytes_equal(check, digest, sizeof(digest)) != HEG_HTRUE) {
+    return HEG_STATUS_STORAGE;
   }
   return HEG_STATUS_OK;
 }
@@ -142,7 +381,9 @@ heg_status_t heg_store_commit(heg_ctx_t *ctx) {
   heg_status_t status;
 
   status = geometry(ctx, &slot_size);
-  if (status == HEG_STATUS_OK && ctx->ps.counter == UINT64_MAX) {
+  if (status == HEG_STATUS_OK &&
+      (ctx->ps.counter == UINT64_MAX || counts_sane(&ctx->ps) != HEG_HTRUE ||
+       (ctx->active_slot != HEG_STORE_NO_PAGE && slot_size != ctx->slot_size))) {
     status = HEG_STATUS_STORAGE;
   }
   if (status != HEG_STATUS_OK) {
@@ -154,15 +395,16 @@ heg_status_t heg_store_commit(heg_ctx_t *ctx) {
   ctx->ps.magic = HEG_STORE_MAGIC;
   ctx->ps.layout = HEG_STORE_LAYOUT;
   ctx->ps.counter = counter + 1u;
-  status = record_digest(&ctx->ps, ctx->ps.digest);
-  if (status == HEG_STATUS_OK) {
-    status = write_slot(ctx, target, slot_size);
-  }
+  status = write_slot(ctx, target, slot_size);
   if (status != HEG_STATUS_OK) {
     heg_store_rollback(ctx);
     return status;
   }
+  /* The new record is the active one: its lists and ring now hold what was
+   * pending. */
   ctx->active_slot = target;
+  ctx->slot_size = slot_size;
+  clear_pending(ctx);
   return HEG_STATUS_OK;
 }
 

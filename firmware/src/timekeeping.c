@@ -147,7 +147,7 @@ heg_status_t heg_cmd_time_beacon(heg_ctx_t *ctx, const uint8_t *payload, size_t 
   unix_time = heg_load_u64(payload + HEG_TIME_BEACON_UNIX_TIME_OFF);
   tick = heg_uptime_ms(ctx);
   heg_store_u64(event, unix_time);
-  status = heg_log_append(&ctx->ps, HEG_EVENT_TIME_SET, event, sizeof(event));
+  status = heg_log_append(ctx, HEG_EVENT_TIME_SET, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
   HEG_HARDENED_CHECK_TRUE(valid);
   ctx->nonce_valid = HEG_HFALSE; /* single use */

@@ -70,7 +70,8 @@ class SeriesResult:
 
 
 def chain_head(previous: bytes, event_type: int, payload: bytes) -> bytes:
-    return hashlib.sha256(previous + bytes([event_type]) + payload).digest()
+    """The event log head after one more entry (wire.EventType)."""
+    return hashlib.sha512(previous + bytes([event_type]) + payload).digest()[:32]
 
 
 def chain_heads(entries: Sequence[LogRecord], head_before: bytes = CHAIN_START,

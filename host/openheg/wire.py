@@ -117,8 +117,9 @@ class DeviceState(IntEnum):
 class EventType(IntEnum):
     """Entries of the device's hash-chained event log.
 
-    Each entry extends the head as head' = SHA-256(head || type || payload);
-    payload integers are little-endian.
+    Each entry extends the head as head' = SHA-512(head || type || payload)[0:32]
+    (the first 32 bytes: SHA-512 because Ed25519 already needs it, so the device
+    carries one hash function); payload integers are little-endian.
     """
 
     RESET = 0x01  # payload: reset count (u32)

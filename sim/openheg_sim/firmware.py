@@ -178,8 +178,11 @@ class Firmware:
 def parse_license(data: bytes) -> dict[str, Any]:
     """The firmware's strict license parser. Raises DeviceError with its status."""
     data = bytes(data)
+    # out.signatures points into the parsed bytes: keep them in one buffer
+    # that stays alive while they are read below.
+    buf = ffi.from_buffer("uint8_t[]", data)
     out = ffi.new("heg_license_t *")
-    status = lib.heg_license_parse(data, len(data), out)
+    status = lib.heg_license_parse(buf, len(data), out)
     if status != _STATUS_OK:
         raise DeviceError(status, "license parse")
 
@@ -205,6 +208,31 @@ def parse_license(data: bytes) -> dict[str, Any]:
             for i in range(count)
         ),
     }
+
+
+def ed25519_keypair(seed: bytes) -> tuple[bytes, bytes]:
+    """The firmware's Ed25519 key derivation: (public key, secret key = seed || public key)."""
+    seed = bytes(seed)
+    if len(seed) != 32:
+        raise ValueError("an Ed25519 seed is 32 bytes")
+    public_key = ffi.new("uint8_t[32]")
+    secret_key = ffi.new("uint8_t[64]")
+    status = lib.heg_crypto_ed25519_keypair(seed, public_key, secret_key)
+    if status != _STATUS_OK:
+        raise DeviceError(status, "ed25519 keypair")
+    return bytes(public_key), bytes(secret_key)
+
+
+def ed25519_sign(secret_key: bytes, message: bytes) -> bytes:
+    """The firmware's Ed25519 signature of message (secret_key from ed25519_keypair)."""
+    secret_key, message = bytes(secret_key), bytes(message)
+    if len(secret_key) != 64:
+        raise ValueError("an Ed25519 secret key is 64 bytes (seed || public key)")
+    signature = ffi.new("uint8_t[64]")
+    status = lib.heg_crypto_ed25519_sign(signature, message, len(message), secret_key)
+    if status != _STATUS_OK:
+        raise DeviceError(status, "ed25519 sign")
+    return bytes(signature)
 
 
 def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -4,6 +4,7 @@ reference model and the NOR flash model, plus an authority that signs records.""
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from dataclasses import dataclass, field, replace
 
@@ -259,3 +260,51 @@ def provision(device: Device, authority: Authority, sync_time: bool = True) -> b
     if sync_time:
         device.sync_time()
     return device.device_id
+
+
+def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
+    """The protocol sequence a host runs against a board, through the host
+    library over a serial URL (a pty of heg_serve_pty or of QEMU): info,
+    provision + endorse, a policy update, a time beacon, a license (and its
+    refused replay), an attestation checked by openheg.verify, the event log.
+    Asserts each step; returns what a caller may compare between devices."""
+    from openheg.device import Device as HostDevice
+    from openheg.errors import DeviceError
+    from openheg.transport import SerialTransport
+    from openheg.verify import verify_attestation
+
+    with SerialTransport(url, timeout=timeout) as link:
+        dev = HostDevice(link)
+        info = dev.info()
+        assert info.state == wire.DeviceState.UNPROVISIONED
+        device_id = dev.provision(authority.vendor_key, authority.policy())
+        endorsement = wire.Endorsement.from_bytes(authority.endorsement(device_id))
+        dev.endorse(endorsement)
+        assert dev.info().state == wire.DeviceState.PROVISIONED
+        dev.install_policy(authority.policy(version=2))
+        nonce = dev.time_nonce()
+        dev.time_beacon(authority.beacon(device_id, nonce, NOW))
+        license_ = authority.license(device_id, sequence=1)
+        dev.install_license(license_)
+        try:
+            dev.install_license(license_)
+        except DeviceError as error:
+            refused = DeviceStatus(error.status)
+        else:
+            raise AssertionError("a replayed license was accepted")
+        assert refused == DeviceStatus.REPLAYED
+        challenge = os.urandom(wire.NONCE_SIZE)
+        record = dev.attest(challenge)
+        verified = verify_attestation(record, nonce=challenge,
+                                      endorsement=dev.read_endorsement(),
+                                      vendor_keys={authority.vendor_key}, license=license_,
+                                      policy_version=2)
+        log = dev.read_log()
+        after = dev.info()
+    types = [int(entry.event_type) for entry in log.entries]
+    assert after.policy_version == 2 and after.license_sequence == 1
+    assert verified.attestation.device_id == device_id
+    return {"device_id": device_id, "refused": refused, "log_types": types,
+            "policy_version": after.policy_version, "license_sequence": after.license_sequence,
+            "reset_count": after.reset_count,
+            "measurement": after.firmware_measurement}

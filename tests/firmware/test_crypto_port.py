@@ -1,12 +1,15 @@
 """The firmware's crypto port gives the strict Ed25519 verdict on every shared vector,
-the same verdicts as the host (libsodium's rules, DESIGN.md requirement 2)."""
+the same verdicts as the host (libsodium's rules, DESIGN.md requirement 2), and
+makes exactly libsodium's keys and signatures."""
 
 from __future__ import annotations
 
 import nacl.signing
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from openheg_sim.firmware import ed25519_verify
+from openheg_sim.firmware import ed25519_keypair, ed25519_sign, ed25519_verify
 
 from ed25519_vectors import all_cases
 
@@ -38,3 +41,43 @@ def test_firmware_verifies_pynacl_signatures():
 def test_wrong_sizes_are_refused():
     with pytest.raises(ValueError):
         ed25519_verify(b"\x00" * 31, b"m", b"\x00" * 64)
+
+
+# RFC 8032 section 7.1, TEST 1 and TEST 2 (secret key, public key, message, signature).
+RFC8032_TESTS = (
+    ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+     "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"),
+    ("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+     "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+     "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"),
+)
+
+
+@pytest.mark.parametrize("seed, public_key, message, signature", RFC8032_TESTS)
+def test_firmware_keys_and_signatures_match_rfc8032(seed, public_key, message, signature):
+    pk, sk = ed25519_keypair(bytes.fromhex(seed))
+    assert pk.hex() == public_key
+    assert sk == bytes.fromhex(seed) + pk
+    assert ed25519_sign(sk, bytes.fromhex(message)).hex() == signature
+
+
+@settings(max_examples=300, deadline=None)
+@given(seed=st.binary(min_size=32, max_size=32), message=st.binary(max_size=600))
+def test_firmware_signing_equals_libsodium_byte_for_byte(seed, message):
+    # The device signs with Monocypher's scalar operations and libsodium's SHA-512
+    # (flash budget); Ed25519 is deterministic, so every key and signature must be
+    # the one libsodium (PyNaCl) makes, and must pass the firmware's own strict verify.
+    reference = nacl.signing.SigningKey(seed)
+    pk, sk = ed25519_keypair(seed)
+    assert pk == bytes(reference.verify_key)
+    signature = ed25519_sign(sk, message)
+    assert signature == reference.sign(message).signature
+    assert ed25519_verify(pk, message, signature)
+
+
+def test_signing_refuses_malformed_keys():
+    with pytest.raises(ValueError):
+        ed25519_keypair(b"\x01" * 31)
+    with pytest.raises(ValueError):
+        ed25519_sign(b"\x01" * 32, b"m")

@@ -3,11 +3,11 @@ the failed-attempt lockout, and the meter's watchdog, lock and tamper."""
 
 from __future__ import annotations
 
-import hashlib
 
 
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
+from openheg.series import chain_head
 
 from fwkit import FRONTIER, HORIZON, NOW, Authority, Device, _key, provision, pub, \
     provision_request
@@ -298,7 +298,7 @@ def test_board_quorum_can_resume_halt_and_lift(authority):
 # ------------------------------------------------------------------ event log
 def _chain(head: bytes, entries) -> bytes:
     for entry in entries:
-        head = hashlib.sha256(head + bytes([entry.event_type]) + bytes(entry.payload)).digest()
+        head = chain_head(head, entry.event_type, bytes(entry.payload))
     return head
 
 

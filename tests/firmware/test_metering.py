@@ -3,13 +3,13 @@ consumption that never goes down across reboots and power cuts."""
 
 from __future__ import annotations
 
-import hashlib
 import struct
 
 import pytest
 
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
+from openheg.series import chain_head as link
 from openheg_sim.flash import Flash, PowerCut
 
 from fwkit import FP8, Device, provision
@@ -87,9 +87,6 @@ def test_exhaustion_is_logged_once_in_the_hash_chain(authority):
     dev.firmware.poll()
     dev.firmware.poll()
     attestation = dev.attest()
-
-    def link(head, event, payload):
-        return hashlib.sha256(head + bytes([event]) + payload).digest()
 
     head = bytes(32)
     head = link(head, 0x01, struct.pack("<I", 1))  # RESET, boot 1

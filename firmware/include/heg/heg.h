@@ -27,13 +27,17 @@ typedef struct {
   uint64_t hi;
 } heg_u128_t;
 
+/* One signature entry exactly as on the wire (signer then signature, bytes
+ * only, so it has no padding and byte alignment: checked in license.c). */
 typedef struct {
   uint8_t signer[HEG_KEY_SIZE];
   uint8_t signature[HEG_SIGNATURE_SIZE];
 } heg_signature_entry_t;
 
 /* A license that passed the strict parser (heg_license_parse). Its signatures
- * are sorted but not yet verified. */
+ * are sorted but not yet verified. They are not copied: signatures points at
+ * the signature_count entries inside the parsed bytes, so it is valid only
+ * while those bytes are (up to 8 entries would be 768 bytes of RAM). */
 typedef struct {
   uint8_t license_id[HEG_ID_SIZE];
   uint8_t device_id[HEG_KEY_SIZE];
@@ -48,15 +52,17 @@ typedef struct {
   uint32_t oversight_ppm;
   uint8_t inspector_key[HEG_KEY_SIZE];
   uint32_t signature_count;
-  heg_signature_entry_t signatures[HEG_MAX_LICENSE_SIGNATURES];
+  const heg_signature_entry_t *signatures; /* into the parsed bytes */
 } heg_license_t;
 
 /* Bytes a context needs. */
 size_t heg_ctx_size(void);
 
 /* An upper bound of heg_ctx_size() on every port, checked when the core is
- * compiled: a port without a heap reserves this much statically. */
-#define HEG_CTX_BYTES 5120u
+ * compiled: a port without a heap reserves this much statically. (1216 bytes
+ * on Cortex-M4, 1248 on x86-64: the persistent record's key lists and event
+ * ring stay in flash, only its scalar part is in the context.) */
+#define HEG_CTX_BYTES 1280u
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,
@@ -68,7 +74,10 @@ HEG_MUST_USE heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal);
  * response (command, request id, status u16, payload) to resp. A refused
  * request still yields OK here with the refusal in the response's status;
  * the return value is not OK only when no response could be written (resp
- * missing or shorter than HEG_RESPONSE_SIZE). */
+ * missing or shorter than HEG_RESPONSE_SIZE). Give resp HEG_MAX_MESSAGE_SIZE
+ * bytes: commands that check signatures assemble the signed message (domain
+ * and record body, up to a request's size) in the response buffer rather than
+ * on the stack, and refuse with RESPONSE_TOO_LARGE when it cannot hold it. */
 HEG_MUST_USE heg_status_t heg_dispatch(heg_ctx_t *ctx, const uint8_t *req, size_t req_len,
                                        uint8_t *resp, size_t resp_cap, size_t *resp_len);
 
@@ -89,7 +98,8 @@ HEG_MUST_USE heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled);
 
 /* The strict license parser: accepts exactly one encoding (length, header,
  * signature count and order, field ranges). Does not verify signatures or
- * check the device, sequence or time. */
+ * check the device, sequence or time. out->signatures points into data;
+ * *out means nothing unless OK is returned. */
 HEG_MUST_USE heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *out);
 
 #endif /* HEG_H */

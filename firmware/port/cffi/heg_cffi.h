@@ -31,7 +31,7 @@ typedef struct {
   uint32_t oversight_ppm;
   uint8_t inspector_key[32];
   uint32_t signature_count;
-  heg_signature_entry_t signatures[8];
+  const heg_signature_entry_t *signatures; /* into the parsed bytes */
 } heg_license_t;
 
 size_t heg_ctx_size(void);
@@ -43,6 +43,9 @@ heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled);
 heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *out);
 heg_status_t heg_crypto_ed25519_verify(const uint8_t sig[64], const uint8_t *msg, size_t msg_len,
                                        const uint8_t pk[32], heg_hbool_t *valid);
+heg_status_t heg_crypto_ed25519_keypair(const uint8_t seed[32], uint8_t pk[32], uint8_t sk[64]);
+heg_status_t heg_crypto_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
+                                     const uint8_t sk[64]);
 
 size_t heg_cffi_hal_size(void);
 void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);

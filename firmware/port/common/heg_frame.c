@@ -23,101 +23,122 @@ uint32_t heg_frame_crc32(uint32_t crc, const uint8_t *data, size_t len) {
   return ~crc;
 }
 
-/* Appends one input byte to the COBS output; code_at is where the current
- * block's code byte goes. */
-typedef struct {
-  uint8_t *out;
-  size_t cap;
-  size_t pos;
-  size_t code_at;
-  uint8_t code;
-  uint32_t full; /* HEG_HTRUE when out ran out of room */
-} cobs_writer_t;
-
-static void cobs_begin_block(cobs_writer_t *w) {
-  if (w->pos >= w->cap) {
-    w->full = HEG_HTRUE;
-    return;
-  }
-  w->code_at = w->pos++;
-  w->code = 1u;
-}
-
-static void cobs_end_block(cobs_writer_t *w) {
-  if (w->full != HEG_HTRUE) {
-    w->out[w->code_at] = w->code;
-  }
-}
-
-static void cobs_put(cobs_writer_t *w, uint8_t byte, int more_follows) {
-  if (w->full == HEG_HTRUE) {
-    return;
-  }
-  if (byte == 0u) {
-    cobs_end_block(w);
-    cobs_begin_block(w);
-    return;
-  }
-  if (w->pos >= w->cap) {
-    w->full = HEG_HTRUE;
-    return;
-  }
-  w->out[w->pos++] = byte;
-  w->code++;
-  if (w->code == 0xffu) {
-    /* A full block carries no implicit zero; a new block starts only when
-     * more input follows (the Python cobs package does the same). */
-    cobs_end_block(w);
-    if (more_follows) {
-      cobs_begin_block(w);
-    } else {
-      w->code_at = w->cap; /* nothing left to close */
-    }
-  }
-}
-
-heg_frame_status_t heg_frame_encode(const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
-                                    size_t *out_len) {
-  cobs_writer_t w;
+/* The one COBS encoder, writing through a sink one byte at a time. Each
+ * block's code byte is the length of the run of non-zero bytes that follows,
+ * found by looking ahead in msg (at most 254 bytes), so nothing is written
+ * back and no output buffer is needed. The input is msg || CRC-32(msg) (LE);
+ * the CRC is accumulated block by block as the message goes out, and closed
+ * over the rest of the message the first time a look-ahead reaches the CRC
+ * bytes (those bytes belong to the block being started, so every message
+ * byte goes through the CRC exactly once). Matches the Python cobs package:
+ * a full 254-byte run carries no implicit zero and ends the frame if nothing
+ * follows; a trailing zero is followed by an empty block (code 1). */
+static void frame_stream(const uint8_t *msg, size_t len, heg_frame_put_fn put, void *arg) {
+  const size_t total = len + HEG_FRAME_CRC_SIZE;
   uint8_t crc_le[HEG_FRAME_CRC_SIZE];
-  uint32_t crc;
+  uint32_t crc = 0u;
+  uint32_t crc_closed = HEG_HFALSE; /* crc_le holds the whole message's CRC */
+  size_t crc_done = 0;              /* msg[0..crc_done) is in crc */
+  size_t pos = 0;
   size_t i;
-  size_t total;
 
-  if (out_len == NULL) {
-    return HEG_FRAME_BAD_ARGUMENT;
+  for (;;) {
+    size_t run = 0;
+    size_t end;
+    for (;;) {
+      size_t at = pos + run;
+      uint8_t byte;
+      if (run == 0xfeu || at >= total) {
+        break;
+      }
+      if (at >= len && crc_closed != HEG_HTRUE) {
+        crc = heg_frame_crc32(crc, msg + crc_done, len - crc_done);
+        crc_done = len;
+        crc_closed = HEG_HTRUE;
+        for (i = 0; i < HEG_FRAME_CRC_SIZE; ++i) {
+          crc_le[i] = (uint8_t)(crc >> (8u * i));
+        }
+      }
+      byte = at < len ? msg[at] : crc_le[at - len];
+      if (byte == 0u) {
+        break;
+      }
+      ++run;
+    }
+    put(arg, (uint8_t)(run + 1u));
+    for (i = 0; i < run; ++i) {
+      size_t at = pos + i;
+      put(arg, at < len ? msg[at] : crc_le[at - len]);
+    }
+    /* The run, and the zero that ends it if any, have gone out. */
+    end = pos + run + (run < 0xfeu && pos + run < total ? 1u : 0u);
+    if (crc_done < len && crc_done < end) {
+      size_t upto = end < len ? end : len;
+      crc = heg_frame_crc32(crc, msg + crc_done, upto - crc_done);
+      crc_done = upto;
+    }
+    if (pos + run >= total) {
+      break; /* the input ended inside this block (or exactly with a full one) */
+    }
+    pos = end; /* past the zero (none after a full run); a zero at the very end
+                * leaves an empty block to go */
   }
-  *out_len = 0;
-  if ((msg == NULL && len != 0u) || out == NULL) {
+  put(arg, HEG_FRAME_DELIMITER);
+}
+
+heg_frame_status_t heg_frame_encode_stream(const uint8_t *msg, size_t len, heg_frame_put_fn put,
+                                           void *arg) {
+  if ((msg == NULL && len != 0u) || put == NULL) {
     return HEG_FRAME_BAD_ARGUMENT;
   }
   if (len > HEG_FRAME_MAX_MESSAGE) {
     return HEG_FRAME_TOO_LARGE;
   }
-  crc = heg_frame_crc32(0u, msg, len);
-  for (i = 0; i < HEG_FRAME_CRC_SIZE; ++i) {
-    crc_le[i] = (uint8_t)(crc >> (8u * i));
+  frame_stream(msg, len, put, arg);
+  return HEG_FRAME_OK;
+}
+
+/* The buffer encoder's sink: bounded, remembers running out of room. */
+typedef struct {
+  uint8_t *out;
+  size_t cap;
+  size_t pos;
+  uint32_t full; /* HEG_HTRUE when out ran out of room */
+} buffer_sink_t;
+
+static void buffer_put(void *arg, uint8_t byte) {
+  buffer_sink_t *sink = (buffer_sink_t *)arg;
+  if (sink->pos >= sink->cap) {
+    sink->full = HEG_HTRUE;
+    return;
   }
-  total = len + HEG_FRAME_CRC_SIZE;
-  w.out = out;
-  w.cap = cap;
-  w.pos = 0;
-  w.code_at = 0;
-  w.code = 1u;
-  w.full = HEG_HFALSE;
-  cobs_begin_block(&w);
-  for (i = 0; i < total; ++i) {
-    uint8_t byte = i < len ? msg[i] : crc_le[i - len];
-    cobs_put(&w, byte, i + 1u < total);
+  sink->out[sink->pos++] = byte;
+}
+
+heg_frame_status_t heg_frame_encode(const uint8_t *msg, size_t len, uint8_t *out, size_t cap,
+                                    size_t *out_len) {
+  buffer_sink_t sink;
+  heg_frame_status_t status;
+
+  if (out_len == NULL) {
+    return HEG_FRAME_BAD_ARGUMENT;
   }
-  if (w.full != HEG_HTRUE && w.code_at < w.cap) {
-    cobs_end_block(&w);
+  *out_len = 0;
+  if (out == NULL) {
+    return HEG_FRAME_BAD_ARGUMENT;
   }
-  if (w.full == HEG_HTRUE || w.pos >= cap) {
+  sink.out = out;
+  sink.cap = cap;
+  sink.pos = 0;
+  sink.full = HEG_HFALSE;
+  status = heg_frame_encode_stream(msg, len, buffer_put, &sink);
+  if (status != HEG_FRAME_OK) {
+    return status;
+  }
+  if (sink.full == HEG_HTRUE) {
     return HEG_FRAME_TOO_LARGE;
   }
-  out[w.pos++] = HEG_FRAME_DELIMITER;
-  *out_len = w.pos;
+  *out_len = sink.pos;
   return HEG_FRAME_OK;
 }
 
@@ -180,6 +201,13 @@ heg_frame_status_t heg_frame_decode(const uint8_t *frame, size_t len, uint8_t *m
   }
   *msg_len = out;
   return HEG_FRAME_OK;
+}
+
+heg_frame_status_t heg_frame_decode_in_place(uint8_t *frame, size_t len, size_t *msg_len) {
+  /* The decoder writes each byte at or behind the one it reads (a code byte
+   * is read before the run it introduces, and stands in for the zero that run
+   * ends with), so the frame's own bytes are room enough. */
+  return heg_frame_decode(frame, len, frame, len, msg_len);
 }
 
 void heg_frame_rx_reset(heg_frame_rx_t *rx) {

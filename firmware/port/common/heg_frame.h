@@ -51,11 +51,30 @@ uint32_t heg_frame_crc32(uint32_t crc, const uint8_t *data, size_t len);
 HEG_MUST_USE heg_frame_status_t heg_frame_encode(const uint8_t *msg, size_t len, uint8_t *out,
                                                  size_t cap, size_t *out_len);
 
+/* Receives an encoded frame one byte at a time (a UART's transmit register,
+ * a socket). arg is the caller's, passed back unchanged. */
+typedef void (*heg_frame_put_fn)(void *arg, uint8_t byte);
+
+/* Encodes msg (len <= HEG_FRAME_MAX_MESSAGE) as one whole frame, delimiter
+ * included, straight to put: the same bytes as heg_frame_encode, with no
+ * output buffer (the CRC is computed as the frame goes out). Nothing is put
+ * unless the result is HEG_FRAME_OK. heg_frame_encode is this encoder
+ * writing into a buffer. */
+HEG_MUST_USE heg_frame_status_t heg_frame_encode_stream(const uint8_t *msg, size_t len,
+                                                        heg_frame_put_fn put, void *arg);
+
 /* Decodes one frame given without its delimiter (len <= HEG_FRAME_MAX_SIZE)
  * into msg (at most cap bytes), checks and strips the CRC. On any failure
  * *msg_len is 0 and msg's content is unspecified. */
 HEG_MUST_USE heg_frame_status_t heg_frame_decode(const uint8_t *frame, size_t len, uint8_t *msg,
                                                  size_t cap, size_t *msg_len);
+
+/* heg_frame_decode over the frame's own bytes: the message (CRC stripped)
+ * replaces frame[0..*msg_len); COBS decoding never writes ahead of where it
+ * reads, so no second buffer is needed. Same results as heg_frame_decode; on
+ * a failure *msg_len is 0 and frame's content is unspecified. */
+HEG_MUST_USE heg_frame_status_t heg_frame_decode_in_place(uint8_t *frame, size_t len,
+                                                          size_t *msg_len);
 
 /* A receiver that assembles frames from a byte stream one byte at a time.
  * Caller-owned; no pointers inside, so it can be copied or zeroed. */

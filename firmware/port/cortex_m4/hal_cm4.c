@@ -1,11 +1,20 @@
 /* heg_hal.h on a Cortex-M4 board (QEMU mps2-an386 as the reference).
  *
- * UART0 is the CMSDK APB UART. The meter registers land on the software
- * meter model (port/common/heg_meter_sim: QEMU has no meter block; on a real
- * board these two functions are volatile loads and stores to the block's
- * base address). Storage is the NOR model over the STORAGE region (on a real
+ * UART0 is the CMSDK APB UART. The meter registers are reached through
+ * meter_model.c (the QEMU test image: the software model of the RTL, as QEMU
+ * has no meter block) or meter_mmio.c (the board image: volatile loads and
+ * stores at the block's base address). Storage is the NOR model over the STORAGE region (on a real
  * part: the flash controller). QEMU has no TRNG: random bytes here come from
- * a fixed generator and are NOT SECRET; a real port reads the MCU's TRNG. */
+ * a fixed generator and are NOT SECRET (so is the device key made from them):
+ * this image is a test image; a real port reads the MCU's TRNG. Uptime is
+ * SysTick at 1 kHz (QEMU models it); the wall clock is a fixed value, as the
+ * board has no RTC.
+ *
+ * Stack guard: the stack is at the bottom of SRAM, but on mps2-an386 (board
+ * and QEMU alike) the space below 0x20000000 is a reserved region that reads
+ * as zero and ignores writes, so running off SRAM would not fault by itself.
+ * The MPU makes the 1 MiB below the stack a no-access region: an overflow
+ * faults (MemManage, escalated to HardFault) instead of going unnoticed. */
 #include <stdint.h>
 
 #include "hal_cm4.h"
@@ -17,10 +26,72 @@
 #define UART_BAUDDIV (*(volatile uint32_t *)(UART0_BASE + 0x10u))
 #define UART_STATE_TX_FULL 0x1u
 #define UART_STATE_RX_FULL 0x2u
+#define UART_CTRL_TX_EN 0x1u
+#define UART_CTRL_RX_EN 0x2u
+/* 16 is the smallest divisor the CMSDK UART takes (QEMU refuses less);
+ * 25 MHz / 16: the line speed is moot on QEMU's pty. */
+#define UART_BAUDDIV_MIN 16u
+
+#define SYST_CSR (*(volatile uint32_t *)0xe000e010u)
+#define SYST_RVR (*(volatile uint32_t *)0xe000e014u)
+#define SYST_CVR (*(volatile uint32_t *)0xe000e018u)
+#define SYST_CSR_ENABLE 0x1u
+#define SYST_CSR_TICKINT 0x2u
+#define SYST_CSR_CLKSOURCE_CPU 0x4u
+
+/* MPU (PMSAv7): region 0 is a no-access guard right below the stack. */
+#define MPU_CTRL (*(volatile uint32_t *)0xe000ed94u)
+#define MPU_RNR (*(volatile uint32_t *)0xe000ed98u)
+#define MPU_RBAR (*(volatile uint32_t *)0xe000ed9cu)
+#define MPU_RASR (*(volatile uint32_t *)0xe000eda0u)
+#define MPU_CTRL_ENABLE 0x1u
+#define MPU_CTRL_PRIVDEFENA 0x4u /* the default memory map everywhere else */
+#define MPU_RBAR_VALID 0x10u
+#define MPU_RASR_XN (1u << 28)   /* AP = 000: no access at all */
+#define MPU_RASR_ENABLE 0x1u
+#define STACK_GUARD_LOG2 20u /* 1 MiB: far more than any one frame can skip */
+
+extern uint32_t __stack_bottom;
+
+/* Written by the SysTick handler only; read with interrupts masked (a 64-bit
+ * load is two instructions). */
+static volatile uint64_t g_uptime_ms;
 
 void heg_cm4_uart_init(void) {
-  UART_BAUDDIV = 16u;
-  UART_CTRL = 0x3u; /* TX and RX enable */
+  UART_CTRL = 0u;
+  UART_BAUDDIV = UART_BAUDDIV_MIN;
+  UART_CTRL = UART_CTRL_TX_EN | UART_CTRL_RX_EN; /* no interrupts: polled */
+}
+
+void heg_cm4_stack_guard_init(void) {
+  uintptr_t base = (uintptr_t)&__stack_bottom - ((uintptr_t)1u << STACK_GUARD_LOG2);
+  if ((base & (((uintptr_t)1u << STACK_GUARD_LOG2) - 1u)) != 0u) {
+    heg_cm4_fault(); /* the linker script put the stack off a guard boundary */
+  }
+  MPU_CTRL = 0u;
+  MPU_RNR = 0u;
+  MPU_RBAR = (uint32_t)base | MPU_RBAR_VALID;
+  MPU_RASR = MPU_RASR_XN | ((STACK_GUARD_LOG2 - 1u) << 1) | MPU_RASR_ENABLE;
+  MPU_CTRL = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;
+  __asm__ volatile("dsb\n\tisb" : : : "memory");
+}
+
+void heg_cm4_clock_init(void) {
+  SYST_CSR = 0u;
+  SYST_RVR = HEG_CM4_CPU_HZ / 1000u - 1u;
+  SYST_CVR = 0u;
+  SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE_CPU;
+}
+
+void heg_cm4_systick(void) { g_uptime_ms = g_uptime_ms + 1u; }
+
+uint64_t heg_cm4_uptime_ms(void) {
+  uint32_t primask;
+  uint64_t now;
+  __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
+  now = g_uptime_ms;
+  __asm__ volatile("msr primask, %0" : : "r"(primask) : "memory");
+  return now;
 }
 
 int heg_cm4_uart_getc(void) {
@@ -34,14 +105,6 @@ void heg_cm4_uart_putc(uint8_t byte) {
   while (UART_STATE & UART_STATE_TX_FULL) {
   }
   UART_DATA = byte;
-}
-
-uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset) {
-  return heg_meter_sim_read(hal->meter, offset);
-}
-
-void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
-  heg_meter_sim_write(hal->meter, offset, value, 0xfu);
 }
 
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
@@ -66,6 +129,11 @@ heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
   return HEG_STATUS_OK;
 }
 
+/* No RTC on this board: a fixed value set by main. The firmware decides
+ * nothing on it; trusted time comes from signed beacons plus uptime. */
 uint64_t heg_hal_time_now(heg_hal_t *hal) { return hal->time_now; }
 
-uint64_t heg_hal_uptime_ms(heg_hal_t *hal) { return hal->uptime_ms; }
+uint64_t heg_hal_uptime_ms(heg_hal_t *hal) {
+  (void)hal;
+  return heg_cm4_uptime_ms();
+}

@@ -1,0 +1,124 @@
+"""The Cortex-M4 image (firmware/port/cortex_m4) booted in QEMU (mps2-an386)
+with UART0 on a pseudo-terminal, driven by the host library exactly as a
+board on a serial port is (the same session as against the POSIX pty
+server, whose answers it is compared with). After the session the stack's
+high-water mark is read out of the running guest through QEMU's monitor.
+
+Nothing here skips: without qemu-system-arm or arm-none-eabi-gcc the tests
+fail with the install hint (`make test` installs both).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from openheg import wire
+from openheg.device import Device
+from openheg.transport import SerialTransport
+from openheg_sim.pty_device import CM4_IMAGE, QEMU_INSTALL_HINT, PtyDevice, QemuDevice
+
+from fwkit import NOW, Authority, host_session
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_PAINT = 0xDEADBEEF
+
+
+def require(tool: str) -> None:
+    if shutil.which(tool) is None:
+        pytest.fail(f"{tool} is missing: {QEMU_INSTALL_HINT}")
+
+
+def make(*targets: str) -> None:
+    result = subprocess.run(["make", "--no-print-directory", "-f", "firmware/firmware.mk",
+                             f"FW_PYTHON={sys.executable}", *targets],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def symbols(elf: Path) -> dict[str, int]:
+    out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True,
+                         check=True).stdout
+    return {parts[2]: int(parts[0], 16) for parts in map(str.split, out.splitlines())
+            if len(parts) == 3}
+
+
+@pytest.fixture(scope="module")
+def image() -> Path:
+    require("arm-none-eabi-gcc")
+    require("qemu-system-arm")
+    make("firmware-cm4")
+    return CM4_IMAGE
+
+
+@pytest.fixture
+def qemu(image: Path, tmp_path: Path):
+    device = QemuDevice(tmp_path / "qemu", image=image)
+    try:
+        yield device
+    finally:
+        assert device.stop() == 0  # QEMU was still running: the guest never took it down
+
+
+def stack_high_water(device: QemuDevice, sym: dict[str, int]) -> tuple[int, int]:
+    """(bytes of stack ever used, bytes reserved), from the paint left below
+    the deepest frame (startup.c paints the stack at reset)."""
+    bottom, top = sym["__stack_bottom"], sym["__stack_top"]
+    words = device.read_words(bottom, (top - bottom) // 4)
+    painted = next((i for i, w in enumerate(words) if w != STACK_PAINT), len(words))
+    assert painted > 0, "no paint left at the bottom of the stack: it overflowed"
+    return top - (bottom + 4 * painted), top - bottom
+
+
+def uptime_ms(device: QemuDevice, sym: dict[str, int]) -> int:
+    lo, hi = device.read_words(sym["g_uptime_ms"], 2)
+    return lo | hi << 32
+
+
+def test_host_session_on_qemu_matches_the_pty_server(qemu, image, tmp_path):
+    """Info, provision, policy, time beacon, license (and a refused replay),
+    attestation verified by openheg.verify, event log: the image in QEMU does
+    all of it, gives the POSIX server's answers, and stays inside its stack."""
+    from openheg_sim.firmware_build import firmware_measurement
+
+    sym = symbols(image)
+    started = time.monotonic()
+    ours = host_session(qemu.path, Authority())
+    session_s = time.monotonic() - started
+    make("firmware-posix")
+    with PtyDevice(tmp_path / "posix.flash", time=NOW) as server:
+        theirs = host_session(server.path, Authority())
+        assert server.stop() == 0
+    assert ours["measurement"] == firmware_measurement()
+    for key in ("refused", "log_types", "policy_version", "license_sequence", "reset_count"):
+        assert ours[key] == theirs[key], key
+    # reset, genesis policy, provisioned, policy v2, time set, license installed
+    assert ours["log_types"][0] == 0x01 and {0x02, 0x03, 0x05, 0x08} <= set(ours["log_types"])
+
+    used, reserved = stack_high_water(qemu, sym)
+    print(f"\nqemu cm4: session {session_s:.2f} s; stack high-water mark {used} bytes "
+          f"of {reserved} reserved")
+    assert 0 < used < reserved
+
+
+def test_uptime_is_a_real_millisecond_tick(qemu, image):
+    """SysTick drives uptime: it advances with (virtual) time while the device
+    idles, never goes back, and about one count per millisecond."""
+    sym = symbols(image)
+    with SerialTransport(qemu.path, timeout=5) as link:
+        assert Device(link).info().state == wire.DeviceState.UNPROVISIONED
+    first, t0 = uptime_ms(qemu, sym), time.monotonic()
+    time.sleep(0.5)
+    second, t1 = uptime_ms(qemu, sym), time.monotonic()
+    elapsed_ms = (t1 - t0) * 1000
+    assert 0.25 * elapsed_ms < second - first < 2 * elapsed_ms + 100, (first, second, elapsed_ms)
+    assert uptime_ms(qemu, sym) >= second
+
+
+def test_image_says_it_is_a_test_image(image):
+    """The RNG is a fixed generator (QEMU has no TRNG): the image says so."""
+    assert b"TEST IMAGE: RNG is a fixed generator, NOT SECRET" in image.read_bytes()
