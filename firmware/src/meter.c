@@ -124,6 +124,17 @@ heg_u128_t heg_meter_first_charge(const heg_ctx_t *ctx, heg_u128_t allocation) {
   return heg_u128_min(ctx->ps.policy.allowance_chunk, allocation);
 }
 
+/* The meter weighs with the policy's weights (read back from the meter: they
+ * were loaded and locked at boot, so a policy installed since may differ). */
+static heg_hbool_t weights_current(heg_ctx_t *ctx) {
+  uint32_t lane;
+  uint32_t differ = 0;
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    differ |= heg_hal_reg_read(ctx->hal, k_weight_regs[lane]) ^ ctx->ps.policy.weights_milli[lane];
+  }
+  return differ == 0u ? HEG_HTRUE : HEG_HFALSE;
+}
+
 uint32_t heg_gate_causes(heg_ctx_t *ctx) {
   uint32_t causes = 0;
   heg_status_t window;
@@ -139,6 +150,9 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
   }
   if (ctx->ps.halted != HEG_HFALSE) {
     causes |= HEG_GATE_CAUSE_HALTED;
+  }
+  if (weights_current(ctx) != HEG_HTRUE) {
+    causes |= HEG_GATE_CAUSE_WEIGHTS_PENDING;
   }
   window = heg_time_window_check(ctx, ctx->ps.not_before, ctx->ps.not_after);
   if (window == HEG_STATUS_TIME_UNTRUSTED) {

@@ -378,7 +378,8 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
   heg_store_u32(event, version);
   status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
   /* New weights reach the meter at the next reset: its configuration is locked
-   * once loaded at boot (CFG_REGWEN). Chunk size and time rules apply now. */
+   * once loaded at boot (CFG_REGWEN). Until then the gate stays closed
+   * (WEIGHTS_PENDING, heg_gate_causes). Chunk size and time rules apply now. */
   HEG_TRY(heg_store_finish(ctx, status));
   return heg_meter_arm(ctx);
 }

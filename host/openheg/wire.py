@@ -104,8 +104,13 @@ class GateCause(IntFlag):
     PAUSED = 1 << 9  # an inspector's pause order is in force
     HALTED = 1 << 10  # a board emergency halt is in force
     TIME_UNTRUSTED = 1 << 11  # no fresh enough time beacon for a time-bound grant
-    LOCKED_OUT = 1 << 12  # too many failed attempts
+    # Reserved, never set by the firmware: a lockout refuses signed commands,
+    # but must not let a stranger's failed attempts stop a licensed workload.
+    LOCKED_OUT = 1 << 12
     LICENSE_WINDOW = 1 << 13  # trusted time is outside the license's validity window
+    # The policy in force has sFLOP weights the meter has not loaded: they load
+    # (and lock) at reset, and nothing is metered with stale weights until then.
+    WEIGHTS_PENDING = 1 << 14
 
 
 class DeviceState(IntEnum):

@@ -118,6 +118,7 @@ def test_new_weights_reach_the_meter_at_the_next_boot_and_are_locked(provisioned
     weights = tuple(w + 1 for w in (regmap.DEFAULT_WEIGHTS_MILLI[lane] for lane in regmap.LANES))
     assert provisioned.status_of(C.INSTALL_POLICY,
                                  authority.policy(2, weights_milli=weights).to_bytes()) == S.OK
+    assert G.WEIGHTS_PENDING not in provisioned.attest().gate_causes  # no license: moot
     provisioned.power_up()
     meter = provisioned.hal.meter
     assert tuple(meter.read(getattr(regmap, f"REG_WEIGHT_{lane}")) for lane in regmap.LANES) \
@@ -125,6 +126,34 @@ def test_new_weights_reach_the_meter_at_the_next_boot_and_are_locked(provisioned
     assert meter.read(regmap.REG_STATUS) & regmap.STATUS_CFG_LOCKED_MASK
     meter.write(regmap.REG_WEIGHT_FP8, 1)  # locked: ignored
     assert meter.read(regmap.REG_WEIGHT_FP8) == weights[regmap.LANES.index("FP8")]
+
+
+def test_a_licensed_device_meters_nothing_with_stale_weights(authority):
+    """A policy that changes the weights closes the gate until the reset that
+    loads them (the meter's configuration is locked after boot); a policy that
+    keeps them does not."""
+    dev = licensed(authority)
+    settle(dev)
+    assert dev.run(10) == 10
+    same = authority.policy(2)
+    assert dev.status_of(C.INSTALL_POLICY, same.to_bytes()) == S.OK
+    settle(dev)
+    assert G.WEIGHTS_PENDING not in dev.attest().gate_causes and dev.run(10) == 10
+    weights = tuple(2 * regmap.DEFAULT_WEIGHTS_MILLI[lane] for lane in regmap.LANES)
+    assert dev.status_of(C.INSTALL_POLICY,
+                         authority.policy(3, weights_milli=weights).to_bytes()) == S.OK
+    settle(dev)
+    attestation = dev.attest()
+    assert G.WEIGHTS_PENDING in attestation.gate_causes
+    assert attestation.gate_state == wire.GateState.CLOSED
+    assert dev.run(10) == 0
+    dev.power_up()
+    settle(dev)
+    assert G.WEIGHTS_PENDING not in dev.attest().gate_causes
+    before = dev.attest().consumed_msflop
+    assert dev.run(10) == 10
+    fp8 = regmap.LANES.index("FP8")
+    assert dev.attest().consumed_msflop - before == 10 * weights[fp8]
 
 
 # ------------------------------------------------------------------ time
