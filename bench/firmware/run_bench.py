@@ -93,20 +93,18 @@ def main() -> None:
 
     host_net = {k: v for k, v in host.items()}
     emu_ins = {k: v["instructions"] for k, v in emulated.items()}
-    rows = [
-        ("host: license verification / libsodium bare verify (callgrind Ir)",
-         net(host_net, "license verify"), net(host_net, "bare verify"), True),
-        ("host: attestation signature / Monocypher bare sign (callgrind Ir)",
-         net(host_net, "attestation sign"), net(host_net, "monocypher sign"), True),
-        ("host: attestation signature / libsodium table-based sign (callgrind Ir)",
-         net(host_net, "attestation sign"), net(host_net, "bare sign"), False),
-        ("Cortex-M4: license verification / libsodium bare verify (unicorn)",
-         net(emu_ins, "license verify"), net(emu_ins, "bare verify"), True),
-        ("Cortex-M4: attestation signature / Monocypher bare sign (unicorn)",
-         net(emu_ins, "attestation sign"), net(emu_ins, "monocypher sign"), True),
-        ("Cortex-M4: attestation signature / libsodium table-based sign (unicorn)",
-         net(emu_ins, "attestation sign"), net(emu_ins, "bare sign"), False),
-    ]
+    rows = []
+    for where, table, unit in (("host", host_net, "callgrind Ir"),
+                               ("Cortex-M4", emu_ins, "unicorn")):
+        sign = net(table, "attestation sign")
+        rows += [
+            (f"{where}: license verification / libsodium bare verify ({unit})",
+             net(table, "license verify"), net(table, "bare verify"), True),
+            (f"{where}: attestation signature / Monocypher bare sign ({unit})",
+             sign, net(table, "monocypher sign"), True),
+            (f"{where}: attestation signature / libsodium table-based sign ({unit})",
+             sign, net(table, "bare sign"), False),
+        ]
     lines = ["# Firmware numbers", "",
              "Written by `make bench` (bench/firmware/run_bench.py); every ratio is against a "
              "baseline measured in the same run. Do not edit by hand.", "",
