@@ -322,6 +322,15 @@ $(FW_CM4_BOARD_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_
 		$(FW_CM4_MMIO_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDFLAGS) \
 		-Wl,-Map=$(FW_CM4_DIR)/openheg_cm4_board.map -o $@
 
+# The QEMU test image with a stack too small on purpose (2 KiB; a signature
+# check needs about 4): tests/firmware/test_qemu_cm4.py shows an overflow
+# faults on the MPU guard instead of running into the firmware's data.
+FW_CM4_SMALL_STACK_ELF := $(FW_CM4_DIR)/openheg_cm4_small_stack.elf
+$(FW_CM4_SMALL_STACK_ELF): $(FW_DIR)/port/cortex_m4/main.c $(FW_CM4_OBJECTS) $(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDSCRIPT)
+	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) $< $(FW_CM4_OBJECTS) \
+		$(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS) $(FW_CM4_LDFLAGS) \
+		-Wl,--defsym=__stack_size=2048 -o $@
+
 $(FW_CM4_BENCH_ELF): bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CTEST_VECTORS) $(FW_CM4_OBJECTS) $(FW_CM4_MODEL_OBJECTS) $(FW_CM4_CRYPTO_LIBS)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -Ibench/firmware \
 		bench/firmware/bench_cm4.c bench/firmware/bench_ops.c $(FW_CM4_OBJECTS) \

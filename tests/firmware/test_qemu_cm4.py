@@ -10,6 +10,7 @@ fail with the install hint (`make test` installs both).
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,29 @@ def test_uptime_is_a_real_millisecond_tick(qemu, image):
     elapsed_ms = (t1 - t0) * 1000
     assert 0.25 * elapsed_ms < second - first < 2 * elapsed_ms + 100, (first, second, elapsed_ms)
     assert uptime_ms(qemu, sym) >= second
+
+
+def test_a_stack_overflow_faults_instead_of_corrupting_data(image, tmp_path):
+    """The same image with a 2 KiB stack (a signature check needs about 4):
+    the session dies at the first deep call, and QEMU stops on a lockup with
+    the stack pointer below the stack's bottom, in the MPU's no-access guard,
+    rather than the stack growing on into .data and .bss."""
+    from openheg.errors import TransportError
+
+    make("build/firmware/cm4/openheg_cm4_small_stack.elf")
+    small = ROOT / "build/firmware/cm4/openheg_cm4_small_stack.elf"
+    bottom = symbols(small)["__stack_bottom"]
+    device = QemuDevice(tmp_path / "qemu", image=small)
+    try:
+        with pytest.raises(TransportError):
+            host_session(device.path, Authority(), timeout=2)
+        device.process.wait(timeout=10)
+    finally:
+        device.kill()
+    log = device.log_path.read_text(errors="replace")
+    assert "Lockup" in log, log[-2000:]
+    stack_pointer = int(re.search(r"R13=([0-9a-f]{8})", log).group(1), 16)
+    assert bottom - (1 << 20) <= stack_pointer < bottom, hex(stack_pointer)
 
 
 def test_image_says_it_is_a_test_image(image):
