@@ -20,6 +20,7 @@ import subprocess
 import termios
 import time
 import tty
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from openheg.errors import EmulatorError
@@ -33,15 +34,16 @@ QEMU_INSTALL_HINT = ("`make test` installs it (tools/install-system-deps.sh: qem
                      "gcc-arm-none-eabi, libnewlib-arm-none-eabi)")
 
 
-class _ChildDevice:
+class _ChildDevice(ABC):
     """What every device in a child process shares: ``path`` (its pty), and a
     context manager that stops it."""
 
     path: str
     process: subprocess.Popen
 
+    @abstractmethod
     def stop(self) -> int:
-        raise NotImplementedError
+        """Stop the device; 0 once it is gone as it should be."""
 
     def __enter__(self):
         return self
