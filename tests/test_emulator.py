@@ -14,9 +14,10 @@ from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus, TransportError
 from openheg.licensing import issue_license
 from openheg.roles import Role
+from openheg.series import chain_head
 from openheg.transport import SerialTransport, open_transport
 from openheg.verify import verify_attestation
-from openheg.wire import DeviceState, GateCause
+from openheg.wire import Attestation, DeviceState, GateCause
 from openheg_sim.emulator import ChipLink, EmulatedChip
 
 from host_world import make_world
@@ -164,3 +165,23 @@ def test_compute_past_the_limit_is_never_forgotten(tmp_path, world, roles, power
     reopened = EmulatedChip.open("o0", tmp_path)
     assert _attested_consumed(reopened, vendor) == metered
     assert reopened.run("FP64", 10, 1).issued_ops == 0
+
+
+def test_the_whole_log_reads_out_after_the_ring_has_wrapped(tmp_path, world):
+    """40 boots log 40 RESETs past the 32-entry ring: read_whole_log returns the
+    kept entries in order from the oldest kept, and they chain from its head to
+    the head the device attests."""
+    chip = EmulatedChip.open("wrap", tmp_path)
+    world.provision(Device(ChipLink(chip)))
+    for _ in range(40):
+        chip.close()
+        chip = EmulatedChip.open("wrap", tmp_path)
+    device = Device(ChipLink(chip))
+    log = device.read_whole_log()
+    indices = [entry.index for entry in log.entries]
+    assert len(indices) == 32 and indices == list(range(log.next_index - 32, log.next_index))
+    head = log.head_before
+    for entry in log.entries:
+        head = chain_head(head, entry.event_type, entry.payload)
+    assert Attestation.from_bytes(device.attest(bytes(32))).log_head == head
+    chip.close()

@@ -1084,14 +1084,8 @@ def device_log(ctx: Context, url: str, as_json: bool) -> None:
 
 
 def read_whole_log(dev: Device) -> tuple[list[LogRecord], bytes]:
-    entries: list[LogRecord] = []
-    first = dev.read_log(0)
-    head, page = first.head_before, first
-    while True:
-        entries.extend(LogRecord(e.index, int(e.event_type), e.payload) for e in page.entries)
-        if not page.entries or len(entries) >= page.next_index:
-            return entries, head
-        page = dev.read_log(len(entries))
+    log = dev.read_whole_log()
+    return [LogRecord(e.index, int(e.event_type), e.payload) for e in log.entries], log.head_before
 
 
 @device.command("run")

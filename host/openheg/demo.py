@@ -256,14 +256,8 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
 
 
 def _read_log(device: Device) -> list[LogRecord]:
-    page = optional(lambda: device.read_log(0))
-    entries: list[LogRecord] = []
-    while True:
-        entries += [LogRecord(e.index, int(e.event_type), e.payload)
-                    for e in page.entries]  # type: ignore[union-attr]
-        if not page.entries or len(entries) >= page.next_index:  # type: ignore[union-attr]
-            return entries
-        page = device.read_log(len(entries))
+    log = device.read_whole_log()
+    return [LogRecord(e.index, int(e.event_type), e.payload) for e in log.entries]
 
 
 def _today() -> int:

@@ -125,6 +125,18 @@ class Device:
             raise TransportError("device returned a log entry of unknown type") from None
         return LogPage(parsed.next_index, parsed.head_before, entries)
 
+    def read_whole_log(self) -> LogPage:
+        """Every entry the device still keeps (its ring holds the newest ones), read
+        page by page, with the chain head just before the first of them."""
+        page = self.read_log(0)
+        head_before, entries = page.head_before, list(page.entries)
+        while page.entries and entries[-1].index + 1 < page.next_index:
+            # Ask from the last entry seen: after the ring has wrapped, the first
+            # page starts at the oldest kept entry, not at index 0.
+            page = self.read_log(entries[-1].index + 1)
+            entries += page.entries
+        return LogPage(page.next_index, head_before, tuple(entries))
+
     def attest(self, nonce: bytes) -> bytes:
         """Ask for a signed attestation over ``nonce``; returns the record's exact bytes."""
         payload = wire.build_message(wire.AttestRequestFormat, {"nonce": nonce}, "attest request")

@@ -265,8 +265,9 @@ def provision(device: Device, authority: Authority, sync_time: bool = True) -> b
 def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
     """The protocol sequence a host runs against a board, through the host
     library over a serial URL (a pty of heg_serve_pty or of QEMU): info,
-    provision + endorse, a policy update, a time beacon, a license (and its
-    refused replay), an attestation checked by openheg.verify, the event log.
+    provision + endorse, a policy update, a time beacon, a Frontier license
+    (and its refused replay), pause, resume, halt and lift-halt orders, an
+    attestation checked by openheg.verify, the event log.
     Asserts each step; returns what a caller may compare between devices."""
     from openheg.device import Device as HostDevice
     from openheg.errors import DeviceError
@@ -284,7 +285,7 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
         dev.install_policy(authority.policy(version=2))
         nonce = dev.time_nonce()
         dev.time_beacon(authority.beacon(device_id, nonce, NOW))
-        license_ = authority.license(device_id, sequence=1)
+        license_ = authority.frontier_license(device_id, sequence=1)
         dev.install_license(license_)
         try:
             dev.install_license(license_)
@@ -293,13 +294,20 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
         else:
             raise AssertionError("a replayed license was accepted")
         assert refused == DeviceStatus.REPLAYED
+        # Due process on the wire: the named inspector pauses and resumes,
+        # the board halts every license and lifts the halt.
+        for sequence, kind in enumerate((wire.OrderKind.PAUSE, wire.OrderKind.RESUME,
+                                         wire.OrderKind.HALT, wire.OrderKind.LIFT_HALT), 1):
+            license_id = license_.license_id if kind in (wire.OrderKind.PAUSE,
+                                                         wire.OrderKind.RESUME) else bytes(16)
+            dev.order(authority.order(kind, device_id, sequence, license_id=license_id))
         challenge = os.urandom(wire.NONCE_SIZE)
         record = dev.attest(challenge)
         verified = verify_attestation(record, nonce=challenge,
                                       endorsement=dev.read_endorsement(),
                                       vendor_keys={authority.vendor_key}, license=license_,
                                       policy_version=2)
-        log = dev.read_log()
+        log = dev.read_whole_log()
         after = dev.info()
     types = [int(entry.event_type) for entry in log.entries]
     assert after.policy_version == 2 and after.license_sequence == 1

@@ -82,7 +82,7 @@ def uptime_ms(device: QemuDevice, sym: dict[str, int]) -> int:
 
 def test_host_session_on_qemu_matches_the_pty_server(qemu, image, tmp_path):
     """Info, provision, policy, time beacon, license (and a refused replay),
-    attestation verified by openheg.verify, event log: the image in QEMU does
+    four orders, attestation verified by openheg.verify, event log: the image in QEMU does
     all of it, gives the POSIX server's answers, and stays inside its stack."""
     from openheg_sim.firmware_build import firmware_measurement
 
@@ -97,8 +97,12 @@ def test_host_session_on_qemu_matches_the_pty_server(qemu, image, tmp_path):
     assert ours["measurement"] == firmware_measurement()
     for key in ("refused", "log_types", "policy_version", "license_sequence", "reset_count"):
         assert ours[key] == theirs[key], key
-    # reset, genesis policy, provisioned, policy v2, time set, license installed
-    assert ours["log_types"][0] == 0x01 and {0x02, 0x03, 0x05, 0x08} <= set(ours["log_types"])
+    # reset, then provisioned, policy installed, time set, license installed, orders
+    event = wire.EventType
+    assert ours["log_types"][0] == event.RESET
+    assert {event.PROVISIONED, event.POLICY_INSTALLED, event.TIME_SET, event.LICENSE_INSTALLED,
+            event.ORDER_APPLIED} <= set(ours["log_types"])
+    assert ours["log_types"].count(event.ORDER_APPLIED) == 4
 
     used, reserved = stack_high_water(qemu, sym)
     print(f"\nqemu cm4: session {session_s:.2f} s; stack high-water mark {used} bytes "
