@@ -23,8 +23,7 @@ fi
 mkdir -p "$DEST"
 if [ ! -f "$TARBALL" ]; then
     echo "fetch_sdist: downloading $PACKAGE $VERSION from PyPI"
-    "$PYTHON" -m pip download --quiet --no-deps --no-binary :all: \
-        "$PACKAGE==$VERSION" -d "$DEST"
+    "$PYTHON" "$(dirname "$0")/pypi_sdist.py" "$PACKAGE" "$VERSION" "$SHA256" "$TARBALL"
 fi
 if ! echo "$SHA256  $TARBALL" | sha256sum -c --quiet - >/dev/null 2>&1; then
     echo "fetch_sdist: checksum mismatch for $TARBALL (expected $SHA256); deleted it" >&2
