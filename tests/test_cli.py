@@ -17,30 +17,9 @@ from openheg.cli import (
     EXIT_OK,
     EXIT_UNREACHABLE,
     cli,
-    main,
 )
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, capsys):
-    """Run the CLI in-process in tmp_path; returns (exit code, stdout, stderr)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("OPENHEG_HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("OPENHEG_LEDGER", raising=False)
-    monkeypatch.delenv("OPENHEG_TIME_FROM", raising=False)
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return invoke
-
-
-def ok(run, *args):
-    code, out, err = run(*args)
-    assert code == EXIT_OK, err
-    return out
+from openheg.ledger import HEAD_REVISION
+from cli_kit import ok, one_error_line, run  # noqa: F401 - run is a fixture
 
 
 @pytest.fixture
@@ -50,12 +29,6 @@ def provisioned(run, monkeypatch):
     ok(run, "device", "provision", "emu://chip0", "--authority", "auth", "--vendor", "vendor")
     monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")  # every emu:// command is a power-up
     return run
-
-
-def one_error_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("openheg: error: "), err
-    return lines[0]
 
 
 def test_license_to_exhaustion_to_verified_attestation(provisioned):
@@ -270,9 +243,9 @@ def test_a_truncated_license_file_is_refused_before_the_device(provisioned, tmp_
 
 def test_ledger_status_and_migrate(run, tmp_path):
     url = f"sqlite:///{tmp_path / 'reg.sqlite'}"
-    assert "revision 0002" in ok(run, "--ledger", url, "ledger", "migrate")
+    assert f"revision {HEAD_REVISION}" in ok(run, "--ledger", url, "ledger", "migrate")
     status = json.loads(ok(run, "--ledger", url, "ledger", "status", "--json"))
-    assert status["revision"] == "0002" and status["attestations"] == 0
+    assert status["revision"] == HEAD_REVISION and status["attestations"] == 0
 
 
 def walk(group: click.Group, prefix=()):

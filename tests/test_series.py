@@ -13,9 +13,17 @@ from dataclasses import replace
 import pytest
 
 from openheg.crypto import SigningKey
-from openheg.ledger import MIGRATIONS, Ledger
+from openheg.ledger import HEAD_REVISION, MIGRATIONS, Ledger, LedgerError
 from openheg.report import write_report
-from openheg.series import CHAIN_START, LogRecord, Report, chain_head, check_series
+from openheg.series import (
+    CHAIN_START,
+    LogRead,
+    LogRecord,
+    Report,
+    build_chain,
+    chain_head,
+    check_series,
+)
 from openheg.wire import Attestation, EventType, GateCause, GateState, RecordType
 
 DEVICE = SigningKey(b"\x07" * 32)
@@ -50,8 +58,11 @@ def attestation(counter, consumed, log_head, resets=1, key=DEVICE) -> bytes:
     return replace(body, signature=key.sign_record(RecordType.ATTESTATION, body.body())).to_bytes()
 
 
-def reports(*specs):
-    return [Report(Attestation.from_bytes(attestation(*spec[:4])), spec[4]) for spec in specs]
+def reports(*specs, log_length_after=None):
+    """Reports from (counter, consumed, log head, resets, received at) specs;
+    ``log_length_after``: the log was read (that long) right after each."""
+    return [Report(Attestation.from_bytes(attestation(*spec[:4])), spec[4], log_length_after)
+            for spec in specs]
 
 
 def kinds(result):
@@ -87,7 +98,8 @@ def test_fork_gap_and_a_log_that_goes_back():
     log = make_log()
     h = heads(log)
     foreign = chain_head(h[2], EventType.TAMPER, b"\x01\x00\x00\x00")
-    assert kinds(check_series("d", reports((1, 1, foreign, 1, 10)), log=log)) == ["fork"]
+    assert kinds(check_series("d", reports((1, 1, foreign, 1, 10), log_length_after=len(log)),
+                              log=log)) == ["fork"]
     assert kinds(check_series("d", reports((1, 1, h[4], 1, 10), (2, 2, h[2], 1, 20)),
                               log=log)) == ["fork"]
     gapped = log[:2] + log[3:]
@@ -112,6 +124,75 @@ def test_silent_devices_after_the_deadline():
     assert kinds(check_series("d", [], now=200, deadline_s=60)) == ["silent"]
 
 
+# ------------------------------------------- the ring: what the device proves
+def test_a_log_read_after_the_ring_wrapped_is_checked_from_its_anchor():
+    log = make_log(length=40)
+    h = heads(log)
+    kept = log[8:]  # the oldest 8 entries were overwritten before any read
+    honest = reports((1, 1, h[20], 1, 10), (2, 2, h[40], 1, 20), log_length_after=40)
+    assert kinds(check_series("d", honest, log=kept, anchors=[(8, h[8])])) == []
+    # Without the head the device reported, the chain cannot start there.
+    assert kinds(check_series("d", honest, log=kept)) == ["fork", "fork", "gap"]
+    # A head before entry 8 that is not the device's: nothing lands on the chain.
+    assert kinds(check_series("d", honest, log=kept, anchors=[(8, h[9])])) == ["fork", "fork"]
+
+
+def test_stretches_read_at_different_times_extend_the_checked_chain():
+    log = make_log(length=60)
+    h = heads(log)
+    held = log[:10] + log[30:]  # entries 10..29 were overwritten between two reads
+    anchors = [(0, CHAIN_START), (30, h[30])]
+    series = reports((1, 1, h[6], 1, 10), (2, 2, h[45], 1, 20), (3, 3, h[60], 1, 30),
+                     log_length_after=60)
+    assert kinds(check_series("d", series, log=held, anchors=anchors)) == []
+    chain = build_chain(held, anchors)
+    assert chain.stretches == [(0, 10), (30, 60)] and chain.problems == []
+    assert chain.unread_between(5, 35) and not chain.unread_between(31, 59)
+    # A report whose log was never read may lie in the unread stretch: noted.
+    after = reports((3, 3, h[45], 1, 20), (4, 4, h[60], 1, 30), log_length_after=60)
+    unread = reports((1, 1, h[6], 1, 10), (2, 2, h[20], 1, 15)) + after
+    result = check_series("d", unread, log=held, anchors=anchors)
+    assert kinds(result) == ["log-unverified"] and result.trusted
+    # The same head for a report collected with its log read: that read must hold it.
+    collected = reports((1, 1, h[6], 1, 10), (2, 2, h[20], 1, 15), log_length_after=20)
+    assert kinds(check_series("d", collected + after, log=held, anchors=anchors)) == ["fork"]
+    # Between two reports whose places are both read, there is nowhere to hide.
+    foreign = chain_head(h[40], EventType.TAMPER, b"\x01\x00\x00\x00")
+    boxed = reports((1, 1, h[35], 1, 10), (2, 2, foreign, 1, 15), (3, 3, h[50], 1, 20))
+    assert kinds(check_series("d", boxed, log=held, anchors=anchors)) == ["fork"]
+
+
+def test_an_anchor_that_disagrees_with_the_held_chain_is_a_fork():
+    log = make_log(length=20)
+    h = heads(log)
+    foreign = chain_head(h[4], EventType.TAMPER, b"\x01\x00\x00\x00")
+    result = check_series("d", reports((1, 1, h[20], 1, 10), log_length_after=20), log=log,
+                          anchors=[(5, foreign)])
+    assert kinds(result) == ["fork"] and "before log entry 5" in result.anomalies[0].detail
+    two = check_series("d", reports((1, 1, h[20], 1, 10)), log=log[5:],
+                       anchors=[(5, h[5]), (5, foreign)])
+    assert "fork" in kinds(two) and not two.trusted
+
+
+def test_a_report_after_the_last_read_is_noted_not_failed():
+    log = make_log(length=10)
+    h = heads(log)
+    later = chain_head(h[10], EventType.RESET, b"\x02\x00\x00\x00")
+    result = check_series("d", reports((1, 1, h[10], 1, 10), log_length_after=10)
+                          + reports((2, 2, later, 1, 20)), log=log)
+    assert kinds(result) == ["log-unverified"] and result.trusted
+
+
+def test_resets_across_an_unread_stretch_are_noted_not_counted():
+    log = make_log(n_resets_at=(0, 12, 25), length=30)
+    h = heads(log)
+    held = log[:10] + log[20:]
+    result = check_series("d", reports((1, 1, h[5], 1, 10), (2, 2, h[28], 3, 20),
+                                       log_length_after=30), log=held,
+                          anchors=[(20, h[20])])
+    assert kinds(result) == ["reset"] and result.trusted
+
+
 # ---------------------------------------------------------------- ledger
 def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     db = tmp_path / "l.sqlite"
@@ -124,20 +205,44 @@ def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     with ledger.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0001")
-    assert ledger.schema_revision() == "0001"
-    assert "log_entries" not in {r[0] for r in sqlite3.connect(db).execute(
-        "select name from sqlite_master where type='table'")}
-    assert ledger.record_attestation(attestation(1, 5, CHAIN_START)) is True
     ledger.close()
+    old = sqlite3.connect(db)
+    tables = {r[0] for r in old.execute("select name from sqlite_master where type='table'")}
+    assert not {"log_entries", "log_anchors"} & tables
+    data = attestation(1, 5, CHAIN_START)
+    att = Attestation.from_bytes(data)
+    # A row as revision 0001 wrote it.
+    old.execute("insert into attestations (record_sha256, device_id, received_at, report_counter,"
+                " reset_count, policy_version, license_id, consumed_msflop, remaining_msflop,"
+                " gate_state, gate_causes, log_head, nonce, record) values"
+                " (?, ?, 1, 1, 1, 1, ?, ?, ?, 'OPEN', 0, ?, ?, ?)",
+                (hashlib.sha256(data).hexdigest(), att.device_id.hex(), att.license_id.hex(),
+                 str(att.consumed_msflop).rjust(39, "0"), str(att.remaining_msflop).rjust(39, "0"),
+                 att.log_head.hex(), att.nonce.hex(), data))
+    old.commit()
+    old.close()
     reopened = Ledger(db)  # opening migrates to head
-    assert reopened.schema_revision() == "0002"
-    assert len(reopened.attestations()) == 1
-    assert reopened.record_attestation(attestation(1, 5, CHAIN_START)) is False  # idempotent
-    reopened.record_log(DEVICE.public_key, make_log())
+    assert reopened.schema_revision() == HEAD_REVISION
+    assert [r.attestation for r in reopened.reports(att.device_id.hex())] == [att]
+    assert reopened.reports(att.device_id.hex())[0].log_length_after is None
+    assert reopened.record_attestation(data) is False  # idempotent
+    read = LogRead(CHAIN_START, tuple(make_log()), 6)
+    assert reopened.record_log(DEVICE.public_key, read, after_attestation=data) == []
     assert reopened.log(DEVICE.public_key.hex()) == make_log()
-    conflict = [replace(make_log()[2], payload=b"x")]
+    assert reopened.log_anchors(DEVICE.public_key.hex()) == [(0, CHAIN_START)]
+    assert reopened.reports(att.device_id.hex())[0].log_length_after == 6
+    conflict = LogRead(heads(make_log())[2], (replace(make_log()[2], payload=b"x"),), 6)
     assert reopened.record_log(DEVICE.public_key, conflict) == [
         "log entry 2 differs from the one stored"]
+    other_head = LogRead(bytes(32), tuple(make_log()[2:]), 6)
+    assert reopened.record_log(DEVICE.public_key, other_head) == [
+        "the head before log entry 2 differs from the one stored"]
+    # Both heads reported before entry 2 are kept: the series sees the fork.
+    assert len(reopened.log_anchors(DEVICE.public_key.hex())) == 3
+    assert "fork" in kinds(reopened.series(DEVICE.public_key.hex()))
+    unrecorded = attestation(9, 5, CHAIN_START)
+    with pytest.raises(LedgerError, match="record the attestation before"):
+        reopened.record_log(DEVICE.public_key, read, after_attestation=unrecorded)
 
 
 def _writer(db: str, worker: int, count: int) -> None:
@@ -189,7 +294,7 @@ def test_report_files_and_plot(tmp_path):
     h = heads(log)
     for counter, consumed, at in ((1, 10**6, 100_000), (2, 5 * 10**8, 200_000)):
         ledger.record_attestation(attestation(counter, consumed, h[counter]), received_at=at)
-    ledger.record_log(DEVICE.public_key, log)
+    ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), len(log)))
     written = write_report(ledger, "w", policy, tmp_path / "out", now=300_000)
     assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     import json

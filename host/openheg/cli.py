@@ -70,7 +70,7 @@ from .policy import (
     thresholds_on,
 )
 from .roles import VENDOR_KEY, Role
-from .series import LogRecord, check_series
+from .series import LogRead, build_chain
 from .transport import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT_S,
@@ -1071,21 +1071,17 @@ def device_log(ctx: Context, url: str, as_json: bool) -> None:
     Example: openheg device log emu://chip0 --json
     """
     dev = ctx.device(url)
-    entries, head = read_whole_log(dev)
+    read = LogRead.from_page(dev.read_whole_log())
     device_id = dev.info().device_id
-    conflicts = ctx.ledger.record_log(device_id, entries)
+    conflicts = ctx.ledger.record_log(device_id, read)
     if conflicts:
         raise NotTrusted(f"{url}: event log differs from the one recorded before: {conflicts[0]}")
-    emit({"device_id": device_id.hex(), "head_before": head.hex(),
+    emit({"device_id": device_id.hex(), "head_before": read.head_before.hex(),
+          "next_index": read.next_index,
           "entries": [{"index": e.index, "event_type": e.event_type, "payload": e.payload.hex()}
-                      for e in entries]}, as_json,
+                      for e in read.entries]}, as_json,
          "\n".join(f"{e.index:5d} {wire.EventType(e.event_type).name:18s} {e.payload.hex()}"
-                   for e in entries) or "(empty log)")
-
-
-def read_whole_log(dev: Device) -> tuple[list[LogRecord], bytes]:
-    log = dev.read_whole_log()
-    return [LogRecord(e.index, int(e.event_type), e.payload) for e in log.entries], log.head_before
+                   for e in read.entries) or "(empty log)")
 
 
 @device.command("run")
@@ -1247,12 +1243,15 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
             continue
         ctx.ledger.record_device(verified.endorsement, url)
         ctx.ledger.record_attestation(data)
+        att = verified.attestation
         if not no_log:
-            entries, _ = read_whole_log(dev)
-            conflicts = ctx.ledger.record_log(device_id, entries)
+            read = LogRead.from_page(dev.read_whole_log())
+            conflicts = ctx.ledger.record_log(device_id, read, after_attestation=data)
             if conflicts:
                 failures.append(f"{url}: {conflicts[0]}")
-        att = verified.attestation
+            elif att.log_head not in build_chain(read.entries, [read.anchor]).heads:
+                failures.append(f"{url}: the event log read does not lead to the attested log "
+                                "head (rewritten on the link, or the device's log forked)")
         results.append({"url": url, "device_id": device_id.hex(),
                         "report_counter": att.report_counter,
                         "consumed_msflop": att.consumed_msflop,
@@ -1280,11 +1279,8 @@ def attest_series(ctx: Context, deadline: int | None, as_json: bool) -> None:
     Example: openheg attest series --deadline 86400 --json
     """
     now = int(time.time())
-    results = []
-    for row in ctx.ledger.devices():
-        log = ctx.ledger.log(row.device_id)
-        results.append(check_series(row.device_id, ctx.ledger.reports(row.device_id),
-                                    log=log or None, now=now, deadline_s=deadline))
+    results = [ctx.ledger.series(row.device_id, now=now, deadline_s=deadline)
+               for row in ctx.ledger.devices()]
     anomalies = [a for r in results for a in r.anomalies]
     emit({"devices": len(results), "anomalies": [a.to_json() for a in anomalies],
           "trusted": all(r.trusted for r in results)}, as_json,

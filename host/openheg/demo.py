@@ -34,7 +34,7 @@ from .ledger import Ledger
 from .licensing import DeviceSlot, issue_order, plan_workload, sign_order, time_beacon
 from .lineage import Node, Parent, Registry, Relation
 from .report import write_report
-from .series import LogRecord, check_series
+from .series import LogRead
 from .transport import EmulatorTransport
 from .units import format_sflop
 from .verify import EndorsementList, verify_attestation
@@ -214,16 +214,15 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
         (out / f"attestation-chip{i}.bin").write_bytes(raw)
         ledger.record_attestation(raw)
         verified_reports.append(att)
-        log = None
         try:
-            log = _read_log(device)
-            ledger.record_log(att.device_id, log)
+            read = LogRead.from_page(optional(device.read_whole_log))
+            conflicts = ledger.record_log(att.device_id, read, after_attestation=raw)
+            if conflicts:
+                raise OpenhegError(f"chip{i}: {conflicts[0]}")
         except Skipped as skip:
             if f"event logs ({skip})" not in skipped:
                 skipped.append(f"event logs ({skip})")
-        result_series = check_series(att.device_id.hex(), ledger.reports(att.device_id.hex()),
-                                     log=log)
-        anomalies += [a for a in result_series.anomalies if a.severe]
+        anomalies += [a for a in ledger.series(att.device_id.hex()).anomalies if a.severe]
     say(8, f"{chips} attestations verified (endorsement, signature, nonce, policy, license) "
         f"and recorded; series anomalies: {len(anomalies)}")
 
@@ -253,11 +252,6 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
     if skipped:
         echo("      skipped (firmware not there yet): " + "; ".join(skipped))
     return summary
-
-
-def _read_log(device: Device) -> list[LogRecord]:
-    log = device.read_whole_log()
-    return [LogRecord(e.index, int(e.event_type), e.payload) for e in log.entries]
 
 
 def _today() -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 from .ledger import Ledger
 from .policy import SECONDS_PER_DAY, day_to_iso, thresholds_on
-from .series import Anomaly, check_series
+from .series import Anomaly
 from .units import format_sflop
 from .wire import Policy
 
@@ -44,9 +44,7 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
     usage = ledger.usage(row.workload_id)
     anomalies: list[Anomaly] = []
     for device_id in sorted({u.device_id for u in usage}):
-        result = check_series(device_id, ledger.reports(device_id),
-                              log=ledger.log(device_id) or None, now=now, deadline_s=deadline_s)
-        anomalies.extend(result.anomalies)
+        anomalies.extend(ledger.series(device_id, now=now, deadline_s=deadline_s).anomalies)
     for u in usage:
         if u.revoked and u.consumed_msflop:
             anomalies.append(Anomaly(u.device_id, "revoked-license-used",

@@ -6,14 +6,30 @@ Taken together, a device's reports must tell one consistent story:
 * report counters strictly increase (an equal or lower one is a replay or a
   rolled-back device);
 * compute consumed under one license never decreases (nothing is refunded);
-* the event log is one chain: head_i = SHA-256(head_{i-1} || type || payload),
-  read from the device with READ_LOG; every attestation's log head must be a
-  head of that chain, at a position no earlier than the previous report's
-  (otherwise the log forked or was rewritten); entries must be contiguous (a
-  missing index is a gap);
+* the event log is one chain: head_i = SHA-512(head_{i-1} || type || payload)
+  truncated to 32 bytes, read from the device with READ_LOG; every
+  attestation's log head must be a head of that chain, at a position no
+  earlier than the previous report's (otherwise the log forked or was
+  rewritten);
 * a change of reset count must match the RESET entries the log recorded
   between the two reports (a reset the log does not show is flagged);
 * a device that has not reported within the deadline is flagged as silent.
+
+The device keeps only its newest entries (a ring), so the chain is checked
+from what the device proves, not from genesis: each READ_LOG gives the head
+just before the oldest entry it still keeps (an *anchor*: index and head),
+and the entries after it. Genesis is the anchor (0, all zeros). Entries the
+verifier kept from earlier reads extend the chain it can check; a stretch of
+entries the ring overwrote before anyone read it is not a gap when the next
+stretch starts at an anchor, and is a gap when nothing the device reported
+restarts the chain there. An anchor that disagrees with the chain the
+verifier already holds is a fork.
+
+An attestation collected together with a log read (``Report.log_length_after``)
+must sit on that chain: the log was read right after it. One whose log was
+never read may fall into a stretch nobody read; it is then noted as
+unverified (not severe), and flagged as a fork when every place it could be
+was read.
 
 Nothing here raises on a bad series: it returns anomalies, each with the
 device, the kind and a sentence, so a report can list them all. A series with
@@ -25,6 +41,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .wire import Attestation, EventType
 
@@ -52,10 +69,35 @@ class Anomaly:
 
 @dataclass(frozen=True)
 class Report:
-    """One verified attestation with the time the verifier received it."""
+    """One verified attestation with the time the verifier received it and, when
+    the device's log was read right after it, how many entries the device had
+    logged by then (READ_LOG's next_index)."""
 
     attestation: Attestation
     received_at: int
+    log_length_after: int | None = None
+
+
+@dataclass(frozen=True)
+class LogRead:
+    """One read of a device's whole event log: the entries it still keeps, the
+    chain head just before the first of them, and how many it has logged in all."""
+
+    head_before: bytes
+    entries: tuple[LogRecord, ...]
+    next_index: int
+
+    @property
+    def anchor(self) -> tuple[int, bytes] | None:
+        """(index of the first entry, head before it): what the device proves."""
+        return (self.entries[0].index, self.head_before) if self.entries else None
+
+    @classmethod
+    def from_page(cls, page: Any) -> "LogRead":
+        """From openheg.device.LogPage (Device.read_whole_log)."""
+        return cls(page.head_before,
+                   tuple(LogRecord(e.index, int(e.event_type), e.payload) for e in page.entries),
+                   page.next_index)
 
 
 @dataclass
@@ -74,27 +116,93 @@ def chain_head(previous: bytes, event_type: int, payload: bytes) -> bytes:
     return hashlib.sha512(previous + bytes([event_type]) + payload).digest()[:32]
 
 
-def chain_heads(entries: Sequence[LogRecord], head_before: bytes = CHAIN_START,
-                first_index: int = 0) -> tuple[dict[bytes, int], list[str]]:
-    """Map every head of the chain to the number of entries it covers; list gaps."""
-    heads = {head_before: first_index}
-    problems = []
-    head, expected = head_before, first_index
+
+
+@dataclass
+class Chain:
+    """What a verifier can check of a device's event log: every head it can
+    compute, with its position (the number of entries it covers), and the
+    entries on those checked stretches."""
+
+    heads: dict[bytes, int] = field(default_factory=dict)
+    entries: dict[int, LogRecord] = field(default_factory=dict)
+    stretches: list[tuple[int, int]] = field(default_factory=list)  # first, last position
+    problems: list[tuple[str, str]] = field(default_factory=list)  # kind, sentence
+
+    def unread_between(self, low: int, high: int | None) -> bool:
+        """Is any position in [low, high] (high None: no bound) one whose head is
+        unknown, so that a report there could not be placed?"""
+        position = low
+        for first, last in sorted(self.stretches):
+            if last < position:
+                continue
+            if first > position:
+                return True
+            position = last + 1
+            if high is not None and position > high:
+                return False
+        return high is None or position <= high
+
+    def all_entries_between(self, low: int, high: int) -> bool:
+        return all(i in self.entries for i in range(low, high))
+
+
+def build_chain(entries: Sequence[LogRecord], anchors: Iterable[tuple[int, bytes]] = ()) -> Chain:
+    """Chain ``entries`` (in index order) from the heads the device proved.
+
+    ``anchors``: (index, head before that entry) pairs, as READ_LOG reported
+    them; genesis (0, zeros) is always one. A stretch of entries starts only at
+    an anchor; an anchor inside a stretch must equal the head computed there.
+    """
+    proven: dict[int, set[bytes]] = {0: {CHAIN_START}}
+    for index, head in anchors:
+        proven.setdefault(index, set()).add(bytes(head))
+    chain = Chain()
+    head: bytes | None = None
+    first_position = expected = 0
+    started = False
     for entry in entries:
-        if entry.index != expected:
-            problems.append(f"log entry {expected} is missing (next given is {entry.index})"
-                            if entry.index > expected else
-                            f"log entry {entry.index} is repeated or out of order")
+        if started and entry.index < expected:
+            chain.problems.append(("gap", f"log entry {entry.index} is repeated or out of order"))
             break
+        claimed = proven.get(entry.index, set())
+        if head is not None and entry.index == expected:
+            for other in sorted(claimed - {head}):
+                chain.problems.append(("fork", f"the device reported head {other.hex()[:16]}... "
+                                       f"before log entry {entry.index}, but the chain read "
+                                       f"before gives {head.hex()[:16]}... (log rewritten)"))
+        else:
+            if head is not None:
+                chain.stretches.append((first_position, expected))
+            if len(claimed) > 1:
+                chain.problems.append(("fork", f"the device reported {len(claimed)} different "
+                                       f"heads before log entry {entry.index}"))
+            if not claimed:
+                if head is not None or not started:
+                    missing = (f"log entries {expected} to {entry.index - 1} are"
+                               if entry.index - 1 > expected else f"log entry {expected} is")
+                    chain.problems.append(("gap", f"{missing} missing and no head the device "
+                                           f"reported restarts the chain at entry {entry.index}"))
+                head, started, expected = None, True, entry.index + 1
+                continue
+            head, first_position = min(claimed), entry.index
+            chain.heads.setdefault(head, entry.index)
         head = chain_head(head, entry.event_type, entry.payload)
-        expected += 1
-        heads[head] = expected
-    return heads, problems
+        started, expected = True, entry.index + 1
+        chain.heads.setdefault(head, expected)
+        chain.entries[entry.index] = entry
+    if head is not None:
+        chain.stretches.append((first_position, expected))
+    return chain
 
 
 def check_series(device_id: str, reports: Iterable[Report], *,
-                 log: Sequence[LogRecord] | None = None, log_head_before: bytes = CHAIN_START,
+                 log: Sequence[LogRecord] | None = None,
+                 anchors: Iterable[tuple[int, bytes]] = (),
                  now: int | None = None, deadline_s: int | None = None) -> SeriesResult:
+    """``log``: the device's event-log entries the verifier holds, in index
+    order (None: never read); ``anchors``: the (index, head before) pairs its
+    log reads proved."""
     ordered = sorted(reports, key=lambda r: (r.received_at, r.attestation.report_counter))
     result = SeriesResult(device_id, len(ordered))
     flag = result.anomalies.append
@@ -104,60 +212,85 @@ def check_series(device_id: str, reports: Iterable[Report], *,
             flag(Anomaly(device_id, "silent",
                          "no report ever received" if last is None else
                          f"last report {now - last} s ago, deadline {deadline_s} s"))
-    heads: dict[bytes, int] | None = None
-    entries_by_index: dict[int, LogRecord] = {}
+    chain = None
     if log is not None:
-        heads, problems = chain_heads(log, log_head_before, log[0].index if log else 0)
-        for problem in problems:
-            flag(Anomaly(device_id, "gap", problem))
-        entries_by_index = {e.index: e for e in log}
+        chain = build_chain(log, anchors)
+        for kind, problem in chain.problems:
+            flag(Anomaly(device_id, kind, problem))
+        _check_log_positions(device_id, ordered, chain, flag)
+    elif ordered:
+        flag(Anomaly(device_id, "log-unverified",
+                     "no event log was read, so chain continuity is unchecked", severe=False))
     previous: Report | None = None
-    previous_position: int | None = None
     for report in ordered:
+        if previous is not None:
+            _check_pair(device_id, previous, report, chain, flag)
+        previous = report
+    return result
+
+
+def _check_log_positions(device_id: str, ordered: Sequence[Report], chain: Chain, flag) -> None:
+    positions = [chain.heads.get(r.attestation.log_head) for r in ordered]
+    previous_position: int | None = None
+    for i, (report, position) in enumerate(zip(ordered, positions)):
         att = report.attestation
-        position = None
-        if heads is not None:
-            position = heads.get(att.log_head)
-            if position is None:
+        if position is None:
+            # Where it could be: no earlier than the report before it, no later
+            # than any report after it (by the order they were received), nor
+            # than the log length read right after any of those.
+            low = previous_position or 0
+            bounds = [p for p in positions[i + 1:] if p is not None] + [
+                r.log_length_after for r in ordered[i + 1:] if r.log_length_after is not None]
+            high = min(bounds, default=None)
+            if report.log_length_after is None and chain.unread_between(low, high):
+                flag(Anomaly(device_id, "log-unverified",
+                             f"report {att.report_counter}: log head "
+                             f"{att.log_head.hex()[:16]}... falls in a part of the event log "
+                             "this verifier never read (the device's ring overwrote it first)",
+                             severe=False))
+            else:
                 flag(Anomaly(device_id, "fork",
                              f"report {att.report_counter}: log head {att.log_head.hex()[:16]}... "
                              "is not on the device's event-log chain (forked or rewritten log)"))
-            elif previous_position is not None and position < previous_position:
-                flag(Anomaly(device_id, "fork",
-                             f"report {att.report_counter}: log went back from entry "
-                             f"{previous_position} to {position}"))
-        if previous is not None:
-            prev = previous.attestation
-            if att.report_counter <= prev.report_counter:
-                flag(Anomaly(device_id, "replay" if att.report_counter == prev.report_counter
-                             else "rollback",
-                             f"report counter {att.report_counter} after {prev.report_counter}"))
-            if att.license_id == prev.license_id and att.consumed_msflop < prev.consumed_msflop:
-                flag(Anomaly(device_id, "refund",
-                             f"consumed compute fell from {prev.consumed_msflop} to "
-                             f"{att.consumed_msflop} under one license"))
-            if att.reset_count < prev.reset_count:
-                flag(Anomaly(device_id, "rollback",
-                             f"reset count fell from {prev.reset_count} to {att.reset_count}"))
-            elif att.reset_count > prev.reset_count:
-                resets = att.reset_count - prev.reset_count
-                logged = None
-                if position is not None and previous_position is not None:
-                    logged = sum(1 for i in range(previous_position, position)
-                                 if i in entries_by_index
-                                 and entries_by_index[i].event_type == EventType.RESET)
-                if logged is not None and logged != resets:
-                    flag(Anomaly(device_id, "reset",
-                                 f"{resets} resets between reports {prev.report_counter} and "
-                                 f"{att.report_counter}, the log shows {logged}"))
-                else:
-                    flag(Anomaly(device_id, "reset",
-                                 f"device reset {resets} time(s) between reports "
-                                 f"{prev.report_counter} and {att.report_counter}", severe=False))
-        previous = report
-        if position is not None:
-            previous_position = position
-    if log is None and ordered:
-        flag(Anomaly(device_id, "log-unverified",
-                     "no event log was read, so chain continuity is unchecked", severe=False))
-    return result
+            continue
+        if report.log_length_after is not None and position > report.log_length_after:
+            flag(Anomaly(device_id, "fork",
+                         f"report {att.report_counter}: log head is at entry {position}, but "
+                         f"the log read right after it had {report.log_length_after} entries"))
+        if previous_position is not None and position < previous_position:
+            flag(Anomaly(device_id, "fork",
+                         f"report {att.report_counter}: log went back from entry "
+                         f"{previous_position} to {position}"))
+        previous_position = position
+
+
+def _check_pair(device_id: str, previous: Report, report: Report, chain: Chain | None,
+                flag) -> None:
+    prev, att = previous.attestation, report.attestation
+    if att.report_counter <= prev.report_counter:
+        flag(Anomaly(device_id, "replay" if att.report_counter == prev.report_counter
+                     else "rollback",
+                     f"report counter {att.report_counter} after {prev.report_counter}"))
+    if att.license_id == prev.license_id and att.consumed_msflop < prev.consumed_msflop:
+        flag(Anomaly(device_id, "refund",
+                     f"consumed compute fell from {prev.consumed_msflop} to "
+                     f"{att.consumed_msflop} under one license"))
+    if att.reset_count < prev.reset_count:
+        flag(Anomaly(device_id, "rollback",
+                     f"reset count fell from {prev.reset_count} to {att.reset_count}"))
+    elif att.reset_count > prev.reset_count:
+        resets = att.reset_count - prev.reset_count
+        logged = None
+        if chain is not None:
+            start, end = chain.heads.get(prev.log_head), chain.heads.get(att.log_head)
+            if start is not None and end is not None and chain.all_entries_between(start, end):
+                logged = sum(1 for i in range(start, end)
+                             if chain.entries[i].event_type == EventType.RESET)
+        if logged is not None and logged != resets:
+            flag(Anomaly(device_id, "reset",
+                         f"{resets} resets between reports {prev.report_counter} and "
+                         f"{att.report_counter}, the log shows {logged}"))
+        else:
+            flag(Anomaly(device_id, "reset",
+                         f"device reset {resets} time(s) between reports "
+                         f"{prev.report_counter} and {att.report_counter}", severe=False))

@@ -28,19 +28,20 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
-from ..series import LogRecord, Report
+from ..series import LogRead, LogRecord, Report, SeriesResult, check_series
 from ..wire import Attestation, Endorsement, License, Order
 from .schema import (
     AttestationRow,
     DeviceRow,
     LicenseRow,
+    LogAnchorRow,
     LogEntryRow,
     OrderRow,
     WorkloadRow,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 BUSY_TIMEOUT_S = 30
 
 
@@ -200,17 +201,41 @@ class Ledger:
                 log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=bytes(data)))
             return True
 
-    def record_log(self, device_id: bytes, entries: list[LogRecord]) -> list[str]:
-        """Store event-log entries; returns conflicts (same index, other content)."""
+    def record_log(self, device_id: bytes, read: LogRead,
+                   after_attestation: bytes | None = None) -> list[str]:
+        """Store what one read of the device's log gave: its entries and the head
+        before the first of them. ``after_attestation``: the attestation (its
+        exact bytes, already recorded) the log was read right after.
+
+        Returns conflicts: an index stored before with other content, or another
+        head before the same index than one stored before."""
         conflicts = []
+        device = device_id.hex()
         with self.session() as s:
-            for entry in entries:
-                row = s.get(LogEntryRow, (device_id.hex(), entry.index))
+            for entry in read.entries:
+                row = s.get(LogEntryRow, (device, entry.index))
                 if row is None:
-                    s.add(LogEntryRow(device_id=device_id.hex(), entry_index=entry.index,
+                    s.add(LogEntryRow(device_id=device, entry_index=entry.index,
                                       event_type=entry.event_type, payload=entry.payload))
                 elif (row.event_type, row.payload) != (entry.event_type, entry.payload):
                     conflicts.append(f"log entry {entry.index} differs from the one stored")
+            if read.anchor is not None:
+                index, head = read.anchor
+                heads = set(s.scalars(select(LogAnchorRow.head_before).where(
+                    LogAnchorRow.device_id == device, LogAnchorRow.entry_index == index)))
+                if heads - {head.hex()}:
+                    conflicts.append(f"the head before log entry {index} differs from the "
+                                     "one stored")
+                if head.hex() not in heads:
+                    s.add(LogAnchorRow(device_id=device, entry_index=index,
+                                       head_before=head.hex()))
+            if after_attestation is not None:
+                digest = hashlib.sha256(after_attestation).hexdigest()
+                row = s.scalar(select(AttestationRow).where(
+                    AttestationRow.record_sha256 == digest))
+                if row is None:
+                    raise LedgerError("record the attestation before the log read after it")
+                row.log_length_after = read.next_index
         return conflicts
 
     # ----------------------------------------------------------------- reads
@@ -262,7 +287,8 @@ class Ledger:
             return list(s.scalars(query))
 
     def reports(self, device_id: str) -> list[Report]:
-        return [Report(Attestation.from_bytes(row.record), row.received_at)
+        return [Report(Attestation.from_bytes(row.record), row.received_at,
+                       row.log_length_after)
                 for row in self.attestations(device_id)]
 
     def log(self, device_id: str) -> list[LogRecord]:
@@ -271,11 +297,24 @@ class Ledger:
                              .order_by(LogEntryRow.entry_index))
             return [LogRecord(r.entry_index, r.event_type, r.payload) for r in rows]
 
+    def log_anchors(self, device_id: str) -> list[tuple[int, bytes]]:
+        with self.session() as s:
+            rows = s.scalars(select(LogAnchorRow).where(LogAnchorRow.device_id == device_id)
+                             .order_by(LogAnchorRow.entry_index, LogAnchorRow.head_before))
+            return [(r.entry_index, bytes.fromhex(r.head_before)) for r in rows]
+
+    def series(self, device_id: str, *, now: int | None = None,
+               deadline_s: int | None = None) -> SeriesResult:
+        """The series check of everything the ledger holds about one device."""
+        return check_series(device_id, self.reports(device_id),
+                            log=self.log(device_id) or None, anchors=self.log_anchors(device_id),
+                            now=now, deadline_s=deadline_s)
+
     def counts(self) -> dict[str, int]:
         with self.session() as s:
             return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
-                                  LogEntryRow)}
+                                  LogEntryRow, LogAnchorRow)}
 
     def usage(self, workload_id: str) -> list[DeviceUsage]:
         """Per device: allocation and newest attested consumption under each license."""

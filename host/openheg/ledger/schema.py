@@ -108,6 +108,9 @@ class AttestationRow(Base):
     log_head: Mapped[str] = mapped_column(String(64))
     nonce: Mapped[str] = mapped_column(String(64))
     record: Mapped[bytes] = mapped_column(LargeBinary)
+    # Added by migration 0003: the device's log length when its log was read
+    # right after this attestation (None: not read with it).
+    log_length_after: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class LogEntryRow(Base):
@@ -118,3 +121,14 @@ class LogEntryRow(Base):
     entry_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     event_type: Mapped[int] = mapped_column(Integer)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LogAnchorRow(Base):
+    """Added by migration 0003: the chain head a log read reported just before its
+    oldest entry. Every head reported for an index is kept, so a device that
+    reports two is caught."""
+
+    __tablename__ = "log_anchors"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    head_before: Mapped[str] = mapped_column(String(64), primary_key=True)
