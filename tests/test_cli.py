@@ -49,7 +49,7 @@ def test_license_to_exhaustion_to_verified_attestation(provisioned):
     report = json.loads(ok(run, "attest", "verify", "att.bin", "--nonce", nonce,
                            "--endorsements", "vendor/endorsements.json",
                            "--vendor-key", "vendor/vendor.key.pub", "--license", "lic.bin",
-                           "--policy-version", "1", "--json"))
+                           "--authority", "auth", "--policy-version", "1", "--json"))
     assert report["gate_state"] == "CLOSED" and "EXHAUSTED" in report["gate_causes"]
     assert report["lane_ops"][2] == result["issued_ops"]
     assert report["consumed_msflop"] == result["issued_ops"] * 1200 >= 5_000_000_000

@@ -100,6 +100,25 @@ def test_other_license(world):
                            vendor_keys={vendor.public_key}, license=newer)
 
 
+def test_a_license_given_as_evidence_is_authenticated(world):
+    issuer, vendor, device, license_, endorsement = world
+    policy = genesis_draft(board_keys=[SigningKey.generate().public_key], board_threshold=1,
+                           issuer_key=issuer.public_key, time_authority_key=bytes([9]) * 32)
+    verify_attestation(attest(device, license_), nonce=NONCE, endorsement=endorsement,
+                       vendor_keys={vendor.public_key}, license=license_,
+                       authority_policy=policy)
+    # Same id and sequence, another workload: the binding alone cannot tell.
+    operator = SigningKey.generate()
+    laundered = replace(license_, workload_id=bytes(16), signatures=())
+    laundered = replace(laundered, signatures=(wire.SignatureEntry(
+        operator.public_key, operator.sign_record(RecordType.LICENSE, laundered.body())),))
+    with pytest.raises(VerificationError, match="not authentic .* not signed by the policy's "
+                                                "issuer"):
+        verify_attestation(attest(device, laundered), nonce=NONCE, endorsement=endorsement,
+                           vendor_keys={vendor.public_key}, license=laundered,
+                           authority_policy=policy)
+
+
 def test_numbers_that_do_not_add_up(world):
     _, vendor, device, license_, endorsement = world
     with pytest.raises(VerificationError, match="do not add up"):

@@ -80,7 +80,7 @@ from .transport import (
     open_transport,
 )
 from .units import AmountError, format_sflop, parse_sflop
-from .verify import EndorsementList, verify_attestation
+from .verify import EndorsementList, authenticate_license, verify_attestation
 from .wire import DeviceState, License, LicenseClass, Order, OrderKind, Policy
 
 # Exit codes, by kind of failure (documented in README.md).
@@ -856,10 +856,7 @@ def license_verify(license_file: Path, authority_dir: Path) -> None:
     Example: openheg license verify lic.bin --authority auth/
     """
     record = load_record(license_file, License)
-    try:
-        check_license_signatures(Authority(authority_dir).policy_in_force(), record)
-    except VoteError as error:
-        raise VerificationError(str(error)) from None
+    authenticate_license(Authority(authority_dir).policy_in_force(), record)
     click.echo(f"license {record.license_id.hex()}: {record.license_class.name.lower()} "
                f"signatures complete")
 
@@ -1166,18 +1163,28 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
 @click.option("--vendor-key", "vendor_keys", required=True, multiple=True,
               help="Trusted vendor public key, file or hex (repeatable).")
 @click.option("--license", "license_file", type=click.Path(path_type=Path), default=None,
-              help="Check the attestation reports this license.")
+              help="Check the attestation reports this license (needs --authority).")
+@click.option("--authority", "authority_dir", type=click.Path(path_type=Path), default=None,
+              help="Authority directory whose policy chain authenticates --license.")
 @click.option("--policy-version", type=click.IntRange(1), default=None,
               help="Require the device to run this policy version.")
 @json_option
 def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | None,
                   lists: tuple[Path, ...], vendor_keys: tuple[str, ...],
-                  license_file: Path | None, policy_version: int | None, as_json: bool) -> None:
+                  license_file: Path | None, authority_dir: Path | None,
+                  policy_version: int | None, as_json: bool) -> None:
     """Verify one attestation; exit 1 with the reason if it must not be trusted.
 
+    With --license, the license is first authenticated against the authority's
+    policy (the checks of `openheg license verify`), then the attestation must
+    report it.
+
     Example: openheg attest verify att.bin --nonce HEX --endorsements vendor/endorsements.json \\
-    --vendor-key vendor/vendor.key.pub --license lic.bin
+    --vendor-key vendor/vendor.key.pub --license lic.bin --authority auth/
     """
+    if license_file is not None and authority_dir is None:
+        raise click.UsageError("--license needs --authority: a license is evidence only once "
+                               "its signatures are checked against the authority's policy")
     keys = {public_key_arg(k) for k in vendor_keys}
     data = read_file(attestation_file)
     listing = trusted_endorsements(endorsement_file, lists, keys)
@@ -1186,10 +1193,13 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     except RecordError as error:
         raise VerificationError(f"attestation is malformed: {error}") from None
     license_ = load_record(license_file, License) if license_file else None
+    authority_policy = (Authority(authority_dir).policy_in_force()
+                        if license_ is not None else None)
     verified = verify_attestation(
         data, nonce=hex_bytes(nonce, wire.NONCE_SIZE, "--nonce"),
         endorsement=listing.for_device(device_id), vendor_keys=keys, license=license_,
-        policy_version=policy_version, endorsement_checked=True)
+        authority_policy=authority_policy, policy_version=policy_version,
+        endorsement_checked=True)
     att = verified.attestation
     emit({"verified": True, **wire.to_jsonable(att), "gate_state": att.gate_state.name,
           "gate_causes": cause_names(att.gate_causes)}, as_json,

@@ -209,7 +209,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
         att = verify_attestation(raw, nonce=nonce,
                                  endorsement=listing.for_device(infos[i].device_id),
                                  vendor_keys={vendor.public_key}, license=licenses[i],
-                                 policy_version=policy.policy_version,
+                                 authority_policy=policy, policy_version=policy.policy_version,
                                  endorsement_checked=True).attestation
         (out / f"attestation-chip{i}.bin").write_bytes(raw)
         ledger.record_attestation(raw)

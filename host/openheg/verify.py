@@ -4,8 +4,14 @@ An attestation is trusted only when every link holds: the vendor key is one
 the verifier trusts, the vendor endorsed this device key, the device signed
 these exact bytes, the nonce is the verifier's own fresh one, the device runs
 the policy version the verifier expects, and (when a license is given) the
-report is about that license on that device and its numbers add up. Any
-broken link raises VerificationError naming it.
+license is authentic under the authority's policy, as the device checks it
+before running it, and the report is about that license on that device and
+its numbers add up. Any broken link raises VerificationError naming it.
+
+A license is evidence only once authenticated: the attestation names a
+license by id and sequence alone, so a license file with the same id and
+sequence but another workload, totals, inspector or window would otherwise
+be taken for the one the device runs.
 
 Endorsements reach verifiers as the vendor's public endorsement list
 (``EndorsementList``): every entry is a vendor-signed record, so the list
@@ -26,9 +32,10 @@ import struct
 from construct import Array, Bytes, BytesInteger, Const, FormatField, Struct
 
 from . import wire
+from .board import VoteError, check_license_signatures
 from .crypto import verify_record, verify_strict
 from .errors import RecordError, SignatureError, VerificationError
-from .wire import Attestation, Endorsement, GateCause, GateState, License, RecordType
+from .wire import Attestation, Endorsement, GateCause, GateState, License, Policy, RecordType
 
 ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
 
@@ -122,11 +129,30 @@ def verify_endorsement(endorsement: Endorsement, vendor_keys: Collection[bytes])
         raise VerificationError("endorsement signature does not verify") from None
 
 
+def authenticate_license(policy: Policy, license: License) -> None:
+    """Check a license taken as evidence as the device checks it before running
+    it: its class's signers under the authority's policy in force
+    (openheg.board.check_license_signatures). Raises VerificationError."""
+    try:
+        check_license_signatures(policy, license)
+    except VoteError as error:
+        raise VerificationError(f"license {license.license_id.hex()[:16]}... is not authentic "
+                                f"under the authority's policy v{policy.policy_version}: "
+                                f"{error}") from None
+
+
 def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
                        vendor_keys: Collection[bytes], license: License | None = None,
+                       authority_policy: Policy | None = None,
                        policy_version: int | None = None,
                        endorsement_checked: bool = False) -> VerifiedAttestation:
-    """``endorsement_checked``: the endorsement came from an EndorsementList
+    """``license``: the license the report must be about. With
+    ``authority_policy`` it is first authenticated (authenticate_license): every
+    verifier given a license by someone else must pass the policy, and the CLI
+    always does; without it only the binding is checked, for a caller that
+    made or installed the license itself.
+
+    ``endorsement_checked``: the endorsement came from an EndorsementList
     already verified against ``vendor_keys``, so its signature is not checked again."""
     try:
         attestation = decode_attestation(data)
@@ -154,6 +180,8 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         raise VerificationError(f"device runs policy version {attestation.policy_version}, "
                                 f"the verifier expects version {policy_version}")
     if license is not None:
+        if authority_policy is not None:
+            authenticate_license(authority_policy, license)
         _check_license_binding(attestation, license)
     return VerifiedAttestation(attestation, endorsement, license)
 
