@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from openheg.cli import EXIT_OK, main
+from openheg import demo
+from openheg.cli import EXIT_NOT_TRUSTED, EXIT_OK, main
+from openheg.transport import EmulatorTransport
+from operator_link import TamperingLink, rewrite_newest_entry
 
 
 def test_demo_runs_every_step_and_writes_a_trusted_report(tmp_path, capsys):
@@ -29,3 +32,14 @@ def test_demo_runs_every_step_and_writes_a_trusted_report(tmp_path, capsys):
     (tmp_path / "mine" / "keep.txt").write_text("x")
     assert main(["demo", "--out", str(tmp_path / "mine")]) != EXIT_OK
     assert (tmp_path / "mine" / "keep.txt").exists()
+
+
+def test_a_demo_whose_evidence_does_not_hold_exits_1(tmp_path, capsys, monkeypatch):
+    """The operator rewrites the newest event-log entry on each chip's link: the
+    series check finds the fork, and the demo must not report success."""
+    monkeypatch.setattr(demo, "EmulatorTransport", lambda url, home: TamperingLink(
+        EmulatorTransport(url, home), rewrite_newest_entry))
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--chips", "1"]) == EXIT_NOT_TRUSTED
+    captured = capsys.readouterr()
+    assert "report NOT trusted" in captured.out
+    assert "NOT TRUSTED" in captured.err and "not on the device's event-log chain" in captured.err

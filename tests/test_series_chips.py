@@ -14,10 +14,14 @@ import shutil
 import pytest
 
 from openheg import cli as cli_module
-from openheg import wire
 from openheg.cli import EXIT_NOT_TRUSTED
-from openheg.transport import Transport
 from cli_kit import ok, run  # noqa: F401 - run is a fixture
+from operator_link import (
+    TamperingLink,
+    rewrite_head_before,
+    rewrite_newest_entry,
+    rewrite_oldest_entry,
+)
 
 RING = 32
 COLLECT = ("attest", "collect", "--endorsements", "vendor/endorsements.json",
@@ -67,51 +71,6 @@ def test_honest_chips_show_no_fork_or_gap_after_the_ring_wraps(fleet, tmp_path):
     assert not any(a["severe"] for a in result["anomalies"])
     assert logged_entries(run, "emu://a")[0] > 2 * RING  # the ring did wrap, several times
     assert logged_entries(run, "emu://b")[0] == 0
-
-
-class TamperingLink(Transport):
-    """The operator on the serial link: every READ_LOG answer passes through
-    ``rewrite`` (a function of the parsed response payload)."""
-
-    def __init__(self, inner: Transport, rewrite):
-        self.inner, self.rewrite, self.url = inner, rewrite, inner.url
-
-    def exchange(self, request: bytes) -> bytes:
-        raw = self.inner.exchange(request)
-        if request[0] != wire.Command.READ_LOG:
-            return raw
-        response = wire.parse_message(wire.ResponseFormat, raw, "response")
-        page = wire.parse_message(wire.ReadLogResponseFormat, response.payload, "read-log")
-        payload = wire.build_message(wire.ReadLogResponseFormat, self.rewrite(page), "read-log")
-        return wire.build_message(wire.ResponseFormat, {**response, "payload": payload},
-                                  "response")
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def flip_payload(entry) -> None:
-    entry.payload = [value ^ 0x01 for value in entry.payload]
-
-
-def rewrite_newest_entry(page):
-    """An entry no earlier read has seen, so only the chain can tell."""
-    for entry in page.entries:
-        if entry.index == page.next_index - 1:
-            flip_payload(entry)
-    return page
-
-
-def rewrite_oldest_entry(page):
-    """The oldest entry still kept: the ledger holds it from the first collect."""
-    if page.entries:
-        flip_payload(page.entries[0])
-    return page
-
-
-def rewrite_head_before(page):
-    page.head_before = bytes(b ^ 0xFF for b in page.head_before)
-    return page
 
 
 @pytest.mark.parametrize("rewrite,refusal", [

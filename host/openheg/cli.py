@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,38 @@ class Context:
         return self._ledger
 
 
+class _OneValuePerOption:
+    """Refuse a single-valued option given more than once. Click keeps the last
+    one silently, and a command must never act on part of what it was told
+    (an order for the second of two --device, say)."""
+
+    def make_parser(self, ctx: click.Context):
+        parser = super().make_parser(ctx)  # type: ignore[misc]
+        parse = parser.parse_args
+
+        def parse_args(args: list[str]):
+            opts, rest, order = parse(args)
+            for param, times in Counter(order).items():
+                if (isinstance(param, click.Option) and times > 1 and not param.multiple
+                        and not param.count and (not param.is_flag or param.secondary_opts)):
+                    raise click.UsageError(f"{param.opts[-1]} was given {times} times, and it "
+                                           "takes one value: give it once (run the command "
+                                           "once per value)", ctx)
+            return opts, rest, order
+
+        parser.parse_args = parse_args
+        return parser
+
+
+class OpenhegCommand(_OneValuePerOption, click.Command):
+    pass
+
+
+class OpenhegGroup(_OneValuePerOption, click.Group):
+    command_class = OpenhegCommand
+    group_class = type  # subgroups are OpenhegGroups too
+
+
 pass_context = click.make_pass_decorator(Context)
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 authority_option = click.option("--authority", "authority_dir", required=True,
@@ -224,7 +257,7 @@ def load_record(path: Path, cls: type) -> Any:
     return cls.from_bytes(read_file(path))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OpenhegGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--home", type=click.Path(path_type=Path), default=None,
               help="Where emulated chips and the default ledger live "
                    "(default: $OPENHEG_HOME or ~/.openheg).")
@@ -416,8 +449,11 @@ def board_combine(proposal_file: Path, share_files: tuple[Path, ...], authority_
     auth = Authority(authority_dir)
     current = auth.policy_in_force()
     proposal = Proposal.load(proposal_file)
-    shares = [Share.load(p) for p in share_files]
     record = proposal.record
+    if license_file is not None and not isinstance(record, Order):
+        raise click.UsageError(f"--license-file applies to pause and resume orders; this "
+                               f"proposal is a {record.what()}")
+    shares = [Share.load(p) for p in share_files]
     if isinstance(record, Policy):
         allowed = set(current.board_keys) | set(record.board_keys)
         signed = combine(proposal, shares, allowed=allowed)
@@ -510,6 +546,8 @@ def policy_show(authority_dir: Path | None, policy_file: Path | None, as_json: b
 
     Example: openheg policy show --authority auth/ --json
     """
+    if policy_file is not None and authority_dir is not None:
+        raise click.UsageError("give exactly one of --authority and --policy")
     if policy_file is not None and read_file(policy_file)[:1] == b"{":
         record = Proposal.load(policy_file).record
         if not isinstance(record, Policy):
@@ -782,6 +820,14 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
                          valid_days=valid_days, oversight_ppm=oversight_ppm,
                          inspector_key=auth.public_key(inspector)
                          if (auth.key_path(inspector).exists()) else None)
+    if plan.license_class == LicenseClass.STANDARD:
+        source = click.get_current_context().get_parameter_source
+        unused = [option for option, name in (("--inspector", "inspector"),
+                                              ("--oversight-ppm", "oversight_ppm"))
+                  if source(name) == click.core.ParameterSource.COMMANDLINE]
+        if unused:
+            progress(f"note: {workload} is standard class, which names no inspector and "
+                     f"reserves no oversight: {' and '.join(unused)} not used")
     issuer = auth.key("issuer", ctx.passphrase)
     ctx.ledger.record_workload(workload, plan.workload_id, plan.planned_msflop,
                                plan.lineage_msflop, plan.license_class.name)
@@ -907,9 +953,18 @@ def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str 
     --authority auth/ --signer inspector-1 --out pause.order
     """
     order_kind = OrderKind[kind.upper().replace("-", "_")]
+    names_license = order_kind in (OrderKind.PAUSE, OrderKind.RESUME)
+    if device_url is not None and device_id is not None:
+        raise click.UsageError("give exactly one of --device and --device-id: an order is for "
+                               "one device")
+    if propose and (signers or authority_dir is not None):
+        raise click.UsageError("--propose writes an unsigned proposal: --authority and --signer "
+                               "apply only when signing now")
     license_ = load_record(license_file, License) if license_file else None
-    if order_kind in (OrderKind.PAUSE, OrderKind.RESUME) and license_ is None:
+    if names_license and license_ is None:
         raise click.UsageError(f"a {kind} order names a license: give --license")
+    if not names_license and license_ is not None:
+        raise click.UsageError(f"a {kind} order names no license: leave out --license")
     if device_url is not None:
         info = ctx.device(device_url).info()
         target, next_sequence = info.device_id, info.order_sequence + 1
@@ -919,11 +974,14 @@ def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str 
         target, next_sequence = license_.device_id, None
     else:
         raise click.UsageError("give --device, --device-id or --license")
+    if license_ is not None and license_.device_id != target:
+        raise click.UsageError(f"--license is a license for device "
+                               f"{license_.device_id.hex()[:16]}..., the order is for "
+                               f"{target.hex()[:16]}...")
     if sequence is None and next_sequence is None:
         raise click.UsageError("--sequence is required when the device is not reachable")
     record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
-                         license_id=license_.license_id
-                         if order_kind in (OrderKind.PAUSE, OrderKind.RESUME) else None)
+                         license_id=license_.license_id if license_ is not None else None)
     if propose:
         Proposal(record, f"{kind} order").save(out)
         click.echo(f"{kind} order proposed for device {target.hex()[:16]}...: {out}")
@@ -1398,6 +1456,11 @@ def report(ctx: Context, workload: str, authority_dir: Path, out: Path, deadline
          f"report for {workload}: {'trusted' if data['trusted'] else 'NOT TRUSTED'}, "
          f"{len(data['anomalies'])} anomalies; written "
          + ", ".join(str(p) for p in written.values()))
+    if not data["trusted"]:
+        severe = [a for a in data["anomalies"] if a["severe"]]
+        raise NotTrusted(f"report for {workload} is NOT TRUSTED: {len(severe)} severe "
+                         f"anomalies; first: {severe[0]['kind']} on "
+                         f"{severe[0]['device_id'][:16]}...: {severe[0]['detail']}")
 
 
 # ===================================================================== demo

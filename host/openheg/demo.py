@@ -29,7 +29,7 @@ from . import wire
 from .authority import Authority, create_vendor, load_vendor_list, provision
 from .board import Proposal, check_license_signatures, combine, sign_proposal
 from .device import Device
-from .errors import DeviceError, DeviceStatus, OpenhegError
+from .errors import DeviceError, DeviceStatus, OpenhegError, VerificationError
 from .ledger import Ledger
 from .licensing import DeviceSlot, issue_order, plan_workload, sign_order, time_beacon
 from .lineage import Node, Parent, Registry, Relation
@@ -251,6 +251,11 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
          f"{'trusted' if report['trusted'] else 'NOT trusted'}")
     if skipped:
         echo("      skipped (firmware not there yet): " + "; ".join(skipped))
+    if anomalies or not report["trusted"]:
+        first = (anomalies[0].detail if anomalies else
+                 next(a["detail"] for a in report["anomalies"] if a["severe"]))
+        raise VerificationError(f"the demo's evidence is NOT TRUSTED ({len(anomalies)} severe "
+                                f"series anomalies; first: {first})")
     return summary
 
 
