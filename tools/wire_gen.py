@@ -117,6 +117,7 @@ def render() -> str:
     out += _enum("HEG_GATE_CAUSE", wire.GateCause)
     out += _enum("HEG_DEVICE_STATE", wire.DeviceState)
     out += _enum("HEG_EVENT", wire.EventType)
+    out += _enum("HEG_METER_EVIDENCE", wire.MeterEvidence)
     out += _enum("HEG_ORDER_KIND", wire.OrderKind)
     out += _enum("HEG_BASELINE", wire.Baseline)
     out += ["", "/* Status codes: OK is deliberately not 0; the high byte names the module. */"]

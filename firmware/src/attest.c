@@ -44,7 +44,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   }
   licensed = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
 
-  heg_meter_read(ctx, &reading);
+  HEG_TRY(heg_meter_read_checked(ctx, &reading));
   causes = (reading.gate_cause & HEG_METER_CAUSES) | heg_gate_causes(ctx);
   if (licensed == HEG_HTRUE) {
     consumed = heg_meter_consumed(ctx, &reading);

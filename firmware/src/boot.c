@@ -83,7 +83,9 @@ heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
   heg_meter_gate_close(ctx);
   if (ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED &&
       ctx->ps.license_active == HEG_HTRUE) {
-    heg_meter_read(ctx, &reading);
+    /* Checked: after a reset of the meter alone, settling to its reading would
+     * refund what it lost. */
+    HEG_TRY(heg_meter_read_checked(ctx, &reading));
     if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
         (reading.gate_cause & HEG_GATE_CAUSE_DISARMED_MASK) == 0u) {
       return HEG_STATUS_OK; /* not closed yet: the caller lets a clock edge pass */

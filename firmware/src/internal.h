@@ -200,6 +200,12 @@ struct heg_ctx {
   heg_hbool_t gate_requested;
   heg_hbool_t pause_requested;
   heg_hbool_t watchdog_armed;
+  /* The meter's reset is the MCU's reset (meter.c, heg_meter_read): the
+   * accumulator at the last reading and the LIMIT last written. A reading
+   * below the one, or a LIMIT other than the other, is a reset or rewrite of
+   * the block behind the firmware's back, and latches tamper. */
+  heg_u128_t acc_last;
+  heg_u128_t limit_written;
   /* Time: the last beacon (RAM only: uptime restarts at power-up). */
   heg_hbool_t nonce_valid;
   uint8_t nonce[HEG_NONCE_SIZE];
@@ -215,6 +221,9 @@ typedef struct {
   heg_u128_t lanes[HEG_LANES];
   uint32_t status;
   uint32_t gate_cause;
+  /* HEG_METER_EVIDENCE_* bits: what this reading shows that only a reset or a
+   * rewrite of the block behind the firmware's back gives; 0 normally. */
+  uint32_t evidence;
 } heg_meter_reading_t;
 
 /* store.c */
@@ -253,7 +262,14 @@ void heg_meter_load_weights_and_lock(heg_ctx_t *ctx);
 /* Arms the watchdog with the policy's period (0: not armed) and kicks it. */
 void heg_meter_watchdog_start(heg_ctx_t *ctx);
 void heg_meter_watchdog_kick(heg_ctx_t *ctx);
+/* Snapshot and read the meter, and compare it with what the firmware knows
+ * (out->evidence); changes nothing but ctx->acc_last. */
 void heg_meter_read(heg_ctx_t *ctx, heg_meter_reading_t *out);
+/* heg_meter_read, then tamper latched (persisted, logged, gate closed for
+ * good) on the meter's tamper cause or on any evidence; after evidence,
+ * everything charged counts as consumed. Every metering step, every gate
+ * opening (heg_meter_arm), ATTEST and the shutdown settle read through it. */
+HEG_MUST_USE heg_status_t heg_meter_read_checked(heg_ctx_t *ctx, heg_meter_reading_t *out);
 void heg_meter_write_limit(heg_ctx_t *ctx, heg_u128_t limit);
 void heg_meter_gate_close(heg_ctx_t *ctx);
 /* Consumption of the active license given a reading. */
