@@ -203,3 +203,41 @@ def test_an_honest_power_cycle_is_not_tamper(authority):
     att = dev.attest()
     assert not att.gate_causes & wire.GateCause.TAMPER
     assert _tamper_events(dev) == []
+
+
+def test_power_cut_while_latching_never_refunds(authority):
+    """Cut power at every flash operation of the tamper latch that follows a
+    reset of the block alone. After the reboot (meter and MCU reset together)
+    the latch is there or not (old or new record; later commits of the same
+    poll, such as the exhaustion it may reach, keep it), and the consumption
+    the device reports never falls below what ran."""
+    from openheg_sim.flash import PowerCut
+
+    base = _after_big_license(authority)
+    assert base.run(500) == 500
+    completed = False
+    latched = []
+    for cut in range(1, 32):
+        dev = Device(base.flash.clone(), seed=base.seed)
+        dev.authority, dev.now = authority, base.now
+        dev.hal.now = base.now
+        dev.sync_time()
+        ran = dev.run(300)
+        dev.hal.meter.reset()
+        dev.flash.cut_after(cut)
+        try:
+            dev.firmware.poll()
+        except PowerCut:
+            pass
+        else:
+            dev.flash.cancel_cut()
+            completed = True
+        after = Device(dev.flash.clone(), seed=base.seed)
+        att = after.attest()
+        assert att.consumed_msflop >= (500 + ran) * WEIGHT, f"cut {cut}: refund"
+        latched.append(bool(att.gate_causes & wire.GateCause.TAMPER))
+        if completed:
+            break
+    assert completed
+    # Old record until the latch's commit is whole, the new one from then on.
+    assert latched == sorted(latched) and latched[0] is False and latched[-1] is True
