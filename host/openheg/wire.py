@@ -61,6 +61,11 @@ OVERSIGHT_PPM_MAX = 1_000_000
 MAX_SEQUENCE_JUMP = 1 << 20
 # Largest request or response payload a device must accept, header included.
 MAX_MESSAGE_SIZE = 1024
+# Attestation report counters are reserved this many at a time (one flash
+# commit per block, not per ATTEST). After a power cut or reboot the device
+# resumes past the whole reserved block, so a report counter is never signed
+# twice, and between two reports it jumps by at most this much per reboot.
+REPORT_COUNTER_BLOCK = 64
 
 
 class RecordType(IntEnum):

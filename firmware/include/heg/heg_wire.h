@@ -20,6 +20,7 @@
 #define HEG_MAX_LOG_ENTRIES_PER_READ 8u
 #define HEG_MAX_SEQUENCE_JUMP 1048576u
 #define HEG_MAX_MESSAGE_SIZE 1024u
+#define HEG_REPORT_COUNTER_BLOCK 64u
 #define HEG_OVERSIGHT_PPM_MAX 1000000u
 
 /* Record types and the domain string each signature covers first.
