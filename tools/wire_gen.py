@@ -66,6 +66,7 @@ def render() -> str:
             f"#define HEG_MAX_LOG_ENTRIES_PER_READ {wire.MAX_LOG_ENTRIES_PER_READ}u",
             f"#define HEG_MAX_SEQUENCE_JUMP {wire.MAX_SEQUENCE_JUMP}u",
             f"#define HEG_MAX_MESSAGE_SIZE {wire.MAX_MESSAGE_SIZE}u",
+            f"#define HEG_REPORT_COUNTER_BLOCK {wire.REPORT_COUNTER_BLOCK}u",
             f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",
             " * The _LEN includes the terminating NUL, which is part of the signed bytes. */"]
@@ -117,6 +118,7 @@ def render() -> str:
     out += _enum("HEG_GATE_CAUSE", wire.GateCause)
     out += _enum("HEG_DEVICE_STATE", wire.DeviceState)
     out += _enum("HEG_EVENT", wire.EventType)
+    out += _enum("HEG_METER_EVIDENCE", wire.MeterEvidence)
     out += _enum("HEG_ORDER_KIND", wire.OrderKind)
     out += _enum("HEG_BASELINE", wire.Baseline)
     out += ["", "/* Status codes: OK is deliberately not 0; the high byte names the module. */"]

@@ -1,4 +1,12 @@
-/* ATTEST: a signed report of what this device has metered and enforced. */
+/* ATTEST: a signed report of what this device has metered and enforced.
+ *
+ * ATTEST costs no flash write of its own: report counters are reserved a
+ * block at a time (the record holds "every counter up to N may have been
+ * signed"; boot reserves the next block in the commit it makes anyway), and
+ * the lane totals it reports are read live, not persisted. So a host cannot
+ * wear the flash out by asking for attestations, and after any power cut the
+ * device resumes past the whole reserved block: a counter is never signed
+ * twice and never goes back. */
 #include <string.h>
 
 #include "codec.h"
@@ -33,7 +41,6 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   uint32_t causes;
   uint32_t lane;
   heg_hbool_t licensed;
-  heg_status_t status;
 
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
@@ -44,7 +51,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   }
   licensed = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
 
-  heg_meter_read(ctx, &reading);
+  HEG_TRY(heg_meter_read_checked(ctx, &reading));
   causes = (reading.gate_cause & HEG_METER_CAUSES) | heg_gate_causes(ctx);
   if (licensed == HEG_HTRUE) {
     consumed = heg_meter_consumed(ctx, &reading);
@@ -56,14 +63,13 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
     causes |= HEG_GATE_CAUSE_FATAL;
   }
 
-  /* The counter is durable before any signature carrying it exists. */
-  if (ctx->ps.report_counter == UINT64_MAX) {
-    return HEG_STATUS_STORAGE;
+  /* The counter's block is durable before any signature carrying it exists. */
+  if (ctx->report_counter >= ctx->ps.report_counter_reserved) {
+    HEG_TRY(heg_attest_reserve(ctx));
+    HEG_TRY(heg_store_commit(ctx));
   }
-  ctx->ps.report_counter += 1u;
-  heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
-  status = heg_store_commit(ctx);
-  HEG_TRY(status);
+  ctx->report_counter += 1u;
+  heg_meter_lane_totals(ctx, &reading, reading.lanes); /* in place: since-boot to totals */
 
   memset(msg, 0, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE);
   memcpy(msg, HEG_DOMAIN_ATTESTATION, HEG_DOMAIN_ATTESTATION_LEN);
@@ -80,7 +86,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   }
   for (lane = 0; lane < HEG_LANES; ++lane) {
     heg_store_u128(body + HEG_ATTESTATION_LANE_OPS_OFF + lane * HEG_U128_SIZE,
-                   ctx->ps.lane_totals[lane]);
+                   reading.lanes[lane]);
   }
   heg_store_u128(body + HEG_ATTESTATION_CONSUMED_MSFLOP_OFF, consumed);
   heg_store_u128(body + HEG_ATTESTATION_REMAINING_MSFLOP_OFF, remaining);
@@ -91,7 +97,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   body[HEG_ATTESTATION_GATE_STATE_OFF] =
       (uint8_t)(causes == 0u ? HEG_GATE_STATE_OPEN : HEG_GATE_STATE_CLOSED);
   heg_store_u32(body + HEG_ATTESTATION_GATE_CAUSES_OFF, causes);
-  heg_store_u64(body + HEG_ATTESTATION_REPORT_COUNTER_OFF, ctx->ps.report_counter);
+  heg_store_u64(body + HEG_ATTESTATION_REPORT_COUNTER_OFF, ctx->report_counter);
   heg_store_u32(body + HEG_ATTESTATION_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(body + HEG_ATTESTATION_LOG_HEAD_OFF, ctx->ps.log_head, HEG_DIGEST_SIZE);
 
@@ -100,5 +106,13 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   memmove(out, body, HEG_ATTESTATION_BODY_SIZE);
   memcpy(out + HEG_ATTESTATION_BODY_SIZE, sig, HEG_SIGNATURE_SIZE);
   *out_len = HEG_ATTESTATION_SIZE;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_attest_reserve(heg_ctx_t *ctx) {
+  if (ctx->ps.report_counter_reserved > UINT64_MAX - HEG_REPORT_COUNTER_BLOCK) {
+    return HEG_STATUS_STORAGE;
+  }
+  ctx->ps.report_counter_reserved += HEG_REPORT_COUNTER_BLOCK;
   return HEG_STATUS_OK;
 }

@@ -37,8 +37,14 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
     return HEG_STATUS_STORAGE;
   }
   ctx->ps.reset_count += 1u;
+  /* Counters up to the reserved one may have been signed before the reset:
+   * resume past them, and reserve the next block in this same commit. */
+  ctx->report_counter = ctx->ps.report_counter_reserved;
   heg_store_u32(event, ctx->ps.reset_count);
-  status = heg_log_append(ctx, HEG_EVENT_RESET, event, sizeof(event));
+  status = heg_attest_reserve(ctx);
+  if (status == HEG_STATUS_OK) {
+    status = heg_log_append(ctx, HEG_EVENT_RESET, event, sizeof(event));
+  }
   HEG_TRY(heg_store_finish(ctx, status));
 
   /* Weights of the policy in force, then locked until the next reset. */
@@ -83,7 +89,9 @@ heg_status_t heg_shutdown(heg_ctx_t *ctx, heg_hbool_t *settled) {
   heg_meter_gate_close(ctx);
   if (ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED &&
       ctx->ps.license_active == HEG_HTRUE) {
-    heg_meter_read(ctx, &reading);
+    /* Checked: after a reset of the meter alone, settling to its reading would
+     * refund what it lost. */
+    HEG_TRY(heg_meter_read_checked(ctx, &reading));
     if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u ||
         (reading.gate_cause & HEG_GATE_CAUSE_DISARMED_MASK) == 0u) {
       return HEG_STATUS_OK; /* not closed yet: the caller lets a clock edge pass */

@@ -93,22 +93,27 @@ typedef struct {
  *   HEG_STORE_KEYS_OFF(list)       the policy's key lists, each at a fixed
  *                                  place sized for its maximum; only the first
  *                                  key_count[list] keys are written
+ *   HEG_STORE_ENDORSEMENT_OFF      the vendor's endorsement after its 6-byte
+ *                                  record header (which READ_ENDORSEMENT
+ *                                  rebuilds); written once PROVISIONED
  *   HEG_STORE_RING_OFF             the event-log ring (HEG_LOG_RING entries);
  *                                  only the first min(log_count, RING) written
  *   HEG_STORE_DIGEST_OFF           the digest of the scalar part, then each
- *                                  list's written keys, then the ring's
- *                                  written entries (every byte ever read back;
+ *                                  list's written keys, the endorsement, then
+ *                                  the ring's written entries (every byte ever read back;
  *                                  the counts that size them are in the
  *                                  scalar part, hashed first)
  * RAM holds only the scalar part (ctx->ps). A commit streams the new record
- * into the other slot: the scalar part from RAM, the lists and the ring copied
- * in small chunks from the current slot, with the command's pending changes
- * (a new policy's key lists still in the request, log entries appended since
- * the last commit) put in their place. Boot checks a slot's digest the same
+ * into the other slot: the scalar part from RAM, the lists, the endorsement
+ * and the ring copied in small chunks from the current slot, with the
+ * command's pending changes (a new policy's key lists or an endorsement still
+ * in the request, log entries appended since the last commit) put in their
+ * place. Boot checks a slot's digest the same
  * way, streaming it from flash. */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 3u
-#define HEG_STORE_ENDORSEMENT_CAP 144u
+#define HEG_STORE_LAYOUT 4u
+/* The endorsement as stored: the record without its header. */
+#define HEG_STORE_ENDORSEMENT_LEN (HEG_ENDORSEMENT_SIZE - HEG_ENDORSEMENT_DEVICE_ID_OFF)
 #define HEG_STORE_SLOTS 2u
 #define HEG_STORE_NO_PAGE 0xffffffffu
 
@@ -120,7 +125,6 @@ typedef struct {
   uint32_t reset_count;
   uint8_t device_seed[HEG_KEY_SIZE]; /* secret: the device key is derived from it */
   uint8_t vendor_key[HEG_KEY_SIZE];
-  uint8_t endorsement[HEG_STORE_ENDORSEMENT_CAP];
   heg_policy_t policy; /* valid from KEYED on; its key lists are in flash */
   /* The license in force. */
   heg_hbool_t license_active;
@@ -141,7 +145,10 @@ typedef struct {
   heg_hbool_t halted;      /* a board emergency halt is in force */
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */
   uint32_t auth_failures;  /* counted before each verification, reset by a success */
-  uint64_t report_counter;
+  /* Every attestation report counter up to this one may have been signed
+   * (reserved HEG_REPORT_COUNTER_BLOCK at a time, attest.c): a boot resumes
+   * past it, so no counter is signed twice. */
+  uint64_t report_counter_reserved;
   /* Event log (the ring itself is in flash). */
   uint32_t log_count; /* entries ever appended; the next entry's index */
   uint32_t reserved1;
@@ -154,8 +161,9 @@ typedef struct {
   ((list) == HEG_KEYS_REVOKED ? HEG_MAX_REVOKED_KEYS : HEG_MAX_KEY_LIST)
 #define HEG_STORE_KEYS_OFF(list) \
   ((uint32_t)sizeof(heg_persistent_t) + (uint32_t)(list) * HEG_MAX_KEY_LIST * HEG_KEY_SIZE)
-#define HEG_STORE_RING_OFF \
+#define HEG_STORE_ENDORSEMENT_OFF \
   (HEG_STORE_KEYS_OFF(HEG_KEYS_REVOKED) + HEG_MAX_REVOKED_KEYS * HEG_KEY_SIZE)
+#define HEG_STORE_RING_OFF (HEG_STORE_ENDORSEMENT_OFF + HEG_STORE_ENDORSEMENT_LEN)
 #define HEG_STORE_DIGEST_OFF \
   (HEG_STORE_RING_OFF + HEG_LOG_RING * (uint32_t)sizeof(heg_log_entry_t))
 #define HEG_STORE_RECORD_SIZE (HEG_STORE_DIGEST_OFF + HEG_DIGEST_SIZE)
@@ -189,6 +197,7 @@ struct heg_ctx {
    * commit. */
   heg_hbool_t pending_policy; /* ps.policy is a new policy whose key lists */
   const uint8_t *pending_keys[HEG_KEYS_LISTS]; /* ... are still in the request */
+  const uint8_t *pending_endorsement;          /* ENDORSE's record, in the request */
   uint32_t log_pending_count;                 /* the newest entries, not in flash */
   heg_log_entry_t log_pending[HEG_LOG_PENDING];
   uint8_t device_pk[HEG_KEY_SIZE];
@@ -200,6 +209,15 @@ struct heg_ctx {
   heg_hbool_t gate_requested;
   heg_hbool_t pause_requested;
   heg_hbool_t watchdog_armed;
+  /* The meter's reset is the MCU's reset (meter.c, heg_meter_read): the
+   * accumulator at the last reading and the LIMIT last written. A reading
+   * below the one, or a LIMIT other than the other, is a reset or rewrite of
+   * the block behind the firmware's back, and latches tamper. */
+  heg_u128_t acc_last;
+  heg_u128_t limit_written;
+  /* The last report counter signed this boot (at boot: the reserved one from
+   * flash); at most ps.report_counter_reserved. */
+  uint64_t report_counter;
   /* Time: the last beacon (RAM only: uptime restarts at power-up). */
   heg_hbool_t nonce_valid;
   uint8_t nonce[HEG_NONCE_SIZE];
@@ -215,6 +233,9 @@ typedef struct {
   heg_u128_t lanes[HEG_LANES];
   uint32_t status;
   uint32_t gate_cause;
+  /* HEG_METER_EVIDENCE_* bits: what this reading shows that only a reset or a
+   * rewrite of the block behind the firmware's back gives; 0 normally. */
+  uint32_t evidence;
 } heg_meter_reading_t;
 
 /* store.c */
@@ -235,6 +256,9 @@ HEG_MUST_USE heg_status_t heg_store_read(heg_ctx_t *ctx, uint32_t off, uint8_t *
  * in RAM until the command commits or rolls back (ps.policy's counts must be
  * the lists' counts). */
 void heg_store_set_pending_policy(heg_ctx_t *ctx, const heg_keylist_t lists[HEG_KEYS_LISTS]);
+/* Makes the endorsement (HEG_ENDORSEMENT_SIZE bytes of the request, which
+ * stay in RAM until the command commits or rolls back) the record's. */
+void heg_store_set_pending_endorsement(heg_ctx_t *ctx, const uint8_t *endorsement);
 /* HEG_HTRUE while the context holds changes not yet committed. */
 heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx);
 
@@ -253,7 +277,14 @@ void heg_meter_load_weights_and_lock(heg_ctx_t *ctx);
 /* Arms the watchdog with the policy's period (0: not armed) and kicks it. */
 void heg_meter_watchdog_start(heg_ctx_t *ctx);
 void heg_meter_watchdog_kick(heg_ctx_t *ctx);
+/* Snapshot and read the meter, and compare it with what the firmware knows
+ * (out->evidence); changes nothing but ctx->acc_last. */
 void heg_meter_read(heg_ctx_t *ctx, heg_meter_reading_t *out);
+/* heg_meter_read, then tamper latched (persisted, logged, gate closed for
+ * good) on the meter's tamper cause or on any evidence; after evidence,
+ * everything charged counts as consumed. Every metering step, every gate
+ * opening (heg_meter_arm), ATTEST and the shutdown settle read through it. */
+HEG_MUST_USE heg_status_t heg_meter_read_checked(heg_ctx_t *ctx, heg_meter_reading_t *out);
 void heg_meter_write_limit(heg_ctx_t *ctx, heg_u128_t limit);
 void heg_meter_gate_close(heg_ctx_t *ctx);
 /* Consumption of the active license given a reading. */
@@ -340,6 +371,10 @@ heg_status_t heg_time_window_check(heg_ctx_t *ctx, uint64_t not_before, uint64_t
 
 /* license.c: the class a license's compute needs at trusted time. */
 uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic);
+
+/* attest.c: reserves the next block of report counters in ctx->ps (the
+ * caller commits it); STORAGE once the counter space is spent. */
+HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
 
 /* keys (provision.c) */
 HEG_MUST_USE heg_status_t heg_keys_derive(heg_ctx_t *ctx);

@@ -84,18 +84,48 @@ void heg_meter_watchdog_kick(heg_ctx_t *ctx) {
   }
 }
 
+/* The meter's reset is the MCU's reset: from boot on, the configuration is
+ * locked, the watchdog armed if the firmware armed it, the counters only
+ * rise and LIMIT is what the firmware wrote. A reading that shows otherwise
+ * saw the block reset (or rewritten) alone. Lanes are compared with the
+ * totals last persisted (no RAM copy of the last reading); the accumulator,
+ * which the gate enforces, with the last reading. */
 void heg_meter_read(heg_ctx_t *ctx, heg_meter_reading_t *out) {
+  heg_u128_t totals[HEG_LANES];
   uint32_t lane;
+  uint32_t evidence = 0;
   heg_hal_reg_write(ctx->hal, HEG_REG_CTRL, HEG_CTRL_SNAPSHOT_MASK);
   out->acc = read_wide(ctx, k_acc_snap_regs);
   for (lane = 0; lane < HEG_LANES; ++lane) {
     out->lanes[lane] = read_wide(ctx, k_count_snap_regs[lane]);
   }
+  heg_meter_lane_totals(ctx, out, totals);
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    if (heg_u128_cmp(totals[lane], ctx->ps.lane_totals[lane]) < 0) {
+      evidence |= HEG_METER_EVIDENCE_LANE_BACKWARDS;
+    }
+  }
   out->status = heg_hal_reg_read(ctx->hal, HEG_REG_STATUS);
   out->gate_cause = heg_hal_reg_read(ctx->hal, HEG_REG_GATE_CAUSE);
+  if ((out->status & HEG_STATUS_CFG_LOCKED_MASK) == 0u) {
+    evidence |= HEG_METER_EVIDENCE_CONFIG_UNLOCKED;
+  }
+  if (ctx->watchdog_armed != HEG_HFALSE && (out->status & HEG_STATUS_WDOG_ARMED_MASK) == 0u) {
+    evidence |= HEG_METER_EVIDENCE_WATCHDOG_DISARMED;
+  }
+  if (heg_u128_cmp(out->acc, ctx->acc_last) < 0) {
+    evidence |= HEG_METER_EVIDENCE_ACCUMULATOR_BACKWARDS;
+  } else {
+    ctx->acc_last = out->acc;
+  }
+  if (heg_u128_cmp(read_wide(ctx, k_limit_regs), ctx->limit_written) != 0) {
+    evidence |= HEG_METER_EVIDENCE_LIMIT_CHANGED;
+  }
+  out->evidence = evidence;
 }
 
 void heg_meter_write_limit(heg_ctx_t *ctx, heg_u128_t limit) {
+  ctx->limit_written = limit;
   /* Words 0-2 are staged; word 3 commits all four at once. */
   heg_hal_reg_write(ctx->hal, k_limit_regs[0], (uint32_t)(limit.lo & 0xffffffffu));
   heg_hal_reg_write(ctx->hal, k_limit_regs[1], (uint32_t)(limit.lo >> 32));
@@ -172,8 +202,14 @@ static heg_hbool_t orders_hold(const heg_ctx_t *ctx) {
 
 heg_status_t heg_meter_arm(heg_ctx_t *ctx) {
   heg_hbool_t may_open = HEG_HFALSE;
-  heg_hbool_t hold = orders_hold(ctx);
+  heg_hbool_t hold;
   uint32_t causes;
+  heg_meter_reading_t reading;
+  if (ctx->gate_requested != HEG_HTRUE) {
+    /* Before any opening: a reset of the meter alone latches tamper (FW-STATE). */
+    HEG_TRY(heg_meter_read_checked(ctx, &reading));
+  }
+  hold = orders_hold(ctx);
   /* Pause and halt are held by the meter's own PAUSE register too. */
   if (hold != ctx->pause_requested) {
     heg_hal_reg_write(ctx->hal, HEG_REG_PAUSE,
@@ -203,17 +239,31 @@ heg_status_t heg_meter_arm(heg_ctx_t *ctx) {
   return HEG_STATUS_OK;
 }
 
-/* Tamper is latched by the meter until reset; the firmware makes it permanent. */
-static heg_status_t check_tamper(heg_ctx_t *ctx, const heg_meter_reading_t *reading) {
-  uint8_t event[4];
+/* Tamper is latched by the meter until reset; the firmware makes it
+ * permanent, and treats evidence of a reset of the block alone the same way. */
+heg_status_t heg_meter_read_checked(heg_ctx_t *ctx, heg_meter_reading_t *out) {
+  uint8_t event[12];
+  heg_u128_t consumed;
   heg_status_t status;
-  if ((reading->gate_cause & HEG_GATE_CAUSE_TAMPER_MASK) == 0u ||
+
+  heg_meter_read(ctx, out);
+  if (out->evidence != 0u) {
+    /* The block lost what it metered since the last reading. The limit never
+     * stood above the charged total, so that bounds what ran: all of it
+     * counts as consumed, and the attestation never reports less than ran. */
+    consumed = heg_meter_consumed(ctx, out);
+    ctx->consumed_base = heg_u128_cmp(consumed, ctx->ps.charged) > 0 ? consumed : ctx->ps.charged;
+    ctx->acc_base = out->acc;
+  }
+  if (((out->gate_cause & HEG_GATE_CAUSE_TAMPER_MASK) == 0u && out->evidence == 0u) ||
       ctx->ps.tampered != HEG_HFALSE || ctx->ps.device_state == HEG_DEVICE_STATE_UNPROVISIONED) {
     return HEG_STATUS_OK;
   }
   heg_meter_gate_close(ctx);
   ctx->ps.tampered = HEG_HTRUE;
-  heg_store_u32(event, reading->gate_cause);
+  heg_store_u32(event, out->gate_cause);
+  heg_store_u32(event + 4u, out->evidence);
+  heg_store_u32(event + 8u, out->status);
   status = heg_log_append(ctx, HEG_EVENT_TAMPER, event, sizeof(event));
   return heg_store_finish(ctx, status);
 }
@@ -230,8 +280,7 @@ heg_status_t heg_meter_step(heg_ctx_t *ctx) {
   if (ctx->ps.device_state == HEG_DEVICE_STATE_UNPROVISIONED) {
     return HEG_STATUS_OK;
   }
-  heg_meter_read(ctx, &reading);
-  HEG_TRY(check_tamper(ctx, &reading));
+  HEG_TRY(heg_meter_read_checked(ctx, &reading));
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED ||
       ctx->ps.license_active != HEG_HTRUE) {
     return heg_meter_arm(ctx);

@@ -101,7 +101,7 @@ heg_status_t heg_cmd_endorse(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
   if (valid != HEG_HTRUE) {
     return HEG_STATUS_SIGNATURE_INVALID;
   }
-  memcpy(ctx->ps.endorsement, payload, HEG_ENDORSEMENT_SIZE);
+  heg_store_set_pending_endorsement(ctx, payload);
   ctx->ps.device_state = HEG_DEVICE_STATE_PROVISIONED;
   status = heg_log_append(ctx, HEG_EVENT_PROVISIONED, ctx->device_pk, HEG_KEY_SIZE);
   if (status == HEG_STATUS_OK) {
@@ -124,7 +124,12 @@ heg_status_t heg_cmd_read_endorsement(heg_ctx_t *ctx, const uint8_t *payload, si
   if (len != 0 || cap < HEG_ENDORSEMENT_SIZE) {
     return HEG_STATUS_BAD_REQUEST;
   }
-  memcpy(out, ctx->ps.endorsement, HEG_ENDORSEMENT_SIZE);
+  /* Stored without its header (store.c): rebuilt here. */
+  memcpy(out + HEG_ENDORSEMENT_MAGIC_OFF, HEG_WIRE_MAGIC, HEG_WIRE_MAGIC_LEN);
+  out[HEG_ENDORSEMENT_RECORD_TYPE_OFF] = HEG_RECORD_ENDORSEMENT;
+  out[HEG_ENDORSEMENT_VERSION_OFF] = HEG_WIRE_VERSION;
+  HEG_TRY(heg_store_read(ctx, HEG_STORE_ENDORSEMENT_OFF, out + HEG_ENDORSEMENT_DEVICE_ID_OFF,
+                         HEG_STORE_ENDORSEMENT_LEN));
   *out_len = HEG_ENDORSEMENT_SIZE;
   return HEG_STATUS_OK;
 }

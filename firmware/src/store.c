@@ -21,7 +21,7 @@
 HEG_STATIC_ASSERT(sizeof(heg_persistent_t) % 8u == 0u, record_word_aligned);
 HEG_STATIC_ASSERT(offsetof(heg_persistent_t, counter) == 8u, counter_offset);
 HEG_STATIC_ASSERT(offsetof(heg_persistent_t, device_seed) == 24u, seed_offset);
-HEG_STATIC_ASSERT(HEG_ENDORSEMENT_SIZE <= HEG_STORE_ENDORSEMENT_CAP, endorsement_fits);
+HEG_STATIC_ASSERT(HEG_STORE_ENDORSEMENT_LEN % 4u == 0u, endorsement_words);
 HEG_STATIC_ASSERT(sizeof(heg_log_entry_t) == 8u + HEG_LOG_STORED_PAYLOAD, log_entry_size);
 /* Every program (offset and length) stays a multiple of 4. */
 HEG_STATIC_ASSERT(sizeof(heg_log_entry_t) % 4u == 0u, log_entry_words);
@@ -63,6 +63,11 @@ static uint32_t ring_used(const heg_persistent_t *ps) {
   return ps->log_count < HEG_LOG_RING ? ps->log_count : HEG_LOG_RING;
 }
 
+/* The endorsement is there once the device is PROVISIONED. */
+static size_t endorsement_len(const heg_persistent_t *ps) {
+  return ps->device_state == HEG_DEVICE_STATE_PROVISIONED ? HEG_STORE_ENDORSEMENT_LEN : 0u;
+}
+
 /* Feeds len bytes of flash at offset into sha, a chunk at a time. */
 static heg_status_t hash_flash(heg_ctx_t *ctx, heg_digest_t *sha, uint32_t offset, size_t len) {
   uint8_t chunk[HEG_STORE_CHUNK];
@@ -92,6 +97,9 @@ static heg_status_t slot_digest(heg_ctx_t *ctx, uint32_t base, uint8_t out[HEG_D
   for (list = 0; list < HEG_KEYS_LISTS && status == HEG_STATUS_OK; ++list) {
     status = hash_flash(ctx, &sha, base + HEG_STORE_KEYS_OFF(list),
                         (size_t)ctx->ps.policy.key_count[list] * HEG_KEY_SIZE);
+  }
+  if (status == HEG_STATUS_OK) {
+    status = hash_flash(ctx, &sha, base + HEG_STORE_ENDORSEMENT_OFF, endorsement_len(&ctx->ps));
   }
   if (status == HEG_STATUS_OK) {
     status = hash_flash(ctx, &sha, base + HEG_STORE_RING_OFF,
@@ -136,6 +144,7 @@ static void clear_pending(heg_ctx_t *ctx) {
   for (list = 0; list < HEG_KEYS_LISTS; ++list) {
     ctx->pending_keys[list] = NULL;
   }
+  ctx->pending_endorsement = NULL;
   ctx->log_pending_count = 0u;
   heg_crypto_wipe(ctx->log_pending, sizeof(ctx->log_pending));
 }
@@ -211,9 +220,15 @@ void heg_store_set_pending_policy(heg_ctx_t *ctx, const heg_keylist_t lists[HEG_
   ctx->pending_policy = HEG_HTRUE;
 }
 
+void heg_store_set_pending_endorsement(heg_ctx_t *ctx, const uint8_t *endorsement) {
+  ctx->pending_endorsement = endorsement;
+}
+
 heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx) {
-  return (ctx->pending_policy != HEG_HFALSE || ctx->log_pending_count != 0u) ? HEG_HTRUE
-                                                                          : HEG_HFALSE;
+  return (ctx->pending_policy != HEG_HFALSE || ctx->pending_endorsement != NULL ||
+          ctx->log_pending_count != 0u)
+             ? HEG_HTRUE
+             : HEG_HFALSE;
 }
 
 /* The record being streamed into the target slot. */
@@ -339,7 +354,7 @@ static heg_status_t write_slot(heg_ctx_t *ctx, uint32_t target, uint32_t slot_si
        ++page) {
     HEG_TRY(heg_hal_storage_erase(ctx->hal, page));
   }
-  /* In offset order, hashing as it goes: scalar part, lists, ring. */
+  /* In offset order, hashing as it goes: scalar part, lists, endorsement, ring. */
   w.ctx = ctx;
   w.base = target * slot_size;
   status = heg_crypto_digest_init(&w.sha);
@@ -348,6 +363,13 @@ static heg_status_t write_slot(heg_ctx_t *ctx, uint32_t target, uint32_t slot_si
   }
   if (status == HEG_STATUS_OK) {
     status = write_lists(&w);
+  }
+  if (status == HEG_STATUS_OK) {
+    status = ctx->pending_endorsement != NULL
+                 ? emit(&w, HEG_STORE_ENDORSEMENT_OFF,
+                        ctx->pending_endorsement + HEG_ENDORSEMENT_DEVICE_ID_OFF,
+                        endorsement_len(&ctx->ps))
+                 : copy_active(&w, HEG_STORE_ENDORSEMENT_OFF, endorsement_len(&ctx->ps));
   }
   if (status == HEG_STATUS_OK) {
     status = write_ring(&w);
@@ -400,8 +422,8 @@ heg_status_t heg_store_commit(heg_ctx_t *ctx) {
     heg_store_rollback(ctx);
     return status;
   }
-  /* The new record is the active one: its lists and ring now hold what was
-   * pending. */
+  /* The new record is the active one: its lists, endorsement and ring now
+   * hold what was pending. */
   ctx->active_slot = target;
   ctx->slot_size = slot_size;
   clear_pending(ctx);

@@ -1,4 +1,5 @@
-/* The posix port's stand-ins: the meter register model and the NOR model.
+/* The posix port's stand-ins: the meter register model, the NOR model and the
+ * OTP model.
  * (The meter model is compared with the Python MeterModel by
  * tests/firmware/test_protocol_meter_sim.py; these are the basics.) */
 #include <string.h>
@@ -54,7 +55,39 @@ static void test_nor(ctest_t *t) {
   CHECK(t, heg_nor_sim_erase(&nor, 4u) == HEG_STATUS_STORAGE, "erase past the end");
 }
 
+/* heg_hal.h's OTP contract: 0xFF until programmed, one whole program, a
+ * second one refused with nothing changed, and no erase of the flash beside
+ * it reaches it. */
+static void test_otp(ctest_t *t) {
+  static uint8_t area[HEG_OTP_SIZE];
+  static uint8_t first[HEG_OTP_SIZE];
+  static uint8_t second[HEG_OTP_SIZE];
+  static uint8_t back[HEG_OTP_SIZE];
+  heg_otp_sim_t otp;
+  size_t i;
+  for (i = 0; i < HEG_OTP_SIZE; ++i) {
+    first[i] = (uint8_t)i;
+    second[i] = (uint8_t)(0xffu - i);
+  }
+  heg_otp_sim_init(&otp, area, HEG_HTRUE);
+  CHECK(t, heg_otp_sim_read(&otp, back) == HEG_STATUS_OK && back[0] == 0xffu &&
+               back[HEG_OTP_SIZE - 1u] == 0xffu,
+        "blank area does not read 0xFF");
+  CHECK(t, heg_otp_sim_program(&otp, first) == HEG_STATUS_OK, "first program refused");
+  CHECK(t, heg_otp_sim_program(&otp, second) == HEG_STATUS_STORAGE, "second program taken");
+  CHECK(t, heg_otp_sim_program(&otp, first) == HEG_STATUS_STORAGE, "same data programmed twice");
+  CHECK(t, heg_otp_sim_read(&otp, back) == HEG_STATUS_OK &&
+               memcmp(back, first, HEG_OTP_SIZE) == 0 && otp.programs == 1u,
+        "a refused program changed the area");
+  /* A part programmed before (non-blank init) keeps its bits and refuses too. */
+  heg_otp_sim_init(&otp, area, HEG_HFALSE);
+  CHECK(t, heg_otp_sim_program(&otp, second) == HEG_STATUS_STORAGE &&
+               memcmp(area, first, HEG_OTP_SIZE) == 0,
+        "power-up forgot the programmed area");
+}
+
 void test_port_models(ctest_t *t) {
   test_meter(t);
   test_nor(t);
+  test_otp(t);
 }

@@ -61,6 +61,11 @@ OVERSIGHT_PPM_MAX = 1_000_000
 MAX_SEQUENCE_JUMP = 1 << 20
 # Largest request or response payload a device must accept, header included.
 MAX_MESSAGE_SIZE = 1024
+# Attestation report counters are reserved this many at a time (one flash
+# commit per block, not per ATTEST). After a power cut or reboot the device
+# resumes past the whole reserved block, so a report counter is never signed
+# twice, and between two reports it jumps by at most this much per reboot.
+REPORT_COUNTER_BLOCK = 64
 
 
 class RecordType(IntEnum):
@@ -133,8 +138,25 @@ class EventType(IntEnum):
     EXHAUSTED = 0x04  # payload: license id (16 bytes), consumed milli-sFLOP (u128)
     POLICY_INSTALLED = 0x05  # payload: policy version (u32)
     ORDER_APPLIED = 0x06  # payload: order kind (u8), order sequence (u64), license id (16)
-    TAMPER = 0x07  # payload: GATE_CAUSE bits as read (u32)
+    # Tamper latched for good: the meter's TAMPER cause, or what the firmware
+    # read as a reset of the meter alone. Payload: GATE_CAUSE bits as read
+    # (u32), MeterEvidence bits (u32; 0: the meter's own tamper input), STATUS
+    # as read (u32).
+    TAMPER = 0x07
     TIME_SET = 0x08  # payload: trusted unix time (u64)
+
+
+class MeterEvidence(IntFlag):
+    """What the firmware reads in the metering block as a reset or rewrite of it
+    that the MCU did not share (in the payload of EventType.TAMPER). The block's reset
+    must be the MCU's reset; then none of these ever shows, and any of them
+    latches tamper for good."""
+
+    CONFIG_UNLOCKED = 1 << 0  # STATUS.cfg_locked clear: boot locked it, only a reset unlocks
+    WATCHDOG_DISARMED = 1 << 1  # STATUS.wdog_armed clear although the firmware armed it
+    ACCUMULATOR_BACKWARDS = 1 << 2  # below the firmware's last reading
+    LANE_BACKWARDS = 1 << 3  # a lane counter below the lane totals last persisted
+    LIMIT_CHANGED = 1 << 4  # LIMIT reads back other than what the firmware last wrote
 
 
 class OrderKind(IntEnum):

@@ -2,7 +2,8 @@
 
 An EmulatedChip is one device: the firmware (built for the host, driven
 through cffi), a MeterModel as the metering block it programs over its
-registers, a flash model for persistent state, and an accelerator that issues
+registers, a flash model for persistent state (its pages in NAME.flash, its
+one-time-programmable area in NAME.otp beside it), and an accelerator that issues
 ops while the meter's enable is high. Opening a chip is a power-up: the meter
 resets and the firmware boots from flash, exactly as a real board would
 between two commands from the host.
@@ -20,7 +21,7 @@ from openheg import regmap
 from openheg.errors import EmulatorError
 from openheg.transport import Transport
 
-from .flash import Flash
+from .flash import FLASH_SUFFIX, Flash
 from .meter_model import MeterModel
 
 try:
@@ -33,7 +34,6 @@ else:
 
 # A few thousand ops per lane per cycle is in the range of one accelerator core.
 DEFAULT_OPS_PER_CYCLE = 4096
-FLASH_SUFFIX = ".flash"
 # The gate decision is registered, so the meter confirms a closed gate after one
 # edge; a few more leave room without letting a broken firmware hang the host.
 SHUTDOWN_MAX_CYCLES = 8
@@ -66,6 +66,13 @@ class ChipHal:
 
     def storage_erase(self, page: int) -> None:
         self.flash.erase(page)
+
+    def otp_read(self) -> bytes:
+        return self.flash.otp_read()
+
+    def otp_program(self, data: bytes) -> bool:
+        """Truthy when refused (the area was programmed before)."""
+        return not self.flash.otp_program(data)
 
     def random(self, length: int) -> bytes:
         return os.urandom(length)

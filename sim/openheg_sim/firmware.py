@@ -7,6 +7,8 @@ Python object with this surface (duck-typed):
     storage_geometry() -> (page_size, page_count)
     storage_read(offset, length) -> bytes
     storage_program(offset, data)    storage_erase(page)
+    otp_read() -> bytes              (the HEG_OTP_SIZE bytes of the OTP area)
+    otp_program(data)                (a truthy return: refused, already programmed)
     random(n) -> bytes               time_now() -> int
     uptime_ms() -> int               (monotonic milliseconds since power-up)
 
@@ -35,6 +37,7 @@ HBOOL_TRUE = 0x739
 HBOOL_FALSE = 0x1D4
 _STATUS_OK = int(DeviceStatus.OK)
 _RESPONSE_CAPACITY = MAX_MESSAGE_SIZE
+OTP_SIZE = lib.HEG_OTP_SIZE  # firmware/include/heg/heg_hal.h
 
 
 class _Bridge:
@@ -104,6 +107,18 @@ def heg_py_storage_program(handle, offset, data, length):
 @ffi.def_extern()
 def heg_py_storage_erase(handle, page):
     return _guarded(handle, 1, lambda hal: hal.storage_erase(int(page)) or 0)
+
+
+@ffi.def_extern()
+def heg_py_otp_read(handle, out):
+    return _guarded(handle, 1, lambda hal: _copy_exact(out, hal.otp_read(), OTP_SIZE,
+                                                       "otp_read"))
+
+
+@ffi.def_extern()
+def heg_py_otp_program(handle, data):
+    return _guarded(handle, 1, lambda hal: 1 if hal.otp_program(
+        bytes(ffi.buffer(data, OTP_SIZE))) else 0)
 
 
 @ffi.def_extern()

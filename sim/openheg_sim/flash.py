@@ -12,6 +12,14 @@ Behaves like the parts the firmware targets (and like mcuboot's simflash):
   from a given content instead, to clone a device's flash in tests);
 * ``cut_after(n)`` arms a power cut: the n-th following program or erase is
   torn (only partly done) and raises ``PowerCut``.
+
+Beside the pages the part has a one-time-programmable area (as many MCUs'
+flash interfaces do, e.g. the STM32F4's OTP block): ``OTP_SIZE`` bytes that
+read ``0xFF`` until programmed, written whole by one ``otp_program``, never
+erased; a program while any byte is no longer ``0xFF`` is refused (returns
+False) and changes nothing. It is kept beside the backing file (``NAME.otp``
+for ``NAME.flash``). An OTP program is one more operation ``cut_after`` counts:
+torn, the first half of its words land, and the area counts as programmed.
 """
 
 from __future__ import annotations
@@ -23,6 +31,17 @@ DEFAULT_PAGE_SIZE = 2048
 DEFAULT_PAGE_COUNT = 8
 WORD_SIZE = 4
 ERASED = 0xFF
+OTP_SIZE = 128  # firmware/include/heg/heg_hal.h HEG_OTP_SIZE
+FLASH_SUFFIX = ".flash"
+OTP_SUFFIX = ".otp"
+
+
+def otp_path_for(path: Path) -> Path:
+    """NAME.otp for NAME.flash (any other name: ``.otp`` appended), as the pty
+    server's HAL names it."""
+    name = path.name
+    stem = name[:-len(FLASH_SUFFIX)] if name.endswith(FLASH_SUFFIX) else name
+    return path.with_name(stem + OTP_SUFFIX)
 
 
 class FlashError(Exception):
@@ -35,7 +54,8 @@ class PowerCut(Exception):
 
 class Flash:
     def __init__(self, page_size: int = DEFAULT_PAGE_SIZE, page_count: int = DEFAULT_PAGE_COUNT,
-                 path: str | os.PathLike[str] | None = None, image: bytes | None = None) -> None:
+                 path: str | os.PathLike[str] | None = None, image: bytes | None = None,
+                 otp: bytes | None = None) -> None:
         if page_size <= 0 or page_size % WORD_SIZE or page_count <= 0:
             raise ValueError("page size must be a positive multiple of 4 and page count positive")
         self.page_size = page_size
@@ -53,6 +73,13 @@ class Flash:
             self._data = bytearray(image)
         else:
             self._data = bytearray([ERASED]) * self.size
+        self.otp_path = otp_path_for(self.path) if self.path is not None else None
+        if otp is None and self.otp_path is not None and self.otp_path.exists():
+            otp = self.otp_path.read_bytes()
+        if otp is not None and len(otp) != OTP_SIZE:
+            raise FlashError(f"OTP image is {len(otp)} bytes, expected {OTP_SIZE}")
+        self._otp = bytearray(otp) if otp is not None else bytearray([ERASED]) * OTP_SIZE
+        self.otp_program_count = 0
 
     # ---------------------------------------------------------------- access
     def geometry(self) -> tuple[int, int]:
@@ -99,6 +126,34 @@ class Flash:
         self.erase_counts[page] += 1
         self._save()
 
+    def otp_read(self) -> bytes:
+        return bytes(self._otp)
+
+    @property
+    def otp_programmed(self) -> bool:
+        return any(b != ERASED for b in self._otp)
+
+    def otp_program(self, data: bytes) -> bool:
+        """Program the whole OTP area; False (nothing changed) if it was programmed before."""
+        data = bytes(data)
+        if len(data) != OTP_SIZE:
+            raise FlashError(f"OTP program of {len(data)} bytes: the area is {OTP_SIZE}")
+        if self.otp_programmed:
+            return False
+        if self._tick():
+            done = (OTP_SIZE // WORD_SIZE // 2) * WORD_SIZE
+            self._otp[:done] = data[:done]
+            self._save_otp()
+            raise PowerCut("power cut while programming the OTP area")
+        self._otp[:] = data
+        self.otp_program_count += 1
+        self._save_otp()
+        return True
+
+    def clone(self) -> "Flash":
+        """An independent part with the same pages and OTP area (no backing file)."""
+        return Flash(self.page_size, self.page_count, image=self.image(), otp=self.otp_read())
+
     # ---------------------------------------------------------- fault hooks
     def cut_after(self, n: int) -> None:
         """Make the n-th following program or erase (1 = the next one) tear and raise."""
@@ -115,6 +170,8 @@ class Flash:
 
     def close(self) -> None:
         self._save()
+        if self.otp_programmed:
+            self._save_otp()
 
     # -------------------------------------------------------------- helpers
     def _tick(self) -> bool:
@@ -135,10 +192,18 @@ class Flash:
             raise FlashError(f"access 0x{offset:x}+{length} is outside the {self.size}-byte part")
 
     def _save(self) -> None:
-        if self.path is None:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(self._data)
-        os.replace(tmp, self.path)
+        if self.path is not None:
+            _replace_file(self.path, self._data)
+
+    def _save_otp(self) -> None:
+        if self.otp_path is not None:
+            _replace_file(self.otp_path, self._otp)
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write data beside path, then rename it over: the old content or the new."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+    os.replace(tmp, path)

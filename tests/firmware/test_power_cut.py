@@ -109,7 +109,9 @@ SCENARIOS: dict[str, tuple[Callable, Callable]] = {
     "install_license": (provisioned, lambda d, a: d.request(
         C.INSTALL_LICENSE, a.frontier_license(d.device_id, 1).to_bytes())),
     "order": (licensed, lambda d, a: _order(d)),
-    "attest": (licensed, lambda d, a: d.request(C.ATTEST, b"n" * 32)),
+    # ATTEST writes flash only when its block of report counters is used up.
+    "attest_block": (licensed, lambda d, a: [d.request(C.ATTEST, b"n" * 32)
+                                             for _ in range(wire.REPORT_COUNTER_BLOCK + 1)]),
     "chunk_grant": (licensed, lambda d, a: d.run(3000, ops_per_cycle=1)),
     "shutdown": (licensed, lambda d, a: _shutdown(d)),
     "boot": (licensed, lambda d, a: d.power_up(sync_time=False)),

@@ -31,6 +31,16 @@ HEG_MUST_USE heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offse
                                                   const uint8_t *data, size_t len);
 HEG_MUST_USE heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page);
 
+/* One-time-programmable memory inside the package (fuses): HEG_OTP_SIZE bytes that
+ * read 0xFF until programmed. heg_hal_otp_program writes the whole area once; a
+ * second program is refused with HEG_STATUS_STORAGE and changes nothing. Survives
+ * power cuts and any rewrite of the storage. (A power cut during the one program
+ * may leave it partly written; the firmware checks what it reads back and never
+ * trusts such an area.) */
+#define HEG_OTP_SIZE 128u
+HEG_MUST_USE heg_status_t heg_hal_otp_read(heg_hal_t *hal, uint8_t out[HEG_OTP_SIZE]);
+HEG_MUST_USE heg_status_t heg_hal_otp_program(heg_hal_t *hal, const uint8_t data[HEG_OTP_SIZE]);
+
 /* Fills out with len bytes from a cryptographically secure source. */
 HEG_MUST_USE heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len);
 

@@ -42,6 +42,14 @@ heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
   return storage_status(heg_py_storage_erase(hal->handle, page));
 }
 
+heg_status_t heg_hal_otp_read(heg_hal_t *hal, uint8_t out[HEG_OTP_SIZE]) {
+  return storage_status(heg_py_otp_read(hal->handle, out));
+}
+
+heg_status_t heg_hal_otp_program(heg_hal_t *hal, const uint8_t data[HEG_OTP_SIZE]) {
+  return storage_status(heg_py_otp_program(hal->handle, data));
+}
+
 heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
   return heg_py_random(hal->handle, out, len) == 0 ? HEG_STATUS_OK : HEG_STATUS_HARDWARE;
 }

@@ -17,6 +17,8 @@ int heg_py_storage_geometry(void *handle, uint32_t *page_size, uint32_t *page_co
 int heg_py_storage_read(void *handle, uint32_t offset, uint8_t *out, size_t len);
 int heg_py_storage_program(void *handle, uint32_t offset, const uint8_t *data, size_t len);
 int heg_py_storage_erase(void *handle, uint32_t page);
+int heg_py_otp_read(void *handle, uint8_t *out);     /* HEG_OTP_SIZE bytes */
+int heg_py_otp_program(void *handle, const uint8_t *data); /* HEG_OTP_SIZE bytes */
 int heg_py_random(void *handle, uint8_t *out, size_t len);
 uint64_t heg_py_time_now(void *handle);
 uint64_t heg_py_uptime_ms(void *handle);

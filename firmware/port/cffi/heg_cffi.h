@@ -3,6 +3,7 @@
  * port/cffi/hal_cffi.h; cffi's API mode checks it against them at build. */
 
 typedef int... heg_status_t;
+#define HEG_OTP_SIZE ...
 typedef uint32_t heg_hbool_t;
 typedef struct heg_ctx heg_ctx_t;
 typedef struct heg_hal heg_hal_t;
@@ -59,6 +60,8 @@ extern "Python+C" int heg_py_storage_read(void *handle, uint32_t offset, uint8_t
 extern "Python+C" int heg_py_storage_program(void *handle, uint32_t offset, const uint8_t *data,
                                              size_t len);
 extern "Python+C" int heg_py_storage_erase(void *handle, uint32_t page);
+extern "Python+C" int heg_py_otp_read(void *handle, uint8_t *out);
+extern "Python+C" int heg_py_otp_program(void *handle, const uint8_t *data);
 extern "Python+C" int heg_py_random(void *handle, uint8_t *out, size_t len);
 extern "Python+C" uint64_t heg_py_time_now(void *handle);
 extern "Python+C" uint64_t heg_py_uptime_ms(void *handle);

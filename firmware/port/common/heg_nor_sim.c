@@ -65,6 +65,37 @@ heg_status_t heg_nor_sim_geometry(const heg_nor_sim_t *nor, uint32_t *page_size,
   return HEG_STATUS_OK;
 }
 
+void heg_otp_sim_init(heg_otp_sim_t *otp, uint8_t *data, heg_hbool_t blank) {
+  otp->data = data;
+  otp->programs = 0;
+  if (blank == HEG_HTRUE) {
+    memset(data, 0xff, HEG_OTP_SIZE);
+  }
+}
+
+heg_status_t heg_otp_sim_read(const heg_otp_sim_t *otp, uint8_t out[HEG_OTP_SIZE]) {
+  if (out == NULL) {
+    return HEG_STATUS_STORAGE;
+  }
+  memcpy(out, otp->data, HEG_OTP_SIZE);
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_otp_sim_program(heg_otp_sim_t *otp, const uint8_t data[HEG_OTP_SIZE]) {
+  size_t i;
+  if (data == NULL) {
+    return HEG_STATUS_STORAGE;
+  }
+  for (i = 0; i < HEG_OTP_SIZE; ++i) {
+    if (otp->data[i] != 0xffu) {
+      return HEG_STATUS_STORAGE; /* programmed once already */
+    }
+  }
+  memcpy(otp->data, data, HEG_OTP_SIZE);
+  otp->programs++;
+  return HEG_STATUS_OK;
+}
+
 void heg_sim_xorshift_fill(uint32_t *state, uint8_t *out, size_t len) {
   size_t i;
   for (i = 0; i < len; ++i) {

@@ -4,7 +4,11 @@
  * meter_model.c (the QEMU test image: the software model of the RTL, as QEMU
  * has no meter block) or meter_mmio.c (the board image: volatile loads and
  * stores at the block's base address). Storage is the NOR model over the STORAGE region (on a real
- * part: the flash controller). QEMU has no TRNG: random bytes here come from
+ * part: the flash controller). The one-time-programmable area is the OTP
+ * model over 128 bytes of the same RAM region: in QEMU it is blank at every
+ * power-up (QEMU keeps no state between runs), so this image shows the OTP
+ * contract within one run only; a real part uses its fuse or OTP block
+ * (e.g. the OTP area of an STM32F4's flash interface). QEMU has no TRNG: random bytes here come from
  * a fixed generator and are NOT SECRET (so is the device key made from them):
  * this image is a test image; a real port reads the MCU's TRNG. Uptime is
  * SysTick at 1 kHz (QEMU models it); the wall clock is a fixed value, as the
@@ -122,6 +126,14 @@ heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offset, const uint
 
 heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
   return heg_nor_sim_erase(&hal->nor, page);
+}
+
+heg_status_t heg_hal_otp_read(heg_hal_t *hal, uint8_t out[HEG_OTP_SIZE]) {
+  return heg_otp_sim_read(&hal->otp, out);
+}
+
+heg_status_t heg_hal_otp_program(heg_hal_t *hal, const uint8_t data[HEG_OTP_SIZE]) {
+  return heg_otp_sim_program(&hal->otp, data);
 }
 
 heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {

@@ -20,6 +20,7 @@
 struct heg_hal {
   heg_meter_sim_t *meter; /* meter_model.c: the model in the HWSIM region; NULL on the board */
   heg_nor_sim_t nor;      /* over the STORAGE region */
+  heg_otp_sim_t otp;      /* over the STORAGE region too (see hal_cm4.c) */
   uint32_t rng;           /* state of the fixed, NOT SECRET test generator */
   uint64_t time_now;      /* fixed: this board has no RTC (see hal_cm4.c) */
 };

@@ -3,8 +3,8 @@
  *
  * THIS IS A TEST IMAGE (QEMU mps2-an386 as the board): random bytes come from
  * a fixed generator and are NOT SECRET, so neither is the device key; the
- * wall clock is a fixed value (no RTC); storage is a model in RAM, and so is
- * the meter in the QEMU image (meter_model.c; the board image, meter_mmio.c,
+ * wall clock is a fixed value (no RTC); storage (flash pages and the OTP area)
+ * is a model in RAM, blank at every power-up, and so is the meter in the QEMU image (meter_model.c; the board image, meter_mmio.c,
  * reaches the real block). A production port reads the MCU's TRNG.
  *
  * RAM: a request is decoded in place in the receive buffer and the response
@@ -33,6 +33,7 @@ static heg_hal_t g_hal;
 static heg_frame_rx_t g_rx;
 static uint8_t g_response[HEG_MAX_MESSAGE_SIZE];
 __attribute__((section(".storage"))) static uint8_t g_storage[HEG_CM4_PAGE_SIZE * HEG_CM4_PAGE_COUNT];
+__attribute__((section(".storage"))) static uint8_t g_otp[HEG_OTP_SIZE];
 
 static void uart_put(void *arg, uint8_t byte) {
   (void)arg;
@@ -69,6 +70,7 @@ int main(void) {
   heg_cm4_clock_init();
   heg_cm4_meter_init(&g_hal);
   heg_nor_sim_init(&g_hal.nor, g_storage, HEG_CM4_PAGE_SIZE, HEG_CM4_PAGE_COUNT, HEG_HTRUE);
+  heg_otp_sim_init(&g_hal.otp, g_otp, HEG_HTRUE);
   g_hal.rng = TEST_RNG_SEED;
   g_hal.time_now = FIXED_TIME;
   if (heg_ctx_size() > sizeof(g_ctx_mem) || heg_init(ctx, &g_hal) != HEG_STATUS_OK) {

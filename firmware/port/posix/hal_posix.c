@@ -18,56 +18,91 @@ static uint64_t monotonic_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-int heg_posix_hal_open(heg_hal_t *hal, const char *flash_path) {
+/* Fills buf (exactly len bytes) from the file at path if it exists: 0, or -1
+ * with errno set (EINVAL: the file has another size). */
+static int load_file(const char *path, uint8_t *buf, size_t len) {
   struct stat st;
-  memset(hal, 0, sizeof(*hal));
-  heg_meter_sim_reset(&hal->meter);
-  heg_nor_sim_init(&hal->nor, hal->image, HEG_POSIX_PAGE_SIZE, HEG_POSIX_PAGE_COUNT, HEG_HTRUE);
-  hal->flash_path = flash_path;
-  hal->boot_ms = monotonic_ms();
-  if (flash_path != NULL && stat(flash_path, &st) == 0) {
-    FILE *f;
-    size_t got;
-    if ((size_t)st.st_size != sizeof(hal->image)) {
-      errno = EINVAL;
-      return -1;
-    }
-    f = fopen(flash_path, "rb");
-    if (f == NULL) {
-      return -1;
-    }
-    got = fread(hal->image, 1, sizeof(hal->image), f);
-    fclose(f);
-    if (got != sizeof(hal->image)) {
-      errno = EIO;
-      return -1;
-    }
+  FILE *f;
+  size_t got;
+  if (stat(path, &st) != 0) {
+    return 0; /* none yet: the caller's blank content stands */
+  }
+  if ((size_t)st.st_size != len) {
+    errno = EINVAL;
+    return -1;
+  }
+  f = fopen(path, "rb");
+  if (f == NULL) {
+    return -1;
+  }
+  got = fread(buf, 1, len, f);
+  fclose(f);
+  if (got != len) {
+    errno = EIO;
+    return -1;
   }
   return 0;
 }
 
-/* Writes the whole image beside the file, then renames it over: a crash of
- * this process leaves the old image or the new one. */
-static heg_status_t persist(heg_hal_t *hal) {
-  char tmp[4096];
+/* NAME.otp for NAME.flash (any other flash path: the path with ".otp"
+ * appended). */
+static int otp_path_for(const char *flash_path, char *out, size_t cap) {
+  static const char suffix[] = ".flash";
+  size_t len = strlen(flash_path);
+  size_t stem = len;
+  if (len >= sizeof(suffix) - 1u && strcmp(flash_path + len - (sizeof(suffix) - 1u), suffix) == 0) {
+    stem = len - (sizeof(suffix) - 1u);
+  }
+  if (snprintf(out, cap, "%.*s.otp", (int)stem, flash_path) >= (int)cap) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  return 0;
+}
+
+int heg_posix_hal_open(heg_hal_t *hal, const char *flash_path) {
+  memset(hal, 0, sizeof(*hal));
+  heg_meter_sim_reset(&hal->meter);
+  heg_nor_sim_init(&hal->nor, hal->image, HEG_POSIX_PAGE_SIZE, HEG_POSIX_PAGE_COUNT, HEG_HTRUE);
+  heg_otp_sim_init(&hal->otp, hal->otp_area, HEG_HTRUE);
+  hal->flash_path = flash_path;
+  hal->boot_ms = monotonic_ms();
+  if (flash_path == NULL) {
+    return 0;
+  }
+  if (otp_path_for(flash_path, hal->otp_path, sizeof(hal->otp_path)) != 0 ||
+      load_file(flash_path, hal->image, sizeof(hal->image)) != 0) {
+    return -1;
+  }
+  return load_file(hal->otp_path, hal->otp_area, sizeof(hal->otp_area));
+}
+
+/* Writes len bytes beside path, then renames them over it: a crash of this
+ * process leaves the old content or the new one. */
+static heg_status_t persist_file(const char *path, const uint8_t *data, size_t len) {
+  char tmp[HEG_POSIX_PATH_MAX + 8u];
   FILE *f;
   int ok;
-  if (hal->flash_path == NULL) {
-    return HEG_STATUS_OK;
-  }
-  if (snprintf(tmp, sizeof(tmp), "%s.tmp", hal->flash_path) >= (int)sizeof(tmp)) {
+  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)) {
     return HEG_STATUS_STORAGE;
   }
   f = fopen(tmp, "wb");
   if (f == NULL) {
     return HEG_STATUS_STORAGE;
   }
-  ok = fwrite(hal->image, 1, sizeof(hal->image), f) == sizeof(hal->image);
+  ok = fwrite(data, 1, len, f) == len;
   ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, hal->flash_path) != 0) {
+  if (!ok || rename(tmp, path) != 0) {
     return HEG_STATUS_STORAGE;
   }
   return HEG_STATUS_OK;
+}
+
+static heg_status_t persist(heg_hal_t *hal) {
+  if (hal->flash_path == NULL) {
+    return HEG_STATUS_OK;
+  }
+  return persist_file(hal->flash_path, hal->image, sizeof(hal->image));
 }
 
 uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset) {
@@ -95,6 +130,18 @@ heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offset, const uint
 heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
   heg_status_t status = heg_nor_sim_erase(&hal->nor, page);
   return status == HEG_STATUS_OK ? persist(hal) : status;
+}
+
+heg_status_t heg_hal_otp_read(heg_hal_t *hal, uint8_t out[HEG_OTP_SIZE]) {
+  return heg_otp_sim_read(&hal->otp, out);
+}
+
+heg_status_t heg_hal_otp_program(heg_hal_t *hal, const uint8_t data[HEG_OTP_SIZE]) {
+  heg_status_t status = heg_otp_sim_program(&hal->otp, data);
+  if (status != HEG_STATUS_OK || hal->flash_path == NULL) {
+    return status;
+  }
+  return persist_file(hal->otp_path, hal->otp_area, sizeof(hal->otp_area));
 }
 
 heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {

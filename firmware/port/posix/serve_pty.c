@@ -2,6 +2,8 @@
  *
  *   heg_serve_pty [--flash PATH] [--time UNIX_SECONDS] [--seed N]
  *
+ * PATH is the flash image (NAME.flash); the one-time-programmable area is
+ * kept beside it (NAME.otp), as the emulator keeps both.
  * Opens a pty, prints "PTY <path>" on stdout, and serves the framed protocol
  * (port/common/heg_frame.h, the same bytes as a board's UART) with the
  * firmware core: each frame is decoded, handed to heg_dispatch, answered,
@@ -154,8 +156,8 @@ int main(int argc, char **argv) {
     }
   }
   if (heg_posix_hal_open(&hal, flash_path) != 0) {
-    fprintf(stderr, "heg_serve_pty: cannot load flash image %s: %s\n", flash_path,
-            strerror(errno));
+    fprintf(stderr, "heg_serve_pty: cannot load flash image %s or its OTP file: %s\n",
+            flash_path, strerror(errno));
     return 1;
   }
   hal.fixed_time = fixed_time;
