@@ -186,6 +186,23 @@
 #define HEG_POLICY_BASELINES_LEN 4u
 #define HEG_POLICY_FIXED_SIZE 217u
 
+/* Policy fields no vote can take outside [minimum, maximum]
+ * (openheg.wire.POLICY_BOUNDS, where each bound's reason is written):
+ * X(offset, size, minimum, maximum). */
+#define HEG_POLICY_BOUNDS(X) \
+  X(196u, 4u, 1024u, 1073741824u) /* watchdog_period_cycles */ \
+  X(208u, 1u, 1u, 32u) /* lockout_threshold */ \
+  X(209u, 4u, 60u, 86400u) /* lockout_duration_s */ \
+  X(200u, 4u, 60u, 86400u) /* beacon_max_age_s */ \
+  X(204u, 4u, 20u, 100000u) /* clock_drift_ppm */ \
+  X(176u, 4u, 1000u, 1000000u) /* oversight_min_ppm */ \
+  X(84u, 4u, 350u, 2800u) /* weight NF4 */ \
+  X(88u, 4u, 500u, 4000u) /* weight FP8 */ \
+  X(92u, 4u, 600u, 4800u) /* weight FP16 */ \
+  X(96u, 4u, 650u, 5200u) /* weight FP32 */ \
+  X(100u, 4u, 665u, 5320u) /* weight FP64 */ \
+  X(104u, 4u, 500u, 4000u) /* weight INT8 */
+
 /* Time beacon: body, then the time authority's signature. */
 #define HEG_TIME_BEACON_MAGIC_OFF 0u
 #define HEG_TIME_BEACON_MAGIC_LEN 4u
