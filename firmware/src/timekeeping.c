@@ -73,9 +73,8 @@ void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out) {
 
 heg_status_t heg_time_window_check(heg_ctx_t *ctx, uint64_t not_before, uint64_t not_after) {
   heg_time_bounds_t t;
-  if (not_before == 0u && not_after == UINT64_MAX) {
-    return HEG_STATUS_OK; /* no window: nothing depends on time */
-  }
+  /* No exception for a license without a window ([0, 2^64 - 1]): without
+   * trusted time nothing computes (DESIGN: fail closed). */
   heg_time_bounds(ctx, &t);
   if (t.trusted != HEG_HTRUE) {
     return HEG_STATUS_TIME_UNTRUSTED;
