@@ -66,7 +66,8 @@ def render() -> str:
             f"#define HEG_MAX_LOG_ENTRIES_PER_READ {wire.MAX_LOG_ENTRIES_PER_READ}u",
             f"#define HEG_MAX_SEQUENCE_JUMP {wire.MAX_SEQUENCE_JUMP}u",
             f"#define HEG_MAX_MESSAGE_SIZE {wire.MAX_MESSAGE_SIZE}u",
-            f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u", ""]
+            f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u",
+            f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",
             " * The _LEN includes the terminating NUL, which is part of the signed bytes. */"]
     out += _enum("HEG_RECORD", wire.RecordType)
@@ -133,7 +134,8 @@ def _policy_bounds() -> list[str]:
     rows = []
     for bound in wire.POLICY_BOUNDS:
         offset, size = offsets[bound.field]
-        rows.append(f"X({offset}u, {size}u, {bound.minimum}u, {bound.maximum}u) /* {bound.field} */")
+        rows.append(f"X({offset}u, {size}u, {bound.minimum}u, {bound.maximum}u) "
+                    f"/* {bound.field} */")
     weights, _ = offsets["weights_milli"]
     for index, lane in enumerate(wire.regmap.LANES):
         low, high = wire.weight_bounds(lane)

@@ -61,6 +61,9 @@ OVERSIGHT_PPM_MAX = 1_000_000
 MAX_SEQUENCE_JUMP = 1 << 20
 # Largest request or response payload a device must accept, header included.
 MAX_MESSAGE_SIZE = 1024
+# A time beacon must answer a nonce at most this old (device uptime): an operator
+# who holds a prompt answer back cannot make the device believe an old time.
+NONCE_LIFETIME_S = 300
 
 
 class RecordType(IntEnum):

@@ -1,5 +1,6 @@
 """Trusted time against an operator who controls when each beacon arrives
-(issue 9, item 10): no license computes without trusted time."""
+(issue 9, items 2 and 10): a beacon's upper bound runs from the tick its nonce
+was issued, nonces expire, and no license computes without trusted time."""
 
 from __future__ import annotations
 
@@ -11,11 +12,16 @@ from fwkit import NOW, Authority, Device, provision
 S = DeviceStatus
 C = wire.Command
 G = wire.GateCause
+DAY = 86_400
 
 
 def settle(dev: Device) -> None:
     dev.firmware.poll()
     dev.hal.meter.idle(1)
+
+
+def nonce_of(dev: Device) -> bytes:
+    return wire.TimeNonceResponseFormat.parse(dev.ok(C.TIME_NONCE)).device_nonce
 
 
 def licensed(authority: Authority, **window) -> tuple[Device, wire.License]:
@@ -25,6 +31,90 @@ def licensed(authority: Authority, **window) -> tuple[Device, wire.License]:
     assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
     settle(dev)
     return dev, lic
+
+
+# ------------------------------------------------------------------ item 2
+def test_a_beacon_withheld_for_days_cannot_stretch_the_window(authority):
+    """The review's attack: the time authority answers a nonce at once, the
+    operator holds the answer back for ten days and then delivers it, so that
+    the device would believe it is still the day the nonce was issued."""
+    dev, lic = licensed(authority, not_before=NOW - 3600, not_after=NOW + 3600)
+    assert dev.run(10) == 10
+    nonce = nonce_of(dev)
+    prompt = authority.beacon(dev.device_id, nonce, dev.hal.now)  # signed at once
+    dev.advance(10 * DAY)
+    before = dev.snapshot()
+    assert dev.status_of(C.TIME_BEACON, prompt.to_bytes()) == S.NONCE_EXPIRED
+    assert dev.snapshot() == before
+    settle(dev)
+    assert dev.run(10) == 0
+    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+    # With time that is really fresh, the window has ended.
+    dev.sync_time()
+    settle(dev)
+    assert dev.run(10) == 0
+    assert G.LICENSE_WINDOW in dev.attest().gate_causes
+
+
+def test_the_upper_bound_runs_from_the_nonce_not_from_the_arrival(authority):
+    """A beacon delivered late but inside the nonce's lifetime: the device must
+    count the whole delay as time that may have passed."""
+    delay = wire.NONCE_LIFETIME_S - 10
+    dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 100)
+    nonce = nonce_of(dev)
+    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
+    dev.advance(delay)
+    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
+    settle(dev)
+    # True time may be NOW + delay, past not_after: closed, although the beacon
+    # itself says NOW.
+    assert dev.run(10) == 0
+    assert G.LICENSE_WINDOW in dev.attest().gate_causes
+
+
+def test_a_late_beacon_is_trusted_only_for_what_is_left_of_its_age(authority):
+    authority.policy_overrides.update(beacon_max_age_s=600)
+    dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 7200)
+    nonce = nonce_of(dev)
+    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
+    dev.advance(200)
+    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
+    settle(dev)
+    assert dev.run(10) == 10
+    dev.advance(390)  # 590 s since the nonce, plus drift: still inside 600
+    settle(dev)
+    assert dev.run(10) == 10
+    dev.advance(20)  # 610 s since the nonce: no trusted time any more
+    settle(dev)
+    assert dev.run(10) == 0
+    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+
+
+def test_an_expired_nonce_stays_refused_and_a_fresh_one_works(authority):
+    dev = Device()
+    provision(dev, authority, sync_time=False)
+    nonce = nonce_of(dev)
+    dev.advance(wire.NONCE_LIFETIME_S + 1)
+    late = authority.beacon(dev.device_id, nonce, dev.hal.now)
+    assert dev.status_of(C.TIME_BEACON, late.to_bytes()) == S.NONCE_EXPIRED
+    assert dev.status_of(C.TIME_BEACON, late.to_bytes()) == S.NONCE_EXPIRED
+    dev.sync_time()
+    assert dev.status_of(C.INSTALL_LICENSE, authority.license(dev.device_id, 1).to_bytes()) \
+        == S.OK
+
+
+def test_a_new_nonce_does_not_move_the_anchor_of_the_beacon_in_force(authority):
+    """Asking for a nonce (anyone may) must not change the bounds the beacon
+    already in force gives."""
+    dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 100)
+    nonce = nonce_of(dev)
+    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
+    dev.advance(150)
+    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
+    nonce_of(dev)  # a fresh nonce, never answered
+    settle(dev)
+    assert dev.run(10) == 0
+    assert G.LICENSE_WINDOW in dev.attest().gate_causes
 
 
 # ------------------------------------------------------------------ item 10

@@ -21,6 +21,7 @@
 #define HEG_MAX_SEQUENCE_JUMP 1048576u
 #define HEG_MAX_MESSAGE_SIZE 1024u
 #define HEG_OVERSIGHT_PPM_MAX 1000000u
+#define HEG_NONCE_LIFETIME_S 300u
 
 /* Record types and the domain string each signature covers first.
  * The _LEN includes the terminating NUL, which is part of the signed bytes. */
@@ -369,6 +370,7 @@ typedef enum {
   HEG_STATUS_CLASS_TOO_LOW = 0x0406,
   HEG_STATUS_OVERSIGHT_TOO_LOW = 0x0407,
   HEG_STATUS_TIME_UNTRUSTED = 0x0408,
+  HEG_STATUS_NONCE_EXPIRED = 0x0409,
   HEG_STATUS_WRONG_STATE = 0x0501,
   HEG_STATUS_LOCKED_OUT = 0x0502,
   HEG_STATUS_STORAGE = 0x0601,
