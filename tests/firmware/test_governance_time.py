@@ -24,6 +24,27 @@ def nonce_of(dev: Device) -> bytes:
     return wire.TimeNonceResponseFormat.parse(dev.ok(C.TIME_NONCE)).device_nonce
 
 
+def runs(dev: Device) -> bool:
+    """Whether the accelerator computes now (after the gate decision settles)."""
+    settle(dev)
+    ran = dev.run(10)
+    assert ran in (0, 10)
+    return ran == 10
+
+
+def closed_by(dev: Device, cause: wire.GateCause) -> bool:
+    return not runs(dev) and cause in dev.attest().gate_causes
+
+
+def deliver_late(dev: Device, authority: Authority, delay: int) -> DeviceStatus:
+    """A nonce answered at once by the time authority, its beacon delivered
+    ``delay`` seconds later (the operator chooses when)."""
+    nonce = nonce_of(dev)
+    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
+    dev.advance(delay)
+    return dev.status_of(C.TIME_BEACON, beacon.to_bytes())
+
+
 def licensed(authority: Authority, **window) -> tuple[Device, wire.License]:
     dev = Device()
     provision(dev, authority)
@@ -39,55 +60,38 @@ def test_a_beacon_withheld_for_days_cannot_stretch_the_window(authority):
     operator holds the answer back for ten days and then delivers it, so that
     the device would believe it is still the day the nonce was issued."""
     dev, lic = licensed(authority, not_before=NOW - 3600, not_after=NOW + 3600)
-    assert dev.run(10) == 10
+    assert runs(dev)
     nonce = nonce_of(dev)
     prompt = authority.beacon(dev.device_id, nonce, dev.hal.now)  # signed at once
     dev.advance(10 * DAY)
     before = dev.snapshot()
     assert dev.status_of(C.TIME_BEACON, prompt.to_bytes()) == S.NONCE_EXPIRED
     assert dev.snapshot() == before
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+    assert closed_by(dev, G.TIME_UNTRUSTED)
     # With time that is really fresh, the window has ended.
     dev.sync_time()
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.LICENSE_WINDOW in dev.attest().gate_causes
+    assert closed_by(dev, G.LICENSE_WINDOW)
 
 
 def test_the_upper_bound_runs_from_the_nonce_not_from_the_arrival(authority):
     """A beacon delivered late but inside the nonce's lifetime: the device must
     count the whole delay as time that may have passed."""
-    delay = wire.NONCE_LIFETIME_S - 10
     dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 100)
-    nonce = nonce_of(dev)
-    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
-    dev.advance(delay)
-    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
-    settle(dev)
-    # True time may be NOW + delay, past not_after: closed, although the beacon
+    assert deliver_late(dev, authority, wire.NONCE_LIFETIME_S - 10) == S.OK
+    # True time may be NOW + 290, past not_after: closed, although the beacon
     # itself says NOW.
-    assert dev.run(10) == 0
-    assert G.LICENSE_WINDOW in dev.attest().gate_causes
+    assert closed_by(dev, G.LICENSE_WINDOW)
 
 
 def test_a_late_beacon_is_trusted_only_for_what_is_left_of_its_age(authority):
     authority.policy_overrides.update(beacon_max_age_s=600)
     dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 7200)
-    nonce = nonce_of(dev)
-    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
-    dev.advance(200)
-    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
-    settle(dev)
-    assert dev.run(10) == 10
+    assert deliver_late(dev, authority, 200) == S.OK
+    assert runs(dev)
     dev.advance(390)  # 590 s since the nonce, plus drift: still inside 600
-    settle(dev)
-    assert dev.run(10) == 10
+    assert runs(dev)
     dev.advance(20)  # 610 s since the nonce: no trusted time any more
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+    assert closed_by(dev, G.TIME_UNTRUSTED)
 
 
 def test_an_expired_nonce_stays_refused_and_a_fresh_one_works(authority):
@@ -107,14 +111,9 @@ def test_a_new_nonce_does_not_move_the_anchor_of_the_beacon_in_force(authority):
     """Asking for a nonce (anyone may) must not change the bounds the beacon
     already in force gives."""
     dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 100)
-    nonce = nonce_of(dev)
-    beacon = authority.beacon(dev.device_id, nonce, dev.hal.now)
-    dev.advance(150)
-    assert dev.status_of(C.TIME_BEACON, beacon.to_bytes()) == S.OK
+    assert deliver_late(dev, authority, 150) == S.OK
     nonce_of(dev)  # a fresh nonce, never answered
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.LICENSE_WINDOW in dev.attest().gate_causes
+    assert closed_by(dev, G.LICENSE_WINDOW)
 
 
 # ------------------------------------------------------------------ item 10
@@ -131,18 +130,12 @@ def test_an_open_ended_license_stops_when_time_cannot_be_trusted(authority):
     """No trusted time, no compute, whatever the window: a stale beacon and a
     reboot both close the gate of a license without a window."""
     dev, _ = licensed(authority, not_before=0, not_after=wire.MAX_U64)
-    assert dev.run(10) == 10
+    assert runs(dev)
     dev.advance(3600)  # beacon_max_age_s, and the drift pushes it over
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+    assert closed_by(dev, G.TIME_UNTRUSTED)
     dev.sync_time()
-    settle(dev)
-    assert dev.run(10) == 10
+    assert runs(dev)
     dev.power_up(sync_time=False)
-    settle(dev)
-    assert dev.run(10) == 0
-    assert G.TIME_UNTRUSTED in dev.attest().gate_causes
+    assert closed_by(dev, G.TIME_UNTRUSTED)
     dev.sync_time()
-    settle(dev)
-    assert dev.run(10) == 10
+    assert runs(dev)
