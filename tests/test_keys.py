@@ -60,7 +60,7 @@ def test_cli_keys_are_encrypted_with_the_passphrase_from_the_environment(tmp_pat
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert key.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY")
     assert main(["--passphrase-env", "PW", "authority", "keygen", "member.key"]) == EXIT_OK
-    assert main(["policy", "draft", "--authority", "auth", "--set", "oversight_min_ppm=1",
+    assert main(["policy", "draft", "--authority", "auth", "--set", "oversight_min_ppm=2000",
                  "--out", "p.json"]) == EXIT_OK
     capsys.readouterr()
     assert main(["board", "sign", "p.json", "--key", "auth/keys/board-1.key",

@@ -67,7 +67,8 @@ def render() -> str:
             f"#define HEG_MAX_SEQUENCE_JUMP {wire.MAX_SEQUENCE_JUMP}u",
             f"#define HEG_MAX_MESSAGE_SIZE {wire.MAX_MESSAGE_SIZE}u",
             f"#define HEG_REPORT_COUNTER_BLOCK {wire.REPORT_COUNTER_BLOCK}u",
-            f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u", ""]
+            f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u",
+            f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",
             " * The _LEN includes the terminating NUL, which is part of the signed bytes. */"]
     out += _enum("HEG_RECORD", wire.RecordType)
@@ -89,6 +90,7 @@ def render() -> str:
             " * strictly ascending): board, inspectors, party representatives, revoked;",
             " * then a signature set as for licenses. */"]
     out += _offsets("HEG_POLICY", wire.PolicyFixedFormat, "FIXED_SIZE")
+    out += _policy_bounds()
     out += ["", "/* Time beacon: body, then the time authority's signature. */"]
     out += _offsets("HEG_TIME_BEACON", wire.TimeBeaconBodyFormat, "BODY_SIZE")
     out.append(f"#define HEG_TIME_BEACON_SIZE {wire.TIME_BEACON_SIZE}u")
@@ -125,6 +127,26 @@ def render() -> str:
     out += _enum("HEG_STATUS", DeviceStatus, "heg_status_t")
     out += ["", "#endif /* HEG_WIRE_H */"]
     return "\n".join(out) + "\n"
+
+
+def _policy_bounds() -> list[str]:
+    """The baselines no vote can cross (wire.POLICY_BOUNDS and the weight bounds)
+    as one X-macro: X(offset, size, minimum, maximum), one row per policy field."""
+    offsets = wire.field_offsets(wire.PolicyFixedFormat)
+    rows = []
+    for bound in wire.POLICY_BOUNDS:
+        offset, size = offsets[bound.field]
+        rows.append(f"X({offset}u, {size}u, {bound.minimum}u, {bound.maximum}u) "
+                    f"/* {bound.field} */")
+    weights, _ = offsets["weights_milli"]
+    for index, lane in enumerate(wire.regmap.LANES):
+        low, high = wire.weight_bounds(lane)
+        rows.append(f"X({weights + 4 * index}u, 4u, {low}u, {high}u) /* weight {lane} */")
+    return ["", "/* Policy fields no vote can take outside [minimum, maximum]",
+            " * (openheg.wire.POLICY_BOUNDS, where each bound's reason is written):",
+            " * X(offset, size, minimum, maximum). */",
+            "#define HEG_POLICY_BOUNDS(X) \\",
+            *[f"  {row} \\" for row in rows[:-1]], f"  {rows[-1]}"]
 
 
 def _header_only(fmt, variable: str = "payload"):

@@ -178,7 +178,9 @@ typedef struct {
 
 /* ---- Trusted time (timekeeping.c) ----------------------------------------
  * [lo, hi] bounds the true unix time. Without a fresh beacon the bounds are
- * [0, UINT64_MAX] and trusted is HEG_HFALSE. */
+ * [0, UINT64_MAX] and trusted is HEG_HFALSE. A beacon saying T answers a
+ * nonce issued at tick n and arrives at tick a: the true time was at most T
+ * at n and at least T at a, so lo runs from a and hi from n. */
 typedef struct {
   heg_hbool_t trusted;
   uint64_t lo;
@@ -224,6 +226,10 @@ struct heg_ctx {
   heg_hbool_t beacon_valid;
   uint64_t beacon_time;
   uint64_t beacon_tick_ms;
+  /* G-time: a beacon's upper bound runs from the tick its nonce was issued,
+   * since the operator chooses when the answer arrives (timekeeping.c). */
+  uint64_t nonce_tick_ms;   /* uptime when the outstanding nonce was issued */
+  uint32_t beacon_delay_ms; /* the beacon in force: arrival minus its nonce's tick */
   uint64_t lockout_since_ms; /* uptime when the lockout (re)started */
 };
 

@@ -102,7 +102,8 @@ static heg_status_t check_binding(heg_ctx_t *ctx, const heg_license_t *lic) {
 }
 
 /* F or H on the earliest day trusted time allows (day 0, i.e. the base
- * value, without trusted time): thresholds only rise, so this is strictest. */
+ * value, without trusted time, whose lower bound is 0): thresholds only rise,
+ * so this is strictest. */
 static heg_u128_t threshold_on(heg_u128_t base, heg_u128_t daily, uint32_t epoch_day,
                                uint64_t day) {
   if (day <= epoch_day) {
@@ -117,7 +118,7 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic) {
   heg_u128_t compute = heg_u128_add(lic->workload_total_msflop, lic->lineage_msflop);
   uint64_t day;
   heg_time_bounds(ctx, &t);
-  day = t.trusted == HEG_HTRUE ? t.lo / 86400u : 0u;
+  day = t.lo / 86400u;
   if (heg_u128_cmp(compute, threshold_on(p->horizon_base, p->horizon_daily_increase,
                                          p->schedule_epoch_day, day)) >= 0) {
     return HEG_LICENSE_CLASS_HORIZON;

@@ -4,12 +4,13 @@
  * succeeds clears the count in its own commit. At the policy's threshold the
  * device refuses record installs until lockout_duration_s of its own uptime
  * has passed (drift taken off). Uptime restarts at power-up, so a reboot
- * restarts the wait rather than ending it. Threshold 0: no lockout. */
+ * restarts the wait rather than ending it. The threshold is at least 1 (a
+ * policy bound, openheg.wire.POLICY_BOUNDS): no policy turns the lockout off. */
 #include "internal.h"
 
 heg_hbool_t heg_lockout_active(heg_ctx_t *ctx) {
   const heg_policy_t *p = &ctx->ps.policy;
-  if (p->lockout_threshold == 0u || ctx->ps.auth_failures < p->lockout_threshold) {
+  if (ctx->ps.auth_failures < p->lockout_threshold) {
     return HEG_HFALSE;
   }
   if (heg_elapsed_s_at_least(ctx, ctx->lockout_since_ms) >= p->lockout_duration_s) {
@@ -20,9 +21,6 @@ heg_hbool_t heg_lockout_active(heg_ctx_t *ctx) {
 
 heg_status_t heg_lockout_begin(heg_ctx_t *ctx) {
   const heg_policy_t *p = &ctx->ps.policy;
-  if (p->lockout_threshold == 0u) {
-    return HEG_STATUS_OK;
-  }
   if (heg_lockout_active(ctx) != HEG_HFALSE) {
     return HEG_STATUS_LOCKED_OUT;
   }

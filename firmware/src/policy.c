@@ -187,6 +187,19 @@ static heg_status_t key_list(const uint8_t *data, size_t len, size_t *pos, uint3
   return HEG_STATUS_OK;
 }
 
+/* The policy fields no vote can take out of their bounds (generated from
+ * openheg.wire.POLICY_BOUNDS, where each bound's reason is written). */
+typedef struct {
+  uint8_t offset;
+  uint8_t size; /* 1 (u8) or 4 (u32) */
+  uint32_t minimum;
+  uint32_t maximum;
+} heg_policy_bound_t;
+
+#define HEG_BOUND_ROW(offset, size, minimum, maximum) {offset, size, minimum, maximum},
+static const heg_policy_bound_t k_bounds[] = {HEG_POLICY_BOUNDS(HEG_BOUND_ROW)};
+HEG_STATIC_ASSERT(HEG_POLICY_FIXED_SIZE <= 256u, bound_offsets_fit_a_byte);
+
 /* The field rules, read straight from the request bytes. */
 static heg_status_t check_policy_fields(heg_ctx_t *ctx, const uint8_t *data,
                                         const heg_policy_view_t *view) {
@@ -196,26 +209,28 @@ static heg_status_t check_policy_fields(heg_ctx_t *ctx, const uint8_t *data,
   uint32_t board_count = view->keys[HEG_KEYS_BOARD].count;
   heg_hbool_t issuer_revoked = HEG_HFALSE;
   heg_hbool_t authority_revoked = HEG_HFALSE;
-  uint32_t lane;
+  uint32_t value;
+  size_t i;
   if (version < 1u || board_count == 0u || board_threshold < 1u ||
       board_threshold > board_count || horizon_threshold < board_threshold ||
       horizon_threshold > board_count) {
     return HEG_STATUS_RECORD_FIELD;
   }
-  /* Baselines no vote can remove: every bit set, metering weights non-zero. */
+  /* Baselines no vote can remove: every bit set, and every bounded field
+   * (watchdog, lockout, time, oversight, weights) inside its bounds. */
   if (heg_load_u32(data + HEG_POLICY_BASELINES_OFF) != HEG_ALL_BASELINES) {
     return HEG_STATUS_RECORD_FIELD;
   }
-  for (lane = 0; lane < HEG_LANES; ++lane) {
-    if (heg_load_u32(data + HEG_POLICY_WEIGHTS_MILLI_OFF + 4u * lane) == 0u) {
+  for (i = 0; i < sizeof(k_bounds) / sizeof(k_bounds[0]); ++i) {
+    value = k_bounds[i].size == 1u ? data[k_bounds[i].offset]
+                                   : heg_load_u32(data + k_bounds[i].offset);
+    if (value < k_bounds[i].minimum || value > k_bounds[i].maximum) {
       return HEG_STATUS_RECORD_FIELD;
     }
   }
   if (heg_u128_cmp(heg_load_u128(data + HEG_POLICY_HORIZON_BASE_MSFLOP_OFF),
                    heg_load_u128(data + HEG_POLICY_FRONTIER_BASE_MSFLOP_OFF)) < 0 ||
-      heg_load_u32(data + HEG_POLICY_OVERSIGHT_MIN_PPM_OFF) > HEG_OVERSIGHT_PPM_MAX ||
-      heg_u128_is_zero(heg_load_u128(data + HEG_POLICY_ALLOWANCE_CHUNK_MSFLOP_OFF)) ||
-      heg_load_u32(data + HEG_POLICY_BEACON_MAX_AGE_S_OFF) == 0u) {
+      heg_u128_is_zero(heg_load_u128(data + HEG_POLICY_ALLOWANCE_CHUNK_MSFLOP_OFF))) {
     return HEG_STATUS_RECORD_FIELD;
   }
   HEG_TRY(heg_keylist_has(ctx, &view->keys[HEG_KEYS_REVOKED], data + HEG_POLICY_ISSUER_KEY_OFF,

@@ -1,8 +1,13 @@
 /* Trusted time: an authority-signed beacon that echoes a fresh device nonce,
- * plus the device's own uptime since it arrived. Uncertainty grows with the
- * policy's worst-case clock drift; past beacon_max_age_s the device trusts no
- * time at all and time-bound grants fail closed. Kept in RAM only: uptime
- * restarts at power-up, so after a reset the device needs a new beacon. */
+ * plus the device's own uptime. The operator chooses when the answer arrives,
+ * so the beacon's time T only says that the true time was at most T when the
+ * nonce was issued and at least T when the beacon arrived: the lower bound
+ * runs from the arrival, the upper from the nonce's tick, and a nonce older
+ * than HEG_NONCE_LIFETIME_S is not answered at all. Uncertainty grows with
+ * the policy's worst-case clock drift; once the time since the nonce (drift
+ * added) passes beacon_max_age_s the device trusts no time at all and every
+ * grant fails closed. Kept in RAM only: uptime restarts at power-up, so after
+ * a reset the device needs a new beacon. */
 #include <string.h>
 
 #include "codec.h"
@@ -38,7 +43,8 @@ uint64_t heg_elapsed_s_at_least(heg_ctx_t *ctx, uint64_t since_ms) {
 
 void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out) {
   uint64_t now;
-  uint64_t elapsed;
+  uint64_t elapsed;     /* since the beacon arrived */
+  uint64_t since_nonce; /* since its nonce was issued */
   uint64_t drift;
   uint64_t max_age_ms;
   out->trusted = HEG_HFALSE;
@@ -53,16 +59,18 @@ void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out) {
     return;
   }
   elapsed = now - ctx->beacon_tick_ms;
+  since_nonce = elapsed + ctx->beacon_delay_ms;
   max_age_ms = (uint64_t)ctx->ps.policy.beacon_max_age_s * 1000u;
-  if (elapsed > max_age_ms) {
+  if (since_nonce > max_age_ms) {
     return;
   }
+  drift = drift_ms(since_nonce, ctx->ps.policy.clock_drift_ppm);
+  if (since_nonce + drift > max_age_ms) {
+    return;
+  }
+  out->hi = ctx->beacon_time + (since_nonce + drift + 999u) / 1000u;
   drift = drift_ms(elapsed, ctx->ps.policy.clock_drift_ppm);
-  if (elapsed + drift > max_age_ms) {
-    return;
-  }
   out->lo = ctx->beacon_time + (elapsed - drift) / 1000u;
-  out->hi = ctx->beacon_time + (elapsed + drift + 999u) / 1000u;
   if (out->lo < ctx->beacon_time || out->hi < ctx->beacon_time) {
     out->lo = 0;
     out->hi = UINT64_MAX;
@@ -73,9 +81,8 @@ void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out) {
 
 heg_status_t heg_time_window_check(heg_ctx_t *ctx, uint64_t not_before, uint64_t not_after) {
   heg_time_bounds_t t;
-  if (not_before == 0u && not_after == UINT64_MAX) {
-    return HEG_STATUS_OK; /* no window: nothing depends on time */
-  }
+  /* No exception for a license without a window ([0, 2^64 - 1]): without
+   * trusted time nothing computes (DESIGN: fail closed). */
   heg_time_bounds(ctx, &t);
   if (t.trusted != HEG_HTRUE) {
     return HEG_STATUS_TIME_UNTRUSTED;
@@ -102,6 +109,7 @@ heg_status_t heg_cmd_time_nonce(heg_ctx_t *ctx, const uint8_t *payload, size_t l
   }
   ctx->nonce_valid = HEG_HFALSE;
   HEG_TRY(heg_hal_random(ctx->hal, ctx->nonce, sizeof(ctx->nonce)));
+  ctx->nonce_tick_ms = heg_uptime_ms(ctx);
   ctx->nonce_valid = HEG_HTRUE;
   memcpy(out + HEG_TIME_NONCE_RESP_DEVICE_NONCE_OFF, ctx->nonce, HEG_NONCE_SIZE);
   *out_len = HEG_TIME_NONCE_RESP_SIZE;
@@ -137,6 +145,10 @@ heg_status_t heg_cmd_time_beacon(heg_ctx_t *ctx, const uint8_t *payload, size_t 
           HEG_HTRUE) {
     return HEG_STATUS_REPLAYED;
   }
+  tick = heg_uptime_ms(ctx);
+  if (tick < ctx->nonce_tick_ms || tick - ctx->nonce_tick_ms > HEG_NONCE_LIFETIME_S * 1000u) {
+    return HEG_STATUS_NONCE_EXPIRED;
+  }
   memcpy(msg, HEG_DOMAIN_TIME_BEACON, HEG_DOMAIN_TIME_BEACON_LEN);
   memcpy(msg + HEG_DOMAIN_TIME_BEACON_LEN, payload, HEG_TIME_BEACON_BODY_SIZE);
   HEG_TRY(heg_crypto_ed25519_verify(payload + HEG_TIME_BEACON_BODY_SIZE, msg, sizeof(msg),
@@ -145,7 +157,6 @@ heg_status_t heg_cmd_time_beacon(heg_ctx_t *ctx, const uint8_t *payload, size_t 
     return HEG_STATUS_SIGNATURE_INVALID;
   }
   unix_time = heg_load_u64(payload + HEG_TIME_BEACON_UNIX_TIME_OFF);
-  tick = heg_uptime_ms(ctx);
   heg_store_u64(event, unix_time);
   status = heg_log_append(ctx, HEG_EVENT_TIME_SET, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
@@ -153,6 +164,7 @@ heg_status_t heg_cmd_time_beacon(heg_ctx_t *ctx, const uint8_t *payload, size_t 
   ctx->nonce_valid = HEG_HFALSE; /* single use */
   ctx->beacon_time = unix_time;
   ctx->beacon_tick_ms = tick;
+  ctx->beacon_delay_ms = (uint32_t)(tick - ctx->nonce_tick_ms); /* <= the nonce lifetime */
   ctx->beacon_valid = HEG_HTRUE;
   return heg_meter_arm(ctx);
 }

@@ -38,6 +38,7 @@ class DeviceStatus(IntEnum):
     CLASS_TOO_LOW = 0x0406
     OVERSIGHT_TOO_LOW = 0x0407
     TIME_UNTRUSTED = 0x0408
+    NONCE_EXPIRED = 0x0409
     WRONG_STATE = 0x0501
     LOCKED_OUT = 0x0502
     STORAGE = 0x0601
@@ -63,6 +64,9 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.OVERSIGHT_TOO_LOW: "the license reserves less oversight than the policy's minimum",
     DeviceStatus.TIME_UNTRUSTED: ("the device has no fresh time beacon: send TIME_NONCE then a "
                                   "signed TIME_BEACON"),
+    DeviceStatus.NONCE_EXPIRED: ("the time beacon answers a nonce older than the nonce lifetime "
+                                 "(wire.NONCE_LIFETIME_S): ask for a new TIME_NONCE and deliver "
+                                 "its beacon at once"),
     DeviceStatus.LOCKED_OUT: ("too many failed signature or authorization attempts: the device "
                               "refuses records until its lockout period has passed"),
     DeviceStatus.WRONG_DEVICE: "the record is bound to another device",

@@ -66,6 +66,9 @@ MAX_MESSAGE_SIZE = 1024
 # resumes past the whole reserved block, so a report counter is never signed
 # twice, and between two reports it jumps by at most this much per reboot.
 REPORT_COUNTER_BLOCK = 64
+# A time beacon must answer a nonce at most this old (device uptime): an operator
+# who holds a prompt answer back cannot make the device believe an old time.
+NONCE_LIFETIME_S = 300
 
 
 class RecordType(IntEnum):
@@ -189,6 +192,61 @@ class Baseline(IntFlag):
 
 
 ALL_BASELINES = Baseline.METERING | Baseline.FAIL_CLOSED | Baseline.ATTESTATION
+
+
+@dataclass(frozen=True)
+class PolicyBound:
+    """A range no policy may leave, whatever the board signs (a baseline)."""
+
+    field: str
+    minimum: int
+    maximum: int
+    reason: str
+
+    @property
+    def encoding_max(self) -> int:
+        """The largest value the field's encoding can carry."""
+        return (1 << (8 * PolicyFixedFormat.subcons[_POLICY_FIELD_INDEX[self.field]].sizeof())) - 1
+
+
+POLICY_BOUNDS: tuple[PolicyBound, ...] = (
+    PolicyBound("watchdog_period_cycles", 1 << 10, 1 << 30,
+                "0 never arms the meter's watchdog, so a hung firmware would leave the gate "
+                "open; below 1,024 meter cycles a healthy firmware cannot kick it in time; a "
+                "hung firmware keeps the gate open for at most this many cycles (2^30 is about "
+                "10 s at 100 MHz)"),
+    PolicyBound("lockout_threshold", 1, 32,
+                "0 turns the failed-attempt lockout off; above 32 a guesser gets too many "
+                "tries per lockout period"),
+    PolicyBound("lockout_duration_s", 60, 86_400,
+                "under a minute a lockout barely slows a guesser; over a day, anyone who can "
+                "send bad records could stall the authority's licenses and permissive orders "
+                "that long"),
+    PolicyBound("beacon_max_age_s", 60, 86_400,
+                "a beacon needs time to arrive (a minute); trusted time older than a day lets "
+                "the clock's drift, which the operator may push to its worst case, stretch "
+                "every validity window"),
+    PolicyBound("clock_drift_ppm", 20, 100_000,
+                "no oscillator holds better than 20 ppm over temperature and age, and a smaller "
+                "figure would make the device's time interval narrower than its clock can "
+                "vouch for; beyond 10 % the interval outgrows any beacon schedule"),
+    PolicyBound("oversight_min_ppm", 1_000, OVERSIGHT_PPM_MAX,
+                "a Frontier or Horizon license must hold back at least 0.1 % of its compute "
+                "for oversight (DESIGN: a fixed fraction is reserved); more than all of it "
+                "means nothing"),
+)
+# sFLOP weights: each lane between half and four times its DESIGN default.
+WEIGHT_FLOOR_DIVISOR = 2
+WEIGHT_CEILING_FACTOR = 4
+WEIGHT_BOUND_REASON = ("metering is a baseline: a weight below half its DESIGN default "
+                       "under-counts the format's compute (1 milli-sFLOP would make metering "
+                       "meaningless), and one above four times it exhausts licenses for nothing")
+
+
+def weight_bounds(lane: str) -> tuple[int, int]:
+    """The range of the sFLOP weight of ``lane`` (milli-sFLOP per op)."""
+    default = regmap.DEFAULT_WEIGHTS_MILLI[lane]
+    return default // WEIGHT_FLOOR_DIVISOR, default * WEIGHT_CEILING_FACTOR
 MAX_KEY_LIST = 16  # board members, inspectors, party representatives per policy
 MAX_REVOKED_KEYS = 32
 MAX_RECORD_SIGNATURES = 16  # policies and orders (licenses: MAX_LICENSE_SIGNATURES)
@@ -281,6 +339,7 @@ PolicyFixedFormat = Struct(
     "lockout_duration_s" / Int32ul,
     "baselines" / Int32ul,
 )
+_POLICY_FIELD_INDEX = {sub.name: i for i, sub in enumerate(PolicyFixedFormat.subcons)}
 PolicyBodyFormat = Struct(
     *PolicyFixedFormat.subcons,
     "board_keys" / KeyListFormat,
@@ -586,14 +645,22 @@ class Policy(SignedRecord):
         if self.baselines != ALL_BASELINES:
             raise RecordError("policy: every baseline bit (metering, fail-closed, attestation) "
                               "must be set; no vote can remove them")
-        if any(w == 0 for w in self.weights_milli):
-            raise RecordError("policy: every sFLOP weight must be positive (metering baseline)")
+        for bound in POLICY_BOUNDS:
+            value = getattr(self, bound.field)
+            if not bound.minimum <= value <= bound.maximum:
+                raise RecordError(f"policy: {bound.field} {value} is outside "
+                                  f"[{bound.minimum}, {bound.maximum}], which no vote can "
+                                  f"change: {bound.reason}")
+        for lane, weight in zip(regmap.LANES, self.weights_milli):
+            low, high = weight_bounds(lane)
+            if not low <= weight <= high:
+                raise RecordError(f"policy: the {lane} weight {weight} is outside [{low}, "
+                                  f"{high}] milli-sFLOP, which no vote can change: "
+                                  f"{WEIGHT_BOUND_REASON}")
         if self.horizon_base_msflop < self.frontier_base_msflop:
             raise RecordError("policy: the Horizon threshold must not be below the Frontier one")
-        if self.oversight_min_ppm > OVERSIGHT_PPM_MAX:
-            raise RecordError("policy: oversight_min_ppm is above 1,000,000")
-        if self.allowance_chunk_msflop == 0 or self.beacon_max_age_s == 0:
-            raise RecordError("policy: allowance chunk and beacon age must be positive")
+        if self.allowance_chunk_msflop == 0:
+            raise RecordError("policy: the allowance chunk must be positive")
         for key in (self.issuer_key, self.time_authority_key):
             if key in self.revoked_keys:
                 raise RecordError("policy: the issuer or time authority key is revoked")

@@ -3,6 +3,7 @@ reference model and the NOR flash model, plus an authority that signs records.""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -149,8 +150,34 @@ def pub(key: nacl.signing.SigningKey) -> bytes:
     return bytes(key.verify_key)
 
 
+def unchecked_body(record: wire.SignedRecord) -> bytes:
+    """A record's body bytes encoded without its field rules (``check``): what a
+    buggy or hostile host could send, for tests that the device refuses it."""
+    values = {}
+    for item in dataclasses.fields(record):
+        if item.name not in ("signature", "signatures"):
+            value = getattr(record, item.name)
+            values[item.name] = int(value) if isinstance(value, int) else value
+    return record.BODY_FORMAT.build(values)
+
+
+def signed_unchecked(record: wire.SignedRecord, signers) -> bytes:
+    """``unchecked_body`` with a signature set by ``signers`` over it."""
+    body = unchecked_body(record)
+    entries = sign_set(wire.signing_message(record.RECORD_TYPE, body), signers)
+    return body + wire.SignatureSetFormat.build(
+        [{"signer": e.signer, "signature": e.signature} for e in entries])
+
+
 FRONTIER = 10**12  # milli-sFLOP: workloads at or above it need oversight
 HORIZON = 10**15
+# The test policy's watchdog: armed (no policy may leave it off), with a period
+# longer than any stretch of meter cycles a test runs without a poll, the RTL
+# SoC's signature checks included (the SoC's meter clock runs through them).
+WATCHDOG_CYCLES = 1 << 28
+# The lockout at its highest bound: every refusal that reaches signature checks
+# is counted, and tests that refuse several records in a row stay below it.
+LOCKOUT_THRESHOLD = 32
 
 
 @dataclass
@@ -187,8 +214,8 @@ class Authority:
             frontier_base_msflop=FRONTIER, frontier_daily_increase_msflop=0,
             horizon_base_msflop=HORIZON, horizon_daily_increase_msflop=0,
             schedule_epoch_day=NOW // 86400, oversight_min_ppm=10_000,
-            allowance_chunk_msflop=1_000_000, watchdog_period_cycles=0,
-            beacon_max_age_s=3600, clock_drift_ppm=100, lockout_threshold=0,
+            allowance_chunk_msflop=1_000_000, watchdog_period_cycles=WATCHDOG_CYCLES,
+            beacon_max_age_s=3600, clock_drift_ppm=100, lockout_threshold=LOCKOUT_THRESHOLD,
             lockout_duration_s=600, baselines=int(wire.ALL_BASELINES),
             board_keys=tuple(sorted(pub(k) for k in self.board_members)),
             inspector_keys=(pub(self.inspector),), party_keys=(pub(self.party),),

@@ -11,7 +11,7 @@ from openheg.errors import DeviceError, DeviceStatus
 from openheg_sim.firmware import parse_license
 
 import golden
-from fwkit import NOW, Authority, Device
+from fwkit import NOW, Authority, Device, provision
 
 S = DeviceStatus
 C = wire.Command
@@ -172,29 +172,69 @@ REFUSALS = ["bad signature", "signature by another key under issuer's name",
             "oversight above 100%", "window inverted", "zero allocation"]
 
 
+# Refusals that reach the signature checks: the failed-attempt lockout counts
+# them first, durably (no policy turns it off), so the one thing they change is
+# that count in the persistent record.
+COUNTED = {"bad signature", "signature by another key under issuer's name",
+           "signature over another domain", "untrusted signer"}
+
+
+def _licensed_device(authority: Authority) -> Device:
+    """A device with an active license (sequence 4) and some consumption, so
+    that "nothing" covers the replay floor, the allowance and the open gate.
+    Devices are deterministic (seeded RNG, fixed clock): two built here are
+    byte for byte alike."""
+    dev = Device()
+    provision(dev, authority)
+    assert install(dev, authority.license(dev.device_id, 4).to_bytes()) == S.OK
+    dev.run(300)
+    return dev
+
+
+def _after_one_counted_refusal(authority: Authority, prepare) -> tuple:
+    """The snapshot a twin of the device under test reaches by one refusal the
+    lockout counts and that changes nothing else (a license by an untrusted
+    signer): what any other counted refusal must leave too."""
+    twin = prepare(authority)
+    twin.attest()
+    counted = authority.license(twin.device_id, 10, signers=(authority.board,))
+    assert install(twin, counted.to_bytes()) == S.SIGNER_UNTRUSTED
+    return twin.snapshot()
+
+
 @pytest.mark.parametrize("name", REFUSALS)
-def test_refused_license_changes_nothing(provisioned, authority, name):
-    # An active license (sequence 4) with some consumption, so that "nothing"
-    # covers the replay floor, the allowance and the open gate.
-    assert install(provisioned, authority.license(provisioned.device_id, 4).to_bytes()) == S.OK
-    provisioned.run(300)
-    record, expected = refusal(name, authority, provisioned.device_id)
-    attestation_before = provisioned.attest()
-    before = provisioned.snapshot()
-    assert install(provisioned, record) == expected
-    assert provisioned.snapshot() == before
-    after = provisioned.attest()
+def test_refused_license_changes_nothing(authority, name):
+    dev = _licensed_device(authority)
+    record, expected = refusal(name, authority, dev.device_id)
+    attestation_before = dev.attest()
+    before = dev.snapshot()
+    assert install(dev, record) == expected
+    if name in COUNTED:
+        assert dev.snapshot() == _after_one_counted_refusal(authority, _licensed_device)
+        assert dev.snapshot()[0] == before[0] and dev.snapshot()[2:] == before[2:]
+    else:
+        assert dev.snapshot() == before
+    after = dev.attest()
     assert after.license_sequence == attestation_before.license_sequence == 4
     assert after.consumed_msflop == attestation_before.consumed_msflop == 300_000
     assert after.log_head == attestation_before.log_head
 
 
-def test_refusal_on_unlicensed_device_leaves_meter_untouched(provisioned, authority):
-    record, _ = refusal("bad signature", authority, provisioned.device_id)
-    before = provisioned.snapshot()
-    assert install(provisioned, record) == S.SIGNATURE_INVALID
-    assert provisioned.snapshot() == before
-    assert provisioned.hal.meter.gate_enable == regmap.GATE_ENABLE_CLOSED
+def _provisioned_device(authority: Authority) -> Device:
+    dev = Device()
+    provision(dev, authority)
+    return dev
+
+
+def test_refusal_on_unlicensed_device_leaves_meter_untouched(authority):
+    dev = _provisioned_device(authority)
+    record, _ = refusal("bad signature", authority, dev.device_id)
+    dev.attest()
+    before = dev.snapshot()
+    assert install(dev, record) == S.SIGNATURE_INVALID
+    assert dev.snapshot() == _after_one_counted_refusal(authority, _provisioned_device)
+    assert dev.snapshot()[2:] == before[2:]
+    assert dev.hal.meter.gate_enable == regmap.GATE_ENABLE_CLOSED
 
 
 def test_big_but_allowed_jump_is_accepted(provisioned, authority):

@@ -22,6 +22,7 @@
 #define HEG_MAX_MESSAGE_SIZE 1024u
 #define HEG_REPORT_COUNTER_BLOCK 64u
 #define HEG_OVERSIGHT_PPM_MAX 1000000u
+#define HEG_NONCE_LIFETIME_S 300u
 
 /* Record types and the domain string each signature covers first.
  * The _LEN includes the terminating NUL, which is part of the signed bytes. */
@@ -186,6 +187,23 @@
 #define HEG_POLICY_BASELINES_OFF 213u
 #define HEG_POLICY_BASELINES_LEN 4u
 #define HEG_POLICY_FIXED_SIZE 217u
+
+/* Policy fields no vote can take outside [minimum, maximum]
+ * (openheg.wire.POLICY_BOUNDS, where each bound's reason is written):
+ * X(offset, size, minimum, maximum). */
+#define HEG_POLICY_BOUNDS(X) \
+  X(196u, 4u, 1024u, 1073741824u) /* watchdog_period_cycles */ \
+  X(208u, 1u, 1u, 32u) /* lockout_threshold */ \
+  X(209u, 4u, 60u, 86400u) /* lockout_duration_s */ \
+  X(200u, 4u, 60u, 86400u) /* beacon_max_age_s */ \
+  X(204u, 4u, 20u, 100000u) /* clock_drift_ppm */ \
+  X(176u, 4u, 1000u, 1000000u) /* oversight_min_ppm */ \
+  X(84u, 4u, 350u, 2800u) /* weight NF4 */ \
+  X(88u, 4u, 500u, 4000u) /* weight FP8 */ \
+  X(92u, 4u, 600u, 4800u) /* weight FP16 */ \
+  X(96u, 4u, 650u, 5200u) /* weight FP32 */ \
+  X(100u, 4u, 665u, 5320u) /* weight FP64 */ \
+  X(104u, 4u, 500u, 4000u) /* weight INT8 */
 
 /* Time beacon: body, then the time authority's signature. */
 #define HEG_TIME_BEACON_MAGIC_OFF 0u
@@ -358,6 +376,7 @@ typedef enum {
   HEG_STATUS_CLASS_TOO_LOW = 0x0406,
   HEG_STATUS_OVERSIGHT_TOO_LOW = 0x0407,
   HEG_STATUS_TIME_UNTRUSTED = 0x0408,
+  HEG_STATUS_NONCE_EXPIRED = 0x0409,
   HEG_STATUS_WRONG_STATE = 0x0501,
   HEG_STATUS_LOCKED_OUT = 0x0502,
   HEG_STATUS_STORAGE = 0x0601,
