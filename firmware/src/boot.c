@@ -10,7 +10,9 @@ HEG_STATIC_ASSERT(sizeof(heg_ctx_t) <= HEG_CTX_BYTES, ctx_fits_the_advertised_bo
 size_t heg_ctx_size(void) { return sizeof(heg_ctx_t); }
 
 heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
-  uint8_t event[4];
+  uint8_t event[16];
+  uint64_t lost_counter = 0;
+  heg_hbool_t lost = HEG_HFALSE;
   uint32_t lane;
   heg_status_t status;
 
@@ -32,6 +34,10 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   ctx->lockout_since_ms = heg_uptime_ms(ctx);
   HEG_TRY(heg_store_load(ctx));
   HEG_TRY(heg_keys_derive(ctx));
+  /* A newer record than the one in force that failed its check: its commit
+   * is lost (undone charge or sequence). Counted and logged, never silent;
+   * this boot's commit overwrites that slot, so it is counted once. */
+  HEG_TRY(heg_store_newer_lost(ctx, &lost_counter, &lost));
 
   if (ctx->ps.reset_count == UINT32_MAX) {
     return HEG_STATUS_STORAGE;
@@ -43,7 +49,15 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   heg_store_u32(event, ctx->ps.reset_count);
   status = heg_attest_reserve(ctx);
   if (status == HEG_STATUS_OK) {
-    status = heg_log_append(ctx, HEG_EVENT_RESET, event, sizeof(event));
+    status = heg_log_append(ctx, HEG_EVENT_RESET, event, 4u);
+  }
+  if (status == HEG_STATUS_OK && lost == HEG_HTRUE) {
+    if (ctx->ps.store_reverts != UINT32_MAX) {
+      ctx->ps.store_reverts += 1u;
+    }
+    heg_store_u64(event, lost_counter);
+    heg_store_u64(event + 8u, ctx->ps.counter);
+    status = heg_log_append(ctx, HEG_EVENT_STORE_REVERTED, event, sizeof(event));
   }
   HEG_TRY(heg_store_finish(ctx, status));
 

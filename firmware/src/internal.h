@@ -151,7 +151,7 @@ typedef struct {
   uint64_t report_counter_reserved;
   /* Event log (the ring itself is in flash). */
   uint32_t log_count; /* entries ever appended; the next entry's index */
-  uint32_t reserved1;
+  uint32_t store_reverts; /* boots that found a newer record than this one lost (store.c) */
   uint8_t log_head[HEG_DIGEST_SIZE];
   uint8_t log_tail_head[HEG_DIGEST_SIZE]; /* head before the oldest kept entry */
 } heg_persistent_t;
@@ -170,10 +170,10 @@ typedef struct {
 
 /* Log entries appended since the last commit, held in RAM until the commit
  * writes them into the ring in flash. Every path appends at most one entry
- * before it commits or rolls back (boot's RESET, each command's one event,
- * the metering loop's TAMPER or EXHAUSTED, each followed by its own
- * heg_store_finish); one spare entry of margin. heg_log_append refuses to go
- * past this bound rather than lose an entry. */
+ * before it commits or rolls back (each command's one event, the metering
+ * loop's TAMPER or EXHAUSTED, each followed by its own heg_store_finish)
+ * except boot, which appends RESET and, after a lost commit, STORE_REVERTED.
+ * heg_log_append refuses to go past this bound rather than lose an entry. */
 #define HEG_LOG_PENDING 2u
 
 /* ---- Trusted time (timekeeping.c) ----------------------------------------
@@ -246,6 +246,12 @@ HEG_MUST_USE heg_status_t heg_store_load(heg_ctx_t *ctx);
  * reads back whole. On failure ctx->ps is reloaded from flash, i.e. back to
  * the last durable state; if even that fails the context stops (booted false). */
 HEG_MUST_USE heg_status_t heg_store_commit(heg_ctx_t *ctx);
+/* *lost is HEG_HTRUE when the slot not in force holds what looks like a newer
+ * record than ctx->ps (magic, layout, a higher counter, *counter) that failed
+ * its check: the commit that wrote it was torn by a power cut or the record
+ * corrupted since, and its state is lost. Read-only; boot counts and logs it. */
+HEG_MUST_USE heg_status_t heg_store_newer_lost(heg_ctx_t *ctx, uint64_t *counter,
+                                               heg_hbool_t *lost);
 /* Drops uncommitted changes to ctx->ps (reloads it from flash). */
 void heg_store_rollback(heg_ctx_t *ctx);
 /* Commits when status is OK, rolls back otherwise; returns the final status. */

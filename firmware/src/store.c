@@ -19,7 +19,20 @@
 #define HEG_STORE_CHUNK 256u
 
 HEG_STATIC_ASSERT(sizeof(heg_persistent_t) % 8u == 0u, record_word_aligned);
-HEG_STATIC_ASSERT(offsetof(heg_persistent_t, counter) == 8u, counter_offset);
+/* A record's first fields, as heg_persistent_t lays them out. */
+typedef struct {
+  uint32_t magic;
+  uint32_t layout;
+  uint64_t counter;
+} heg_record_head_t;
+
+HEG_STATIC_ASSERT(offsetof(heg_persistent_t, magic) == offsetof(heg_record_head_t, magic),
+                  magic_offset);
+HEG_STATIC_ASSERT(offsetof(heg_persistent_t, layout) == offsetof(heg_record_head_t, layout),
+                  layout_offset);
+HEG_STATIC_ASSERT(offsetof(heg_persistent_t, counter) == 8u &&
+                      offsetof(heg_record_head_t, counter) == 8u,
+                  counter_offset);
 HEG_STATIC_ASSERT(offsetof(heg_persistent_t, device_seed) == 24u, seed_offset);
 HEG_STATIC_ASSERT(HEG_STORE_ENDORSEMENT_LEN % 4u == 0u, endorsement_words);
 HEG_STATIC_ASSERT(sizeof(heg_log_entry_t) == 8u + HEG_LOG_STORED_PAYLOAD, log_entry_size);
@@ -192,6 +205,22 @@ heg_status_t heg_store_load(heg_ctx_t *ctx) {
     return HEG_STATUS_STORAGE;
   }
   ctx->active_slot = best;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_store_newer_lost(heg_ctx_t *ctx, uint64_t *counter, heg_hbool_t *lost) {
+  heg_record_head_t head;
+  *lost = HEG_HFALSE;
+  if (ctx->active_slot == HEG_STORE_NO_PAGE) {
+    return HEG_STATUS_OK;
+  }
+  HEG_TRY(heg_hal_storage_read(ctx->hal, (ctx->active_slot == 0u ? 1u : 0u) * ctx->slot_size,
+                               (uint8_t *)&head, sizeof(head)));
+  if (head.magic == HEG_STORE_MAGIC && head.layout == HEG_STORE_LAYOUT &&
+      head.counter > ctx->ps.counter) {
+    *counter = head.counter;
+    *lost = HEG_HTRUE;
+  }
   return HEG_STATUS_OK;
 }
 

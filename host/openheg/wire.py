@@ -144,6 +144,13 @@ class EventType(IntEnum):
     # as read (u32).
     TAMPER = 0x07
     TIME_SET = 0x08  # payload: trusted unix time (u64)
+    # At boot the slot not in force held what looks like a newer record (magic,
+    # layout, a counter above the one in force) that failed its digest: the
+    # state of its commit is lost. A power cut during a commit tears a record
+    # just so, honestly; so would corruption. Both are counted the same way
+    # (Attestation.store_reverts). Payload: the lost record's counter (u64),
+    # the counter of the record in force (u64).
+    STORE_REVERTED = 0x10
 
 
 class MeterEvidence(IntFlag):
@@ -246,6 +253,7 @@ AttestationBodyFormat = Struct(
     "report_counter" / Int64ul,
     "reset_count" / Int32ul,
     "log_head" / Bytes(DIGEST_SIZE),
+    "store_reverts" / Int32ul,  # boots that found their newest record lost (STORE_REVERTED)
 )
 
 EndorsementBodyFormat = Struct(
@@ -500,6 +508,7 @@ class Attestation(SignedRecord):
     report_counter: int
     reset_count: int
     log_head: bytes
+    store_reverts: int = 0
     signature: bytes = bytes(SIGNATURE_SIZE)
 
     def check(self) -> None:
