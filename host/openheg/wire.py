@@ -18,6 +18,7 @@ Rules every record follows:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields, replace
 from enum import IntEnum, IntFlag
 from typing import Any, ClassVar
@@ -75,6 +76,7 @@ class RecordType(IntEnum):
     POLICY = 0x04
     TIME_BEACON = 0x05
     ORDER = 0x06
+    RECOVERY = 0x08
 
 
 DOMAINS: dict[RecordType, bytes] = {
@@ -122,6 +124,9 @@ class DeviceState(IntEnum):
     UNPROVISIONED = 0x01  # factory fresh: no key yet
     KEYED = 0x02  # device key made, vendor endorsement not yet stored
     PROVISIONED = 0x03  # endorsed and locked: provisioning can never run again
+    # Its OTP anchor says it was provisioned, but its store is lost: gate
+    # closed, only INFO, READ_LOG and a RECOVER its anchored vendor signed.
+    RECOVERY_REQUIRED = 0x04
 
 
 class EventType(IntEnum):
@@ -151,6 +156,10 @@ class EventType(IntEnum):
     # (Attestation.store_reverts). Payload: the lost record's counter (u64),
     # the counter of the record in force (u64).
     STORE_REVERTED = 0x10
+    # RECOVER re-provisioned a device that had lost its store (a new device key,
+    # the genesis policy its vendor named). Payload: the device id its OTP
+    # anchor recorded at its first provisioning (32 bytes).
+    RECOVERED = 0x11
 
 
 class MeterEvidence(IntFlag):
@@ -185,6 +194,7 @@ class Command(IntEnum):
     TIME_BEACON = 0x09
     ORDER = 0x0A
     READ_LOG = 0x0B
+    RECOVER = 0x0C
 
 
 class Baseline(IntFlag):
@@ -297,6 +307,18 @@ PolicyBodyFormat = Struct(
     "revoked_keys" / KeyListFormat,
 )
 
+# The anchored vendor's authorization to re-provision a device whose store is
+# lost (DeviceState.RECOVERY_REQUIRED): bound to the identity the device's OTP
+# anchor recorded, to the fresh nonce the device shows in INFO (a new one at
+# every boot, so an authorization is never good twice), and to the exact
+# genesis policy the device must take (Recovery.policy_digest).
+RecoveryBodyFormat = Struct(
+    *_header(RecordType.RECOVERY),
+    "first_device_id" / Key,
+    "device_nonce" / Bytes(NONCE_SIZE),
+    "genesis_policy_digest" / Bytes(DIGEST_SIZE),
+)
+
 TimeBeaconBodyFormat = Struct(
     *_header(RecordType.TIME_BEACON),
     "device_id" / Key,
@@ -329,12 +351,21 @@ InfoResponseFormat = Struct(
     "reset_count" / Int32ul,
     "issuer_key" / Key,
     "vendor_key" / Key,
+    # The device id its OTP anchor recorded when it was first provisioned
+    # (zeros: never provisioned, or the anchor is torn).
+    "first_device_id" / Key,
+    # RECOVERY_REQUIRED only (zeros otherwise): the nonce a Recovery must name.
+    "recovery_nonce" / Bytes(NONCE_SIZE),
     Terminated,
 )
 # The genesis policy (version 1, signed by its own board quorum) becomes the
 # device's root of trust; the vendor key is the one whose endorsement it takes.
 ProvisionRequestFormat = Struct("vendor_key" / Key, "genesis_policy" / GreedyBytes)
 ProvisionResponseFormat = Struct("device_id" / Key, Terminated)
+# RECOVER: the vendor's Recovery record, then the genesis policy it names.
+# The response is a ProvisionResponseFormat: the device's new id.
+RecoverRequestFormat = Struct("recovery" / Bytes(RecoveryBodyFormat.sizeof() + SIGNATURE_SIZE),
+                              "genesis_policy" / GreedyBytes)
 AttestRequestFormat = Struct("nonce" / Bytes(NONCE_SIZE), Terminated)
 TimeNonceResponseFormat = Struct("device_nonce" / Bytes(NONCE_SIZE), Terminated)
 ReadLogRequestFormat = Struct("first_index" / Int32ul, "max_entries" / Int8ul, Terminated)
@@ -354,6 +385,7 @@ LICENSE_BODY_SIZE = LicenseBodyFormat.sizeof()
 ATTESTATION_SIZE = AttestationBodyFormat.sizeof() + SIGNATURE_SIZE
 ENDORSEMENT_SIZE = EndorsementBodyFormat.sizeof() + SIGNATURE_SIZE
 TIME_BEACON_SIZE = TimeBeaconBodyFormat.sizeof() + SIGNATURE_SIZE
+RECOVERY_SIZE = RecoveryBodyFormat.sizeof() + SIGNATURE_SIZE
 
 
 def license_size(signature_count: int) -> int:
@@ -630,6 +662,30 @@ class Policy(SignedRecord):
 
 
 @dataclass(frozen=True)
+class Recovery(SignedRecord):
+    """The anchored vendor's authorization to re-provision a device that lost
+    its store (RecoveryBodyFormat). The device takes it only while it shows
+    ``device_nonce``, checks the signature against the vendor key in its OTP
+    anchor, and then provisions with exactly the genesis policy whose bytes
+    hash to ``genesis_policy_digest`` and with a new device key: nothing
+    signed for its old identity (licenses, orders) is ever valid again."""
+
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.RECOVERY
+    BODY_FORMAT: ClassVar[Struct] = RecoveryBodyFormat
+
+    first_device_id: bytes
+    device_nonce: bytes
+    genesis_policy_digest: bytes
+    signature: bytes = bytes(SIGNATURE_SIZE)
+
+    @staticmethod
+    def policy_digest(policy: "Policy") -> bytes:
+        """The digest a Recovery names: SHA-512 of the policy record's bytes
+        (body and signatures), first 32 bytes (the device's one hash)."""
+        return hashlib.sha512(policy.to_bytes()).digest()[:DIGEST_SIZE]
+
+
+@dataclass(frozen=True)
 class TimeBeacon(SignedRecord):
     """The time authority's answer to a device's fresh nonce."""
 
@@ -668,7 +724,7 @@ class Order(SignedRecord):
 
 RECORDS: dict[RecordType, type[SignedRecord]] = {
     cls.RECORD_TYPE: cls
-    for cls in (License, Attestation, Endorsement, Policy, TimeBeacon, Order)
+    for cls in (License, Attestation, Endorsement, Policy, TimeBeacon, Order, Recovery)
 }
 
 _ALL_GATE_CAUSES = GateCause(0)
