@@ -1,7 +1,8 @@
-"""Power cut at every flash program and erase of every state-changing command
-(mcuboot style; OTP programs count as operations too): cut at the 1st, 2nd, ... operation until the command runs
-through uncut; after each cut, reboot and check the state is the old one or the
-new one, no counter went back and no consumption was refunded."""
+"""Power cut at every flash program and erase (and OTP program) of every
+state-changing command (mcuboot style): cut at the 1st, 2nd, ... operation until
+the command runs through uncut; after each cut, reboot and check the state is
+the old one or the new one, no counter went back and no consumption was
+refunded."""
 
 from __future__ import annotations
 
