@@ -56,7 +56,8 @@ static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, ui
     return HEG_STATUS_BAD_REQUEST;
   }
   if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED &&
-      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_INFO && req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_READ_LOG &&
+      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_INFO &&
+      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_READ_LOG &&
       req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_RECOVER) {
     return HEG_STATUS_RECOVERY_REQUIRED; /* a lost store: nothing else until recovered */
   }
