@@ -266,14 +266,20 @@ def provision_request(authority: Authority, policy: wire.Policy | None = None) -
     return authority.vendor_key + policy.to_bytes()
 
 
-def provision(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
-    payload = device.ok(wire.Command.PROVISION, provision_request(authority))
-    device.device_id = wire.ProvisionResponseFormat.parse(payload).device_id
+def _endorse_new_key(device: Device, authority: Authority, response: bytes,
+                     sync_time: bool) -> bytes:
+    """The device id a PROVISION or RECOVER answered, endorsed by the vendor."""
+    device.device_id = wire.ProvisionResponseFormat.parse(response).device_id
     device.ok(wire.Command.ENDORSE, authority.endorsement(device.device_id))
     device.authority = authority
     if sync_time:
         device.sync_time()
     return device.device_id
+
+
+def provision(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
+    response = device.ok(wire.Command.PROVISION, provision_request(authority))
+    return _endorse_new_key(device, authority, response, sync_time)
 
 
 def recover_request(authority: Authority, info, genesis: wire.Policy | None = None,
@@ -286,13 +292,8 @@ def recover_request(authority: Authority, info, genesis: wire.Policy | None = No
 
 def recover(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
     """Recovery under the anchored vendor, then its endorsement of the new key."""
-    payload = device.ok(wire.Command.RECOVER, recover_request(authority, device.info()))
-    device.device_id = wire.ProvisionResponseFormat.parse(payload).device_id
-    device.ok(wire.Command.ENDORSE, authority.endorsement(device.device_id))
-    device.authority = authority
-    if sync_time:
-        device.sync_time()
-    return device.device_id
+    response = device.ok(wire.Command.RECOVER, recover_request(authority, device.info()))
+    return _endorse_new_key(device, authority, response, sync_time)
 
 
 def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
