@@ -346,3 +346,19 @@ def test_the_seed_is_not_in_the_otp_area(anchored):
     for start in range(len(otp) - 31):
         as_seed = nacl.signing.SigningKey(otp[start:start + 32])
         assert pub(as_seed) != anchored.first_id
+
+
+def test_a_replayed_pre_provisioning_store_is_not_provisioned_again(authority):
+    """Flash content from before the first provisioning (a factory-fresh
+    record) beside a programmed OTP area: boot takes the valid record, but
+    PROVISION checks the OTP area again and refuses: once anchored, only the
+    anchored vendor's RECOVER provisions a device."""
+    fresh = Device()  # its first boot wrote an UNPROVISIONED record
+    before_provisioning = fresh.flash.image()
+    provision(fresh, authority)
+    replayed = Device(Flash(image=before_provisioning, otp=fresh.flash.otp_read()),
+                      seed=b"replay")
+    assert replayed.info().state == ST.UNPROVISIONED
+    before = replayed.snapshot()
+    assert replayed.status_of(C.PROVISION, provision_request(_operator())) == S.WRONG_STATE
+    assert replayed.snapshot() == before
