@@ -94,6 +94,9 @@ def render() -> str:
     out += ["", "/* Time beacon: body, then the time authority's signature. */"]
     out += _offsets("HEG_TIME_BEACON", wire.TimeBeaconBodyFormat, "BODY_SIZE")
     out.append(f"#define HEG_TIME_BEACON_SIZE {wire.TIME_BEACON_SIZE}u")
+    out += ["", "/* Recovery: body, then the anchored vendor's signature. */"]
+    out += _offsets("HEG_RECOVERY", wire.RecoveryBodyFormat, "BODY_SIZE")
+    out.append(f"#define HEG_RECOVERY_SIZE {wire.RECOVERY_SIZE}u")
     out += ["", "/* Order: body, then a signature set as for licenses. */"]
     out += _offsets("HEG_ORDER", wire.OrderBodyFormat, "BODY_SIZE")
     out += ["", "/* Device messages. */"]

@@ -100,6 +100,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   heg_store_u64(body + HEG_ATTESTATION_REPORT_COUNTER_OFF, ctx->report_counter);
   heg_store_u32(body + HEG_ATTESTATION_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(body + HEG_ATTESTATION_LOG_HEAD_OFF, ctx->ps.log_head, HEG_DIGEST_SIZE);
+  heg_store_u32(body + HEG_ATTESTATION_STORE_REVERTS_OFF, ctx->ps.store_reverts);
 
   HEG_TRY(heg_crypto_ed25519_sign(sig, msg, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE,
                                   ctx->device_sk));

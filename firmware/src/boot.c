@@ -10,7 +10,8 @@ HEG_STATIC_ASSERT(sizeof(heg_ctx_t) <= HEG_CTX_BYTES, ctx_fits_the_advertised_bo
 size_t heg_ctx_size(void) { return sizeof(heg_ctx_t); }
 
 heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
-  uint8_t event[4];
+  uint8_t event[16];
+  uint64_t lost_counter = 0;
   uint32_t lane;
   heg_status_t status;
 
@@ -30,8 +31,11 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   /* Fail closed until this boot decides otherwise. */
   heg_meter_gate_close(ctx);
   ctx->lockout_since_ms = heg_uptime_ms(ctx);
-  HEG_TRY(heg_store_load(ctx));
+  HEG_TRY(heg_store_load(ctx, &lost_counter));
   HEG_TRY(heg_keys_derive(ctx));
+  if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED) {
+    HEG_TRY(heg_hal_random(ctx->hal, ctx->recovery_nonce, sizeof(ctx->recovery_nonce)));
+  }
 
   if (ctx->ps.reset_count == UINT32_MAX) {
     return HEG_STATUS_STORAGE;
@@ -43,7 +47,18 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   heg_store_u32(event, ctx->ps.reset_count);
   status = heg_attest_reserve(ctx);
   if (status == HEG_STATUS_OK) {
-    status = heg_log_append(ctx, HEG_EVENT_RESET, event, sizeof(event));
+    status = heg_log_append(ctx, HEG_EVENT_RESET, event, 4u);
+  }
+  /* A newer record than the one in force failed its check: its commit is
+   * lost (an undone charge or sequence). Counted and logged, never silent;
+   * this commit overwrites that slot, so it is counted once. */
+  if (status == HEG_STATUS_OK && lost_counter != 0u) {
+    if (ctx->ps.store_reverts != UINT32_MAX) {
+      ctx->ps.store_reverts += 1u;
+    }
+    heg_store_u64(event, lost_counter);
+    heg_store_u64(event + 8u, ctx->ps.counter);
+    status = heg_log_append(ctx, HEG_EVENT_STORE_REVERTED, event, sizeof(event));
   }
   HEG_TRY(heg_store_finish(ctx, status));
 

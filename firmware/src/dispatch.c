@@ -22,6 +22,7 @@ static const heg_route_t k_routes[] = {
     {HEG_CMD_TIME_BEACON, 0u, heg_cmd_time_beacon},
     {HEG_CMD_ORDER, 0u, heg_cmd_order},
     {HEG_CMD_READ_LOG, HEG_READ_LOG_RESP_HEADER_SIZE + 1u, heg_cmd_read_log},
+    {HEG_CMD_RECOVER, HEG_PROVISION_RESP_SIZE, heg_cmd_recover},
 };
 
 heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
@@ -41,8 +42,7 @@ heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, ui
   heg_store_u32(out + HEG_INFO_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(out + HEG_INFO_ISSUER_KEY_OFF, ctx->ps.policy.issuer_key, HEG_KEY_SIZE);
   memcpy(out + HEG_INFO_VENDOR_KEY_OFF, ctx->ps.vendor_key, HEG_KEY_SIZE);
-  *out_len = HEG_INFO_SIZE;
-  return HEG_STATUS_OK;
+  return heg_info_recovery(ctx, out, out_len);
 }
 
 static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, uint8_t *out,
@@ -54,6 +54,12 @@ static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, ui
   }
   if (req_len < HEG_REQUEST_SIZE || req_len > HEG_MAX_MESSAGE_SIZE) {
     return HEG_STATUS_BAD_REQUEST;
+  }
+  if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED &&
+      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_INFO &&
+      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_READ_LOG &&
+      req[HEG_REQUEST_COMMAND_OFF] != HEG_CMD_RECOVER) {
+    return HEG_STATUS_RECOVERY_REQUIRED; /* a lost store: nothing else until recovered */
   }
   for (i = 0; i < sizeof(k_routes) / sizeof(k_routes[0]); ++i) {
     if (k_routes[i].command == req[HEG_REQUEST_COMMAND_OFF]) {

@@ -10,6 +10,15 @@
 #include "heg/heg_regs.h"
 #include "hardened.h"
 
+/* A function whose locals must not join its caller's frame (LTO would
+ * inline it): used where a buffer must be off the stack before a deeper
+ * call, such as signature verification, runs. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HEG_OWN_FRAME __attribute__((noinline))
+#else
+#define HEG_OWN_FRAME
+#endif
+
 /* ---- The policy in force (policy.c) --------------------------------------
  * The parsed form of an openheg.wire.Policy: its scalar part, kept in the RAM
  * mirror of the persistent record. Its four key lists are not mirrored in RAM
@@ -151,7 +160,7 @@ typedef struct {
   uint64_t report_counter_reserved;
   /* Event log (the ring itself is in flash). */
   uint32_t log_count; /* entries ever appended; the next entry's index */
-  uint32_t reserved1;
+  uint32_t store_reverts; /* boots that found a newer record than this one lost (store.c) */
   uint8_t log_head[HEG_DIGEST_SIZE];
   uint8_t log_tail_head[HEG_DIGEST_SIZE]; /* head before the oldest kept entry */
 } heg_persistent_t;
@@ -170,11 +179,33 @@ typedef struct {
 
 /* Log entries appended since the last commit, held in RAM until the commit
  * writes them into the ring in flash. Every path appends at most one entry
- * before it commits or rolls back (boot's RESET, each command's one event,
- * the metering loop's TAMPER or EXHAUSTED, each followed by its own
- * heg_store_finish); one spare entry of margin. heg_log_append refuses to go
- * past this bound rather than lose an entry. */
+ * before it commits or rolls back (each command's one event, the metering
+ * loop's TAMPER or EXHAUSTED, each followed by its own heg_store_finish)
+ * except boot, which appends RESET and, after a lost commit, STORE_REVERTED.
+ * heg_log_append refuses to go past this bound rather than lose an entry. */
 #define HEG_LOG_PENDING 2u
+
+/* ---- The provisioning anchor (anchor.c) -----------------------------------
+ * The whole OTP area (heg_hal.h), programmed once when the device first
+ * becomes PROVISIONED and never again. It survives any loss of the store and
+ * holds what recovery needs, nothing secret: the vendor whose key alone can
+ * authorize a recovery, and the device id of that first provisioning (so the
+ * vendor knows which device it recovers). Not the device seed: a device back
+ * under its old identity with a zeroed sequence floor would take its old
+ * licenses and orders again; recovery makes a new identity instead. The
+ * digest shows a program torn by a power cut: such an anchor is never
+ * trusted. Read back only by this firmware, in native byte order. */
+#define HEG_ANCHOR_MAGIC 0x4e414748u /* "HGAN" */
+#define HEG_ANCHOR_LAYOUT 1u
+
+typedef struct {
+  uint32_t magic;
+  uint32_t layout;
+  uint8_t vendor_key[HEG_KEY_SIZE];
+  uint8_t first_device_id[HEG_KEY_SIZE];
+  uint8_t digest[HEG_DIGEST_SIZE]; /* heg_crypto_digest of the fields above */
+  uint8_t unused[HEG_OTP_SIZE - 8u - 3u * 32u]; /* left unprogrammed (0xFF) */
+} heg_anchor_t;
 
 /* ---- Trusted time (timekeeping.c) ----------------------------------------
  * [lo, hi] bounds the true unix time. Without a fresh beacon the bounds are
@@ -220,6 +251,9 @@ struct heg_ctx {
   /* The last report counter signed this boot (at boot: the reserved one from
    * flash); at most ps.report_counter_reserved. */
   uint64_t report_counter;
+  /* RECOVERY_REQUIRED: the nonce a Recovery must name, fresh at every boot
+   * (RAM only), so a vendor's authorization is good for this boot alone. */
+  uint8_t recovery_nonce[HEG_NONCE_SIZE];
   /* Time: the last beacon (RAM only: uptime restarts at power-up). */
   heg_hbool_t nonce_valid;
   uint8_t nonce[HEG_NONCE_SIZE];
@@ -245,8 +279,13 @@ typedef struct {
 } heg_meter_reading_t;
 
 /* store.c */
-/* Loads the newest valid record into ctx->ps (factory defaults if none). */
-HEG_MUST_USE heg_status_t heg_store_load(heg_ctx_t *ctx);
+/* Loads the newest valid record into ctx->ps (factory defaults if none, or
+ * RECOVERY_REQUIRED if the OTP anchor says the device was provisioned).
+ * *lost_counter is the counter of a record in the other slot that looks newer
+ * (magic, layout, a higher counter) but failed its check, 0 if none: the
+ * commit that wrote it was torn by a power cut or the record corrupted since,
+ * and its state is lost. Boot counts and logs it. */
+HEG_MUST_USE heg_status_t heg_store_load(heg_ctx_t *ctx, uint64_t *lost_counter);
 /* Handlers change ctx->ps in place and then commit it: the record (counter,
  * magic and digest filled in here) goes to the other slot and counts once it
  * reads back whole. On failure ctx->ps is reloaded from flash, i.e. back to
@@ -382,8 +421,22 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic);
  * caller commits it); STORAGE once the counter space is spent. */
 HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
 
-/* keys (provision.c) */
+/* keys (provision.c): the device key pair from the seed, from KEYED on. */
 HEG_MUST_USE heg_status_t heg_keys_derive(heg_ctx_t *ctx);
+
+/* anchor.c. Reads the OTP area into *anchor: *anchored is HEG_HTRUE when it
+ * holds a whole anchor, HEG_HFALSE when it was never programmed; a
+ * programmed area that fails its check is OTP_INVALID. */
+HEG_MUST_USE heg_status_t heg_anchor_read(heg_ctx_t *ctx, heg_anchor_t *anchor,
+                                          heg_hbool_t *anchored);
+/* At ENDORSE, before the device becomes PROVISIONED: programs the anchor
+ * (ps.vendor_key, this device's id) into a blank OTP area and checks it reads
+ * back whole; OK when the area already anchors this vendor (a re-endorse, a
+ * recovered device); OTP_INVALID when it is torn or anchors another vendor. */
+HEG_MUST_USE heg_status_t heg_anchor_program(heg_ctx_t *ctx);
+/* INFO's recovery fields (provision.c): the anchor's first device id, and in
+ * RECOVERY_REQUIRED this boot's recovery nonce; sets *out_len to the size. */
+HEG_MUST_USE heg_status_t heg_info_recovery(heg_ctx_t *ctx, uint8_t *out, size_t *out_len);
 
 /* measure.c */
 void heg_firmware_measurement(uint8_t out[HEG_DIGEST_SIZE]);
@@ -416,5 +469,7 @@ HEG_MUST_USE heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payloa
                                            uint8_t *out, size_t cap, size_t *out_len);
 HEG_MUST_USE heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                          uint8_t *out, size_t cap, size_t *out_len);
+HEG_MUST_USE heg_status_t heg_cmd_recover(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                          uint8_t *out, size_t cap, size_t *out_len);
 
 #endif /* HEG_SRC_INTERNAL_H */

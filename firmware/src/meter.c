@@ -57,7 +57,10 @@ heg_status_t heg_meter_check_id(heg_ctx_t *ctx) {
 void heg_meter_load_weights_and_lock(heg_ctx_t *ctx) {
   uint32_t lane;
   const uint32_t *weights = k_default_weights;
-  if (ctx->ps.device_state != HEG_DEVICE_STATE_UNPROVISIONED) {
+  /* A policy is in force from KEYED on (not before provisioning, nor while a
+   * device that lost its store waits for recovery). */
+  if (ctx->ps.device_state == HEG_DEVICE_STATE_KEYED ||
+      ctx->ps.device_state == HEG_DEVICE_STATE_PROVISIONED) {
     weights = ctx->ps.policy.weights_milli;
   }
   for (lane = 0; lane < HEG_LANES; ++lane) {

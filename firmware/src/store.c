@@ -113,7 +113,8 @@ static heg_status_t slot_digest(heg_ctx_t *ctx, uint32_t base, uint8_t out[HEG_D
 }
 
 /* Reads the scalar part of the record in a slot into ctx->ps and checks the
- * whole record by its streamed digest; *valid says whether it is whole. */
+ * whole record by its streamed digest; *valid says whether it is whole. A
+ * slot that does not even look like a record reads as counter 0. */
 static heg_status_t read_slot(heg_ctx_t *ctx, uint32_t slot, uint32_t slot_size,
                               heg_hbool_t *valid) {
   uint8_t digest[HEG_DIGEST_SIZE];
@@ -122,8 +123,11 @@ static heg_status_t read_slot(heg_ctx_t *ctx, uint32_t slot, uint32_t slot_size,
   uint32_t base = slot * slot_size;
   *valid = HEG_HFALSE;
   HEG_TRY(heg_hal_storage_read(ctx->hal, base, (uint8_t *)rec, sizeof(*rec)));
-  if (rec->magic != HEG_STORE_MAGIC || rec->layout != HEG_STORE_LAYOUT ||
-      counts_sane(rec) != HEG_HTRUE) {
+  if (rec->magic != HEG_STORE_MAGIC || rec->layout != HEG_STORE_LAYOUT) {
+    rec->counter = 0u; /* not a record at all (erased, or another layout) */
+    return HEG_STATUS_OK;
+  }
+  if (counts_sane(rec) != HEG_HTRUE) {
     return HEG_STATUS_OK;
   }
   HEG_TRY(slot_digest(ctx, base, digest));
@@ -131,7 +135,7 @@ static heg_status_t read_slot(heg_ctx_t *ctx, uint32_t slot, uint32_t slot_size,
   *valid = heg_bytes_equal(digest, stored, sizeof(digest));
   if (*valid == HEG_HTRUE &&
       (rec->device_state < HEG_DEVICE_STATE_UNPROVISIONED ||
-       rec->device_state > HEG_DEVICE_STATE_PROVISIONED)) {
+       rec->device_state > HEG_DEVICE_STATE_RECOVERY_REQUIRED)) {
     *valid = HEG_HFALSE;
   }
   return HEG_STATUS_OK;
@@ -160,7 +164,26 @@ static void factory_defaults(heg_ctx_t *ctx) {
   ctx->active_slot = HEG_STORE_NO_PAGE;
 }
 
-heg_status_t heg_store_load(heg_ctx_t *ctx) {
+/* A device whose store is gone but whose OTP area is programmed (a whole
+ * anchor or a torn one) fails closed into RECOVERY_REQUIRED instead of
+ * booting factory fresh, where anyone could provision it with their own
+ * genesis policy and vendor. (Its own frame: the OTP area stays off the
+ * stack of every rollback, which loads the store too.) */
+static HEG_OWN_FRAME heg_status_t enter_recovery_if_anchored(heg_ctx_t *ctx) {
+  heg_anchor_t anchor;
+  heg_hbool_t anchored = HEG_HFALSE;
+  heg_status_t status = heg_anchor_read(ctx, &anchor, &anchored);
+  if (status == HEG_STATUS_OTP_INVALID || (status == HEG_STATUS_OK && anchored != HEG_HFALSE)) {
+    ctx->ps.device_state = HEG_DEVICE_STATE_RECOVERY_REQUIRED;
+    if (anchored == HEG_HTRUE) {
+      memcpy(ctx->ps.vendor_key, anchor.vendor_key, HEG_KEY_SIZE); /* shown by INFO */
+    }
+    return HEG_STATUS_OK;
+  }
+  return status;
+}
+
+heg_status_t heg_store_load(heg_ctx_t *ctx, uint64_t *lost_counter) {
   heg_hbool_t valid = HEG_HFALSE;
   uint64_t counters[HEG_STORE_SLOTS];
   heg_hbool_t valids[HEG_STORE_SLOTS];
@@ -170,6 +193,7 @@ heg_status_t heg_store_load(heg_ctx_t *ctx) {
 
   clear_pending(ctx);
   ctx->active_slot = HEG_STORE_NO_PAGE;
+  *lost_counter = 0u;
   HEG_TRY(geometry(ctx, &slot_size));
   ctx->slot_size = slot_size;
   /* One scalar buffer (ctx->ps): check each slot, note its verdict, then read
@@ -182,9 +206,10 @@ heg_status_t heg_store_load(heg_ctx_t *ctx) {
     }
   }
   if (best == HEG_STORE_NO_PAGE) {
-    /* Factory fresh (or a first write torn by a power cut). */
+    /* Factory fresh (or a first write torn by a power cut), unless the OTP
+     * anchor says this device was provisioned: then its store was lost. */
     factory_defaults(ctx);
-    return HEG_STATUS_OK;
+    return enter_recovery_if_anchored(ctx);
   }
   HEG_TRY(read_slot(ctx, best, slot_size, &valid));
   if (valid != HEG_HTRUE || ctx->ps.counter != counters[best]) {
@@ -192,11 +217,18 @@ heg_status_t heg_store_load(heg_ctx_t *ctx) {
     return HEG_STATUS_STORAGE;
   }
   ctx->active_slot = best;
+  slot = best == 0u ? 1u : 0u;
+  if (valids[slot] != HEG_HTRUE && counters[slot] > counters[best]) {
+    *lost_counter = counters[slot];
+  }
   return HEG_STATUS_OK;
 }
 
 void heg_store_rollback(heg_ctx_t *ctx) {
-  if (heg_store_load(ctx) != HEG_STATUS_OK) {
+  uint64_t lost_counter;
+  /* A lost record seen again here was already counted by boot, whose commit
+   * overwrote it; any later one is a commit that just failed and rolled back. */
+  if (heg_store_load(ctx, &lost_counter) != HEG_STATUS_OK) {
     /* The last durable state cannot be read back: stop rather than run on a
      * state that may never have been written. */
     ctx->booted = HEG_HFALSE;

@@ -28,6 +28,8 @@ class DeviceInfo:
     reset_count: int
     issuer_key: bytes
     vendor_key: bytes
+    first_device_id: bytes  # the id the OTP anchor recorded (zeros: none)
+    recovery_nonce: bytes  # RECOVERY_REQUIRED: the nonce a wire.Recovery must name
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class Device:
             raise TransportError(f"device reported unknown state 0x{parsed.state:02x}") from None
         return DeviceInfo(state, parsed.device_id, parsed.firmware_measurement,
                           parsed.policy_version, parsed.license_sequence, parsed.order_sequence,
-                          parsed.reset_count, parsed.issuer_key, parsed.vendor_key)
+                          parsed.reset_count, parsed.issuer_key, parsed.vendor_key,
+                          parsed.first_device_id, parsed.recovery_nonce)
 
     def provision(self, vendor_key: bytes, genesis_policy: wire.Policy) -> bytes:
         """Have the device make its key and take the genesis policy as its root of
@@ -87,6 +90,16 @@ class Device:
             "provision request")
         response = self.call(Command.PROVISION, payload)
         return _parse_payload(wire.ProvisionResponseFormat, response, "PROVISION response").device_id
+
+    def recover(self, recovery: wire.Recovery, genesis_policy: wire.Policy) -> bytes:
+        """Re-provision a device in RECOVERY_REQUIRED under its anchored vendor's
+        authorization (for the nonce INFO shows now) with the genesis policy it
+        names; returns the device's new public key (its id), to be endorsed."""
+        payload = wire.build_message(wire.RecoverRequestFormat, {
+            "recovery": recovery.to_bytes(), "genesis_policy": genesis_policy.to_bytes()},
+            "recover request")
+        response = self.call(Command.RECOVER, payload)
+        return _parse_payload(wire.ProvisionResponseFormat, response, "RECOVER response").device_id
 
     def endorse(self, endorsement: wire.Endorsement) -> None:
         self.call(Command.ENDORSE, endorsement.to_bytes())

@@ -41,7 +41,11 @@ class DeviceStatus(IntEnum):
     NONCE_EXPIRED = 0x0409
     WRONG_STATE = 0x0501
     LOCKED_OUT = 0x0502
+    RECOVERY_REQUIRED = 0x0503
+    RECOVERY_NONCE_MISMATCH = 0x0504
+    GENESIS_MISMATCH = 0x0505
     STORAGE = 0x0601
+    OTP_INVALID = 0x0602
     HARDWARE = 0x0701
     FAULT_DETECTED = 0x0702
     CRYPTO = 0x0801
@@ -75,7 +79,17 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.NOT_YET_VALID: "the record's validity window has not started",
     DeviceStatus.EXPIRED: "the record's validity window has ended",
     DeviceStatus.WRONG_STATE: "the device is not in a state that allows this command",
+    DeviceStatus.RECOVERY_REQUIRED: ("the device lost its stored state after it was provisioned: "
+                                     "it takes only INFO, READ_LOG and a RECOVER signed by the "
+                                     "vendor its OTP anchor names"),
+    DeviceStatus.RECOVERY_NONCE_MISMATCH: ("the recovery authorization names another device "
+                                           "nonce: read INFO's recovery_nonce (new at every "
+                                           "boot) and have the vendor sign again"),
+    DeviceStatus.GENESIS_MISMATCH: ("the genesis policy sent is not the one the vendor's "
+                                    "recovery authorization names (its digest differs)"),
     DeviceStatus.STORAGE: "the device's persistent storage failed",
+    DeviceStatus.OTP_INVALID: ("the device's OTP anchor is torn or names another vendor: it "
+                               "cannot be provisioned or recovered (fail closed)"),
     DeviceStatus.HARDWARE: "the meter hardware did not respond as expected",
     DeviceStatus.FAULT_DETECTED: "the firmware detected an inconsistent decision (fault injection?)",
     DeviceStatus.CRYPTO: "the device's cryptographic operation failed",

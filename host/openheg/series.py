@@ -13,7 +13,11 @@ Taken together, a device's reports must tell one consistent story:
   rewritten);
 * a change of reset count must match the RESET entries the log recorded
   between the two reports (a reset the log does not show is flagged);
-* a device that has not reported within the deadline is flagged as silent.
+* a device that has not reported within the deadline is flagged as silent;
+* a rise of the store revert count means the device booted from its older
+  state record because the newest failed its check (a power cut during a
+  commit does this honestly; corruption would undo the last charge, license
+  or order): flagged, not severe; a fall is a rollback.
 
 The device keeps only its newest entries (a ring), so the chain is checked
 from what the device proves, not from genesis: each READ_LOG gives the head
@@ -58,7 +62,7 @@ class LogRecord:
 @dataclass(frozen=True)
 class Anomaly:
     device_id: str
-    kind: str  # replay, rollback, refund, fork, gap, reset, silent, log-unverified
+    kind: str  # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified
     detail: str
     severe: bool = True
 
@@ -275,6 +279,18 @@ def _check_pair(device_id: str, previous: Report, report: Report, chain: Chain |
         flag(Anomaly(device_id, "refund",
                      f"consumed compute fell from {prev.consumed_msflop} to "
                      f"{att.consumed_msflop} under one license"))
+    if att.store_reverts > prev.store_reverts:
+        flag(Anomaly(device_id, "revert",
+                     f"device booted {att.store_reverts - prev.store_reverts} time(s) "
+                     f"from its older state record between reports "
+                     f"{prev.report_counter} and {att.report_counter} (its newest "
+                     "failed its check: a power cut during a commit, or corruption "
+                     "that undid the last charge, license or order; see the log's "
+                     "STORE_REVERTED entries)", severe=False))
+    elif att.store_reverts < prev.store_reverts:
+        flag(Anomaly(device_id, "rollback",
+                     f"store revert count fell from {prev.store_reverts} to "
+                     f"{att.store_reverts}"))
     if att.reset_count < prev.reset_count:
         flag(Anomaly(device_id, "rollback",
                      f"reset count fell from {prev.reset_count} to {att.reset_count}"))

@@ -18,6 +18,7 @@ Rules every record follows:
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields, replace
 from enum import IntEnum, IntFlag
 from typing import Any, ClassVar
@@ -78,6 +79,7 @@ class RecordType(IntEnum):
     POLICY = 0x04
     TIME_BEACON = 0x05
     ORDER = 0x06
+    RECOVERY = 0x08
 
 
 DOMAINS: dict[RecordType, bytes] = {
@@ -125,6 +127,9 @@ class DeviceState(IntEnum):
     UNPROVISIONED = 0x01  # factory fresh: no key yet
     KEYED = 0x02  # device key made, vendor endorsement not yet stored
     PROVISIONED = 0x03  # endorsed and locked: provisioning can never run again
+    # Its OTP anchor says it was provisioned, but its store is lost: gate
+    # closed, only INFO, READ_LOG and a RECOVER its anchored vendor signed.
+    RECOVERY_REQUIRED = 0x04
 
 
 class EventType(IntEnum):
@@ -147,6 +152,17 @@ class EventType(IntEnum):
     # as read (u32).
     TAMPER = 0x07
     TIME_SET = 0x08  # payload: trusted unix time (u64)
+    # At boot the slot not in force held what looks like a newer record (magic,
+    # layout, a counter above the one in force) that failed its digest: the
+    # state of its commit is lost. A power cut during a commit tears a record
+    # just so, honestly; so would corruption. Both are counted the same way
+    # (Attestation.store_reverts). Payload: the lost record's counter (u64),
+    # the counter of the record in force (u64).
+    STORE_REVERTED = 0x10
+    # RECOVER re-provisioned a device that had lost its store (a new device key,
+    # the genesis policy its vendor named). Payload: the device id its OTP
+    # anchor recorded at its first provisioning (32 bytes).
+    RECOVERED = 0x11
 
 
 class MeterEvidence(IntFlag):
@@ -181,6 +197,7 @@ class Command(IntEnum):
     TIME_BEACON = 0x09
     ORDER = 0x0A
     READ_LOG = 0x0B
+    RECOVER = 0x0C
 
 
 class Baseline(IntFlag):
@@ -304,6 +321,7 @@ AttestationBodyFormat = Struct(
     "report_counter" / Int64ul,
     "reset_count" / Int32ul,
     "log_head" / Bytes(DIGEST_SIZE),
+    "store_reverts" / Int32ul,  # boots that found their newest record lost (STORE_REVERTED)
 )
 
 EndorsementBodyFormat = Struct(
@@ -348,6 +366,18 @@ PolicyBodyFormat = Struct(
     "revoked_keys" / KeyListFormat,
 )
 
+# The anchored vendor's authorization to re-provision a device whose store is
+# lost (DeviceState.RECOVERY_REQUIRED): bound to the identity the device's OTP
+# anchor recorded, to the fresh nonce the device shows in INFO (a new one at
+# every boot, so an authorization is never good twice), and to the exact
+# genesis policy the device must take (Recovery.policy_digest).
+RecoveryBodyFormat = Struct(
+    *_header(RecordType.RECOVERY),
+    "first_device_id" / Key,
+    "device_nonce" / Bytes(NONCE_SIZE),
+    "genesis_policy_digest" / Bytes(DIGEST_SIZE),
+)
+
 TimeBeaconBodyFormat = Struct(
     *_header(RecordType.TIME_BEACON),
     "device_id" / Key,
@@ -380,12 +410,21 @@ InfoResponseFormat = Struct(
     "reset_count" / Int32ul,
     "issuer_key" / Key,
     "vendor_key" / Key,
+    # The device id its OTP anchor recorded when it was first provisioned
+    # (zeros: never provisioned, or the anchor is torn).
+    "first_device_id" / Key,
+    # RECOVERY_REQUIRED only (zeros otherwise): the nonce a Recovery must name.
+    "recovery_nonce" / Bytes(NONCE_SIZE),
     Terminated,
 )
 # The genesis policy (version 1, signed by its own board quorum) becomes the
 # device's root of trust; the vendor key is the one whose endorsement it takes.
 ProvisionRequestFormat = Struct("vendor_key" / Key, "genesis_policy" / GreedyBytes)
 ProvisionResponseFormat = Struct("device_id" / Key, Terminated)
+# RECOVER: the vendor's Recovery record, then the genesis policy it names.
+# The response is a ProvisionResponseFormat: the device's new id.
+RecoverRequestFormat = Struct("recovery" / Bytes(RecoveryBodyFormat.sizeof() + SIGNATURE_SIZE),
+                              "genesis_policy" / GreedyBytes)
 AttestRequestFormat = Struct("nonce" / Bytes(NONCE_SIZE), Terminated)
 TimeNonceResponseFormat = Struct("device_nonce" / Bytes(NONCE_SIZE), Terminated)
 ReadLogRequestFormat = Struct("first_index" / Int32ul, "max_entries" / Int8ul, Terminated)
@@ -405,6 +444,7 @@ LICENSE_BODY_SIZE = LicenseBodyFormat.sizeof()
 ATTESTATION_SIZE = AttestationBodyFormat.sizeof() + SIGNATURE_SIZE
 ENDORSEMENT_SIZE = EndorsementBodyFormat.sizeof() + SIGNATURE_SIZE
 TIME_BEACON_SIZE = TimeBeaconBodyFormat.sizeof() + SIGNATURE_SIZE
+RECOVERY_SIZE = RecoveryBodyFormat.sizeof() + SIGNATURE_SIZE
 
 
 def license_size(signature_count: int) -> int:
@@ -559,6 +599,7 @@ class Attestation(SignedRecord):
     report_counter: int
     reset_count: int
     log_head: bytes
+    store_reverts: int = 0
     signature: bytes = bytes(SIGNATURE_SIZE)
 
     def check(self) -> None:
@@ -688,6 +729,30 @@ class Policy(SignedRecord):
 
 
 @dataclass(frozen=True)
+class Recovery(SignedRecord):
+    """The anchored vendor's authorization to re-provision a device that lost
+    its store (RecoveryBodyFormat). The device takes it only while it shows
+    ``device_nonce``, checks the signature against the vendor key in its OTP
+    anchor, and then provisions with exactly the genesis policy whose bytes
+    hash to ``genesis_policy_digest`` and with a new device key: nothing
+    signed for its old identity (licenses, orders) is ever valid again."""
+
+    RECORD_TYPE: ClassVar[RecordType] = RecordType.RECOVERY
+    BODY_FORMAT: ClassVar[Struct] = RecoveryBodyFormat
+
+    first_device_id: bytes
+    device_nonce: bytes
+    genesis_policy_digest: bytes
+    signature: bytes = bytes(SIGNATURE_SIZE)
+
+    @staticmethod
+    def policy_digest(policy: "Policy") -> bytes:
+        """The digest a Recovery names: SHA-512 of the policy record's bytes
+        (body and signatures), first 32 bytes (the device's one hash)."""
+        return hashlib.sha512(policy.to_bytes()).digest()[:DIGEST_SIZE]
+
+
+@dataclass(frozen=True)
 class TimeBeacon(SignedRecord):
     """The time authority's answer to a device's fresh nonce."""
 
@@ -726,7 +791,7 @@ class Order(SignedRecord):
 
 RECORDS: dict[RecordType, type[SignedRecord]] = {
     cls.RECORD_TYPE: cls
-    for cls in (License, Attestation, Endorsement, Policy, TimeBeacon, Order)
+    for cls in (License, Attestation, Endorsement, Policy, TimeBeacon, Order, Recovery)
 }
 
 _ALL_GATE_CAUSES = GateCause(0)

@@ -67,7 +67,12 @@ class Device:
         """A power cycle: the meter resets and a new firmware context boots from
         flash. Uptime restarts, so trusted time is gone: with ``sync_time`` (and
         a device provisioned by ``provision``) a fresh beacon is sent."""
-        self.hal = RecordingHal(self.flash, self.seed, now=self.now)
+        # A real entropy source never repeats across power-ups: each boot of
+        # this object draws a stream of its own (the first one from ``seed``
+        # alone, so devices made with one seed get one key).
+        self.boots = getattr(self, "boots", -1) + 1
+        stream = self.seed if self.boots == 0 else self.seed + b"/boot %d" % self.boots
+        self.hal = RecordingHal(self.flash, stream, now=self.now)
         self.firmware = Firmware(self.hal)
         self.firmware.boot()
         self.device_id = self.info().device_id
@@ -257,6 +262,15 @@ class Authority:
         fields.update(overrides)
         return self.license(device_id, sequence, **fields)
 
+    def recovery(self, first_device_id: bytes, nonce: bytes, genesis: wire.Policy,
+                 vendor: nacl.signing.SigningKey | None = None) -> wire.Recovery:
+        """The vendor's authorization to re-provision the device whose OTP
+        anchor names first_device_id, for the nonce its INFO shows now."""
+        record = wire.Recovery(first_device_id=first_device_id, device_nonce=nonce,
+                               genesis_policy_digest=wire.Recovery.policy_digest(genesis))
+        vendor = vendor or self.vendor
+        return replace(record, signature=vendor.sign(record.signing_message()).signature)
+
     def beacon(self, device_id: bytes, nonce: bytes, unix_time: int,
                signer: nacl.signing.SigningKey | None = None) -> wire.TimeBeacon:
         record = wire.TimeBeacon(device_id=device_id, device_nonce=nonce, unix_time=unix_time)
@@ -279,9 +293,10 @@ def provision_request(authority: Authority, policy: wire.Policy | None = None) -
     return authority.vendor_key + policy.to_bytes()
 
 
-def provision(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
-    payload = device.ok(wire.Command.PROVISION, provision_request(authority))
-    device.device_id = wire.ProvisionResponseFormat.parse(payload).device_id
+def _endorse_new_key(device: Device, authority: Authority, response: bytes,
+                     sync_time: bool) -> bytes:
+    """The device id a PROVISION or RECOVER answered, endorsed by the vendor."""
+    device.device_id = wire.ProvisionResponseFormat.parse(response).device_id
     device.ok(wire.Command.ENDORSE, authority.endorsement(device.device_id))
     device.authority = authority
     if sync_time:
@@ -289,10 +304,29 @@ def provision(device: Device, authority: Authority, sync_time: bool = True) -> b
     return device.device_id
 
 
+def provision(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
+    response = device.ok(wire.Command.PROVISION, provision_request(authority))
+    return _endorse_new_key(device, authority, response, sync_time)
+
+
+def recover_request(authority: Authority, info, genesis: wire.Policy | None = None,
+                    vendor: nacl.signing.SigningKey | None = None) -> bytes:
+    """A RECOVER payload for a device in RECOVERY_REQUIRED (info: its INFO)."""
+    genesis = genesis if genesis is not None else authority.policy()
+    recovery = authority.recovery(info.first_device_id, info.recovery_nonce, genesis, vendor)
+    return recovery.to_bytes() + genesis.to_bytes()
+
+
+def recover(device: Device, authority: Authority, sync_time: bool = True) -> bytes:
+    """Recovery under the anchored vendor, then its endorsement of the new key."""
+    response = device.ok(wire.Command.RECOVER, recover_request(authority, device.info()))
+    return _endorse_new_key(device, authority, response, sync_time)
+
+
 def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
     """The protocol sequence a host runs against a board, through the host
     library over a serial URL (a pty of heg_serve_pty or of QEMU): info,
-    provision + endorse, a policy update, a time beacon, a Frontier license
+    provision + endorse (and its OTP anchor), a policy update, a time beacon, a Frontier license
     (and its refused replay), pause, resume, halt and lift-halt orders, an
     attestation checked by openheg.verify, the event log.
     Asserts each step; returns what a caller may compare between devices."""
@@ -308,7 +342,11 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
         device_id = dev.provision(authority.vendor_key, authority.policy())
         endorsement = wire.Endorsement.from_bytes(authority.endorsement(device_id))
         dev.endorse(endorsement)
-        assert dev.info().state == wire.DeviceState.PROVISIONED
+        endorsed = dev.info()
+        assert endorsed.state == wire.DeviceState.PROVISIONED
+        # The OTP anchor (heg_hal_otp_*) now names this device: every port's
+        # OTP area holds it.
+        assert endorsed.first_device_id == device_id
         dev.install_policy(authority.policy(version=2))
         nonce = dev.time_nonce()
         dev.time_beacon(authority.beacon(device_id, nonce, NOW))

@@ -8,10 +8,11 @@ what a reset leaves behind in the block itself (configuration unlocked although
 boot locked it, a watchdog disarmed although armed, the accumulator or a lane
 counter below an earlier reading, a LIMIT it did not write) as tamper: latched
 in flash, logged (EventType.TAMPER with the MeterEvidence bits), the gate
-closed for good, and everything charged counted as consumed. Each adversary move below resets or rewrites one part of the block
-alone between two firmware readings; the block model is the RTL's reference
-model (subclassed here where a move needs a partial reset the RTL's single
-reset cannot do)."""
+closed for good, and everything charged counted as consumed. Each adversary
+move below resets or rewrites one part of the block alone between two firmware
+readings, on the RTL's reference model (sim/openheg_sim/meter_model.py; a
+partial reset, which the RTL's single reset cannot do, is made with the model's
+fault-injection hooks)."""
 
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ def test_everything_charged_counts_as_consumed_after_a_reset(authority):
     assert consumed == charged
 
 
-class _AccumulatorOnlyReset:
+class _PartialReset:
     """Moves a retrofit with a broken reset tree could make: part of the block
     restarts while the rest (configuration, lock, limit) keeps its state."""
 
@@ -158,9 +159,9 @@ class _AccumulatorOnlyReset:
 
 
 @pytest.mark.parametrize("move, evidence", [
-    (_AccumulatorOnlyReset.accumulator, E.ACCUMULATOR_BACKWARDS),
-    (_AccumulatorOnlyReset.lane, E.LANE_BACKWARDS),
-    (_AccumulatorOnlyReset.limit, E.LIMIT_CHANGED),
+    (_PartialReset.accumulator, E.ACCUMULATOR_BACKWARDS),
+    (_PartialReset.lane, E.LANE_BACKWARDS),
+    (_PartialReset.limit, E.LIMIT_CHANGED),
 ])
 def test_partial_reset_of_the_block_is_tamper(authority, move, evidence):
     dev = _after_big_license(authority)

@@ -1,7 +1,8 @@
-"""Power cut at every flash program and erase of every state-changing command
-(mcuboot style): cut at the 1st, 2nd, ... operation until the command runs
-through uncut; after each cut, reboot and check the state is the old one or the
-new one, no counter went back and no consumption was refunded."""
+"""Power cut at every flash program and erase (and OTP program) of every
+state-changing command (mcuboot style): cut at the 1st, 2nd, ... operation until
+the command runs through uncut; after each cut, reboot and check the state is
+the old one or the new one, no counter went back and no consumption was
+refunded."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ import pytest
 
 from openheg import wire
 from openheg.errors import DeviceStatus
-from openheg_sim.flash import Flash, PowerCut
+from openheg_sim.flash import PowerCut
 
-from fwkit import Authority, Device, provision, provision_request
+from fwkit import Authority, Device, provision, provision_request, recover_request
 
 S = DeviceStatus
 C = wire.Command
@@ -48,7 +49,7 @@ def counters(dev: Device) -> tuple[int, int, int]:
 
 
 def clone(dev: Device, authority: Authority) -> Device:
-    copy = Device(Flash(image=dev.flash.image()), seed=dev.seed)
+    copy = Device(dev.flash.clone(), seed=dev.seed)  # pages and OTP area
     copy.now = dev.now
     copy.hal.now = dev.now
     if copy.info().state == wire.DeviceState.PROVISIONED:
@@ -71,6 +72,15 @@ def provisioned(authority: Authority) -> Device:
     dev = Device()
     provision(dev, authority)
     return dev
+
+
+def store_lost(authority: Authority) -> Device:
+    """Provisioned (OTP anchored), then every flash page erased."""
+    dev = provisioned(authority)
+    flash = dev.flash.clone()
+    for page in range(flash.page_count):
+        flash.erase(page)
+    return Device(flash, seed=b"after the loss")
 
 
 def licensed(authority: Authority) -> Device:
@@ -115,6 +125,7 @@ SCENARIOS: dict[str, tuple[Callable, Callable]] = {
     "chunk_grant": (licensed, lambda d, a: d.run(3000, ops_per_cycle=1)),
     "shutdown": (licensed, lambda d, a: _shutdown(d)),
     "boot": (licensed, lambda d, a: d.power_up(sync_time=False)),
+    "recover": (store_lost, lambda d, a: d.request(C.RECOVER, recover_request(a, d.info()))),
 }
 
 
@@ -135,7 +146,7 @@ def test_power_cut_at_every_flash_operation(name):
     dev = prepared()
     old = view(dev)
     action(dev, authority)
-    new = view(Device(Flash(image=dev.flash.image()), seed=dev.seed))
+    new = view(Device(dev.flash.clone(), seed=dev.seed))
     completed = False
     for cut in range(1, MAX_OPS):
         dev = prepared()
@@ -154,7 +165,7 @@ def test_power_cut_at_every_flash_operation(name):
             completed = True
             break
         metered = dev.hal.meter.acc - metered_before
-        after_dev = Device(Flash(image=dev.flash.image()), seed=dev.seed)
+        after_dev = Device(dev.flash.clone(), seed=dev.seed)
         after = view(after_dev)
         assert after in (old, new), f"cut {cut}: {after} is neither {old} nor {new}"
         log_count, report, consumed = counters(after_dev)

@@ -8,8 +8,8 @@
  * model over 128 bytes of the same RAM region: in QEMU it is blank at every
  * power-up (QEMU keeps no state between runs), so this image shows the OTP
  * contract within one run only; a real part uses its fuse or OTP block
- * (e.g. the OTP area of an STM32F4's flash interface). QEMU has no TRNG: random bytes here come from
- * a fixed generator and are NOT SECRET (so is the device key made from them):
+ * (e.g. the OTP area of an STM32F4's flash interface). QEMU has no TRNG:
+ * random bytes here come from a fixed generator and are NOT SECRET (so is the device key made from them):
  * this image is a test image; a real port reads the MCU's TRNG. Uptime is
  * SysTick at 1 kHz (QEMU models it); the wall clock is a fixed value, as the
  * board has no RTC.

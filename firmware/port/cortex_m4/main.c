@@ -4,8 +4,9 @@
  * THIS IS A TEST IMAGE (QEMU mps2-an386 as the board): random bytes come from
  * a fixed generator and are NOT SECRET, so neither is the device key; the
  * wall clock is a fixed value (no RTC); storage (flash pages and the OTP area)
- * is a model in RAM, blank at every power-up, and so is the meter in the QEMU image (meter_model.c; the board image, meter_mmio.c,
- * reaches the real block). A production port reads the MCU's TRNG.
+ * is a model in RAM, blank at every power-up, and so is the meter in the QEMU
+ * image (meter_model.c; the board image, meter_mmio.c, reaches the real
+ * block). A production port reads the MCU's TRNG.
  *
  * RAM: a request is decoded in place in the receive buffer and the response
  * is encoded straight to the UART (CRC computed as it goes), so the only
