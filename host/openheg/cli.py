@@ -1423,8 +1423,10 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
                    as_json: bool) -> None:
     """Attest each device over a fresh nonce, verify, read its log, record all in the ledger.
 
-    Exits 1 if any device's attestation must not be trusted (the others are
-    still collected).
+    Exits 1 if any device's attestation must not be trusted, or if what it
+    brings does not fit what the ledger holds: a log that conflicts with the
+    one recorded, one that does not lead to the attested head, a severe
+    series anomaly (replay, rollback, fork...). The others are still collected.
 
     Example: openheg attest collect emu://chip0 emu://chip1 \\
     --endorsements vendor/endorsements.json --vendor-key vendor/vendor.key.pub
@@ -1446,29 +1448,48 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
             failures.append(f"{url}: {error}")
             progress(f"[{i}/{len(urls)}] {url}: NOT TRUSTED: {error}")
             continue
-        ctx.ledger.record_device(verified.endorsement, url)
-        ctx.ledger.record_attestation(data)
+        problem = record_collected(ctx, url, dev, data, verified, read_log=not no_log)
         att = verified.attestation
-        if not no_log:
-            read = LogRead.from_page(dev.read_whole_log())
-            conflicts = ctx.ledger.record_log(device_id, read, after_attestation=data)
-            if conflicts:
-                failures.append(f"{url}: {conflicts[0]}")
-            elif att.log_head not in build_chain(read.entries, [read.anchor]).heads:
-                failures.append(f"{url}: the event log read does not lead to the attested log "
-                                "head (rewritten on the link, or the device's log forked)")
         results.append({"url": url, "device_id": device_id.hex(),
                         "report_counter": att.report_counter,
                         "consumed_msflop": att.consumed_msflop,
                         "gate_state": att.gate_state.name,
                         "gate_causes": cause_names(att.gate_causes)})
-        progress(f"[{i}/{len(urls)}] {url}: verified, consumed "
-                 f"{format_sflop(att.consumed_msflop) if att.consumed_msflop else '0'}, "
-                 f"gate {att.gate_state.name.lower()}")
+        if problem:
+            failures.append(f"{url}: {problem}")
+        progress(f"[{i}/{len(urls)}] {url}: "
+                 + (f"NOT TRUSTED: {problem}" if problem else
+                    f"verified, consumed "
+                    f"{format_sflop(att.consumed_msflop) if att.consumed_msflop else '0'}, "
+                    f"gate {att.gate_state.name.lower()}"))
     emit({"collected": results, "failures": failures}, as_json,
          f"{len(results)} of {len(urls)} attestations verified and recorded")
     if failures:
         raise NotTrusted(f"{len(failures)} devices not trusted; first: {failures[0]}")
+
+
+def record_collected(ctx: Context, url: str, dev: Device, data: bytes, verified,
+                     read_log: bool) -> str | None:
+    """Record a verified attestation and, with ``read_log``, the device's log
+    read right after it. Returns what the new evidence shows to be wrong, if
+    anything: a log that conflicts with the one recorded, or that does not lead
+    to the attested head, or a severe series anomaly that was not there before."""
+    att = verified.attestation
+    device = att.device_id.hex()
+    before = {(a.kind, a.detail) for a in ctx.ledger.series(device).anomalies if a.severe}
+    ctx.ledger.record_device(verified.endorsement, url)
+    ctx.ledger.record_attestation(data)
+    if read_log:
+        read = LogRead.from_page(dev.read_whole_log())
+        conflicts = ctx.ledger.record_log(att.device_id, read, after_attestation=data)
+        if conflicts:
+            return conflicts[0]
+        if att.log_head not in build_chain(read.entries, [read.anchor]).heads:
+            return ("the event log read does not lead to the attested log head (rewritten on "
+                    "the link, or the device's log forked)")
+    new = [a for a in ctx.ledger.series(device).anomalies
+           if a.severe and (a.kind, a.detail) not in before]
+    return f"series {new[0].kind}: {new[0].detail}" if new else None
 
 
 @attest.command("series")
