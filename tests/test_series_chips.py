@@ -14,7 +14,8 @@ import shutil
 import pytest
 
 from openheg import cli as cli_module
-from openheg.cli import EXIT_NOT_TRUSTED
+from openheg.cli import EXIT_NOT_TRUSTED, EXIT_UNREACHABLE
+from openheg.errors import TransportError
 from cli_kit import ok, run  # noqa: F401 - run is a fixture
 from operator_link import (
     TamperingLink,
@@ -118,3 +119,21 @@ def test_storage_rolled_back_by_the_operator_is_a_fork(fleet, tmp_path):
     assert code == EXIT_NOT_TRUSTED
     severe = {a["kind"] for a in result["anomalies"] if a["severe"]}
     assert "fork" in severe and severe & {"replay", "rollback"}
+
+
+def test_a_withheld_log_read_leaves_no_report_recorded(fleet, monkeypatch):
+    """An operator who lets the attestation through but not the log read
+    cannot leave a report on record as if it had never been read with its log."""
+    run = fleet
+
+    def withhold(page):
+        raise TransportError("emu://a: no answer to READ_LOG")
+
+    opened = cli_module.open_transport
+    monkeypatch.setattr(cli_module, "open_transport",
+                        lambda *args: TamperingLink(opened(*args), withhold))
+    code, _, err = run(*COLLECT[:2], "emu://a", *COLLECT[2:])
+    assert code == EXIT_UNREACHABLE and "READ_LOG" in err
+    monkeypatch.setattr(cli_module, "open_transport", opened)
+    devices = json.loads(ok(run, "ledger", "devices", "--json"))
+    assert [d["reports"] for d in devices] == [0, 0]

@@ -1476,11 +1476,13 @@ def record_collected(ctx: Context, url: str, dev: Device, data: bytes, verified,
     to the attested head, or a severe series anomaly that was not there before."""
     att = verified.attestation
     device = att.device_id.hex()
+    # Read before recording anything: a log read that fails (or that the link
+    # withholds) must not leave a report recorded as if never read with its log.
+    read = LogRead.from_page(dev.read_whole_log()) if read_log else None
     before = {(a.kind, a.detail) for a in ctx.ledger.series(device).anomalies if a.severe}
     ctx.ledger.record_device(verified.endorsement, url)
     ctx.ledger.record_attestation(data)
-    if read_log:
-        read = LogRead.from_page(dev.read_whole_log())
+    if read is not None:
         conflicts = ctx.ledger.record_log(att.device_id, read, after_attestation=data)
         if conflicts:
             return conflicts[0]
