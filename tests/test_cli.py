@@ -16,6 +16,7 @@ from openheg.cli import (
     EXIT_NOT_TRUSTED,
     EXIT_OK,
     EXIT_UNREACHABLE,
+    EXIT_USAGE,
     cli,
 )
 from openheg.ledger import HEAD_REVISION
@@ -185,24 +186,71 @@ def test_board_vote_rotates_thresholds_offline_and_devices_follow(provisioned):
 
 
 def test_lineage_commands(run):
+    ok(run, "authority", "create", "auth", "--board-size", "3", "--threshold", "2",
+       "--horizon-threshold", "2")
+    auth = ("--authority", "auth")
     ok(run, "lineage", "add", "old", "--compute", "1e25", "--created", "2020-01-01",
-       "--evidence", "paper")
+       "--evidence", "paper", *auth)
+    for signer in ("board-1", "board-3", "party-1", "party-2"):
+        out = ok(run, "lineage", "sign-harbor", "old", "--key", f"auth/keys/{signer}.key", *auth)
+    assert "it is in safe harbor" in out
     ok(run, "lineage", "add", "base", "--compute", "3e23", "--created", "2024-01-01",
-       "--parent", "old:distilled-from", "--family", "acme", "--parameters", "7000000000")
+       "--parent", "old:distilled-from", "--family", "acme", "--parameters", "7000000000",
+       *auth)
     ok(run, "lineage", "add", "synth", "--kind", "dataset", "--compute", "1e22",
-       "--created", "2024-02-01", "--parent", "base:data-generated-by")
+       "--created", "2024-02-01", "--parent", "base:data-generated-by", *auth)
     size = json.loads(ok(run, "lineage", "size", "--planned", "1e24", "--parent", "base",
-                         "--parent", "synth", "--json"))
+                         "--parent", "synth", *auth, "--json"))
     assert size["total_msflop"] == (10**24 + 3 * 10**23 + 10**22) * 1000
-    assert size["safe_harbor_nodes"] == ["old"]
+    assert size["safe_harbor_nodes"] == ["old"] and size["unproven_harbor_claims"] == []
     check = json.loads(ok(run, "lineage", "family-check", "acme-2", "--family", "acme",
                           "--compute", "1e23", "--created", "2025-01-01", "--parent", "base",
-                          "--parameters", "9000000000", "--json"))
+                          "--parameters", "9000000000", *auth, "--json"))
     assert check["decision"] == "full-report"  # 9e9 > 1.2 * 7e9 parameters
     code, _, err = run("lineage", "add", "orphan", "--compute", "1", "--created", "2024-01-01",
-                       "--parent", "nowhere")
+                       "--parent", "nowhere", *auth)
     assert code == EXIT_BAD_INPUT and "unknown parent 'nowhere'" in one_error_line(err)
-    assert "no cycle" in ok(run, "lineage", "check")
+    code, _, err = run("lineage", "size", "base", "--parent", "synth", *auth)
+    assert code == EXIT_USAGE and "--parent is for a proposed workload" in one_error_line(err)
+    assert "1 in safe harbor" in ok(run, "lineage", "check", *auth)
+
+
+def test_lineage_cannot_be_laundered(run, tmp_path):
+    """The review: `lineage add X --created 2021-08-31 --parent Z --evidence
+    "trust me"` put 6e25 sFLOP of history in safe harbor, a child dated before
+    its parent was accepted, and the registry was unsigned local JSON."""
+    ok(run, "authority", "create", "auth")
+    auth = ("--authority", "auth")
+    ok(run, "lineage", "add", "Z", "--compute", "6e25", "--created", "2021-01-01", *auth)
+    ok(run, "lineage", "add", "X", "--compute", "1e20", "--created", "2021-08-31",
+       "--parent", "Z", "--evidence", "trust me", *auth)
+    size = json.loads(ok(run, "lineage", "size", "--planned", "1e9", "--parent", "X", *auth,
+                         "--json"))
+    assert size["total_msflop"] == (6 * 10**25 + 10**20 + 10**9) * 1000
+    assert size["unproven_harbor_claims"] == ["X"] and size["safe_harbor_nodes"] == []
+    # The issuer and the inspector cannot sign it into safe harbor; the board
+    # quorum alone, without the party representatives, does not suffice.
+    for signer in ("issuer", "inspector-1"):
+        code, _, err = run("lineage", "sign-harbor", "X", "--key", f"auth/keys/{signer}.key",
+                           *auth)
+        assert code == EXIT_BAD_INPUT and "Horizon license" in one_error_line(err)
+    for signer in ("board-1", "board-2", "board-3"):
+        ok(run, "lineage", "sign-harbor", "X", "--key", f"auth/keys/{signer}.key", *auth)
+    size = json.loads(ok(run, "lineage", "size", "--planned", "1e9", "--parent", "X", *auth,
+                         "--json"))
+    assert size["total_msflop"] > 6 * 10**28
+    code, _, err = run("lineage", "add", "C", "--compute", "1", "--created", "2020-01-01",
+                       "--parent", "Z", *auth)
+    assert code == EXIT_BAD_INPUT and "before its parent Z" in one_error_line(err)
+    registry = json.loads((tmp_path / "lineage.json").read_text())
+    registry["nodes"][1]["compute_msflop"] = 0  # Z, edited by hand
+    (tmp_path / "lineage.json").write_text(json.dumps(registry))
+    code, _, err = run("lineage", "size", "--planned", "1e9", "--parent", "X", *auth)
+    assert code == EXIT_NOT_TRUSTED and "changed after it was signed" in one_error_line(err)
+    del registry["signature"]
+    (tmp_path / "lineage.json").write_text(json.dumps(registry))
+    code, _, err = run("lineage", "check", *auth)
+    assert code == EXIT_NOT_TRUSTED and "unsigned" in one_error_line(err)
 
 
 @pytest.mark.parametrize("args,code,fragment", [

@@ -117,6 +117,9 @@ def test_options_a_command_would_not_use_are_refused(run, tmp_path):
     code, _, err = run("board", "combine", "v2.json", "v2.json", "--authority", "auth",
                        "--out", "v2.bin", "--license-file", "x.bin")
     assert code == EXIT_USAGE and "--license-file" in err
+    code, _, err = run("attest", "verify", "att.bin", "--nonce", "00" * 32, "--vendor-key",
+                       "00" * 32, "--registry", "lineage.json")
+    assert code == EXIT_USAGE and "--registry checks the lineage of --license" in err
 
 
 def test_options_a_standard_license_cannot_carry_are_said_to_be_unused(run):

@@ -14,7 +14,8 @@ import shutil
 import pytest
 
 from openheg import cli as cli_module
-from openheg.cli import EXIT_NOT_TRUSTED
+from openheg.cli import EXIT_NOT_TRUSTED, EXIT_UNREACHABLE
+from openheg.errors import TransportError
 from cli_kit import ok, run  # noqa: F401 - run is a fixture
 from operator_link import (
     TamperingLink,
@@ -56,13 +57,13 @@ def test_honest_chips_show_no_fork_or_gap_after_the_ring_wraps(fleet, tmp_path):
     run = fleet
     # A fresh ledger's first collect comes after chip a's ring has wrapped.
     busy(run, "emu://a", RING)
-    busy(run, "emu://b", 3)
+    busy(run, "emu://b", 1)
     ok(run, *COLLECT[:2], "emu://a", "emu://b", *COLLECT[2:])
     code, result = series(run)
     assert code == 0 and result["trusted"], result
     for _ in range(3):  # the ring wraps between collects: the ledger keeps what it read
         busy(run, "emu://a", 20)
-        busy(run, "emu://b", 2)
+        busy(run, "emu://b", 1)
         ok(run, *COLLECT[:2], "emu://a", "emu://b", *COLLECT[2:])
     code, result = series(run)
     assert code == 0 and result["trusted"], result
@@ -70,7 +71,7 @@ def test_honest_chips_show_no_fork_or_gap_after_the_ring_wraps(fleet, tmp_path):
     assert {a["kind"] for a in result["anomalies"]} <= {"reset"}
     assert not any(a["severe"] for a in result["anomalies"])
     assert logged_entries(run, "emu://a")[0] > 2 * RING  # the ring did wrap, several times
-    assert logged_entries(run, "emu://b")[0] == 0
+    assert logged_entries(run, "emu://b")[0] == 0  # a fleet of wrapped and unwrapped rings
 
 
 @pytest.mark.parametrize("rewrite,refusal", [
@@ -110,9 +111,29 @@ def test_storage_rolled_back_by_the_operator_is_a_fork(fleet, tmp_path):
     busy(run, "emu://a", 3)
     # The restored chip re-logs what it logged the first time (same reset
     # count; the same TIME_SET when within the same second), so the log it
-    # gives may agree with the stored entries: the series sees the log go back.
-    run(*COLLECT[:2], "emu://a", *COLLECT[2:])
+    # gives may agree with the stored entries: the series sees the log go
+    # back, and so does the collect that brings it.
+    code, _, err = run(*COLLECT[:2], "emu://a", *COLLECT[2:])
+    assert code == EXIT_NOT_TRUSTED and "NOT TRUSTED" in err
     code, result = series(run)
     assert code == EXIT_NOT_TRUSTED
     severe = {a["kind"] for a in result["anomalies"] if a["severe"]}
     assert "fork" in severe and severe & {"replay", "rollback"}
+
+
+def test_a_withheld_log_read_leaves_no_report_recorded(fleet, monkeypatch):
+    """An operator who lets the attestation through but not the log read
+    cannot leave a report on record as if it had never been read with its log."""
+    run = fleet
+
+    def withhold(page):
+        raise TransportError("emu://a: no answer to READ_LOG")
+
+    opened = cli_module.open_transport
+    monkeypatch.setattr(cli_module, "open_transport",
+                        lambda *args: TamperingLink(opened(*args), withhold))
+    code, _, err = run(*COLLECT[:2], "emu://a", *COLLECT[2:])
+    assert code == EXIT_UNREACHABLE and "READ_LOG" in err
+    monkeypatch.setattr(cli_module, "open_transport", opened)
+    devices = json.loads(ok(run, "ledger", "devices", "--json"))
+    assert [d["reports"] for d in devices] == [0, 0]

@@ -20,12 +20,21 @@ import random
 import time
 from collections import deque
 
-from openheg.lineage import Node, Parent, Registry, Relation
+from openheg.crypto import SigningKey
+from openheg.lineage import LineageTrust, Node, Parent, Registry, Relation
+from openheg.policy import genesis_draft
+
+# Safe harbor counts only with the Horizon signers' signatures: here a
+# one-member board and no party representatives.
+BOARD_MEMBER = SigningKey(b"\x01" * 32)
+TRUST = LineageTrust.from_policies([genesis_draft(
+    board_keys=[BOARD_MEMBER.public_key], board_threshold=1,
+    issuer_key=SigningKey(b"\x02" * 32).public_key, time_authority_key=bytes([3]) * 32, now=0)])
 
 
 def build(n: int, seed: int = 1) -> tuple[Registry, list[str]]:
     rng = random.Random(seed)
-    registry = Registry()
+    registry = Registry(trust=TRUST)
     width = 100
     for i in range(n):
         layer = i // width
@@ -39,6 +48,8 @@ def build(n: int, seed: int = 1) -> tuple[Registry, list[str]]:
         registry.nodes[f"n{i}"] = Node(f"n{i}", "model", rng.randrange(10**24),
                                        dt.date(2020, 1, 1) if harbor else dt.date(2024, 1, 1),
                                        parents, "archived" if harbor else "")
+        if harbor:
+            registry.sign_safe_harbor(f"n{i}", BOARD_MEMBER)
     last = [f"n{i}" for i in range(max(n - width, 0), n)]
     return registry, last
 

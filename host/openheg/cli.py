@@ -9,6 +9,7 @@ print progress to stderr.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -61,7 +62,17 @@ from .licensing import (
     sign_order,
     time_beacon,
 )
-from .lineage import LineageError, Node, Parent, Registry, Relation
+from .lineage import (
+    NO_LINEAGE,
+    GraphSize,
+    Lineage,
+    LineageError,
+    LineageTrust,
+    Node,
+    Parent,
+    Registry,
+    Relation,
+)
 from .policy import (
     PolicyError,
     describe,
@@ -616,7 +627,20 @@ def policy_install(ctx: Context, urls: tuple[str, ...], authority_dir: Path) -> 
 # ================================================================== lineage
 registry_option = click.option("--registry", type=click.Path(path_type=Path),
                                default=Path("lineage.json"), show_default=True,
-                               help="Lineage registry file.")
+                               help="Lineage registry file (signed by the authority's issuer).")
+lineage_authority_option = click.option(
+    "--authority", "authority_dir", required=True, type=click.Path(path_type=Path),
+    help="Authority directory: its policy chain says who signs the registry (the issuer) "
+         "and safe harbor (the Horizon signers).")
+
+
+def lineage_trust(authority: Authority) -> LineageTrust:
+    authority.policy_in_force()  # the chain must verify first
+    return LineageTrust.from_policies(authority.policies())
+
+
+def load_registry(authority_dir: Path, registry: Path, *, missing_ok: bool = False) -> Registry:
+    return Registry.load(registry, lineage_trust(Authority(authority_dir)), missing_ok=missing_ok)
 
 
 def parse_parent(text: str) -> Parent:
@@ -634,7 +658,6 @@ def node_from_options(name: str, kind: str, compute: str, created: str,
                       parents: tuple[str, ...], family: str, parameters: int, tokens: int,
                       evidence: str) -> Node:
     try:
-        import datetime as dt
         created_date = dt.date.fromisoformat(created)
     except ValueError:
         raise LineageError(f"--created {created!r}: write YYYY-MM-DD") from None
@@ -657,35 +680,82 @@ def node_options(function):
         click.option("--parameters", type=click.IntRange(0), default=0),
         click.option("--tokens", type=click.IntRange(0), default=0, help="Training tokens."),
         click.option("--evidence", default="",
-                     help="Proof it existed before 2021-09-01 (safe harbor needs it)."),
+                     help="What shows it existed before 2021-09-01: a safe-harbor claim, which "
+                          "counts once the Horizon signers sign it (lineage sign-harbor)."),
     ]):
         function = decorator(function)
     return function
 
 
+def describe_size(size: GraphSize) -> str:
+    unproven = size.unproven_harbor_claims
+    return (f"compute graph size {format_sflop(size.total_msflop)} (own/planned "
+            f"{format_sflop(size.planned_msflop) if size.planned_msflop else '0'}, history "
+            f"{len(size.counted_nodes)} nodes, {len(size.safe_harbor_nodes)} in safe harbor)"
+            + (f"; safe harbor claimed but not signed by the Horizon signers, counted in full: "
+               f"{', '.join(unproven)}" if unproven else ""))
+
+
 @cli.group()
 def lineage() -> None:
-    """The registry of runs, models and data, and compute graph sizes."""
+    """The signed registry of runs, models and data, and compute graph sizes."""
 
 
 @lineage.command("add")
 @click.argument("name")
 @node_options
+@lineage_authority_option
 @registry_option
-def lineage_add(name: str, kind: str, compute: str, created: str, parents: tuple[str, ...],
-                family: str, parameters: int, tokens: int, evidence: str,
-                registry: Path) -> None:
-    """Register a run, model or data set with its parents.
+@pass_context
+def lineage_add(ctx: Context, name: str, kind: str, compute: str, created: str,
+                parents: tuple[str, ...], family: str, parameters: int, tokens: int,
+                evidence: str, authority_dir: Path, registry: Path) -> None:
+    """Register a run, model or data set with its parents; the issuer signs the registry.
 
-    Example: openheg lineage add base-7b --compute 8e23 --created 2024-05-01 --family acme
+    A node cannot be dated before any of its parents. A safe-harbor claim
+    (--created before 2021-09-01 and --evidence) counts only once the signers
+    of a Horizon license have signed it with `openheg lineage sign-harbor`.
+
+    Example: openheg lineage add base-7b --compute 8e23 --created 2024-05-01 --family acme \\
+    --authority auth/
     """
-    reg = Registry.load(registry, missing_ok=True)
+    authority = Authority(authority_dir)
+    reg = Registry.load(registry, lineage_trust(authority), missing_ok=True)
     node = node_from_options(name, kind, compute, created, parents, family, parameters, tokens,
                              evidence)
     reg.add(node)
-    reg.graph_size(0, [p.name for p in node.parents])  # parents known, no cycle
-    reg.save(registry)
-    click.echo(f"{name} registered in {registry} ({len(reg.nodes)} nodes)")
+    reg.save(registry, authority.key("issuer", ctx.passphrase))
+    click.echo(f"{name} registered in {registry} ({len(reg.nodes)} nodes, signed by the issuer)"
+               + ("; its safe-harbor claim needs the Horizon signers: openheg lineage sign-harbor"
+                  if node.claims_safe_harbor else ""))
+
+
+@lineage.command("sign-harbor")
+@click.argument("name")
+@click.option("--key", "key_file", required=True, type=click.Path(path_type=Path),
+              help="Your board member key file.")
+@lineage_authority_option
+@registry_option
+@pass_context
+def lineage_sign_harbor(ctx: Context, name: str, key_file: Path, authority_dir: Path,
+                        registry: Path) -> None:
+    """Sign a node's safe-harbor claim as a board member or party representative.
+
+    Safe harbor takes compute out of a workload's size, so it needs the
+    signers of a Horizon license under the policy in force: its Horizon board
+    quorum and every party representative. Each signs on their own machine
+    and passes the registry file on. The issuer's signature over the registry
+    stays valid: it covers the nodes, not these signatures.
+
+    Example: openheg lineage sign-harbor legacy-model --key ~/board-member.key --authority auth/
+    """
+    reg = load_registry(authority_dir, registry)
+    key = SigningKey.load(key_file, ctx.passphrase)
+    reg.sign_safe_harbor(name, key)
+    reg.save(registry)  # the issuer's signature still holds: the nodes did not change
+    missing = reg.harbor_missing(name)
+    click.echo(f"safe-harbor claim of {name} signed by {key.public_key.hex()[:16]}...; "
+               + (f"it still needs {missing}" if missing else "it is in safe harbor"))
 
 
 @lineage.command("size")
@@ -693,39 +763,42 @@ def lineage_add(name: str, kind: str, compute: str, created: str, parents: tuple
 @click.option("--planned", default=None, help="Planned compute of a proposed workload (sFLOP).")
 @click.option("--parent", "parents", multiple=True, metavar="NAME",
               help="Direct parent of the proposed workload (repeatable).")
+@lineage_authority_option
 @registry_option
 @json_option
 def lineage_size(name: str | None, planned: str | None, parents: tuple[str, ...],
-                 registry: Path, as_json: bool) -> None:
+                 authority_dir: Path, registry: Path, as_json: bool) -> None:
     """Compute graph size: a registered NAME, or a proposed workload.
 
-    Example: openheg lineage size --planned 1e25 --parent base-7b --json
+    Example: openheg lineage size --planned 1e25 --parent base-7b --authority auth/ --json
     """
-    reg = Registry.load(registry)
     if (name is None) == (planned is None):
         raise click.UsageError("give a registered NAME or --planned (with --parent)")
+    if name is not None and parents:
+        raise click.UsageError("--parent is for a proposed workload (--planned); a registered "
+                               "NAME has its own parents")
+    reg = load_registry(authority_dir, registry)
     size = (reg.node_size(name) if name is not None
             else reg.graph_size(parse_sflop(planned), parents))  # type: ignore[arg-type]
-    emit(size.to_json(), as_json,
-         f"compute graph size {format_sflop(size.total_msflop)} (own/planned "
-         f"{format_sflop(size.planned_msflop) if size.planned_msflop else '0'}, history "
-         f"{len(size.counted_nodes)} nodes, {len(size.safe_harbor_nodes)} in safe harbor)")
+    emit(size.to_json(), as_json, describe_size(size))
 
 
 @lineage.command("family-check")
 @click.argument("name")
 @node_options
+@lineage_authority_option
 @registry_option
 @json_option
 def lineage_family_check(name: str, kind: str, compute: str, created: str,
                          parents: tuple[str, ...], family: str, parameters: int, tokens: int,
-                         evidence: str, registry: Path, as_json: bool) -> None:
+                         evidence: str, authority_dir: Path, registry: Path,
+                         as_json: bool) -> None:
     """Does a new family version need a full report (>120% of the family's best)?
 
     Example: openheg lineage family-check acme-v3 --family acme --compute 1e24 \\
-    --created 2025-01-01 --parameters 8000000000 --tokens 2000000000000
+    --created 2025-01-01 --parameters 8000000000 --tokens 2000000000000 --authority auth/
     """
-    reg = Registry.load(registry)
+    reg = load_registry(authority_dir, registry)
     node = node_from_options(name, kind, compute, created, parents, family, parameters, tokens,
                              evidence)
     result = reg.family_check(node)
@@ -733,15 +806,22 @@ def lineage_family_check(name: str, kind: str, compute: str, created: str,
 
 
 @lineage.command("check")
+@lineage_authority_option
 @registry_option
-def lineage_check(registry: Path) -> None:
-    """Check the whole registry: every parent known, no cycle.
+def lineage_check(authority_dir: Path, registry: Path) -> None:
+    """Check the whole registry: signed by the issuer, every parent known, no
+    cycle, no node dated before a parent, safe-harbor signatures sound.
 
-    Example: openheg lineage check --registry lineage.json
+    Example: openheg lineage check --registry lineage.json --authority auth/
     """
-    reg = Registry.load(registry)
-    reg.check()
-    click.echo(f"{registry}: {len(reg.nodes)} nodes, every parent known, no cycle")
+    reg = load_registry(authority_dir, registry)
+    harbored = [n for n in reg.nodes if reg.in_safe_harbor(n)]
+    unproven = [n for n, node in reg.nodes.items()
+                if node.claims_safe_harbor and n not in harbored]
+    click.echo(f"{registry}: {len(reg.nodes)} nodes, signed by the issuer, every parent known, "
+               f"no cycle, none dated before a parent; {len(harbored)} in safe harbor"
+               + (f", {len(unproven)} claims not yet signed by the Horizon signers "
+                  f"({', '.join(sorted(unproven))})" if unproven else ""))
 
 
 # ================================================================== license
@@ -754,8 +834,9 @@ def license_group() -> None:
 @authority_option
 @click.option("--workload", required=True, help="Workload name.")
 @click.option("--planned", required=True, help="The workload's total planned sFLOP, e.g. 1e21.")
-@click.option("--parent", "parents", multiple=True, metavar="NAME",
-              help="Lineage parent (repeatable); needs --registry.")
+@click.option("--parent", "parents", multiple=True, metavar="NAME[:RELATION]",
+              help="Lineage parent (repeatable): the workload is registered in --registry "
+                   "with these parents, and its licenses bind that lineage.")
 @registry_option
 @click.option("--device", "device_urls", multiple=True,
               help="Device URL to license (repeatable): its id and next sequence are read.")
@@ -782,7 +863,10 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
     """Split a workload across devices and issue a license per device.
 
     The class follows from the compute graph size (planned + lineage) against
-    today's thresholds. Standard licenses are finished here; Frontier and
+    today's thresholds. With --parent (or when the registry already records
+    the workload) the lineage comes from the signed registry: the workload is
+    registered there as a run with its parents, and every license binds that
+    lineage's digest (lineage_digest). Standard licenses are finished here; Frontier and
     Horizon ones are written as proposals signed by the issuer, for the
     inspector (and board and party representatives) to sign with
     `openheg board sign` and combine with `openheg board combine`.
@@ -812,9 +896,11 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
         raise click.UsageError("--out is for one device; use --out-dir for a fleet")
     if (out is None) == (out_dir is None):
         raise click.UsageError("give exactly one of --out and --out-dir")
-    lineage_msflop = Registry.load(registry).graph_size(0, parents).total_msflop if parents else 0
-    plan = plan_workload(current, workload=workload, planned_msflop=parse_sflop(planned),
-                         lineage_msflop=lineage_msflop,
+    planned_msflop = parse_sflop(planned)
+    reg, lineage, registered = workload_lineage(auth, registry, workload, planned_msflop, parents)
+    plan = plan_workload(current, workload=workload, planned_msflop=planned_msflop,
+                         lineage_msflop=lineage.history_msflop if lineage else 0,
+                         lineage_digest=lineage.digest if lineage else NO_LINEAGE,
                          devices=[DeviceSlot(d, s, w) for (d, s), w
                                   in zip(slots, weights or [1] * len(slots))],
                          valid_days=valid_days, oversight_ppm=oversight_ppm,
@@ -831,6 +917,9 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
     issuer = auth.key("issuer", ctx.passphrase)
     ctx.ledger.record_workload(workload, plan.workload_id, plan.planned_msflop,
                                plan.lineage_msflop, plan.license_class.name)
+    if registered:
+        reg.save(registry, issuer)  # type: ignore[union-attr]
+        progress(f"{workload} registered in {registry} with its parents (signed by the issuer)")
     written = []
     for i, draft in enumerate(plan.licenses, 1):
         proposal = Proposal(draft, f"workload {workload}")
@@ -863,6 +952,33 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
          + (f" written to {written[0]['path']}" if len(written) == 1 else "") + need)
 
 
+def workload_lineage(authority: Authority, registry_path: Path, workload: str,
+                     planned_msflop: int, parents: tuple[str, ...]
+                     ) -> tuple[Registry | None, Lineage | None, bool]:
+    """The lineage a workload's licenses declare and bind: the registry's, when
+    the workload names parents (it is then registered, dated today, as a run of
+    its planned compute) or is registered already; none otherwise. Returns the
+    registry, the lineage, and whether the workload was registered now (the
+    caller saves it once the licenses can be made)."""
+    if not parents and not Path(registry_path).exists():
+        return None, None, False
+    reg = Registry.load(registry_path, lineage_trust(authority))
+    wanted = tuple(parse_parent(p) for p in parents)
+    node = reg.nodes.get(workload)
+    if node is None:
+        if not wanted:
+            return None, None, False
+        reg.add(Node(workload, "run", planned_msflop, dt.datetime.now(dt.UTC).date(), wanted))
+        return reg, reg.lineage(workload), True
+    if (wanted and set(wanted) != set(node.parents)) or node.compute_msflop != planned_msflop:
+        raise LicensingError(
+            f"workload {workload} is registered in {registry_path} with "
+            f"{format_sflop(node.compute_msflop) if node.compute_msflop else '0'} and parents "
+            f"{', '.join(p.name for p in node.parents) or 'none'}: license it with those, or "
+            "under another name")
+    return reg, reg.lineage(workload), False
+
+
 @license_group.command("install")
 @click.argument("url")
 @click.argument("license_file", type=click.Path(path_type=Path))
@@ -893,18 +1009,34 @@ def license_show(license_file: Path, as_json: bool) -> None:
          f"{format_sflop(record.allocation_msflop)}, {len(record.signatures)} signatures")
 
 
+evidence_registry_option = click.option(
+    "--registry", "registry_file", type=click.Path(path_type=Path), default=None,
+    help="The signed lineage registry: check the license's declared lineage against the one "
+         "it binds.")
+
+
+def evidence_registry(authority_dir: Path, registry_file: Path | None) -> Registry | None:
+    return None if registry_file is None else load_registry(authority_dir, registry_file)
+
+
 @license_group.command("verify")
 @click.argument("license_file", type=click.Path(path_type=Path))
 @authority_option
-def license_verify(license_file: Path, authority_dir: Path) -> None:
-    """Check a license's signatures against its class's rule under the policy in force.
+@evidence_registry_option
+def license_verify(license_file: Path, authority_dir: Path, registry_file: Path | None) -> None:
+    """Check a license's signatures against its class's rule under the policy in
+    force and, with --registry, its declared lineage against the registry.
 
-    Example: openheg license verify lic.bin --authority auth/
+    Example: openheg license verify lic.bin --authority auth/ --registry lineage.json
     """
     record = load_record(license_file, License)
-    authenticate_license(Authority(authority_dir).policy_in_force(), record)
+    authenticate_license(Authority(authority_dir).policy_in_force(), record,
+                         evidence_registry(authority_dir, registry_file))
     click.echo(f"license {record.license_id.hex()}: {record.license_class.name.lower()} "
-               f"signatures complete")
+               "signatures complete"
+               + ("" if registry_file is None else
+                  "; lineage " + ("as registered" if record.lineage_digest != NO_LINEAGE
+                                  else "none declared, none registered")))
 
 
 @license_group.command("revoke")
@@ -1224,13 +1356,15 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
               help="Check the attestation reports this license (needs --authority).")
 @click.option("--authority", "authority_dir", type=click.Path(path_type=Path), default=None,
               help="Authority directory whose policy chain authenticates --license.")
+@evidence_registry_option
 @click.option("--policy-version", type=click.IntRange(1), default=None,
               help="Require the device to run this policy version.")
 @json_option
 def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | None,
                   lists: tuple[Path, ...], vendor_keys: tuple[str, ...],
                   license_file: Path | None, authority_dir: Path | None,
-                  policy_version: int | None, as_json: bool) -> None:
+                  registry_file: Path | None, policy_version: int | None,
+                  as_json: bool) -> None:
     """Verify one attestation; exit 1 with the reason if it must not be trusted.
 
     With --license, the license is first authenticated against the authority's
@@ -1243,6 +1377,8 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     if license_file is not None and authority_dir is None:
         raise click.UsageError("--license needs --authority: a license is evidence only once "
                                "its signatures are checked against the authority's policy")
+    if registry_file is not None and license_file is None:
+        raise click.UsageError("--registry checks the lineage of --license: give both")
     keys = {public_key_arg(k) for k in vendor_keys}
     data = read_file(attestation_file)
     listing = trusted_endorsements(endorsement_file, lists, keys)
@@ -1256,8 +1392,9 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     verified = verify_attestation(
         data, nonce=hex_bytes(nonce, wire.NONCE_SIZE, "--nonce"),
         endorsement=listing.for_device(device_id), vendor_keys=keys, license=license_,
-        authority_policy=authority_policy, policy_version=policy_version,
-        endorsement_checked=True)
+        authority_policy=authority_policy,
+        registry=evidence_registry(authority_dir, registry_file) if license_ else None,
+        policy_version=policy_version, endorsement_checked=True)
     att = verified.attestation
     emit({"verified": True, **wire.to_jsonable(att), "gate_state": att.gate_state.name,
           "gate_causes": cause_names(att.gate_causes)}, as_json,
@@ -1286,8 +1423,10 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
                    as_json: bool) -> None:
     """Attest each device over a fresh nonce, verify, read its log, record all in the ledger.
 
-    Exits 1 if any device's attestation must not be trusted (the others are
-    still collected).
+    Exits 1 if any device's attestation must not be trusted, or if what it
+    brings does not fit what the ledger holds: a log that conflicts with the
+    one recorded, one that does not lead to the attested head, a severe
+    series anomaly (replay, rollback, fork...). The others are still collected.
 
     Example: openheg attest collect emu://chip0 emu://chip1 \\
     --endorsements vendor/endorsements.json --vendor-key vendor/vendor.key.pub
@@ -1309,29 +1448,50 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
             failures.append(f"{url}: {error}")
             progress(f"[{i}/{len(urls)}] {url}: NOT TRUSTED: {error}")
             continue
-        ctx.ledger.record_device(verified.endorsement, url)
-        ctx.ledger.record_attestation(data)
+        problem = record_collected(ctx, url, dev, data, verified, read_log=not no_log)
         att = verified.attestation
-        if not no_log:
-            read = LogRead.from_page(dev.read_whole_log())
-            conflicts = ctx.ledger.record_log(device_id, read, after_attestation=data)
-            if conflicts:
-                failures.append(f"{url}: {conflicts[0]}")
-            elif att.log_head not in build_chain(read.entries, [read.anchor]).heads:
-                failures.append(f"{url}: the event log read does not lead to the attested log "
-                                "head (rewritten on the link, or the device's log forked)")
         results.append({"url": url, "device_id": device_id.hex(),
                         "report_counter": att.report_counter,
                         "consumed_msflop": att.consumed_msflop,
                         "gate_state": att.gate_state.name,
                         "gate_causes": cause_names(att.gate_causes)})
-        progress(f"[{i}/{len(urls)}] {url}: verified, consumed "
-                 f"{format_sflop(att.consumed_msflop) if att.consumed_msflop else '0'}, "
-                 f"gate {att.gate_state.name.lower()}")
+        if problem:
+            failures.append(f"{url}: {problem}")
+        progress(f"[{i}/{len(urls)}] {url}: "
+                 + (f"NOT TRUSTED: {problem}" if problem else
+                    f"verified, consumed "
+                    f"{format_sflop(att.consumed_msflop) if att.consumed_msflop else '0'}, "
+                    f"gate {att.gate_state.name.lower()}"))
     emit({"collected": results, "failures": failures}, as_json,
          f"{len(results)} of {len(urls)} attestations verified and recorded")
     if failures:
         raise NotTrusted(f"{len(failures)} devices not trusted; first: {failures[0]}")
+
+
+def record_collected(ctx: Context, url: str, dev: Device, data: bytes, verified,
+                     read_log: bool) -> str | None:
+    """Record a verified attestation and, with ``read_log``, the device's log
+    read right after it. Returns what the new evidence shows to be wrong, if
+    anything: a log that conflicts with the one recorded, or that does not lead
+    to the attested head, or a severe series anomaly that was not there before."""
+    att = verified.attestation
+    device = att.device_id.hex()
+    # Read before recording anything: a log read that fails (or that the link
+    # withholds) must not leave a report recorded as if never read with its log.
+    read = LogRead.from_page(dev.read_whole_log()) if read_log else None
+    before = {(a.kind, a.detail) for a in ctx.ledger.series(device).anomalies if a.severe}
+    ctx.ledger.record_device(verified.endorsement, url)
+    ctx.ledger.record_attestation(data)
+    if read is not None:
+        conflicts = ctx.ledger.record_log(att.device_id, read, after_attestation=data)
+        if conflicts:
+            return conflicts[0]
+        if att.log_head not in build_chain(read.entries, [read.anchor]).heads:
+            return ("the event log read does not lead to the attested log head (rewritten on "
+                    "the link, or the device's log forked)")
+    new = [a for a in ctx.ledger.series(device).anomalies
+           if a.severe and (a.kind, a.detail) not in before]
+    return f"series {new[0].kind}: {new[0].detail}" if new else None
 
 
 @attest.command("series")

@@ -32,7 +32,7 @@ from .device import Device
 from .errors import DeviceError, DeviceStatus, OpenhegError, VerificationError
 from .ledger import Ledger
 from .licensing import DeviceSlot, issue_order, plan_workload, sign_order, time_beacon
-from .lineage import Node, Parent, Registry, Relation
+from .lineage import LineageTrust, Node, Parent, Registry, Relation
 from .report import write_report
 from .series import LogRead
 from .transport import EmulatorTransport
@@ -106,18 +106,27 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
     say(2, f"{chips} chips provisioned and endorsed; vendor list has "
         f"{len(load_vendor_list(out / 'vendor', vendor.public_key).endorsements)} devices")
 
-    # 3. Lineage: the workload fine-tunes a model whose base predates the safe harbor.
-    registry = Registry()
+    # 3. Lineage: the workload fine-tunes a model whose base predates the safe
+    # harbor, which the Horizon signers sign; the issuer signs the registry.
+    registry = Registry(trust=LineageTrust.from_policies(authority.policies()))
     registry.add(Node("legacy-corpus-model", "model", 5 * 10**20, dt.date(2020, 6, 1),
                       safe_harbor_evidence="published 2020-06 (archived paper)"))
+    harbor_signers = (authority.board_member_names()[:policy.horizon_board_threshold]
+                      + [f"party-{i + 1}" for i in range(len(policy.party_keys))])
+    for signer in harbor_signers:
+        registry.sign_safe_harbor("legacy-corpus-model", authority.key(signer))
     registry.add(Node("base-model", "model", 2 * 10**12, dt.date(2024, 3, 1),
                       (Parent("legacy-corpus-model", Relation.DISTILLED_FROM),),
                       family="demo", parameters=10**9, training_tokens=10**11))
-    registry.save(out / "lineage.json")
     planned = PLANNED_SFLOP * 1000
-    size = registry.graph_size(planned, ["base-model"])
+    registry.add(Node(WORKLOAD, "run", planned, dt.datetime.now(dt.UTC).date(),
+                      (Parent("base-model", Relation.FINE_TUNE_OF),)))
+    registry.save(out / "lineage.json", authority.key("issuer"))
+    lineage = registry.lineage(WORKLOAD)
+    size = lineage.size
     say(3, f"lineage: graph size {format_sflop(size.total_msflop)} (history "
-        f"{format_sflop(size.history_msflop)}, {len(size.safe_harbor_nodes)} node in safe harbor)")
+        f"{format_sflop(size.history_msflop)}, {len(size.safe_harbor_nodes)} node in safe harbor "
+        f"signed by {len(harbor_signers)} Horizon signers); registry signed by the issuer")
 
     infos = [d.info() for d in devices]
     # 4. Time beacons from the time authority: licenses above the Frontier
@@ -135,7 +144,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
 
     # 5. License the workload across the fleet: issuer and inspector co-sign.
     plan = plan_workload(policy, workload=WORKLOAD, planned_msflop=planned,
-                         lineage_msflop=size.history_msflop,
+                         lineage_msflop=lineage.history_msflop, lineage_digest=lineage.digest,
                          devices=[DeviceSlot(info.device_id, info.license_sequence + 1)
                                   for info in infos],
                          inspector_key=authority.public_key("inspector-1"))
@@ -209,7 +218,8 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
         att = verify_attestation(raw, nonce=nonce,
                                  endorsement=listing.for_device(infos[i].device_id),
                                  vendor_keys={vendor.public_key}, license=licenses[i],
-                                 authority_policy=policy, policy_version=policy.policy_version,
+                                 authority_policy=policy, registry=registry,
+                                 policy_version=policy.policy_version,
                                  endorsement_checked=True).attestation
         (out / f"attestation-chip{i}.bin").write_bytes(raw)
         ledger.record_attestation(raw)
@@ -223,7 +233,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
             if f"event logs ({skip})" not in skipped:
                 skipped.append(f"event logs ({skip})")
         anomalies += [a for a in ledger.series(att.device_id.hex()).anomalies if a.severe]
-    say(8, f"{chips} attestations verified (endorsement, signature, nonce, policy, license) "
+    say(8, f"{chips} attestations verified (endorsement, signature, nonce, policy, license and its lineage) "
         f"and recorded; series anomalies: {len(anomalies)}")
 
     # 9. The report.

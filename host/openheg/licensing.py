@@ -137,8 +137,12 @@ class WorkloadPlan:
 def plan_workload(policy: Policy, *, workload: str, planned_msflop: int, lineage_msflop: int,
                   devices: Sequence[DeviceSlot], start: int | None = None,
                   valid_days: float = 30.0, inspector_key: bytes | None = None,
-                  oversight_ppm: int | None = None) -> WorkloadPlan:
-    """Unsigned license drafts for every device, with the class the thresholds demand."""
+                  oversight_ppm: int | None = None,
+                  lineage_digest: bytes = bytes(wire.DIGEST_SIZE)) -> WorkloadPlan:
+    """Unsigned license drafts for every device, with the class the thresholds demand.
+
+    ``lineage_digest``: openheg.lineage.Lineage.digest of the registered lineage
+    that ``lineage_msflop`` comes from (zero: the workload cites no registry)."""
     start = int(time.time()) if start is None else start
     day = start // SECONDS_PER_DAY
     license_class = license_class_for(policy, planned_msflop + lineage_msflop, day)
@@ -164,7 +168,8 @@ def plan_workload(policy: Policy, *, workload: str, planned_msflop: int, lineage
         sequence=d.sequence, allocation_msflop=allocation, workload_total_msflop=planned_msflop,
         lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
         license_class=license_class,
-        oversight_ppm=ppm, inspector_key=inspector) for d, allocation in zip(devices, allocations))
+        oversight_ppm=ppm, inspector_key=inspector, lineage_digest=lineage_digest)
+        for d, allocation in zip(devices, allocations))
     return WorkloadPlan(workload, workload_id, planned_msflop, lineage_msflop, license_class,
                         drafts)
 

@@ -35,6 +35,8 @@ from . import wire
 from .board import VoteError, check_license_signatures
 from .crypto import verify_record, verify_strict
 from .errors import RecordError, SignatureError, VerificationError
+from .licensing import workload_id_for
+from .lineage import NO_LINEAGE, Registry
 from .wire import Attestation, Endorsement, GateCause, GateState, License, Policy, RecordType
 
 ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
@@ -129,28 +131,70 @@ def verify_endorsement(endorsement: Endorsement, vendor_keys: Collection[bytes])
         raise VerificationError("endorsement signature does not verify") from None
 
 
-def authenticate_license(policy: Policy, license: License) -> None:
+def authenticate_license(policy: Policy, license: License,
+                         registry: Registry | None = None) -> None:
     """Check a license taken as evidence as the device checks it before running
     it: its class's signers under the authority's policy in force
-    (openheg.board.check_license_signatures). Raises VerificationError."""
+    (openheg.board.check_license_signatures); and, given the lineage registry,
+    its declared lineage against the one it binds (check_license_lineage).
+    Raises VerificationError."""
     try:
         check_license_signatures(policy, license)
     except VoteError as error:
         raise VerificationError(f"license {license.license_id.hex()[:16]}... is not authentic "
                                 f"under the authority's policy v{policy.policy_version}: "
                                 f"{error}") from None
+    if registry is not None:
+        check_license_lineage(license, registry)
+
+
+def check_license_lineage(license: License, registry: Registry) -> None:
+    """The lineage a license declares (lineage_msflop, workload_total_msflop)
+    must be the registered workload's, in the registry whose lineage it binds
+    (lineage_digest). A license that binds no lineage is checked too when the
+    registry records its workload: declaring no history is no way around it."""
+    workload = next((name for name in registry.nodes
+                     if workload_id_for(name) == license.workload_id), None)
+    cites = license.lineage_digest != NO_LINEAGE
+    if workload is None:
+        if cites:
+            raise VerificationError("the lineage registry given has no node for the license's "
+                                    "workload: it is not the registry the license cites")
+        return
+    lineage = registry.lineage(workload)
+    if lineage.digest != license.lineage_digest:
+        raise VerificationError(
+            f"the registry's lineage of workload {workload} (digest {lineage.digest.hex()[:16]}"
+            f"...) is not the one the license binds ("
+            + (f"{license.lineage_digest.hex()[:16]}...): the registry was changed since, or is "
+               "not the one the license cites" if cites else
+               "none): the license declares no registered lineage for a workload the registry "
+               "records"))
+    if lineage.history_msflop != license.lineage_msflop:
+        unproven = lineage.size.unproven_harbor_claims
+        raise VerificationError(
+            f"the license declares a lineage of {license.lineage_msflop} milli-sFLOP; the "
+            f"registry it binds gives {lineage.history_msflop}"
+            + (f" (safe harbor of {', '.join(unproven)} is not signed by the Horizon signers "
+               "of the policy in force, so it counts in full)" if unproven else ""))
+    if lineage.own_msflop != license.workload_total_msflop:
+        raise VerificationError(f"the license declares a workload total of "
+                                f"{license.workload_total_msflop} milli-sFLOP; the registry "
+                                f"records {lineage.own_msflop} for {workload}")
 
 
 def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
                        vendor_keys: Collection[bytes], license: License | None = None,
                        authority_policy: Policy | None = None,
+                       registry: Registry | None = None,
                        policy_version: int | None = None,
                        endorsement_checked: bool = False) -> VerifiedAttestation:
     """``license``: the license the report must be about. With
-    ``authority_policy`` it is first authenticated (authenticate_license): every
-    verifier given a license by someone else must pass the policy, and the CLI
-    always does; without it only the binding is checked, for a caller that
-    made or installed the license itself.
+    ``authority_policy`` it is first authenticated (authenticate_license, with
+    its lineage against ``registry`` when given): every verifier given a
+    license by someone else must pass the policy, and the CLI always does;
+    without it only the binding is checked, for a caller that made or
+    installed the license itself.
 
     ``endorsement_checked``: the endorsement came from an EndorsementList
     already verified against ``vendor_keys``, so its signature is not checked again."""
@@ -181,7 +225,7 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
                                 f"the verifier expects version {policy_version}")
     if license is not None:
         if authority_policy is not None:
-            authenticate_license(authority_policy, license)
+            authenticate_license(authority_policy, license, registry)
         _check_license_binding(attestation, license)
     return VerifiedAttestation(attestation, endorsement, license)
 

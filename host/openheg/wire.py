@@ -303,6 +303,10 @@ LicenseBodyFormat = Struct(
     "license_class" / Int8ul,
     "oversight_ppm" / Int32ul,
     "inspector_key" / Key,
+    # SHA-256 over the workload's lineage in the signed registry it cites
+    # (openheg.lineage.Lineage.digest); zero when it cites none. The firmware
+    # only carries it: verifiers check the declared lineage against it.
+    "lineage_digest" / Bytes(DIGEST_SIZE),
 )
 
 AttestationBodyFormat = Struct(
@@ -563,6 +567,7 @@ class License(SignedRecord):
     license_class: LicenseClass
     oversight_ppm: int
     inspector_key: bytes
+    lineage_digest: bytes = bytes(DIGEST_SIZE)
     signatures: tuple[SignatureEntry, ...] = ()
 
     def check(self) -> None:
