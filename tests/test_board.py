@@ -27,7 +27,7 @@ from openheg.board import (
 from openheg.crypto import SigningKey
 from openheg.licensing import DeviceSlot, issue_order, plan_workload
 from openheg.policy import PolicyError, genesis_draft, next_draft
-from openheg.wire import LicenseClass, OrderKind, SignatureEntry
+from openheg.wire import LicenseClass, OrderKind, SignatureEntry, SignerRole
 
 KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(12)]
 
@@ -193,7 +193,8 @@ def test_order_rules():
     check_order_signatures(policy, signed(pause, [inspector]), inspector.public_key)
     with pytest.raises(VoteError, match="inspector named in the license"):
         check_order_signatures(policy, signed(pause, board[:3]), inspector.public_key)
-    resume = replace(pause, order_kind=OrderKind.RESUME, sequence=2)
+    resume = replace(pause, order_kind=OrderKind.RESUME, signer_role=SignerRole.BOARD,
+                     sequence=1)
     check_order_signatures(policy, signed(resume, board[:2]), inspector.public_key)
     halt = issue_order(OrderKind.HALT, device_id=bytes(32), sequence=3, now=0)
     with pytest.raises(VoteError, match="board quorum: 2 members, has 1"):

@@ -107,7 +107,7 @@ typedef struct {
  * the last commit) put in their place. Boot checks a slot's digest the same
  * way, streaming it from flash. */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 3u
+#define HEG_STORE_LAYOUT 4u
 #define HEG_STORE_ENDORSEMENT_CAP 144u
 #define HEG_STORE_SLOTS 2u
 #define HEG_STORE_NO_PAGE 0xffffffffu
@@ -135,8 +135,9 @@ typedef struct {
   heg_u128_t allocation;
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
   heg_u128_t lane_totals[HEG_LANES];
-  /* Orders. */
-  uint64_t order_sequence; /* last accepted; replay floor */
+  /* Orders. G-orders: one replay floor per signer role (HEG_SIGNER_ROLE_* - 1),
+   * so no role's order can void another role's undelivered one. */
+  uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* last accepted per role */
   heg_hbool_t paused;      /* the license's inspector paused it */
   heg_hbool_t halted;      /* a board emergency halt is in force */
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */

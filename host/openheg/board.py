@@ -30,7 +30,7 @@ from typing import Any
 from . import wire
 from .crypto import SigningKey, verify_record
 from .errors import OpenhegError, RecordError, SignatureError
-from .wire import License, LicenseClass, Order, OrderKind, Policy, SignatureEntry, SignedRecord
+from .wire import License, LicenseClass, Order, Policy, SignatureEntry, SignedRecord, SignerRole
 
 PROPOSAL_FORMAT = "openheg-proposal/v1"
 SHARE_FORMAT = "openheg-signature-share/v1"
@@ -280,21 +280,26 @@ def check_license_signatures(policy: Policy, license_: License) -> None:
 
 
 def check_order_signatures(policy: Policy, order: Order, license_inspector: bytes | None) -> None:
-    """PAUSE: the license's inspector; RESUME: that inspector or a board quorum;
-    HALT and LIFT_HALT: a board quorum."""
+    """The firmware's ORDER rule: the order's signers must be the signer role it
+    names (wire.ORDER_SIGNER_ROLES says which roles may give which kind): the
+    inspector named in the license (``license_inspector``), a board quorum, or
+    the policy's issuer. Signatures of other keys count for nothing."""
     live = valid_signers(order, policy.revoked_keys)
-    board = _count(live, policy.board_keys)
-    quorum = board >= policy.board_threshold
-    by_inspector = license_inspector is not None and license_inspector in live
-    kind = order.order_kind
-    if kind == OrderKind.PAUSE and not by_inspector:
-        raise VoteError("a pause order must be signed by the inspector named in the license")
-    if kind == OrderKind.RESUME and not (by_inspector or quorum):
-        raise VoteError("a resume order needs the license's inspector or a board quorum "
-                        f"({policy.board_threshold} members)")
-    if kind in (OrderKind.HALT, OrderKind.LIFT_HALT) and not quorum:
-        raise VoteError(f"a {kind.name.lower().replace('_', '-')} order needs a board quorum: "
-                        f"{policy.board_threshold} members, has {board}")
+    kind = order.order_kind.name.lower().replace("_", "-")
+    role = order.signer_role
+    if role == SignerRole.INSPECTOR and (license_inspector is None
+                                         or license_inspector not in live):
+        raise VoteError(f"a {kind} order given by the inspector must be signed by the "
+                        "inspector named in the license (an order the board gives names the "
+                        "board as its signer role)")
+    if role == SignerRole.BOARD:
+        board = _count(live, policy.board_keys)
+        if board < policy.board_threshold:
+            raise VoteError(f"a {kind} order given by the board needs a board quorum: "
+                            f"{policy.board_threshold} members, has {board}")
+    if role == SignerRole.ISSUER and policy.issuer_key not in live:
+        raise VoteError(f"a {kind} order given by the issuer must be signed by the policy's "
+                        "issuer")
 
 
 # ------------------------------------------------------------------ files
