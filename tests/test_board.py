@@ -92,7 +92,12 @@ def test_rotation_needs_both_thresholds():
         check_policy_update(genesis, signed(proposal, board[:2] + new_board[:2]))
     with pytest.raises(VoteError, match="current board, which needs 2"):
         check_policy_update(genesis, signed(proposal, board[:1] + new_board[:3]))
-    rotated = signed(proposal, board[:2] + new_board[:3])
+    # A new board moves the Horizon veto: every party and the old board's
+    # Horizon quorum (all three) must assent as well.
+    with pytest.raises(VoteError, match="moves the Horizon veto"):
+        check_policy_update(genesis, signed(proposal, board[:2] + new_board[:3]))
+    parties = [KEYS[7], KEYS[8]]
+    rotated = signed(proposal, board[:3] + new_board[:3] + parties)
     assert check_policy_chain([genesis, rotated]) == rotated
     # After the rotation the old board has no say.
     later = next_draft(rotated, now=6, frontier_base_msflop=1)

@@ -322,6 +322,10 @@ HEG_MUST_USE heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *
                                             size_t scratch_cap, heg_hbool_t *verified);
 /* HEG_HTRUE when key is one of the set's signers. */
 heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_SIZE]);
+/* *given: HEG_HTRUE when the set holds the Horizon veto of the policy in force:
+ * its board's Horizon quorum and every party representative. */
+HEG_MUST_USE heg_status_t heg_policy_veto_given(heg_ctx_t *ctx, const heg_sigset_t *sigs,
+                                                heg_hbool_t *given);
 /* The genesis policy check for PROVISION: version 1, its own board's quorum.
  * scratch as for heg_sigset_verify. */
 HEG_MUST_USE heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data,

@@ -13,8 +13,10 @@ The workflow works with no network between the signers:
 
 The rules (wire.Policy's contract): version N+1 of a policy needs
 board_threshold signatures of version N's board; when the board's membership
-changes it also needs the new board's threshold; the genesis policy is signed
-by its own board. Signatures by revoked keys count for nothing, and a
+changes it also needs the new board's threshold; when it moves the Horizon
+veto (changes the party representatives or the board, lowers the Horizon
+quorum, raises the Horizon threshold) it needs every party representative and
+the Horizon quorum of version N; the genesis policy is signed by its own board. Signatures by revoked keys count for nothing, and a
 signature that does not verify makes the whole record invalid (fail closed).
 """
 
@@ -217,6 +219,42 @@ def check_policy_update(current: Policy | None, new: Policy) -> None:
         if got_new < new.board_threshold:
             raise VoteError(f"policy v{new.policy_version} changes the board: it also needs "
                             f"{new.board_threshold} signatures of the new board, has {got_new}")
+    moves = veto_changes(current, new)
+    if moves:
+        need = current.horizon_board_threshold
+        got = _count(signers, current.board_keys)
+        missing = set(current.party_keys) - signers
+        if got < need or missing:
+            raise VoteError(f"policy v{new.policy_version} moves the Horizon veto "
+                            f"({', '.join(moves)}): it needs every current party representative "
+                            f"({len(missing)} missing) and the current board's Horizon quorum "
+                            f"({need} members, has {got})")
+
+
+def horizon_raised(current: Policy, new: Policy) -> bool:
+    """Whether H(day) under ``new`` may exceed H(day) under ``current`` on some
+    day: a higher base or daily increase, or an earlier epoch while it rises
+    daily (the firmware's over-approximation, which asks for the veto in the
+    rare case of an earlier epoch with a low enough base: it fails safe)."""
+    return (new.horizon_base_msflop > current.horizon_base_msflop
+            or new.horizon_daily_increase_msflop > current.horizon_daily_increase_msflop
+            or (new.schedule_epoch_day < current.schedule_epoch_day
+                and new.horizon_daily_increase_msflop != 0))
+
+
+def veto_changes(current: Policy, new: Policy) -> list[str]:
+    """How ``new`` moves the Horizon veto, which the party representatives and
+    the board's Horizon quorum hold: empty when it does not."""
+    moves = []
+    if tuple(new.party_keys) != tuple(current.party_keys):
+        moves.append("changes the party representatives")
+    if tuple(new.board_keys) != tuple(current.board_keys):
+        moves.append("changes the board")
+    if new.horizon_board_threshold < current.horizon_board_threshold:
+        moves.append("lowers the Horizon quorum")
+    if horizon_raised(current, new):
+        moves.append("raises the Horizon threshold")
+    return moves
 
 
 def check_policy_chain(policies: list[Policy]) -> Policy:

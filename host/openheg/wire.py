@@ -598,7 +598,10 @@ class Policy(SignedRecord):
 
     Version N+1 is accepted only with ``board_threshold`` signatures of the
     board of version N (the genesis policy, version 1, by its own board); a
-    policy that changes the board also needs its own new board's threshold.
+    policy that changes the board also needs its own new board's threshold,
+    and one that moves the Horizon veto (party representatives, board, a lower
+    Horizon quorum, a higher Horizon threshold) every party representative and
+    the Horizon quorum of version N (openheg.board.veto_changes).
     Thresholds rise linearly from the epoch day:
     F(day) = frontier_base + max(day - epoch, 0) * frontier_daily_increase.
     """

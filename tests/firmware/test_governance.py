@@ -94,8 +94,10 @@ def test_board_rotation_needs_old_and_new_quorum(provisioned, authority):
     assert provisioned.status_of(C.INSTALL_POLICY, only_old.to_bytes()) == S.QUORUM_NOT_MET
     only_new = authority.policy(2, board_keys=new_board, signers=new_members[:2])
     assert provisioned.status_of(C.INSTALL_POLICY, only_new.to_bytes()) == S.QUORUM_NOT_MET
-    both = authority.policy(2, board_keys=new_board,
-                            signers=authority.board_members[:2] + new_members[:2])
+    # A new board also moves the Horizon veto (test_governance_veto): its
+    # holders, the old board's Horizon quorum and the party, assent too.
+    both = authority.policy(2, board_keys=new_board, signers=authority.board_members
+                            + (authority.party,) + new_members[:2])
     assert provisioned.status_of(C.INSTALL_POLICY, both.to_bytes()) == S.OK
     # From now on the new board rules alone.
     rotated = Authority(board_members=new_members)
