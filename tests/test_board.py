@@ -27,7 +27,7 @@ from openheg.board import (
 from openheg.crypto import SigningKey
 from openheg.licensing import DeviceSlot, issue_order, plan_workload
 from openheg.policy import PolicyError, genesis_draft, next_draft
-from openheg.wire import LicenseClass, OrderKind, SignatureEntry
+from openheg.wire import LicenseClass, OrderKind, SignatureEntry, SignerRole
 
 KEYS = [SigningKey(bytes([i + 1]) * 32) for i in range(12)]
 
@@ -92,7 +92,12 @@ def test_rotation_needs_both_thresholds():
         check_policy_update(genesis, signed(proposal, board[:2] + new_board[:2]))
     with pytest.raises(VoteError, match="current board, which needs 2"):
         check_policy_update(genesis, signed(proposal, board[:1] + new_board[:3]))
-    rotated = signed(proposal, board[:2] + new_board[:3])
+    # A new board moves the Horizon veto: every party and the old board's
+    # Horizon quorum (all three) must assent as well.
+    with pytest.raises(VoteError, match="moves the Horizon veto"):
+        check_policy_update(genesis, signed(proposal, board[:2] + new_board[:3]))
+    parties = [KEYS[7], KEYS[8]]
+    rotated = signed(proposal, board[:3] + new_board[:3] + parties)
     assert check_policy_chain([genesis, rotated]) == rotated
     # After the rotation the old board has no say.
     later = next_draft(rotated, now=6, frontier_base_msflop=1)
@@ -193,7 +198,8 @@ def test_order_rules():
     check_order_signatures(policy, signed(pause, [inspector]), inspector.public_key)
     with pytest.raises(VoteError, match="inspector named in the license"):
         check_order_signatures(policy, signed(pause, board[:3]), inspector.public_key)
-    resume = replace(pause, order_kind=OrderKind.RESUME, sequence=2)
+    resume = replace(pause, order_kind=OrderKind.RESUME, signer_role=SignerRole.BOARD,
+                     sequence=1)
     check_order_signatures(policy, signed(resume, board[:2]), inspector.public_key)
     halt = issue_order(OrderKind.HALT, device_id=bytes(32), sequence=3, now=0)
     with pytest.raises(VoteError, match="board quorum: 2 members, has 1"):

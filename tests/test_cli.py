@@ -126,8 +126,9 @@ def test_frontier_workload_across_a_fleet_with_orders_series_and_report(run, mon
     paused = json.loads(ok(run, "device", "run", "emu://b", "--lane", "FP8", "--ops", "1e5",
                            "--json"))
     assert paused["issued_ops"] == 0 and not paused["gate_open"]
-    ok(run, "order", "issue", "--kind", "resume", "--device", "emu://b", "--license", paths[1],
-       "--authority", "auth", "--signer", "board-1", "--signer", "board-2",
+    ok(run, "order", "issue", "--kind", "resume", "--role", "board", "--device", "emu://b",
+       "--license", paths[1], "--authority", "auth", "--signer", "board-1",
+       "--signer", "board-2",
        "--out", "resume.order")
     ok(run, "order", "send", "emu://b", "resume.order")
     assert json.loads(ok(run, "device", "run", "emu://b", "--lane", "FP8", "--ops", "1e5",

@@ -112,7 +112,13 @@ def test_board_rotation_agrees(authority, chip):
     # board-1 is on both boards: 2 of the old, only 1 of the new.
     both_refuse(lambda: check_policy_update(current, old_quorum_only),
                 lambda: device.install_policy(old_quorum_only), DeviceStatus.QUORUM_NOT_MET)
-    both = signed(draft, keys(authority, "board-1", "board-2") + new_members[:1])
+    # Both quorums, but a new board moves the Horizon veto: its holders (every
+    # party and the old board's Horizon quorum) must assent too.
+    no_veto = signed(draft, keys(authority, "board-1", "board-2") + new_members[:1])
+    both_refuse(lambda: check_policy_update(current, no_veto),
+                lambda: device.install_policy(no_veto), DeviceStatus.PARTY_VETO)
+    both = signed(draft, keys(authority, "board-1", "board-2", "board-3", "party-1", "party-2")
+                  + new_members[:1])
     check_policy_update(current, both)
     device.install_policy(both)
     assert device.info().policy_version == 2

@@ -68,7 +68,8 @@ def render() -> str:
             f"#define HEG_MAX_MESSAGE_SIZE {wire.MAX_MESSAGE_SIZE}u",
             f"#define HEG_REPORT_COUNTER_BLOCK {wire.REPORT_COUNTER_BLOCK}u",
             f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u",
-            f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u", ""]
+            f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u",
+            f"#define HEG_ORDER_LIFETIME_S {wire.ORDER_LIFETIME_S}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",
             " * The _LEN includes the terminating NUL, which is part of the signed bytes. */"]
     out += _enum("HEG_RECORD", wire.RecordType)
@@ -125,6 +126,8 @@ def render() -> str:
     out += _enum("HEG_EVENT", wire.EventType)
     out += _enum("HEG_METER_EVIDENCE", wire.MeterEvidence)
     out += _enum("HEG_ORDER_KIND", wire.OrderKind)
+    out += _enum("HEG_SIGNER_ROLE", wire.SignerRole)
+    out += _order_rules()
     out += _enum("HEG_BASELINE", wire.Baseline)
     out += ["", "/* Status codes: OK is deliberately not 0; the high byte names the module. */"]
     out += _enum("HEG_STATUS", DeviceStatus, "heg_status_t")
@@ -150,6 +153,20 @@ def _policy_bounds() -> list[str]:
             " * X(offset, size, minimum, maximum). */",
             "#define HEG_POLICY_BOUNDS(X) \\",
             *[f"  {row} \\" for row in rows[:-1]], f"  {rows[-1]}"]
+
+
+def _order_rules() -> list[str]:
+    """Who may give each order kind, and which kinds only restrict (wire.py)."""
+    roles = ["0x00u"] * (max(wire.OrderKind) + 1)
+    for kind, allowed in wire.ORDER_SIGNER_ROLES.items():
+        roles[kind] = f"0x{sum(1 << role for role in allowed):02X}u"
+    restrictive = sum(1 << kind for kind in wire.RESTRICTIVE_ORDERS)
+    return ["/* Bit (1 << role) of HEG_ORDER_KIND_ROLES[kind]: that signer role may give",
+            " * the kind (openheg.wire.ORDER_SIGNER_ROLES). */",
+            f"#define HEG_ORDER_KIND_ROLES {{{', '.join(roles)}}}",
+            f"#define HEG_SIGNER_ROLE_COUNT {len(wire.SignerRole)}u",
+            "/* Bit (1 << kind): orders that only restrict (openheg.wire.RESTRICTIVE_ORDERS). */",
+            f"#define HEG_ORDER_KINDS_RESTRICTIVE 0x{restrictive:02X}u"]
 
 
 def _header_only(fmt, variable: str = "payload"):

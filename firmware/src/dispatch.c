@@ -38,7 +38,12 @@ heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, ui
   heg_firmware_measurement(out + HEG_INFO_FIRMWARE_MEASUREMENT_OFF);
   heg_store_u32(out + HEG_INFO_POLICY_VERSION_OFF, ctx->ps.policy.version);
   heg_store_u64(out + HEG_INFO_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
-  heg_store_u64(out + HEG_INFO_ORDER_SEQUENCE_OFF, ctx->ps.order_sequence);
+  heg_store_u64(out + HEG_INFO_INSPECTOR_ORDER_SEQUENCE_OFF,
+                ctx->ps.order_sequence[HEG_SIGNER_ROLE_INSPECTOR - 1u]);
+  heg_store_u64(out + HEG_INFO_BOARD_ORDER_SEQUENCE_OFF,
+                ctx->ps.order_sequence[HEG_SIGNER_ROLE_BOARD - 1u]);
+  heg_store_u64(out + HEG_INFO_ISSUER_ORDER_SEQUENCE_OFF,
+                ctx->ps.order_sequence[HEG_SIGNER_ROLE_ISSUER - 1u]);
   heg_store_u32(out + HEG_INFO_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(out + HEG_INFO_ISSUER_KEY_OFF, ctx->ps.policy.issuer_key, HEG_KEY_SIZE);
   memcpy(out + HEG_INFO_VENDOR_KEY_OFF, ctx->ps.vendor_key, HEG_KEY_SIZE);

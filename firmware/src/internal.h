@@ -148,8 +148,9 @@ typedef struct {
   heg_u128_t allocation;
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
   heg_u128_t lane_totals[HEG_LANES];
-  /* Orders. */
-  uint64_t order_sequence; /* last accepted; replay floor */
+  /* Orders. G-orders: one replay floor per signer role (HEG_SIGNER_ROLE_* - 1),
+   * so no role's order can void another role's undelivered one. */
+  uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* last accepted per role */
   heg_hbool_t paused;      /* the license's inspector paused it */
   heg_hbool_t halted;      /* a board emergency halt is in force */
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */
@@ -391,6 +392,10 @@ HEG_MUST_USE heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *
                                             size_t scratch_cap, heg_hbool_t *verified);
 /* HEG_HTRUE when key is one of the set's signers. */
 heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_SIZE]);
+/* *given: HEG_HTRUE when the set holds the Horizon veto of the policy in force:
+ * its board's Horizon quorum and every party representative. */
+HEG_MUST_USE heg_status_t heg_policy_veto_given(heg_ctx_t *ctx, const heg_sigset_t *sigs,
+                                                heg_hbool_t *given);
 /* The genesis policy check for PROVISION: version 1, its own board's quorum.
  * scratch as for heg_sigset_verify. */
 HEG_MUST_USE heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data,

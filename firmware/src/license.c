@@ -166,10 +166,8 @@ static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const 
   const heg_policy_t *p = &ctx->ps.policy;
   heg_sigset_t sigs;
   heg_keylist_t list;
-  uint8_t key[HEG_KEY_SIZE];
   heg_hbool_t verified = HEG_HFALSE;
-  uint32_t signers = 0;
-  uint32_t i;
+  heg_hbool_t veto = HEG_HFALSE;
 
   *authorized = HEG_HFALSE;
   HEG_TRY(heg_sigset_parse(set, 0, set_len, HEG_MAX_LICENSE_SIGNATURES, &sigs));
@@ -185,17 +183,9 @@ static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const 
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
   if (lic->license_class == HEG_LICENSE_CLASS_HORIZON) {
-    heg_policy_keys(ctx, HEG_KEYS_BOARD, &list);
-    HEG_TRY(heg_keylist_count_signers(ctx, &list, &sigs, &signers));
-    if (signers < p->horizon_board_threshold) {
+    HEG_TRY(heg_policy_veto_given(ctx, &sigs, &veto));
+    if (veto != HEG_HTRUE) {
       return HEG_STATUS_QUORUM_NOT_MET;
-    }
-    heg_policy_keys(ctx, HEG_KEYS_PARTY, &list);
-    for (i = 0; i < list.count; ++i) {
-      HEG_TRY(heg_keylist_key(ctx, &list, i, key));
-      if (heg_sigset_has(&sigs, key) != HEG_HTRUE) {
-        return HEG_STATUS_QUORUM_NOT_MET;
-      }
     }
   }
   *authorized = verified;

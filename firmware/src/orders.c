@@ -1,6 +1,10 @@
 /* ORDER: an inspector's pause and resume, a board's halt and lift-halt.
- * Anti-replayed by one per-device sequence (strictly increasing, bounded
- * jump); each applied order is logged and moves the gate at once. */
+ * The body names its signer role; each role has its own anti-replay sequence
+ * (strictly increasing, bounded jump), so no role can void another's order.
+ * issued_at is held against trusted time; orders that only restrict are
+ * accepted without it and during a lockout (fail closed: the operator must not
+ * be able to keep a pause out). Each applied order is logged and moves the
+ * gate at once. */
 #include <string.h>
 
 #include "codec.h"
@@ -9,10 +13,15 @@
 
 HEG_STATIC_ASSERT(sizeof(HEG_DOMAIN_ORDER) == HEG_DOMAIN_ORDER_LEN, order_domain_len);
 
+static const uint8_t k_kind_roles[] = HEG_ORDER_KIND_ROLES;
+
 typedef struct {
   uint32_t kind;
+  uint32_t role;
   uint8_t license_id[HEG_ID_SIZE];
   uint64_t sequence;
+  uint64_t issued_at;
+  heg_hbool_t restrictive;
   heg_sigset_t sigs;
 } heg_order_t;
 
@@ -26,11 +35,17 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
   HEG_TRY(heg_sigset_parse(data, HEG_ORDER_BODY_SIZE, len, HEG_MAX_RECORD_SIGNATURES,
                            &out->sigs));
   out->kind = data[HEG_ORDER_ORDER_KIND_OFF];
-  if (out->kind < HEG_ORDER_KIND_PAUSE || out->kind > HEG_ORDER_KIND_LIFT_HALT) {
+  out->role = data[HEG_ORDER_SIGNER_ROLE_OFF];
+  if (out->kind < HEG_ORDER_KIND_PAUSE || out->kind >= sizeof(k_kind_roles) ||
+      out->role < 1u || out->role > HEG_SIGNER_ROLE_COUNT ||
+      (k_kind_roles[out->kind] & (1u << out->role)) == 0u) {
     return HEG_STATUS_RECORD_FIELD;
   }
   memcpy(out->license_id, data + HEG_ORDER_LICENSE_ID_OFF, HEG_ID_SIZE);
   out->sequence = heg_load_u64(data + HEG_ORDER_SEQUENCE_OFF);
+  out->issued_at = heg_load_u64(data + HEG_ORDER_ISSUED_AT_OFF);
+  out->restrictive =
+      (HEG_ORDER_KINDS_RESTRICTIVE & (1u << out->kind)) != 0u ? HEG_HTRUE : HEG_HFALSE;
   device_wide = (out->kind == HEG_ORDER_KIND_HALT || out->kind == HEG_ORDER_KIND_LIFT_HALT)
                     ? HEG_HTRUE
                     : HEG_HFALSE;
@@ -41,35 +56,51 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
   return HEG_STATUS_OK;
 }
 
-/* Who may give this order under the policy in force. */
-static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order) {
-  const heg_policy_t *p = &ctx->ps.policy;
-  heg_keylist_t list;
-  heg_hbool_t revoked = HEG_HTRUE;
-  heg_hbool_t by_inspector = HEG_HFALSE;
-  heg_hbool_t quorum = HEG_HFALSE;
+/* issued_at on trusted time: not after the latest time the device may be at,
+ * and at most HEG_ORDER_LIFETIME_S before it. Without trusted time only an
+ * order that restricts passes. */
+static heg_status_t check_issued_at(heg_ctx_t *ctx, const heg_order_t *order) {
+  heg_time_bounds_t t;
+  heg_time_bounds(ctx, &t);
+  if (t.trusted != HEG_HTRUE) {
+    return order->restrictive == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_TIME_UNTRUSTED;
+  }
+  if (order->issued_at > t.hi) {
+    return HEG_STATUS_NOT_YET_VALID;
+  }
+  if (t.hi - order->issued_at > HEG_ORDER_LIFETIME_S) {
+    return HEG_STATUS_EXPIRED;
+  }
+  return HEG_STATUS_OK;
+}
+
+/* Whether the order's signers are the role it names, as that role is entitled
+ * to this order under the policy in force: the license's named inspector, a
+ * board quorum, or the issuer. *authorized is HEG_HTRUE only then. */
+static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
+                              heg_hbool_t *authorized) {
+  heg_keylist_t board;
   uint32_t signers = 0;
-  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
-  HEG_TRY(heg_keylist_has(ctx, &list, ctx->ps.inspector_key, &revoked));
-  if (heg_bytes_zero(ctx->ps.inspector_key, HEG_KEY_SIZE) != HEG_HTRUE &&
-      heg_sigset_has(&order->sigs, ctx->ps.inspector_key) == HEG_HTRUE &&
-      revoked == HEG_HFALSE) {
-    by_inspector = HEG_HTRUE;
-  }
-  heg_policy_keys(ctx, HEG_KEYS_BOARD, &list);
-  HEG_TRY(heg_keylist_count_signers(ctx, &list, &order->sigs, &signers));
-  if (signers >= p->board_threshold) {
-    quorum = HEG_HTRUE;
-  }
-  switch (order->kind) {
-    case HEG_ORDER_KIND_PAUSE:
-      return by_inspector == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_SIGNER_UNTRUSTED;
-    case HEG_ORDER_KIND_RESUME:
-      return (by_inspector == HEG_HTRUE || quorum == HEG_HTRUE) ? HEG_STATUS_OK
-                                                                : HEG_STATUS_QUORUM_NOT_MET;
+  *authorized = HEG_HFALSE;
+  switch (order->role) {
+    case HEG_SIGNER_ROLE_INSPECTOR:
+      if (heg_bytes_zero(ctx->ps.inspector_key, HEG_KEY_SIZE) == HEG_HTRUE ||
+          heg_sigset_has(&order->sigs, ctx->ps.inspector_key) != HEG_HTRUE) {
+        return HEG_STATUS_SIGNER_UNTRUSTED;
+      }
+      break;
+    case HEG_SIGNER_ROLE_BOARD:
+      heg_policy_keys(ctx, HEG_KEYS_BOARD, &board);
+      HEG_TRY(heg_keylist_count_signers(ctx, &board, &order->sigs, &signers));
+      if (signers < ctx->ps.policy.board_threshold) {
+        return HEG_STATUS_QUORUM_NOT_MET;
+      }
+      break;
     default:
-      return quorum == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_QUORUM_NOT_MET;
+      return HEG_STATUS_SIGNER_UNTRUSTED;
   }
+  *authorized = HEG_HTRUE;
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
@@ -77,7 +108,9 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   heg_order_t order;
   heg_keylist_t revoked;
   heg_hbool_t verified = HEG_HFALSE;
-  uint8_t event[1u + 8u + HEG_ID_SIZE];
+  heg_hbool_t authorized = HEG_HFALSE;
+  uint64_t *floor;
+  uint8_t event[2u + 8u + HEG_ID_SIZE];
   heg_status_t status;
 
   *out_len = 0;
@@ -89,10 +122,11 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
       HEG_HTRUE) {
     return HEG_STATUS_WRONG_DEVICE;
   }
-  if (order.sequence <= ctx->ps.order_sequence) {
+  floor = &ctx->ps.order_sequence[order.role - 1u];
+  if (order.sequence <= *floor) {
     return HEG_STATUS_REPLAYED;
   }
-  if (order.sequence - ctx->ps.order_sequence > HEG_MAX_SEQUENCE_JUMP) {
+  if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   /* Pause and resume name the license in force. */
@@ -101,12 +135,19 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
        heg_bytes_equal(order.license_id, ctx->ps.license_id, HEG_ID_SIZE) != HEG_HTRUE)) {
     return HEG_STATUS_WRONG_STATE;
   }
-  HEG_TRY(heg_lockout_begin(ctx));
+  HEG_TRY(check_issued_at(ctx, &order));
+  /* A restricting order stays out of the lockout (neither refused, counted
+   * nor clearing the count): a stranger's bad records must not keep a pause
+   * out, and a refused one writes nothing, so it wears no flash. */
+  if (order.restrictive != HEG_HTRUE) {
+    HEG_TRY(heg_lockout_begin(ctx));
+  }
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
   HEG_TRY(heg_sigset_verify(ctx, &order.sigs, HEG_DOMAIN_ORDER, HEG_DOMAIN_ORDER_LEN, payload,
                             HEG_ORDER_BODY_SIZE, &revoked, NULL, out, cap, &verified));
-  HEG_TRY(authorize(ctx, &order));
+  HEG_TRY(authorize(ctx, &order, &authorized));
   HEG_HARDENED_CHECK_TRUE(verified);
+  HEG_HARDENED_CHECK_TRUE(authorized);
 
   switch (order.kind) {
     case HEG_ORDER_KIND_PAUSE:
@@ -122,11 +163,14 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
       ctx->ps.halted = HEG_HFALSE;
       break;
   }
-  ctx->ps.order_sequence = order.sequence;
-  heg_lockout_clear(ctx);
+  *floor = order.sequence;
+  if (order.restrictive != HEG_HTRUE) {
+    heg_lockout_clear(ctx);
+  }
   event[0] = (uint8_t)order.kind;
-  heg_store_u64(event + 1u, order.sequence);
-  memcpy(event + 9u, order.license_id, HEG_ID_SIZE);
+  event[1] = (uint8_t)order.role;
+  heg_store_u64(event + 2u, order.sequence);
+  memcpy(event + 10u, order.license_id, HEG_ID_SIZE);
   status = heg_log_append(ctx, HEG_EVENT_ORDER_APPLIED, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
   return heg_meter_arm(ctx);

@@ -1,6 +1,7 @@
 /* Policies: the strict parser, signature sets, the genesis check and
- * INSTALL_POLICY (exactly N -> N+1 by the current board's quorum, and the new
- * board's quorum too when the board changes). */
+ * INSTALL_POLICY (exactly N -> N+1 by the current board's quorum, the new
+ * board's quorum too when the board changes, and the Horizon veto's holders
+ * when the veto moves). */
 #include <string.h>
 
 #include "codec.h"
@@ -109,6 +110,29 @@ heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_S
     }
   }
   return found;
+}
+
+heg_status_t heg_policy_veto_given(heg_ctx_t *ctx, const heg_sigset_t *sigs,
+                                   heg_hbool_t *given) {
+  heg_keylist_t list;
+  uint8_t key[HEG_KEY_SIZE];
+  uint32_t signers = 0;
+  uint32_t i;
+  *given = HEG_HFALSE;
+  heg_policy_keys(ctx, HEG_KEYS_BOARD, &list);
+  HEG_TRY(heg_keylist_count_signers(ctx, &list, sigs, &signers));
+  if (signers < ctx->ps.policy.horizon_board_threshold) {
+    return HEG_STATUS_OK;
+  }
+  heg_policy_keys(ctx, HEG_KEYS_PARTY, &list);
+  for (i = 0; i < list.count; ++i) {
+    HEG_TRY(heg_keylist_key(ctx, &list, i, key));
+    if (heg_sigset_has(sigs, key) != HEG_HTRUE) {
+      return HEG_STATUS_OK;
+    }
+  }
+  *given = HEG_HTRUE;
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs, const char *domain,
@@ -320,10 +344,10 @@ heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data, size_
   return HEG_STATUS_OK;
 }
 
-/* *changed: whether the new board (in the request) differs from the one in
- * force (in flash), key by key. */
-static heg_status_t board_changed(heg_ctx_t *ctx, const heg_keylist_t *cur,
-                                  const heg_keylist_t *next, heg_hbool_t *changed) {
+/* *changed: whether a key list of the new policy (in the request) differs
+ * from the one in force (in flash), key by key. */
+static heg_status_t keylist_changed(heg_ctx_t *ctx, const heg_keylist_t *cur,
+                                    const heg_keylist_t *next, heg_hbool_t *changed) {
   uint8_t k[HEG_KEY_SIZE];
   uint32_t i;
   *changed = HEG_HFALSE;
@@ -337,6 +361,51 @@ static heg_status_t board_changed(heg_ctx_t *ctx, const heg_keylist_t *cur,
       *changed = HEG_HTRUE;
     }
   }
+  return HEG_STATUS_OK;
+}
+
+/* *raised: whether H(day) of the new policy may exceed the one in force on
+ * some day: a higher base or daily increase, or an earlier epoch while it
+ * rises daily (an over-approximation: an earlier epoch with a lower base may
+ * not raise it, and still asks for the veto, which fails safe). */
+static heg_hbool_t horizon_raised(const heg_policy_t *cur, const uint8_t *next) {
+  heg_u128_t daily = heg_load_u128(next + HEG_POLICY_HORIZON_DAILY_INCREASE_MSFLOP_OFF);
+  if (heg_u128_cmp(heg_load_u128(next + HEG_POLICY_HORIZON_BASE_MSFLOP_OFF), cur->horizon_base) >
+          0 ||
+      heg_u128_cmp(daily, cur->horizon_daily_increase) > 0 ||
+      (heg_load_u32(next + HEG_POLICY_SCHEDULE_EPOCH_DAY_OFF) < cur->schedule_epoch_day &&
+       !heg_u128_is_zero(daily))) {
+    return HEG_HTRUE;
+  }
+  return HEG_HFALSE;
+}
+
+/* The Horizon veto is held by the party representatives and the board's
+ * Horizon quorum. A policy that changes who holds it (the parties, the
+ * board, a lower Horizon quorum) or that raises H (fewer workloads under it)
+ * needs their assent: every current party and the current Horizon quorum.
+ * board_changed: whether the new policy changes the board. */
+static heg_status_t check_veto(heg_ctx_t *ctx, const uint8_t *next,
+                               const heg_policy_view_t *view, heg_hbool_t board_changed) {
+  heg_keylist_t parties;
+  heg_hbool_t moved = board_changed;
+  heg_hbool_t parties_changed = HEG_HTRUE;
+  heg_hbool_t given = HEG_HFALSE;
+  heg_policy_keys(ctx, HEG_KEYS_PARTY, &parties);
+  HEG_TRY(keylist_changed(ctx, &parties, &view->keys[HEG_KEYS_PARTY], &parties_changed));
+  if (parties_changed != HEG_HFALSE ||
+      next[HEG_POLICY_HORIZON_BOARD_THRESHOLD_OFF] < ctx->ps.policy.horizon_board_threshold ||
+      horizon_raised(&ctx->ps.policy, next) != HEG_HFALSE) {
+    moved = HEG_HTRUE;
+  }
+  if (moved == HEG_HFALSE) {
+    return HEG_STATUS_OK;
+  }
+  HEG_TRY(heg_policy_veto_given(ctx, &view->sigs, &given));
+  if (given != HEG_HTRUE) {
+    return HEG_STATUS_PARTY_VETO;
+  }
+  HEG_HARDENED_CHECK_TRUE(given);
   return HEG_STATUS_OK;
 }
 
@@ -376,13 +445,14 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
   if (signers < ctx->ps.policy.board_threshold) {
     return HEG_STATUS_QUORUM_NOT_MET;
   }
-  HEG_TRY(board_changed(ctx, &cur_list, &next.keys[HEG_KEYS_BOARD], &changed));
+  HEG_TRY(keylist_changed(ctx, &cur_list, &next.keys[HEG_KEYS_BOARD], &changed));
   if (changed != HEG_HFALSE) {
     HEG_TRY(heg_keylist_count_signers(ctx, &next.keys[HEG_KEYS_BOARD], &next.sigs, &signers));
     if (signers < payload[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
       return HEG_STATUS_QUORUM_NOT_MET;
     }
   }
+  HEG_TRY(check_veto(ctx, payload, &next, changed));
   HEG_HARDENED_CHECK_TRUE(verified);
   /* In force from here: the scalar part into ctx->ps in place, the key lists
    * pending (still in the request) until the commit writes them to flash; a

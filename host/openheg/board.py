@@ -13,8 +13,10 @@ The workflow works with no network between the signers:
 
 The rules (wire.Policy's contract): version N+1 of a policy needs
 board_threshold signatures of version N's board; when the board's membership
-changes it also needs the new board's threshold; the genesis policy is signed
-by its own board. Signatures by revoked keys count for nothing, and a
+changes it also needs the new board's threshold; when it moves the Horizon
+veto (changes the party representatives or the board, lowers the Horizon
+quorum, raises the Horizon threshold) it needs every party representative and
+the Horizon quorum of version N; the genesis policy is signed by its own board. Signatures by revoked keys count for nothing, and a
 signature that does not verify makes the whole record invalid (fail closed).
 """
 
@@ -30,7 +32,7 @@ from typing import Any
 from . import wire
 from .crypto import SigningKey, verify_record
 from .errors import OpenhegError, RecordError, SignatureError
-from .wire import License, LicenseClass, Order, OrderKind, Policy, SignatureEntry, SignedRecord
+from .wire import License, LicenseClass, Order, Policy, SignatureEntry, SignedRecord, SignerRole
 
 PROPOSAL_FORMAT = "openheg-proposal/v1"
 SHARE_FORMAT = "openheg-signature-share/v1"
@@ -217,6 +219,42 @@ def check_policy_update(current: Policy | None, new: Policy) -> None:
         if got_new < new.board_threshold:
             raise VoteError(f"policy v{new.policy_version} changes the board: it also needs "
                             f"{new.board_threshold} signatures of the new board, has {got_new}")
+    moves = veto_changes(current, new)
+    if moves:
+        need = current.horizon_board_threshold
+        got = _count(signers, current.board_keys)
+        missing = set(current.party_keys) - signers
+        if got < need or missing:
+            raise VoteError(f"policy v{new.policy_version} moves the Horizon veto "
+                            f"({', '.join(moves)}): it needs every current party representative "
+                            f"({len(missing)} missing) and the current board's Horizon quorum "
+                            f"({need} members, has {got})")
+
+
+def horizon_raised(current: Policy, new: Policy) -> bool:
+    """Whether H(day) under ``new`` may exceed H(day) under ``current`` on some
+    day: a higher base or daily increase, or an earlier epoch while it rises
+    daily (the firmware's over-approximation, which asks for the veto in the
+    rare case of an earlier epoch with a low enough base: it fails safe)."""
+    return (new.horizon_base_msflop > current.horizon_base_msflop
+            or new.horizon_daily_increase_msflop > current.horizon_daily_increase_msflop
+            or (new.schedule_epoch_day < current.schedule_epoch_day
+                and new.horizon_daily_increase_msflop != 0))
+
+
+def veto_changes(current: Policy, new: Policy) -> list[str]:
+    """How ``new`` moves the Horizon veto, which the party representatives and
+    the board's Horizon quorum hold: empty when it does not."""
+    moves = []
+    if tuple(new.party_keys) != tuple(current.party_keys):
+        moves.append("changes the party representatives")
+    if tuple(new.board_keys) != tuple(current.board_keys):
+        moves.append("changes the board")
+    if new.horizon_board_threshold < current.horizon_board_threshold:
+        moves.append("lowers the Horizon quorum")
+    if horizon_raised(current, new):
+        moves.append("raises the Horizon threshold")
+    return moves
 
 
 def check_policy_chain(policies: list[Policy]) -> Policy:
@@ -280,21 +318,26 @@ def check_license_signatures(policy: Policy, license_: License) -> None:
 
 
 def check_order_signatures(policy: Policy, order: Order, license_inspector: bytes | None) -> None:
-    """PAUSE: the license's inspector; RESUME: that inspector or a board quorum;
-    HALT and LIFT_HALT: a board quorum."""
+    """The firmware's ORDER rule: the order's signers must be the signer role it
+    names (wire.ORDER_SIGNER_ROLES says which roles may give which kind): the
+    inspector named in the license (``license_inspector``), a board quorum, or
+    the policy's issuer. Signatures of other keys count for nothing."""
     live = valid_signers(order, policy.revoked_keys)
-    board = _count(live, policy.board_keys)
-    quorum = board >= policy.board_threshold
-    by_inspector = license_inspector is not None and license_inspector in live
-    kind = order.order_kind
-    if kind == OrderKind.PAUSE and not by_inspector:
-        raise VoteError("a pause order must be signed by the inspector named in the license")
-    if kind == OrderKind.RESUME and not (by_inspector or quorum):
-        raise VoteError("a resume order needs the license's inspector or a board quorum "
-                        f"({policy.board_threshold} members)")
-    if kind in (OrderKind.HALT, OrderKind.LIFT_HALT) and not quorum:
-        raise VoteError(f"a {kind.name.lower().replace('_', '-')} order needs a board quorum: "
-                        f"{policy.board_threshold} members, has {board}")
+    kind = order.order_kind.name.lower().replace("_", "-")
+    role = order.signer_role
+    if role == SignerRole.INSPECTOR and (license_inspector is None
+                                         or license_inspector not in live):
+        raise VoteError(f"a {kind} order given by the inspector must be signed by the "
+                        "inspector named in the license (an order the board gives names the "
+                        "board as its signer role)")
+    if role == SignerRole.BOARD:
+        board = _count(live, policy.board_keys)
+        if board < policy.board_threshold:
+            raise VoteError(f"a {kind} order given by the board needs a board quorum: "
+                            f"{policy.board_threshold} members, has {board}")
+    if role == SignerRole.ISSUER and policy.issuer_key not in live:
+        raise VoteError(f"a {kind} order given by the issuer must be signed by the policy's "
+                        "issuer")
 
 
 # ------------------------------------------------------------------ files

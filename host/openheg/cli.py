@@ -55,6 +55,7 @@ from .errors import (
 )
 from .ledger import Ledger, LedgerError
 from .licensing import (
+    DEFAULT_SIGNER_ROLES,
     DeviceSlot,
     LicensingError,
     issue_order,
@@ -93,7 +94,7 @@ from .transport import (
 )
 from .units import AmountError, format_sflop, parse_sflop
 from .verify import EndorsementList, authenticate_license, verify_attestation
-from .wire import DeviceState, License, LicenseClass, Order, OrderKind, Policy
+from .wire import DeviceState, License, LicenseClass, Order, OrderKind, Policy, SignerRole
 
 # Exit codes, by kind of failure (documented in README.md).
 EXIT_OK = 0
@@ -1065,6 +1066,9 @@ def order() -> None:
 @order.command("issue")
 @click.option("--kind", required=True,
               type=click.Choice(["pause", "resume", "halt", "lift-halt"]))
+@click.option("--role", type=click.Choice([r.name.lower() for r in SignerRole]), default=None,
+              help="Who gives the order (default: inspector for pause and resume, board for "
+                   "halt and lift-halt); each role has its own sequence on the device.")
 @click.option("--device", "device_url", default=None, help="Read id and next sequence here.")
 @click.option("--device-id", default=None, metavar="HEX")
 @click.option("--sequence", type=click.IntRange(1, wire.MAX_U64), default=None)
@@ -1076,9 +1080,10 @@ def order() -> None:
 @click.option("--propose", is_flag=True, help="Write a proposal for offline signing instead.")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @pass_context
-def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str | None,
-                sequence: int | None, license_file: Path | None, authority_dir: Path | None,
-                signers: tuple[str, ...], propose: bool, out: Path) -> None:
+def order_issue(ctx: Context, kind: str, role: str | None, device_url: str | None,
+                device_id: str | None, sequence: int | None, license_file: Path | None,
+                authority_dir: Path | None, signers: tuple[str, ...], propose: bool,
+                out: Path) -> None:
     """Write an order for one device, signed now or as a proposal for a vote.
 
     Example: openheg order issue --kind pause --device emu://chip0 --license lic.bin \\
@@ -1092,6 +1097,7 @@ def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str 
     if propose and (signers or authority_dir is not None):
         raise click.UsageError("--propose writes an unsigned proposal: --authority and --signer "
                                "apply only when signing now")
+    signer_role = DEFAULT_SIGNER_ROLES[order_kind] if role is None else SignerRole[role.upper()]
     license_ = load_record(license_file, License) if license_file else None
     if names_license and license_ is None:
         raise click.UsageError(f"a {kind} order names a license: give --license")
@@ -1099,7 +1105,7 @@ def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str 
         raise click.UsageError(f"a {kind} order names no license: leave out --license")
     if device_url is not None:
         info = ctx.device(device_url).info()
-        target, next_sequence = info.device_id, info.order_sequence + 1
+        target, next_sequence = info.device_id, info.next_order_sequence(signer_role)
     elif device_id is not None:
         target, next_sequence = hex_bytes(device_id, wire.KEY_SIZE, "--device-id"), None
     elif license_ is not None:
@@ -1113,6 +1119,7 @@ def order_issue(ctx: Context, kind: str, device_url: str | None, device_id: str 
     if sequence is None and next_sequence is None:
         raise click.UsageError("--sequence is required when the device is not reachable")
     record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
+                         signer_role=signer_role,
                          license_id=license_.license_id if license_ is not None else None)
     if propose:
         Proposal(record, f"{kind} order").save(out)
@@ -1188,7 +1195,9 @@ def info_json(info) -> dict[str, Any]:
     return {"state": info.state.name, "device_id": info.device_id.hex(),
             "firmware_measurement": info.firmware_measurement.hex(),
             "policy_version": info.policy_version, "license_sequence": info.license_sequence,
-            "order_sequence": info.order_sequence, "reset_count": info.reset_count,
+            "order_sequences": {role.name.lower(): value
+                                for role, value in info.order_sequences.items()},
+            "reset_count": info.reset_count,
             "issuer_key": info.issuer_key.hex(), "vendor_key": info.vendor_key.hex()}
 
 

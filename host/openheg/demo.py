@@ -38,7 +38,7 @@ from .series import LogRead
 from .transport import EmulatorTransport
 from .units import format_sflop
 from .verify import EndorsementList, verify_attestation
-from .wire import OrderKind
+from .wire import OrderKind, SignerRole
 
 MARKER = ".openheg-demo"
 WORKLOAD = "demo-finetune"
@@ -185,7 +185,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
     # 7. The inspector pauses chip 1, which then cannot compute, and resumes it.
     if chips > 1:
         try:
-            before = infos[1].order_sequence
+            before = infos[1].order_sequences[SignerRole.INSPECTOR]
             pause = sign_order(issue_order(OrderKind.PAUSE, device_id=infos[1].device_id,
                                            sequence=before + 1,
                                            license_id=licenses[1].license_id), [inspector])

@@ -24,12 +24,16 @@ class DeviceInfo:
     firmware_measurement: bytes
     policy_version: int
     license_sequence: int
-    order_sequence: int
+    order_sequences: dict[wire.SignerRole, int]  # each signer role's last accepted order
     reset_count: int
     issuer_key: bytes
     vendor_key: bytes
     first_device_id: bytes  # the id the OTP anchor recorded (zeros: none)
     recovery_nonce: bytes  # RECOVERY_REQUIRED: the nonce a wire.Recovery must name
+
+    def next_order_sequence(self, role: wire.SignerRole) -> int:
+        """The sequence the device accepts next for an order given by ``role``."""
+        return self.order_sequences[role] + 1
 
 
 @dataclass(frozen=True)
@@ -77,8 +81,11 @@ class Device:
             state = DeviceState(parsed.state)
         except ValueError:
             raise TransportError(f"device reported unknown state 0x{parsed.state:02x}") from None
+        sequences = {wire.SignerRole.INSPECTOR: parsed.inspector_order_sequence,
+                     wire.SignerRole.BOARD: parsed.board_order_sequence,
+                     wire.SignerRole.ISSUER: parsed.issuer_order_sequence}
         return DeviceInfo(state, parsed.device_id, parsed.firmware_measurement,
-                          parsed.policy_version, parsed.license_sequence, parsed.order_sequence,
+                          parsed.policy_version, parsed.license_sequence, sequences,
                           parsed.reset_count, parsed.issuer_key, parsed.vendor_key,
                           parsed.first_device_id, parsed.recovery_nonce)
 

@@ -30,6 +30,7 @@ class DeviceStatus(IntEnum):
     SIGNER_UNTRUSTED = 0x0302
     KEY_REVOKED = 0x0303
     QUORUM_NOT_MET = 0x0304
+    PARTY_VETO = 0x0305
     WRONG_DEVICE = 0x0401
     REPLAYED = 0x0402
     SEQUENCE_JUMP = 0x0403
@@ -63,6 +64,10 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.KEY_REVOKED: "a signer or named key is revoked by the policy in force",
     DeviceStatus.QUORUM_NOT_MET: ("too few signatures by the board or the party representatives "
                                   "the record needs"),
+    DeviceStatus.PARTY_VETO: ("the policy changes who holds the Horizon veto (the party "
+                              "representatives, the board or its Horizon quorum) or raises the "
+                              "Horizon threshold: it needs every current party representative "
+                              "and the current board's Horizon quorum"),
     DeviceStatus.CLASS_TOO_LOW: ("the license's class is below what its compute requires at the "
                                  "Frontier and Horizon thresholds in force"),
     DeviceStatus.OVERSIGHT_TOO_LOW: "the license reserves less oversight than the policy's minimum",

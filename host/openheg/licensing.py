@@ -30,6 +30,7 @@ from .wire import (
     Policy,
     RecordType,
     SignatureEntry,
+    SignerRole,
     TimeBeacon,
 )
 
@@ -187,10 +188,25 @@ def sign_licenses(policy: Policy, drafts: Sequence[License],
     return signed
 
 
+# The role that gives each kind of order unless the caller names another one
+# allowed for it (wire.ORDER_SIGNER_ROLES): a resume by the board says so.
+DEFAULT_SIGNER_ROLES = {
+    OrderKind.PAUSE: SignerRole.INSPECTOR,
+    OrderKind.RESUME: SignerRole.INSPECTOR,
+    OrderKind.HALT: SignerRole.BOARD,
+    OrderKind.LIFT_HALT: SignerRole.BOARD,
+}
+
+
 def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
-                license_id: bytes | None = None, now: int | None = None) -> Order:
-    """An unsigned order; PAUSE and RESUME name the license, HALT and LIFT_HALT do not."""
-    return Order(order_kind=kind, device_id=device_id,
+                license_id: bytes | None = None, signer_role: SignerRole | None = None,
+                now: int | None = None) -> Order:
+    """An unsigned order; PAUSE and RESUME name the license, HALT and LIFT_HALT do
+    not. ``sequence`` is the next one of ``signer_role``'s counter on the device
+    (DeviceInfo.next_order_sequence); the order must be delivered within
+    wire.ORDER_LIFETIME_S of ``now``."""
+    role = DEFAULT_SIGNER_ROLES[kind] if signer_role is None else signer_role
+    return Order(order_kind=kind, signer_role=role, device_id=device_id,
                  license_id=license_id if license_id is not None else bytes(wire.ID_SIZE),
                  sequence=sequence, issued_at=int(time.time()) if now is None else now)
 

@@ -145,7 +145,8 @@ class EventType(IntEnum):
     LICENSE_INSTALLED = 0x03  # payload: license id (16 bytes), sequence (u64)
     EXHAUSTED = 0x04  # payload: license id (16 bytes), consumed milli-sFLOP (u128)
     POLICY_INSTALLED = 0x05  # payload: policy version (u32)
-    ORDER_APPLIED = 0x06  # payload: order kind (u8), order sequence (u64), license id (16)
+    # payload: order kind (u8), signer role (u8), order sequence (u64), license id (16)
+    ORDER_APPLIED = 0x06
     # Tamper latched for good: the meter's TAMPER cause, or what the firmware
     # read as a reset of the meter alone. Payload: GATE_CAUSE bits as read
     # (u32), MeterEvidence bits (u32; 0: the meter's own tamper input), STATUS
@@ -183,6 +184,31 @@ class OrderKind(IntEnum):
     RESUME = 0x02  # that inspector, or a board quorum (due process), lets it go on
     HALT = 0x03  # a board quorum stops every license on the device
     LIFT_HALT = 0x04  # a board quorum ends a halt
+
+
+class SignerRole(IntEnum):
+    """Who gives an order, written in its body: each role has its own anti-replay
+    counter on the device, so no role's order can void another's undelivered one."""
+
+    INSPECTOR = 0x01
+    BOARD = 0x02
+    ISSUER = 0x03
+
+
+# The roles that may give each kind of order.
+ORDER_SIGNER_ROLES: dict[OrderKind, frozenset[SignerRole]] = {
+    OrderKind.PAUSE: frozenset({SignerRole.INSPECTOR}),
+    OrderKind.RESUME: frozenset({SignerRole.INSPECTOR, SignerRole.BOARD}),
+    OrderKind.HALT: frozenset({SignerRole.BOARD}),
+    OrderKind.LIFT_HALT: frozenset({SignerRole.BOARD}),
+}
+# Orders that only take compute away. The device accepts them without trusted
+# time and during a lockout: refusing them would let an operator block a pause
+# by withholding beacons or by sending bad records.
+RESTRICTIVE_ORDERS = frozenset({OrderKind.PAUSE, OrderKind.HALT})
+# With trusted time, an order issued longer ago than this (or after the
+# device's latest possible time) is refused.
+ORDER_LIFETIME_S = 86_400
 
 
 class Command(IntEnum):
@@ -392,6 +418,7 @@ TimeBeaconBodyFormat = Struct(
 OrderBodyFormat = Struct(
     *_header(RecordType.ORDER),
     "order_kind" / Int8ul,
+    "signer_role" / Int8ul,
     "device_id" / Key,
     "license_id" / Bytes(ID_SIZE),
     "sequence" / Int64ul,
@@ -410,7 +437,7 @@ InfoResponseFormat = Struct(
     "firmware_measurement" / Bytes(DIGEST_SIZE),
     "policy_version" / Int32ul,
     "license_sequence" / Int64ul,
-    "order_sequence" / Int64ul,
+    "inspector_order_sequence" / Int64ul,  # each signer role's last accepted order
     "reset_count" / Int32ul,
     "issuer_key" / Key,
     "vendor_key" / Key,
@@ -419,6 +446,8 @@ InfoResponseFormat = Struct(
     "first_device_id" / Key,
     # RECOVERY_REQUIRED only (zeros otherwise): the nonce a Recovery must name.
     "recovery_nonce" / Bytes(NONCE_SIZE),
+    "board_order_sequence" / Int64ul,
+    "issuer_order_sequence" / Int64ul,
     Terminated,
 )
 # The genesis policy (version 1, signed by its own board quorum) becomes the
@@ -637,7 +666,10 @@ class Policy(SignedRecord):
 
     Version N+1 is accepted only with ``board_threshold`` signatures of the
     board of version N (the genesis policy, version 1, by its own board); a
-    policy that changes the board also needs its own new board's threshold.
+    policy that changes the board also needs its own new board's threshold,
+    and one that moves the Horizon veto (party representatives, board, a lower
+    Horizon quorum, a higher Horizon threshold) every party representative and
+    the Horizon quorum of version N (openheg.board.veto_changes).
     Thresholds rise linearly from the epoch day:
     F(day) = frontier_base + max(day - epoch, 0) * frontier_daily_increase.
     """
@@ -772,15 +804,18 @@ class TimeBeacon(SignedRecord):
 
 @dataclass(frozen=True)
 class Order(SignedRecord):
-    """An inspector's or the board's order to one device, anti-replayed by
-    ``sequence`` (strictly increasing per device, bounded jump)."""
+    """An inspector's, the board's or the issuer's order to one device. The
+    signer role it names picks the anti-replay counter: ``sequence`` is strictly
+    increasing per device and role, with a bounded jump. ``issued_at`` (unix
+    seconds) is checked against the device's trusted time."""
 
     RECORD_TYPE: ClassVar[RecordType] = RecordType.ORDER
     BODY_FORMAT: ClassVar[Struct] = OrderBodyFormat
-    ENUMS: ClassVar[dict[str, type]] = {"order_kind": OrderKind}
+    ENUMS: ClassVar[dict[str, type]] = {"order_kind": OrderKind, "signer_role": SignerRole}
     MAX_SIGNATURES: ClassVar[int] = MAX_RECORD_SIGNATURES
 
     order_kind: OrderKind
+    signer_role: SignerRole
     device_id: bytes
     license_id: bytes
     sequence: int
@@ -788,6 +823,12 @@ class Order(SignedRecord):
     signatures: tuple[SignatureEntry, ...] = ()
 
     def check(self) -> None:
+        if self.signer_role not in ORDER_SIGNER_ROLES[self.order_kind]:
+            allowed = " or ".join(sorted(r.name.lower() for r in
+                                         ORDER_SIGNER_ROLES[self.order_kind]))
+            raise RecordError(f"order: a {self.order_kind.name.lower().replace('_', '-')} order "
+                              f"is given by the {allowed}, not the "
+                              f"{SignerRole(self.signer_role).name.lower()}")
         device_wide = self.order_kind in (OrderKind.HALT, OrderKind.LIFT_HALT)
         if device_wide == any(self.license_id):
             raise RecordError("order: pause and resume name a license; halt and lift-halt "

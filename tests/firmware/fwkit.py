@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 import nacl.signing
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
+from openheg.licensing import DEFAULT_SIGNER_ROLES
 from openheg_sim.emulator import ChipHal
 from openheg_sim.firmware import Firmware
 from openheg_sim.flash import Flash
@@ -174,6 +175,9 @@ def signed_unchecked(record: wire.SignedRecord, signers) -> bytes:
         [{"signer": e.signer, "signature": e.signature} for e in entries])
 
 
+# Orders are signed a minute before the device's clock (NOW) by default, so
+# that they are neither in its future nor older than wire.ORDER_LIFETIME_S.
+ORDER_ISSUED_AT = NOW - 60
 FRONTIER = 10**12  # milli-sFLOP: workloads at or above it need oversight
 HORIZON = 10**15
 # The test policy's watchdog: armed (no policy may leave it off), with a period
@@ -278,13 +282,20 @@ class Authority:
         return replace(record, signature=signer.sign(record.signing_message()).signature)
 
     def order(self, kind: wire.OrderKind, device_id: bytes, sequence: int,
-              license_id: bytes = bytes(16), signers=None) -> wire.Order:
-        unsigned = wire.Order(order_kind=kind, device_id=device_id, license_id=license_id,
-                              sequence=sequence, issued_at=NOW,
+              license_id: bytes = bytes(16), signers=None, role: wire.SignerRole | None = None,
+              issued_at: int = ORDER_ISSUED_AT) -> wire.Order:
+        """An order given by ``role`` (by default the kind's usual one: inspector
+        for pause and resume, board for halt and lift-halt), signed by that
+        role's keys unless ``signers`` says otherwise; ``sequence`` counts on
+        that role's counter."""
+        role = DEFAULT_SIGNER_ROLES[kind] if role is None else role
+        unsigned = wire.Order(order_kind=kind, signer_role=role, device_id=device_id,
+                              license_id=license_id, sequence=sequence, issued_at=issued_at,
                               signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
         if signers is None:
-            signers = ((self.inspector,) if kind in (wire.OrderKind.PAUSE, wire.OrderKind.RESUME)
-                       else self.board_members[:2])
+            signers = {wire.SignerRole.INSPECTOR: (self.inspector,),
+                       wire.SignerRole.BOARD: self.board_members[:2],
+                       wire.SignerRole.ISSUER: (self.issuer,)}[role]
         return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
 
 
@@ -360,12 +371,16 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
             raise AssertionError("a replayed license was accepted")
         assert refused == DeviceStatus.REPLAYED
         # Due process on the wire: the named inspector pauses and resumes,
-        # the board halts every license and lifts the halt.
-        for sequence, kind in enumerate((wire.OrderKind.PAUSE, wire.OrderKind.RESUME,
-                                         wire.OrderKind.HALT, wire.OrderKind.LIFT_HALT), 1):
+        # the board halts every license and lifts the halt; each role counts
+        # its own sequence.
+        for kind, sequence, issued_at in ((wire.OrderKind.PAUSE, 1, NOW - 60),
+                                          (wire.OrderKind.RESUME, 2, NOW - 30),
+                                          (wire.OrderKind.HALT, 1, NOW - 60),
+                                          (wire.OrderKind.LIFT_HALT, 2, NOW - 30)):
             license_id = license_.license_id if kind in (wire.OrderKind.PAUSE,
                                                          wire.OrderKind.RESUME) else bytes(16)
-            dev.order(authority.order(kind, device_id, sequence, license_id=license_id))
+            dev.order(authority.order(kind, device_id, sequence, license_id=license_id,
+                                      issued_at=issued_at))
         challenge = os.urandom(wire.NONCE_SIZE)
         record = dev.attest(challenge)
         verified = verify_attestation(record, nonce=challenge,
@@ -376,6 +391,8 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
         after = dev.info()
     types = [int(entry.event_type) for entry in log.entries]
     assert after.policy_version == 2 and after.license_sequence == 1
+    assert after.order_sequences == {wire.SignerRole.INSPECTOR: 2, wire.SignerRole.BOARD: 2,
+                                     wire.SignerRole.ISSUER: 0}
     assert verified.attestation.device_id == device_id
     return {"device_id": device_id, "refused": refused, "log_types": types,
             "policy_version": after.policy_version, "license_sequence": after.license_sequence,

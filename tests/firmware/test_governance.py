@@ -94,8 +94,10 @@ def test_board_rotation_needs_old_and_new_quorum(provisioned, authority):
     assert provisioned.status_of(C.INSTALL_POLICY, only_old.to_bytes()) == S.QUORUM_NOT_MET
     only_new = authority.policy(2, board_keys=new_board, signers=new_members[:2])
     assert provisioned.status_of(C.INSTALL_POLICY, only_new.to_bytes()) == S.QUORUM_NOT_MET
-    both = authority.policy(2, board_keys=new_board,
-                            signers=authority.board_members[:2] + new_members[:2])
+    # A new board also moves the Horizon veto (test_governance_veto): its
+    # holders, the old board's Horizon quorum and the party, assent too.
+    both = authority.policy(2, board_keys=new_board, signers=authority.board_members
+                            + (authority.party,) + new_members[:2])
     assert provisioned.status_of(C.INSTALL_POLICY, both.to_bytes()) == S.OK
     # From now on the new board rules alone.
     rotated = Authority(board_members=new_members)
@@ -290,14 +292,15 @@ def test_pause_and_resume_by_the_named_inspector(authority):
     assert dev.run(10) == 0
     att = dev.attest()
     assert att.gate_state == wire.GateState.CLOSED and G.PAUSED in att.gate_causes
-    assert dev.info().order_sequence == 1
+    assert dev.info().inspector_order_sequence == 1
     # Survives a reboot.
     dev.power_up()
     assert dev.run(10) == 0
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid)) == S.REPLAYED
+    resume = dict(issued_at=NOW - 30)
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid, **resume)) == S.REPLAYED
     assert order(dev, authority.order(K.RESUME, dev.device_id, 2 + wire.MAX_SEQUENCE_JUMP,
-                                      lid)) == S.SEQUENCE_JUMP
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lid)) == S.OK
+                                      lid, **resume)) == S.SEQUENCE_JUMP
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lid, **resume)) == S.OK
     assert dev.run(10) == 10
 
 
@@ -305,21 +308,23 @@ def test_board_quorum_can_resume_halt_and_lift(authority):
     dev = licensed(authority)
     lid = dev.license.license_id
     board = authority.board_members
+    by_board = dict(role=wire.SignerRole.BOARD, issued_at=NOW - 30)
     assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lid)) == S.OK
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lid,
-                                      signers=board[:1])) == S.QUORUM_NOT_MET
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lid,
-                                      signers=board[:2])) == S.OK
-    assert order(dev, authority.order(K.HALT, dev.device_id, 3,
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid,
+                                      signers=board[:1], **by_board)) == S.QUORUM_NOT_MET
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid, **by_board)) == S.OK
+    assert order(dev, authority.order(K.HALT, dev.device_id, 2,
                                       signers=(authority.inspector,))) == S.QUORUM_NOT_MET
-    assert order(dev, authority.order(K.HALT, dev.device_id, 3)) == S.OK
+    assert order(dev, authority.order(K.HALT, dev.device_id, 2)) == S.OK
     assert dev.run(10) == 0
     assert G.HALTED in dev.attest().gate_causes
     # A halt binds every license, new ones too.
     assert install(dev, authority.frontier_license(dev.device_id, 2)) == S.OK
     assert dev.run(10) == 0
-    assert order(dev, authority.order(K.LIFT_HALT, dev.device_id, 4)) == S.OK
+    assert order(dev, authority.order(K.LIFT_HALT, dev.device_id, 3)) == S.OK
     assert dev.run(10) == 10
+    info = dev.info()
+    assert (info.inspector_order_sequence, info.board_order_sequence) == (1, 3)
 
 
 # ------------------------------------------------------------------ event log

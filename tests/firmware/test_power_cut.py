@@ -30,12 +30,14 @@ class View:
     state: int
     policy_version: int
     license_sequence: int
-    order_sequence: int
+    order_sequences: tuple[int, int, int]  # inspector, board, issuer
 
 
 def view(dev: Device) -> View:
     info = dev.info()
-    return View(info.state, info.policy_version, info.license_sequence, info.order_sequence)
+    return View(info.state, info.policy_version, info.license_sequence,
+                (info.inspector_order_sequence, info.board_order_sequence,
+                 info.issuer_order_sequence))
 
 
 def counters(dev: Device) -> tuple[int, int, int]:

@@ -32,9 +32,19 @@ EXTRA_INSPECTORS = (_key("inspector 2"),)
 REVOKED = (_key("revoked 0"),)
 
 
+@pytest.fixture
+def authority() -> Authority:
+    """No party representative and a Horizon quorum equal to the board
+    threshold: a policy that changes the board moves the Horizon veto, and here
+    its holders are the board quorum alone, so big_policy (a 9-member board)
+    still fits one message with no more signatures than the two quorums."""
+    return Authority(policy_overrides={"horizon_board_threshold": 2, "party_keys": ()})
+
+
 def big_policy(authority: Authority, version: int = 2, signers=None) -> wire.Policy:
     """Policy `version` with the new board (threshold 2), signed by the current
-    board's quorum and the new board's (it changes the board)."""
+    board's quorum and the new board's (it changes the board; with this
+    module's authority the Horizon veto it moves is held by that same quorum)."""
     signers = signers if signers is not None else (authority.board_members[:2] + NEW_MEMBERS[:1])
     return authority.policy(
         version, signers=signers, board_threshold=2, horizon_board_threshold=3,
