@@ -1,6 +1,8 @@
 # Fault-injection harness images (included by firmware/firmware.mk after the
 # Cortex-M4 rules, whose objects and flags it reuses; docs/fault.md):
 #   firmware-fault  the harness image and its two planted-weakness mutants
+#   fault           the whole campaign (bench/fault/run_campaign.py), which
+#                   prints its table and writes docs/fault.md's numbers
 # The harness is the same core objects and port as the QEMU test image, with
 # fault_harness.c in place of main.c. Each mutant differs from it in one
 # object only: crypto_port.c compiled to call a planted verifier
@@ -48,3 +50,7 @@ $(FW_FAULT_DIR)/fault_harness_%.elf: $(FW_FAULT_LINK_DEPS) $(FW_FAULT_DIR)/%/cry
 		$(FW_FAULT_DIR)/$*/crypto_port.o $(FW_FAULT_DIR)/$*/fault_planted.o)
 
 .SECONDARY: $(foreach m,$(FW_FAULT_MUTANTS),$(FW_FAULT_DIR)/$(m)/crypto_port.o $(FW_FAULT_DIR)/$(m)/fault_planted.o)
+
+# The whole campaign on the harness image (minutes; progress on stderr).
+fault: firmware-fault
+	$(FW_PYTHON) bench/fault/run_campaign.py
