@@ -143,9 +143,10 @@ class Golden:
     def __init__(self, machine: Machine, snapshot: Snapshot) -> None:
         self.machine = machine
         self.snapshot = snapshot
+        self._stored: dict[bytes, View] = {}
+        self.after: View | None = None
         machine.restore(snapshot)
-        self.before = machine.observe(durable=True)
-        self.storage = snapshot_storage(machine, snapshot)
+        self.before = self._observe()
 
         machine.restore(snapshot)
         machine.verify.install()
@@ -154,6 +155,8 @@ class Golden:
         machine.verify.recording = False
         self.real_response = machine.response()
         self.outcome = self.classify(completed=True)
+        self.after_storage = machine.storage()
+        self.after = self._observe()
 
     @property
     def trace(self) -> list[Executed]:
@@ -278,19 +281,18 @@ class Golden:
 
     # -- classification --------------------------------------------------------------
     def classify(self, completed: bool, detail: str = "") -> Outcome:
+        """A run's outcome. Grants are what took effect against the state
+        before the request; changes are differences from the state the
+        golden run's refusal left (which may itself, by the firmware's rules,
+        differ from the one before: an attempt counter, say)."""
         machine = self.machine
-        storage_changed = snapshot_storage(machine, None) != self.storage
         status = None
         if completed:
             try:
                 status = wire.ResponseFormat.parse(machine.response()).status
             except ConstructError:  # a faulted run may leave any bytes: no answer
                 status = None
-        after = machine.observe(durable=storage_changed)
-        if not storage_changed:  # the stored record is the one before, byte for byte
-            after = replace(after, durable_status=self.before.durable_status,
-                            durable=self.before.durable,
-                            durable_record=self.before.durable_record)
+        after = self._observe()
         effects = grant_effects(self.before, after, completed)
         if effects:
             return Outcome(Category.GRANTED, effects, status, detail)
@@ -298,18 +300,26 @@ class Golden:
             return Outcome(Category.CRASHED, (), None, detail)
         if status == DeviceStatus.FAULT_DETECTED:
             return Outcome(Category.DETECTED, (), status)
-        changes = state_changes(self.before, after, completed, storage_changed)
+        if self.after is None:  # the golden run itself
+            return Outcome(Category.REFUSED, (), status)
+        changes = state_changes(self.after, after, completed,
+                                machine.storage() != self.after_storage)
         if changes:
             return Outcome(Category.CHANGED, changes, status)
         return Outcome(Category.REFUSED, (), status)
 
-
-def snapshot_storage(machine: Machine, snapshot: Snapshot | None) -> bytes:
-    """The storage region's bytes, in the snapshot or (None) in the machine."""
-    origin, _ = machine.facts.regions["STORAGE"]
-    if snapshot is None:
-        return machine.storage()
-    return next(blob for start, blob in snapshot.memory if start == origin)
+    def _observe(self) -> View:
+        """heg_fault_observe's view; the stored record is loaded only for
+        storage bytes not seen before (most runs leave them as the golden
+        run did)."""
+        storage = self.machine.storage()
+        known = self._stored.get(storage)
+        view = self.machine.observe(durable=known is None)
+        if known is None:
+            self._stored[storage] = view
+            return view
+        return replace(view, durable_status=known.durable_status, durable=known.durable,
+                       durable_record=known.durable_record)
 
 
 def grant_effects(before: View, after: View, completed: bool) -> tuple[str, ...]:
@@ -353,8 +363,9 @@ def grant_effects(before: View, after: View, completed: bool) -> tuple[str, ...]
 
 def state_changes(before: View, after: View, completed: bool,
                   storage_changed: bool) -> tuple[str, ...]:
-    """Changes that grant nothing: a refused record must leave the device as
-    it was, so these count apart from a clean refusal."""
+    """Differences between two states that grant nothing (a faulted refusal
+    should leave the device as the plain refusal does): counted apart from
+    a clean refusal."""
     found = []
     if completed and after.running_record != before.running_record:
         found.append("running record changed")
