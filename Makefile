@@ -22,7 +22,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps cross-deps synth-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
+.PHONY: help setup system-deps cross-deps synth-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size fault clean
 .DEFAULT_GOAL := help
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make size             Cortex-M4 firmware flash and RAM use"
 	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
+	@echo "make fault            fault-injection campaign on the Cortex-M4 image (docs/fault.md)"
 	@echo "make fuzz             libFuzzer on the frame decoder and dispatcher (FUZZ_SECONDS=60)"
 	@echo "make generate         regenerate register map and wire-format views"
 	@echo "make check-generated  fail if a generated file is stale"
@@ -75,6 +76,7 @@ test: setup check-generated firmware-cffi firmware-posix
 # The recipes live in firmware/firmware.mk; these make sure the tools are there first.
 fuzz: setup
 size: setup cross-deps
+fault: setup cross-deps
 bench: setup cross-deps firmware-bench bench-host bench-hdl
 
 bench-hdl: setup

@@ -368,3 +368,7 @@ $(FW_BENCH_HOST): bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CT
 
 firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_BOARD_ELF) $(FW_CM4_BENCH_ELF) $(FW_SERVE_PTY) firmware-cffi
 	$(FW_PYTHON) bench/firmware/run_bench.py
+
+# ---------------------------------------------------------------------------
+# The fault-injection harness images and `make fault` (docs/fault.md).
+include $(FW_DIR)/port/cortex_m4/fault_harness.mk

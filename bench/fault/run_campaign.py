@@ -1,0 +1,67 @@
+"""`make fault`: the whole fault-injection campaign on the Cortex-M4 harness
+image. Prints the table (scenario x fault model) and every fault that
+granted, progress on stderr, and writes docs/fault.md's numbers.
+
+    .venv/bin/python bench/fault/run_campaign.py                 # all (make fault)
+    .venv/bin/python bench/fault/run_campaign.py --scenario NAME  # one, after a change
+
+A run limited to some scenarios rewrites only their sections of the page; a
+run with --sample or another --image writes nothing there."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from campaign import MODELS, Category, run_scenario  # noqa: E402
+from harness import ROOT, ImageFacts  # noqa: E402
+from report import report_text, write_doc  # noqa: E402
+from scenarios import SCENARIOS, by_name  # noqa: E402
+
+IMAGE = ROOT / "build/firmware/fault/fault_harness.elf"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--image", type=Path, default=IMAGE,
+                        help="harness ELF (default: the one `make firmware-fault` builds)")
+    parser.add_argument("--scenario", action="append", choices=[s.name for s in SCENARIOS],
+                        help="run only this scenario (repeatable)")
+    parser.add_argument("--model", action="append", choices=MODELS,
+                        help="run only this fault model (repeatable)")
+    parser.add_argument("--sample", type=int, default=1,
+                        help="run every N-th fault only (a quick look; writes no numbers)")
+    args = parser.parse_args(argv)
+    if args.sample < 1:
+        parser.error("--sample must be 1 or more")
+
+    facts = ImageFacts(args.image)
+    scenarios = [by_name(n) for n in args.scenario] if args.scenario else list(SCENARIOS)
+    models = tuple(args.model) if args.model else MODELS
+    started = time.monotonic()
+    results = []
+    for scenario in scenarios:
+        result = run_scenario(facts, scenario, models, args.sample,
+                              progress=lambda line: print(line, file=sys.stderr, flush=True))
+        if result.golden.category is not Category.REFUSED:
+            print(f"{scenario.name}: WITHOUT A FAULT the record was {result.golden.category.value} "
+                  f"({', '.join(result.golden.effects) or 'no effects'})", file=sys.stderr)
+        results.append(result)
+    seconds = time.monotonic() - started
+    print(report_text(facts, results))
+    print(f"{sum(t.runs for r in results for t in r.tallies.values())} runs in {seconds:.0f} s",
+          file=sys.stderr)
+    if args.sample == 1 and args.image.resolve() == IMAGE.resolve():
+        complete = len(scenarios) == len(SCENARIOS) and models == MODELS
+        doc = write_doc(facts, results if models == MODELS else [], [s.name for s in SCENARIOS],
+                        complete, seconds)
+        print(f"wrote {doc.relative_to(ROOT)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
