@@ -368,3 +368,7 @@ $(FW_BENCH_HOST): bench/firmware/bench_host.c bench/firmware/bench_ops.c $(FW_CT
 
 firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_BOARD_ELF) $(FW_CM4_BENCH_ELF) $(FW_SERVE_PTY) firmware-cffi
 	$(FW_PYTHON) bench/firmware/run_bench.py
+
+# ---------------------------------------------------------------------------
+# The openheg SoC (RV32, hdl/soc): its own rules.
+include $(FW_DIR)/port/rv32/rv32.mk
