@@ -15,9 +15,10 @@
 // Prints "PTY /dev/pts/N" once serving (unless --console: then the UART's output
 // goes to stdout as text, for the benchmark image). Commands, one per line on
 // stdin, each answered by one line on stdout:
-//   run LANE PER_CYCLE MAX_OPS   issue PER_CYCLE ops a cycle on LANE while the gate
+//   run LANE PER_CYCLE MAX_OPS CLOSED_CYCLES
+//                                issue PER_CYCLE ops a cycle on LANE while the gate
 //                                is open, until MAX_OPS are issued or the gate has
-//                                stayed closed for CLOSED_LIMIT cycles
+//                                stayed closed for CLOSED_CYCLES cycles in a row
 //                                -> "ran ISSUED ENABLE"
 //   tamper                       a tamper pulse of half a clock period -> "tampered"
 //   cut N                        cut power in the middle of the N-th flash program or
@@ -72,8 +73,6 @@ constexpr uint64_t kEraseBusyCycles = 20000;
 // The pty and stdin are looked at this often (a syscall every cycle would
 // dominate the run): a fraction of a byte's time on the line.
 constexpr uint64_t kIoPollCycles = kUartDivisor * 4;
-// A "run" gives up once the gate has been closed this long without a break.
-constexpr uint64_t kClosedLimit = 200000;
 
 bool fail(const std::string &message) {
   std::fprintf(stderr, "heg_soc_sim: %s\n", message.c_str());
@@ -517,6 +516,7 @@ struct Workload {
   uint64_t remaining = 0;
   uint64_t issued = 0;
   uint64_t closed_for = 0;
+  uint64_t closed_limit = 0;
 };
 
 void set_lane(Vheg_soc &pins, const Workload &w, bool issue) {
@@ -586,7 +586,7 @@ int main(int argc, char **argv) {
       } else {
         ++work.closed_for;
       }
-      if (work.remaining == 0 || work.closed_for >= kClosedLimit) {
+      if (work.remaining == 0 || work.closed_for >= work.closed_limit) {
         work.active = false;
         set_lane(pins, work, false);
         std::printf("ran %llu %d\n", static_cast<unsigned long long>(work.issued),
@@ -662,10 +662,10 @@ int main(int argc, char **argv) {
       std::string verb;
       cmd >> verb;
       if (verb == "run") {
-        cmd >> work.lane >> work.per_cycle >> work.remaining;
+        cmd >> work.lane >> work.per_cycle >> work.remaining >> work.closed_limit;
         if (!cmd || work.lane < 0 || work.lane >= kLanes || work.per_cycle == 0 ||
-            work.per_cycle > 0xffffu) {
-          std::printf("error run needs LANE (0..5) PER_CYCLE (1..65535) MAX_OPS\n");
+            work.per_cycle > 0xffffu || work.closed_limit == 0) {
+          std::printf("error run needs LANE (0..5) PER_CYCLE (1..65535) MAX_OPS CLOSED_CYCLES\n");
         } else {
           work.active = true;
           work.issued = 0;
