@@ -38,13 +38,17 @@ module heg_soc_otp (
   reg [31:0] stage_q [0:WORDS-1];
   reg        refused_q;
 
-  integer i;
+  // As shipped: every fuse intact (all ones), nothing programmed.
+  integer init_word;
   initial begin
-    for (i = 0; i < WORDS; i = i + 1) begin
-      fuse_q[i] = 32'hffffffff;
+    for (init_word = 0; init_word < WORDS; init_word = init_word + 1) begin
+      fuse_q[init_word] = 32'hffffffff;
     end
     programmed_q = 1'b0;
   end
+
+  integer burn_word;
+  integer reset_word;
 
   wire       access = sel_i && !ready_o;
   wire       write = access && (wstrb_i == 4'b1111);
@@ -55,8 +59,8 @@ module heg_soc_otp (
 
   always @(posedge clk_i) begin
     if (burn && !programmed_q) begin
-      for (i = 0; i < WORDS; i = i + 1) begin
-        fuse_q[i] <= stage_q[i];
+      for (burn_word = 0; burn_word < WORDS; burn_word = burn_word + 1) begin
+        fuse_q[burn_word] <= stage_q[burn_word];
       end
       programmed_q <= 1'b1;
     end
@@ -80,8 +84,8 @@ module heg_soc_otp (
       end
     end
     if (!rst_ni) begin
-      for (i = 0; i < WORDS; i = i + 1) begin
-        stage_q[i] <= 32'hffffffff;
+      for (reset_word = 0; reset_word < WORDS; reset_word = reset_word + 1) begin
+        stage_q[reset_word] <= 32'hffffffff;
       end
       refused_q <= 1'b0;
       ready_o <= 1'b0;

@@ -18,7 +18,9 @@ module heg_soc_tamper (
   output wire tamper_o
 );
 
-  reg seen_q = 1'b0;
+  // No power-up value: an FPGA flop with an asynchronous set takes none but
+  // its set value; the domain starts in reset (heg_soc_reset), which clears it.
+  reg seen_q;
 
   always @(posedge clk_i or posedge tamper_i) begin
     if (tamper_i) begin

@@ -38,7 +38,7 @@ class SocDevice:
     beside it as NAME.otp); ``path`` is its pty."""
 
     def __init__(self, flash: Path, *, image: Path = IMAGE, elf: Path = ELF,
-                 harness: Path = HARNESS):
+                 harness: Path = HARNESS, extra_args: tuple[str, ...] = ()):
         for needed, hint in ((harness, "python tools/soc/build_sim.py"),
                              (image, "make -f firmware/firmware.mk firmware-rv32")):
             if not needed.exists():
@@ -47,7 +47,8 @@ class SocDevice:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             [str(harness), "--rom", str(image), "--flash", str(flash),
-             "--otp", str(flash.with_suffix(".otp")), "--stack", f"{bottom:x}:{top:x}"],
+             "--otp", str(flash.with_suffix(".otp")), "--stack", f"{bottom:x}:{top:x}",
+             *extra_args],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             bufsize=1)
         self._lines: queue.Queue[str] = queue.Queue()

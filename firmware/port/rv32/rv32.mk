@@ -16,8 +16,12 @@ FW_RV32_DIR := $(FW_BUILD_DIR)/rv32
 FW_RV32_PORT := $(FW_DIR)/port/rv32
 FW_RV32_ARCH := -march=rv32imc -mabi=ilp32
 FW_RV32_SPECS := --specs=picolibc.specs
-FW_RV32_CFLAGS := $(FW_RV32_ARCH) $(FW_RV32_SPECS) -Os -g -flto -ffunction-sections \
-	-fdata-sections -Wa,-march=rv32imc_zicsr
+# -msave-restore: prologues and epilogues call shared register save/restore
+# routines instead of inlining them (1.5 KB less flash for the core and
+# Monocypher alone, a few cycles a call).
+FW_RV32_SIZE_FLAGS := -Os -msave-restore -ffunction-sections -fdata-sections
+FW_RV32_CFLAGS := $(FW_RV32_ARCH) $(FW_RV32_SPECS) $(FW_RV32_SIZE_FLAGS) -g -flto \
+	-Wa,-march=rv32imc_zicsr
 FW_RV32_SODIUM_BUILD := $(FW_THIRD_PARTY)/libsodium-rv32-build
 FW_RV32_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium-rv32
 FW_RV32_SODIUM_LIB := $(FW_RV32_SODIUM_PREFIX)/lib/libsodium.a
@@ -45,14 +49,14 @@ $(FW_RV32_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
 	$(FW_RV32_CC) -std=c99 $(FW_RV32_CFLAGS) -c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
 FW_RV32_CRYPTO_LIBS := $(FW_RV32_MONOCYPHER_OBJ) $(FW_RV32_SODIUM_LIB)
 
-$(FW_RV32_SODIUM_LIB): $(FW_SODIUM_VERSION)
+$(FW_RV32_SODIUM_LIB): $(FW_SODIUM_VERSION) $(FW_RV32_PORT)/rv32.mk
 	@command -v $(FW_RV32_CC) >/dev/null || { echo "firmware-rv32: $(FW_RV32_CC) not found (tools/install-system-deps.sh soc installs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)" >&2; exit 1; }
 	rm -rf $(FW_RV32_SODIUM_BUILD)
 	mkdir -p $(FW_RV32_SODIUM_BUILD)
 	cd $(FW_RV32_SODIUM_BUILD) && ../libsodium/configure --quiet --host=riscv64-unknown-elf \
 		--disable-shared --enable-minimal --disable-ssp --without-pthreads --disable-asm \
 		--disable-dependency-tracking --prefix=$(CURDIR)/$(FW_RV32_SODIUM_PREFIX) \
-		CC=$(FW_RV32_CC) CFLAGS="$(FW_RV32_ARCH) $(FW_RV32_SPECS) -Os -ffunction-sections -fdata-sections" \
+		CC=$(FW_RV32_CC) CFLAGS="$(FW_RV32_ARCH) $(FW_RV32_SPECS) $(FW_RV32_SIZE_FLAGS)" \
 		> configure.log
 	$(MAKE) -C $(FW_RV32_SODIUM_BUILD) -j$$(nproc) --no-print-directory install > $(FW_RV32_SODIUM_BUILD)/make.log
 	@touch $@
@@ -87,3 +91,9 @@ firmware-rv32: $(FW_RV32_ELF) $(FW_RV32_HEX)
 
 firmware-rv32-size: $(FW_RV32_ELF)
 	@$(FW_PYTHON) tools/soc/rv32_size.py $(FW_RV32_ELF)
+
+# The OTP self-test image (tests/soc/test_soc_otp.py).
+FW_RV32_OTP_ELF := $(FW_RV32_DIR)/otp_selftest.elf
+$(FW_RV32_OTP_ELF): $(FW_RV32_PORT)/otp_selftest.c $(FW_RV32_START_OBJ) $(FW_RV32_DIR)/obj/port/rv32/hal_rv32.o $(FW_RV32_LDSCRIPT)
+	$(FW_RV32_CC) $(FW_WARNINGS) $(FW_RV32_CFLAGS) $(FW_RV32_CPPFLAGS) $< $(FW_RV32_START_OBJ) \
+		$(FW_RV32_DIR)/obj/port/rv32/hal_rv32.o $(FW_RV32_LDFLAGS) -o $@

@@ -11,9 +11,11 @@
 //     enable output is high, driven by commands on stdin.
 //
 // usage: heg_soc_sim --rom IMAGE.hex --flash FILE [--otp FILE] [--stack BOTTOM:TOP]
-//                    [--console] [--max-cycles N]
+//                    [--console] [--max-cycles N] [--cut N]
 // Prints "PTY /dev/pts/N" once serving (unless --console: then the UART's output
-// goes to stdout as text, for the benchmark image). Commands, one per line on
+// goes to stdout as text, for the benchmark and self-test images, until a line
+// ending in "done"). --cut N arms a power cut at the N-th flash program or erase
+// from power-up (as the "cut" command does later). Commands, one per line on
 // stdin, each answered by one line on stdout:
 //   run LANE PER_CYCLE MAX_OPS CLOSED_CYCLES
 //                                issue PER_CYCLE ops a cycle on LANE while the gate
@@ -337,6 +339,7 @@ struct Options {
   uint32_t stack_top = 0;
   bool console = false;
   uint64_t max_cycles = 0;
+  int cut_at = 0;
 };
 
 bool parse(int argc, char **argv, Options &opt) {
@@ -364,6 +367,10 @@ bool parse(int argc, char **argv, Options &opt) {
     } else if (arg == "--max-cycles") {
       if (!value(text)) return fail("--max-cycles needs a number");
       opt.max_cycles = std::strtoull(text.c_str(), nullptr, 10);
+    } else if (arg == "--cut") {
+      if (!value(text) || (opt.cut_at = std::atoi(text.c_str())) <= 0) {
+        return fail("--cut needs N >= 1");
+      }
     } else if (arg.rfind("+verilator", 0) == 0) {
       // Verilator's own options pass through.
     } else {
@@ -557,7 +564,7 @@ int main(int argc, char **argv) {
   std::string command_buffer;
   std::string console_tail;  // the last bytes of console output, to see "bench done"
   Workload work;
-  int cut_countdown = 0;  // >0: cut at the middle of the N-th flash operation from now
+  int cut_countdown = opt.cut_at;  // >0: cut in the middle of the N-th flash operation from now
   uint64_t ops_at_arm = 0;
   bool otp_saved = false;
   bool stdin_open = true;
@@ -633,7 +640,9 @@ int main(int argc, char **argv) {
         std::fflush(stdout);
         console_tail = (console_tail + from_soc).substr(
             console_tail.size() + from_soc.size() > 16 ? console_tail.size() + from_soc.size() - 16 : 0);
-        if (console_tail.find("bench done\n") != std::string::npos) break;
+        if (console_tail.size() >= 5 && console_tail.compare(console_tail.size() - 5, 5, "done\n") == 0) {
+          break;
+        }
       } else {
         ssize_t n = write(pty, from_soc.data(), from_soc.size());
         (void)n;  // a host that is not listening loses the bytes, as on a real line
