@@ -24,7 +24,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps cross-deps synth-deps soc-deps bitstream soc-sim generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
+.PHONY: help setup system-deps cross-deps synth-deps soc-deps bitstream soc-sim bench-soc generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size clean
 .DEFAULT_GOAL := help
 
 help:
@@ -101,6 +101,12 @@ soc-sim: setup soc-deps firmware-rv32
 
 bench-hdl: setup
 	$(PY) bench/hdl/bench.py
+
+# The RV32 SoC: one verify's cycles on the RTL CPU (against the Cortex-M4's
+# instructions, same run), simulated cycles per second, boot to first answer.
+bench: bench-soc
+bench-soc: setup soc-deps
+	$(PY) tools/soc/bench.py
 
 # Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
 synth: setup synth-deps

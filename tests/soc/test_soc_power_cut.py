@@ -19,12 +19,16 @@ from openheg.transport import SerialTransport
 from soc_device import SocDevice
 
 EXCHANGE_TIMEOUT_S = 120
+CUT_TIMEOUT_S = 120
 
 
 def first_boot(flash: Path, cut: int | None = None) -> tuple[dict, list[str], wire.DeviceState,
                                                              int, list[int]]:
     extra = ("--cut", str(cut)) if cut else ()
     with SocDevice(flash, extra_args=extra) as soc:
+        if cut:
+            # A request sent before the cut would be lost with the power: ask after it.
+            soc.wait_for_event("power-cut", CUT_TIMEOUT_S)
         with SerialTransport(soc.path, timeout=EXCHANGE_TIMEOUT_S) as link:
             device = Device(link)
             info = device.info()

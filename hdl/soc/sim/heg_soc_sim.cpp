@@ -402,9 +402,6 @@ class Soc {
 
   void power_on() {
     model_ = std::make_unique<Vheg_soc>(&context_);
-    auto *r = model_->rootp;
-    for (size_t i = 0; i < rom_.size(); ++i) r->heg_soc__DOT__u_rom__DOT__mem_q[i] = rom_[i];
-    load_otp();
     model_->rst_ni = 0;
     model_->uart_rx_i = 1;
     model_->spi_miso_i = 1;
@@ -415,6 +412,11 @@ class Soc {
     model_->s_axis_tvalid_i = 0;
     model_->clk_i = 0;
     model_->eval();
+    // After the first eval: it runs the initial blocks (the fuses as shipped),
+    // which would overwrite what was loaded before it.
+    auto *r = model_->rootp;
+    for (size_t i = 0; i < rom_.size(); ++i) r->heg_soc__DOT__u_rom__DOT__mem_q[i] = rom_[i];
+    load_otp();
     for (int i = 0; i < 4; ++i) tick();
     model_->rst_ni = 1;
   }
