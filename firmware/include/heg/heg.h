@@ -62,7 +62,7 @@ size_t heg_ctx_size(void);
  * compiled: a port without a heap reserves this much statically. (1216 bytes
  * on Cortex-M4, 1248 on x86-64: the persistent record's key lists and event
  * ring stay in flash, only its scalar part is in the context.) */
-#define HEG_CTX_BYTES 1280u
+#define HEG_CTX_BYTES 1312u
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,
