@@ -73,6 +73,10 @@ def build() -> dict:
     unsorted = (two[:wire.LICENSE_BODY_SIZE + 1] + two[wire.LICENSE_BODY_SIZE + 1 + 96:]
                 + two[wire.LICENSE_BODY_SIZE + 1:wire.LICENSE_BODY_SIZE + 1 + 96])
     class_offset = wire.field_offsets(wire.LicenseBodyFormat)["license_class"][0]
+    allocation_offset = wire.field_offsets(wire.LicenseBodyFormat)["allocation_msflop"][0]
+    above_total = (good[:allocation_offset]
+                   + (standard.workload_total_msflop + 1).to_bytes(16, "little")
+                   + good[allocation_offset + 16:])
     invalid = [
         ("license", "truncated", good[:-1], "RECORD_LENGTH"),
         ("license", "padded", good + b"\x00", "RECORD_LENGTH"),
@@ -88,6 +92,8 @@ def build() -> dict:
          "RECORD_FIELD"),
         ("license", "class 4", good[:class_offset] + b"\x04" + good[class_offset + 1:],
          "RECORD_FIELD"),
+        ("license", "allocation above the declared total", above_total,
+         "ALLOCATION_EXCEEDS_TOTAL"),
         ("attestation", "truncated", attestation.to_bytes()[:-1], "RECORD_LENGTH"),
         ("attestation", "padded", attestation.to_bytes() + b"\x00", "RECORD_LENGTH"),
         ("endorsement", "license type", endorsement.to_bytes()[:4] + b"\x01"

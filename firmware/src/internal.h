@@ -89,6 +89,28 @@ typedef struct {
   uint8_t payload[HEG_LOG_STORED_PAYLOAD];
 } heg_log_entry_t;
 
+/* ---- Workloads (workloads.c) ----------------------------------------------
+ * G-grant and G-pause: what the device knows per workload id, kept across
+ * licenses. granted: the compute it has granted the workload's licenses (each
+ * replaced license counts what it consumed, the one in force its whole
+ * allocation), which no license may take past its declared total. A pause
+ * binds the workload, not one license: it holds through every install for
+ * the workload until a resume issued no earlier than the pause lifts it.
+ * HEG_WORKLOADS entries live in the record in flash (store.c streams them
+ * like the key lists); RAM holds only the slot of the workload in force and
+ * the entries a command changes, staged in its response buffer. */
+#define HEG_WORKLOADS 16u
+#define HEG_WORKLOADS_STAGED 2u /* a license install changes two: the old and the new */
+
+typedef struct {
+  uint8_t workload_id[HEG_ID_SIZE];
+  heg_u128_t granted;
+  uint64_t pause_issued_at; /* the pause in force: when it was issued */
+  heg_hbool_t paused;
+  uint32_t slot;                 /* its own position in the table */
+  uint8_t pauser[HEG_KEY_SIZE]; /* the inspector who paused */
+} heg_workload_t;
+
 /* ---- Persistent state (store.c) ----------------------------------------
  * One record, written whole to the slot (a run of pages) not holding the
  * current one, with counter + 1 and a digest (heg_crypto_digest) written last. Boot takes
@@ -107,11 +129,14 @@ typedef struct {
  *                                  rebuilds); written once PROVISIONED
  *   HEG_STORE_RING_OFF             the event-log ring (HEG_LOG_RING entries);
  *                                  only the first min(log_count, RING) written
+ *   HEG_STORE_WORKLOADS_OFF        the workload table (HEG_WORKLOADS entries);
+ *                                  only the first workload_count written
  *   HEG_STORE_DIGEST_OFF           the digest of the scalar part, then each
- *                                  list's written keys, the endorsement, then
- *                                  the ring's written entries (every byte ever read back;
- *                                  the counts that size them are in the
- *                                  scalar part, hashed first)
+ *                                  list's written keys, the endorsement, the
+ *                                  ring's written entries, then the workloads'
+ *                                  (every byte ever read back; the counts that
+ *                                  size them are in the scalar part, hashed
+ *                                  first)
  * RAM holds only the scalar part (ctx->ps). A commit streams the new record
  * into the other slot: the scalar part from RAM, the lists, the endorsement
  * and the ring copied in small chunks from the current slot, with the
@@ -143,7 +168,8 @@ typedef struct {
   uint64_t not_before;
   uint64_t not_after;
   uint32_t license_class;
-  uint32_t reserved0;
+  uint16_t workload_slot;  /* the license in force's workload (workloads.c) */
+  uint16_t workload_count; /* entries of the workload table in use */
   uint8_t inspector_key[HEG_KEY_SIZE];
   heg_u128_t allocation;
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
@@ -174,8 +200,11 @@ typedef struct {
 #define HEG_STORE_ENDORSEMENT_OFF \
   (HEG_STORE_KEYS_OFF(HEG_KEYS_REVOKED) + HEG_MAX_REVOKED_KEYS * HEG_KEY_SIZE)
 #define HEG_STORE_RING_OFF (HEG_STORE_ENDORSEMENT_OFF + HEG_STORE_ENDORSEMENT_LEN)
-#define HEG_STORE_DIGEST_OFF \
+#define HEG_STORE_WORKLOADS_OFF \
   (HEG_STORE_RING_OFF + HEG_LOG_RING * (uint32_t)sizeof(heg_log_entry_t))
+#define HEG_STORE_WORKLOAD_OFF(slot) \
+  (HEG_STORE_WORKLOADS_OFF + (uint32_t)(slot) * (uint32_t)sizeof(heg_workload_t))
+#define HEG_STORE_DIGEST_OFF HEG_STORE_WORKLOAD_OFF(HEG_WORKLOADS)
 #define HEG_STORE_RECORD_SIZE (HEG_STORE_DIGEST_OFF + HEG_DIGEST_SIZE)
 
 /* Log entries appended since the last commit, held in RAM until the commit
@@ -234,6 +263,8 @@ struct heg_ctx {
   const uint8_t *pending_endorsement;          /* ENDORSE's record, in the request */
   uint32_t log_pending_count;                 /* the newest entries, not in flash */
   heg_log_entry_t log_pending[HEG_LOG_PENDING];
+  const uint8_t *staged_workloads; /* workload entries the command changed, as bytes */
+  uint32_t staged_workload_count;  /* ... in its response buffer (heg_store_stage_workload) */
   uint8_t device_pk[HEG_KEY_SIZE];
   uint8_t device_sk[64]; /* secret; wiped when not KEYED */
   /* Per-boot metering base: consumed = consumed_base + (acc - acc_base). */
@@ -307,6 +338,12 @@ void heg_store_set_pending_policy(heg_ctx_t *ctx, const heg_keylist_t lists[HEG_
 void heg_store_set_pending_endorsement(heg_ctx_t *ctx, const uint8_t *endorsement);
 /* HEG_HTRUE while the context holds changes not yet committed. */
 heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx);
+/* Makes the next commit write entry at its slot in place of the table's
+ * (slot <= workload_count; at workload_count it adds one). The bytes are
+ * copied to scratch, the handler's response buffer, which must stay untouched
+ * until the command commits or rolls back; staging a slot again replaces it. */
+HEG_MUST_USE heg_status_t heg_store_stage_workload(heg_ctx_t *ctx, const heg_workload_t *entry,
+                                                   uint8_t *scratch, size_t scratch_cap);
 
 /* eventlog.c. Event types and their payloads: openheg.wire.EventType (generated
  * into heg_wire.h as HEG_EVENT_*). */
@@ -425,6 +462,23 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic);
 /* attest.c: reserves the next block of report counters in ctx->ps (the
  * caller commits it); STORAGE once the counter space is spent. */
 HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
+
+/* workloads.c */
+/* The workload table's entry at slot (< ps.workload_count), as in flash. */
+HEG_MUST_USE heg_status_t heg_workload_read(heg_ctx_t *ctx, uint32_t slot, heg_workload_t *out);
+/* The grant decision for installing lic: the license in force (if any) stops
+ * and its workload keeps what it consumed (spent) instead of its allocation;
+ * lic's
+ * workload (found, added, or in place of the smallest unpaused grant) gets
+ * lic's allocation, which must keep it within lic's declared total
+ * (OVER_GRANTED; WORKLOADS_FULL when every slot is paused). *target is lic's
+ * workload entry after the grant and *within HEG_HTRUE when granted. With
+ * scratch (the handler's response buffer) the changed entries are staged for
+ * the commit; with NULL only decided. */
+HEG_MUST_USE heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic,
+                                             heg_u128_t spent, uint8_t *scratch,
+                                             size_t scratch_cap, heg_workload_t *target,
+                                             heg_hbool_t *within);
 
 /* keys (provision.c): the device key pair from the seed, from KEYED on. */
 HEG_MUST_USE heg_status_t heg_keys_derive(heg_ctx_t *ctx);

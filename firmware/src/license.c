@@ -35,6 +35,10 @@ static heg_status_t check_fields(const heg_license_t *lic) {
       heg_u128_is_zero(lic->allocation_msflop)) {
     return HEG_STATUS_RECORD_FIELD;
   }
+  /* The class follows from the declared total: the grant may not exceed it. */
+  if (heg_u128_cmp(lic->allocation_msflop, lic->workload_total_msflop) > 0) {
+    return HEG_STATUS_ALLOCATION_EXCEEDS_TOTAL;
+  }
   no_inspector = heg_bytes_zero(lic->inspector_key, HEG_KEY_SIZE);
   if ((lic->license_class == HEG_LICENSE_CLASS_STANDARD) != (no_inspector == HEG_HTRUE)) {
     return HEG_STATUS_RECORD_FIELD;
@@ -196,7 +200,9 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
                                      uint8_t *out, size_t cap, size_t *out_len) {
   heg_license_t lic;
   heg_meter_reading_t reading;
+  heg_workload_t workload;
   heg_hbool_t authorized = HEG_HFALSE;
+  heg_hbool_t within = HEG_HFALSE;
   uint8_t event[HEG_ID_SIZE + 8u];
   heg_status_t status;
 
@@ -209,6 +215,10 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   HEG_TRY(heg_license_parse(payload, len, &lic));
   HEG_TRY(check_binding(ctx, &lic));
   HEG_TRY(check_class(ctx, &lic));
+  /* Early, with what the license in force consumed before this boot (the
+   * meter untouched): what it consumed in all can only be more, so this
+   * refuses no license the decision below grants. */
+  HEG_TRY(heg_workload_grant(ctx, &lic, ctx->consumed_base, NULL, 0u, &workload, &within));
   HEG_TRY(heg_lockout_begin(ctx));
   HEG_TRY(check_signatures(ctx, payload, payload + HEG_LICENSE_BODY_SIZE,
                            len - HEG_LICENSE_BODY_SIZE, &lic, out, cap, &authorized));
@@ -216,7 +226,16 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
     return HEG_STATUS_SIGNATURE_INVALID;
   }
 
+  /* Decided on the meter's reading (the old license kept running during the
+   * signature checks), and staged for the commit this time. What it consumed
+   * is all it can ever spend: from the reading on, ops count against the new
+   * license (acc_base below), and after a reboot everything it was charged
+   * counted as consumed. */
+  within = HEG_HFALSE;
   heg_meter_read(ctx, &reading);
+  HEG_TRY(heg_workload_grant(ctx, &lic, heg_meter_consumed(ctx, &reading), out, cap, &workload,
+                             &within));
+  HEG_HARDENED_CHECK_TRUE(within);
   ctx->ps.license_active = HEG_HTRUE;
   ctx->ps.exhausted_logged = HEG_HFALSE;
   memcpy(ctx->ps.license_id, lic.license_id, HEG_ID_SIZE);
@@ -225,7 +244,9 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.not_after = lic.not_after;
   ctx->ps.license_class = lic.license_class;
   memcpy(ctx->ps.inspector_key, lic.inspector_key, HEG_KEY_SIZE);
-  ctx->ps.paused = HEG_HFALSE; /* a pause binds the license it names */
+  /* G-pause: the workload's pause, if any, holds whatever license runs it. */
+  ctx->ps.workload_slot = (uint16_t)workload.slot;
+  ctx->ps.paused = workload.paused;
   ctx->ps.allocation = lic.allocation_msflop;
   ctx->ps.charged = heg_meter_first_charge(ctx, lic.allocation_msflop);
   heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);

@@ -1,4 +1,5 @@
-/* ORDER: an inspector's pause and resume, a board's halt and lift-halt.
+/* ORDER: an inspector's pause and resume (of the workload in force), a
+ * board's resume, halt and lift-halt.
  * The body names its signer role; each role has its own anti-replay sequence
  * (strictly increasing, bounded jump), so no role can void another's order.
  * issued_at is held against trusted time; orders that only restrict are
@@ -75,17 +76,18 @@ static heg_status_t check_issued_at(heg_ctx_t *ctx, const heg_order_t *order) {
 }
 
 /* Whether the order's signers are the role it names, as that role is entitled
- * to this order under the policy in force: the license's named inspector, a
- * board quorum, or the issuer. *authorized is HEG_HTRUE only then. */
+ * to this order under the policy in force: the inspector entitled to it
+ * (inspector: the license's, or for a resume the one who paused), a board
+ * quorum, or the issuer. *authorized is HEG_HTRUE only then. */
 static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
-                              heg_hbool_t *authorized) {
+                              const uint8_t inspector[HEG_KEY_SIZE], heg_hbool_t *authorized) {
   heg_keylist_t board;
   uint32_t signers = 0;
   *authorized = HEG_HFALSE;
   switch (order->role) {
     case HEG_SIGNER_ROLE_INSPECTOR:
-      if (heg_bytes_zero(ctx->ps.inspector_key, HEG_KEY_SIZE) == HEG_HTRUE ||
-          heg_sigset_has(&order->sigs, ctx->ps.inspector_key) != HEG_HTRUE) {
+      if (heg_bytes_zero(inspector, HEG_KEY_SIZE) == HEG_HTRUE ||
+          heg_sigset_has(&order->sigs, inspector) != HEG_HTRUE) {
         return HEG_STATUS_SIGNER_UNTRUSTED;
       }
       break;
@@ -103,12 +105,64 @@ static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
   return HEG_STATUS_OK;
 }
 
+/* Authorizes the order (after its signatures verified) and applies it to
+ * ctx->ps; a pause or resume changes the workload's entry, staged in scratch.
+ * G-pause: a pause holds the workload until a resume by the inspector who
+ * paused or a board quorum, issued no earlier than the pause. */
+static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scratch,
+                          size_t cap) {
+  heg_workload_t workload;
+  heg_hbool_t authorized = HEG_HFALSE;
+  const uint8_t *inspector = ctx->ps.inspector_key;
+  heg_hbool_t on_workload = (order->kind == HEG_ORDER_KIND_PAUSE ||
+                             order->kind == HEG_ORDER_KIND_RESUME)
+                                ? HEG_HTRUE
+                                : HEG_HFALSE;
+  if (on_workload == HEG_HTRUE) {
+    HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &workload));
+    if (order->kind == HEG_ORDER_KIND_RESUME && workload.paused != HEG_HFALSE) {
+      inspector = workload.pauser;
+    }
+  }
+  HEG_TRY(authorize(ctx, order, inspector, &authorized));
+  HEG_HARDENED_CHECK_TRUE(authorized);
+  switch (order->kind) {
+    case HEG_ORDER_KIND_PAUSE:
+      /* An older pause delivered late adds nothing to a newer one. */
+      if (workload.paused == HEG_HFALSE || order->issued_at >= workload.pause_issued_at) {
+        workload.paused = HEG_HTRUE;
+        workload.pause_issued_at = order->issued_at;
+        memcpy(workload.pauser, ctx->ps.inspector_key, HEG_KEY_SIZE);
+      }
+      ctx->ps.paused = HEG_HTRUE;
+      break;
+    case HEG_ORDER_KIND_RESUME:
+      if (workload.paused != HEG_HFALSE && order->issued_at < workload.pause_issued_at) {
+        return HEG_STATUS_PAUSE_IS_NEWER;
+      }
+      workload.paused = HEG_HFALSE;
+      workload.pause_issued_at = 0u;
+      memset(workload.pauser, 0, HEG_KEY_SIZE);
+      ctx->ps.paused = HEG_HFALSE;
+      break;
+    case HEG_ORDER_KIND_HALT:
+      ctx->ps.halted = HEG_HTRUE;
+      break;
+    default:
+      ctx->ps.halted = HEG_HFALSE;
+      break;
+  }
+  if (on_workload == HEG_HTRUE) {
+    HEG_TRY(heg_store_stage_workload(ctx, &workload, scratch, cap));
+  }
+  return HEG_STATUS_OK;
+}
+
 heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                            size_t cap, size_t *out_len) {
   heg_order_t order;
   heg_keylist_t revoked;
   heg_hbool_t verified = HEG_HFALSE;
-  heg_hbool_t authorized = HEG_HFALSE;
   uint64_t *floor;
   uint8_t event[2u + 8u + HEG_ID_SIZE];
   heg_status_t status;
@@ -145,23 +199,11 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
   HEG_TRY(heg_sigset_verify(ctx, &order.sigs, HEG_DOMAIN_ORDER, HEG_DOMAIN_ORDER_LEN, payload,
                             HEG_ORDER_BODY_SIZE, &revoked, NULL, out, cap, &verified));
-  HEG_TRY(authorize(ctx, &order, &authorized));
   HEG_HARDENED_CHECK_TRUE(verified);
-  HEG_HARDENED_CHECK_TRUE(authorized);
-
-  switch (order.kind) {
-    case HEG_ORDER_KIND_PAUSE:
-      ctx->ps.paused = HEG_HTRUE;
-      break;
-    case HEG_ORDER_KIND_RESUME:
-      ctx->ps.paused = HEG_HFALSE;
-      break;
-    case HEG_ORDER_KIND_HALT:
-      ctx->ps.halted = HEG_HTRUE;
-      break;
-    default:
-      ctx->ps.halted = HEG_HFALSE;
-      break;
+  status = apply(ctx, &order, out, cap);
+  if (status != HEG_STATUS_OK) {
+    heg_store_rollback(ctx); /* apply may have changed ctx->ps before refusing */
+    return status;
   }
   *floor = order.sequence;
   if (order.restrictive != HEG_HTRUE) {

@@ -30,6 +30,8 @@ HEG_STATIC_ASSERT(HEG_STORE_CHUNK % 4u == 0u, chunk_words);
 HEG_STATIC_ASSERT(HEG_STORE_RING_OFF % 8u == 0u, ring_aligned);
 HEG_STATIC_ASSERT(HEG_STORE_DIGEST_OFF % 8u == 0u, digest_aligned);
 HEG_STATIC_ASSERT(HEG_LOG_PENDING <= HEG_LOG_RING, pending_fits_the_ring);
+HEG_STATIC_ASSERT(sizeof(heg_workload_t) % 8u == 0u, workload_entry_words);
+HEG_STATIC_ASSERT(HEG_WORKLOADS <= 0xffffu, workload_slots_fit_u16);
 
 static heg_status_t geometry(heg_ctx_t *ctx, uint32_t *slot_size) {
   uint32_t page_size = 0;
@@ -56,7 +58,7 @@ static heg_hbool_t counts_sane(const heg_persistent_t *ps) {
       return HEG_HFALSE;
     }
   }
-  return HEG_HTRUE;
+  return ps->workload_count <= HEG_WORKLOADS ? HEG_HTRUE : HEG_HFALSE;
 }
 
 static uint32_t ring_used(const heg_persistent_t *ps) {
@@ -106,6 +108,10 @@ static heg_status_t slot_digest(heg_ctx_t *ctx, uint32_t base, uint8_t out[HEG_D
                         (size_t)ring_used(&ctx->ps) * sizeof(heg_log_entry_t));
   }
   if (status == HEG_STATUS_OK) {
+    status = hash_flash(ctx, &sha, base + HEG_STORE_WORKLOADS_OFF,
+                        (size_t)ctx->ps.workload_count * sizeof(heg_workload_t));
+  }
+  if (status == HEG_STATUS_OK) {
     return heg_crypto_digest_final(&sha, out);
   }
   heg_crypto_wipe(&sha, sizeof(sha));
@@ -151,6 +157,8 @@ static void clear_pending(heg_ctx_t *ctx) {
   ctx->pending_endorsement = NULL;
   ctx->log_pending_count = 0u;
   heg_crypto_wipe(ctx->log_pending, sizeof(ctx->log_pending));
+  ctx->staged_workloads = NULL;
+  ctx->staged_workload_count = 0u;
 }
 
 static void factory_defaults(heg_ctx_t *ctx) {
@@ -258,9 +266,46 @@ void heg_store_set_pending_endorsement(heg_ctx_t *ctx, const uint8_t *endorsemen
 
 heg_hbool_t heg_store_has_pending(const heg_ctx_t *ctx) {
   return (ctx->pending_policy != HEG_HFALSE || ctx->pending_endorsement != NULL ||
-          ctx->log_pending_count != 0u)
+          ctx->log_pending_count != 0u || ctx->staged_workload_count != 0u)
              ? HEG_HTRUE
              : HEG_HFALSE;
+}
+
+/* The staged workload entry for slot, or NULL. */
+static const uint8_t *staged_at(const heg_ctx_t *ctx, uint32_t slot) {
+  uint32_t k;
+  uint32_t at;
+  for (k = 0; k < ctx->staged_workload_count; ++k) {
+    memcpy(&at, ctx->staged_workloads + k * sizeof(heg_workload_t) + offsetof(heg_workload_t, slot),
+           sizeof(at));
+    if (at == slot) {
+      return ctx->staged_workloads + k * sizeof(heg_workload_t);
+    }
+  }
+  return NULL;
+}
+
+heg_status_t heg_store_stage_workload(heg_ctx_t *ctx, const heg_workload_t *entry,
+                                      uint8_t *scratch, size_t scratch_cap) {
+  const uint8_t *again = NULL;
+  uint32_t k = ctx->staged_workload_count;
+  if (entry->slot >= HEG_WORKLOADS || entry->slot > ctx->ps.workload_count ||
+      (k != 0u && scratch != ctx->staged_workloads)) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  if (k != 0u) {
+    again = staged_at(ctx, entry->slot);
+  }
+  if (again != NULL) {
+    k = (uint32_t)((size_t)(again - scratch) / sizeof(heg_workload_t));
+  } else if (k >= HEG_WORKLOADS_STAGED || scratch_cap < (k + 1u) * sizeof(heg_workload_t)) {
+    return HEG_STATUS_RESPONSE_TOO_LARGE;
+  } else {
+    ctx->staged_workload_count = k + 1u;
+  }
+  memcpy(scratch + k * sizeof(heg_workload_t), entry, sizeof(*entry));
+  ctx->staged_workloads = scratch;
+  return HEG_STATUS_OK;
 }
 
 /* The record being streamed into the target slot. */
@@ -299,11 +344,11 @@ static heg_status_t copy_active(heg_writer_t *w, uint32_t off, size_t len) {
 }
 
 /* The pending log entry that goes to ring position pos, or NULL. */
-static const heg_log_entry_t *pending_at(const heg_ctx_t *ctx, uint32_t pos) {
+static const uint8_t *pending_at(const heg_ctx_t *ctx, uint32_t pos) {
   uint32_t k;
   for (k = 0; k < ctx->log_pending_count; ++k) {
     if (ctx->log_pending[k].index % HEG_LOG_RING == pos) {
-      return &ctx->log_pending[k];
+      return (const uint8_t *)&ctx->log_pending[k];
     }
   }
   return NULL;
@@ -329,25 +374,24 @@ static heg_status_t write_lists(heg_writer_t *w) {
   return HEG_STATUS_OK;
 }
 
-/* The ring: each position from the pending entries when one was appended
- * there since the last commit, else copied (in runs) from the active record. */
-static heg_status_t write_ring(heg_writer_t *w) {
+/* A section of used elements of size bytes at off (the ring, the workload
+ * table): each position from the command's changes when pending() has one
+ * there, else copied (in runs) from the active record. */
+static heg_status_t write_section(heg_writer_t *w, uint32_t off, uint32_t size, uint32_t used,
+                                  const uint8_t *(*pending)(const heg_ctx_t *, uint32_t)) {
   const heg_ctx_t *ctx = w->ctx;
-  const heg_log_entry_t *entry;
-  uint32_t used = ring_used(&ctx->ps);
+  const uint8_t *element;
   uint32_t pos = 0;
   uint32_t end;
   while (pos < used) {
-    entry = pending_at(ctx, pos);
-    if (entry != NULL) {
-      HEG_TRY(emit(w, HEG_STORE_RING_OFF + pos * (uint32_t)sizeof(heg_log_entry_t),
-                   (const uint8_t *)entry, sizeof(*entry)));
+    element = pending(ctx, pos);
+    if (element != NULL) {
+      HEG_TRY(emit(w, off + pos * size, element, size));
       pos += 1u;
     } else {
-      for (end = pos + 1u; end < used && pending_at(ctx, end) == NULL; ++end) {
+      for (end = pos + 1u; end < used && pending(ctx, end) == NULL; ++end) {
       }
-      HEG_TRY(copy_active(w, HEG_STORE_RING_OFF + pos * (uint32_t)sizeof(heg_log_entry_t),
-                          (size_t)(end - pos) * sizeof(heg_log_entry_t)));
+      HEG_TRY(copy_active(w, off + pos * size, (size_t)(end - pos) * size));
       pos = end;
     }
   }
@@ -386,7 +430,8 @@ static heg_status_t write_slot(heg_ctx_t *ctx, uint32_t target, uint32_t slot_si
        ++page) {
     HEG_TRY(heg_hal_storage_erase(ctx->hal, page));
   }
-  /* In offset order, hashing as it goes: scalar part, lists, endorsement, ring. */
+  /* In offset order, hashing as it goes: scalar part, lists, endorsement, ring,
+   * workloads. */
   w.ctx = ctx;
   w.base = target * slot_size;
   status = heg_crypto_digest_init(&w.sha);
@@ -404,7 +449,12 @@ static heg_status_t write_slot(heg_ctx_t *ctx, uint32_t target, uint32_t slot_si
                  : copy_active(&w, HEG_STORE_ENDORSEMENT_OFF, endorsement_len(&ctx->ps));
   }
   if (status == HEG_STATUS_OK) {
-    status = write_ring(&w);
+    status = write_section(&w, HEG_STORE_RING_OFF, (uint32_t)sizeof(heg_log_entry_t),
+                           ring_used(&ctx->ps), pending_at);
+  }
+  if (status == HEG_STATUS_OK) {
+    status = write_section(&w, HEG_STORE_WORKLOADS_OFF, (uint32_t)sizeof(heg_workload_t),
+                           ctx->ps.workload_count, staged_at);
   }
   if (status != HEG_STATUS_OK) {
     heg_crypto_wipe(&w.sha, sizeof(w.sha));

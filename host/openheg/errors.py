@@ -40,6 +40,10 @@ class DeviceStatus(IntEnum):
     OVERSIGHT_TOO_LOW = 0x0407
     TIME_UNTRUSTED = 0x0408
     NONCE_EXPIRED = 0x0409
+    ALLOCATION_EXCEEDS_TOTAL = 0x040A
+    OVER_GRANTED = 0x040B
+    WORKLOADS_FULL = 0x040C
+    PAUSE_IS_NEWER = 0x040D
     WRONG_STATE = 0x0501
     LOCKED_OUT = 0x0502
     RECOVERY_REQUIRED = 0x0503
@@ -76,6 +80,19 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.NONCE_EXPIRED: ("the time beacon answers a nonce older than the nonce lifetime "
                                  "(wire.NONCE_LIFETIME_S): ask for a new TIME_NONCE and deliver "
                                  "its beacon at once"),
+    DeviceStatus.ALLOCATION_EXCEEDS_TOTAL: ("the license allocates more compute than the "
+                                            "workload total it declares; its class follows "
+                                            "from that total, so the allocation may not exceed "
+                                            "it"),
+    DeviceStatus.OVER_GRANTED: ("with this license the device would have granted the workload "
+                                "more than the total the license declares (its earlier licenses "
+                                "on this device count): issue one whose allocation fits what is "
+                                "left, or declare the workload's true total and class"),
+    DeviceStatus.WORKLOADS_FULL: ("the device's workload table is full of paused workloads: "
+                                  "resume one before licensing a new workload"),
+    DeviceStatus.PAUSE_IS_NEWER: ("the resume was issued before the pause in force: a resume "
+                                  "lifts only a pause issued no later than itself; issue a new "
+                                  "resume"),
     DeviceStatus.LOCKED_OUT: ("too many failed signature or authorization attempts: the device "
                               "refuses records until its lockout period has passed"),
     DeviceStatus.WRONG_DEVICE: "the record is bound to another device",

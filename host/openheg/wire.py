@@ -607,6 +607,11 @@ class License(SignedRecord):
             raise RecordError("license: not_before is after not_after")
         if self.allocation_msflop == 0:
             raise RecordError("license: allocation_msflop must be positive")
+        if self.allocation_msflop > self.workload_total_msflop:
+            raise RecordError(f"license: allocation_msflop {self.allocation_msflop} exceeds the "
+                              f"declared workload total {self.workload_total_msflop}: the class "
+                              "follows from the total, so the grant may not exceed it",
+                              DeviceStatus.ALLOCATION_EXCEEDS_TOTAL)
         has_inspector = any(self.inspector_key)
         if (self.license_class != LicenseClass.STANDARD) != has_inspector:
             raise RecordError("license: a Frontier or Horizon license names an inspector; "

@@ -15,7 +15,7 @@ from openheg.errors import DeviceStatus
 from openheg.licensing import DEFAULT_SIGNER_ROLES
 from openheg_sim.emulator import ChipHal
 from openheg_sim.firmware import Firmware
-from openheg_sim.flash import Flash
+from openheg_sim.flash import Flash, PowerCut
 from openheg_sim.meter_model import MeterModel
 
 NOW = 1_800_000_000
@@ -332,6 +332,34 @@ def recover(device: Device, authority: Authority, sync_time: bool = True) -> byt
     """Recovery under the anchored vendor, then its endorsement of the new key."""
     response = device.ok(wire.Command.RECOVER, recover_request(authority, device.info()))
     return _endorse_new_key(device, authority, response, sync_time)
+
+
+def power_cuts(base: Device, action, max_operations: int = 64):
+    """Cut power at the 1st, 2nd, ... flash operation of ``action`` (called
+    with a device booted from ``base``'s flash, time synced) until it runs
+    through uncut. Yields (cut, the device rebooted from what the cut left,
+    time synced, and whether the action completed); the last has completed,
+    else AssertionError."""
+    image = base.flash.image()
+    for cut in range(1, max_operations):
+        dev = Device(Flash(image=image), seed=base.seed)
+        dev.authority, dev.device_id = base.authority, base.device_id
+        dev.sync_time()
+        dev.flash.cut_after(cut)
+        try:
+            action(dev)
+        except PowerCut:
+            completed = False
+        else:
+            dev.flash.cancel_cut()
+            completed = True
+        after = Device(Flash(image=dev.flash.image()), seed=base.seed)
+        after.authority, after.device_id = base.authority, base.device_id
+        after.sync_time()
+        yield cut, after, completed
+        if completed:
+            return
+    raise AssertionError(f"the action did not complete within {max_operations} flash operations")
 
 
 def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:

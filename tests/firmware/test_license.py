@@ -160,6 +160,11 @@ def refusal(name, authority: Authority, device_id: bytes) -> tuple[bytes, Device
                        ), S.RECORD_FIELD
     if name == "zero allocation":
         return _resign(authority, _patch(body, "allocation_msflop", bytes(16))), S.RECORD_FIELD
+    if name == "allocation above the declared total":
+        total = int.from_bytes(body[OFF["workload_total_msflop"][0]:][:16], "little")
+        return _resign(authority, _patch(body, "allocation_msflop",
+                                         (total + 1).to_bytes(16, "little"))), \
+            S.ALLOCATION_EXCEEDS_TOTAL
     raise AssertionError(name)
 
 
@@ -169,7 +174,8 @@ REFUSALS = ["bad signature", "signature by another key under issuer's name",
             "empty", "wrong magic", "wrong type", "wrong version", "unsorted signers",
             "duplicate signer", "no signatures", "count above eight", "class 0", "class 4",
             "standard class with inspector", "frontier class without inspector",
-            "oversight above 100%", "window inverted", "zero allocation"]
+            "oversight above 100%", "window inverted", "zero allocation",
+            "allocation above the declared total"]
 
 
 # Refusals that reach the signature checks: the failed-attempt lockout counts

@@ -59,11 +59,10 @@ typedef struct {
 size_t heg_ctx_size(void);
 
 /* An upper bound of heg_ctx_size() on every port, checked when the core is
- * compiled: a port without a heap reserves this much statically. (1152 bytes
- * on Cortex-M4, 1184 on x86-64: the persistent record's key lists, its
- * endorsement and its event ring stay in flash, only its scalar part is in
- * the context.) */
-#define HEG_CTX_BYTES 1216u
+ * compiled: a port without a heap reserves this much statically. (The
+ * persistent record's key lists, its endorsement, its event ring and its
+ * workload table stay in flash; only its scalar part is in the context.) */
+#define HEG_CTX_BYTES 1280u
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,
