@@ -37,7 +37,10 @@ LATENCY_OPS = 64  # one cycle of in-flight ops at 64 ops per cycle (registered g
 
 
 def _install(dev: Device, authority, sequence: int, ops: int) -> wire.License:
-    lic = authority.license(dev.device_id, sequence, allocation=ops * WEIGHT)
+    # Each license is its own workload: the device bounds what one workload is
+    # granted across licenses by its declared total (test_license_grants.py).
+    lic = authority.license(dev.device_id, sequence, allocation=ops * WEIGHT,
+                            workload_id=b"workload %7d" % sequence)
     assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
     return lic
 
