@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from campaign import MODELS, Category, run_scenario  # noqa: E402
-from harness import ROOT, ImageFacts  # noqa: E402
-from report import report_text, write_doc  # noqa: E402
-from scenarios import SCENARIOS, by_name  # noqa: E402
+from fault_campaign import MODELS, Category, run_scenario  # noqa: E402
+from fault_harness import ROOT, ImageFacts  # noqa: E402
+from fault_report import report_text, write_doc  # noqa: E402
+from fault_scenarios import SCENARIOS, by_name  # noqa: E402
 
 IMAGE = ROOT / "build/firmware/fault/fault_harness.elf"
 

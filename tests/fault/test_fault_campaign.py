@@ -21,11 +21,11 @@ from capstone.arm import ARM_INS_B, ARM_INS_CBNZ, ARM_INS_CBZ, ARM_INS_IT
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench/fault"))
 
-from campaign import (MODELS, Category, Golden, disassemble, flipped,  # noqa: E402
+from fault_campaign import (MODELS, Category, Golden, disassemble, flipped,  # noqa: E402
                       run_scenario)
-from harness import FIRMWARE_SOURCES, VERIFY_SYMBOL, ImageFacts, Machine  # noqa: E402
-from report import scenario_heading, write_doc, GENERATED_MARK  # noqa: E402
-from scenarios import SCENARIOS, by_name, prepare  # noqa: E402
+from fault_harness import FIRMWARE_SOURCES, VERIFY_SYMBOL, ImageFacts, Machine  # noqa: E402
+from fault_report import GENERATED_MARK, scenario_heading, write_doc  # noqa: E402
+from fault_scenarios import SCENARIOS, by_name, prepare  # noqa: E402
 
 FAULT_DIR = ROOT / "build/firmware/fault"
 PLANTED_SOURCE = "firmware/port/cortex_m4/fault_planted.c"

@@ -36,7 +36,7 @@
 #define HEG_FAULT_WALL_CLOCK 1800000000u
 #define HEG_FAULT_RNG_SEED 0x5eed0f17u
 
-/* Bumped whenever heg_fault_view_t changes (bench/fault/harness.py checks it). */
+/* Bumped whenever heg_fault_view_t changes (bench/fault/fault_harness.py checks it). */
 #define HEG_FAULT_VIEW_LAYOUT 0x46560002u
 /* Room for one scalar record, byte for byte (the driver compares the bytes:
  * any change shows, even in fields the named ones below leave out). */

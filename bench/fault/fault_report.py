@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from campaign import MODELS, Category, ScenarioResult, disassemble
-from harness import ROOT, ImageFacts
+from fault_campaign import MODELS, Category, ScenarioResult, disassemble
+from fault_harness import ROOT, ImageFacts
 from openheg.errors import DeviceStatus
 
 sys.path.insert(0, str(ROOT / "bench/hdl"))

@@ -19,7 +19,7 @@ import nacl.signing
 from openheg import wire
 from openheg.errors import DeviceStatus
 
-from harness import ROOT, HarnessError, Machine, Snapshot
+from fault_harness import ROOT, HarnessError, Machine, Snapshot
 
 sys.path.insert(0, str(ROOT / "tests/firmware"))
 

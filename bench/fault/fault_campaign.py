@@ -33,8 +33,8 @@ from construct import ConstructError
 from openheg import wire
 from openheg.errors import DeviceStatus
 
-from harness import HFALSE, HTRUE, HarnessError, ImageFacts, Machine, Snapshot, Stop, View
-from scenarios import Scenario, prepare
+from fault_harness import HFALSE, HTRUE, HarnessError, ImageFacts, Machine, Snapshot, Stop, View
+from fault_scenarios import Scenario, prepare
 
 MODELS = ("skip", "flip")
 # A faulted run that has not answered after this many instructions is hung

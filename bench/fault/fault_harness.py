@@ -233,7 +233,7 @@ class View:
          accel_enable) = struct.unpack_from(cls.HEAD, data)
         if layout != VIEW_LAYOUT:
             raise HarnessError(f"view layout 0x{layout:08x}, expected 0x{VIEW_LAYOUT:08x}: "
-                               "rebuild the image or update bench/fault/harness.py")
+                               "rebuild the image or update bench/fault/fault_harness.py")
         running = RecordView.parse(data[head:head + record])
         durable = RecordView.parse(data[head + record:head + 2 * record])
         records = head + 2 * record
