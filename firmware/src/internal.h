@@ -144,6 +144,7 @@ typedef struct {
  * in the request, log entries appended since the last commit) put in their
  * place. Boot checks a slot's digest the same
  * way, streaming it from flash. */
+#define HEG_ISSUER_PREFIX_SIZE 8u /* heg_persistent_t.license_issuer_prefix */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
 #define HEG_STORE_LAYOUT 4u
 /* The endorsement as stored: the record without its header. */
@@ -173,6 +174,14 @@ typedef struct {
   uint8_t inspector_key[HEG_KEY_SIZE];
   heg_u128_t allocation;
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
+  /* G-revoke: a revoked license never runs again (a REVOKE order, or a policy
+   * that revokes its issuer or inspector). The issuer is the policy's issuer
+   * when the license was installed; of its key only a prefix is kept: it only
+   * ever decides to stop a license (a revoked key that merely shares the
+   * prefix would stop it too, and only the board chooses revoked keys). */
+  heg_hbool_t license_revoked;
+  uint8_t license_issuer_prefix[HEG_ISSUER_PREFIX_SIZE];
+  uint32_t reserved2; /* the next field stays 8-byte aligned */
   heg_u128_t lane_totals[HEG_LANES];
   /* Orders. G-orders: one replay floor per signer role (HEG_SIGNER_ROLE_* - 1),
    * so no role's order can void another role's undelivered one. */
@@ -211,8 +220,10 @@ typedef struct {
  * writes them into the ring in flash. Every path appends at most one entry
  * before it commits or rolls back (each command's one event, the metering
  * loop's TAMPER or EXHAUSTED, each followed by its own heg_store_finish)
- * except boot, which appends RESET and, after a lost commit, STORE_REVERTED.
- * heg_log_append refuses to go past this bound rather than lose an entry. */
+ * except boot, which appends RESET and, after a lost commit, STORE_REVERTED,
+ * and INSTALL_POLICY when the new policy revokes the license in force
+ * (POLICY_INSTALLED, then LICENSE_REVOKED). heg_log_append refuses to go past
+ * this bound rather than lose an entry. */
 #define HEG_LOG_PENDING 2u
 
 /* ---- The provisioning anchor (anchor.c) -----------------------------------

@@ -244,6 +244,8 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.not_after = lic.not_after;
   ctx->ps.license_class = lic.license_class;
   memcpy(ctx->ps.inspector_key, lic.inspector_key, HEG_KEY_SIZE);
+  ctx->ps.license_revoked = HEG_HFALSE;
+  memcpy(ctx->ps.license_issuer_prefix, ctx->ps.policy.issuer_key, HEG_ISSUER_PREFIX_SIZE);
   /* G-pause: the workload's pause, if any, holds whatever license runs it. */
   ctx->ps.workload_slot = (uint16_t)workload.slot;
   ctx->ps.paused = workload.paused;

@@ -187,6 +187,9 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
   if (weights_current(ctx) != HEG_HTRUE) {
     causes |= HEG_GATE_CAUSE_WEIGHTS_PENDING;
   }
+  if (ctx->ps.license_revoked != HEG_HFALSE) {
+    causes |= HEG_GATE_CAUSE_LICENSE_REVOKED;
+  }
   window = heg_time_window_check(ctx, ctx->ps.not_before, ctx->ps.not_after);
   if (window == HEG_STATUS_TIME_UNTRUSTED) {
     causes |= HEG_GATE_CAUSE_TIME_UNTRUSTED;
@@ -198,7 +201,7 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
 
 static heg_hbool_t orders_hold(const heg_ctx_t *ctx) {
   return (ctx->ps.paused != HEG_HFALSE || ctx->ps.halted != HEG_HFALSE ||
-          ctx->ps.tampered != HEG_HFALSE)
+          ctx->ps.tampered != HEG_HFALSE || ctx->ps.license_revoked != HEG_HFALSE)
              ? HEG_HTRUE
              : HEG_HFALSE;
 }

@@ -1,5 +1,5 @@
 /* ORDER: an inspector's pause and resume (of the workload in force), a
- * board's resume, halt and lift-halt.
+ * board's resume, halt and lift-halt, the issuer's or the board's revocation.
  * The body names its signer role; each role has its own anti-replay sequence
  * (strictly increasing, bounded jump), so no role can void another's order.
  * issued_at is held against trusted time; orders that only restrict are
@@ -22,6 +22,7 @@ typedef struct {
   uint8_t license_id[HEG_ID_SIZE];
   uint64_t sequence;
   uint64_t issued_at;
+  uint64_t license_floor; /* REVOKE: the license sequence floor it raises to */
   heg_hbool_t restrictive;
   heg_sigset_t sigs;
 } heg_order_t;
@@ -45,13 +46,15 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
   memcpy(out->license_id, data + HEG_ORDER_LICENSE_ID_OFF, HEG_ID_SIZE);
   out->sequence = heg_load_u64(data + HEG_ORDER_SEQUENCE_OFF);
   out->issued_at = heg_load_u64(data + HEG_ORDER_ISSUED_AT_OFF);
+  out->license_floor = heg_load_u64(data + HEG_ORDER_LICENSE_SEQUENCE_FLOOR_OFF);
   out->restrictive =
       (HEG_ORDER_KINDS_RESTRICTIVE & (1u << out->kind)) != 0u ? HEG_HTRUE : HEG_HFALSE;
   device_wide = (out->kind == HEG_ORDER_KIND_HALT || out->kind == HEG_ORDER_KIND_LIFT_HALT)
                     ? HEG_HTRUE
                     : HEG_HFALSE;
   no_license = heg_bytes_zero(out->license_id, HEG_ID_SIZE);
-  if (device_wide != no_license) {
+  if (device_wide != no_license ||
+      (out->kind != HEG_ORDER_KIND_REVOKE && out->license_floor != 0u)) {
     return HEG_STATUS_RECORD_FIELD;
   }
   return HEG_STATUS_OK;
@@ -98,8 +101,11 @@ static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
         return HEG_STATUS_QUORUM_NOT_MET;
       }
       break;
-    default:
-      return HEG_STATUS_SIGNER_UNTRUSTED;
+    default: /* HEG_SIGNER_ROLE_ISSUER (parse_order allows no other) */
+      if (heg_sigset_has(&order->sigs, ctx->ps.policy.issuer_key) != HEG_HTRUE) {
+        return HEG_STATUS_SIGNER_UNTRUSTED;
+      }
+      break;
   }
   *authorized = HEG_HTRUE;
   return HEG_STATUS_OK;
@@ -148,8 +154,18 @@ static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scr
     case HEG_ORDER_KIND_HALT:
       ctx->ps.halted = HEG_HTRUE;
       break;
-    default:
+    case HEG_ORDER_KIND_LIFT_HALT:
       ctx->ps.halted = HEG_HFALSE;
+      break;
+    default: /* HEG_ORDER_KIND_REVOKE */
+      if (ctx->ps.license_active == HEG_HTRUE &&
+          heg_bytes_equal(order->license_id, ctx->ps.license_id, HEG_ID_SIZE) == HEG_HTRUE) {
+        ctx->ps.license_revoked = HEG_HTRUE;
+      }
+      /* Renewals signed in advance, up to the floor, are refused as replays. */
+      if (order->license_floor > ctx->ps.license_sequence) {
+        ctx->ps.license_sequence = order->license_floor;
+      }
       break;
   }
   if (on_workload == HEG_HTRUE) {
@@ -180,7 +196,9 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   if (order.sequence <= *floor) {
     return HEG_STATUS_REPLAYED;
   }
-  if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP) {
+  if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP ||
+      (order.license_floor > ctx->ps.license_sequence &&
+       order.license_floor - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP)) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   /* Pause and resume name the license in force. */

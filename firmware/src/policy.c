@@ -409,15 +409,36 @@ static heg_status_t check_veto(heg_ctx_t *ctx, const uint8_t *next,
   return HEG_STATUS_OK;
 }
 
+/* *revoked: whether the policy in force revokes the issuer or the inspector
+ * of the license in force (the issuer by its key's prefix: see
+ * heg_persistent_t.license_issuer_prefix). */
+static heg_status_t license_signers_revoked(heg_ctx_t *ctx, heg_hbool_t *revoked) {
+  heg_keylist_t list;
+  uint8_t key[HEG_KEY_SIZE];
+  uint32_t i;
+  *revoked = HEG_HFALSE;
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
+  for (i = 0; i < list.count; ++i) {
+    HEG_TRY(heg_keylist_key(ctx, &list, i, key));
+    if (heg_bytes_equal(key, ctx->ps.inspector_key, HEG_KEY_SIZE) == HEG_HTRUE ||
+        heg_bytes_equal(key, ctx->ps.license_issuer_prefix, HEG_ISSUER_PREFIX_SIZE) ==
+            HEG_HTRUE) {
+      *revoked = HEG_HTRUE;
+    }
+  }
+  return HEG_STATUS_OK;
+}
+
 heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                     uint8_t *out, size_t cap, size_t *out_len) {
   heg_policy_view_t next;
   heg_keylist_t cur_list;
   heg_hbool_t verified = HEG_HFALSE;
   heg_hbool_t changed = HEG_HTRUE;
+  heg_hbool_t revoked = HEG_HFALSE;
   uint32_t version;
   uint32_t signers = 0;
-  uint8_t event[4];
+  uint8_t event[HEG_ID_SIZE + 4u]; /* LICENSE_REVOKED: license id, policy version */
   heg_status_t status;
 
   *out_len = 0;
@@ -460,8 +481,18 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
   heg_policy_load(payload, &next, &ctx->ps.policy);
   heg_store_set_pending_policy(ctx, next.keys);
   heg_lockout_clear(ctx);
-  heg_store_u32(event, version);
-  status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
+  heg_store_u32(event + HEG_ID_SIZE, version);
+  status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event + HEG_ID_SIZE, 4u);
+  /* G-revoke: revoking the license's issuer or inspector stops the license. */
+  if (status == HEG_STATUS_OK && ctx->ps.license_active == HEG_HTRUE &&
+      ctx->ps.license_revoked == HEG_HFALSE) {
+    status = license_signers_revoked(ctx, &revoked);
+    if (status == HEG_STATUS_OK && revoked == HEG_HTRUE) {
+      ctx->ps.license_revoked = HEG_HTRUE;
+      memcpy(event, ctx->ps.license_id, HEG_ID_SIZE);
+      status = heg_log_append(ctx, HEG_EVENT_LICENSE_REVOKED, event, sizeof(event));
+    }
+  }
   /* New weights reach the meter at the next reset: its configuration is locked
    * once loaded at boot (CFG_REGWEN). Until then the gate stays closed
    * (WEIGHTS_PENDING, heg_gate_causes). Chunk size and time rules apply now. */

@@ -59,6 +59,7 @@ from .licensing import (
     DeviceSlot,
     LicensingError,
     issue_order,
+    issue_revocation,
     plan_workload,
     sign_order,
     time_beacon,
@@ -1047,28 +1048,32 @@ def license_verify(license_file: Path, authority_dir: Path, registry_file: Path 
 def license_revoke(ctx: Context, license_id: str, reason: str) -> None:
     """Mark a license revoked in the ledger; reports then flag any use of it.
 
-    A device stops a revoked license when it receives a pause (inspector) or
-    halt (board) order: `openheg order issue`.
+    The device stops the license for good when it receives a revocation signed
+    by the issuer or a board quorum: `openheg order issue --kind revoke`.
 
     Example: openheg license revoke 3f2a... --reason "workload withdrawn"
     """
     row = ctx.ledger.revoke_license(hex_bytes(license_id, wire.ID_SIZE, "license id"), reason)
     click.echo(f"license {row.license_id} revoked ({reason}); stop it on device "
-               f"{row.device_id[:16]}... with a pause or halt order")
+               f"{row.device_id[:16]}... with `openheg order issue --kind revoke`")
 
 
 # ==================================================================== order
 @cli.group()
 def order() -> None:
-    """Inspector and board orders: pause, resume, halt, lift-halt."""
+    """Inspector, board and issuer orders: pause, resume, halt, lift-halt, revoke."""
 
 
 @order.command("issue")
 @click.option("--kind", required=True,
-              type=click.Choice(["pause", "resume", "halt", "lift-halt"]))
+              type=click.Choice(["pause", "resume", "halt", "lift-halt", "revoke"]))
 @click.option("--role", type=click.Choice([r.name.lower() for r in SignerRole]), default=None,
               help="Who gives the order (default: inspector for pause and resume, board for "
-                   "halt and lift-halt); each role has its own sequence on the device.")
+                   "halt and lift-halt, issuer for revoke); each role has its own sequence on "
+                   "the device.")
+@click.option("--floor", type=click.IntRange(0, wire.MAX_U64), default=None,
+              help="revoke: refuse every license up to this sequence on the device (default: "
+                   "the revoked license's; give the highest renewal signed in advance).")
 @click.option("--device", "device_url", default=None, help="Read id and next sequence here.")
 @click.option("--device-id", default=None, metavar="HEX")
 @click.option("--sequence", type=click.IntRange(1, wire.MAX_U64), default=None)
@@ -1080,17 +1085,17 @@ def order() -> None:
 @click.option("--propose", is_flag=True, help="Write a proposal for offline signing instead.")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @pass_context
-def order_issue(ctx: Context, kind: str, role: str | None, device_url: str | None,
-                device_id: str | None, sequence: int | None, license_file: Path | None,
-                authority_dir: Path | None, signers: tuple[str, ...], propose: bool,
-                out: Path) -> None:
+def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
+                device_url: str | None, device_id: str | None, sequence: int | None,
+                license_file: Path | None, authority_dir: Path | None, signers: tuple[str, ...],
+                propose: bool, out: Path) -> None:
     """Write an order for one device, signed now or as a proposal for a vote.
 
     Example: openheg order issue --kind pause --device emu://chip0 --license lic.bin \\
     --authority auth/ --signer inspector-1 --out pause.order
     """
     order_kind = OrderKind[kind.upper().replace("-", "_")]
-    names_license = order_kind in (OrderKind.PAUSE, OrderKind.RESUME)
+    names_license = order_kind in (OrderKind.PAUSE, OrderKind.RESUME, OrderKind.REVOKE)
     if device_url is not None and device_id is not None:
         raise click.UsageError("give exactly one of --device and --device-id: an order is for "
                                "one device")
@@ -1103,6 +1108,8 @@ def order_issue(ctx: Context, kind: str, role: str | None, device_url: str | Non
         raise click.UsageError(f"a {kind} order names a license: give --license")
     if not names_license and license_ is not None:
         raise click.UsageError(f"a {kind} order names no license: leave out --license")
+    if floor is not None and order_kind != OrderKind.REVOKE:
+        raise click.UsageError("--floor is for a revoke order only")
     if device_url is not None:
         info = ctx.device(device_url).info()
         target, next_sequence = info.device_id, info.next_order_sequence(signer_role)
@@ -1118,9 +1125,13 @@ def order_issue(ctx: Context, kind: str, role: str | None, device_url: str | Non
                                f"{target.hex()[:16]}...")
     if sequence is None and next_sequence is None:
         raise click.UsageError("--sequence is required when the device is not reachable")
-    record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
-                         signer_role=signer_role,
-                         license_id=license_.license_id if license_ is not None else None)
+    if order_kind == OrderKind.REVOKE:
+        record = issue_revocation(license_, sequence=sequence or next_sequence,
+                                  license_sequence_floor=floor, signer_role=signer_role)
+    else:
+        record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
+                             signer_role=signer_role,
+                             license_id=license_.license_id if license_ is not None else None)
     if propose:
         Proposal(record, f"{kind} order").save(out)
         click.echo(f"{kind} order proposed for device {target.hex()[:16]}...: {out}")

@@ -195,20 +195,41 @@ DEFAULT_SIGNER_ROLES = {
     OrderKind.RESUME: SignerRole.INSPECTOR,
     OrderKind.HALT: SignerRole.BOARD,
     OrderKind.LIFT_HALT: SignerRole.BOARD,
+    OrderKind.REVOKE: SignerRole.ISSUER,
 }
 
 
 def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
                 license_id: bytes | None = None, signer_role: SignerRole | None = None,
                 now: int | None = None) -> Order:
-    """An unsigned order; PAUSE and RESUME name the license, HALT and LIFT_HALT do
-    not. ``sequence`` is the next one of ``signer_role``'s counter on the device
+    """An unsigned order; PAUSE, RESUME and REVOKE name the license, HALT and
+    LIFT_HALT do not (a revocation is made by issue_revocation, which also sets
+    its floor). ``sequence`` is the next one of ``signer_role``'s counter on the device
     (DeviceInfo.next_order_sequence); the order must be delivered within
     wire.ORDER_LIFETIME_S of ``now``."""
     role = DEFAULT_SIGNER_ROLES[kind] if signer_role is None else signer_role
     return Order(order_kind=kind, signer_role=role, device_id=device_id,
                  license_id=license_id if license_id is not None else bytes(wire.ID_SIZE),
                  sequence=sequence, issued_at=int(time.time()) if now is None else now)
+
+
+def issue_revocation(license_: License, *, sequence: int, license_sequence_floor: int | None = None,
+                     signer_role: SignerRole = SignerRole.ISSUER, now: int | None = None) -> Order:
+    """An unsigned REVOKE order for ``license_``'s device (to be signed by the
+    issuer, or by a board quorum with ``signer_role`` BOARD): the device stops
+    the license if it is in force, for good, and refuses every license whose
+    sequence is at most ``license_sequence_floor`` (default: the license's own
+    sequence). To cover renewals signed in advance, give the highest sequence
+    issued for the device; it may lie at most wire.MAX_SEQUENCE_JUMP above the
+    device's current floor. ``sequence`` counts on the signer role's order counter."""
+    floor = license_.sequence if license_sequence_floor is None else license_sequence_floor
+    if floor < license_.sequence:
+        raise LicensingError(f"the floor {floor} is below the revoked license's own sequence "
+                             f"{license_.sequence}: renewals of it up to the floor would still "
+                             "install")
+    order = issue_order(OrderKind.REVOKE, device_id=license_.device_id, sequence=sequence,
+                        license_id=license_.license_id, signer_role=signer_role, now=now)
+    return replace(order, license_sequence_floor=floor)
 
 
 def sign_order(order: Order, signers: Sequence[SigningKey]) -> Order:

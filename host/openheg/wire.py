@@ -121,6 +121,9 @@ class GateCause(IntFlag):
     # The policy in force has sFLOP weights the meter has not loaded: they load
     # (and lock) at reset, and nothing is metered with stale weights until then.
     WEIGHTS_PENDING = 1 << 14
+    # The license in force was revoked (a REVOKE order, or a policy that revokes
+    # its issuer or inspector): it never runs again.
+    LICENSE_REVOKED = 1 << 15
 
 
 class DeviceState(IntEnum):
@@ -153,6 +156,9 @@ class EventType(IntEnum):
     # as read (u32).
     TAMPER = 0x07
     TIME_SET = 0x08  # payload: trusted unix time (u64)
+    # A policy revoked the issuer or inspector of the license in force, which
+    # stops for good. payload: license id (16 bytes), policy version (u32)
+    LICENSE_REVOKED = 0x09
     # At boot the slot not in force held what looks like a newer record (magic,
     # layout, a counter above the one in force) that failed its digest: the
     # state of its commit is lost. A power cut during a commit tears a record
@@ -184,6 +190,10 @@ class OrderKind(IntEnum):
     RESUME = 0x02  # that inspector, or a board quorum (due process), lets it go on
     HALT = 0x03  # a board quorum stops every license on the device
     LIFT_HALT = 0x04  # a board quorum ends a halt
+    # The issuer or a board quorum revokes a license: the license it names stops
+    # for good if it is in force, and the device's license-sequence floor rises to
+    # license_sequence_floor, so that renewals signed in advance are refused too.
+    REVOKE = 0x05
 
 
 class SignerRole(IntEnum):
@@ -201,11 +211,12 @@ ORDER_SIGNER_ROLES: dict[OrderKind, frozenset[SignerRole]] = {
     OrderKind.RESUME: frozenset({SignerRole.INSPECTOR, SignerRole.BOARD}),
     OrderKind.HALT: frozenset({SignerRole.BOARD}),
     OrderKind.LIFT_HALT: frozenset({SignerRole.BOARD}),
+    OrderKind.REVOKE: frozenset({SignerRole.ISSUER, SignerRole.BOARD}),
 }
 # Orders that only take compute away. The device accepts them without trusted
 # time and during a lockout: refusing them would let an operator block a pause
 # by withholding beacons or by sending bad records.
-RESTRICTIVE_ORDERS = frozenset({OrderKind.PAUSE, OrderKind.HALT})
+RESTRICTIVE_ORDERS = frozenset({OrderKind.PAUSE, OrderKind.HALT, OrderKind.REVOKE})
 # With trusted time, an order issued longer ago than this (or after the
 # device's latest possible time) is refused.
 ORDER_LIFETIME_S = 86_400
@@ -423,6 +434,7 @@ OrderBodyFormat = Struct(
     "license_id" / Bytes(ID_SIZE),
     "sequence" / Int64ul,
     "issued_at" / Int64ul,
+    "license_sequence_floor" / Int64ul,  # REVOKE only (else 0)
 )
 
 # Device messages. A request is a command byte, a request id the response
@@ -825,6 +837,7 @@ class Order(SignedRecord):
     license_id: bytes
     sequence: int
     issued_at: int
+    license_sequence_floor: int = 0
     signatures: tuple[SignatureEntry, ...] = ()
 
     def check(self) -> None:
@@ -836,8 +849,10 @@ class Order(SignedRecord):
                               f"{SignerRole(self.signer_role).name.lower()}")
         device_wide = self.order_kind in (OrderKind.HALT, OrderKind.LIFT_HALT)
         if device_wide == any(self.license_id):
-            raise RecordError("order: pause and resume name a license; halt and lift-halt "
-                              "must not")
+            raise RecordError("order: pause, resume and revoke name a license; halt and "
+                              "lift-halt must not")
+        if self.order_kind != OrderKind.REVOKE and self.license_sequence_floor != 0:
+            raise RecordError("order: only a revocation raises the license-sequence floor")
 
 
 RECORDS: dict[RecordType, type[SignedRecord]] = {

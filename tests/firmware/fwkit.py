@@ -127,6 +127,16 @@ class Device:
         return (bytes(self.ok(wire.Command.INFO)), self.flash.image(), len(self.hal.writes),
                 self.hal.meter.limit, self.hal.meter.gate_enable)
 
+    def computes(self) -> bool:
+        """Whether the accelerator computes now: one poll and one clock edge
+        (the gate decision is registered), then ten ops tried; all or none
+        run (any other count is an error here)."""
+        self.firmware.poll()
+        self.hal.meter.idle(1)
+        ran = self.run(10)
+        assert ran in (0, 10), f"{ran} of 10 ops ran"
+        return ran == 10
+
     def run(self, ops: int, lane: int = FP8, ops_per_cycle: int = 64) -> int:
         """The accelerator issues ops while the gate lets it; the metering loop
         runs whenever the gate closes (as emulator.EmulatedChip.run does)."""

@@ -40,23 +40,15 @@ def order(dev: Device, record: wire.Order) -> DeviceStatus:
     return dev.status_of(C.ORDER, record.to_bytes())
 
 
-def runs(dev: Device) -> bool:
-    dev.firmware.poll()
-    dev.hal.meter.idle(1)
-    ran = dev.run(10)
-    assert ran in (0, 10)
-    return ran == 10
-
-
 def paused(dev: Device) -> bool:
-    return not runs(dev) and G.PAUSED in dev.attest().gate_causes
+    return not dev.computes() and G.PAUSED in dev.attest().gate_causes
 
 
 def licensed_and_paused(authority: Authority) -> tuple[Device, wire.License]:
     dev = Device()
     provision(dev, authority)
     lic = authority.frontier_license(dev.device_id, 1)
-    assert install(dev, lic) == S.OK and runs(dev)
+    assert install(dev, lic) == S.OK and dev.computes()
     assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)) == S.OK
     assert paused(dev)
     return dev, lic
@@ -89,7 +81,7 @@ def test_a_license_naming_another_inspector_does_not_lift_it():
     by_pauser = authority.order(K.RESUME, dev.device_id, 2, other.license_id,
                                 issued_at=NOW - 30)
     assert order(dev, by_pauser) == S.OK
-    assert runs(dev)
+    assert dev.computes()
 
 
 def test_another_license_for_the_same_workload_does_not_lift_it(authority):
@@ -100,7 +92,7 @@ def test_another_license_for_the_same_workload_does_not_lift_it(authority):
     board_resume = authority.order(K.RESUME, dev.device_id, 1, fresh.license_id,
                                    role=R.BOARD, issued_at=NOW - 30)
     assert order(dev, board_resume) == S.OK
-    assert runs(dev)
+    assert dev.computes()
 
 
 def test_another_workload_runs_and_the_pause_waits_for_w(authority):
@@ -109,15 +101,15 @@ def test_another_workload_runs_and_the_pause_waits_for_w(authority):
     dev, lic = licensed_and_paused(authority)
     other = authority.frontier_license(dev.device_id, 2, workload_id=b"V" * 16)
     assert install(dev, other) == S.OK
-    assert runs(dev)
+    assert dev.computes()
     dev.power_up()
-    assert runs(dev)
+    assert dev.computes()
     back = authority.frontier_license(dev.device_id, 3)  # workload W again
     assert install(dev, back) == S.OK
     assert paused(dev)
     assert order(dev, authority.order(K.RESUME, dev.device_id, 2, back.license_id,
                                       issued_at=NOW - 30)) == S.OK
-    assert runs(dev)
+    assert dev.computes()
 
 
 def test_an_old_resume_held_back_cannot_lift_a_newer_pause(authority):
@@ -134,7 +126,7 @@ def test_an_old_resume_held_back_cannot_lift_a_newer_pause(authority):
     current = authority.order(K.RESUME, dev.device_id, 1, lic.license_id, role=R.BOARD,
                               issued_at=NOW - 30)
     assert order(dev, current) == S.OK
-    assert runs(dev)
+    assert dev.computes()
 
 
 def test_an_older_pause_delivered_late_keeps_the_newer_one(authority):

@@ -24,16 +24,8 @@ def nonce_of(dev: Device) -> bytes:
     return wire.TimeNonceResponseFormat.parse(dev.ok(C.TIME_NONCE)).device_nonce
 
 
-def runs(dev: Device) -> bool:
-    """Whether the accelerator computes now (after the gate decision settles)."""
-    settle(dev)
-    ran = dev.run(10)
-    assert ran in (0, 10)
-    return ran == 10
-
-
 def closed_by(dev: Device, cause: wire.GateCause) -> bool:
-    return not runs(dev) and cause in dev.attest().gate_causes
+    return not dev.computes() and cause in dev.attest().gate_causes
 
 
 def deliver_late(dev: Device, authority: Authority, delay: int) -> DeviceStatus:
@@ -60,7 +52,7 @@ def test_a_beacon_withheld_for_days_cannot_stretch_the_window(authority):
     operator holds the answer back for ten days and then delivers it, so that
     the device would believe it is still the day the nonce was issued."""
     dev, lic = licensed(authority, not_before=NOW - 3600, not_after=NOW + 3600)
-    assert runs(dev)
+    assert dev.computes()
     nonce = nonce_of(dev)
     prompt = authority.beacon(dev.device_id, nonce, dev.hal.now)  # signed at once
     dev.advance(10 * DAY)
@@ -87,9 +79,9 @@ def test_a_late_beacon_is_trusted_only_for_what_is_left_of_its_age(authority):
     authority.policy_overrides.update(beacon_max_age_s=600)
     dev, _ = licensed(authority, not_before=NOW - 3600, not_after=NOW + 7200)
     assert deliver_late(dev, authority, 200) == S.OK
-    assert runs(dev)
+    assert dev.computes()
     dev.advance(390)  # 590 s since the nonce, plus drift: still inside 600
-    assert runs(dev)
+    assert dev.computes()
     dev.advance(20)  # 610 s since the nonce: no trusted time any more
     assert closed_by(dev, G.TIME_UNTRUSTED)
 
@@ -130,12 +122,12 @@ def test_an_open_ended_license_stops_when_time_cannot_be_trusted(authority):
     """No trusted time, no compute, whatever the window: a stale beacon and a
     reboot both close the gate of a license without a window."""
     dev, _ = licensed(authority, not_before=0, not_after=wire.MAX_U64)
-    assert runs(dev)
+    assert dev.computes()
     dev.advance(3600)  # beacon_max_age_s, and the drift pushes it over
     assert closed_by(dev, G.TIME_UNTRUSTED)
     dev.sync_time()
-    assert runs(dev)
+    assert dev.computes()
     dev.power_up(sync_time=False)
     assert closed_by(dev, G.TIME_UNTRUSTED)
     dev.sync_time()
-    assert runs(dev)
+    assert dev.computes()

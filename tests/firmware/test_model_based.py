@@ -11,9 +11,9 @@ every step it checks (through INFO, ATTEST and the meter's enable output):
 * consumption of a license never goes down and never exceeds its allocation
   by more than the ops in flight as the gate closes;
 * the gate is closed whenever a pause or halt is in force, the license is
-  exhausted, there is no license, or trusted time is missing or stale, and
-  the attestation's PAUSED / HALTED / NO_LICENSE / TIME_UNTRUSTED causes say
-  exactly what the model says.
+  revoked or exhausted, there is no license, or trusted time is missing or
+  stale, and the attestation's PAUSED / HALTED / LICENSE_REVOKED / NO_LICENSE /
+  TIME_UNTRUSTED causes say exactly what the model says.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class FirmwareMachine(RuleBasedStateMachine):
         self.order_seq = {role: 0 for role in wire.SignerRole}
         self.paused = False
         self.halted = False
+        self.revoked = False
         self.beacon_at: int | None = self.dev.hal.now
         self.consumed = 0
         self.report = 0
@@ -84,6 +85,7 @@ class FirmwareMachine(RuleBasedStateMachine):
             assert status == S.OK
             self.license = (seq, lic.license_id, allocation)
             self.license_seq = seq
+            self.revoked = False
             # A pause binds the workload, and every license here is for the
             # same one: it stays paused (test_governance_pause).
             self.consumed = 0
@@ -105,8 +107,8 @@ class FirmwareMachine(RuleBasedStateMachine):
         if role not in wire.ORDER_SIGNER_ROLES[kind]:
             assert status == S.RECORD_FIELD  # this role never gives this order
             return
-        if not device_wide and self.license is None:
-            assert status == S.WRONG_STATE
+        if kind in (K.PAUSE, K.RESUME) and self.license is None:
+            assert status == S.WRONG_STATE  # they act on the license in force
             return
         if kind not in wire.RESTRICTIVE_ORDERS and not self.time_trusted():
             assert status == S.TIME_UNTRUSTED  # only a restricting order needs no time
@@ -119,8 +121,10 @@ class FirmwareMachine(RuleBasedStateMachine):
             self.paused = False
         elif kind == K.HALT:
             self.halted = True
-        else:
+        elif kind == K.LIFT_HALT:
             self.halted = False
+        elif self.license is not None and lid == self.license[1]:
+            self.revoked = True  # REVOKE of the license in force: it stops for good
 
     @rule()
     def beacon(self):
@@ -173,8 +177,10 @@ class FirmwareMachine(RuleBasedStateMachine):
             exhausted = att.consumed_msflop >= self.license[2]
         else:
             exhausted = False
-        must_close = (self.license is None or self.paused or self.halted or exhausted
-                      or not self.time_trusted())
+        if self.license is not None:
+            assert (G.LICENSE_REVOKED in causes) == self.revoked
+        must_close = (self.license is None or self.paused or self.halted or self.revoked
+                      or exhausted or not self.time_trusted())
         if must_close:
             assert att.gate_state == wire.GateState.CLOSED
             assert not self.dev.hal.meter.enable
