@@ -81,5 +81,5 @@ def test_nothing_is_installed_when_every_package_is_there(tmp_path):
 
 def test_groups_name_the_packages_the_makefile_header_promises():
     header = (ROOT / "Makefile").read_text().split("SHELL :=")[0]
-    for package in group_packages("test") + group_packages("synth"):
+    for package in group_packages("test") + group_packages("synth") + group_packages("soc"):
         assert package in header, f"the Makefile header does not say it installs {package}"

