@@ -107,6 +107,7 @@ HEG_FAULT_SHARED heg_meter_sim_t *heg_fault_meter;
 
 static void view_record(const heg_persistent_t *ps, heg_fault_record_view_t *out,
                         uint8_t bytes[HEG_FAULT_RECORD_CAP]) {
+  uint32_t role;
   memcpy(bytes, ps, sizeof(*ps));
   out->device_state = ps->device_state;
   out->policy_version = ps->policy.version;
@@ -115,7 +116,12 @@ static void view_record(const heg_persistent_t *ps, heg_fault_record_view_t *out
   out->halted = ps->halted;
   out->tampered = ps->tampered;
   out->license_sequence = ps->license_sequence;
-  out->order_sequence = ps->order_sequence;
+  /* One figure for the per-role order counters: any role's floor moving
+   * moves their sum, which is what the driver compares. */
+  out->order_sequence = 0u;
+  for (role = 0; role < HEG_SIGNER_ROLE_COUNT; ++role) {
+    out->order_sequence += ps->order_sequence[role];
+  }
   out->allocation = ps->allocation;
   out->charged = ps->charged;
   memcpy(out->license_id, ps->license_id, HEG_ID_SIZE);
