@@ -184,7 +184,8 @@ SCENARIOS = (
              DeviceStatus.SIGNATURE_INVALID, _paused, _forged_resume),
     Scenario("resume-operator-key-while-paused", "Frontier license, paused by its inspector",
              "RESUME while paused, validly signed by a key the operator holds",
-             DeviceStatus.QUORUM_NOT_MET, _paused, _operator_resume),
+             # The order names the inspector role; its signer is not that inspector.
+             DeviceStatus.SIGNER_UNTRUSTED, _paused, _operator_resume),
     Scenario("lift-halt-short-quorum", "Frontier license, halted by the board",
              "LIFT_HALT while halted, signed by 1 board member (quorum 2)",
              DeviceStatus.QUORUM_NOT_MET, _halted, _lift_halt_one_member),

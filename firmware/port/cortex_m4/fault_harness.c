@@ -96,6 +96,10 @@ HEG_FAULT_SHARED uint32_t heg_fault_observe_durable;
 /* The storage the driver preloads (NOLOAD: start-up leaves it alone). */
 HEG_FAULT_SHARED __attribute__((section(".storage"))) uint8_t
     heg_fault_storage[HEG_CM4_PAGE_SIZE * HEG_CM4_PAGE_COUNT];
+/* The OTP area, blank at every boot of the harness as on the QEMU image
+ * (main.c): no scenario loses its store, so none needs the anchor to outlive
+ * a power cycle; the driver's snapshot carries it within a run. */
+__attribute__((section(".storage"))) static uint8_t g_otp[HEG_OTP_SIZE];
 
 static uint64_t g_ctx_mem[HEG_CTX_BYTES / 8u];
 /* A second context: heg_fault_observe loads the stored record into it. */
@@ -134,6 +138,7 @@ void heg_fault_observe(void);
 HEG_FAULT_SHARED __attribute__((noinline, noipa)) void heg_fault_observe(void) {
   heg_hal_t hal;
   heg_ctx_t *probe = (heg_ctx_t *)(void *)g_probe_mem;
+  uint64_t lost_counter = 0u;
   uint32_t word;
 
   memset(&heg_fault_view, 0, sizeof(heg_fault_view));
@@ -149,7 +154,9 @@ HEG_FAULT_SHARED __attribute__((noinline, noipa)) void heg_fault_observe(void) {
   if (heg_fault_observe_durable != 0u) {
     memset(probe, 0, sizeof(g_probe_mem));
     probe->hal = &hal;
-    heg_fault_view.durable_status = (uint32_t)heg_store_load(probe);
+    /* A lost newer record (what boot would log as a revert) changes nothing
+     * the view compares: the record loaded is the one in force. */
+    heg_fault_view.durable_status = (uint32_t)heg_store_load(probe, &lost_counter);
     view_record(&probe->ps, &heg_fault_view.durable, heg_fault_view.durable_record);
   }
   heg_fault_view.gate = heg_hal_reg_read(&hal, HEG_REG_GATE);
@@ -174,6 +181,7 @@ int main(void) {
   heg_fault_meter = g_hal.meter;
   heg_nor_sim_init(&g_hal.nor, heg_fault_storage, HEG_CM4_PAGE_SIZE, HEG_CM4_PAGE_COUNT,
                    HEG_HFALSE);
+  heg_otp_sim_init(&g_hal.otp, g_otp, HEG_HTRUE);
   g_hal.rng = HEG_FAULT_RNG_SEED;
   g_hal.time_now = HEG_FAULT_WALL_CLOCK;
   heg_fault_boot_status = heg_ctx_size() > sizeof(g_ctx_mem) ? (uint32_t)HEG_STATUS_BAD_REQUEST
