@@ -2,7 +2,7 @@
 #ifndef HEG_REGS_H
 #define HEG_REGS_H
 
-/* Byte offsets of the meter's registers on its AXI4-Lite port, field
+/* Byte offsets of the heg_meter registers on its AXI4-Lite port, field
  * positions, reset values and codes; then the precision lanes in order. */
 #define HEG_REG_ID 0x000u
 #define HEG_REG_VERSION 0x004u
@@ -41,6 +41,8 @@
 #define HEG_REG_INTR_STATE 0x090u
 #define HEG_REG_INTR_ENABLE 0x094u
 #define HEG_REG_INTR_TEST 0x098u
+#define HEG_REG_CHARGE_MAX_0 0x0A0u
+#define HEG_REG_CHARGE_MAX_1 0x0A4u
 #define HEG_REG_COUNT_SNAP_NF4_0 0x100u
 #define HEG_REG_COUNT_SNAP_NF4_1 0x104u
 #define HEG_REG_COUNT_SNAP_NF4_2 0x108u
@@ -116,6 +118,9 @@
 #define HEG_GATE_CAUSE_THROTTLED_SHIFT 6u
 #define HEG_GATE_CAUSE_THROTTLED_MASK 0x00000040u
 #define HEG_GATE_CAUSE_THROTTLED_RESET 0x0u
+#define HEG_GATE_CAUSE_OVERRATE_SHIFT 7u
+#define HEG_GATE_CAUSE_OVERRATE_MASK 0x00000080u
+#define HEG_GATE_CAUSE_OVERRATE_RESET 0x0u
 #define HEG_CFG_REGWEN_EN_SHIFT 0u
 #define HEG_CFG_REGWEN_EN_MASK 0x00000001u
 #define HEG_CFG_REGWEN_EN_RESET 0x1u
@@ -209,6 +214,8 @@
 #define HEG_INTR_TEST_FAULT_SHIFT 2u
 #define HEG_INTR_TEST_FAULT_MASK 0x00000004u
 #define HEG_INTR_TEST_FAULT_RESET 0x0u
+#define HEG_CHARGE_MAX_0_VALUE_RESET 0x0u
+#define HEG_CHARGE_MAX_1_VALUE_RESET 0x0u
 #define HEG_COUNT_SNAP_NF4_0_VALUE_RESET 0x0u
 #define HEG_COUNT_SNAP_NF4_1_VALUE_RESET 0x0u
 #define HEG_COUNT_SNAP_NF4_2_VALUE_RESET 0x0u
