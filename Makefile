@@ -66,6 +66,7 @@ generate: setup
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
 	$(PY) tools/hdl/fusesoc_cores.py --check
+	$(PY) tools/hdl/waves.py --check
 	$(PY) tools/wire_gen.py --check
 
 demo: setup firmware-cffi

@@ -285,7 +285,8 @@ module heg_meter #(
       wdog_period_q <= HEG_WDOG_PERIOD_CYCLES_RESET;
       wdog_window_q <= HEG_WDOG_WINDOW_CYCLES_RESET;
       throttle_q <= {HEG_THROTTLE_DEN_RESET, HEG_THROTTLE_NUM_RESET};
-      intr_state_q <= 3'b000;
+      intr_state_q <= {HEG_INTR_STATE_FAULT_RESET, HEG_INTR_STATE_EXHAUSTED_RESET,
+                       HEG_INTR_STATE_LOW_WATER_RESET};
       intr_enable_q <= 3'b000;
     end else begin
       intr_state_q <= intr_state_d;

@@ -140,7 +140,7 @@ module heg_meter_core #(
   localparam [WIDE_W-1:0] WIDE_MAX = {WIDE_W{1'b1}};
 
   generate
-    if (LANES > 8 || HEAD_W < SUM_W || HEAD_W + 2 > WIDE_W) begin : gen_bad_params
+    if (LANES < 1 || LANES > 8 || COUNT_W < 1 || HEAD_W < SUM_W || HEAD_W + 2 > WIDE_W) begin : gen_bad_params
       heg_meter_core_bad_parameters u_error ();
     end
   endgenerate

@@ -138,7 +138,9 @@ class MeterModel:
         self.throttle = (regmap.THROTTLE_DEN_RESET << regmap.THROTTLE_DEN_SHIFT) | (
             regmap.THROTTLE_NUM_RESET << regmap.THROTTLE_NUM_SHIFT)
         self.throttle_frac = 0
-        self.intr_state = 0
+        self.intr_state = ((regmap.INTR_STATE_LOW_WATER_RESET << regmap.INTR_STATE_LOW_WATER_SHIFT)
+                           | (regmap.INTR_STATE_EXHAUSTED_RESET << regmap.INTR_STATE_EXHAUSTED_SHIFT)
+                           | (regmap.INTR_STATE_FAULT_RESET << regmap.INTR_STATE_FAULT_SHIFT))
         self.intr_enable = 0
         self.intr_set_last = 0
         self.tamper_in = False

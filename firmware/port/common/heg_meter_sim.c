@@ -97,6 +97,9 @@ void heg_meter_sim_reset(heg_meter_sim_t *m) {
   m->wdog_window = HEG_WDOG_WINDOW_CYCLES_RESET;
   m->throttle = (HEG_THROTTLE_DEN_RESET << HEG_THROTTLE_DEN_SHIFT) |
                 (HEG_THROTTLE_NUM_RESET << HEG_THROTTLE_NUM_SHIFT);
+  m->intr_state = (HEG_INTR_STATE_LOW_WATER_RESET << HEG_INTR_STATE_LOW_WATER_SHIFT) |
+                  (HEG_INTR_STATE_EXHAUSTED_RESET << HEG_INTR_STATE_EXHAUSTED_SHIFT) |
+                  (HEG_INTR_STATE_FAULT_RESET << HEG_INTR_STATE_FAULT_SHIFT);
   m->gate_state = HEG_GATE_ENABLE_CLOSED;
   m->exhausted = 1u;
   m->disarmed = 1u;
