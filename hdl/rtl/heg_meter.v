@@ -4,12 +4,7 @@
 // Every address and reset value comes from the generated heg_meter_regs.vh
 // (source: hdl/rdl/heg_meter.rdl).
 //
-// Bus behaviour:
-//   - AW and W are accepted independently (one-deep holding register each);
-//     the write is performed at the first edge where both are held and the B
-//     channel is free, and BVALID rises at that same edge.
-//   - A read is performed at the edge where ARVALID && ARREADY; RVALID rises at
-//     that edge and ARREADY stays low until the R beat is taken.
+// Bus behaviour (channel timing: heg_axil_slave.v):
 //   - Mapped (word-aligned, listed) addresses answer OKAY, anything else SLVERR
 //     (reads of unmapped addresses return 0, writes are dropped). Writes to
 //     read-only registers answer OKAY and change nothing.
@@ -17,18 +12,19 @@
 //   - LIMIT_0..2 are staged; a write to LIMIT_3 commits all four words at once.
 //     LIMIT reads return the committed limit that the comparator uses.
 //   - CTRL.snapshot (write 1) copies every lane counter and the accumulator,
-//     including the ops of the cycle of the write, into the *_SNAP registers.
+//     including the ops of the cycle of the write, into the *_SNAP registers. The
+//     copy completes at the next edge; ARREADY stays low until it has.
 //   - LOWWATER_0..2 are staged the same way; LOWWATER_3 commits.
-//   - CFG_REGWEN is write-zero-to-clear: once 0, writes to WEIGHT_* and THROTTLE
-//     are ignored (still OKAY) and counted in ERR_STATUS.locked_writes.
+//   - CHARGE_MAX_0 is staged; a write to CHARGE_MAX_1 commits both words at once.
+//   - CFG_REGWEN is write-zero-to-clear: once 0, writes to WEIGHT_*, CHARGE_MAX_* and
+//     THROTTLE are ignored (still OKAY) and counted in ERR_STATUS.locked_writes.
 //   - WDOG_CTRL: writing the armed code arms the watchdog; once armed, writes to
 //     WDOG_CTRL/WDOG_PERIOD/WDOG_WINDOW are ignored and counted. WDOG_KICK with
 //     the magic key and all byte strobes kicks (see heg_wdog.v).
 //   - INTR_STATE is RW1C with hardware set winning; INTR_TEST sets; irq_o is
 //     OR(INTR_STATE & INTR_ENABLE) from registers.
 //
-// Enforcement latency: 1 cycle after the accumulator reaches the limit (see
-// heg_meter_core.v).
+// Enforcement latency and the no-overshoot rule (CHARGE_MAX): see heg_meter_core.v.
 
 `resetall
 `timescale 1ns / 1ps
@@ -87,8 +83,8 @@ module heg_meter #(
   localparam integer WIDE_W = 128;
   // Width of one weight register.
   localparam integer WEIGHT_W = 32;
-  localparam [1:0] RESP_OKAY = 2'b00;
-  localparam [1:0] RESP_SLVERR = 2'b10;
+  // Width of CHARGE_MAX (two words).
+  localparam integer HEAD_W = 64;
 
   // The lane count is part of the register map; refuse to elaborate otherwise.
   generate
@@ -98,39 +94,50 @@ module heg_meter #(
   endgenerate
 
   // ---------------------------------------------------------------------------
-  // Write channel.
-  reg        aw_full_q;
-  reg [11:0] aw_addr_q;
-  reg        w_full_q;
-  reg [31:0] w_data_q;
-  reg [3:0]  w_strb_q;
-  reg        bvalid_q;
-  reg [1:0]  bresp_q;
+  // Bus: the shared AXI4-Lite front end (heg_axil_slave.v) gives one write strobe and one
+  // read strobe. A snapshot completes at the edge after its CTRL write; reads wait for it.
+  reg         snap_pending_q;
+  wire        reg_we;
+  wire [11:0] reg_waddr;
+  wire [31:0] reg_wdata;
+  wire [3:0]  reg_wstrb;
+  wire        reg_re;
+  wire [11:0] reg_raddr;
+  wire [31:0] reg_wmask = {{8{reg_wstrb[3]}}, {8{reg_wstrb[2]}}, {8{reg_wstrb[1]}}, {8{reg_wstrb[0]}}};
 
-  assign s_axil_awready_o = ~aw_full_q;
-  assign s_axil_wready_o = ~w_full_q;
-  assign s_axil_bvalid_o = bvalid_q;
-  assign s_axil_bresp_o = bresp_q;
-
-  // The one write strobe: every register write happens at an edge where reg_we is high.
-  wire        reg_we = aw_full_q & w_full_q & (~bvalid_q | s_axil_bready_i);
-  wire [11:0] reg_waddr = aw_addr_q;
-  wire [31:0] reg_wmask = {{8{w_strb_q[3]}}, {8{w_strb_q[2]}}, {8{w_strb_q[1]}}, {8{w_strb_q[0]}}};
-
-  // ---------------------------------------------------------------------------
-  // Read channel.
-  reg        rvalid_q;
-  reg [31:0] rdata_q;
-  reg [1:0]  rresp_q;
-
-  assign s_axil_arready_o = ~rvalid_q;
-  assign s_axil_rvalid_o = rvalid_q;
-  assign s_axil_rdata_o = rdata_q;
-  assign s_axil_rresp_o = rresp_q;
-
-  // The one read strobe: the read data is sampled at an edge where reg_re is high.
-  wire        reg_re = s_axil_arvalid_i & ~rvalid_q;
-  wire [11:0] reg_raddr = s_axil_araddr_i;
+  heg_axil_slave #(
+    .ADDR_W(12)
+  ) u_bus (
+    .clk_i(clk_i),
+    .rst_ni(rst_ni),
+    .s_axil_awaddr_i(s_axil_awaddr_i),
+    .s_axil_awvalid_i(s_axil_awvalid_i),
+    .s_axil_awready_o(s_axil_awready_o),
+    .s_axil_wdata_i(s_axil_wdata_i),
+    .s_axil_wstrb_i(s_axil_wstrb_i),
+    .s_axil_wvalid_i(s_axil_wvalid_i),
+    .s_axil_wready_o(s_axil_wready_o),
+    .s_axil_bresp_o(s_axil_bresp_o),
+    .s_axil_bvalid_o(s_axil_bvalid_o),
+    .s_axil_bready_i(s_axil_bready_i),
+    .s_axil_araddr_i(s_axil_araddr_i),
+    .s_axil_arvalid_i(s_axil_arvalid_i),
+    .s_axil_arready_o(s_axil_arready_o),
+    .s_axil_rdata_o(s_axil_rdata_o),
+    .s_axil_rresp_o(s_axil_rresp_o),
+    .s_axil_rvalid_o(s_axil_rvalid_o),
+    .s_axil_rready_i(s_axil_rready_i),
+    .reg_we_o(reg_we),
+    .reg_waddr_o(reg_waddr),
+    .reg_wdata_o(reg_wdata),
+    .reg_wstrb_o(reg_wstrb),
+    .reg_wok_i(mapped(reg_waddr)),
+    .reg_re_o(reg_re),
+    .reg_raddr_o(reg_raddr),
+    .reg_rdata_i(read_mux(reg_raddr)),
+    .reg_rok_i(mapped(reg_raddr)),
+    .read_hold_i(snap_pending_q)
+  );
 
   // ---------------------------------------------------------------------------
   // Registers.
@@ -142,6 +149,8 @@ module heg_meter #(
   reg [WIDE_W-1:0]        limit_n_q;
   reg [3*32-1:0]          lowwater_stage_q;
   reg [WIDE_W-1:0]        lowwater_q;
+  reg [31:0]              charge_max_stage_q;
+  reg [HEAD_W-1:0]        charge_max_q;
   reg                     cfg_regwen_q;
   reg [15:0]              locked_writes_q;
   reg [3:0]               pause_q;
@@ -163,6 +172,7 @@ module heg_meter #(
   wire                    cause_watchdog;
   wire                    cause_tamper;
   wire                    cause_throttled;
+  wire                    cause_overrate;
   wire                    low_water;
   wire                    exhausted_event;
   wire                    fault_event;
@@ -179,7 +189,7 @@ module heg_meter #(
   function [31:0] merge;
     input [31:0] old;
     begin
-      merge = (old & ~reg_wmask) | (w_data_q & reg_wmask);
+      merge = (old & ~reg_wmask) | (reg_wdata & reg_wmask);
     end
   endfunction
 
@@ -197,6 +207,7 @@ module heg_meter #(
         HEG_REG_ACC_SNAP_1, HEG_REG_ACC_SNAP_2, HEG_REG_ACC_SNAP_3, HEG_REG_THROTTLE,
         HEG_REG_SATURATION, HEG_REG_LOWWATER_0, HEG_REG_LOWWATER_1, HEG_REG_LOWWATER_2,
         HEG_REG_LOWWATER_3, HEG_REG_INTR_STATE, HEG_REG_INTR_ENABLE, HEG_REG_INTR_TEST,
+        HEG_REG_CHARGE_MAX_0, HEG_REG_CHARGE_MAX_1,
         HEG_REG_COUNT_SNAP_NF4_0, HEG_REG_COUNT_SNAP_NF4_1, HEG_REG_COUNT_SNAP_NF4_2,
         HEG_REG_COUNT_SNAP_NF4_3, HEG_REG_COUNT_SNAP_FP8_0, HEG_REG_COUNT_SNAP_FP8_1,
         HEG_REG_COUNT_SNAP_FP8_2, HEG_REG_COUNT_SNAP_FP8_3, HEG_REG_COUNT_SNAP_FP16_0,
@@ -219,14 +230,15 @@ module heg_meter #(
     end
   endfunction
 
-  wire [3:0] gate_merged = (gate_enable_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
-  wire [3:0] pause_merged = (pause_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
-  wire [3:0] wdog_arm_merged = (wdog_arm_q & ~reg_wmask[3:0]) | (w_data_q[3:0] & reg_wmask[3:0]);
+  wire [3:0] gate_merged = (gate_enable_q & ~reg_wmask[3:0]) | (reg_wdata[3:0] & reg_wmask[3:0]);
+  wire [3:0] pause_merged = (pause_q & ~reg_wmask[3:0]) | (reg_wdata[3:0] & reg_wmask[3:0]);
+  wire [3:0] wdog_arm_merged = (wdog_arm_q & ~reg_wmask[3:0]) | (reg_wdata[3:0] & reg_wmask[3:0]);
 
   // Register groups a lock protects.
   wire waddr_cfg = (reg_waddr == HEG_REG_WEIGHT_NF4) | (reg_waddr == HEG_REG_WEIGHT_FP8) |
                    (reg_waddr == HEG_REG_WEIGHT_FP16) | (reg_waddr == HEG_REG_WEIGHT_FP32) |
                    (reg_waddr == HEG_REG_WEIGHT_FP64) | (reg_waddr == HEG_REG_WEIGHT_INT8) |
+                   (reg_waddr == HEG_REG_CHARGE_MAX_0) | (reg_waddr == HEG_REG_CHARGE_MAX_1) |
                    (reg_waddr == HEG_REG_THROTTLE);
   wire waddr_wdog_cfg = (reg_waddr == HEG_REG_WDOG_CTRL) | (reg_waddr == HEG_REG_WDOG_PERIOD) |
                         (reg_waddr == HEG_REG_WDOG_WINDOW);
@@ -237,11 +249,11 @@ module heg_meter #(
   wire wdog_arm = reg_we & (reg_waddr == HEG_REG_WDOG_CTRL) & ~wdog_armed &
                   (wdog_arm_merged == HEG_WDOG_CTRL_ARM_ARMED);
   wire wdog_kick = reg_we & (reg_waddr == HEG_REG_WDOG_KICK) & wdog_armed &
-                   (w_strb_q == 4'hF) & (w_data_q == HEG_WDOG_KICK_KEY_MAGIC);
+                   (reg_wstrb == 4'hF) & (reg_wdata == HEG_WDOG_KICK_KEY_MAGIC);
   wire throttle_restart = reg_we & (reg_waddr == HEG_REG_THROTTLE) & cfg_regwen_q;
 
   // Interrupts: hardware set events win over the RW1C clear of the same edge.
-  wire [2:0] intr_field_mask = {w_strb_q[0], w_strb_q[0], w_strb_q[0]} & w_data_q[2:0];
+  wire [2:0] intr_field_mask = {reg_wstrb[0], reg_wstrb[0], reg_wstrb[0]} & reg_wdata[2:0];
   wire [2:0] intr_clear = (reg_we & (reg_waddr == HEG_REG_INTR_STATE)) ? intr_field_mask : 3'b000;
   wire [2:0] intr_test = (reg_we & (reg_waddr == HEG_REG_INTR_TEST)) ? intr_field_mask : 3'b000;
   reg  [2:0] intr_set;
@@ -255,13 +267,6 @@ module heg_meter #(
 
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      aw_full_q <= 1'b0;
-      aw_addr_q <= 12'h000;
-      w_full_q <= 1'b0;
-      w_data_q <= 32'h0;
-      w_strb_q <= 4'h0;
-      bvalid_q <= 1'b0;
-      bresp_q <= RESP_OKAY;
       gate_enable_q <= HEG_GATE_ENABLE_RESET;
       weight_q <= {HEG_WEIGHT_INT8_MILLI_RESET, HEG_WEIGHT_FP64_MILLI_RESET,
                    HEG_WEIGHT_FP32_MILLI_RESET, HEG_WEIGHT_FP16_MILLI_RESET,
@@ -271,6 +276,8 @@ module heg_meter #(
       limit_n_q <= {WIDE_W{1'b1}};
       lowwater_stage_q <= {(3*32){1'b0}};
       lowwater_q <= {WIDE_W{1'b0}};
+      charge_max_stage_q <= HEG_CHARGE_MAX_0_VALUE_RESET;
+      charge_max_q <= {HEG_CHARGE_MAX_1_VALUE_RESET, HEG_CHARGE_MAX_0_VALUE_RESET};
       cfg_regwen_q <= HEG_CFG_REGWEN_EN_RESET;
       locked_writes_q <= HEG_ERR_STATUS_LOCKED_WRITES_RESET;
       pause_q <= HEG_PAUSE_REQUEST_RESET;
@@ -278,36 +285,18 @@ module heg_meter #(
       wdog_period_q <= HEG_WDOG_PERIOD_CYCLES_RESET;
       wdog_window_q <= HEG_WDOG_WINDOW_CYCLES_RESET;
       throttle_q <= {HEG_THROTTLE_DEN_RESET, HEG_THROTTLE_NUM_RESET};
-      intr_state_q <= 3'b000;
+      intr_state_q <= {HEG_INTR_STATE_FAULT_RESET, HEG_INTR_STATE_EXHAUSTED_RESET,
+                       HEG_INTR_STATE_LOW_WATER_RESET};
       intr_enable_q <= 3'b000;
-      rvalid_q <= 1'b0;
-      rdata_q <= 32'h0;
-      rresp_q <= RESP_OKAY;
     end else begin
-      if (s_axil_awvalid_i & ~aw_full_q) begin
-        aw_full_q <= 1'b1;
-        aw_addr_q <= s_axil_awaddr_i;
-      end
-      if (s_axil_wvalid_i & ~w_full_q) begin
-        w_full_q <= 1'b1;
-        w_data_q <= s_axil_wdata_i;
-        w_strb_q <= s_axil_wstrb_i;
-      end
-      if (bvalid_q & s_axil_bready_i) begin
-        bvalid_q <= 1'b0;
-      end
       intr_state_q <= intr_state_d;
       if (locked_write && locked_writes_q != 16'hFFFF) begin
         locked_writes_q <= locked_writes_q + 16'd1;
       end
       if (reg_we) begin
-        aw_full_q <= 1'b0;
-        w_full_q <= 1'b0;
-        bvalid_q <= 1'b1;
-        bresp_q <= mapped(reg_waddr) ? RESP_OKAY : RESP_SLVERR;
         case (reg_waddr)
           HEG_REG_GATE: gate_enable_q <= gate_merged;
-          HEG_REG_CFG_REGWEN: if (w_strb_q[0] & ~w_data_q[HEG_CFG_REGWEN_EN_LSB]) begin
+          HEG_REG_CFG_REGWEN: if (reg_wstrb[0] & ~reg_wdata[HEG_CFG_REGWEN_EN_LSB]) begin
             cfg_regwen_q <= 1'b0;
           end
           HEG_REG_WEIGHT_NF4: if (cfg_regwen_q) begin
@@ -329,6 +318,10 @@ module heg_meter #(
             weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W] <= merge(weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W]);
           end
           HEG_REG_THROTTLE: if (cfg_regwen_q) throttle_q <= merge(throttle_q);
+          HEG_REG_CHARGE_MAX_0: if (cfg_regwen_q) charge_max_stage_q <= merge(charge_max_stage_q);
+          HEG_REG_CHARGE_MAX_1: if (cfg_regwen_q) begin
+            charge_max_q <= {merge(charge_max_q[32 +: 32]), charge_max_stage_q};
+          end
           HEG_REG_PAUSE: pause_q <= pause_merged;
           HEG_REG_WDOG_CTRL: if (wdog_arm) wdog_arm_q <= HEG_WDOG_CTRL_ARM_ARMED;
           HEG_REG_WDOG_PERIOD: if (!wdog_armed) wdog_period_q <= merge(wdog_period_q);
@@ -344,24 +337,24 @@ module heg_meter #(
           HEG_REG_LOWWATER_1: lowwater_stage_q[32 +: 32] <= merge(lowwater_stage_q[32 +: 32]);
           HEG_REG_LOWWATER_2: lowwater_stage_q[64 +: 32] <= merge(lowwater_stage_q[64 +: 32]);
           HEG_REG_LOWWATER_3: lowwater_q <= {merge(lowwater_q[96 +: 32]), lowwater_stage_q};
-          HEG_REG_INTR_ENABLE: if (w_strb_q[0]) intr_enable_q <= w_data_q[2:0];
+          HEG_REG_INTR_ENABLE: if (reg_wstrb[0]) intr_enable_q <= reg_wdata[2:0];
           default: ;
         endcase
-      end
-      if (s_axil_rready_i & rvalid_q) begin
-        rvalid_q <= 1'b0;
-      end
-      if (reg_re) begin
-        rvalid_q <= 1'b1;
-        rresp_q <= mapped(reg_raddr) ? RESP_OKAY : RESP_SLVERR;
-        rdata_q <= read_mux(reg_raddr);
       end
     end
   end
 
-  // The snapshot copy happens in the core at the same edge as the CTRL write.
-  wire snapshot = reg_we & (reg_waddr == HEG_REG_CTRL) & w_strb_q[0] &
-                  w_data_q[HEG_CTRL_SNAPSHOT_LSB];
+  // A snapshot requested at the edge of the CTRL write is copied at the next edge, when
+  // the core's pipeline stage holds the write cycle's ops.
+  wire snapshot = reg_we & (reg_waddr == HEG_REG_CTRL) & reg_wstrb[0] &
+                  reg_wdata[HEG_CTRL_SNAPSHOT_LSB];
+  always @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      snap_pending_q <= 1'b0;
+    end else begin
+      snap_pending_q <= snapshot;
+    end
+  end
 
   // VERSION: major from the map, minor 0 (the map gives it no reset constant).
   wire [31:0] version_word = {{(32-HEG_VERSION_MAJOR_WIDTH){1'b0}}, HEG_VERSION_MAJOR_RESET}
@@ -386,6 +379,7 @@ module heg_meter #(
     gate_cause_word[HEG_GATE_CAUSE_WATCHDOG_LSB] = cause_watchdog;
     gate_cause_word[HEG_GATE_CAUSE_TAMPER_LSB] = cause_tamper;
     gate_cause_word[HEG_GATE_CAUSE_THROTTLED_LSB] = cause_throttled;
+    gate_cause_word[HEG_GATE_CAUSE_OVERRATE_LSB] = cause_overrate;
     saturation_word = 32'h0;
     saturation_word[HEG_SATURATION_NF4_LSB] = sat[HEG_LANE_NF4];
     saturation_word[HEG_SATURATION_FP8_LSB] = sat[HEG_LANE_FP8];
@@ -435,6 +429,8 @@ module heg_meter #(
         HEG_REG_LOWWATER_3: read_mux = lowwater_q[96 +: 32];
         HEG_REG_INTR_STATE: read_mux = {29'h0, intr_state_q};
         HEG_REG_INTR_ENABLE: read_mux = {29'h0, intr_enable_q};
+        HEG_REG_CHARGE_MAX_0: read_mux = charge_max_q[0 +: 32];
+        HEG_REG_CHARGE_MAX_1: read_mux = charge_max_q[32 +: 32];
         HEG_REG_COUNT_SNAP_NF4_0: read_mux = count_word(HEG_LANE_NF4, 0);
         HEG_REG_COUNT_SNAP_NF4_1: read_mux = count_word(HEG_LANE_NF4, 1);
         HEG_REG_COUNT_SNAP_NF4_2: read_mux = count_word(HEG_LANE_NF4, 2);
@@ -494,6 +490,7 @@ module heg_meter #(
     .COUNT_W(COUNT_W),
     .WIDE_W(WIDE_W),
     .WEIGHT_W(WEIGHT_W),
+    .HEAD_W(HEAD_W),
     .GATE_OPEN(HEG_GATE_ENABLE_OPEN),
     .GATE_CLOSED(HEG_GATE_ENABLE_CLOSED),
     .PAUSE_RUN(HEG_PAUSE_REQUEST_RUN)
@@ -506,9 +503,10 @@ module heg_meter #(
     .limit_i(limit_q),
     .limit_n_i(limit_n_q),
     .lowwater_i(lowwater_q),
+    .charge_max_i(charge_max_q),
     .gate_enable_i(gate_enable_q),
     .pause_i(pause_q),
-    .snapshot_i(snapshot),
+    .snapshot_i(snap_pending_q),
     .wdog_trip_i(wdog_trip),
     .tamper_i(tamper_i),
     .throttle_open_i(throttle_open),
@@ -523,6 +521,7 @@ module heg_meter #(
     .cause_watchdog_o(cause_watchdog),
     .cause_tamper_o(cause_tamper),
     .cause_throttled_o(cause_throttled),
+    .cause_overrate_o(cause_overrate),
     .low_water_o(low_water),
     .exhausted_event_o(exhausted_event),
     .fault_event_o(fault_event),
@@ -546,6 +545,7 @@ module heg_meter #(
         assert (!cfg_regwen_q);
         assert (weight_q == $past(weight_q));
         assert (throttle_q == $past(throttle_q));
+        assert (charge_max_q == $past(charge_max_q));
       end
       // An armed watchdog stays armed and its configuration is frozen.
       if ($past(wdog_armed)) begin

@@ -75,7 +75,9 @@ module heg_stream_limiter #(
 
   // Attestation and observation.
   output wire [BYTES_W-1:0]        byte_count_o,
-  output wire [BURST_W+FRAC_W-1:0] tokens_o
+  output wire [BURST_W+FRAC_W-1:0] tokens_o,
+  // BEAT_COST, the wire bytes every beat costs (a constant of the parameters).
+  output wire [15:0]               beat_cost_o
 );
 
   localparam integer KEEP_W = DATA_W / 8;
@@ -85,7 +87,7 @@ module heg_stream_limiter #(
   localparam integer BEAT_COST = (BEAT_BITS + 7) / 8;
 
   generate
-    if (DATA_W % 8 != 0 || BURST_W > 30 || BEAT_COST >= (1 << BURST_W) ||
+    if (DATA_W % 8 != 0 || BURST_W > 30 || BEAT_COST >= (1 << BURST_W) || BEAT_COST > 16'hFFFF ||
         BURST_W + FRAC_W <= 32 || BYTES_W <= 32) begin : gen_bad_params
       heg_stream_limiter_bad_parameters u_error ();
     end
@@ -157,6 +159,7 @@ module heg_stream_limiter #(
   assign m_axis_tvalid_o = out_valid_q;
   assign byte_count_o = bytes_q;
   assign tokens_o = tokens_q;
+  assign beat_cost_o = BEAT_COST_32[15:0];
 
 `ifdef FORMAL
   // Proven by hdl/formal/heg_stream_limiter.ys (k-induction, yosys SAT, full width).

@@ -11,16 +11,17 @@ module heg_meter_core_synth #(
   parameter integer LANES = 6,
   parameter integer COUNT_W = 16,
   parameter integer WIDE_W = 128,
-  parameter integer WEIGHT_W = 32
+  parameter integer WEIGHT_W = 32,
+  parameter integer HEAD_W = 64
 ) (
   input  wire clk_i,
   input  wire rst_ni,
   input  wire si_i,
   output wire so_o
 );
-  localparam integer IN_W = LANES + LANES * COUNT_W + LANES * WEIGHT_W + 3 * WIDE_W + 4 + 4 + 1
-                            + 3;
-  localparam integer OUT_W = 1 + 1 + (LANES + 1) + 1 + 7 + 3 + LANES * WIDE_W + WIDE_W;
+  localparam integer IN_W = LANES + LANES * COUNT_W + LANES * WEIGHT_W + 3 * WIDE_W + HEAD_W + 4 + 4
+                            + 1 + 3;
+  localparam integer OUT_W = 1 + 1 + (LANES + 1) + 1 + 8 + 3 + LANES * WIDE_W + WIDE_W;
 
   reg rst_q;
   always @(posedge clk_i) begin
@@ -36,20 +37,21 @@ module heg_meter_core_synth #(
   wire [WIDE_W-1:0]         limit;
   wire [WIDE_W-1:0]         limit_n;
   wire [WIDE_W-1:0]         lowwater;
+  wire [HEAD_W-1:0]         charge_max;
   wire [3:0]                gate_enable;
   wire [3:0]                pause;
   wire                      snapshot;
   wire                      wdog_trip;
   wire                      tamper;
   wire                      throttle_open;
-  assign {op_valid, op_count, weight, limit, limit_n, lowwater, gate_enable, pause, snapshot,
+  assign {op_valid, op_count, weight, limit, limit_n, lowwater, charge_max, gate_enable, pause, snapshot,
           wdog_trip, tamper, throttle_open} = stim;
 
   wire                      accel_enable;
   wire                      saturated;
   wire [LANES:0]            sat;
   wire                      fatal;
-  wire [6:0]                cause;
+  wire [7:0]                cause;
   wire                      low_water;
   wire                      exhausted_event;
   wire                      fault_event;
@@ -57,7 +59,7 @@ module heg_meter_core_synth #(
   wire [WIDE_W-1:0]         acc_snap;
 
   heg_meter_core #(
-    .LANES(LANES), .COUNT_W(COUNT_W), .WIDE_W(WIDE_W), .WEIGHT_W(WEIGHT_W)
+    .LANES(LANES), .COUNT_W(COUNT_W), .WIDE_W(WIDE_W), .WEIGHT_W(WEIGHT_W), .HEAD_W(HEAD_W)
   ) u_dut (
     .clk_i(clk_i),
     .rst_ni(rst_q),
@@ -67,6 +69,7 @@ module heg_meter_core_synth #(
     .limit_i(limit),
     .limit_n_i(limit_n),
     .lowwater_i(lowwater),
+    .charge_max_i(charge_max),
     .gate_enable_i(gate_enable),
     .pause_i(pause),
     .snapshot_i(snapshot),
@@ -84,6 +87,7 @@ module heg_meter_core_synth #(
     .cause_watchdog_o(cause[4]),
     .cause_tamper_o(cause[5]),
     .cause_throttled_o(cause[6]),
+    .cause_overrate_o(cause[7]),
     .low_water_o(low_water),
     .exhausted_event_o(exhausted_event),
     .fault_event_o(fault_event),

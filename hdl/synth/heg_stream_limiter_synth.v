@@ -22,7 +22,7 @@ module heg_stream_limiter_synth #(
   localparam integer KEEP_W = DATA_W / 8;
   localparam integer TOK_W = BURST_W + FRAC_W;
   localparam integer IN_W = TOK_W + BURST_W + DATA_W + KEEP_W + 1 + USER_W + 1 + 1;
-  localparam integer OUT_W = 1 + DATA_W + KEEP_W + 1 + USER_W + 1 + BYTES_W + TOK_W;
+  localparam integer OUT_W = 1 + DATA_W + KEEP_W + 1 + USER_W + 1 + BYTES_W + TOK_W + 16;
 
   reg rst_q;
   always @(posedge clk_i) begin
@@ -50,6 +50,7 @@ module heg_stream_limiter_synth #(
   wire               m_tvalid;
   wire [BYTES_W-1:0] byte_count;
   wire [TOK_W-1:0]   tokens;
+  wire [15:0]        beat_cost;
 
   heg_stream_limiter #(
     .DATA_W(DATA_W), .USER_W(USER_W), .FRAC_W(FRAC_W), .BURST_W(BURST_W), .BYTES_W(BYTES_W)
@@ -71,12 +72,13 @@ module heg_stream_limiter_synth #(
     .m_axis_tvalid_o(m_tvalid),
     .m_axis_tready_i(m_tready),
     .byte_count_o(byte_count),
-    .tokens_o(tokens)
+    .tokens_o(tokens),
+    .beat_cost_o(beat_cost)
   );
 
   heg_synth_xor_out #(.W(OUT_W)) u_out (
     .clk_i(clk_i),
-    .d_i({s_tready, m_tdata, m_tkeep, m_tlast, m_tuser, m_tvalid, byte_count, tokens}),
+    .d_i({s_tready, m_tdata, m_tkeep, m_tlast, m_tuser, m_tvalid, byte_count, tokens, beat_cost}),
     .q_o(so_o)
   );
 endmodule

@@ -21,12 +21,19 @@ every gate cause except the throttle is monotone during a run (exhaustion, watch
 tamper only ever close), so the state after ``k`` edges follows from the state before
 the last one. ``drive`` is closed form (it stops exactly at the edge where the
 allowance or the watchdog closes the gate) except while a throttle below 100% is
-programmed (``0 < num < den``): then it steps cycle by cycle, which is exact but costs
-one Python step per cycle.
+programmed (``0 < num < den``) or a CHARGE_MAX is declared (the gate may then alternate
+near the limit): then it steps cycle by cycle, which is exact but costs one Python step
+per cycle; ``run`` steps too while a declared CHARGE_MAX puts the limit within reach.
 
-Enforcement latency is ``ENFORCEMENT_LATENCY_CYCLES`` (1): if the accumulator first
-reaches the limit at edge N, ``enable`` is still high for the cycle after edge N and
-is low from edge N+1.
+Pipeline and enforcement (as heg_meter_core.v): edge N registers cycle N's ops and
+their charge; edge N+1 adds them into the counters and the accumulator register
+(``acc_reg``). ``acc`` is the metered total after the last edge (the register plus the
+charge in flight), which is what the gate decides from. Enforcement latency is
+``ENFORCEMENT_LATENCY_CYCLES`` (1): the decision at edge N governs the cycle after it.
+With ``CHARGE_MAX`` = H declared (nonzero) the gate opens for cycle N+1 only if the total
+through cycle N-1 plus H (if open in cycle N) plus H stays within the limit, so the total
+never passes it; a cycle charging more than H latches ``overrate``. With H = 0 (reset)
+the gate closes at edge N+1 once the total through cycle N reaches the limit.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ DEFAULT_COUNT_BITS = 16
 _WEIGHT_REGS = tuple(getattr(regmap, f"REG_WEIGHT_{name}") for name in LANES)
 _LIMIT_REGS = tuple(getattr(regmap, f"REG_LIMIT_{i}") for i in range(4))
 _LOWWATER_REGS = tuple(getattr(regmap, f"REG_LOWWATER_{i}") for i in range(4))
+_CHARGE_MAX_REGS = tuple(getattr(regmap, f"REG_CHARGE_MAX_{i}") for i in range(2))
 _ACC_SNAP_REGS = tuple(getattr(regmap, f"REG_ACC_SNAP_{i}") for i in range(4))
 _COUNT_SNAP_REGS = tuple(
     tuple(getattr(regmap, f"REG_COUNT_SNAP_{name}_{i}") for i in range(4)) for name in LANES
@@ -99,9 +107,12 @@ class MeterModel:
     def reset(self) -> None:
         self.cycle = 0
         self.counts = [0] * N_LANES
-        self.acc = 0
-        # Complement shadow of the accumulator (acc_n_q in the RTL).
+        self.acc_reg = 0
+        # Complement shadow of the accumulator register (acc_n_q in the RTL).
         self.acc_n = WIDE_MAX
+        # The pipeline stage: the last edge's ops per lane and their charge.
+        self.pending_ops = [0] * N_LANES
+        self.pending_charge = 0
         self.count_snap = [0] * N_LANES
         self.acc_snap = 0
         # Sticky saturation flags: one per lane, then the accumulator.
@@ -113,6 +124,8 @@ class MeterModel:
         self.limit_n = WIDE_MAX
         self.lowwater_stage = [0, 0, 0]
         self.lowwater = 0
+        self.charge_max_stage = 0
+        self.charge_max = 0
         self.regwen = True
         self.locked_writes = 0
         self.pause = regmap.PAUSE_REQUEST_RESET
@@ -125,7 +138,9 @@ class MeterModel:
         self.throttle = (regmap.THROTTLE_DEN_RESET << regmap.THROTTLE_DEN_SHIFT) | (
             regmap.THROTTLE_NUM_RESET << regmap.THROTTLE_NUM_SHIFT)
         self.throttle_frac = 0
-        self.intr_state = 0
+        self.intr_state = ((regmap.INTR_STATE_LOW_WATER_RESET << regmap.INTR_STATE_LOW_WATER_SHIFT)
+                           | (regmap.INTR_STATE_EXHAUSTED_RESET << regmap.INTR_STATE_EXHAUSTED_SHIFT)
+                           | (regmap.INTR_STATE_FAULT_RESET << regmap.INTR_STATE_FAULT_SHIFT))
         self.intr_enable = 0
         self.intr_set_last = 0
         self.tamper_in = False
@@ -138,8 +153,14 @@ class MeterModel:
         self.tamper = False
         self.throttled = False
         self.fatal_latched = False
+        self.overrate = False
 
     # ---------------------------------------------------------- derived state
+    @property
+    def acc(self) -> int:
+        """The metered total after the last edge: every op up to the last cycle."""
+        return min(self.acc_reg + self.pending_charge, WIDE_MAX)
+
     @property
     def saturated(self) -> bool:
         return any(self.sat)
@@ -164,7 +185,7 @@ class MeterModel:
     @property
     def _any_cause(self) -> bool:
         return (self.exhausted or self.disarmed or self.paused or self.watchdog
-                or self.tamper or self.throttled or self.fatal_latched)
+                or self.tamper or self.throttled or self.fatal_latched or self.overrate)
 
     @property
     def _consistent(self) -> bool:
@@ -176,8 +197,8 @@ class MeterModel:
 
     @property
     def _shadows_ok(self) -> bool:
-        return (self.acc_n == ~self.acc & WIDE_MAX and self.limit_n == ~self.limit & WIDE_MAX
-                and (self.acc >= self.limit) == (self.acc_n <= self.limit_n))
+        return (self.acc_n == ~self.acc_reg & WIDE_MAX and self.limit_n == ~self.limit & WIDE_MAX
+                and (self.acc_reg >= self.limit) == (self.acc_n <= self.limit_n))
 
     @property
     def fatal(self) -> bool:
@@ -197,7 +218,7 @@ class MeterModel:
     @property
     def low_water(self) -> bool:
         """The low-water condition on the registered accumulator and limit."""
-        return self.acc >= self.limit or (self.limit - self.acc) <= self.lowwater
+        return self.acc_reg >= self.limit or (self.limit - self.acc_reg) <= self.lowwater
 
     @property
     def status(self) -> int:
@@ -219,6 +240,7 @@ class MeterModel:
             | (regmap.GATE_CAUSE_WATCHDOG_MASK if self.watchdog else 0)
             | (regmap.GATE_CAUSE_TAMPER_MASK if self.tamper else 0)
             | (regmap.GATE_CAUSE_THROTTLED_MASK if self.throttled else 0)
+            | (regmap.GATE_CAUSE_OVERRATE_MASK if self.overrate else 0)
         )
 
     @property
@@ -247,11 +269,26 @@ class MeterModel:
         s = frac + num
         return (True, s - den) if s >= den else (False, s)
 
+    @property
+    def charge_declared(self) -> bool:
+        """CHARGE_MAX holds a declared per-cycle bound (nonzero)."""
+        return self.charge_max != 0
+
+    def _exhausted_ahead(self) -> bool:
+        """The next cycle could take the metered total past the limit (see the docstring)."""
+        if not self.charge_declared:
+            return self.acc >= self.limit
+        in_flight = self.charge_max * (2 if self.enable else 1)
+        return self.acc + in_flight > self.limit
+
     def _decide_gate(self) -> None:
         """Gate decision and interrupt set events of one edge, from the registered values
         before it (and the tamper input sampled at it)."""
         fatal_d = self.fatal
-        exhausted_d = self.acc >= self.limit or self.acc_n <= self.limit_n
+        exhausted_d = (self.acc_reg >= self.limit or self.acc_n <= self.limit_n
+                       or self._exhausted_ahead())
+        overrate_d = self.overrate or (self.charge_declared
+                                       and self.pending_charge > self.charge_max)
         low = self.low_water
         trip = (self.wdog_armed and self.wdog_count >= self.wdog_period) or self.wdog_early
         watchdog_d = self.watchdog or trip
@@ -264,12 +301,14 @@ class MeterModel:
         self.tamper = tamper_d
         self.throttled = not throttle_open
         self.fatal_latched = fatal_d
+        self.overrate = overrate_d
         opens = not (fatal_d or self.exhausted or self.disarmed or self.paused or watchdog_d
-                     or tamper_d or self.throttled)
+                     or tamper_d or self.throttled or overrate_d)
         self.gate_state = GATE_OPEN if opens else GATE_CLOSED
         self.intr_set_last = ((INTR_LOW_WATER if low else 0)
                               | (INTR_EXHAUSTED if exhausted_d else 0)
-                              | (INTR_FAULT if (watchdog_d or tamper_d or fatal_d) else 0))
+                              | (INTR_FAULT if (watchdog_d or tamper_d or fatal_d or overrate_d)
+                                 else 0))
         self.intr_state |= self.intr_set_last
         # Watchdog counter; an early kick trips at the edge after it.
         self.wdog_early = False
@@ -281,23 +320,25 @@ class MeterModel:
         """One clock edge sampling ``events``; ``snapshot`` is a CTRL write performed at it."""
         ops = self._lane_ops(events)
         self._decide_gate()
-        charge = 0
-        for lane, n in enumerate(ops):
-            charge += n * self.weights[lane]
+        for lane, n in enumerate(self.pending_ops):
             c = min(self.counts[lane] + n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
                 self.sat[lane] = True
-        self.acc = min(self.acc + charge, WIDE_MAX)
-        self.acc_n = ~self.acc & WIDE_MAX
-        if self.acc == WIDE_MAX:
+        self.acc_reg = self.acc
+        self.acc_n = ~self.acc_reg & WIDE_MAX
+        if self.acc_reg == WIDE_MAX:
             self.sat[N_LANES] = True
+        self.pending_ops = ops
+        self.pending_charge = sum(n * w for n, w in zip(ops, self.weights))
         self.cycle += 1
         if snapshot:
             self._snapshot()
 
     def _snapshot(self) -> None:
-        self.count_snap = list(self.counts)
+        """Every counter and the metered total through the cycle of the snapshot's edge
+        (the RTL completes the copy at the next edge and holds reads back until then)."""
+        self.count_snap = [min(c + n, WIDE_MAX) for c, n in zip(self.counts, self.pending_ops)]
         self.acc_snap = self.acc
 
     def set_tamper(self, level: bool) -> None:
@@ -315,38 +356,46 @@ class MeterModel:
         if cycles <= 0:
             return
         ops = self._lane_ops(events)
-        if cycles <= 2 or not self._quiet:
+        charge = sum(n * w for n, w in zip(ops, self.weights))
+        if cycles <= 2 or not self._quiet or self._headroom_in_reach(cycles, charge):
             for _ in range(cycles):
                 self.step(ops)
             return
-        # First edge by hand (its decision may use a state a write just changed), then
-        # the remaining k edges in closed form.
+        # First edge by hand (its decision may use a state a write just changed, and it
+        # fills the pipeline stage with ``ops``), then the remaining k edges in closed
+        # form: each adds ``ops`` to the counters and ``charge`` to the accumulator.
         self.step(ops)
         k = cycles - 1
-        charge = sum(n * w for n, w in zip(ops, self.weights))
-        acc0 = self.acc
-        # The last of the k edges decides from the state after k-1 of them.
-        acc_before_last = min(acc0 + (k - 1) * charge, WIDE_MAX)
+        acc_reg0 = self.acc_reg
         for lane, n in enumerate(ops):
             c = min(self.counts[lane] + k * n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
                 self.sat[lane] = True
-        # Decision of the last edge (GATE, PAUSE, weights, limit, tamper input and the
-        # fatal latch are constant inside the run; exhaustion and the watchdog only close).
-        self.acc = acc_before_last
-        self.acc_n = ~self.acc & WIDE_MAX
+        # Decision of the last edge, from the state after k-1 of them (GATE, PAUSE,
+        # weights, limit, tamper input and the fatal latch are constant inside the run;
+        # exhaustion, overrate and the watchdog only close).
+        self.acc_reg = min(acc_reg0 + (k - 1) * charge, WIDE_MAX)
+        self.acc_n = ~self.acc_reg & WIDE_MAX
         if self.wdog_armed:
             self.wdog_count = min(self.wdog_count + k - 1, WDOG_MAX)
         num, den = self.throttle_num, self.throttle_den
         if 0 < num < den:
             self.throttle_frac = (self.throttle_frac + (k - 1) * num) % den
         self._decide_gate()  # the last edge; also advances watchdog count and throttle
-        self.acc = min(acc0 + k * charge, WIDE_MAX)
-        self.acc_n = ~self.acc & WIDE_MAX
-        if self.acc == WIDE_MAX:
+        self.acc_reg = min(acc_reg0 + k * charge, WIDE_MAX)
+        self.acc_n = ~self.acc_reg & WIDE_MAX
+        if self.acc_reg == WIDE_MAX:
             self.sat[N_LANES] = True
         self.cycle += k
+
+    def _headroom_in_reach(self, cycles: int, charge: int) -> bool:
+        """A declared CHARGE_MAX could close the gate for some cycle of a run of ``cycles``
+        edges (the gate then alternates near the limit, so the run is stepped)."""
+        if not self.charge_declared:
+            return False
+        last = min(self.acc + (cycles + 1) * max(charge, self.pending_charge), WIDE_MAX)
+        return last + 2 * self.charge_max > self.limit
 
     def drive(self, lane: int, total_ops: int, ops_per_cycle: int) -> int:
         """An accelerator on ``lane`` issuing up to ``ops_per_cycle`` ops in every cycle
@@ -362,7 +411,7 @@ class MeterModel:
         issued = 0
         if total_ops <= 0 or not self.enable:
             return 0
-        if self.throttle_active or not self._quiet:
+        if self.throttle_active or not self._quiet or self.charge_declared:
             # Per-cycle stepping (see the module docstring).
             while issued < total_ops and self.enable:
                 n = min(ops_per_cycle, total_ops - issued)
@@ -436,6 +485,8 @@ class MeterModel:
             return _word(self.limit, _LIMIT_REGS.index(addr))
         if addr in _LOWWATER_REGS:
             return _word(self.lowwater, _LOWWATER_REGS.index(addr))
+        if addr in _CHARGE_MAX_REGS:
+            return _word(self.charge_max, _CHARGE_MAX_REGS.index(addr))
         if addr in _ACC_SNAP_REGS:
             return _word(self.acc_snap, _ACC_SNAP_REGS.index(addr))
         for lane, regs in enumerate(_COUNT_SNAP_REGS):
@@ -470,6 +521,15 @@ class MeterModel:
                 return
             lane = _WEIGHT_REGS.index(addr)
             self.weights[lane] = _merge(self.weights[lane], value, strb)
+        elif addr in _CHARGE_MAX_REGS:
+            if not self.regwen:
+                self._locked_write()
+                return
+            if addr == _CHARGE_MAX_REGS[0]:
+                self.charge_max_stage = _merge(self.charge_max_stage, value, strb)
+            else:
+                top = _merge(_word(self.charge_max, 1), value, strb)
+                self.charge_max = (top << 32) | self.charge_max_stage
         elif addr == regmap.REG_THROTTLE:
             if not self.regwen:
                 self._locked_write()
@@ -530,6 +590,10 @@ class MeterModel:
         for i in range(4):
             self.write(_LIMIT_REGS[i], _word(limit, i))
 
+    def write_charge_max(self, charge_max: int) -> None:
+        for i in range(2):
+            self.write(_CHARGE_MAX_REGS[i], _word(charge_max, i))
+
     def write_lowwater(self, threshold: int) -> None:
         for i in range(4):
             self.write(_LOWWATER_REGS[i], _word(threshold, i))
@@ -540,13 +604,13 @@ class MeterModel:
         self.counts[lane] = value & WIDE_MAX
 
     def poke_accumulator(self, value: int) -> None:
-        """Overwrite the accumulator and its shadow consistently (test set-up)."""
-        self.acc = value & WIDE_MAX
-        self.acc_n = ~self.acc & WIDE_MAX
+        """Overwrite the accumulator register and its shadow consistently (test set-up)."""
+        self.acc_reg = value & WIDE_MAX
+        self.acc_n = ~self.acc_reg & WIDE_MAX
 
     def corrupt_accumulator(self, value: int) -> None:
-        """Overwrite the accumulator but not its shadow (fault injection)."""
-        self.acc = value & WIDE_MAX
+        """Overwrite the accumulator register but not its shadow (fault injection)."""
+        self.acc_reg = value & WIDE_MAX
 
     def corrupt_limit(self, value: int) -> None:
         """Overwrite the committed limit but not its shadow (fault injection)."""

@@ -33,7 +33,8 @@ def random_trace(rng: random.Random, length: int, faults: bool) -> list[tuple]:
     interesting = [regmap.REG_GATE, regmap.REG_PAUSE, regmap.REG_LIMIT_0, regmap.REG_LIMIT_3,
                    regmap.REG_CTRL, regmap.REG_WDOG_CTRL, regmap.REG_WDOG_KICK,
                    regmap.REG_THROTTLE, regmap.REG_CFG_REGWEN, regmap.REG_INTR_STATE,
-                   regmap.REG_INTR_ENABLE, regmap.REG_INTR_TEST, regmap.REG_LOWWATER_3]
+                   regmap.REG_INTR_ENABLE, regmap.REG_INTR_TEST, regmap.REG_LOWWATER_3,
+                   regmap.REG_CHARGE_MAX_0, regmap.REG_CHARGE_MAX_1]
     trace: list[tuple] = [("w", regmap.REG_LIMIT_0 + 4 * i, v, 0xF)
                           for i, v in enumerate((0, 0x10, 0, 0))]
     trace.append(("w", regmap.REG_GATE, regmap.GATE_ENABLE_OPEN, 0xF))

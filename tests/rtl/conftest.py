@@ -9,8 +9,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 TOOLS = REPO / "tools"
 RTL_TESTS = Path(__file__).resolve().parent
+HDL_TOOLS = REPO / "tools" / "hdl"
 
 if os.environ.get("PATH", "").split(os.pathsep)[0] != str(TOOLS):
     os.environ["PATH"] = os.pathsep.join([str(TOOLS), os.environ.get("PATH", "")])
-if str(RTL_TESTS) not in sys.path:
-    sys.path.insert(0, str(RTL_TESTS))
+for path in (RTL_TESTS, HDL_TOOLS):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))

@@ -26,6 +26,8 @@ METER_COVERPOINTS: dict[str, str] = {
     "cause_tamper": "gate closed with GATE_CAUSE.tamper",
     "cause_throttled": "gate closed with GATE_CAUSE.throttled",
     "cause_fatal": "gate closed with GATE_CAUSE.fatal",
+    "cause_overrate": "gate closed with GATE_CAUSE.overrate",
+    "headroom_closed": "a declared CHARGE_MAX closes the gate before the limit is reached",
     "exhausted_while_open": "the accumulator reaches the limit while the gate is open",
     "throttle_open_slot": "gate open in a throttle pattern below 100%",
     "intr_low_water": "INTR_STATE.low_water set",

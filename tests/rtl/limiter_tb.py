@@ -62,7 +62,8 @@ def runner_args(sim: str) -> dict:
     }
 
 
-def _bus(dut: SimHandleBase, prefix: str, slave_side: bool) -> AxiStreamBus:
+def bus(dut: SimHandleBase, prefix: str, slave_side: bool) -> AxiStreamBus:
+    """cocotbext-axi's AXI4-Stream bus bound to this project's _i/_o port names."""
     into, out = ("_i", "_o") if slave_side else ("_o", "_i")
     names = {sig: sig + into for sig in ("tdata", "tkeep", "tlast", "tuser", "tvalid")}
     names["tready"] = "tready" + out
@@ -81,9 +82,9 @@ class LimiterTB:
         self.rng = random.Random(seed)
         dut.rst_ni.value = 0
         self.set_policy(rate, burst, now=True)
-        self.source = AxiStreamSource(_bus(dut, "s_axis", True), dut.clk_i, dut.rst_ni,
+        self.source = AxiStreamSource(bus(dut, "s_axis", True), dut.clk_i, dut.rst_ni,
                                       reset_active_level=False)
-        self.sink = AxiStreamSink(_bus(dut, "m_axis", False), dut.clk_i, dut.rst_ni,
+        self.sink = AxiStreamSink(bus(dut, "m_axis", False), dut.clk_i, dut.rst_ni,
                                   reset_active_level=False)
         self.model = StreamLimiterModel(self.rate_fixed, self.burst, FRAC_W)
         self.cov = Coverage(LIMITER_COVERPOINTS)

@@ -39,6 +39,7 @@ from cocotb.clock import Clock
 from cocotb.handle import SimHandleBase
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 
+from blocks import BLOCKS
 from coverage import METER_COVERPOINTS, Coverage
 from axil_master import (RESP_OKAY, RESP_SLVERR, AxiLiteMaster, AxiLiteResponse,
                          CocotbextAxiLite)
@@ -50,7 +51,7 @@ RTL_DIR = REPO / "hdl" / "rtl"
 TESTS_DIR = Path(__file__).resolve().parent
 TOPLEVEL = "heg_meter"
 # Every source file of the block, leaves first.
-RTL_SOURCES = ("heg_wdog.v", "heg_throttle.v", "heg_meter_core.v", "heg_meter.v")
+RTL_SOURCES = BLOCKS[TOPLEVEL]
 CLOCK_PERIOD_NS = 10
 COUNT_W = 16
 
@@ -68,7 +69,8 @@ def runner_args(sim: str) -> dict:
     """
     build_dir = REPO / "build" / "rtl" / sim
     pythonpath = os.pathsep.join(
-        p for p in (str(TESTS_DIR), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(TESTS_DIR), str(REPO / "tools" / "hdl"), os.environ.get("PYTHONPATH", ""))
+        if p
     )
     build_args: list[str] = []
     if sim == "icarus":
@@ -197,7 +199,7 @@ class TB:
             self.model.step(ops)
             if int(dut.reg_we.value):
                 addr = int(dut.reg_waddr.value)
-                data, strb = int(dut.w_data_q.value), int(dut.w_strb_q.value)
+                data, strb = int(dut.reg_wdata.value), int(dut.reg_wstrb.value)
                 self.write_log.append((self.cycle, addr, data, strb))
                 self._sample_write(addr, data, strb)
                 try:
@@ -219,9 +221,11 @@ class TB:
         causes = m.gate_cause
         if not m.enable:
             for name in ("exhausted", "disarmed", "paused", "watchdog", "tamper", "throttled",
-                         "fatal"):
+                         "fatal", "overrate"):
                 hit(f"cause_{name}", causes & getattr(regmap, f"GATE_CAUSE_{name.upper()}_MASK"))
         hit("exhausted_while_open", m.enable and m.acc >= m.limit)
+        hit("headroom_closed", not m.enable and m.exhausted and m.charge_declared
+            and m.acc < m.limit)
         hit("throttle_open_slot", m.enable and m.throttle_active)
         for name in ("low_water", "exhausted", "fault"):
             hit(f"intr_{name}", m.intr_state & getattr(regmap, f"INTR_STATE_{name.upper()}_MASK"))

@@ -30,26 +30,33 @@ def mutant(tmp_path: Path, name: str, edits: list[tuple[str, str]]) -> Path:
 
 
 def test_properties_proven() -> None:
+    """The meter block's locks, watchdog and limit shadow (whole block, COUNT_W=4)."""
     proven, log = formal.prove("heg_meter", "quick")
     assert proven, log[-3000:]
     assert "Induction step proven: SUCCESS!" in log
 
 
 def test_core_proof_at_small_width() -> None:
-    proven, log = formal.prove_core()
+    """No overshoot, the gate at the limit, latches: the core with its real multipliers."""
+    proven, log = formal.prove("heg_meter_core", "quick")
     assert proven, log[-3000:]
 
 
 @pytest.mark.parametrize("edits", [
-    # The first comparator is off by one and the second copies it: open at the limit.
-    [("  wire exhausted_b = (acc_n_q <= limit_n_i);\n",
-      "  wire exhausted_b = (acc_q > limit_i);\n"),
-     ("wire exhausted_a = (acc_q >= limit_i);", "wire exhausted_a = (acc_q > limit_i);")],
+    # Every exhaustion check is off by one: the gate stays open at the limit.
+    [("  wire exhausted_d = exhausted_a | exhausted_b | exhausted_ahead;",
+      "  wire exhausted_d = exhausted_a & exhausted_b & exhausted_ahead & (acc_q > limit_i);")],
     # The accumulator can go backwards.
     [("      acc_q <= acc_d;\n", "      acc_q <= acc_d - 1'b1;\n")],
-], ids=["gate-open-at-limit", "accumulator-decreases"])
+    # Overshoot: the charge of the open cycle in flight is forgotten (one H, not two).
+    [("(accel_enable_o ? head_two : head_one)", "head_one")],
+    # A lane that outruns CHARGE_MAX goes unnoticed.
+    [("  wire overrate_now = charge_declared &", "  wire overrate_now = 1'b0 &")],
+], ids=["gate-open-at-limit", "accumulator-decreases", "overshoot-in-flight",
+        "overrate-unchecked"])
 def test_proof_catches_a_broken_core(tmp_path: Path, edits) -> None:
-    proven, log = formal.prove_core(mutant(tmp_path, "heg_meter_core.v", edits))
+    proven, log = formal.prove("heg_meter_core", "quick",
+                               mutant(tmp_path, "heg_meter_core.v", edits))
     assert not proven, "a broken design must not be proven"
     assert COUNTEREXAMPLE in log, log[-2000:]
 

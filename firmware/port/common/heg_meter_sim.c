@@ -34,6 +34,9 @@ static u128 u128_add_sat(u128 a, uint64_t b) {
   return r;
 }
 
+/* The metered total: the accumulator register plus the charge in flight. */
+static u128 metered(const heg_meter_sim_t *m) { return u128_add_sat(m->acc, m->pending_charge); }
+
 static u128 u128_sub(u128 a, u128 b) {
   u128 r;
   r.lo = a.lo - b.lo;
@@ -94,6 +97,9 @@ void heg_meter_sim_reset(heg_meter_sim_t *m) {
   m->wdog_window = HEG_WDOG_WINDOW_CYCLES_RESET;
   m->throttle = (HEG_THROTTLE_DEN_RESET << HEG_THROTTLE_DEN_SHIFT) |
                 (HEG_THROTTLE_NUM_RESET << HEG_THROTTLE_NUM_SHIFT);
+  m->intr_state = (HEG_INTR_STATE_LOW_WATER_RESET << HEG_INTR_STATE_LOW_WATER_SHIFT) |
+                  (HEG_INTR_STATE_EXHAUSTED_RESET << HEG_INTR_STATE_EXHAUSTED_SHIFT) |
+                  (HEG_INTR_STATE_FAULT_RESET << HEG_INTR_STATE_FAULT_SHIFT);
   m->gate_state = HEG_GATE_ENABLE_CLOSED;
   m->exhausted = 1u;
   m->disarmed = 1u;
@@ -111,7 +117,7 @@ static uint32_t throttle_den(const heg_meter_sim_t *m) {
 
 static int any_cause(const heg_meter_sim_t *m) {
   return m->exhausted || m->disarmed || m->paused || m->watchdog || m->tamper || m->throttled ||
-         m->fatal_latched;
+         m->fatal_latched || m->overrate;
 }
 
 static int consistent(const heg_meter_sim_t *m) {
@@ -156,7 +162,8 @@ static uint32_t gate_cause(const heg_meter_sim_t *m) {
          (m->paused ? HEG_GATE_CAUSE_PAUSED_MASK : 0u) |
          (m->watchdog ? HEG_GATE_CAUSE_WATCHDOG_MASK : 0u) |
          (m->tamper ? HEG_GATE_CAUSE_TAMPER_MASK : 0u) |
-         (m->throttled ? HEG_GATE_CAUSE_THROTTLED_MASK : 0u);
+         (m->throttled ? HEG_GATE_CAUSE_THROTTLED_MASK : 0u) |
+         (m->overrate ? HEG_GATE_CAUSE_OVERRATE_MASK : 0u);
 }
 
 static uint32_t saturation(const heg_meter_sim_t *m) {
@@ -192,9 +199,25 @@ static int throttle_next(heg_meter_sim_t *m) {
   return 0;
 }
 
+/* The next cycle could take the metered total past the limit: with CHARGE_MAX = H
+ * declared, total + H (if open now) + H > limit; undeclared, total >= limit. */
+static int exhausted_ahead(const heg_meter_sim_t *m) {
+  u128 total = metered(m);
+  if (m->charge_max == 0u) {
+    return u128_ge(total, m->limit);
+  }
+  total = u128_add_sat(total, m->charge_max);
+  if (heg_meter_sim_enable(m)) {
+    total = u128_add_sat(total, m->charge_max);
+  }
+  return !u128_ge(m->limit, total) || u128_eq(total, k_max);
+}
+
 static void decide_gate(heg_meter_sim_t *m) {
   int fatal_d = fatal(m);
-  int exhausted_d = u128_ge(m->acc, m->limit) || u128_ge(m->limit_n, m->acc_n);
+  int exhausted_d = u128_ge(m->acc, m->limit) || u128_ge(m->limit_n, m->acc_n) ||
+                    exhausted_ahead(m);
+  int overrate_d = m->overrate || (m->charge_max != 0u && m->pending_charge > m->charge_max);
   int low = low_water(m);
   int trip = (wdog_armed(m) && m->wdog_count >= m->wdog_period) || m->wdog_early;
   int watchdog_d = m->watchdog || trip;
@@ -209,12 +232,14 @@ static void decide_gate(heg_meter_sim_t *m) {
   m->tamper = (uint8_t)tamper_d;
   m->throttled = (uint8_t)!throttle_open;
   m->fatal_latched = (uint8_t)fatal_d;
+  m->overrate = (uint8_t)overrate_d;
   opens = !(fatal_d || m->exhausted || m->disarmed || m->paused || watchdog_d || tamper_d ||
-            m->throttled);
+            m->throttled || overrate_d);
   m->gate_state = opens ? HEG_GATE_ENABLE_OPEN : HEG_GATE_ENABLE_CLOSED;
   m->intr_set_last = (low ? HEG_INTR_STATE_LOW_WATER_MASK : 0u) |
                      (exhausted_d ? HEG_INTR_STATE_EXHAUSTED_MASK : 0u) |
-                     ((watchdog_d || tamper_d || fatal_d) ? HEG_INTR_STATE_FAULT_MASK : 0u);
+                     ((watchdog_d || tamper_d || fatal_d || overrate_d) ? HEG_INTR_STATE_FAULT_MASK
+                                                                        : 0u);
   m->intr_state |= m->intr_set_last;
   m->wdog_early = 0;
   m->wdog_count_before = m->wdog_count;
@@ -227,27 +252,35 @@ static void decide_gate(heg_meter_sim_t *m) {
   }
 }
 
+/* Every counter and the metered total through the last edge's cycle (the RTL
+ * completes the copy at the next edge and holds reads back until then). */
 static void snapshot(heg_meter_sim_t *m) {
-  memcpy(m->count_snap, m->counts, sizeof(m->counts));
-  m->acc_snap = m->acc;
+  unsigned lane;
+  for (lane = 0; lane < HEG_LANES; ++lane) {
+    m->count_snap[lane] = u128_add_sat(m->counts[lane], m->pending_ops[lane]);
+  }
+  m->acc_snap = metered(m);
 }
 
 void heg_meter_sim_step(heg_meter_sim_t *m, const uint32_t ops[HEG_LANES]) {
   uint64_t charge = 0;
   unsigned lane;
   decide_gate(m);
+  /* The last edge's ops reach the counters and the accumulator at this one. */
   for (lane = 0; lane < HEG_LANES; ++lane) {
     uint32_t n = ops == NULL ? 0u : ops[lane];
     if (n > COUNT_MAX) {
       n = COUNT_MAX;
     }
-    charge += (uint64_t)n * m->weights[lane];
-    m->counts[lane] = u128_add_sat(m->counts[lane], n);
+    m->counts[lane] = u128_add_sat(m->counts[lane], m->pending_ops[lane]);
     if (u128_eq(m->counts[lane], k_max)) {
       m->sat[lane] = 1u;
     }
+    m->pending_ops[lane] = n;
+    charge += (uint64_t)n * m->weights[lane];
   }
-  m->acc = u128_add_sat(m->acc, charge);
+  m->acc = metered(m);
+  m->pending_charge = charge;
   m->acc_n = u128_not(m->acc);
   if (u128_eq(m->acc, k_max)) {
     m->sat[HEG_LANES] = 1u;
@@ -302,6 +335,10 @@ uint32_t heg_meter_sim_read(const heg_meter_sim_t *m, uint32_t addr) {
   if ((w = wide_index(addr, HEG_REG_LOWWATER_0)) >= 0) {
     return u128_word(m->lowwater, (unsigned)w);
   }
+  if (addr == HEG_REG_CHARGE_MAX_0 || addr == HEG_REG_CHARGE_MAX_1) {
+    return (uint32_t)(addr == HEG_REG_CHARGE_MAX_0 ? m->charge_max & WORD_MASK
+                                                   : m->charge_max >> 32);
+  }
   if ((w = wide_index(addr, HEG_REG_ACC_SNAP_0)) >= 0) {
     return u128_word(m->acc_snap, (unsigned)w);
   }
@@ -339,6 +376,19 @@ void heg_meter_sim_write(heg_meter_sim_t *m, uint32_t addr, uint32_t value, uint
       }
       m->throttle = merge(m->throttle, value, strb);
       m->throttle_frac = 0;
+      return;
+    case HEG_REG_CHARGE_MAX_0:
+    case HEG_REG_CHARGE_MAX_1:
+      if (!m->regwen) {
+        locked_write(m);
+        return;
+      }
+      if (addr == HEG_REG_CHARGE_MAX_0) {
+        m->charge_max_stage = merge(m->charge_max_stage, value, strb);
+      } else {
+        m->charge_max = ((uint64_t)merge((uint32_t)(m->charge_max >> 32), value, strb) << 32) |
+                        m->charge_max_stage;
+      }
       return;
     case HEG_REG_PAUSE:
       m->pause = merge(m->pause, value, strb) & HEG_PAUSE_REQUEST_MASK;

@@ -5,9 +5,10 @@
  * ports (posix pty server, Cortex-M4 under QEMU) have no such block, so they
  * link this model behind heg_hal_reg_read/heg_hal_reg_write. It follows the
  * Python reference model (sim/openheg_sim/meter_model.py, MeterModel) edge for
- * edge and register for register: weights, the staged 128-bit LIMIT committed
- * on LIMIT_3, LOWWATER, CTRL.snapshot, the multi-bit GATE/PAUSE/WDOG codes,
- * STATUS and GATE_CAUSE, watchdog, throttle, interrupts, REGWEN lock. The test
+ * edge and register for register: weights, the one-edge op pipeline, the staged
+ * 128-bit LIMIT committed on LIMIT_3, the staged 64-bit CHARGE_MAX (no overshoot,
+ * overrate), LOWWATER, CTRL.snapshot, the multi-bit GATE/PAUSE/WDOG codes, STATUS
+ * and GATE_CAUSE, watchdog, throttle, interrupts, REGWEN lock. The test
  * tests/firmware/test_protocol_meter_sim.py replays random register traffic
  * on both and compares every read. Fault injection and the closed-form
  * multi-cycle helpers of the Python model are not reproduced.
@@ -33,7 +34,9 @@ typedef struct {
 typedef struct {
   uint64_t cycle;
   heg_msim_u128_t counts[HEG_LANES];
-  heg_msim_u128_t acc, acc_n;
+  heg_msim_u128_t acc, acc_n; /* the accumulator register (acc_reg in the Python model) */
+  uint32_t pending_ops[HEG_LANES]; /* the pipeline stage: the last edge's ops */
+  uint64_t pending_charge;         /* and their charge in milli-sFLOP */
   heg_msim_u128_t count_snap[HEG_LANES];
   heg_msim_u128_t acc_snap;
   uint8_t sat[HEG_LANES + 1u];
@@ -43,6 +46,8 @@ typedef struct {
   heg_msim_u128_t limit, limit_n;
   uint32_t lowwater_stage[3];
   heg_msim_u128_t lowwater;
+  uint32_t charge_max_stage;
+  uint64_t charge_max; /* CHARGE_MAX: 0 = not declared */
   uint8_t regwen;
   uint32_t locked_writes;
   uint32_t pause;
@@ -52,7 +57,7 @@ typedef struct {
   uint32_t intr_state, intr_enable, intr_set_last;
   uint8_t tamper_in;
   uint32_t gate_state;
-  uint8_t exhausted, disarmed, paused, watchdog, tamper, throttled, fatal_latched;
+  uint8_t exhausted, disarmed, paused, watchdog, tamper, throttled, fatal_latched, overrate;
   uint32_t bus_errors; /* accesses to unmapped addresses (the RTL answers SLVERR) */
 } heg_meter_sim_t;
 
