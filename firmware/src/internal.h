@@ -159,8 +159,12 @@ typedef struct {
   uint16_t workload_slot;  /* the license in force's workload (workloads.c) */
   uint16_t workload_count; /* entries of the workload table in use */
   uint8_t inspector_key[HEG_KEY_SIZE];
-  heg_u128_t allocation;
+  heg_u128_t allocation; /* what the workload may run: the license's, less the reserve */
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
+  /* G-oversight: the license's oversight_ppm share of its allocation, held
+   * back from the workload (the meter's limit never reaches into it) until
+   * its named inspector releases it (RELEASE_OVERSIGHT adds it to allocation). */
+  heg_u128_t oversight_reserved;
   /* G-revoke: a revoked license never runs again (a REVOKE order, or a policy
    * that revokes its issuer or inspector). The issuer is the policy's issuer
    * when the license was installed; of its key only a prefix is kept: it only
