@@ -152,7 +152,8 @@ typedef struct {
   heg_hbool_t license_active;
   heg_hbool_t exhausted_logged;
   uint8_t license_id[HEG_ID_SIZE];
-  uint64_t license_sequence; /* last accepted; replay floor */
+  uint64_t license_sequence; /* the license in force's (attested) */
+  uint64_t license_floor;    /* replay floor: the last accepted sequence, or above (REVOKE) */
   uint64_t not_before;
   uint64_t not_after;
   uint32_t license_class;

@@ -96,10 +96,10 @@ static heg_status_t check_binding(heg_ctx_t *ctx, const heg_license_t *lic) {
   if (heg_bytes_equal(lic->device_id, ctx->device_pk, HEG_KEY_SIZE) != HEG_HTRUE) {
     return HEG_STATUS_WRONG_DEVICE;
   }
-  if (lic->sequence <= ctx->ps.license_sequence) {
+  if (lic->sequence <= ctx->ps.license_floor) {
     return HEG_STATUS_REPLAYED;
   }
-  if (lic->sequence - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP) {
+  if (lic->sequence - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   return heg_time_window_check(ctx, lic->not_before, lic->not_after);
@@ -263,6 +263,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.exhausted_logged = HEG_HFALSE;
   memcpy(ctx->ps.license_id, lic.license_id, HEG_ID_SIZE);
   ctx->ps.license_sequence = lic.sequence;
+  ctx->ps.license_floor = lic.sequence;
   ctx->ps.not_before = lic.not_before;
   ctx->ps.not_after = lic.not_after;
   ctx->ps.license_class = lic.license_class;

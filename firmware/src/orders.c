@@ -169,8 +169,8 @@ static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scr
         ctx->ps.license_revoked = HEG_HTRUE;
       }
       /* Renewals signed in advance, up to the floor, are refused as replays. */
-      if (order->license_floor > ctx->ps.license_sequence) {
-        ctx->ps.license_sequence = order->license_floor;
+      if (order->license_floor > ctx->ps.license_floor) {
+        ctx->ps.license_floor = order->license_floor;
       }
       break;
   }
@@ -203,8 +203,8 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
     return HEG_STATUS_REPLAYED;
   }
   if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP ||
-      (order.license_floor > ctx->ps.license_sequence &&
-       order.license_floor - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP)) {
+      (order.license_floor > ctx->ps.license_floor &&
+       order.license_floor - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP)) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   /* Pause, resume and the release of the oversight reserve name the license

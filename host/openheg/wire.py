@@ -400,7 +400,7 @@ InfoResponseFormat = Struct(
     "device_id" / Key,
     "firmware_measurement" / Bytes(DIGEST_SIZE),
     "policy_version" / Int32ul,
-    "license_sequence" / Int64ul,
+    "license_sequence" / Int64ul,  # the replay floor: the next license needs a higher one
     "inspector_order_sequence" / Int64ul,  # each signer role's last accepted order
     "reset_count" / Int32ul,
     "issuer_key" / Key,
