@@ -59,6 +59,8 @@ def build() -> dict:
         license_id=standard.license_id, license_sequence=1,
         lane_ops=(1, 2, 3, (1 << 64) + 4, (1 << 96) + 5, wire.MAX_U128),
         consumed_msflop=2_999_999_999_999_999_999_999, remaining_msflop=1,
+        oversight_reserved_msflop=(1 << 70) + 3, inspector_order_sequence=4,
+        board_order_sequence=(1 << 40) + 5, issuer_order_sequence=wire.MAX_U64,
         gate_state=GateState.CLOSED, gate_causes=GateCause.EXHAUSTED | GateCause.DISARMED,
         report_counter=7, reset_count=2, log_head=fixed("log", 32))
     attestation = replace(attestation, signature=device.sign(attestation.signing_message()))

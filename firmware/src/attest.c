@@ -19,6 +19,12 @@ HEG_STATIC_ASSERT(HEG_ATTESTATION_LANE_OPS_LEN == HEG_LANES * HEG_U128_SIZE, lan
 HEG_STATIC_ASSERT(HEG_ATTESTATION_SIZE == HEG_ATTESTATION_BODY_SIZE + HEG_SIGNATURE_SIZE,
                   attestation_size);
 HEG_STATIC_ASSERT(HEG_DOMAIN_ATTESTATION_LEN <= HEG_SIGNATURE_SIZE, message_fits_the_response);
+/* The three role counters are consecutive, in HEG_SIGNER_ROLE_* order. */
+HEG_STATIC_ASSERT(HEG_ATTESTATION_BOARD_ORDER_SEQUENCE_OFF ==
+                          HEG_ATTESTATION_INSPECTOR_ORDER_SEQUENCE_OFF + 8u &&
+                      HEG_ATTESTATION_ISSUER_ORDER_SEQUENCE_OFF ==
+                          HEG_ATTESTATION_INSPECTOR_ORDER_SEQUENCE_OFF + 16u,
+                  role_counters_consecutive);
 
 /* The meter's causes reported as read; its PAUSED bit is reported as the
  * order behind it (PAUSED or HALTED), and THROTTLED is a duty cycle, not a
@@ -40,6 +46,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   heg_u128_t remaining = heg_u128_zero();
   uint32_t causes;
   uint32_t lane;
+  uint32_t role;
   heg_hbool_t licensed;
 
   *out_len = 0;
@@ -90,6 +97,16 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   }
   heg_store_u128(body + HEG_ATTESTATION_CONSUMED_MSFLOP_OFF, consumed);
   heg_store_u128(body + HEG_ATTESTATION_REMAINING_MSFLOP_OFF, remaining);
+  /* G-oversight and G-orders (FW-AUTH): the reserve held back, each signer
+   * role's order counter. */
+  if (licensed == HEG_HTRUE) {
+    heg_store_u128(body + HEG_ATTESTATION_OVERSIGHT_RESERVED_MSFLOP_OFF,
+                   ctx->ps.oversight_reserved);
+  }
+  for (role = 0; role < HEG_SIGNER_ROLE_COUNT; ++role) {
+    heg_store_u64(body + HEG_ATTESTATION_INSPECTOR_ORDER_SEQUENCE_OFF + 8u * role,
+                  ctx->ps.order_sequence[role]);
+  }
   if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) == 0u && causes == 0u) {
     /* Closed with no reason given: the meter contradicts itself. */
     causes |= HEG_GATE_CAUSE_FATAL;

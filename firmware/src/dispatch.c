@@ -37,7 +37,8 @@ heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, ui
   memcpy(out + HEG_INFO_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
   heg_firmware_measurement(out + HEG_INFO_FIRMWARE_MEASUREMENT_OFF);
   heg_store_u32(out + HEG_INFO_POLICY_VERSION_OFF, ctx->ps.policy.version);
-  heg_store_u64(out + HEG_INFO_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
+  /* The replay floor: the next license needs a higher sequence. */
+  heg_store_u64(out + HEG_INFO_LICENSE_SEQUENCE_OFF, ctx->ps.license_floor);
   heg_store_u64(out + HEG_INFO_INSPECTOR_ORDER_SEQUENCE_OFF,
                 ctx->ps.order_sequence[HEG_SIGNER_ROLE_INSPECTOR - 1u]);
   heg_store_u64(out + HEG_INFO_BOARD_ORDER_SEQUENCE_OFF,

@@ -165,15 +165,20 @@ typedef struct {
   heg_hbool_t license_active;
   heg_hbool_t exhausted_logged;
   uint8_t license_id[HEG_ID_SIZE];
-  uint64_t license_sequence; /* last accepted; replay floor */
+  uint64_t license_sequence; /* the license in force's (attested) */
+  uint64_t license_floor;    /* replay floor: the last accepted sequence, or above (REVOKE) */
   uint64_t not_before;
   uint64_t not_after;
   uint32_t license_class;
   uint16_t workload_slot;  /* the license in force's workload (workloads.c) */
   uint16_t workload_count; /* entries of the workload table in use */
   uint8_t inspector_key[HEG_KEY_SIZE];
-  heg_u128_t allocation;
+  heg_u128_t allocation; /* what the workload may run: the license's, less the reserve */
   heg_u128_t charged; /* allowance reserved for the license, never refunded */
+  /* G-oversight: the license's oversight_ppm share of its allocation, held
+   * back from the workload (the meter's limit never reaches into it) until
+   * its named inspector releases it (RELEASE_OVERSIGHT adds it to allocation). */
+  heg_u128_t oversight_reserved;
   /* G-revoke: a revoked license never runs again (a REVOKE order, or a policy
    * that revokes its issuer or inspector). The issuer is the policy's issuer
    * when the license was installed; of its key only a prefix is kept: it only

@@ -96,10 +96,10 @@ static heg_status_t check_binding(heg_ctx_t *ctx, const heg_license_t *lic) {
   if (heg_bytes_equal(lic->device_id, ctx->device_pk, HEG_KEY_SIZE) != HEG_HTRUE) {
     return HEG_STATUS_WRONG_DEVICE;
   }
-  if (lic->sequence <= ctx->ps.license_sequence) {
+  if (lic->sequence <= ctx->ps.license_floor) {
     return HEG_STATUS_REPLAYED;
   }
-  if (lic->sequence - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP) {
+  if (lic->sequence - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
   return heg_time_window_check(ctx, lic->not_before, lic->not_after);
@@ -196,6 +196,29 @@ static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const 
   return HEG_STATUS_OK;
 }
 
+/* ceil(allocation * ppm / 10^6), ppm <= 10^6: the oversight reserve
+ * (openheg.wire.oversight_reserve_msflop). allocation = q * 10^6 + r is
+ * divided 32 bits at a time (each partial dividend stays below 2^52). */
+static heg_u128_t oversight_reserve(heg_u128_t allocation, uint32_t ppm) {
+  uint32_t limbs[4] = {(uint32_t)(allocation.hi >> 32), (uint32_t)allocation.hi,
+                       (uint32_t)(allocation.lo >> 32), (uint32_t)allocation.lo};
+  uint64_t rem = 0;
+  heg_u128_t q;
+  uint32_t i;
+  for (i = 0; i < 4u; ++i) {
+    uint64_t part = (rem << 32) | limbs[i];
+    limbs[i] = (uint32_t)(part / HEG_OVERSIGHT_PPM_MAX);
+    rem = part % HEG_OVERSIGHT_PPM_MAX;
+  }
+  q.hi = ((uint64_t)limbs[0] << 32) | limbs[1];
+  q.lo = ((uint64_t)limbs[2] << 32) | limbs[3];
+  q = heg_u128_mul_u64(q, ppm);
+  rem = (rem * ppm + (HEG_OVERSIGHT_PPM_MAX - 1u)) / HEG_OVERSIGHT_PPM_MAX;
+  q.lo += rem;
+  q.hi += q.lo < rem ? 1u : 0u; /* no overflow: the reserve is at most the allocation */
+  return q;
+}
+
 heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                      uint8_t *out, size_t cap, size_t *out_len) {
   heg_license_t lic;
@@ -240,6 +263,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.exhausted_logged = HEG_HFALSE;
   memcpy(ctx->ps.license_id, lic.license_id, HEG_ID_SIZE);
   ctx->ps.license_sequence = lic.sequence;
+  ctx->ps.license_floor = lic.sequence;
   ctx->ps.not_before = lic.not_before;
   ctx->ps.not_after = lic.not_after;
   ctx->ps.license_class = lic.license_class;
@@ -249,8 +273,9 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   /* G-pause: the workload's pause, if any, holds whatever license runs it. */
   ctx->ps.workload_slot = (uint16_t)workload.slot;
   ctx->ps.paused = workload.paused;
-  ctx->ps.allocation = lic.allocation_msflop;
-  ctx->ps.charged = heg_meter_first_charge(ctx, lic.allocation_msflop);
+  ctx->ps.oversight_reserved = oversight_reserve(lic.allocation_msflop, lic.oversight_ppm);
+  ctx->ps.allocation = heg_u128_sub_floor(lic.allocation_msflop, ctx->ps.oversight_reserved);
+  ctx->ps.charged = heg_meter_first_charge(ctx, ctx->ps.allocation);
   heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
   heg_lockout_clear(ctx);
   memcpy(event, lic.license_id, HEG_ID_SIZE);

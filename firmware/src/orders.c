@@ -1,5 +1,6 @@
 /* ORDER: an inspector's pause and resume (of the workload in force), a
- * board's resume, halt and lift-halt, the issuer's or the board's revocation.
+ * board's resume, halt and lift-halt, the issuer's or the board's revocation,
+ * the inspector's release of the oversight reserve.
  * The body names its signer role; each role has its own anti-replay sequence
  * (strictly increasing, bounded jump), so no role can void another's order.
  * issued_at is held against trusted time; orders that only restrict are
@@ -157,14 +158,19 @@ static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scr
     case HEG_ORDER_KIND_LIFT_HALT:
       ctx->ps.halted = HEG_HFALSE;
       break;
+    case HEG_ORDER_KIND_RELEASE_OVERSIGHT:
+      ctx->ps.allocation = heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved);
+      ctx->ps.oversight_reserved = heg_u128_zero();
+      ctx->ps.exhausted_logged = HEG_HFALSE; /* the true end is logged again */
+      break;
     default: /* HEG_ORDER_KIND_REVOKE */
       if (ctx->ps.license_active == HEG_HTRUE &&
           heg_bytes_equal(order->license_id, ctx->ps.license_id, HEG_ID_SIZE) == HEG_HTRUE) {
         ctx->ps.license_revoked = HEG_HTRUE;
       }
       /* Renewals signed in advance, up to the floor, are refused as replays. */
-      if (order->license_floor > ctx->ps.license_sequence) {
-        ctx->ps.license_sequence = order->license_floor;
+      if (order->license_floor > ctx->ps.license_floor) {
+        ctx->ps.license_floor = order->license_floor;
       }
       break;
   }
@@ -197,12 +203,14 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
     return HEG_STATUS_REPLAYED;
   }
   if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP ||
-      (order.license_floor > ctx->ps.license_sequence &&
-       order.license_floor - ctx->ps.license_sequence > HEG_MAX_SEQUENCE_JUMP)) {
+      (order.license_floor > ctx->ps.license_floor &&
+       order.license_floor - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP)) {
     return HEG_STATUS_SEQUENCE_JUMP;
   }
-  /* Pause and resume name the license in force. */
-  if ((order.kind == HEG_ORDER_KIND_PAUSE || order.kind == HEG_ORDER_KIND_RESUME) &&
+  /* Pause, resume and the release of the oversight reserve name the license
+   * in force. */
+  if ((order.kind == HEG_ORDER_KIND_PAUSE || order.kind == HEG_ORDER_KIND_RESUME ||
+       order.kind == HEG_ORDER_KIND_RELEASE_OVERSIGHT) &&
       (ctx->ps.license_active != HEG_HTRUE ||
        heg_bytes_equal(order.license_id, ctx->ps.license_id, HEG_ID_SIZE) != HEG_HTRUE)) {
     return HEG_STATUS_WRONG_STATE;

@@ -39,8 +39,10 @@ heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u1
     /* The license in force stops here: its workload keeps what it spent
      * instead of its whole allocation. */
     HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &in_force));
-    in_force.granted =
-        heg_u128_add(heg_u128_sub_floor(in_force.granted, ctx->ps.allocation), spent);
+    in_force.granted = heg_u128_add(
+        heg_u128_sub_floor(in_force.granted,
+                           heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved)),
+        spent);
   }
   target->slot = HEG_NO_SLOT;
   for (slot = 0; slot < ctx->ps.workload_count; ++slot) {

@@ -196,15 +196,16 @@ DEFAULT_SIGNER_ROLES = {
     OrderKind.HALT: SignerRole.BOARD,
     OrderKind.LIFT_HALT: SignerRole.BOARD,
     OrderKind.REVOKE: SignerRole.ISSUER,
+    OrderKind.RELEASE_OVERSIGHT: SignerRole.INSPECTOR,
 }
 
 
 def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
                 license_id: bytes | None = None, signer_role: SignerRole | None = None,
                 now: int | None = None) -> Order:
-    """An unsigned order; PAUSE, RESUME and REVOKE name the license, HALT and
-    LIFT_HALT do not (a revocation is made by issue_revocation, which also sets
-    its floor). ``sequence`` is the next one of ``signer_role``'s counter on the device
+    """An unsigned order; PAUSE, RESUME, RELEASE_OVERSIGHT and REVOKE name the
+    license, HALT and LIFT_HALT do not (a revocation is made by
+    issue_revocation, which also sets its floor). ``sequence`` is the next one of ``signer_role``'s counter on the device
     (DeviceInfo.next_order_sequence); the order must be delivered within
     wire.ORDER_LIFETIME_S of ``now``."""
     role = DEFAULT_SIGNER_ROLES[kind] if signer_role is None else signer_role

@@ -238,10 +238,19 @@ def _check_license_binding(attestation: Attestation, license: License) -> None:
         raise VerificationError("attestation reports another license than the one given "
                                 f"(device runs sequence {attestation.license_sequence}, "
                                 f"license is sequence {license.sequence})")
-    expected_remaining = max(license.allocation_msflop - attestation.consumed_msflop, 0)
+    # The device holds the license's oversight share back until the named
+    # inspector releases it (then it reports 0): remaining is what the
+    # workload may still run besides.
+    reserve = wire.oversight_reserve_msflop(license.allocation_msflop, license.oversight_ppm)
+    if attestation.oversight_reserved_msflop not in (0, reserve):
+        raise VerificationError(f"attestation's oversight reserve "
+                                f"({attestation.oversight_reserved_msflop} milli-sFLOP) is not "
+                                f"the license's ({reserve}) nor released (0)")
+    usable = license.allocation_msflop - attestation.oversight_reserved_msflop
+    expected_remaining = max(usable - attestation.consumed_msflop, 0)
     if attestation.remaining_msflop != expected_remaining:
         raise VerificationError("attestation's consumed and remaining compute do not add up "
-                                "to the license allocation")
+                                "to the license allocation less its oversight reserve")
 
 
 @dataclass

@@ -194,6 +194,9 @@ class OrderKind(IntEnum):
     # for good if it is in force, and the device's license-sequence floor rises to
     # license_sequence_floor, so that renewals signed in advance are refused too.
     REVOKE = 0x05
+    # The inspector named in the license in force releases its oversight reserve:
+    # the workload may then use the whole allocation.
+    RELEASE_OVERSIGHT = 0x06
 
 
 class SignerRole(IntEnum):
@@ -212,6 +215,7 @@ ORDER_SIGNER_ROLES: dict[OrderKind, frozenset[SignerRole]] = {
     OrderKind.HALT: frozenset({SignerRole.BOARD}),
     OrderKind.LIFT_HALT: frozenset({SignerRole.BOARD}),
     OrderKind.REVOKE: frozenset({SignerRole.ISSUER, SignerRole.BOARD}),
+    OrderKind.RELEASE_OVERSIGHT: frozenset({SignerRole.INSPECTOR}),
 }
 # Orders that only take compute away. The device accepts them without trusted
 # time and during a lockout: refusing them would let an operator block a pause
@@ -356,12 +360,16 @@ AttestationBodyFormat = Struct(
     "license_sequence" / Int64ul,
     "lane_ops" / u128[len(regmap.LANES)],
     "consumed_msflop" / u128,
-    "remaining_msflop" / u128,
+    "remaining_msflop" / u128,  # what the workload may still run (the reserve not counted)
     "gate_state" / Int8ul,
     "gate_causes" / Int32ul,
     "report_counter" / Int64ul,
     "reset_count" / Int32ul,
     "log_head" / Bytes(DIGEST_SIZE),
+    "oversight_reserved_msflop" / u128,  # held back for oversight until the inspector releases it
+    "inspector_order_sequence" / Int64ul,  # each signer role's last accepted order
+    "board_order_sequence" / Int64ul,
+    "issuer_order_sequence" / Int64ul,
     "store_reverts" / Int32ul,  # boots that found their newest record lost (STORE_REVERTED)
 )
 
@@ -448,7 +456,7 @@ InfoResponseFormat = Struct(
     "device_id" / Key,
     "firmware_measurement" / Bytes(DIGEST_SIZE),
     "policy_version" / Int32ul,
-    "license_sequence" / Int64ul,
+    "license_sequence" / Int64ul,  # the replay floor: the next license needs a higher one
     "inspector_order_sequence" / Int64ul,  # each signer role's last accepted order
     "reset_count" / Int32ul,
     "issuer_key" / Key,
@@ -490,6 +498,12 @@ ATTESTATION_SIZE = AttestationBodyFormat.sizeof() + SIGNATURE_SIZE
 ENDORSEMENT_SIZE = EndorsementBodyFormat.sizeof() + SIGNATURE_SIZE
 TIME_BEACON_SIZE = TimeBeaconBodyFormat.sizeof() + SIGNATURE_SIZE
 RECOVERY_SIZE = RecoveryBodyFormat.sizeof() + SIGNATURE_SIZE
+
+
+def oversight_reserve_msflop(allocation_msflop: int, oversight_ppm: int) -> int:
+    """The part of a license's allocation the device holds back for oversight:
+    oversight_ppm of it, rounded up, until the named inspector releases it."""
+    return -(-allocation_msflop * oversight_ppm // OVERSIGHT_PPM_MAX)
 
 
 def license_size(signature_count: int) -> int:
@@ -650,6 +664,10 @@ class Attestation(SignedRecord):
     report_counter: int
     reset_count: int
     log_head: bytes
+    oversight_reserved_msflop: int = 0
+    inspector_order_sequence: int = 0
+    board_order_sequence: int = 0
+    issuer_order_sequence: int = 0
     store_reverts: int = 0
     signature: bytes = bytes(SIGNATURE_SIZE)
 

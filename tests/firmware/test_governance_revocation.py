@@ -136,6 +136,11 @@ def test_a_revocation_of_a_license_not_in_force_raises_the_floor_only(authority)
     assert dev.status_of(C.ORDER, revocation(authority, other, 1, floor=5).to_bytes()) == S.OK
     assert dev.computes()
     assert dev.status_of(C.INSTALL_LICENSE, other.to_bytes()) == S.REPLAYED
+    # INFO shows the floor (the next license needs sequence 6); the attestation
+    # still reports the license in force as it is.
+    assert dev.info().license_sequence == 5
+    attestation = dev.attest()
+    assert (attestation.license_id, attestation.license_sequence) == (lic.license_id, 1)
 
 
 def test_who_may_revoke(authority):

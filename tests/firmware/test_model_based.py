@@ -107,7 +107,7 @@ class FirmwareMachine(RuleBasedStateMachine):
         if role not in wire.ORDER_SIGNER_ROLES[kind]:
             assert status == S.RECORD_FIELD  # this role never gives this order
             return
-        if kind in (K.PAUSE, K.RESUME) and self.license is None:
+        if kind in (K.PAUSE, K.RESUME, K.RELEASE_OVERSIGHT) and self.license is None:
             assert status == S.WRONG_STATE  # they act on the license in force
             return
         if kind not in wire.RESTRICTIVE_ORDERS and not self.time_trusted():
@@ -123,7 +123,7 @@ class FirmwareMachine(RuleBasedStateMachine):
             self.halted = True
         elif kind == K.LIFT_HALT:
             self.halted = False
-        elif self.license is not None and lid == self.license[1]:
+        elif kind == K.REVOKE and self.license is not None and lid == self.license[1]:
             self.revoked = True  # REVOKE of the license in force: it stops for good
 
     @rule()
