@@ -94,6 +94,17 @@ def test_replay_rollback_and_refund_are_flagged():
     assert kinds(result) == ["refund", "replay", "rollback"] and not result.trusted
 
 
+def test_reports_received_in_the_same_second_keep_their_arrival_order():
+    """A storage restored by the operator reports a lower counter after a higher
+    one. Received in the same second, the two must stay in arrival order: the
+    device's own counter must not decide which came first (it hid the rollback)."""
+    log = make_log()
+    h = heads(log)
+    result = check_series("d", reports((5, 100, h[1], 1, 10), (9, 200, h[2], 1, 10),
+                                       (6, 200, h[2], 1, 10)), log=log)
+    assert "rollback" in kinds(result) and not result.trusted
+
+
 def test_fork_gap_and_a_log_that_goes_back():
     log = make_log()
     h = heads(log)

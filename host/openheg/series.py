@@ -207,7 +207,11 @@ def check_series(device_id: str, reports: Iterable[Report], *,
     """``log``: the device's event-log entries the verifier holds, in index
     order (None: never read); ``anchors``: the (index, head before) pairs its
     log reads proved."""
-    ordered = sorted(reports, key=lambda r: (r.received_at, r.attestation.report_counter))
+    # Arrival order, as given (the ledger's insertion order): a stable sort on the
+    # verifier's clock alone. Breaking ties by the report counter would let the
+    # device's own claim reorder reports received in the same second, and hide a
+    # rollback (a restored storage reporting a lower counter after a higher one).
+    ordered = sorted(reports, key=lambda r: r.received_at)
     result = SeriesResult(device_id, len(ordered))
     flag = result.anomalies.append
     if now is not None and deadline_s is not None:
