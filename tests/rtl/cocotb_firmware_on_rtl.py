@@ -99,7 +99,8 @@ def scenario(tb: TB) -> dict:
                           workload="rtl", sequence=1, allocation_msflop=ALLOCATION_MSFLOP)
     other_device = issue_license(issuer.key, now=start, device_id=bytes(32), workload="rtl", sequence=1,
                                  allocation_msflop=ALLOCATION_MSFLOP)
-    forged = replace(good, allocation_msflop=ALLOCATION_MSFLOP * 10)  # signature now stale
+    forged = replace(good, allocation_msflop=ALLOCATION_MSFLOP * 10,  # signature now stale
+                     workload_total_msflop=ALLOCATION_MSFLOP * 10)
     refusals = {}
     before = hardware_state()
     for name, payload in (("rogue", rogue.to_bytes()), ("other", other_device.to_bytes()),
