@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from openheg.crypto import SigningKey
+from openheg.licensing import sign_order
 from openheg.ledger import HEAD_REVISION, MIGRATIONS, Ledger, LedgerError
 from openheg.report import write_report
 from openheg.series import (
@@ -24,7 +25,16 @@ from openheg.series import (
     chain_head,
     check_series,
 )
-from openheg.wire import Attestation, EventType, GateCause, GateState, RecordType
+from openheg.wire import (
+    Attestation,
+    EventType,
+    GateCause,
+    GateState,
+    Order,
+    OrderKind,
+    RecordType,
+    SignerRole,
+)
 
 DEVICE = SigningKey(b"\x07" * 32)
 LICENSE_ID = b"\x05" * 16
@@ -254,6 +264,27 @@ def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     unrecorded = attestation(9, 5, CHAIN_START)
     with pytest.raises(LedgerError, match="record the attestation before"):
         reopened.record_log(DEVICE.public_key, read, after_attestation=unrecorded)
+
+
+def test_ledger_keeps_orders_of_each_signer_role_with_the_same_sequence(tmp_path):
+    """Each signer role counts its own orders on the device, so the inspector's
+    pause 1 and the board's halt 1 are two orders: the ledger keyed them by
+    (device, sequence) alone and kept only the first, hiding the other."""
+    ledger = Ledger(tmp_path / "o.sqlite")
+    device_id = DEVICE.public_key
+    signer = SigningKey(b"\x09" * 32)
+    pause = sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
+                             device_id=device_id, license_id=LICENSE_ID, sequence=1,
+                             issued_at=100), [signer])
+    halt = sign_order(Order(order_kind=OrderKind.HALT, signer_role=SignerRole.BOARD,
+                            device_id=device_id, license_id=bytes(16), sequence=1,
+                            issued_at=101), [signer])
+    ledger.record_order(pause)
+    ledger.record_order(halt)
+    ledger.record_order(pause)  # the same order twice is recorded once
+    rows = ledger.orders(device_id.hex())
+    assert sorted((r.signer_role, r.order_kind, r.sequence) for r in rows) == [
+        ("BOARD", "HALT", 1), ("INSPECTOR", "PAUSE", 1)]
 
 
 def _writer(db: str, worker: int, count: int) -> None:

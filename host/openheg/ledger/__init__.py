@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
 from ..series import LogRead, LogRecord, Report, SeriesResult, check_series
-from ..wire import Attestation, Endorsement, License, Order
+from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
     DeviceRow,
@@ -41,7 +41,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 BUSY_TIMEOUT_S = 30
 
 
@@ -177,11 +177,14 @@ class Ledger:
 
     def record_order(self, order: Order) -> None:
         with self.session() as s:
+            role = SignerRole(order.signer_role).name
             exists = s.scalar(select(OrderRow).where(OrderRow.device_id == order.device_id.hex(),
+                                                     OrderRow.signer_role == role,
                                                      OrderRow.sequence == order.sequence))
             if exists is None:
                 s.add(OrderRow(device_id=order.device_id.hex(), order_kind=order.order_kind.name,
-                               sequence=order.sequence, license_id=order.license_id.hex(),
+                               signer_role=role, sequence=order.sequence,
+                               license_id=order.license_id.hex(),
                                issued_at=order.issued_at, record=order.to_bytes()))
 
     def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:
@@ -270,7 +273,8 @@ class Ledger:
 
     def orders(self, device_id: str | None = None) -> list[OrderRow]:
         with self.session() as s:
-            query = select(OrderRow).order_by(OrderRow.device_id, OrderRow.sequence)
+            query = select(OrderRow).order_by(OrderRow.device_id, OrderRow.signer_role,
+                                              OrderRow.sequence)
             if device_id is not None:
                 query = query.where(OrderRow.device_id == device_id)
             return list(s.scalars(query))

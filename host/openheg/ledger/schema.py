@@ -81,10 +81,13 @@ class LicenseRow(Base):
 
 class OrderRow(Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("device_id", "sequence"),)
+    # Each signer role has its own anti-replay counter on the device.
+    __table_args__ = (UniqueConstraint("device_id", "signer_role", "sequence",
+                                       name="uq_orders_device_role_sequence"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     device_id: Mapped[str] = mapped_column(String(64))
     order_kind: Mapped[str] = mapped_column(String(16))
+    signer_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
     sequence: Mapped[int] = mapped_column(BigInteger)
     license_id: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[int] = mapped_column(BigInteger)
