@@ -62,6 +62,10 @@ MAPS = (
     RegisterMap("heg_link", "HEG_LINK", ROOT / "hdl" / "rtl" / "heg_link_regs.vh",
                 ROOT / "firmware" / "include" / "heg" / "heg_link_regs.h",
                 ROOT / "host" / "openheg" / "linkmap.py", ROOT / "docs" / "registers_link.md"),
+    RegisterMap("heg_frontend", "HEG_FE", ROOT / "hdl" / "rtl" / "heg_frontend_regs.vh",
+                ROOT / "firmware" / "include" / "heg" / "heg_frontend_regs.h",
+                ROOT / "host" / "openheg" / "frontendmap.py",
+                ROOT / "docs" / "registers_frontend.md"),
 )
 METER = MAPS[0]
 

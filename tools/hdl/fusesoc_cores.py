@@ -27,6 +27,9 @@ CORES = {
     "heg_link": "openheg interconnect limiter: a token-bucket shaper on an AXI4-Stream link "
                 "with its policy registers, lock and wire-byte counter behind an AXI4-Lite "
                 "slave",
+    "heg_counter_frontend": "openheg counter-snapshot front end for retrofits: sampled "
+                            "cumulative per-lane op counters to meter lane events, tamper "
+                            "on a counter that goes backwards or outruns its locked peak",
 }
 
 
