@@ -3,39 +3,23 @@ Verilator, and checks the front end's model against the meter model in pure Pyth
 
 from __future__ import annotations
 
-import os
 import random
 
 import pytest
 
-from blocks import sources
 from openheg import frontendmap, regmap
 from openheg_sim.counter_frontend_model import CounterFrontendModel
 from openheg_sim.meter_model import MeterModel
-from limiter_tb import REPO, TESTS_DIR
-from rtl_runner import SIMULATORS, build, cocotb_tests, run_cocotb_test
+from rtl_runner import SIMULATORS, block_runner_args, build, cocotb_tests, run_cocotb_test
 
 TEST_MODULE = "cocotb_counter_frontend"
 COCOTB_TESTS = cocotb_tests(TEST_MODULE)
 TOPLEVEL = "heg_counter_frontend"
 
 
-def runner_args(sim: str) -> dict:
-    build_dir = REPO / "build" / "rtl" / f"frontend-{sim}"
-    pythonpath = os.pathsep.join(
-        p for p in (str(TESTS_DIR), str(REPO / "tools" / "hdl"), os.environ.get("PYTHONPATH", ""))
-        if p)
-    common = {"hdl_toplevel": TOPLEVEL, "build_dir": build_dir, "timescale": ("1ns", "1ps")}
-    return {
-        "build": {**common, "sources": sources(TOPLEVEL), "includes": [REPO / "hdl" / "rtl"],
-                  "build_args": ["-g2005"] if sim == "icarus" else []},
-        "test": {**common, "test_dir": build_dir, "extra_env": {"PYTHONPATH": pythonpath}},
-    }
-
-
 @pytest.fixture(scope="module", params=SIMULATORS)
 def built(request):
-    return build(request.param, runner_args(request.param))
+    return build(request.param, block_runner_args(request.param, TOPLEVEL, "frontend"))
 
 
 @pytest.mark.rtl
