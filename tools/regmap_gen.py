@@ -62,6 +62,10 @@ MAPS = (
     RegisterMap("heg_link", "HEG_LINK", ROOT / "hdl" / "rtl" / "heg_link_regs.vh",
                 ROOT / "firmware" / "include" / "heg" / "heg_link_regs.h",
                 ROOT / "host" / "openheg" / "linkmap.py", ROOT / "docs" / "registers_link.md"),
+    RegisterMap("heg_frontend", "HEG_FE", ROOT / "hdl" / "rtl" / "heg_frontend_regs.vh",
+                ROOT / "firmware" / "include" / "heg" / "heg_frontend_regs.h",
+                ROOT / "host" / "openheg" / "frontendmap.py",
+                ROOT / "docs" / "registers_frontend.md"),
 )
 METER = MAPS[0]
 
@@ -283,16 +287,14 @@ def outputs() -> dict[Path, str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if any output is stale")
-    args = parser.parse_args(argv)
+def sync(files: dict[Path, str], check: bool) -> int:
+    """Write every generated file whose text changed, or with ``check`` write nothing and
+    name each stale one; the exit status make check-generated reads (1: stale)."""
     stale = []
-    for path, text in outputs().items():
-        current = path.read_text() if path.exists() else None
-        if current == text:
+    for path, text in files.items():
+        if path.exists() and path.read_text() == text:
             continue
-        if args.check:
+        if check:
             stale.append(path.relative_to(ROOT))
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -301,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     for path in stale:
         print(f"stale generated file: {path} (run `make generate`)", file=sys.stderr)
     return 1 if stale else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if any output is stale")
+    args = parser.parse_args(argv)
+    return sync(outputs(), args.check)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tests" / "rtl"))
+sys.path.insert(0, str(ROOT / "tools" / "hdl"))
 os.environ["PATH"] = os.pathsep.join([str(ROOT / "tools"), os.environ.get("PATH", "")])
 
 from cocotb_tools.runner import get_runner  # noqa: E402

@@ -56,7 +56,7 @@ async def bench_heg_meter(dut):
     for cycle in range(40):
         await FallingEdge(dut.clk_i)
         await ReadOnly()
-        if reached is None and int(dut.u_core.acc_q.value) >= limit:
+        if reached is None and int(dut.u_core.acc_d.value) >= limit:  # the metered total
             reached = cycle
         if reached is not None and dropped is None and not int(dut.accel_enable_o.value):
             dropped = cycle

@@ -8,6 +8,7 @@ error or skip fails the pytest item).
 from __future__ import annotations
 
 import ast
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,23 @@ from cocotb_tools.runner import Runner, get_runner
 
 SIMULATORS = ["icarus", "verilator"]
 TESTS_DIR = Path(__file__).resolve().parent
+REPO = TESTS_DIR.parents[1]
+
+
+def block_runner_args(sim: str, block: str, tag: str, parameters: dict | None = None) -> dict:
+    """cocotb runner ``build``/``test`` kwargs for a block of tools/hdl/blocks.py, built in
+    build/rtl/<tag>-<sim>/ with tests/rtl and tools/hdl on the test's PYTHONPATH."""
+    from blocks import sources
+    build_dir = REPO / "build" / "rtl" / f"{tag}-{sim}"
+    pythonpath = os.pathsep.join(p for p in (str(TESTS_DIR), str(REPO / "tools" / "hdl"),
+                                             os.environ.get("PYTHONPATH", "")) if p)
+    common = {"hdl_toplevel": block, "build_dir": build_dir, "timescale": ("1ns", "1ps")}
+    return {
+        "build": {**common, "sources": sources(block), "includes": [REPO / "hdl" / "rtl"],
+                  "build_args": ["-g2005"] if sim == "icarus" else [],
+                  "parameters": dict(parameters or {})},
+        "test": {**common, "test_dir": build_dir, "extra_env": {"PYTHONPATH": pythonpath}},
+    }
 
 
 def cocotb_tests(test_module: str) -> list[str]:

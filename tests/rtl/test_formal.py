@@ -84,3 +84,9 @@ def test_limiter_proof_catches_a_broken_limiter(tmp_path: Path, edits) -> None:
                                mutant(tmp_path, "heg_stream_limiter.v", edits))
     assert not proven, "a limiter that lets bytes past the bound must not be proven"
     assert COUNTEREXAMPLE in log, log[-2000:]
+
+
+def test_link_lock_proven() -> None:
+    """heg_link: once LINK_REGWEN is cleared, RATE and BURST never change until reset."""
+    proven, log = formal.prove("heg_link", "full")
+    assert proven, log[-3000:]

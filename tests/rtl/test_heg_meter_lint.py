@@ -40,6 +40,8 @@ def test_wrapper_runs_verilator_5_48() -> None:
     pytest.param("heg_stream_limiter", (), id="heg_stream_limiter"),
     pytest.param("heg_stream_limiter", ("-GDATA_W=8",), id="heg_stream_limiter-DATA_W8"),
     pytest.param("heg_link", (), id="heg_link"),
+    pytest.param("heg_counter_frontend", (), id="heg_counter_frontend"),
+    pytest.param("heg_counter_frontend", ("-GCOUNT_W=8", "-GLANES=2"), id="frontend-small"),
     pytest.param("heg_link", ("-GDATA_W=256", "-GUSER_W=4"), id="heg_link-DATA_W256"),
 ])
 def test_lint_clean(top: str, extra: tuple[str, ...]) -> None:

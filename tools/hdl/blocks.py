@@ -15,12 +15,14 @@ BLOCKS: dict[str, tuple[str, ...]] = {
     "heg_meter_core": ("heg_meter_core.v",),
     "heg_stream_limiter": ("heg_stream_limiter.v",),
     "heg_link": ("heg_axil_slave.v", "heg_stream_limiter.v", "heg_link.v"),
+    "heg_counter_frontend": ("heg_axil_slave.v", "heg_counter_frontend.v"),
 }
 
 # Generated register-map includes each block's sources use (from hdl/rdl/).
 INCLUDES: dict[str, tuple[str, ...]] = {
     "heg_meter": ("heg_meter_regs.vh",),
     "heg_link": ("heg_link_regs.vh",),
+    "heg_counter_frontend": ("heg_frontend_regs.vh",),
 }
 
 

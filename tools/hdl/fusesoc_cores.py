@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from blocks import BLOCKS, INCLUDES, ROOT  # noqa: E402
+from regmap_gen import sync  # noqa: E402
 
 HDL = ROOT / "hdl"
 VERSION = "1.0.0"
@@ -27,6 +29,9 @@ CORES = {
     "heg_link": "openheg interconnect limiter: a token-bucket shaper on an AXI4-Stream link "
                 "with its policy registers, lock and wire-byte counter behind an AXI4-Lite "
                 "slave",
+    "heg_counter_frontend": "openheg counter-snapshot front end for retrofits: sampled "
+                            "cumulative per-lane op counters to meter lane events, tamper "
+                            "on a counter that goes backwards or outruns its locked peak",
 }
 
 
@@ -54,18 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a core file is stale")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in outputs().items():
-        if path.exists() and path.read_text() == text:
-            continue
-        if args.check:
-            stale.append(path.relative_to(ROOT))
-        else:
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
-    for path in stale:
-        print(f"stale generated file: {path} (run `make generate`)", file=sys.stderr)
-    return 1 if stale else 0
+    return sync(outputs(), args.check)
 
 
 if __name__ == "__main__":
