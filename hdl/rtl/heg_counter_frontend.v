@@ -86,6 +86,7 @@ module heg_counter_frontend #(
   wire [31:0] reg_wdata;
   wire [3:0]  reg_wstrb;
   wire        reg_re;
+  reg  [31:0] reg_rdata;
   wire [7:0]  reg_raddr;
   wire [31:0] reg_wmask = {{8{reg_wstrb[3]}}, {8{reg_wstrb[2]}}, {8{reg_wstrb[1]}}, {8{reg_wstrb[0]}}};
 
@@ -115,20 +116,21 @@ module heg_counter_frontend #(
     end
   endfunction
 
-  function [31:0] read_mux;
-    input [7:0] addr;
-    integer lane;
-    begin
-      lane = peak_lane(addr);
-      if (addr == HEG_FE_REG_ID[7:0]) read_mux = HEG_FE_ID_MAGIC_RESET;
-      else if (addr == HEG_FE_REG_VERSION[7:0])
-        read_mux = {HEG_FE_VERSION_MAJOR_RESET, HEG_FE_VERSION_MINOR_RESET};
-      else if (addr == HEG_FE_REG_FE_REGWEN[7:0]) read_mux = {31'h0, regwen_q};
-      else if (addr == HEG_FE_REG_STATUS[7:0]) read_mux = {30'h0, too_fast_q, backwards_q};
-      else if (lane != LANES) read_mux = {{(32-COUNT_W){1'b0}}, peak_q[lane*COUNT_W +: COUNT_W]};
-      else read_mux = 32'h0;
-    end
-  endfunction
+  // Read data as an always @* block, not a function called in the port list: a
+  // function call there is re-evaluated only when its argument changes (Icarus
+  // follows IEEE 1364), not when the registers it reads do, so a read of an
+  // unchanged address returned the value from before the last write.
+  integer lane;
+  always @* begin
+    lane = peak_lane(reg_raddr);
+    if (reg_raddr == HEG_FE_REG_ID[7:0]) reg_rdata = HEG_FE_ID_MAGIC_RESET;
+    else if (reg_raddr == HEG_FE_REG_VERSION[7:0])
+      reg_rdata = {HEG_FE_VERSION_MAJOR_RESET, HEG_FE_VERSION_MINOR_RESET};
+    else if (reg_raddr == HEG_FE_REG_FE_REGWEN[7:0]) reg_rdata = {31'h0, regwen_q};
+    else if (reg_raddr == HEG_FE_REG_STATUS[7:0]) reg_rdata = {30'h0, too_fast_q, backwards_q};
+    else if (lane != LANES) reg_rdata = {{(32-COUNT_W){1'b0}}, peak_q[lane*COUNT_W +: COUNT_W]};
+    else reg_rdata = 32'h0;
+  end
 
   heg_axil_slave #(
     .ADDR_W(8)
@@ -159,7 +161,7 @@ module heg_counter_frontend #(
     .reg_wok_i(mapped(reg_waddr)),
     .reg_re_o(reg_re),
     .reg_raddr_o(reg_raddr),
-    .reg_rdata_i(read_mux(reg_raddr)),
+    .reg_rdata_i(reg_rdata),
     .reg_rok_i(mapped(reg_raddr)),
     .read_hold_i(1'b0)
   );

@@ -74,6 +74,7 @@ module heg_link #(
   wire [31:0] reg_wdata;
   wire [3:0]  reg_wstrb;
   wire        reg_re;
+  reg  [31:0] reg_rdata;
   wire [7:0]  reg_raddr;
   wire [31:0] reg_wmask = {{8{reg_wstrb[3]}}, {8{reg_wstrb[2]}}, {8{reg_wstrb[1]}}, {8{reg_wstrb[0]}}};
 
@@ -139,24 +140,25 @@ module heg_link #(
   end
 
   // Read data for addr from the registers as they stand before this edge.
-  function [31:0] read_mux;
-    input [7:0] addr;
-    begin
-      case (addr)
-        HEG_LINK_REG_ID[7:0]: read_mux = HEG_LINK_ID_MAGIC_RESET;
-        HEG_LINK_REG_VERSION[7:0]:
-          read_mux = {HEG_LINK_VERSION_MAJOR_RESET, HEG_LINK_VERSION_MINOR_RESET};
-        HEG_LINK_REG_LINK_REGWEN[7:0]: read_mux = {31'h0, regwen_q};
-        HEG_LINK_REG_RATE[7:0]: read_mux = rate_q;
-        HEG_LINK_REG_BURST[7:0]: read_mux = {{(32-BURST_W){1'b0}}, burst_q};
-        HEG_LINK_REG_BEAT_COST[7:0]: read_mux = {16'h0, beat_cost};
-        HEG_LINK_REG_BYTES_LO[7:0]: read_mux = byte_count[31:0];
-        HEG_LINK_REG_BYTES_HI[7:0]: read_mux = bytes_hi_q;
-        HEG_LINK_REG_ERR_STATUS[7:0]: read_mux = {16'h0, locked_writes_q};
-        default: read_mux = 32'h0;
-      endcase
-    end
-  endfunction
+  // Read data as an always @* block, not a function called in the port list: a
+  // function call there is re-evaluated only when its argument changes (Icarus
+  // follows IEEE 1364), not when the registers it reads do, so a read of an
+  // unchanged address returned the value from before the last write.
+  always @* begin
+    case (reg_raddr)
+      HEG_LINK_REG_ID[7:0]: reg_rdata = HEG_LINK_ID_MAGIC_RESET;
+      HEG_LINK_REG_VERSION[7:0]:
+        reg_rdata = {HEG_LINK_VERSION_MAJOR_RESET, HEG_LINK_VERSION_MINOR_RESET};
+      HEG_LINK_REG_LINK_REGWEN[7:0]: reg_rdata = {31'h0, regwen_q};
+      HEG_LINK_REG_RATE[7:0]: reg_rdata = rate_q;
+      HEG_LINK_REG_BURST[7:0]: reg_rdata = {{(32-BURST_W){1'b0}}, burst_q};
+      HEG_LINK_REG_BEAT_COST[7:0]: reg_rdata = {16'h0, beat_cost};
+      HEG_LINK_REG_BYTES_LO[7:0]: reg_rdata = byte_count[31:0];
+      HEG_LINK_REG_BYTES_HI[7:0]: reg_rdata = bytes_hi_q;
+      HEG_LINK_REG_ERR_STATUS[7:0]: reg_rdata = {16'h0, locked_writes_q};
+      default: reg_rdata = 32'h0;
+    endcase
+  end
 
   heg_axil_slave #(
     .ADDR_W(8)
@@ -187,7 +189,7 @@ module heg_link #(
     .reg_wok_i(mapped(reg_waddr)),
     .reg_re_o(reg_re),
     .reg_raddr_o(reg_raddr),
-    .reg_rdata_i(read_mux(reg_raddr)),
+    .reg_rdata_i(reg_rdata),
     .reg_rok_i(mapped(reg_raddr)),
     .read_hold_i(1'b0)
   );

@@ -102,6 +102,7 @@ module heg_meter #(
   wire [31:0] reg_wdata;
   wire [3:0]  reg_wstrb;
   wire        reg_re;
+  reg  [31:0] reg_rdata;
   wire [11:0] reg_raddr;
   wire [31:0] reg_wmask = {{8{reg_wstrb[3]}}, {8{reg_wstrb[2]}}, {8{reg_wstrb[1]}}, {8{reg_wstrb[0]}}};
 
@@ -134,7 +135,7 @@ module heg_meter #(
     .reg_wok_i(mapped(reg_waddr)),
     .reg_re_o(reg_re),
     .reg_raddr_o(reg_raddr),
-    .reg_rdata_i(read_mux(reg_raddr)),
+    .reg_rdata_i(reg_rdata),
     .reg_rok_i(mapped(reg_raddr)),
     .read_hold_i(snap_pending_q)
   );
@@ -221,14 +222,6 @@ module heg_meter #(
     end
   endfunction
 
-  // Word w (0..3) of lane l's counter snapshot.
-  function [31:0] count_word;
-    input integer lane;
-    input integer word;
-    begin
-      count_word = count_snap[lane*WIDE_W + word*32 +: 32];
-    end
-  endfunction
 
   wire [3:0] gate_merged = (gate_enable_q & ~reg_wmask[3:0]) | (reg_wdata[3:0] & reg_wmask[3:0]);
   wire [3:0] pause_merged = (pause_q & ~reg_wmask[3:0]) | (reg_wdata[3:0] & reg_wmask[3:0]);
@@ -391,74 +384,75 @@ module heg_meter #(
   end
 
   // Read data for addr from the registers as they stand before this edge.
-  function [31:0] read_mux;
-    input [11:0] addr;
-    begin
-      case (addr)
-        HEG_REG_ID: read_mux = HEG_ID_MAGIC_RESET;
-        HEG_REG_VERSION: read_mux = version_word;
-        HEG_REG_GATE: read_mux = {28'h0, gate_enable_q};
-        HEG_REG_STATUS: read_mux = status_word;
-        HEG_REG_GATE_CAUSE: read_mux = gate_cause_word;
-        HEG_REG_CFG_REGWEN: read_mux = {31'h0, cfg_regwen_q};
-        HEG_REG_ERR_STATUS: read_mux = {16'h0, locked_writes_q};
-        HEG_REG_WEIGHT_NF4: read_mux = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_WEIGHT_FP8: read_mux = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_WEIGHT_FP16: read_mux = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_WEIGHT_FP32: read_mux = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_WEIGHT_FP64: read_mux = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_WEIGHT_INT8: read_mux = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
-        HEG_REG_PAUSE: read_mux = {28'h0, pause_q};
-        HEG_REG_WDOG_CTRL: read_mux = {28'h0, wdog_arm_q};
-        HEG_REG_LIMIT_0: read_mux = limit_q[0 +: 32];
-        HEG_REG_LIMIT_1: read_mux = limit_q[32 +: 32];
-        HEG_REG_LIMIT_2: read_mux = limit_q[64 +: 32];
-        HEG_REG_LIMIT_3: read_mux = limit_q[96 +: 32];
-        HEG_REG_WDOG_PERIOD: read_mux = wdog_period_q;
-        HEG_REG_WDOG_WINDOW: read_mux = wdog_window_q;
-        HEG_REG_WDOG_COUNT: read_mux = wdog_count;
-        HEG_REG_ACC_SNAP_0: read_mux = acc_snap[0 +: 32];
-        HEG_REG_ACC_SNAP_1: read_mux = acc_snap[32 +: 32];
-        HEG_REG_ACC_SNAP_2: read_mux = acc_snap[64 +: 32];
-        HEG_REG_ACC_SNAP_3: read_mux = acc_snap[96 +: 32];
-        HEG_REG_THROTTLE: read_mux = throttle_q;
-        HEG_REG_SATURATION: read_mux = saturation_word;
-        HEG_REG_LOWWATER_0: read_mux = lowwater_q[0 +: 32];
-        HEG_REG_LOWWATER_1: read_mux = lowwater_q[32 +: 32];
-        HEG_REG_LOWWATER_2: read_mux = lowwater_q[64 +: 32];
-        HEG_REG_LOWWATER_3: read_mux = lowwater_q[96 +: 32];
-        HEG_REG_INTR_STATE: read_mux = {29'h0, intr_state_q};
-        HEG_REG_INTR_ENABLE: read_mux = {29'h0, intr_enable_q};
-        HEG_REG_CHARGE_MAX_0: read_mux = charge_max_q[0 +: 32];
-        HEG_REG_CHARGE_MAX_1: read_mux = charge_max_q[32 +: 32];
-        HEG_REG_COUNT_SNAP_NF4_0: read_mux = count_word(HEG_LANE_NF4, 0);
-        HEG_REG_COUNT_SNAP_NF4_1: read_mux = count_word(HEG_LANE_NF4, 1);
-        HEG_REG_COUNT_SNAP_NF4_2: read_mux = count_word(HEG_LANE_NF4, 2);
-        HEG_REG_COUNT_SNAP_NF4_3: read_mux = count_word(HEG_LANE_NF4, 3);
-        HEG_REG_COUNT_SNAP_FP8_0: read_mux = count_word(HEG_LANE_FP8, 0);
-        HEG_REG_COUNT_SNAP_FP8_1: read_mux = count_word(HEG_LANE_FP8, 1);
-        HEG_REG_COUNT_SNAP_FP8_2: read_mux = count_word(HEG_LANE_FP8, 2);
-        HEG_REG_COUNT_SNAP_FP8_3: read_mux = count_word(HEG_LANE_FP8, 3);
-        HEG_REG_COUNT_SNAP_FP16_0: read_mux = count_word(HEG_LANE_FP16, 0);
-        HEG_REG_COUNT_SNAP_FP16_1: read_mux = count_word(HEG_LANE_FP16, 1);
-        HEG_REG_COUNT_SNAP_FP16_2: read_mux = count_word(HEG_LANE_FP16, 2);
-        HEG_REG_COUNT_SNAP_FP16_3: read_mux = count_word(HEG_LANE_FP16, 3);
-        HEG_REG_COUNT_SNAP_FP32_0: read_mux = count_word(HEG_LANE_FP32, 0);
-        HEG_REG_COUNT_SNAP_FP32_1: read_mux = count_word(HEG_LANE_FP32, 1);
-        HEG_REG_COUNT_SNAP_FP32_2: read_mux = count_word(HEG_LANE_FP32, 2);
-        HEG_REG_COUNT_SNAP_FP32_3: read_mux = count_word(HEG_LANE_FP32, 3);
-        HEG_REG_COUNT_SNAP_FP64_0: read_mux = count_word(HEG_LANE_FP64, 0);
-        HEG_REG_COUNT_SNAP_FP64_1: read_mux = count_word(HEG_LANE_FP64, 1);
-        HEG_REG_COUNT_SNAP_FP64_2: read_mux = count_word(HEG_LANE_FP64, 2);
-        HEG_REG_COUNT_SNAP_FP64_3: read_mux = count_word(HEG_LANE_FP64, 3);
-        HEG_REG_COUNT_SNAP_INT8_0: read_mux = count_word(HEG_LANE_INT8, 0);
-        HEG_REG_COUNT_SNAP_INT8_1: read_mux = count_word(HEG_LANE_INT8, 1);
-        HEG_REG_COUNT_SNAP_INT8_2: read_mux = count_word(HEG_LANE_INT8, 2);
-        HEG_REG_COUNT_SNAP_INT8_3: read_mux = count_word(HEG_LANE_INT8, 3);
-        default: read_mux = 32'h0;
-      endcase
-    end
-  endfunction
+  // Read data as an always @* block, not a function called in the port list: a
+  // function call there is re-evaluated only when its argument changes (Icarus
+  // follows IEEE 1364), not when the registers it reads do, so a read of an
+  // unchanged address returned the value from before the last write.
+  always @* begin
+    case (reg_raddr)
+      HEG_REG_ID: reg_rdata = HEG_ID_MAGIC_RESET;
+      HEG_REG_VERSION: reg_rdata = version_word;
+      HEG_REG_GATE: reg_rdata = {28'h0, gate_enable_q};
+      HEG_REG_STATUS: reg_rdata = status_word;
+      HEG_REG_GATE_CAUSE: reg_rdata = gate_cause_word;
+      HEG_REG_CFG_REGWEN: reg_rdata = {31'h0, cfg_regwen_q};
+      HEG_REG_ERR_STATUS: reg_rdata = {16'h0, locked_writes_q};
+      HEG_REG_WEIGHT_NF4: reg_rdata = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_WEIGHT_FP8: reg_rdata = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_WEIGHT_FP16: reg_rdata = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_WEIGHT_FP32: reg_rdata = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_WEIGHT_FP64: reg_rdata = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_WEIGHT_INT8: reg_rdata = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
+      HEG_REG_PAUSE: reg_rdata = {28'h0, pause_q};
+      HEG_REG_WDOG_CTRL: reg_rdata = {28'h0, wdog_arm_q};
+      HEG_REG_LIMIT_0: reg_rdata = limit_q[0 +: 32];
+      HEG_REG_LIMIT_1: reg_rdata = limit_q[32 +: 32];
+      HEG_REG_LIMIT_2: reg_rdata = limit_q[64 +: 32];
+      HEG_REG_LIMIT_3: reg_rdata = limit_q[96 +: 32];
+      HEG_REG_WDOG_PERIOD: reg_rdata = wdog_period_q;
+      HEG_REG_WDOG_WINDOW: reg_rdata = wdog_window_q;
+      HEG_REG_WDOG_COUNT: reg_rdata = wdog_count;
+      HEG_REG_ACC_SNAP_0: reg_rdata = acc_snap[0 +: 32];
+      HEG_REG_ACC_SNAP_1: reg_rdata = acc_snap[32 +: 32];
+      HEG_REG_ACC_SNAP_2: reg_rdata = acc_snap[64 +: 32];
+      HEG_REG_ACC_SNAP_3: reg_rdata = acc_snap[96 +: 32];
+      HEG_REG_THROTTLE: reg_rdata = throttle_q;
+      HEG_REG_SATURATION: reg_rdata = saturation_word;
+      HEG_REG_LOWWATER_0: reg_rdata = lowwater_q[0 +: 32];
+      HEG_REG_LOWWATER_1: reg_rdata = lowwater_q[32 +: 32];
+      HEG_REG_LOWWATER_2: reg_rdata = lowwater_q[64 +: 32];
+      HEG_REG_LOWWATER_3: reg_rdata = lowwater_q[96 +: 32];
+      HEG_REG_INTR_STATE: reg_rdata = {29'h0, intr_state_q};
+      HEG_REG_INTR_ENABLE: reg_rdata = {29'h0, intr_enable_q};
+      HEG_REG_CHARGE_MAX_0: reg_rdata = charge_max_q[0 +: 32];
+      HEG_REG_CHARGE_MAX_1: reg_rdata = charge_max_q[32 +: 32];
+      HEG_REG_COUNT_SNAP_NF4_0: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_NF4_1: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_NF4_2: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_NF4_3: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 3*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP8_0: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP8_1: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP8_2: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP8_3: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 3*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP16_0: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP16_1: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP16_2: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP16_3: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 3*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP32_0: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP32_1: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP32_2: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP32_3: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 3*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP64_0: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP64_1: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP64_2: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_FP64_3: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 3*32 +: 32];
+      HEG_REG_COUNT_SNAP_INT8_0: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 0*32 +: 32];
+      HEG_REG_COUNT_SNAP_INT8_1: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 1*32 +: 32];
+      HEG_REG_COUNT_SNAP_INT8_2: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 2*32 +: 32];
+      HEG_REG_COUNT_SNAP_INT8_3: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 3*32 +: 32];
+      default: reg_rdata = 32'h0;
+    endcase
+  end
 
   heg_wdog #(
     .CNT_W(32)
