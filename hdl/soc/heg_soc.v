@@ -6,7 +6,8 @@
 //     ROM (firmware image), RAM, UART, timer, SPI master (NOR flash),
 //     TRNG stand-in, OTP (native-bus slaves of this directory)
 //     -> picorv32_axi_adapter -> heg_meter (AXI4-Lite, hdl/rtl)
-//     -> picorv32_axi_adapter -> heg_soc_limiter_regs (AXI4-Lite) -> heg_stream_limiter
+//     -> picorv32_axi_adapter -> heg_link (AXI4-Lite registers of
+//        hdl/rdl/heg_link.rdl around heg_stream_limiter, hdl/rtl)
 //
 // One reset domain (heg_soc_reset): the board reset, a CPU trap and a bus
 // fault all reset the CPU, the meter, the limiter and every peripheral
@@ -77,10 +78,6 @@ module heg_soc #(
 );
 
   `include "heg_soc_map.vh"
-
-  localparam integer LIMITER_FRAC_W = 16;
-  localparam integer LIMITER_BURST_W = 24;
-  localparam integer LIMITER_RATE_W = LIMITER_FRAC_W + LIMITER_BURST_W;
 
   generate
     if (ROM_BYTES > HEG_SOC_ROM_BYTES) begin : gen_rom_too_big
@@ -307,19 +304,16 @@ module heg_soc #(
     .mem_rdata (limiter_rdata)
   );
 
-  wire [LIMITER_RATE_W-1:0]  limiter_rate;
-  wire [LIMITER_BURST_W-1:0] limiter_burst;
-  wire [63:0]                limiter_bytes;
-  wire [LIMITER_RATE_W-1:0]  limiter_tokens;
-
-  // Placeholder register block (see its header): the lead swaps in the
-  // limiter's SystemRDL register top on the same AXI4-Lite port.
-  heg_soc_limiter_regs #(
-    .FRAC_W (LIMITER_FRAC_W), .RATE_W (LIMITER_RATE_W), .BURST_W (LIMITER_BURST_W), .BYTES_W (64)
-  ) u_limiter_regs (
+  // The interconnect limiter with its own register block (heg_link, registers
+  // from hdl/rdl/heg_link.rdl: RATE, BURST, LINK_REGWEN, the wire-byte counter)
+  // on the limiter's region. The block decodes the low 8 address bits, so its
+  // registers repeat every 256 bytes of the region.
+  heg_link #(
+    .DATA_W (STREAM_W), .USER_W (1)
+  ) u_link (
     .clk_i            (clk_i),
     .rst_ni           (rst_n),
-    .s_axil_awaddr_i  (l_awaddr[11:0]),
+    .s_axil_awaddr_i  (l_awaddr[7:0]),
     .s_axil_awvalid_i (l_awvalid),
     .s_axil_awready_o (l_awready),
     .s_axil_wdata_i   (l_wdata),
@@ -329,41 +323,25 @@ module heg_soc #(
     .s_axil_bresp_o   (l_bresp),
     .s_axil_bvalid_o  (l_bvalid),
     .s_axil_bready_i  (l_bready),
-    .s_axil_araddr_i  (l_araddr[11:0]),
+    .s_axil_araddr_i  (l_araddr[7:0]),
     .s_axil_arvalid_i (l_arvalid),
     .s_axil_arready_o (l_arready),
     .s_axil_rdata_o   (l_rdata),
     .s_axil_rresp_o   (l_rresp),
     .s_axil_rvalid_o  (l_rvalid),
     .s_axil_rready_i  (l_rready),
-    .rate_o           (limiter_rate),
-    .burst_o          (limiter_burst),
-    .byte_count_i     (limiter_bytes),
-    .tokens_i         (limiter_tokens)
-  );
-
-  heg_stream_limiter #(
-    .DATA_W (STREAM_W), .USER_W (1), .FRAC_W (LIMITER_FRAC_W), .BURST_W (LIMITER_BURST_W),
-    .BYTES_W (64)
-  ) u_limiter (
-    .clk_i           (clk_i),
-    .rst_ni          (rst_n),
-    .rate_i          (limiter_rate),
-    .burst_i         (limiter_burst),
-    .s_axis_tdata_i  (s_axis_tdata_i),
-    .s_axis_tkeep_i  (s_axis_tkeep_i),
-    .s_axis_tlast_i  (s_axis_tlast_i),
-    .s_axis_tuser_i  (1'b0),
-    .s_axis_tvalid_i (s_axis_tvalid_i),
-    .s_axis_tready_o (s_axis_tready_o),
-    .m_axis_tdata_o  (m_axis_tdata_o),
-    .m_axis_tkeep_o  (m_axis_tkeep_o),
-    .m_axis_tlast_o  (m_axis_tlast_o),
-    .m_axis_tuser_o  (),
-    .m_axis_tvalid_o (m_axis_tvalid_o),
-    .m_axis_tready_i (m_axis_tready_i),
-    .byte_count_o    (limiter_bytes),
-    .tokens_o        (limiter_tokens)
+    .s_axis_tdata_i   (s_axis_tdata_i),
+    .s_axis_tkeep_i   (s_axis_tkeep_i),
+    .s_axis_tlast_i   (s_axis_tlast_i),
+    .s_axis_tuser_i   (1'b0),
+    .s_axis_tvalid_i  (s_axis_tvalid_i),
+    .s_axis_tready_o  (s_axis_tready_o),
+    .m_axis_tdata_o   (m_axis_tdata_o),
+    .m_axis_tkeep_o   (m_axis_tkeep_o),
+    .m_axis_tlast_o   (m_axis_tlast_o),
+    .m_axis_tuser_o   (),
+    .m_axis_tvalid_o  (m_axis_tvalid_o),
+    .m_axis_tready_i  (m_axis_tready_i)
   );
 
   // An error response on a completed AXI4-Lite transfer is a bus fault.

@@ -26,7 +26,7 @@ localparam integer HEG_SOC_OTP_BYTES = 4096;
 // METER: heg_meter (AXI4-Lite)
 localparam [31:0] HEG_SOC_METER_BASE = 32'h30000000;
 localparam integer HEG_SOC_METER_BYTES = 4096;
-// LIMITER: stream limiter policy registers (AXI4-Lite)
+// LIMITER: heg_link, the interconnect limiter (AXI4-Lite)
 localparam [31:0] HEG_SOC_LIMITER_BASE = 32'h30001000;
 localparam integer HEG_SOC_LIMITER_BYTES = 4096;
 
@@ -46,12 +46,6 @@ localparam [11:0] HEG_SOC_TRNG_DATA = 12'h004;  // the next 32 bits of the deter
 localparam [11:0] HEG_SOC_OTP_WORD0 = 12'h000;  // fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy
 localparam [11:0] HEG_SOC_OTP_STATUS = 12'h080;  // bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted)
 localparam [11:0] HEG_SOC_OTP_PROGRAM = 12'h084;  // write PROGRAM_KEY: burn the staging copy, once
-localparam [11:0] HEG_SOC_LIMITER_RATE = 12'h000;  // refill per cycle, bytes * 2^16 (until REGWEN is cleared)
-localparam [11:0] HEG_SOC_LIMITER_BURST = 12'h004;  // bucket capacity in bytes (until REGWEN is cleared)
-localparam [11:0] HEG_SOC_LIMITER_REGWEN = 12'h008;  // write 0 to lock RATE and BURST until reset
-localparam [11:0] HEG_SOC_LIMITER_BYTES_LO = 12'h00c;  // bytes delivered, low word (latches BYTES_HI)
-localparam [11:0] HEG_SOC_LIMITER_BYTES_HI = 12'h010;  // bytes delivered, high word as latched
-localparam [11:0] HEG_SOC_LIMITER_TOKENS = 12'h014;  // whole bytes in the bucket
 
 localparam [31:0] HEG_SOC_UART_DATA_VALID = 32'h00000100;  // UART DATA read: the byte is a received one
 localparam [31:0] HEG_SOC_UART_STATUS_RX_VALID = 32'h00000001;

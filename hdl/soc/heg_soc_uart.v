@@ -7,8 +7,9 @@
 // rx_i comes from outside the package: it is synchronised (two flops) and
 // the start bit is checked again at mid-bit, so a glitch is not a byte.
 // rts_no (active low, "ready for more") is low while the FIFO has room for
-// RX_SLACK more bytes: a host with hardware flow control (the simulation
-// harness does this) never overruns it.
+// RX_SLACK more bytes and the domain is out of reset: a host with hardware
+// flow control (the simulation harness does this) never overruns it, and
+// never sends into a receiver held in reset (its bytes would be lost).
 
 `resetall
 `timescale 1ns / 1ps
@@ -105,7 +106,7 @@ module heg_soc_uart #(
     end
   end
 
-  assign rts_no = (RX_DEPTH[PTR_W:0] - used) < RX_SLACK[PTR_W:0];
+  assign rts_no = !rst_ni || ((RX_DEPTH[PTR_W:0] - used) < RX_SLACK[PTR_W:0]);
 
   // ---- transmit ------------------------------------------------------------
   reg [DIV_W-1:0] tx_tick_q;

@@ -57,7 +57,11 @@ def test_host_session_then_exhaustion_on_the_rtl_soc(soc_build, tmp_path):
         # The accelerator runs until the gate shuts it out for good.
         license_ = authority.frontier_license(ours["device_id"], sequence=1)
         fp8_weight = regmap.DEFAULT_WEIGHTS_MILLI["FP8"]
-        licensed_ops = license_.allocation_msflop // fp8_weight
+        # The oversight share is held back until its inspector releases it.
+        reserve = wire.oversight_reserve_msflop(license_.allocation_msflop,
+                                                license_.oversight_ppm)
+        grantable = license_.allocation_msflop - reserve
+        licensed_ops = grantable // fp8_weight
         issued, _ = soc.run_ops(FP8, OPS_PER_CYCLE, licensed_ops, GRANT_WAIT_CYCLES,
                                 timeout=EXCHANGE_TIMEOUT_S)
         assert issued >= licensed_ops, "the firmware stopped granting before the allocation"
@@ -81,13 +85,14 @@ def test_host_session_then_exhaustion_on_the_rtl_soc(soc_build, tmp_path):
     # Every op the testbench issued was metered, on its lane and nowhere else.
     assert attestation.lane_ops[FP8] == issued
     assert sum(attestation.lane_ops) == issued
-    # The gate closed at the allocation: the accelerator ran up to it, and no
-    # further than the meter's enforcement latency lets ops through
-    # (OVERSHOOT_CYCLES: docs/hdl; the policy's weights are the map's defaults).
+    # The gate closed at the allocation less the oversight reserve: the
+    # accelerator ran up to it, and no further than the meter's enforcement
+    # latency lets ops through (OVERSHOOT_CYCLES: docs/hdl; the policy's
+    # weights are the map's defaults).
     assert attestation.consumed_msflop == issued * fp8_weight
-    allocation = license_.allocation_msflop
-    assert allocation <= attestation.consumed_msflop
-    assert attestation.consumed_msflop <= allocation + OVERSHOOT_CYCLES * OPS_PER_CYCLE * fp8_weight
+    assert attestation.oversight_reserved_msflop == reserve
+    assert grantable <= attestation.consumed_msflop
+    assert attestation.consumed_msflop <= grantable + OVERSHOOT_CYCLES * OPS_PER_CYCLE * fp8_weight
     assert attestation.gate_causes & wire.GateCause.EXHAUSTED
     assert attestation.gate_state != wire.GateState.OPEN
 

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fetch_wheel  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hdl"))
+import blocks  # noqa: E402
+
 # The CPU: PicoRV32 from the wheel of pythondata-cpu-picorv32, pinned by version and sha256.
 PICORV32 = ("pythondata-cpu-picorv32", "1.0.post218",
             "c6d3e405a50c54f86a436a49cc24ea2f0c00d9cc07c96e7ee12e65736d75eabd",
@@ -37,10 +40,10 @@ SIM_ROM_BYTES = 128 * 1024
 SIM_SPI_HALF_PERIOD = 3
 CLK_HZ = 25_000_000
 
-RTL = [ROOT / "hdl" / "rtl" / n for n in
-       ("heg_wdog.v", "heg_throttle.v", "heg_meter_core.v", "heg_meter.v", "heg_stream_limiter.v")]
+RTL = list(dict.fromkeys([*blocks.sources("heg_meter"), *blocks.sources("heg_link")]))
 SOC = sorted((ROOT / "hdl" / "soc").glob("*.v"))
-INCLUDES = [ROOT / "hdl" / "rtl" / "heg_meter_regs.vh", ROOT / "hdl" / "soc" / "heg_soc_map.vh"]
+INCLUDES = [*(blocks.RTL / name for block in ("heg_meter", "heg_link")
+              for name in blocks.INCLUDES[block]), ROOT / "hdl" / "soc" / "heg_soc_map.vh"]
 
 
 def fetch_core() -> Path:

@@ -7,7 +7,9 @@ firmware/port/rv32/heg_soc_map.h (what the rv32 port's HAL addresses) are
 both written from the tables below, so the CPU's software and the bus decoder
 cannot disagree. --check fails, naming the file, when either is stale. The
 meter's own registers are not here: they come from hdl/rdl/heg_meter.rdl
-(heg_meter_regs.vh, heg_regs.h); the meter sits at METER_BASE.
+(heg_meter_regs.vh, heg_regs.h); the meter sits at METER_BASE. Nor are the
+limiter's: hdl/rdl/heg_link.rdl (heg_link_regs.vh, heg_link_regs.h), at
+LIMITER_BASE.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ REGIONS = [
     ("TRNG", 0x2000_3000, 0x1000, "TRNG STAND-IN: a deterministic generator, NOT random"),
     ("OTP", 0x2000_4000, 0x1000, "one-time-programmable area (fuses)"),
     ("METER", 0x3000_0000, 0x1000, "heg_meter (AXI4-Lite)"),
-    ("LIMITER", 0x3000_1000, 0x1000, "stream limiter policy registers (AXI4-Lite)"),
+    ("LIMITER", 0x3000_1000, 0x1000, "heg_link, the interconnect limiter (AXI4-Lite)"),
 ]
 
 # Registers of the SoC's own blocks: (block, name, offset, what it does).
@@ -50,12 +52,6 @@ REGISTERS = [
     ("OTP", "WORD0", 0x00, "fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy"),
     ("OTP", "STATUS", 0x80, "bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted)"),
     ("OTP", "PROGRAM", 0x84, "write PROGRAM_KEY: burn the staging copy, once"),
-    ("LIMITER", "RATE", 0x00, "refill per cycle, bytes * 2^16 (until REGWEN is cleared)"),
-    ("LIMITER", "BURST", 0x04, "bucket capacity in bytes (until REGWEN is cleared)"),
-    ("LIMITER", "REGWEN", 0x08, "write 0 to lock RATE and BURST until reset"),
-    ("LIMITER", "BYTES_LO", 0x0C, "bytes delivered, low word (latches BYTES_HI)"),
-    ("LIMITER", "BYTES_HI", 0x10, "bytes delivered, high word as latched"),
-    ("LIMITER", "TOKENS", 0x14, "whole bytes in the bucket"),
 ]
 
 CONSTANTS = [

@@ -26,7 +26,7 @@
 /* METER: heg_meter (AXI4-Lite) */
 #define HEG_SOC_METER_BASE 0x30000000u
 #define HEG_SOC_METER_BYTES 4096u
-/* LIMITER: stream limiter policy registers (AXI4-Lite) */
+/* LIMITER: heg_link, the interconnect limiter (AXI4-Lite) */
 #define HEG_SOC_LIMITER_BASE 0x30001000u
 #define HEG_SOC_LIMITER_BYTES 4096u
 
@@ -46,12 +46,6 @@
 #define HEG_SOC_OTP_WORD0 0x000u /* fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy */
 #define HEG_SOC_OTP_STATUS 0x080u /* bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted) */
 #define HEG_SOC_OTP_PROGRAM 0x084u /* write PROGRAM_KEY: burn the staging copy, once */
-#define HEG_SOC_LIMITER_RATE 0x000u /* refill per cycle, bytes * 2^16 (until REGWEN is cleared) */
-#define HEG_SOC_LIMITER_BURST 0x004u /* bucket capacity in bytes (until REGWEN is cleared) */
-#define HEG_SOC_LIMITER_REGWEN 0x008u /* write 0 to lock RATE and BURST until reset */
-#define HEG_SOC_LIMITER_BYTES_LO 0x00cu /* bytes delivered, low word (latches BYTES_HI) */
-#define HEG_SOC_LIMITER_BYTES_HI 0x010u /* bytes delivered, high word as latched */
-#define HEG_SOC_LIMITER_TOKENS 0x014u /* whole bytes in the bucket */
 
 #define HEG_SOC_UART_DATA_VALID 0x00000100u /* UART DATA read: the byte is a received one */
 #define HEG_SOC_UART_STATUS_RX_VALID 0x00000001u
