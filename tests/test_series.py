@@ -377,11 +377,8 @@ def _pause(sequence, issued_at=100) -> Order:
                             sequence=sequence, issued_at=issued_at), [SigningKey(b"\x09" * 32)])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 5: an attestation that shows TAMPER latched (the operator reset the "
-    "meter alone, or raised its tamper pin) passes the series check and the report as "
-    "trusted: the attack, and the compute that slipped through it, go unflagged"))
 def test_a_device_that_latched_tamper_is_not_trusted():
+    """Regression (review finding 5): TAMPER in a report passed as trusted."""
     head = heads(make_log(length=1))[1]
     tampered = [Report(Attestation.from_bytes(_signed(1, head)), 10),
                 Report(Attestation.from_bytes(_signed(
@@ -391,11 +388,10 @@ def test_a_device_that_latched_tamper_is_not_trusted():
     assert "tamper" in kinds(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 4: the ledger records a pause as delivered (the operator's link "
-    "answered OK), yet every later signed report shows the inspector's counter below it "
-    "and the gate open: the series and the report stay trusted"))
 def test_an_order_recorded_as_delivered_that_the_device_never_applied_is_flagged(tmp_path):
+    """Regression (review finding 4): the operator's link answered OK to a pause the
+    device never took; every later signed report showed the inspector's counter
+    below it, and the series stayed trusted."""
     from openheg.wire import ORDER_LIFETIME_S
 
     ledger = Ledger(tmp_path / "o.sqlite")
@@ -410,12 +406,10 @@ def test_an_order_recorded_as_delivered_that_the_device_never_applied_is_flagged
     assert "order-not-applied" in kinds(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 4: a pause voided on the device (the inspector's next order delivered "
-    "first, so the pause is REPLAYED: finding 2) while the ledger records it as delivered; "
-    "the signed report's counter is past it, the log shows it never applied, and the "
-    "series stays trusted"))
 def test_an_order_the_log_shows_was_skipped_is_flagged(tmp_path):
+    """Regression (review finding 4): a pause voided on the device (the inspector's
+    next order delivered first: finding 2) while the ledger records it as
+    delivered; the log shows every entry where it would be, without it."""
     ledger = Ledger(tmp_path / "v.sqlite")
     log = make_log(length=2) + [_applied(2, OrderKind.RELEASE_OVERSIGHT, SignerRole.INSPECTOR, 2)]
     ledger.record_order(_pause(1))
@@ -428,10 +422,9 @@ def test_an_order_the_log_shows_was_skipped_is_flagged(tmp_path):
     assert "order-voided" in kinds(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 4: a signer role's order counter that goes back between two reports "
-    "(storage restored from before an order) is not flagged"))
 def test_an_order_counter_that_goes_back_is_a_rollback():
+    """Regression (review finding 4): an order counter that fell between reports
+    (storage restored from before an order) was not flagged."""
     head = heads(make_log(length=1))[1]
     series = [Report(Attestation.from_bytes(_signed(1, head, board_order_sequence=3)), 10),
               Report(Attestation.from_bytes(_signed(2, head, board_order_sequence=2)), 20)]
