@@ -252,3 +252,19 @@ def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_halt(author
     assert dev.status_of(C.ORDER, resume.to_bytes()) == S.OK
     assert dev.status_of(C.ORDER, halt.to_bytes()) == S.OK
     assert not dev.computes() and G.HALTED in dev.attest().gate_causes
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 8: a policy that revokes the inspector of the license in force is "
+    "refused during a lockout the operator made by sending bad licenses first (LOCKED_OUT); "
+    "the REVOKE order stays out of the lockout (G11, G12), the revoking policy does not, "
+    "and the license computes on for as long as the operator keeps the lockout up"))
+def test_a_lockout_cannot_keep_a_revoking_policy_out(authority):
+    dev, lic = licensed(authority)
+    forged = authority.license(dev.device_id, 2, signers=(authority.vendor,))
+    for _ in range(40):
+        dev.status_of(C.INSTALL_LICENSE, forged.to_bytes())
+    revokes = authority.policy(2, revoked_keys=(pub(authority.inspector),),
+                               inspector_keys=(pub(authority.inspector),))
+    assert dev.status_of(C.INSTALL_POLICY, revokes.to_bytes()) == S.OK
+    assert stopped_for_good(dev)
