@@ -139,12 +139,10 @@ def test_a_withheld_log_read_leaves_no_report_recorded(fleet, monkeypatch):
     assert [d["reports"] for d in devices] == [0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 11: `order issue --device` numbers the order from INFO, which is "
-    "unsigned: the operator's link answers with a lower counter than the device's signed "
-    "reports show, and every order issued that way is REPLAYED on the device"))
 def test_an_order_is_not_numbered_from_an_info_the_signed_reports_contradict(fleet,
                                                                              monkeypatch):
+    """Regression (review finding 11): INFO is unsigned; a counter it claims
+    below the newest signed report's is refused, not used to number the order."""
     from operator_link import InfoLink
 
     run = fleet
