@@ -53,3 +53,18 @@ def rewrite_oldest_entry(page):
 def rewrite_head_before(page):
     page.head_before = bytes(b ^ 0xFF for b in page.head_before)
     return page
+
+
+class InfoLink(TamperingLink):
+    """The operator on the serial link rewriting every INFO answer (unsigned)
+    through ``rewrite`` (a function of the parsed INFO payload)."""
+
+    def exchange(self, request: bytes) -> bytes:
+        raw = self.inner.exchange(request)
+        if request[0] != wire.Command.INFO:
+            return raw
+        response = wire.parse_message(wire.ResponseFormat, raw, "response")
+        info = wire.parse_message(wire.InfoResponseFormat, response.payload, "info")
+        payload = wire.build_message(wire.InfoResponseFormat, self.rewrite(info), "info")
+        return wire.build_message(wire.ResponseFormat, {**response, "payload": payload},
+                                  "response")

@@ -357,3 +357,93 @@ def test_a_ledger_that_cannot_open_is_one_clear_error(bad):
 
     with pytest.raises(LedgerError, match="cannot open ledger"):
         Ledger(bad)
+
+
+# ------------------------------------------------ review findings 4 and 5 (issue 9)
+def _signed(counter, log_head, **fields) -> bytes:
+    body = replace(Attestation.from_bytes(attestation(counter, 1000, log_head)), **fields)
+    return replace(body, signature=DEVICE.sign_record(RecordType.ATTESTATION,
+                                                      body.body())).to_bytes()
+
+
+def _applied(index, kind, role, sequence, license_id=LICENSE_ID) -> LogRecord:
+    return LogRecord(index, EventType.ORDER_APPLIED,
+                     bytes([kind, role]) + struct.pack("<Q", sequence) + license_id)
+
+
+def _pause(sequence, issued_at=100) -> Order:
+    return sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
+                            device_id=DEVICE.public_key, license_id=LICENSE_ID,
+                            sequence=sequence, issued_at=issued_at), [SigningKey(b"\x09" * 32)])
+
+
+def test_a_device_that_latched_tamper_is_not_trusted():
+    """Regression (review finding 5): TAMPER in a report passed as trusted."""
+    head = heads(make_log(length=1))[1]
+    tampered = [Report(Attestation.from_bytes(_signed(1, head)), 10),
+                Report(Attestation.from_bytes(_signed(
+                    2, head, gate_state=GateState.CLOSED, gate_causes=GateCause.TAMPER)), 20)]
+    result = check_series("d", tampered)
+    assert not result.trusted
+    assert "tamper" in kinds(result)
+
+
+def test_an_order_recorded_as_delivered_that_the_device_never_applied_is_flagged(tmp_path):
+    """Regression (review finding 4): the operator's link answered OK to a pause the
+    device never took; every later signed report showed the inspector's counter
+    below it, and the series stayed trusted."""
+    from openheg.wire import ORDER_LIFETIME_S
+
+    ledger = Ledger(tmp_path / "o.sqlite")
+    log = make_log(length=2)
+    ledger.record_order(_pause(1, issued_at=100))
+    data = _signed(1, heads(log)[2], inspector_order_sequence=0)
+    ledger.record_attestation(data, received_at=100 + ORDER_LIFETIME_S + 1)
+    ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), 2),
+                      after_attestation=data)
+    result = ledger.series(DEVICE.public_key.hex())
+    assert not result.trusted
+    assert "order-not-applied" in kinds(result)
+
+
+def test_an_order_the_log_shows_was_skipped_is_flagged(tmp_path):
+    """Regression (review finding 4): a pause voided on the device (the inspector's
+    next order delivered first: finding 2) while the ledger records it as
+    delivered; the log shows every entry where it would be, without it."""
+    ledger = Ledger(tmp_path / "v.sqlite")
+    log = make_log(length=2) + [_applied(2, OrderKind.RELEASE_OVERSIGHT, SignerRole.INSPECTOR, 2)]
+    ledger.record_order(_pause(1))
+    data = _signed(1, heads(log)[3], inspector_order_sequence=2)
+    ledger.record_attestation(data, received_at=200)
+    ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), 3),
+                      after_attestation=data)
+    result = ledger.series(DEVICE.public_key.hex())
+    assert not result.trusted
+    assert "order-voided" in kinds(result)
+
+
+def test_an_order_counter_that_goes_back_is_a_rollback():
+    """Regression (review finding 4): an order counter that fell between reports
+    (storage restored from before an order) was not flagged."""
+    head = heads(make_log(length=1))[1]
+    series = [Report(Attestation.from_bytes(_signed(1, head, board_order_sequence=3)), 10),
+              Report(Attestation.from_bytes(_signed(2, head, board_order_sequence=2)), 20)]
+    result = check_series("d", series)
+    assert not result.trusted
+    assert "rollback" in kinds(result)
+
+
+def test_an_order_applied_as_recorded_is_not_flagged(tmp_path):
+    """The honest case the checks above must leave alone."""
+    from openheg.wire import ORDER_LIFETIME_S
+
+    ledger = Ledger(tmp_path / "h.sqlite")
+    log = make_log(length=2) + [_applied(2, OrderKind.PAUSE, SignerRole.INSPECTOR, 1)]
+    ledger.record_order(_pause(1))
+    data = _signed(1, heads(log)[3], inspector_order_sequence=1,
+                   gate_state=GateState.CLOSED, gate_causes=GateCause.PAUSED)
+    ledger.record_attestation(data, received_at=100 + ORDER_LIFETIME_S + 1)
+    ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), 3),
+                      after_attestation=data)
+    result = ledger.series(DEVICE.public_key.hex())
+    assert result.trusted, result.anomalies

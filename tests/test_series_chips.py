@@ -137,3 +137,29 @@ def test_a_withheld_log_read_leaves_no_report_recorded(fleet, monkeypatch):
     monkeypatch.setattr(cli_module, "open_transport", opened)
     devices = json.loads(ok(run, "ledger", "devices", "--json"))
     assert [d["reports"] for d in devices] == [0, 0]
+
+
+def test_an_order_is_not_numbered_from_an_info_the_signed_reports_contradict(fleet,
+                                                                             monkeypatch):
+    """Regression (review finding 11): INFO is unsigned; a counter it claims
+    below the newest signed report's is refused, not used to number the order."""
+    from operator_link import InfoLink
+
+    run = fleet
+    halt = ("order", "issue", "--kind", "halt", "--device", "emu://a", "--authority", "auth",
+            "--signer", "board-1", "--signer", "board-2")
+    ok(run, *halt, "--out", "halt1.order")
+    ok(run, "order", "send", "emu://a", "halt1.order")
+    ok(run, *COLLECT[:2], "emu://a", *COLLECT[2:])  # a signed report: board counter 1
+    opened = cli_module.open_transport
+
+    def lower(info):
+        info.board_order_sequence = 0
+        return info
+
+    monkeypatch.setattr(cli_module, "open_transport",
+                        lambda *args: InfoLink(opened(*args), lower))
+    code, _, err = run(*halt, "--out", "halt2.order")
+    monkeypatch.setattr(cli_module, "open_transport", opened)
+    assert code == EXIT_NOT_TRUSTED, err
+    assert "signed report" in err

@@ -84,7 +84,7 @@ from .policy import (
     thresholds_on,
 )
 from .roles import VENDOR_KEY, Role
-from .series import LogRead, build_chain
+from .series import ORDER_SEQUENCE_FIELDS, LogRead, build_chain
 from .transport import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT_S,
@@ -1113,6 +1113,7 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
     if device_url is not None:
         info = ctx.device(device_url).info()
         target, next_sequence = info.device_id, info.next_order_sequence(signer_role)
+        _check_info_order_sequence(ctx.ledger, target, signer_role, next_sequence - 1)
     elif device_id is not None:
         target, next_sequence = hex_bytes(device_id, wire.KEY_SIZE, "--device-id"), None
     elif license_ is not None:
@@ -1145,6 +1146,23 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
     write_file(out, signed.to_bytes())
     click.echo(f"{kind} order (sequence {signed.sequence}) for device {target.hex()[:16]}... "
                f"written to {out}")
+
+
+def _check_info_order_sequence(ledger: Ledger, device_id: bytes, role: SignerRole,
+                               claimed: int) -> None:
+    """INFO is unsigned: the counter it claims for ``role`` must not be below the
+    one the device's newest signed report in the ledger shows (an order numbered
+    from a lower one would be refused as a replay)."""
+    rows = ledger.attestations(device_id.hex())
+    if not rows:
+        return
+    newest = wire.Attestation.from_bytes(max(rows, key=lambda r: r.report_counter).record)
+    attested = getattr(newest, ORDER_SEQUENCE_FIELDS[role])
+    if claimed < attested:
+        raise VerificationError(
+            f"the device's INFO says its last accepted {role.name.lower()} order is {claimed}, "
+            f"but its signed report {newest.report_counter} says {attested}: the link is "
+            "not to be trusted (give --sequence from a verified report)")
 
 
 @order.command("send")

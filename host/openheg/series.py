@@ -14,6 +14,13 @@ Taken together, a device's reports must tell one consistent story:
 * a change of reset count must match the RESET entries the log recorded
   between the two reports (a reset the log does not show is flagged);
 * a device that has not reported within the deadline is flagged as silent;
+* each signer role's order counter never goes back (a fall is a rollback);
+* an order the verifier recorded as delivered (``orders``) is applied: a
+  report received after the order's lifetime that shows its role's counter
+  below it means the device never took it (its link said it had), and a log
+  that holds every entry where it would be, without it, means it was skipped
+  (voided by a later order of its role delivered first);
+* a report that shows TAMPER latched is an attack on the metering, severe;
 * a rise of the store revert count means the device booted from its older
   state record because the newest failed its check (a power cut during a
   commit does this honestly; corruption would undo the last charge, license
@@ -47,9 +54,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wire import Attestation, EventType
+from .wire import ORDER_LIFETIME_S, Attestation, EventType, GateCause, Order, SignerRole
 
 CHAIN_START = bytes(32)
+
+# The attestation field that carries each signer role's last accepted order.
+ORDER_SEQUENCE_FIELDS = {SignerRole.INSPECTOR: "inspector_order_sequence",
+                         SignerRole.BOARD: "board_order_sequence",
+                         SignerRole.ISSUER: "issuer_order_sequence"}
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,9 @@ class LogRecord:
 @dataclass(frozen=True)
 class Anomaly:
     device_id: str
-    kind: str  # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified
+    # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified, tamper,
+    # order-not-applied, order-voided
+    kind: str
     detail: str
     severe: bool = True
 
@@ -203,10 +217,12 @@ def build_chain(entries: Sequence[LogRecord], anchors: Iterable[tuple[int, bytes
 def check_series(device_id: str, reports: Iterable[Report], *,
                  log: Sequence[LogRecord] | None = None,
                  anchors: Iterable[tuple[int, bytes]] = (),
-                 now: int | None = None, deadline_s: int | None = None) -> SeriesResult:
+                 now: int | None = None, deadline_s: int | None = None,
+                 orders: Iterable[Order] = ()) -> SeriesResult:
     """``log``: the device's event-log entries the verifier holds, in index
     order (None: never read); ``anchors``: the (index, head before) pairs its
-    log reads proved."""
+    log reads proved; ``orders``: the orders for this device the verifier
+    recorded as delivered."""
     # Arrival order, as given (the ledger's insertion order): a stable sort on the
     # verifier's clock alone. Breaking ties by the report counter would let the
     # device's own claim reorder reports received in the same second, and hide a
@@ -234,7 +250,68 @@ def check_series(device_id: str, reports: Iterable[Report], *,
         if previous is not None:
             _check_pair(device_id, previous, report, chain, flag)
         previous = report
+    tampered = next((r for r in ordered if GateCause.TAMPER in r.attestation.gate_causes), None)
+    if tampered is not None:
+        flag(Anomaly(device_id, "tamper",
+                     f"report {tampered.attestation.report_counter}: the device latched tamper "
+                     "(its meter was reset alone or its tamper input raised): up to one "
+                     "metering step of compute may have run unmetered"))
+    for order in orders:
+        _check_order(device_id, order, ordered, chain, flag)
     return result
+
+
+def _applied_orders(chain: Chain, role: int) -> list[tuple[int, int, bytes]]:
+    """(log index, sequence, payload) of the ORDER_APPLIED entries of ``role``
+    among the entries the verifier checked."""
+    out = []
+    for index in sorted(chain.entries):
+        entry = chain.entries[index]
+        if entry.event_type == EventType.ORDER_APPLIED and len(entry.payload) >= 10 \
+                and entry.payload[1] == role:
+            out.append((index, int.from_bytes(entry.payload[2:10], "little"), entry.payload))
+    return out
+
+
+def _check_order(device_id: str, order: Order, ordered: Sequence[Report], chain: Chain | None,
+                 flag) -> None:
+    role = SignerRole(order.signer_role)
+    field_name = ORDER_SEQUENCE_FIELDS[role]
+    name = (f"{order.order_kind.name.lower().replace('_', '-')} order {order.sequence} of the "
+            f"{role.name.lower()}")
+    # Past its lifetime an order can no longer apply (a device that computes has
+    # trusted time): a report then still below it means it never will.
+    late = next((r for r in ordered if r.received_at >= order.issued_at + ORDER_LIFETIME_S
+                 and getattr(r.attestation, field_name) < order.sequence), None)
+    if late is not None:
+        flag(Anomaly(device_id, "order-not-applied",
+                     f"{name}, recorded as delivered, was never applied: report "
+                     f"{late.attestation.report_counter}, received after the order's lifetime, "
+                     f"shows the {role.name.lower()}'s last accepted order is "
+                     f"{getattr(late.attestation, field_name)}"))
+        return
+    if chain is None:
+        return
+    applied = _applied_orders(chain, int(role))
+    mine = [payload for _, sequence, payload in applied if sequence == order.sequence]
+    if mine:
+        if mine[0][0] != order.order_kind or mine[0][10:26] != order.license_id:
+            flag(Anomaly(device_id, "order-not-applied",
+                         f"{name}: the device applied another order under its sequence"))
+        return
+    # Where its ORDER_APPLIED entry would be: after the role's order before it,
+    # before the role's order after it (or the first report past it).
+    low = max((i + 1 for i, sequence, _ in applied if sequence < order.sequence), default=0)
+    high = min((i for i, sequence, _ in applied if sequence > order.sequence), default=None)
+    if high is None:
+        past = [chain.heads.get(r.attestation.log_head) for r in ordered
+                if getattr(r.attestation, field_name) >= order.sequence]
+        high = min((p for p in past if p is not None), default=None)
+    if high is not None and low <= high and chain.all_entries_between(low, high):
+        flag(Anomaly(device_id, "order-voided",
+                     f"{name}, recorded as delivered, is not in the device's log where it "
+                     f"would be (entries {low} to {high - 1} are all known): a later order of "
+                     "its role was applied first, and the device refuses it as a replay"))
 
 
 def _check_log_positions(device_id: str, ordered: Sequence[Report], chain: Chain, flag) -> None:
@@ -295,6 +372,13 @@ def _check_pair(device_id: str, previous: Report, report: Report, chain: Chain |
         flag(Anomaly(device_id, "rollback",
                      f"store revert count fell from {prev.store_reverts} to "
                      f"{att.store_reverts}"))
+    for role, field_name in ORDER_SEQUENCE_FIELDS.items():
+        before, after = getattr(prev, field_name), getattr(att, field_name)
+        if after < before:
+            flag(Anomaly(device_id, "rollback",
+                         f"the {role.name.lower()}'s order counter fell from {before} to "
+                         f"{after} between reports {prev.report_counter} and "
+                         f"{att.report_counter}"))
     if att.reset_count < prev.reset_count:
         flag(Anomaly(device_id, "rollback",
                      f"reset count fell from {prev.reset_count} to {att.reset_count}"))

@@ -3,7 +3,7 @@ the failed-attempt lockout, and the meter's watchdog, lock and tamper."""
 
 from __future__ import annotations
 
-
+import pytest
 
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
@@ -416,3 +416,30 @@ def test_tamper_closes_the_gate_for_good(authority):
     assert dev.attest().gate_causes & G.TAMPER
     assert wire.EventType.TAMPER in [wire.EventType(e.event_type)
                                      for e in dev.read_log(0, 8).entries]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 9: the attestation names the policy by its version alone: of two "
+    "quorum-signed policies v2 (one the board signed and then replaced by another before "
+    "publishing it), the operator installs the one it likes (here half the FP8 weight: half "
+    "the metered compute per op) and the verifier, given the published v2, trusts the report"))
+def test_a_verifier_tells_which_v2_the_device_runs(provisioned, authority):
+    import os
+
+    from openheg.errors import VerificationError
+    from openheg.verify import verify_attestation
+
+    dev = provisioned
+    weights = dict(zip(regmap.LANES, authority.policy().weights_milli))
+    weights["FP8"] //= 2
+    unpublished = authority.policy(2, weights_milli=tuple(weights[lane]
+                                                          for lane in regmap.LANES))
+    published = authority.policy(2, allowance_chunk_msflop=500_000)
+    assert dev.status_of(C.INSTALL_POLICY, unpublished.to_bytes()) == S.OK
+    challenge = os.urandom(32)
+    raw = dev.ok(C.ATTEST, challenge)
+    endorsement = wire.Endorsement.from_bytes(authority.endorsement(dev.device_id))
+    with pytest.raises(VerificationError):
+        verify_attestation(raw, nonce=challenge, endorsement=endorsement,
+                           vendor_keys={authority.vendor_key}, policy_version=2,
+                           authority_policy=wire.Policy.from_bytes(published.to_bytes()))

@@ -195,3 +195,43 @@ def test_power_cut_never_loses_a_pause(authority, step):
         assert paused(after) == applied, f"cut {cut}"
         if step == "install_of_the_paused_workload":
             assert info.license_sequence in (1, 2), f"cut {cut}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 1: a pause names the license in force, not the workload: an operator "
+    "who holds the pause back and installs a renewal signed in advance (a new license id "
+    "for the same workload, as openheg license issue makes) turns the pause into "
+    "WRONG_STATE for good, and W runs on"))
+def test_an_undelivered_pause_is_not_voided_by_a_renewal(authority):
+    """The inspector pauses W's license L1; the operator withholds the order and
+    installs L2, W's renewal (same workload, its own license id, signed before
+    the pause). Delivered now, the pause must hold W: G10 says the pause binds
+    the workload whatever license runs it."""
+    dev = Device()
+    provision(dev, authority)
+    l1 = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, l1) == S.OK and dev.computes()
+    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.license_id)  # held back
+    renewal = authority.frontier_license(dev.device_id, 2, license_id=b"renewal of W....")
+    assert install(dev, renewal) == S.OK and dev.computes()
+    assert order(dev, pause) == S.OK
+    assert paused(dev)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 1: a pause that arrives while another workload's license is in force "
+    "is refused (WRONG_STATE) instead of recorded for its workload; the operator swaps "
+    "licenses around the pause's delivery and W never pauses"))
+def test_a_pause_delivered_while_another_workload_runs_still_binds_w(authority):
+    dev = Device()
+    provision(dev, authority)
+    l1 = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, l1) == S.OK and dev.computes()
+    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.license_id)  # held back
+    other = authority.frontier_license(dev.device_id, 2, workload_id=b"V" * 16)
+    assert install(dev, other) == S.OK
+    delivered = order(dev, pause)
+    back = authority.frontier_license(dev.device_id, 3, license_id=b"W back again....")
+    assert install(dev, back) == S.OK
+    assert delivered == S.OK
+    assert paused(dev)

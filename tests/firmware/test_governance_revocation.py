@@ -221,3 +221,50 @@ def test_power_cut_never_unrevokes(authority, by):
             assert G.LICENSE_REVOKED in after.attest().gate_causes, f"cut {cut}"
             assert Device(Flash(image=after.flash.image()), seed=after.seed).info() \
                 .license_sequence == (3 if by == "order" else 1)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 2: each role's orders are one strictly increasing counter, restricting "
+    "ones included: the operator holds back the issuer's REVOKE (sequence 1) and delivers "
+    "the issuer's next order (sequence 2, about another license) first; the revocation is "
+    "then REPLAYED for good, and the revoked license and its renewals run on"))
+def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_revocation(authority):
+    dev, lic = licensed(authority)
+    renewal = authority.frontier_license(dev.device_id, 2, license_id=lic.license_id)
+    revoke = revocation(authority, lic, 1, floor=2)  # held back by the operator
+    old = authority.frontier_license(dev.device_id, 1, license_id=b"an old license..")
+    later = revocation(authority, old, 2, floor=1)  # the issuer's next order
+    assert dev.status_of(C.ORDER, later.to_bytes()) == S.OK
+    assert dev.status_of(C.ORDER, revoke.to_bytes()) == S.OK
+    assert stopped_for_good(dev)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.REPLAYED
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 2: the board's HALT (sequence 1), held back, is voided by delivering "
+    "the board's next order (a RESUME, sequence 2) first: REPLAYED, and the device never "
+    "halts"))
+def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_halt(authority):
+    dev, lic = licensed(authority)
+    halt = authority.order(K.HALT, dev.device_id, 1)  # held back by the operator
+    resume = authority.order(K.RESUME, dev.device_id, 2, lic.license_id, role=R.BOARD,
+                             issued_at=NOW - 30)
+    assert dev.status_of(C.ORDER, resume.to_bytes()) == S.OK
+    assert dev.status_of(C.ORDER, halt.to_bytes()) == S.OK
+    assert not dev.computes() and G.HALTED in dev.attest().gate_causes
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 8: a policy that revokes the inspector of the license in force is "
+    "refused during a lockout the operator made by sending bad licenses first (LOCKED_OUT); "
+    "the REVOKE order stays out of the lockout (G11, G12), the revoking policy does not, "
+    "and the license computes on for as long as the operator keeps the lockout up"))
+def test_a_lockout_cannot_keep_a_revoking_policy_out(authority):
+    dev, lic = licensed(authority)
+    forged = authority.license(dev.device_id, 2, signers=(authority.vendor,))
+    for _ in range(40):
+        dev.status_of(C.INSTALL_LICENSE, forged.to_bytes())
+    revokes = authority.policy(2, revoked_keys=(pub(authority.inspector),),
+                               inspector_keys=(pub(authority.inspector),))
+    assert dev.status_of(C.INSTALL_POLICY, revokes.to_bytes()) == S.OK
+    assert stopped_for_good(dev)

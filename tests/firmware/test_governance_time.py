@@ -4,6 +4,8 @@ was issued, nonces expire, and no license computes without trusted time."""
 
 from __future__ import annotations
 
+import pytest
+
 from openheg import wire
 from openheg.errors import DeviceStatus
 
@@ -131,3 +133,20 @@ def test_an_open_ended_license_stops_when_time_cannot_be_trusted(authority):
     assert closed_by(dev, G.TIME_UNTRUSTED)
     dev.sync_time()
     assert dev.computes()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 10: trusted time's bounds run on the device's uptime, whose oscillator "
+    "the threat model gives the operator ('the clock outside the package'); clock_drift_ppm "
+    "bounds an honest oscillator only. Clocked at a tenth of its rate, the device still "
+    "trusts its beacon and computes seven hours after its license expired"))
+def test_a_slowed_clock_cannot_stretch_the_window(authority):
+    dev, lic = licensed(authority, not_before=NOW - 3600, not_after=NOW + 3600)
+    assert dev.computes()
+    true_time = dev.hal.now
+    for _ in range(30):  # 30,000 s of true time; the device's clock runs 1/10 as fast
+        true_time += 1000
+        dev.advance(100)
+        settle(dev)
+    assert true_time > lic.not_after + 7 * 3600
+    assert not dev.computes()

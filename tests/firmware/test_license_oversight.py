@@ -172,3 +172,19 @@ def test_power_cut_during_a_release(authority):
         released = attestation.inspector_order_sequence == 1
         assert attestation.oversight_reserved_msflop == (0 if released else RESERVE), \
             f"cut {cut}"
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "review finding 7: RELEASE_OVERSIGHT names only the license id, and a renewal may keep "
+    "its license's id (as fwkit's renewals and G10's tests do): a release the inspector "
+    "gave for L1, held back by the operator, releases the reserve of the renewal L2 that "
+    "the inspector never released"))
+def test_a_release_held_back_does_not_release_a_renewal_s_reserve(authority):
+    dev, lic = licensed(authority)
+    release = authority.order(K.RELEASE_OVERSIGHT, dev.device_id, 1, lic.license_id)  # held
+    renewal = authority.frontier_license(dev.device_id, 2, allocation=ALLOCATION,
+                                         license_id=lic.license_id)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
+    assert dev.attest().oversight_reserved_msflop == RESERVE
+    dev.status_of(C.ORDER, release.to_bytes())
+    assert dev.attest().oversight_reserved_msflop == RESERVE

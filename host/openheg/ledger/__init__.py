@@ -312,7 +312,9 @@ class Ledger:
         """The series check of everything the ledger holds about one device."""
         return check_series(device_id, self.reports(device_id),
                             log=self.log(device_id) or None, anchors=self.log_anchors(device_id),
-                            now=now, deadline_s=deadline_s)
+                            now=now, deadline_s=deadline_s,
+                            orders=[Order.from_bytes(row.record)
+                                    for row in self.orders(device_id)])
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:
