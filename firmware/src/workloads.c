@@ -2,13 +2,16 @@
  * granted to its licenses and the pause that holds it.
  *
  * Bounded at HEG_WORKLOADS entries. When a new workload needs a slot and the
- * table is full, the entry with the smallest grant that no pause holds is
- * forgotten (ties: the lowest slot); when every entry is paused, the new
- * workload is refused (WORKLOADS_FULL). Forgetting a workload lets a later
- * license for it start from zero again, so the cheapest entry to forget is
- * the one that gives least back: an operator who wants workload W forgotten
- * must first have licenses for HEG_WORKLOADS other workloads installed, each
- * granted at least as much as W. A pause is never forgotten. */
+ * table is full, the entry with the smallest grant of all is forgotten (ties:
+ * an entry no pause holds first, then the lowest slot); when that entry is
+ * paused, the new workload is refused (WORKLOADS_FULL). Forgetting a workload
+ * lets a later license for it start from zero again, so the cheapest entry to
+ * forget is the one that gives least back: an operator who wants workload W
+ * forgotten must first have licenses for HEG_WORKLOADS other workloads
+ * installed, each granted at least as much as W. A pause is never forgotten,
+ * and paused entries count in that smallest grant: otherwise an operator who
+ * had the other entries paused (granted nothing) made W, the biggest grant,
+ * the only one the table could forget. */
 #include <string.h>
 
 #include "codec.h"
@@ -31,6 +34,7 @@ heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u1
   heg_hbool_t replacing = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
   heg_u128_t least = heg_u128_zero();
   uint32_t victim = HEG_NO_SLOT;
+  heg_hbool_t victim_paused = HEG_HTRUE;
   uint32_t slot;
 
   *within = HEG_HFALSE;
@@ -55,15 +59,18 @@ heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u1
       *target = entry;
       break;
     }
-    if (entry.paused == HEG_HFALSE &&
-        (victim == HEG_NO_SLOT || heg_u128_cmp(entry.granted, least) < 0)) {
+    if (victim == HEG_NO_SLOT || heg_u128_cmp(entry.granted, least) < 0 ||
+        (heg_u128_cmp(entry.granted, least) == 0 && victim_paused == HEG_HTRUE &&
+         entry.paused == HEG_HFALSE)) {
       victim = slot;
       least = entry.granted;
+      victim_paused = entry.paused == HEG_HFALSE ? HEG_HFALSE : HEG_HTRUE;
     }
   }
   if (target->slot == HEG_NO_SLOT) {
     slot = ctx->ps.workload_count < HEG_WORKLOADS ? ctx->ps.workload_count : victim;
-    if (slot == HEG_NO_SLOT) {
+    if (slot == HEG_NO_SLOT ||
+        (ctx->ps.workload_count >= HEG_WORKLOADS && victim_paused != HEG_HFALSE)) {
       return HEG_STATUS_WORKLOADS_FULL;
     }
     memset(target, 0, sizeof(*target));

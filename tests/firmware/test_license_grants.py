@@ -217,18 +217,15 @@ def test_power_cut_never_refunds_a_grant(authority):
         assert install(after, w_probe) == S.OVER_GRANTED, f"cut {cut}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 3: with the workload table full of paused entries, the only unpaused "
-    "entry is forgotten whatever its grant: W, the biggest grant on the device, is evicted "
-    "by one newcomer (not by 16 bigger grants, as G6's residual risk says) and its next "
-    "license runs its whole total again"))
 def test_paused_entries_do_not_make_the_biggest_grant_the_one_forgotten(authority):
     """The operator runs W to its whole declared total, then fills the table with
     workloads an inspector paused (each granted nothing: paused before it ran).
-    A newcomer needs a slot: the table forgets the smallest grant *no pause
-    holds*, and W is the only such entry, so W is forgotten though every other
-    grant is smaller. W's next license (a renewal signed in advance for the
-    same total) is then granted from zero: the workload runs twice its total."""
+    A newcomer needs a slot. The table forgot the smallest grant *no pause
+    held*, W being the only such entry, so W was forgotten though every other
+    grant was smaller, and W's next license (a renewal signed in advance for
+    the same total) was granted from zero: the workload ran twice its total
+    (review finding 3; this test failed before). Now the smallest grant of all
+    is the one forgotten, and a paused one is never: the newcomer is refused."""
     dev = provisioned(authority)
     w = authority.license(dev.device_id, 1, allocation=CHUNK, workload_total_msflop=CHUNK)
     assert install(dev, w) == S.OK
@@ -243,7 +240,7 @@ def test_paused_entries_do_not_make_the_biggest_grant_the_one_forgotten(authorit
     newcomer = authority.license(dev.device_id, sequence, allocation=1, workload_total_msflop=1,
                                  workload_id=b"N" * 16)
     sequence += 1
-    install(dev, newcomer)  # WORKLOADS_FULL would keep W: either answer is fine
+    assert install(dev, newcomer) == S.WORKLOADS_FULL  # W is kept
     w_again = authority.license(dev.device_id, sequence, allocation=CHUNK,
                                 workload_total_msflop=CHUNK)
     assert install(dev, w_again) == S.OVER_GRANTED  # W's total is spent: nothing more
