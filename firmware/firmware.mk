@@ -269,7 +269,8 @@ FW_CM4_SODIUM_LIB := $(FW_CM4_SODIUM_PREFIX)/lib/libsodium.a
 FW_CM4_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
 	-isystem $(FW_CM4_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -I$(FW_PORT_COMMON) \
 	-I$(FW_DIR)/port/cortex_m4
-FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_nor_sim.c \
+FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_serve.c \
+	$(FW_PORT_COMMON)/heg_nor_sim.c \
 	$(FW_DIR)/port/cortex_m4/hal_cm4.c $(FW_DIR)/port/cortex_m4/startup.c
 FW_CM4_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_CM4_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_CM4_PORT_SOURCES))
 # Two images differ only in the meter binding: the QEMU test image (the RTL's

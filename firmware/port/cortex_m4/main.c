@@ -16,6 +16,7 @@
 #include "hal_cm4.h"
 #include "heg/heg.h"
 #include "heg_frame.h"
+#include "heg_serve.h"
 
 /* The fixed wall clock (no RTC on this board; the firmware trusts only
  * signed time beacons plus uptime, never this value). */
@@ -48,19 +49,6 @@ static void tick(heg_ctx_t *ctx) {
   }
 }
 
-static void answer(heg_ctx_t *ctx) {
-  size_t req_len = 0;
-  size_t resp_len = 0;
-  if (heg_frame_decode_in_place(g_rx.buf, g_rx.len, &req_len) != HEG_FRAME_OK ||
-      heg_dispatch(ctx, g_rx.buf, req_len, g_response, sizeof(g_response), &resp_len) !=
-          HEG_STATUS_OK) {
-    return; /* line noise: dropped */
-  }
-  tick(ctx);
-  if (heg_frame_encode_stream(g_response, resp_len, uart_put, NULL) != HEG_FRAME_OK) {
-    return; /* cannot happen: a response fits the protocol's bound */
-  }
-}
 
 int main(void) {
   heg_ctx_t *ctx = (heg_ctx_t *)(void *)g_ctx_mem;
@@ -90,7 +78,7 @@ int main(void) {
       continue;
     }
     if (heg_frame_rx_push(&g_rx, (uint8_t)c) == HEG_FRAME_RX_COMPLETE) {
-      answer(ctx);
+      heg_serve_answer(ctx, &g_rx, g_response, sizeof(g_response), tick, uart_put, NULL);
     }
   }
 }

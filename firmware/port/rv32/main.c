@@ -17,6 +17,7 @@
 #include "hal_rv32.h"
 #include "heg/heg.h"
 #include "heg_frame.h"
+#include "heg_serve.h"
 
 /* Metering loop at most this often while idle. */
 #define POLL_MS 10u
@@ -43,19 +44,6 @@ static void metering_tick(heg_ctx_t *ctx) {
   }
 }
 
-static void answer(heg_ctx_t *ctx) {
-  size_t req_len = 0;
-  size_t resp_len = 0;
-  if (heg_frame_decode_in_place(g_rx.buf, g_rx.len, &req_len) != HEG_FRAME_OK ||
-      heg_dispatch(ctx, g_rx.buf, req_len, g_response, sizeof(g_response), &resp_len) !=
-          HEG_STATUS_OK) {
-    return; /* line noise: dropped */
-  }
-  metering_tick(ctx);
-  if (heg_frame_encode_stream(g_response, resp_len, uart_put, NULL) != HEG_FRAME_OK) {
-    return; /* cannot happen: a response fits the protocol's bound */
-  }
-}
 
 int main(void) {
   heg_ctx_t *ctx = (heg_ctx_t *)(void *)g_ctx_mem;
@@ -75,7 +63,8 @@ int main(void) {
     if (c >= 0) {
       last_byte = heg_rv32_uptime_ms();
       if (heg_frame_rx_push(&g_rx, (uint8_t)c) == HEG_FRAME_RX_COMPLETE) {
-        answer(ctx);
+        heg_serve_answer(ctx, &g_rx, g_response, sizeof(g_response), metering_tick, uart_put,
+                         NULL);
       }
       continue;
     }

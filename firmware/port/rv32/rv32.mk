@@ -28,7 +28,8 @@ FW_RV32_SODIUM_LIB := $(FW_RV32_SODIUM_PREFIX)/lib/libsodium.a
 FW_RV32_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
 	-isystem $(FW_RV32_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -I$(FW_PORT_COMMON) \
 	-I$(FW_RV32_PORT)
-FW_RV32_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_RV32_PORT)/hal_rv32.c
+FW_RV32_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_serve.c \
+	$(FW_RV32_PORT)/hal_rv32.c
 FW_RV32_PORT_HEADERS := $(wildcard $(FW_RV32_PORT)/*.h)
 FW_RV32_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_RV32_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_RV32_PORT_SOURCES))
 FW_RV32_START_OBJ := $(FW_RV32_DIR)/obj/port/rv32/startup.o
