@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from numbers_doc import published_section  # noqa: E402
 DOC = ROOT / "docs" / "fault.md"
 GENERATED_MARK = ("<!-- Generated below this line by bench/fault/run_campaign.py "
                   "(make fault). Do not edit. -->")
-SUMMARY_HEADING = "## Baseline: every scenario (`make fault`)"
+SUMMARY_HEADING = "## Every scenario (`make fault`)"
 COLUMNS = (Category.REFUSED, Category.DETECTED, Category.CRASHED, Category.CHANGED,
            Category.GRANTED)
 
@@ -150,7 +151,8 @@ def scenario_section(facts: ImageFacts, result: ScenarioResult) -> list[str]:
 
 def summary_section(results: list[ScenarioResult], image: str, seconds: float) -> list[str]:
     out = [SUMMARY_HEADING, "",
-           f"Image `{image}`; {len(results)} scenarios, every fault of both models; "
+           f"Run on {time.strftime('%Y-%m-%d', time.gmtime())} (UTC). Image `{image}`; "
+           f"{len(results)} scenarios, every fault of both models; "
            f"{seconds:.0f} s of wall-clock time, one process.", "",
            "| Scenario | Device state | Record | Refused without a fault with |",
            "| --- | --- | --- | --- |"]
