@@ -269,6 +269,8 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
   HEG_TRY(heg_sigset_verify(ctx, &sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, payload,
                             HEG_LICENSE_BODY_SIZE, &revoked, NULL, out, cap, &proof));
+  /* The signers before the meter is read: a refused license reads nothing. */
+  HEG_TRY(check_signers(ctx, &sigs, &lic));
 
   /* Decided on the meter's reading (the old license kept running during the
    * signature checks). What it consumed is all it can ever spend: from the
