@@ -30,8 +30,8 @@ from fault_scenarios import SCENARIOS, by_name, prepare  # noqa: E402
 FAULT_DIR = ROOT / "build/firmware/fault"
 PLANTED_SOURCE = "firmware/port/cortex_m4/fault_planted.c"
 # Every SAMPLE-th fault of the scenarios below: one install-license, one
-# order and the policy path, about 2,500 runs in all (under a minute).
-SAMPLE = 16
+# order and the policy path, about 1,600 runs in all (under a minute).
+SAMPLE = 24
 SHORT_SCENARIOS = ("license-forged-signature", "resume-forged-while-paused",
                    "policy-short-quorum")
 
