@@ -30,7 +30,7 @@ from fault_scenarios import SCENARIOS, by_name, prepare  # noqa: E402
 FAULT_DIR = ROOT / "build/firmware/fault"
 PLANTED_SOURCE = "firmware/port/cortex_m4/fault_planted.c"
 # Every SAMPLE-th fault of the scenarios below: one install-license, one
-# order and the policy path, about 1,600 runs in all (under a minute).
+# order and the policy path, about 1,600 runs in all (most of its time is the golden runs).
 SAMPLE = 24
 SHORT_SCENARIOS = ("license-forged-signature", "resume-forged-while-paused",
                    "policy-short-quorum")
