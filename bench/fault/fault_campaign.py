@@ -334,6 +334,12 @@ def grant_effects(before: View, after: View, completed: bool) -> tuple[str, ...]
         copies.append(("stored", before.durable, after.durable))
     found: list[str] = []
     for where, old, new in copies:
+        if new.device_state != wire.DeviceState.PROVISIONED:
+            # A record no longer provisioned grants nothing through its
+            # fields: the fault destroyed the store, so the firmware stops
+            # (a rollback that cannot load) and boots into RECOVERY_REQUIRED
+            # (G13). It counts as changed; the meter's effects still count.
+            continue
         if new.license_active == HTRUE and old.license_active != HTRUE:
             found.append(f"license put in force ({where})")
         if (old.license_sequence, old.license_id) != (new.license_sequence, new.license_id):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from numbers_doc import published_section  # noqa: E402
 DOC = ROOT / "docs" / "fault.md"
 GENERATED_MARK = ("<!-- Generated below this line by bench/fault/run_campaign.py "
                   "(make fault). Do not edit. -->")
-SUMMARY_HEADING = "## Baseline: every scenario (`make fault`)"
+SUMMARY_HEADING = "## Every scenario (`make fault`)"
 COLUMNS = (Category.REFUSED, Category.DETECTED, Category.CRASHED, Category.CHANGED,
            Category.GRANTED)
 
@@ -148,10 +149,13 @@ def scenario_section(facts: ImageFacts, result: ScenarioResult) -> list[str]:
     return out + [""]
 
 
-def summary_section(results: list[ScenarioResult], image: str, seconds: float) -> list[str]:
+def summary_section(results: list[ScenarioResult], image: str, seconds: float,
+                    jobs: int) -> list[str]:
     out = [SUMMARY_HEADING, "",
-           f"Image `{image}`; {len(results)} scenarios, every fault of both models; "
-           f"{seconds:.0f} s of wall-clock time, one process.", "",
+           f"Run on {time.strftime('%Y-%m-%d', time.gmtime())} (UTC). Image `{image}`; "
+           f"{len(results)} scenarios, every fault of both models; "
+           f"{seconds:.0f} s of wall-clock time, "
+           f"{'one process' if jobs == 1 else f'{jobs} processes'}.", "",
            "| Scenario | Device state | Record | Refused without a fault with |",
            "| --- | --- | --- | --- |"]
     out += [f"| `{r.scenario.name}` | {r.scenario.state} | {r.scenario.summary} | "
@@ -178,7 +182,7 @@ def report_text(facts: ImageFacts, results: list[ScenarioResult]) -> str:
 
 
 def write_doc(facts: ImageFacts, results: list[ScenarioResult], all_scenarios: list[str],
-              complete: bool, seconds: float, doc: Path = DOC) -> Path:
+              complete: bool, seconds: float, doc: Path = DOC, jobs: int = 1) -> Path:
     """Rewrites the generated part of doc: the sections of the scenarios in
     results, and the summary when complete (every scenario, every fault);
     every other section is kept as published."""
@@ -189,7 +193,7 @@ def write_doc(facts: ImageFacts, results: list[ScenarioResult], all_scenarios: l
     measured = {r.scenario.name: r for r in results}
     out = [head, "", GENERATED_MARK, ""]
     if complete:
-        out += summary_section(results, str(facts.elf.relative_to(ROOT)), seconds)
+        out += summary_section(results, str(facts.elf.relative_to(ROOT)), seconds, jobs)
     else:
         out += published_section(doc, SUMMARY_HEADING) or [SUMMARY_HEADING, "", "(not run yet)",
                                                           ""]

@@ -6,23 +6,24 @@
 
 typedef struct {
   uint8_t command;
+  uint8_t grants; /* 1: a command that grants compute (hardened.h) */
   size_t response_size; /* payload bytes the handler may write */
   heg_handler_t handler;
 } heg_route_t;
 
 static const heg_route_t k_routes[] = {
-    {HEG_CMD_INFO, HEG_INFO_SIZE, heg_cmd_info},
-    {HEG_CMD_PROVISION, HEG_PROVISION_RESP_SIZE, heg_cmd_provision},
-    {HEG_CMD_ENDORSE, 0u, heg_cmd_endorse},
-    {HEG_CMD_INSTALL_LICENSE, 0u, heg_cmd_install_license},
-    {HEG_CMD_ATTEST, HEG_ATTESTATION_SIZE, heg_cmd_attest},
-    {HEG_CMD_READ_ENDORSEMENT, HEG_ENDORSEMENT_SIZE, heg_cmd_read_endorsement},
-    {HEG_CMD_INSTALL_POLICY, 0u, heg_cmd_install_policy},
-    {HEG_CMD_TIME_NONCE, HEG_TIME_NONCE_RESP_SIZE, heg_cmd_time_nonce},
-    {HEG_CMD_TIME_BEACON, 0u, heg_cmd_time_beacon},
-    {HEG_CMD_ORDER, 0u, heg_cmd_order},
-    {HEG_CMD_READ_LOG, HEG_READ_LOG_RESP_HEADER_SIZE + 1u, heg_cmd_read_log},
-    {HEG_CMD_RECOVER, HEG_PROVISION_RESP_SIZE, heg_cmd_recover},
+    {HEG_CMD_INFO, 0u, HEG_INFO_SIZE, heg_cmd_info},
+    {HEG_CMD_PROVISION, 0u, HEG_PROVISION_RESP_SIZE, heg_cmd_provision},
+    {HEG_CMD_ENDORSE, 0u, 0u, heg_cmd_endorse},
+    {HEG_CMD_INSTALL_LICENSE, 1u, 0u, heg_cmd_install_license},
+    {HEG_CMD_ATTEST, 0u, HEG_ATTESTATION_SIZE, heg_cmd_attest},
+    {HEG_CMD_READ_ENDORSEMENT, 0u, HEG_ENDORSEMENT_SIZE, heg_cmd_read_endorsement},
+    {HEG_CMD_INSTALL_POLICY, 1u, 0u, heg_cmd_install_policy},
+    {HEG_CMD_TIME_NONCE, 0u, HEG_TIME_NONCE_RESP_SIZE, heg_cmd_time_nonce},
+    {HEG_CMD_TIME_BEACON, 0u, 0u, heg_cmd_time_beacon},
+    {HEG_CMD_ORDER, 1u, 0u, heg_cmd_order},
+    {HEG_CMD_READ_LOG, 0u, HEG_READ_LOG_RESP_HEADER_SIZE + 1u, heg_cmd_read_log},
+    {HEG_CMD_RECOVER, 0u, HEG_PROVISION_RESP_SIZE, heg_cmd_recover},
 };
 
 heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
@@ -53,6 +54,7 @@ heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, ui
 
 static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, uint8_t *out,
                           size_t cap, size_t *out_len) {
+  heg_status_t status;
   size_t i;
   *out_len = 0;
   if (ctx->booted != HEG_HTRUE) {
@@ -72,8 +74,16 @@ static heg_status_t route(heg_ctx_t *ctx, const uint8_t *req, size_t req_len, ui
       if (cap < k_routes[i].response_size) {
         return HEG_STATUS_RESPONSE_TOO_LARGE;
       }
-      return k_routes[i].handler(ctx, req + HEG_REQUEST_SIZE, req_len - HEG_REQUEST_SIZE, out,
-                                 cap, out_len);
+      status = k_routes[i].handler(ctx, req + HEG_REQUEST_SIZE, req_len - HEG_REQUEST_SIZE, out,
+                                   cap, out_len);
+      if (status != HEG_STATUS_OK && k_routes[i].grants != 0u) {
+        /* A refused record leaves the running record as the store holds it.
+         * Reloaded, not trusted: a fault that made code write through a
+         * stale pointer while refusing changed the record in RAM, not the
+         * store (docs/fault.md). */
+        heg_store_rollback(ctx);
+      }
+      return status;
     }
   }
   return HEG_STATUS_UNKNOWN_COMMAND;

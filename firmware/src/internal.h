@@ -436,13 +436,18 @@ HEG_MUST_USE heg_status_t heg_sigset_parse(const uint8_t *data, size_t off, size
  * SIGNATURE_INVALID) and no signer is in revoked or in extra (KEY_REVOKED;
  * extra may be NULL). domain || body is assembled in scratch (the handler's
  * response buffer, free until the response is written; too small:
- * RESPONSE_TOO_LARGE), not on the stack. *verified is HEG_HTRUE on success. */
+ * RESPONSE_TOO_LARGE), not on the stack. *proof: the sum of the verdicts it
+ * gave the entries one by one, count * HEG_HTRUE only when every entry
+ * verified (hardened.h, step 4); the caller starts it at 0. */
 HEG_MUST_USE heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs,
                                             const char *domain, size_t domain_len,
                                             const uint8_t *body, size_t body_len,
                                             const heg_keylist_t *revoked,
                                             const heg_keylist_t *extra, uint8_t *scratch,
-                                            size_t scratch_cap, heg_hbool_t *verified);
+                                            size_t scratch_cap, uint32_t *proof);
+/* HEG_HTRUE when proof, from heg_sigset_verify, says it verified every entry
+ * of the set valid (hardened.h, step 4). */
+heg_hbool_t heg_sigset_proven(const heg_sigset_t *sigs, uint32_t proof);
 /* HEG_HTRUE when key is one of the set's signers. */
 heg_hbool_t heg_sigset_has(const heg_sigset_t *sigs, const uint8_t key[HEG_KEY_SIZE]);
 /* *given: HEG_HTRUE when the set holds the Horizon veto of the policy in force:

@@ -160,39 +160,55 @@ static heg_status_t check_class(heg_ctx_t *ctx, const heg_license_t *lic) {
   return HEG_STATUS_OK;
 }
 
-/* Every entry must verify and none be revoked; the declared class's signers
- * must all be there: the issuer; from Frontier the named inspector; for
+/* The class's signers, in a set heg_sigset_verify verified (every entry
+ * valid, none revoked): the issuer; from Frontier the named inspector; for
  * Horizon the board's Horizon quorum and every party representative. Other
  * signers count for nothing. */
-static heg_status_t check_signatures(heg_ctx_t *ctx, const uint8_t *body, const uint8_t *set,
-                                     size_t set_len, const heg_license_t *lic, uint8_t *scratch,
-                                     size_t scratch_cap, heg_hbool_t *authorized) {
-  const heg_policy_t *p = &ctx->ps.policy;
-  heg_sigset_t sigs;
-  heg_keylist_t list;
-  heg_hbool_t verified = HEG_HFALSE;
+static heg_status_t check_signers(heg_ctx_t *ctx, const heg_sigset_t *sigs,
+                                  const heg_license_t *lic) {
   heg_hbool_t veto = HEG_HFALSE;
-
-  *authorized = HEG_HFALSE;
-  HEG_TRY(heg_sigset_parse(set, 0, set_len, HEG_MAX_LICENSE_SIGNATURES, &sigs));
-  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &list);
-  HEG_TRY(heg_sigset_verify(ctx, &sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, body,
-                            HEG_LICENSE_BODY_SIZE, &list, NULL, scratch, scratch_cap,
-                            &verified));
-  if (heg_sigset_has(&sigs, p->issuer_key) != HEG_HTRUE) {
+  if (heg_sigset_has(sigs, ctx->ps.policy.issuer_key) != HEG_HTRUE) {
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
   if (lic->license_class != HEG_LICENSE_CLASS_STANDARD &&
-      heg_sigset_has(&sigs, lic->inspector_key) != HEG_HTRUE) {
+      heg_sigset_has(sigs, lic->inspector_key) != HEG_HTRUE) {
     return HEG_STATUS_SIGNER_UNTRUSTED;
   }
   if (lic->license_class == HEG_LICENSE_CLASS_HORIZON) {
-    HEG_TRY(heg_policy_veto_given(ctx, &sigs, &veto));
+    HEG_TRY(heg_policy_veto_given(ctx, sigs, &veto));
     if (veto != HEG_HTRUE) {
       return HEG_STATUS_QUORUM_NOT_MET;
     }
   }
-  *authorized = verified;
+  return HEG_STATUS_OK;
+}
+
+/* The whole authorization of a license (hardened.h, step 2), from the
+ * request's bytes (parsed here into *lic): its fields, binding, replay and
+ * window, class, every signature verified (proof, from heg_sigset_verify),
+ * the class's signers, and its grant to the workload given what the license
+ * in force spent. *workload: the workload's entry with this license's grant
+ * (not staged). */
+static heg_status_t license_authorization(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                          uint32_t proof, heg_u128_t spent, heg_license_t *lic,
+                                          heg_workload_t *workload, heg_hbool_t *granted) {
+  heg_sigset_t sigs;
+  heg_hbool_t within = HEG_HFALSE;
+  *granted = HEG_HFALSE;
+  HEG_TRY(heg_license_parse(payload, len, lic));
+  HEG_TRY(check_binding(ctx, lic));
+  HEG_TRY(check_class(ctx, lic));
+  HEG_TRY(heg_sigset_parse(payload, HEG_LICENSE_BODY_SIZE, len, HEG_MAX_LICENSE_SIGNATURES,
+                           &sigs));
+  if (heg_sigset_proven(&sigs, proof) != HEG_HTRUE) {
+    return HEG_STATUS_SIGNATURE_INVALID;
+  }
+  HEG_TRY(check_signers(ctx, &sigs, lic));
+  HEG_TRY(heg_workload_grant(ctx, lic, spent, NULL, 0u, workload, &within));
+  if (within != HEG_HTRUE) {
+    return HEG_STATUS_OVER_GRANTED;
+  }
+  *granted = HEG_HTRUE;
   return HEG_STATUS_OK;
 }
 
@@ -222,9 +238,14 @@ static heg_u128_t oversight_reserve(heg_u128_t allocation, uint32_t ppm) {
 heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                      uint8_t *out, size_t cap, size_t *out_len) {
   heg_license_t lic;
+  heg_sigset_t sigs;
+  heg_keylist_t revoked;
   heg_meter_reading_t reading;
+  heg_u128_t spent;
   heg_workload_t workload;
-  heg_hbool_t authorized = HEG_HFALSE;
+  uint32_t proof = 0u;
+  heg_hbool_t first = HEG_HFALSE;
+  heg_hbool_t second = HEG_HFALSE;
   heg_hbool_t within = HEG_HFALSE;
   uint8_t event[HEG_ID_SIZE + 8u];
   heg_status_t status;
@@ -243,21 +264,27 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
    * refuses no license the decision below grants. */
   HEG_TRY(heg_workload_grant(ctx, &lic, ctx->consumed_base, NULL, 0u, &workload, &within));
   HEG_TRY(heg_lockout_begin(ctx));
-  HEG_TRY(check_signatures(ctx, payload, payload + HEG_LICENSE_BODY_SIZE,
-                           len - HEG_LICENSE_BODY_SIZE, &lic, out, cap, &authorized));
-  if (authorized != HEG_HTRUE) {
-    return HEG_STATUS_SIGNATURE_INVALID;
-  }
+  HEG_TRY(heg_sigset_parse(payload, HEG_LICENSE_BODY_SIZE, len, HEG_MAX_LICENSE_SIGNATURES,
+                           &sigs));
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
+  HEG_TRY(heg_sigset_verify(ctx, &sigs, HEG_DOMAIN_LICENSE, HEG_DOMAIN_LICENSE_LEN, payload,
+                            HEG_LICENSE_BODY_SIZE, &revoked, NULL, out, cap, &proof));
+  /* The signers before the meter is read: a refused license reads nothing. */
+  HEG_TRY(check_signers(ctx, &sigs, &lic));
 
   /* Decided on the meter's reading (the old license kept running during the
-   * signature checks), and staged for the commit this time. What it consumed
-   * is all it can ever spend: from the reading on, ops count against the new
-   * license (acc_base below), and after a reboot everything it was charged
-   * counted as consumed. */
-  within = HEG_HFALSE;
+   * signature checks). What it consumed is all it can ever spend: from the
+   * reading on, ops count against the new license (acc_base below), and
+   * after a reboot everything it was charged counted as consumed. */
   heg_meter_read(ctx, &reading);
-  HEG_TRY(heg_workload_grant(ctx, &lic, heg_meter_consumed(ctx, &reading), out, cap, &workload,
-                             &within));
+  spent = heg_meter_consumed(ctx, &reading);
+  HEG_TRY(license_authorization(ctx, payload, len, proof, spent, &lic, &workload, &first));
+  HEG_HARDENED_CHECK_TRUE(first);
+  HEG_HARDENED_RECHECK(
+      license_authorization(ctx, payload, len, proof, spent, &lic, &workload, &second), second);
+  /* Granted: the workload's entry staged for the commit this time. */
+  within = HEG_HFALSE;
+  HEG_TRY(heg_workload_grant(ctx, &lic, spent, out, cap, &workload, &within));
   HEG_HARDENED_CHECK_TRUE(within);
   ctx->ps.license_active = HEG_HTRUE;
   ctx->ps.exhausted_logged = HEG_HFALSE;
@@ -281,10 +308,6 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   memcpy(event, lic.license_id, HEG_ID_SIZE);
   heg_store_u64(event + HEG_ID_SIZE, lic.sequence);
   status = heg_log_append(ctx, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
-  if (status == HEG_STATUS_OK) {
-    volatile heg_hbool_t recheck = authorized;
-    status = recheck == HEG_HTRUE ? HEG_STATUS_OK : HEG_STATUS_FAULT_DETECTED;
-  }
   HEG_TRY(heg_store_finish(ctx, status));
   /* The new license's consumption starts at zero from here. */
   ctx->consumed_base = heg_u128_zero();

@@ -79,15 +79,44 @@ static heg_status_t check_issued_at(heg_ctx_t *ctx, const heg_order_t *order) {
   return HEG_STATUS_OK;
 }
 
+/* What an order must be before its signatures are verified: for this
+ * device, fresh in its role's sequence (the revocation floor it raises
+ * within reach), naming the license in force where it acts on one, and
+ * issued_at within trusted time. */
+static heg_status_t check_order(heg_ctx_t *ctx, const uint8_t *payload,
+                                const heg_order_t *order) {
+  uint64_t floor = ctx->ps.order_sequence[order->role - 1u];
+  if (heg_bytes_equal(payload + HEG_ORDER_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE) !=
+      HEG_HTRUE) {
+    return HEG_STATUS_WRONG_DEVICE;
+  }
+  if (order->sequence <= floor) {
+    return HEG_STATUS_REPLAYED;
+  }
+  if (order->sequence - floor > HEG_MAX_SEQUENCE_JUMP ||
+      (order->license_floor > ctx->ps.license_floor &&
+       order->license_floor - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP)) {
+    return HEG_STATUS_SEQUENCE_JUMP;
+  }
+  /* Pause, resume and the release of the oversight reserve name the license
+   * in force. */
+  if ((order->kind == HEG_ORDER_KIND_PAUSE || order->kind == HEG_ORDER_KIND_RESUME ||
+       order->kind == HEG_ORDER_KIND_RELEASE_OVERSIGHT) &&
+      (ctx->ps.license_active != HEG_HTRUE ||
+       heg_bytes_equal(order->license_id, ctx->ps.license_id, HEG_ID_SIZE) != HEG_HTRUE)) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  return check_issued_at(ctx, order);
+}
+
 /* Whether the order's signers are the role it names, as that role is entitled
  * to this order under the policy in force: the inspector entitled to it
  * (inspector: the license's, or for a resume the one who paused), a board
- * quorum, or the issuer. *authorized is HEG_HTRUE only then. */
-static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
-                              const uint8_t inspector[HEG_KEY_SIZE], heg_hbool_t *authorized) {
+ * quorum, or the issuer. */
+static heg_status_t check_signers(heg_ctx_t *ctx, const heg_order_t *order,
+                                  const uint8_t inspector[HEG_KEY_SIZE]) {
   heg_keylist_t board;
   uint32_t signers = 0;
-  *authorized = HEG_HFALSE;
   switch (order->role) {
     case HEG_SIGNER_ROLE_INSPECTOR:
       if (heg_bytes_zero(inspector, HEG_KEY_SIZE) == HEG_HTRUE ||
@@ -108,48 +137,60 @@ static heg_status_t authorize(heg_ctx_t *ctx, const heg_order_t *order,
       }
       break;
   }
-  *authorized = HEG_HTRUE;
   return HEG_STATUS_OK;
 }
 
-/* Authorizes the order (after its signatures verified) and applies it to
- * ctx->ps; a pause or resume changes the workload's entry, staged in scratch.
- * G-pause: a pause holds the workload until a resume by the inspector who
- * paused or a board quorum, issued no earlier than the pause. */
-static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scratch,
-                          size_t cap) {
-  heg_workload_t workload;
-  heg_hbool_t authorized = HEG_HFALSE;
+/* The whole authorization of an order (hardened.h, step 2), from the
+ * request's bytes (parsed here into *order): its fields, check_order, every
+ * signature verified (proof, from heg_sigset_verify), its signers entitled
+ * to it, and for a resume no pause newer than it. *workload: for a pause or
+ * resume, the entry of the workload in force, read here. G-pause: a pause
+ * holds the workload until a resume by the inspector who paused or a board
+ * quorum, issued no earlier than the pause. */
+static heg_status_t order_authorization(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                        uint32_t proof, heg_order_t *order,
+                                        heg_workload_t *workload, heg_hbool_t *granted) {
   const uint8_t *inspector = ctx->ps.inspector_key;
-  heg_hbool_t on_workload = (order->kind == HEG_ORDER_KIND_PAUSE ||
-                             order->kind == HEG_ORDER_KIND_RESUME)
-                                ? HEG_HTRUE
-                                : HEG_HFALSE;
-  if (on_workload == HEG_HTRUE) {
-    HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &workload));
-    if (order->kind == HEG_ORDER_KIND_RESUME && workload.paused != HEG_HFALSE) {
-      inspector = workload.pauser;
+  heg_hbool_t resume_while_paused = HEG_HFALSE;
+  *granted = HEG_HFALSE;
+  HEG_TRY(parse_order(payload, len, order));
+  HEG_TRY(check_order(ctx, payload, order));
+  if (heg_sigset_proven(&order->sigs, proof) != HEG_HTRUE) {
+    return HEG_STATUS_SIGNATURE_INVALID;
+  }
+  if (order->kind == HEG_ORDER_KIND_PAUSE || order->kind == HEG_ORDER_KIND_RESUME) {
+    HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, workload));
+    if (order->kind == HEG_ORDER_KIND_RESUME && workload->paused != HEG_HFALSE) {
+      resume_while_paused = HEG_HTRUE;
+      inspector = workload->pauser;
     }
   }
-  HEG_TRY(authorize(ctx, order, inspector, &authorized));
-  HEG_HARDENED_CHECK_TRUE(authorized);
+  HEG_TRY(check_signers(ctx, order, inspector));
+  if (resume_while_paused == HEG_HTRUE && order->issued_at < workload->pause_issued_at) {
+    return HEG_STATUS_PAUSE_IS_NEWER;
+  }
+  *granted = HEG_HTRUE;
+  return HEG_STATUS_OK;
+}
+
+/* Applies an authorized order to ctx->ps; a pause or resume changes the
+ * workload's entry, staged in scratch. */
+static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, heg_workload_t *workload,
+                          uint8_t *scratch, size_t cap) {
   switch (order->kind) {
     case HEG_ORDER_KIND_PAUSE:
       /* An older pause delivered late adds nothing to a newer one. */
-      if (workload.paused == HEG_HFALSE || order->issued_at >= workload.pause_issued_at) {
-        workload.paused = HEG_HTRUE;
-        workload.pause_issued_at = order->issued_at;
-        memcpy(workload.pauser, ctx->ps.inspector_key, HEG_KEY_SIZE);
+      if (workload->paused == HEG_HFALSE || order->issued_at >= workload->pause_issued_at) {
+        workload->paused = HEG_HTRUE;
+        workload->pause_issued_at = order->issued_at;
+        memcpy(workload->pauser, ctx->ps.inspector_key, HEG_KEY_SIZE);
       }
       ctx->ps.paused = HEG_HTRUE;
       break;
     case HEG_ORDER_KIND_RESUME:
-      if (workload.paused != HEG_HFALSE && order->issued_at < workload.pause_issued_at) {
-        return HEG_STATUS_PAUSE_IS_NEWER;
-      }
-      workload.paused = HEG_HFALSE;
-      workload.pause_issued_at = 0u;
-      memset(workload.pauser, 0, HEG_KEY_SIZE);
+      workload->paused = HEG_HFALSE;
+      workload->pause_issued_at = 0u;
+      memset(workload->pauser, 0, HEG_KEY_SIZE);
       ctx->ps.paused = HEG_HFALSE;
       break;
     case HEG_ORDER_KIND_HALT:
@@ -174,8 +215,8 @@ static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, uint8_t *scr
       }
       break;
   }
-  if (on_workload == HEG_HTRUE) {
-    HEG_TRY(heg_store_stage_workload(ctx, &workload, scratch, cap));
+  if (order->kind == HEG_ORDER_KIND_PAUSE || order->kind == HEG_ORDER_KIND_RESUME) {
+    return heg_store_stage_workload(ctx, workload, scratch, cap);
   }
   return HEG_STATUS_OK;
 }
@@ -184,8 +225,10 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
                            size_t cap, size_t *out_len) {
   heg_order_t order;
   heg_keylist_t revoked;
-  heg_hbool_t verified = HEG_HFALSE;
-  uint64_t *floor;
+  heg_workload_t workload;
+  uint32_t proof = 0u;
+  heg_hbool_t first = HEG_HFALSE;
+  heg_hbool_t second = HEG_HFALSE;
   uint8_t event[2u + 8u + HEG_ID_SIZE];
   heg_status_t status;
 
@@ -194,28 +237,7 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
     return HEG_STATUS_WRONG_STATE;
   }
   HEG_TRY(parse_order(payload, len, &order));
-  if (heg_bytes_equal(payload + HEG_ORDER_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE) !=
-      HEG_HTRUE) {
-    return HEG_STATUS_WRONG_DEVICE;
-  }
-  floor = &ctx->ps.order_sequence[order.role - 1u];
-  if (order.sequence <= *floor) {
-    return HEG_STATUS_REPLAYED;
-  }
-  if (order.sequence - *floor > HEG_MAX_SEQUENCE_JUMP ||
-      (order.license_floor > ctx->ps.license_floor &&
-       order.license_floor - ctx->ps.license_floor > HEG_MAX_SEQUENCE_JUMP)) {
-    return HEG_STATUS_SEQUENCE_JUMP;
-  }
-  /* Pause, resume and the release of the oversight reserve name the license
-   * in force. */
-  if ((order.kind == HEG_ORDER_KIND_PAUSE || order.kind == HEG_ORDER_KIND_RESUME ||
-       order.kind == HEG_ORDER_KIND_RELEASE_OVERSIGHT) &&
-      (ctx->ps.license_active != HEG_HTRUE ||
-       heg_bytes_equal(order.license_id, ctx->ps.license_id, HEG_ID_SIZE) != HEG_HTRUE)) {
-    return HEG_STATUS_WRONG_STATE;
-  }
-  HEG_TRY(check_issued_at(ctx, &order));
+  HEG_TRY(check_order(ctx, payload, &order));
   /* A restricting order stays out of the lockout (neither refused, counted
    * nor clearing the count): a stranger's bad records must not keep a pause
    * out, and a refused one writes nothing, so it wears no flash. */
@@ -224,14 +246,17 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   }
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
   HEG_TRY(heg_sigset_verify(ctx, &order.sigs, HEG_DOMAIN_ORDER, HEG_DOMAIN_ORDER_LEN, payload,
-                            HEG_ORDER_BODY_SIZE, &revoked, NULL, out, cap, &verified));
-  HEG_HARDENED_CHECK_TRUE(verified);
-  status = apply(ctx, &order, out, cap);
+                            HEG_ORDER_BODY_SIZE, &revoked, NULL, out, cap, &proof));
+  HEG_TRY(order_authorization(ctx, payload, len, proof, &order, &workload, &first));
+  HEG_HARDENED_CHECK_TRUE(first);
+  HEG_HARDENED_RECHECK(order_authorization(ctx, payload, len, proof, &order, &workload, &second),
+                       second);
+  status = apply(ctx, &order, &workload, out, cap);
   if (status != HEG_STATUS_OK) {
     heg_store_rollback(ctx); /* apply may have changed ctx->ps before refusing */
     return status;
   }
-  *floor = order.sequence;
+  ctx->ps.order_sequence[order.role - 1u] = order.sequence;
   if (order.restrictive != HEG_HTRUE) {
     heg_lockout_clear(ctx);
   }

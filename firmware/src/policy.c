@@ -138,12 +138,13 @@ heg_status_t heg_policy_veto_given(heg_ctx_t *ctx, const heg_sigset_t *sigs,
 heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs, const char *domain,
                                size_t domain_len, const uint8_t *body, size_t body_len,
                                const heg_keylist_t *revoked, const heg_keylist_t *extra,
-                               uint8_t *scratch, size_t scratch_cap, heg_hbool_t *verified) {
+                               uint8_t *scratch, size_t scratch_cap, uint32_t *proof) {
   heg_hbool_t valid;
   heg_hbool_t in_revoked;
   heg_hbool_t in_extra;
+  uint32_t sum = 0u;
   uint32_t i;
-  *verified = HEG_HFALSE;
+  *proof = 0u;
   if (domain_len > HEG_DOMAIN_ATTESTATION_LEN || body_len > HEG_MAX_MESSAGE_SIZE) {
     return HEG_STATUS_BAD_REQUEST;
   }
@@ -173,9 +174,23 @@ heg_status_t heg_sigset_verify(heg_ctx_t *ctx, const heg_sigset_t *sigs, const c
     if (valid != HEG_HTRUE) {
       return HEG_STATUS_SIGNATURE_INVALID;
     }
+    /* A skipped refusal adds HEG_HFALSE, a loop cut short or run again adds
+     * too few or too many: the proof then never matches the count. The
+     * barrier makes the sum read valid again, so that the compiler cannot
+     * fold it into count * HEG_HTRUE from the check above. */
+    HEG_HARDENED_BARRIER();
+    sum += valid;
   }
-  *verified = HEG_HTRUE;
+  *proof = sum;
   return HEG_STATUS_OK;
+}
+
+heg_hbool_t heg_sigset_proven(const heg_sigset_t *sigs, uint32_t proof) {
+  /* count <= HEG_MAX_RECORD_SIGNATURES (heg_sigset_parse): no wrap. */
+  if (sigs->count == 0u || proof != sigs->count * HEG_HTRUE) {
+    return HEG_HFALSE;
+  }
+  return HEG_HTRUE;
 }
 
 /* One key list: u8 count then that many keys, strictly ascending; out
@@ -327,7 +342,7 @@ void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_pol
 heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data, size_t len,
                                       heg_policy_view_t *view, uint8_t *scratch,
                                       size_t scratch_cap) {
-  heg_hbool_t verified = HEG_HFALSE;
+  uint32_t proof = 0u;
   uint32_t signers = 0;
   HEG_TRY(heg_policy_parse(ctx, data, len, view));
   if (heg_load_u32(data + HEG_POLICY_POLICY_VERSION_OFF) != 1u) {
@@ -335,12 +350,12 @@ heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data, size_
   }
   HEG_TRY(heg_sigset_verify(ctx, &view->sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, data,
                             view->body_len, &view->keys[HEG_KEYS_REVOKED], NULL, scratch,
-                            scratch_cap, &verified));
+                            scratch_cap, &proof));
   HEG_TRY(heg_keylist_count_signers(ctx, &view->keys[HEG_KEYS_BOARD], &view->sigs, &signers));
   if (signers < data[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
     return HEG_STATUS_QUORUM_NOT_MET;
   }
-  HEG_HARDENED_CHECK_TRUE(verified);
+  HEG_HARDENED_CHECK_TRUE(heg_sigset_proven(&view->sigs, proof));
   return HEG_STATUS_OK;
 }
 
@@ -405,7 +420,52 @@ static heg_status_t check_veto(heg_ctx_t *ctx, const uint8_t *next,
   if (given != HEG_HTRUE) {
     return HEG_STATUS_PARTY_VETO;
   }
-  HEG_HARDENED_CHECK_TRUE(given);
+  return HEG_STATUS_OK;
+}
+
+/* Exactly the version after the one in force. */
+static heg_status_t check_next_version(heg_ctx_t *ctx, const uint8_t *next) {
+  uint32_t version = heg_load_u32(next + HEG_POLICY_POLICY_VERSION_OFF);
+  if (version <= ctx->ps.policy.version) {
+    return HEG_STATUS_REPLAYED;
+  }
+  if (version != ctx->ps.policy.version + 1u) {
+    return HEG_STATUS_SEQUENCE_JUMP;
+  }
+  return HEG_STATUS_OK;
+}
+
+/* The whole authorization of policy version N+1 (hardened.h, step 2), from
+ * the request's bytes (parsed here into *view): its fields, exactly the next
+ * version, every signature verified (proof, from heg_sigset_verify), the
+ * current board's quorum, the new board's quorum when the board changes,
+ * and the veto's holders when the veto moves (check_veto). */
+static heg_status_t policy_authorization(heg_ctx_t *ctx, const uint8_t *next, size_t len,
+                                         uint32_t proof, heg_policy_view_t *view,
+                                         heg_hbool_t *granted) {
+  heg_keylist_t board;
+  heg_hbool_t changed = HEG_HTRUE;
+  uint32_t signers = 0;
+  *granted = HEG_HFALSE;
+  HEG_TRY(heg_policy_parse(ctx, next, len, view));
+  HEG_TRY(check_next_version(ctx, next));
+  if (heg_sigset_proven(&view->sigs, proof) != HEG_HTRUE) {
+    return HEG_STATUS_SIGNATURE_INVALID;
+  }
+  heg_policy_keys(ctx, HEG_KEYS_BOARD, &board);
+  HEG_TRY(heg_keylist_count_signers(ctx, &board, &view->sigs, &signers));
+  if (signers < ctx->ps.policy.board_threshold) {
+    return HEG_STATUS_QUORUM_NOT_MET;
+  }
+  HEG_TRY(keylist_changed(ctx, &board, &view->keys[HEG_KEYS_BOARD], &changed));
+  if (changed != HEG_HFALSE) {
+    HEG_TRY(heg_keylist_count_signers(ctx, &view->keys[HEG_KEYS_BOARD], &view->sigs, &signers));
+    if (signers < next[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
+      return HEG_STATUS_QUORUM_NOT_MET;
+    }
+  }
+  HEG_TRY(check_veto(ctx, next, view, changed));
+  *granted = HEG_HTRUE;
   return HEG_STATUS_OK;
 }
 
@@ -432,12 +492,11 @@ static heg_status_t license_signers_revoked(heg_ctx_t *ctx, heg_hbool_t *revoked
 heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                     uint8_t *out, size_t cap, size_t *out_len) {
   heg_policy_view_t next;
-  heg_keylist_t cur_list;
-  heg_hbool_t verified = HEG_HFALSE;
-  heg_hbool_t changed = HEG_HTRUE;
+  heg_keylist_t revoked_now;
+  uint32_t proof = 0u;
+  heg_hbool_t first = HEG_HFALSE;
+  heg_hbool_t second = HEG_HFALSE;
   heg_hbool_t revoked = HEG_HFALSE;
-  uint32_t version;
-  uint32_t signers = 0;
   uint8_t event[HEG_ID_SIZE + 4u]; /* LICENSE_REVOKED: license id, policy version */
   heg_status_t status;
 
@@ -448,40 +507,23 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
   /* The new policy is checked where it lies, in the request; ctx->ps keeps
    * the policy in force (its lists in flash) until every check passed. */
   HEG_TRY(heg_policy_parse(ctx, payload, len, &next));
-  version = heg_load_u32(payload + HEG_POLICY_POLICY_VERSION_OFF);
-  if (version <= ctx->ps.policy.version) {
-    return HEG_STATUS_REPLAYED;
-  }
-  if (version != ctx->ps.policy.version + 1u) {
-    return HEG_STATUS_SEQUENCE_JUMP;
-  }
+  HEG_TRY(check_next_version(ctx, payload));
   HEG_TRY(heg_lockout_begin(ctx));
   /* Revoked by the current or by the new policy: refused outright. */
-  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &cur_list);
+  heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked_now);
   HEG_TRY(heg_sigset_verify(ctx, &next.sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, payload,
-                            next.body_len, &cur_list, &next.keys[HEG_KEYS_REVOKED], out, cap,
-                            &verified));
-  heg_policy_keys(ctx, HEG_KEYS_BOARD, &cur_list);
-  HEG_TRY(heg_keylist_count_signers(ctx, &cur_list, &next.sigs, &signers));
-  if (signers < ctx->ps.policy.board_threshold) {
-    return HEG_STATUS_QUORUM_NOT_MET;
-  }
-  HEG_TRY(keylist_changed(ctx, &cur_list, &next.keys[HEG_KEYS_BOARD], &changed));
-  if (changed != HEG_HFALSE) {
-    HEG_TRY(heg_keylist_count_signers(ctx, &next.keys[HEG_KEYS_BOARD], &next.sigs, &signers));
-    if (signers < payload[HEG_POLICY_BOARD_THRESHOLD_OFF]) {
-      return HEG_STATUS_QUORUM_NOT_MET;
-    }
-  }
-  HEG_TRY(check_veto(ctx, payload, &next, changed));
-  HEG_HARDENED_CHECK_TRUE(verified);
+                            next.body_len, &revoked_now, &next.keys[HEG_KEYS_REVOKED], out, cap,
+                            &proof));
+  HEG_TRY(policy_authorization(ctx, payload, len, proof, &next, &first));
+  HEG_HARDENED_CHECK_TRUE(first);
+  HEG_HARDENED_RECHECK(policy_authorization(ctx, payload, len, proof, &next, &second), second);
   /* In force from here: the scalar part into ctx->ps in place, the key lists
    * pending (still in the request) until the commit writes them to flash; a
    * failure from here on rolls all of it back (heg_store_finish). */
   heg_policy_load(payload, &next, &ctx->ps.policy);
   heg_store_set_pending_policy(ctx, next.keys);
   heg_lockout_clear(ctx);
-  heg_store_u32(event + HEG_ID_SIZE, version);
+  heg_store_u32(event + HEG_ID_SIZE, ctx->ps.policy.version);
   status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event + HEG_ID_SIZE, 4u);
   /* G-revoke: revoking the license's issuer or inspector stops the license. */
   if (status == HEG_STATUS_OK && ctx->ps.license_active == HEG_HTRUE &&

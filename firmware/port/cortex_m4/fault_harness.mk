@@ -51,6 +51,8 @@ $(FW_FAULT_DIR)/fault_harness_%.elf: $(FW_FAULT_LINK_DEPS) $(FW_FAULT_DIR)/%/cry
 
 .SECONDARY: $(foreach m,$(FW_FAULT_MUTANTS),$(FW_FAULT_DIR)/$(m)/crypto_port.o $(FW_FAULT_DIR)/$(m)/fault_planted.o)
 
-# The whole campaign on the harness image (minutes; progress on stderr).
+# The whole campaign on the harness image (the better part of an hour in one
+# process; progress on stderr). FAULT_JOBS=N runs N scenarios at a time.
+FAULT_JOBS ?= 1
 fault: firmware-fault
-	$(FW_PYTHON) bench/fault/run_campaign.py
+	$(FW_PYTHON) bench/fault/run_campaign.py --jobs $(FAULT_JOBS)
