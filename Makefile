@@ -80,8 +80,17 @@ check-generated: setup
 demo: setup firmware-cffi
 	$(VENV)/bin/openheg demo --out out/demo
 
+# Everything the tests build, built before pytest starts: the suite runs on
+# TEST_JOBS pytest-xdist workers, and two workers must never run one build at once
+# (the tests' own `make` calls then find their targets up to date).
+TEST_JOBS ?= 2
+TEST_PREBUILT := firmware-test-tools firmware-ctest firmware-ctest-asan firmware-cm4 \
+	build/firmware/cm4/openheg_cm4_small_stack.elf firmware-fault firmware-rv32 \
+	firmware-fuzz-build firmware-fuzz-corpus
+
 test: setup check-generated firmware-cffi firmware-posix
-	$(PY) -m pytest
+	$(MAKE) --no-print-directory $(TEST_PREBUILT)
+	$(PY) -m pytest -n $(TEST_JOBS)
 
 # The recipes live in firmware/firmware.mk; these make sure the tools are there first.
 fuzz: setup
