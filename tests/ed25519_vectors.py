@@ -13,7 +13,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "ed25519"
+
+def _shared_vectors() -> Path:
+    """The nearest shared/vectors/ed25519 above this file: inside the checkout,
+    beside it (/work/main) or beside the folder of worktrees (/work/wt/NAME)."""
+    for folder in Path(__file__).resolve().parents[1:]:
+        candidate = folder / "shared" / "vectors" / "ed25519"
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("shared/vectors/ed25519 not found above " + str(Path(__file__).parent))
+
+
+VECTORS = _shared_vectors()
 # The CCTV flags that strict (libsodium) verification must reject.
 STRICT_REJECTS = frozenset({"low_order_R", "low_order_A", "non_canonical_A", "non_canonical_R",
                             "low_order_residue"})
