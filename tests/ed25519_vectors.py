@@ -37,6 +37,7 @@ class Case:
     message: bytes
     signature: bytes
     valid: bool
+    flags: frozenset[str] = frozenset()  # the CCTV suite's flags (its README defines them)
 
 
 def cctv_cases() -> list[Case]:
@@ -45,7 +46,7 @@ def cctv_cases() -> list[Case]:
         flags = set(vector["flags"] or ())
         cases.append(Case(f"cctv-{vector['number']}", bytes.fromhex(vector["key"]),
                           vector["msg"].encode(), bytes.fromhex(vector["sig"]),
-                          not flags & STRICT_REJECTS))
+                          not flags & STRICT_REJECTS, frozenset(flags)))
     return cases
 
 
