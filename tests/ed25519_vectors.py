@@ -13,7 +13,18 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "ed25519"
+
+def _shared_vectors() -> Path:
+    """The nearest shared/vectors/ed25519 above this file: inside the checkout,
+    beside it (/work/main) or beside the folder of worktrees (/work/wt/NAME)."""
+    for folder in Path(__file__).resolve().parents[1:]:
+        candidate = folder / "shared" / "vectors" / "ed25519"
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("shared/vectors/ed25519 not found above " + str(Path(__file__).parent))
+
+
+VECTORS = _shared_vectors()
 # The CCTV flags that strict (libsodium) verification must reject.
 STRICT_REJECTS = frozenset({"low_order_R", "low_order_A", "non_canonical_A", "non_canonical_R",
                             "low_order_residue"})
@@ -26,6 +37,7 @@ class Case:
     message: bytes
     signature: bytes
     valid: bool
+    flags: frozenset[str] = frozenset()  # the CCTV suite's flags (its README defines them)
 
 
 def cctv_cases() -> list[Case]:
@@ -34,7 +46,7 @@ def cctv_cases() -> list[Case]:
         flags = set(vector["flags"] or ())
         cases.append(Case(f"cctv-{vector['number']}", bytes.fromhex(vector["key"]),
                           vector["msg"].encode(), bytes.fromhex(vector["sig"]),
-                          not flags & STRICT_REJECTS))
+                          not flags & STRICT_REJECTS, frozenset(flags)))
     return cases
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from openheg_sim.firmware import ed25519_keypair, ed25519_sign, ed25519_verify
 
-from ed25519_vectors import all_cases
+from ed25519_vectors import all_cases, cctv_cases
 
 
 def test_firmware_matches_strict_verdict_on_every_shared_vector():
@@ -29,6 +29,24 @@ def test_firmware_matches_strict_verdict_on_every_shared_vector():
         if verdict != case.valid:
             wrong.append(case.name)
     assert wrong == []
+
+
+def test_vectors_that_tell_a_cofactored_check_from_libsodiums_get_libsodiums_verdict():
+    """Why verification stays on libsodium (crypto_port.c): with canonical
+    A and R of large order, a cofactored check such as Monocypher's accepts
+    the 63 vectors whose low-order residue only the cofactor cancels, which
+    libsodium rejects; refusing any low-order component instead would refuse
+    the 42 that libsodium accepts. The device gives libsodium's verdict on both."""
+    structural = {"low_order_A", "low_order_R", "non_canonical_A", "non_canonical_R"}
+    large_order = [case for case in cctv_cases() if not case.flags & structural]
+    residue = [case for case in large_order if "low_order_residue" in case.flags]
+    mixed_accepted = [case for case in large_order if case.valid and case.flags]
+    assert len(residue) == 63 and len(mixed_accepted) == 42
+    assert not any(case.valid for case in residue)
+    assert not any(ed25519_verify(case.public_key, case.message, case.signature)
+                   for case in residue)
+    assert all(ed25519_verify(case.public_key, case.message, case.signature)
+               for case in mixed_accepted)
 
 
 def test_firmware_verifies_pynacl_signatures():
