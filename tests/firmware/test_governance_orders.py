@@ -114,6 +114,40 @@ def test_host_and_device_agree_on_which_role_gives_which_order(authority, kind, 
     assert send(dev, raw) == S.OK
 
 
+NAMING = [(kind, license_id, license_sequence, workload_id) for kind in K
+          for license_id in (False, True) for license_sequence in (False, True)
+          for workload_id in (False, True)]
+
+
+@pytest.mark.parametrize("kind,license_id,license_sequence,workload_id", NAMING,
+                         ids=[f"{k.name}-{int(a)}{int(b)}{int(c)}" for k, a, b, c in NAMING])
+def test_host_and_device_agree_on_what_each_order_names(authority, kind, license_id,
+                                                        license_sequence, workload_id):
+    """Exactly what the kind acts on is named, nothing else: a workload for a
+    pause or resume, a license for a revocation, a license and its sequence
+    for a release; the host's parser and the device's refuse the same."""
+    dev, lic = licensed(authority)
+    role = next(iter(wire.ORDER_SIGNER_ROLES[kind]))
+    order = wire.Order(order_kind=kind, signer_role=role, device_id=dev.device_id,
+                       license_id=lic.license_id if license_id else bytes(16),
+                       license_sequence=lic.sequence if license_sequence else 0,
+                       workload_id=lic.workload_id if workload_id else bytes(16),
+                       sequence=1, issued_at=NOW - 30)
+    raw = signed_unchecked(order, (authority.inspector,))
+    expected = (license_id == (kind in wire.ORDERS_NAMING_A_LICENSE)
+                and workload_id == (kind in wire.ORDERS_NAMING_A_WORKLOAD)
+                and license_sequence == (kind == K.RELEASE_OVERSIGHT))
+    if expected:
+        wire.Order.from_bytes(raw)
+        assert dev.status_of(C.ORDER, raw) != S.RECORD_FIELD
+    else:
+        with pytest.raises(RecordError):
+            wire.Order.from_bytes(raw)
+        before = dev.snapshot()
+        assert dev.status_of(C.ORDER, raw) == S.RECORD_FIELD
+        assert dev.snapshot() == before
+
+
 def authority_policy(authority: Authority) -> wire.Policy:
     return wire.Policy.from_bytes(authority.policy().to_bytes())
 

@@ -226,3 +226,107 @@ def test_a_pause_delivered_while_another_workload_runs_still_binds_w(authority):
     assert install(dev, back) == S.OK
     assert delivered == S.OK
     assert paused(dev)
+
+
+# ------------------------------------------- the pause names the workload
+def test_a_pause_of_a_workload_never_licensed_holds_its_first_license(authority):
+    """Delivered before W was ever licensed on the device, the pause is recorded
+    (a free slot of the table) and W's first license installs paused."""
+    dev = Device()
+    provision(dev, authority)
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"W" * 16)) == S.OK
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, lic) == S.OK
+    assert paused(dev)
+    dev.power_up()
+    assert paused(dev)
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                      issued_at=NOW - 30)) == S.OK
+    assert dev.computes()
+
+
+def test_a_pause_of_another_workload_leaves_the_one_in_force_running(authority):
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, lic) == S.OK
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"V" * 16)) == S.OK
+    assert dev.computes()
+    v = authority.frontier_license(dev.device_id, 2, workload_id=b"V" * 16)
+    assert install(dev, v) == S.OK
+    assert paused(dev)
+
+
+def test_any_listed_inspector_pauses_and_only_the_pauser_or_the_board_resumes():
+    """A pause only restricts: any inspector the policy lists may give it, for
+    any workload, so that a license naming another inspector cannot void an
+    undelivered one. The resume is due process: the inspector who paused, or
+    a board quorum; W's own inspector cannot lift another's pause."""
+    authority = two_inspectors()
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)  # W's inspector: the first
+    assert install(dev, lic) == S.OK
+    by_second = authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id,
+                                signers=(SECOND_INSPECTOR,))
+    assert order(dev, by_second) == S.OK
+    assert paused(dev)
+    by_w_s_own = authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                 issued_at=NOW - 30)
+    assert order(dev, by_w_s_own) == S.SIGNER_UNTRUSTED
+    assert paused(dev)
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                      signers=(SECOND_INSPECTOR,), issued_at=NOW - 30)) == S.OK
+    assert dev.computes()
+
+
+def test_a_pause_by_a_key_the_policy_does_not_list_is_refused(authority):
+    dev, lic = licensed_and_paused(authority)
+    before = dev.snapshot()
+    stranger = authority.order(K.PAUSE, dev.device_id, 2, b"V" * 16,
+                               signers=(SECOND_INSPECTOR,))
+    assert order(dev, stranger) == S.SIGNER_UNTRUSTED
+    assert dev.snapshot() == before  # a restricting order: not even the lockout counts
+
+
+def test_a_resume_of_a_workload_the_device_does_not_hold_changes_nothing(authority):
+    dev, lic = licensed_and_paused(authority)
+    before = dev.snapshot()
+    resume = authority.order(K.RESUME, dev.device_id, 2, b"V" * 16, issued_at=NOW - 30)
+    assert order(dev, resume) == S.WRONG_STATE
+    assert dev.snapshot()[2:] == before[2:]  # only the lockout's count moved
+    assert paused(dev)
+
+
+def test_a_pause_never_makes_the_table_forget_a_grant(authority):
+    """With the table full of unpaused workloads, a pause of one more is
+    refused (WORKLOADS_FULL) rather than evict a grant: an order that only
+    restricts must not let a forgotten workload start from zero."""
+    dev = Device()
+    provision(dev, authority)
+    for i in range(TABLE):
+        lic = authority.frontier_license(dev.device_id, i + 1, workload_id=b"g%015d" % i)
+        assert install(dev, lic) == S.OK
+    before = dev.snapshot()
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"N" * 16)) \
+        == S.WORKLOADS_FULL
+    assert dev.snapshot() == before
+    # A workload the table holds is paused as ever.
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"g%015d" % 0)) == S.OK
+
+
+def test_power_cut_never_loses_a_pause_of_a_workload_not_in_force(authority):
+    """The pause of W arrives while V runs; cut at every flash operation: W's
+    entry holds the pause exactly when the inspector's sequence was taken, and
+    W's next license then installs paused."""
+    base = Device()
+    provision(base, authority)
+    assert install(base, authority.frontier_license(base.device_id, 1)) == S.OK
+    assert install(base, authority.frontier_license(base.device_id, 2,
+                                                    workload_id=b"V" * 16)) == S.OK
+    raw = authority.order(K.PAUSE, base.device_id, 1, b"W" * 16).to_bytes()
+    for cut, after, _ in power_cuts(base, lambda d: d.request(C.ORDER, raw)):
+        applied = after.info().inspector_order_sequence == 1
+        assert after.computes(), f"cut {cut}"  # V runs either way
+        assert install(after, authority.frontier_license(after.device_id, 3)) == S.OK
+        assert paused(after) == applied, f"cut {cut}"

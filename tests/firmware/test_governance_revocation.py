@@ -255,3 +255,29 @@ def test_a_lockout_cannot_keep_a_revoking_policy_out(authority):
                                inspector_keys=(pub(authority.inspector),))
     assert dev.status_of(C.INSTALL_POLICY, revokes.to_bytes()) == S.OK
     assert stopped_for_good(dev)
+
+
+def test_forged_policies_still_lock_out_policies_and_nothing_else(authority):
+    """Finding 8's fix keeps the lockout's bound on retries: one count per kind
+    of record, so an operator retrying a forged policy (to glitch one check)
+    gets lockout_threshold tries per lockout period, a reboot restarting the
+    wait; the forged policies keep out neither licenses nor orders, and the
+    forged licenses kept no policy out (above)."""
+    authority.policy_overrides.update(lockout_threshold=3, lockout_duration_s=600)
+    dev, lic = licensed(authority)
+    short = authority.policy(2, signers=authority.board_members[:1])
+    for _ in range(3):
+        assert dev.status_of(C.INSTALL_POLICY, short.to_bytes()) == S.QUORUM_NOT_MET
+    genuine = authority.policy(2)
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.LOCKED_OUT
+    dev.power_up()
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.LOCKED_OUT
+    renewal = authority.frontier_license(dev.device_id, 2, license_id=lic.license_id)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
+    assert dev.status_of(C.ORDER, authority.order(K.LIFT_HALT, dev.device_id, 1,
+                                                  issued_at=NOW - 30).to_bytes()) == S.OK
+    assert dev.info().policy_version == 1
+    dev.advance(601)
+    dev.sync_time()
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.OK
+

@@ -183,3 +183,38 @@ def test_a_release_held_back_does_not_release_a_renewal_s_reserve(authority):
     assert dev.attest().oversight_reserved_msflop == RESERVE
     dev.status_of(C.ORDER, release.to_bytes())
     assert dev.attest().oversight_reserved_msflop == RESERVE
+
+
+def test_the_renewal_s_reserve_is_released_by_an_order_naming_its_sequence(authority):
+    """The release names the license by id and sequence: the held-back release
+    of L1 is refused for L2 (same id) and changes nothing; the inspector's
+    release naming L2 releases it."""
+    dev, lic = licensed(authority)
+    renewal = authority.frontier_license(dev.device_id, 2, allocation=ALLOCATION,
+                                         license_id=lic.license_id)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
+    before = dev.snapshot()
+    for sequence in (1, 2):  # L1's release, under the inspector's next sequence too
+        held = authority.order(K.RELEASE_OVERSIGHT, dev.device_id, sequence, lic.license_id,
+                               license_sequence=lic.sequence)
+        assert dev.status_of(C.ORDER, held.to_bytes()) == S.WRONG_STATE
+    assert dev.snapshot() == before  # refused before the lockout counts
+    assert release(authority, dev, renewal, sequence=2) == S.OK
+    assert dev.attest().oversight_reserved_msflop == 0
+
+
+def test_a_release_names_a_sequence_and_nothing_else_does(authority):
+    dev, lic = licensed(authority)
+    for kind, license_sequence in ((K.RELEASE_OVERSIGHT, 0), (K.REVOKE, 1)):
+        fields = dict(order_names(kind, lic), license_sequence=license_sequence)
+        role = R.INSPECTOR if kind == K.RELEASE_OVERSIGHT else R.ISSUER
+        signer = authority.inspector if kind == K.RELEASE_OVERSIGHT else authority.issuer
+        raw = signed_unchecked(wire.Order(order_kind=kind, signer_role=role,
+                                          device_id=dev.device_id, **fields, sequence=1,
+                                          issued_at=NOW - 60,
+                                          license_sequence_floor=int(kind == K.REVOKE)),
+                               (signer,))
+        with pytest.raises(RecordError, match="sequence"):
+            wire.Order.from_bytes(raw)
+        assert dev.status_of(C.ORDER, raw) == S.RECORD_FIELD
+    assert dev.attest().oversight_reserved_msflop == RESERVE
