@@ -325,6 +325,16 @@ class Authority:
         return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
 
 
+def licensed(authority: Authority) -> tuple[Device, wire.License]:
+    """A provisioned device computing under the authority's Frontier license 1."""
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert dev.status_of(wire.Command.INSTALL_LICENSE, lic.to_bytes()) == DeviceStatus.OK
+    assert dev.computes()
+    return dev, lic
+
+
 def provision_request(authority: Authority, policy: wire.Policy | None = None) -> bytes:
     policy = policy if policy is not None else authority.policy()
     return authority.vendor_key + policy.to_bytes()

@@ -19,7 +19,7 @@ import pytest
 from openheg import wire
 from openheg.errors import DeviceStatus
 
-from fwkit import NOW, Authority, Device, power_cuts, provision
+from fwkit import NOW, Authority, Device, licensed, power_cuts
 
 S = DeviceStatus
 C = wire.Command
@@ -27,15 +27,6 @@ K = wire.OrderKind
 R = wire.SignerRole
 G = wire.GateCause
 WINDOW = wire.ORDER_REPLAY_WINDOW
-
-
-def licensed(authority: Authority) -> tuple[Device, wire.License]:
-    dev = Device()
-    provision(dev, authority)
-    lic = authority.frontier_license(dev.device_id, 1)
-    assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
-    assert dev.computes()
-    return dev, lic
 
 
 def send(dev: Device, record: wire.Order) -> DeviceStatus:

@@ -19,7 +19,7 @@ from openheg.errors import DeviceStatus, RecordError
 from openheg.licensing import issue_revocation, sign_order
 from openheg_sim.flash import Flash
 
-from fwkit import (NOW, Authority, Device, _key, order_names, power_cuts, provision, pub,
+from fwkit import (NOW, Authority, Device, _key, licensed, order_names, power_cuts, pub,
                    signed_unchecked)
 
 S = DeviceStatus
@@ -38,15 +38,6 @@ def stopped_for_good(dev: Device) -> bool:
         return False
     dev.power_up()
     return not dev.computes() and G.LICENSE_REVOKED in dev.attest().gate_causes
-
-
-def licensed(authority: Authority) -> tuple[Device, wire.License]:
-    dev = Device()
-    provision(dev, authority)
-    lic = authority.frontier_license(dev.device_id, 1)
-    assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
-    assert dev.computes()
-    return dev, lic
 
 
 def log_types(dev: Device) -> list[int]:
