@@ -194,10 +194,17 @@ def test_order_rules():
     policy = signed(draft, board[:2])
     inspector = KEYS[9]
     pause = issue_order(OrderKind.PAUSE, device_id=bytes(32), sequence=1,
-                        license_id=b"\x01" * 16, now=0)
-    check_order_signatures(policy, signed(pause, [inspector]), inspector.public_key)
-    with pytest.raises(VoteError, match="inspector named in the license"):
+                        workload_id=b"\x01" * 16, now=0)
+    # A pause: any inspector the policy lists, the license's or not.
+    check_order_signatures(policy, signed(pause, [inspector]), None)
+    with pytest.raises(VoteError, match="an inspector the policy lists"):
         check_order_signatures(policy, signed(pause, board[:3]), inspector.public_key)
+    # A release of the oversight reserve: the license's own inspector.
+    release = replace(pause, order_kind=OrderKind.RELEASE_OVERSIGHT, license_id=b"\x02" * 16,
+                      license_sequence=1, workload_id=bytes(16))
+    check_order_signatures(policy, signed(release, [inspector]), inspector.public_key)
+    with pytest.raises(VoteError, match="inspector named in the license"):
+        check_order_signatures(policy, signed(release, [inspector]), board[0].public_key)
     resume = replace(pause, order_kind=OrderKind.RESUME, signer_role=SignerRole.BOARD,
                      sequence=1)
     check_order_signatures(policy, signed(resume, board[:2]), inspector.public_key)

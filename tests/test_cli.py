@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -120,6 +121,11 @@ def test_frontier_workload_across_a_fleet_with_orders_series_and_report(run, mon
     ok(run, "license", "install", "emu://b", paths[1])
     ok(run, "order", "issue", "--kind", "pause", "--device", "emu://b", "--license", paths[1],
        "--authority", "auth", "--signer", "inspector-1", "--out", "pause.order")
+    # The pause names the license's workload, not the license: it binds the
+    # workload whatever license runs it.
+    pause = wire.Order.from_bytes(Path("pause.order").read_bytes())
+    assert pause.workload_id == wire.License.from_bytes(Path(paths[1]).read_bytes()).workload_id
+    assert pause.license_id == bytes(16)
     code, _, err = run("order", "issue", "--kind", "halt", "--device", "emu://b",
                        "--authority", "auth", "--signer", "board-1", "--out", "halt.order")
     assert code == EXIT_BAD_INPUT and "board quorum" in one_error_line(err)

@@ -155,7 +155,7 @@ def test_orders_agree_and_close_the_gate(authority, chip):
     device.order(lift)
     assert emulated.run("FP8", 1000, 100).issued_ops == 1000
     pause_by_board = sign_order(issue_order(OrderKind.PAUSE, device_id=device_id, sequence=3,
-                                            license_id=license_.license_id),
+                                            license_=license_),
                                 keys(authority, "board-1", "board-2"))
     both_refuse(lambda: check_order_signatures(policy, pause_by_board, inspector),
                 lambda: device.order(pause_by_board), DeviceStatus.SIGNER_UNTRUSTED)

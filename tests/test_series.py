@@ -38,6 +38,7 @@ from openheg.wire import (
 
 DEVICE = SigningKey(b"\x07" * 32)
 LICENSE_ID = b"\x05" * 16
+WORKLOAD_ID = b"\x06" * 16
 
 
 def make_log(n_resets_at=(0,), length=6) -> list[LogRecord]:
@@ -274,11 +275,11 @@ def test_ledger_keeps_orders_of_each_signer_role_with_the_same_sequence(tmp_path
     device_id = DEVICE.public_key
     signer = SigningKey(b"\x09" * 32)
     pause = sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
-                             device_id=device_id, license_id=LICENSE_ID, sequence=1,
-                             issued_at=100), [signer])
+                             device_id=device_id, license_id=bytes(16), license_sequence=0,
+                             workload_id=WORKLOAD_ID, sequence=1, issued_at=100), [signer])
     halt = sign_order(Order(order_kind=OrderKind.HALT, signer_role=SignerRole.BOARD,
-                            device_id=device_id, license_id=bytes(16), sequence=1,
-                            issued_at=101), [signer])
+                            device_id=device_id, license_id=bytes(16), license_sequence=0,
+                            workload_id=bytes(16), sequence=1, issued_at=101), [signer])
     ledger.record_order(pause)
     ledger.record_order(halt)
     ledger.record_order(pause)  # the same order twice is recorded once
@@ -366,15 +367,16 @@ def _signed(counter, log_head, **fields) -> bytes:
                                                       body.body())).to_bytes()
 
 
-def _applied(index, kind, role, sequence, license_id=LICENSE_ID) -> LogRecord:
+def _applied(index, kind, role, sequence, subject_id=WORKLOAD_ID) -> LogRecord:
     return LogRecord(index, EventType.ORDER_APPLIED,
-                     bytes([kind, role]) + struct.pack("<Q", sequence) + license_id)
+                     bytes([kind, role]) + struct.pack("<Q", sequence) + subject_id)
 
 
 def _pause(sequence, issued_at=100) -> Order:
     return sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
-                            device_id=DEVICE.public_key, license_id=LICENSE_ID,
-                            sequence=sequence, issued_at=issued_at), [SigningKey(b"\x09" * 32)])
+                            device_id=DEVICE.public_key, license_id=bytes(16),
+                            license_sequence=0, workload_id=WORKLOAD_ID, sequence=sequence,
+                            issued_at=issued_at), [SigningKey(b"\x09" * 32)])
 
 
 def test_a_device_that_latched_tamper_is_not_trusted():

@@ -69,7 +69,8 @@ def render() -> str:
             f"#define HEG_REPORT_COUNTER_BLOCK {wire.REPORT_COUNTER_BLOCK}u",
             f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u",
             f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u",
-            f"#define HEG_ORDER_LIFETIME_S {wire.ORDER_LIFETIME_S}u", ""]
+            f"#define HEG_ORDER_LIFETIME_S {wire.ORDER_LIFETIME_S}u",
+            f"#define HEG_ORDER_REPLAY_WINDOW {wire.ORDER_REPLAY_WINDOW}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",
             " * The _LEN includes the terminating NUL, which is part of the signed bytes. */"]
     out += _enum("HEG_RECORD", wire.RecordType)
@@ -160,13 +161,22 @@ def _order_rules() -> list[str]:
     roles = ["0x00u"] * (max(wire.OrderKind) + 1)
     for kind, allowed in wire.ORDER_SIGNER_ROLES.items():
         roles[kind] = f"0x{sum(1 << role for role in allowed):02X}u"
-    restrictive = sum(1 << kind for kind in wire.RESTRICTIVE_ORDERS)
+    restrictive = _kinds(wire.RESTRICTIVE_ORDERS)
     return ["/* Bit (1 << role) of HEG_ORDER_KIND_ROLES[kind]: that signer role may give",
             " * the kind (openheg.wire.ORDER_SIGNER_ROLES). */",
             f"#define HEG_ORDER_KIND_ROLES {{{', '.join(roles)}}}",
             f"#define HEG_SIGNER_ROLE_COUNT {len(wire.SignerRole)}u",
             "/* Bit (1 << kind): orders that only restrict (openheg.wire.RESTRICTIVE_ORDERS). */",
-            f"#define HEG_ORDER_KINDS_RESTRICTIVE 0x{restrictive:02X}u"]
+            f"#define HEG_ORDER_KINDS_RESTRICTIVE 0x{restrictive:02X}u",
+            "/* Bit (1 << kind): orders that name a license, and those that name a",
+            " * workload (openheg.wire.ORDERS_NAMING_A_LICENSE, ORDERS_NAMING_A_WORKLOAD). */",
+            f"#define HEG_ORDER_KINDS_NAMING_A_LICENSE 0x{_kinds(wire.ORDERS_NAMING_A_LICENSE):02X}u",
+            f"#define HEG_ORDER_KINDS_NAMING_A_WORKLOAD "
+            f"0x{_kinds(wire.ORDERS_NAMING_A_WORKLOAD):02X}u"]
+
+
+def _kinds(kinds: frozenset[wire.OrderKind]) -> int:
+    return sum(1 << kind for kind in kinds)
 
 
 def _header_only(fmt, variable: str = "payload"):

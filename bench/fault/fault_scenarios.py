@@ -98,7 +98,7 @@ def _licensed(device: HarnessDevice) -> None:
 def _paused(device: HarnessDevice) -> None:
     _licensed(device)
     order = device.authority.order(wire.OrderKind.PAUSE, device.device_id, 1,
-                                   license_id=device.frontier_license().license_id)
+                                   device.frontier_license().workload_id)
     device.ok(wire.Command.ORDER, order.to_bytes())
 
 
@@ -139,8 +139,7 @@ def _horizon_board_short(device: HarnessDevice) -> tuple[int, bytes]:
 
 def _resume(device: HarnessDevice, signers) -> wire.Order:
     return device.authority.order(wire.OrderKind.RESUME, device.device_id, 2,
-                                  license_id=device.frontier_license().license_id,
-                                  signers=signers)
+                                  device.frontier_license().workload_id, signers=signers)
 
 
 def _forged_resume(device: HarnessDevice) -> tuple[int, bytes]:

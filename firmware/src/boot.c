@@ -13,6 +13,7 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   uint8_t event[16];
   uint64_t lost_counter = 0;
   uint32_t lane;
+  uint32_t kind;
   heg_status_t status;
 
   if (ctx == NULL || hal == NULL) {
@@ -30,7 +31,9 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   HEG_TRY(heg_meter_check_id(ctx));
   /* Fail closed until this boot decides otherwise. */
   heg_meter_gate_close(ctx);
-  ctx->lockout_since_ms = heg_uptime_ms(ctx);
+  for (kind = 0; kind < HEG_LOCKOUT_KINDS; ++kind) {
+    ctx->lockout_since_ms[kind] = heg_uptime_ms(ctx);
+  }
   HEG_TRY(heg_store_load(ctx, &lost_counter));
   HEG_TRY(heg_keys_derive(ctx));
   if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED) {

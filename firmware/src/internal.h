@@ -111,6 +111,12 @@ typedef struct {
   uint8_t pauser[HEG_KEY_SIZE]; /* the inspector who paused */
 } heg_workload_t;
 
+/* The kinds of record the failed-attempt lockout counts apart (lockout.c). */
+#define HEG_LOCKOUT_LICENSE 0u
+#define HEG_LOCKOUT_POLICY 1u
+#define HEG_LOCKOUT_ORDER 2u /* orders that grant; orders that restrict stay out */
+#define HEG_LOCKOUT_KINDS 3u
+
 /* ---- Persistent state (store.c) ----------------------------------------
  * One record, written whole to the slot (a run of pages) not holding the
  * current one, with counter + 1 and a digest (heg_crypto_digest) written last. Boot takes
@@ -146,7 +152,7 @@ typedef struct {
  * way, streaming it from flash. */
 #define HEG_ISSUER_PREFIX_SIZE 8u /* heg_persistent_t.license_issuer_prefix */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 4u
+#define HEG_STORE_LAYOUT 5u
 /* The endorsement as stored: the record without its header. */
 #define HEG_STORE_ENDORSEMENT_LEN (HEG_ENDORSEMENT_SIZE - HEG_ENDORSEMENT_DEVICE_ID_OFF)
 #define HEG_STORE_SLOTS 2u
@@ -188,13 +194,20 @@ typedef struct {
   uint8_t license_issuer_prefix[HEG_ISSUER_PREFIX_SIZE];
   uint32_t reserved2; /* the next field stays 8-byte aligned */
   heg_u128_t lane_totals[HEG_LANES];
-  /* Orders. G-orders: one replay floor per signer role (HEG_SIGNER_ROLE_* - 1),
-   * so no role's order can void another role's undelivered one. */
-  uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* last accepted per role */
-  heg_hbool_t paused;      /* the license's inspector paused it */
+  /* Orders. G-orders: one anti-replay state per signer role
+   * (HEG_SIGNER_ROLE_* - 1), so no role's order can void another role's
+   * undelivered one: the highest sequence accepted, and which of the
+   * HEG_ORDER_REPLAY_WINDOW sequences below it were accepted (bit i:
+   * highest - 1 - i), so no later order of the role voids an undelivered
+   * restricting one either (orders.c). */
+  uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* highest accepted per role */
+  uint64_t order_window[HEG_SIGNER_ROLE_COUNT];
+  heg_hbool_t paused;      /* the workload in force is paused (its table entry) */
   heg_hbool_t halted;      /* a board emergency halt is in force */
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */
-  uint32_t auth_failures;  /* counted before each verification, reset by a success */
+  /* Per kind of record (HEG_LOCKOUT_*): counted before each verification,
+   * reset by a success of that kind (lockout.c). */
+  uint32_t auth_failures[HEG_LOCKOUT_KINDS];
   /* Every attestation report counter up to this one may have been signed
    * (reserved HEG_REPORT_COUNTER_BLOCK at a time, attest.c): a boot resumes
    * past it, so no counter is signed twice. */
@@ -312,7 +325,7 @@ struct heg_ctx {
    * since the operator chooses when the answer arrives (timekeeping.c). */
   uint64_t nonce_tick_ms;   /* uptime when the outstanding nonce was issued */
   uint32_t beacon_delay_ms; /* the beacon in force: arrival minus its nonce's tick */
-  uint64_t lockout_since_ms; /* uptime when the lockout (re)started */
+  uint64_t lockout_since_ms[HEG_LOCKOUT_KINDS]; /* uptime when each lockout (re)started */
 };
 
 /* A coherent reading of the meter. */
@@ -460,13 +473,14 @@ HEG_MUST_USE heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t
                                                    size_t len, heg_policy_view_t *view,
                                                    uint8_t *scratch, size_t scratch_cap);
 
-/* lockout.c: failed-attempt lockout. Called before a record's signatures are
- * verified: refuses (LOCKED_OUT) while locked out, else counts the attempt as
- * failed and persists that. The install that then succeeds clears the count in
- * its own commit (heg_lockout_clear). */
-HEG_MUST_USE heg_status_t heg_lockout_begin(heg_ctx_t *ctx);
-void heg_lockout_clear(heg_ctx_t *ctx);
-heg_hbool_t heg_lockout_active(heg_ctx_t *ctx);
+/* lockout.c: failed-attempt lockout, one per kind of record. Called before a
+ * record's signatures are verified: refuses (LOCKED_OUT) while that kind is
+ * locked out, else counts the attempt as failed and persists that. The
+ * install that then succeeds clears its kind's count in its own commit
+ * (heg_lockout_clear). */
+HEG_MUST_USE heg_status_t heg_lockout_begin(heg_ctx_t *ctx, uint32_t kind);
+void heg_lockout_clear(heg_ctx_t *ctx, uint32_t kind);
+heg_hbool_t heg_lockout_active(heg_ctx_t *ctx, uint32_t kind);
 
 /* timekeeping.c */
 uint64_t heg_uptime_ms(heg_ctx_t *ctx);
@@ -487,6 +501,16 @@ HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
 /* workloads.c */
 /* The workload table's entry at slot (< ps.workload_count), as in flash. */
 HEG_MUST_USE heg_status_t heg_workload_read(heg_ctx_t *ctx, uint32_t slot, heg_workload_t *out);
+/* The entry of workload_id (*found HEG_HTRUE), or a new unpaused entry with
+ * nothing granted in the next free slot (*found HEG_HFALSE; WORKLOADS_FULL
+ * when there is none: no other entry is forgotten for it). */
+HEG_MUST_USE heg_status_t heg_workload_find(heg_ctx_t *ctx,
+                                            const uint8_t workload_id[HEG_ID_SIZE],
+                                            heg_workload_t *out, heg_hbool_t *found);
+/* Stages entry for the command's commit (heg_store_stage_workload); an entry
+ * in the next free slot joins the table. */
+HEG_MUST_USE heg_status_t heg_workload_stage(heg_ctx_t *ctx, const heg_workload_t *entry,
+                                             uint8_t *scratch, size_t scratch_cap);
 /* The grant decision for installing lic: the license in force (if any) stops
  * and its workload keeps what it consumed (spent) instead of its allocation;
  * lic's

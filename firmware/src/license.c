@@ -263,7 +263,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
    * meter untouched): what it consumed in all can only be more, so this
    * refuses no license the decision below grants. */
   HEG_TRY(heg_workload_grant(ctx, &lic, ctx->consumed_base, NULL, 0u, &workload, &within));
-  HEG_TRY(heg_lockout_begin(ctx));
+  HEG_TRY(heg_lockout_begin(ctx, HEG_LOCKOUT_LICENSE));
   HEG_TRY(heg_sigset_parse(payload, HEG_LICENSE_BODY_SIZE, len, HEG_MAX_LICENSE_SIGNATURES,
                            &sigs));
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked);
@@ -304,7 +304,7 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.allocation = heg_u128_sub_floor(lic.allocation_msflop, ctx->ps.oversight_reserved);
   ctx->ps.charged = heg_meter_first_charge(ctx, ctx->ps.allocation);
   heg_meter_lane_totals(ctx, &reading, ctx->ps.lane_totals);
-  heg_lockout_clear(ctx);
+  heg_lockout_clear(ctx, HEG_LOCKOUT_LICENSE);
   memcpy(event, lic.license_id, HEG_ID_SIZE);
   heg_store_u64(event + HEG_ID_SIZE, lic.sequence);
   status = heg_log_append(ctx, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));

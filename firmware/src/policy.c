@@ -508,7 +508,7 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
    * the policy in force (its lists in flash) until every check passed. */
   HEG_TRY(heg_policy_parse(ctx, payload, len, &next));
   HEG_TRY(check_next_version(ctx, payload));
-  HEG_TRY(heg_lockout_begin(ctx));
+  HEG_TRY(heg_lockout_begin(ctx, HEG_LOCKOUT_POLICY));
   /* Revoked by the current or by the new policy: refused outright. */
   heg_policy_keys(ctx, HEG_KEYS_REVOKED, &revoked_now);
   HEG_TRY(heg_sigset_verify(ctx, &next.sigs, HEG_DOMAIN_POLICY, HEG_DOMAIN_POLICY_LEN, payload,
@@ -522,7 +522,7 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
    * failure from here on rolls all of it back (heg_store_finish). */
   heg_policy_load(payload, &next, &ctx->ps.policy);
   heg_store_set_pending_policy(ctx, next.keys);
-  heg_lockout_clear(ctx);
+  heg_lockout_clear(ctx, HEG_LOCKOUT_POLICY);
   heg_store_u32(event + HEG_ID_SIZE, ctx->ps.policy.version);
   status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event + HEG_ID_SIZE, 4u);
   /* G-revoke: revoking the license's issuer or inspector stops the license. */

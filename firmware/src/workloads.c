@@ -11,7 +11,9 @@
  * installed, each granted at least as much as W. A pause is never forgotten,
  * and paused entries count in that smallest grant: otherwise an operator who
  * had the other entries paused (granted nothing) made W, the biggest grant,
- * the only one the table could forget. */
+ * the only one the table could forget. A pause binds the workload, not a
+ * license (orders.c): it is recorded in the workload's entry whether or not
+ * its license is in force, in a free slot if the table has none for it. */
 #include <string.h>
 
 #include "codec.h"
@@ -24,6 +26,39 @@ heg_status_t heg_workload_read(heg_ctx_t *ctx, uint32_t slot, heg_workload_t *ou
     return HEG_STATUS_STORAGE;
   }
   return heg_store_read(ctx, HEG_STORE_WORKLOAD_OFF(slot), (uint8_t *)out, sizeof(*out));
+}
+
+heg_status_t heg_workload_find(heg_ctx_t *ctx, const uint8_t workload_id[HEG_ID_SIZE],
+                               heg_workload_t *out, heg_hbool_t *found) {
+  uint32_t slot;
+  *found = HEG_HFALSE;
+  for (slot = 0; slot < ctx->ps.workload_count; ++slot) {
+    HEG_TRY(heg_workload_read(ctx, slot, out));
+    if (heg_bytes_equal(out->workload_id, workload_id, HEG_ID_SIZE) == HEG_HTRUE) {
+      *found = HEG_HTRUE;
+      return HEG_STATUS_OK;
+    }
+  }
+  /* A pause for a workload the device has not licensed yet takes a free slot,
+   * never another workload's: forgetting a grant must not follow from an
+   * order that only restricts. */
+  if (ctx->ps.workload_count >= HEG_WORKLOADS) {
+    return HEG_STATUS_WORKLOADS_FULL;
+  }
+  memset(out, 0, sizeof(*out));
+  memcpy(out->workload_id, workload_id, HEG_ID_SIZE);
+  out->paused = HEG_HFALSE;
+  out->slot = ctx->ps.workload_count;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_workload_stage(heg_ctx_t *ctx, const heg_workload_t *entry, uint8_t *scratch,
+                                size_t scratch_cap) {
+  HEG_TRY(heg_store_stage_workload(ctx, entry, scratch, scratch_cap));
+  if (entry->slot == ctx->ps.workload_count) {
+    ctx->ps.workload_count = (uint16_t)(ctx->ps.workload_count + 1u);
+  }
+  return HEG_STATUS_OK;
 }
 
 heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u128_t spent,
@@ -89,12 +124,9 @@ heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u1
     /* The replaced entry first: when it is the same slot (the same workload,
      * or the one forgotten), the new entry replaces it. */
     if (replacing == HEG_HTRUE) {
-      HEG_TRY(heg_store_stage_workload(ctx, &in_force, scratch, scratch_cap));
+      HEG_TRY(heg_workload_stage(ctx, &in_force, scratch, scratch_cap));
     }
-    HEG_TRY(heg_store_stage_workload(ctx, target, scratch, scratch_cap));
-    if (target->slot == ctx->ps.workload_count) {
-      ctx->ps.workload_count = (uint16_t)(ctx->ps.workload_count + 1u);
-    }
+    HEG_TRY(heg_workload_stage(ctx, target, scratch, scratch_cap));
   }
   *within = HEG_HTRUE;
   return HEG_STATUS_OK;

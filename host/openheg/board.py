@@ -32,7 +32,8 @@ from typing import Any
 from . import wire
 from .crypto import SigningKey, verify_record
 from .errors import OpenhegError, RecordError, SignatureError
-from .wire import License, LicenseClass, Order, Policy, SignatureEntry, SignedRecord, SignerRole
+from .wire import (License, LicenseClass, Order, OrderKind, Policy, SignatureEntry, SignedRecord,
+                   SignerRole)
 
 PROPOSAL_FORMAT = "openheg-proposal/v1"
 SHARE_FORMAT = "openheg-signature-share/v1"
@@ -319,17 +320,23 @@ def check_license_signatures(policy: Policy, license_: License) -> None:
 
 def check_order_signatures(policy: Policy, order: Order, license_inspector: bytes | None) -> None:
     """The firmware's ORDER rule: the order's signers must be the signer role it
-    names (wire.ORDER_SIGNER_ROLES says which roles may give which kind): the
-    inspector named in the license (``license_inspector``), a board quorum, or
-    the policy's issuer. Signatures of other keys count for nothing."""
+    names (wire.ORDER_SIGNER_ROLES says which roles may give which kind): an
+    inspector (for a pause or resume, one the policy lists: the device then
+    holds a resume to the inspector who paused; for a release of the oversight
+    reserve, the inspector named in the license, ``license_inspector``), a
+    board quorum, or the policy's issuer. Signatures of other keys count for
+    nothing."""
     live = valid_signers(order, policy.revoked_keys)
     kind = order.order_kind.name.lower().replace("_", "-")
     role = order.signer_role
-    if role == SignerRole.INSPECTOR and (license_inspector is None
-                                         or license_inspector not in live):
-        raise VoteError(f"a {kind} order given by the inspector must be signed by the "
-                        "inspector named in the license (an order the board gives names the "
-                        "board as its signer role)")
+    if role == SignerRole.INSPECTOR and order.order_kind == OrderKind.RELEASE_OVERSIGHT and (
+            license_inspector is None or license_inspector not in live):
+        raise VoteError(f"a {kind} order must be signed by the inspector named in the license")
+    if role == SignerRole.INSPECTOR and order.order_kind != OrderKind.RELEASE_OVERSIGHT and \
+            not _count(live, policy.inspector_keys):
+        raise VoteError(f"a {kind} order given by the inspector must be signed by an inspector "
+                        "the policy lists (an order the board gives names the board as its "
+                        "signer role)")
     if role == SignerRole.BOARD:
         board = _count(live, policy.board_keys)
         if board < policy.board_threshold:

@@ -446,7 +446,8 @@ def board_sign(ctx: Context, proposal_file: Path, key_file: Path, out: Path) -> 
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--publish", is_flag=True, help="For a policy: also publish it in the authority.")
 @click.option("--license-file", type=click.Path(path_type=Path), default=None,
-              help="For a pause or resume order: the license it names (its inspector signs).")
+              help="For an order: the license whose inspector signs a release of its "
+                   "oversight reserve.")
 def board_combine(proposal_file: Path, share_files: tuple[Path, ...], authority_dir: Path,
                   out: Path, publish: bool, license_file: Path | None) -> None:
     """Combine signature shares into the signed record, checking every rule.
@@ -1078,7 +1079,9 @@ def order() -> None:
 @click.option("--device-id", default=None, metavar="HEX")
 @click.option("--sequence", type=click.IntRange(1, wire.MAX_U64), default=None)
 @click.option("--license", "license_file", type=click.Path(path_type=Path), default=None,
-              help="The license a pause or resume names.")
+              help="pause, resume: a license for the workload the order names (the pause "
+                   "binds the workload, whatever license runs it); revoke: the license "
+                   "revoked.")
 @click.option("--authority", "authority_dir", type=click.Path(path_type=Path), default=None)
 @click.option("--signer", "signers", multiple=True, metavar="NAME",
               help="Sign with this key of the authority's keys/ (repeatable).")
@@ -1095,6 +1098,7 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
     --authority auth/ --signer inspector-1 --out pause.order
     """
     order_kind = OrderKind[kind.upper().replace("-", "_")]
+    # A pause or resume names the license's workload, a revocation the license.
     names_license = order_kind in (OrderKind.PAUSE, OrderKind.RESUME, OrderKind.REVOKE)
     if device_url is not None and device_id is not None:
         raise click.UsageError("give exactly one of --device and --device-id: an order is for "
@@ -1131,8 +1135,7 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
                                   license_sequence_floor=floor, signer_role=signer_role)
     else:
         record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
-                             signer_role=signer_role,
-                             license_id=license_.license_id if license_ is not None else None)
+                             signer_role=signer_role, license_=license_)
     if propose:
         Proposal(record, f"{kind} order").save(out)
         click.echo(f"{kind} order proposed for device {target.hex()[:16]}...: {out}")

@@ -188,7 +188,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
             before = infos[1].order_sequences[SignerRole.INSPECTOR]
             pause = sign_order(issue_order(OrderKind.PAUSE, device_id=infos[1].device_id,
                                            sequence=before + 1,
-                                           license_id=licenses[1].license_id), [inspector])
+                                           license_=licenses[1]), [inspector])
             optional(lambda: devices[1].order(pause))
             ledger.record_order(pause)
             # The gate decision is registered: it takes effect at the next meter
@@ -197,7 +197,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
             paused = transports[1].chip.run("FP16", 10_000_000, OPS_PER_CYCLE)
             resume = sign_order(issue_order(OrderKind.RESUME, device_id=infos[1].device_id,
                                             sequence=before + 2,
-                                            license_id=licenses[1].license_id), [inspector])
+                                            license_=licenses[1]), [inspector])
             optional(lambda: devices[1].order(resume))
             ledger.record_order(resume)
             resumed = transports[1].chip.run("FP16", 10_000, OPS_PER_CYCLE)

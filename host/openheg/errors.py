@@ -44,6 +44,7 @@ class DeviceStatus(IntEnum):
     OVER_GRANTED = 0x040B
     WORKLOADS_FULL = 0x040C
     PAUSE_IS_NEWER = 0x040D
+    OUTSIDE_REPLAY_WINDOW = 0x040E
     WRONG_STATE = 0x0501
     LOCKED_OUT = 0x0502
     RECOVERY_REQUIRED = 0x0503
@@ -93,6 +94,11 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.PAUSE_IS_NEWER: ("the resume was issued before the pause in force: a resume "
                                   "lifts only a pause issued no later than itself; issue a new "
                                   "resume"),
+    DeviceStatus.OUTSIDE_REPLAY_WINDOW: ("the order restricts, but its sequence lies more than "
+                                         "wire.ORDER_REPLAY_WINDOW below the highest its role "
+                                         "has given the device: the device cannot tell whether "
+                                         "it was applied; issue it again with the role's next "
+                                         "sequence"),
     DeviceStatus.LOCKED_OUT: ("too many failed signature or authorization attempts: the device "
                               "refuses records until its lockout period has passed"),
     DeviceStatus.WRONG_DEVICE: "the record is bound to another device",

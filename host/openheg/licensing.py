@@ -201,16 +201,37 @@ DEFAULT_SIGNER_ROLES = {
 
 
 def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
-                license_id: bytes | None = None, signer_role: SignerRole | None = None,
-                now: int | None = None) -> Order:
-    """An unsigned order; PAUSE, RESUME, RELEASE_OVERSIGHT and REVOKE name the
-    license, HALT and LIFT_HALT do not (a revocation is made by
-    issue_revocation, which also sets its floor). ``sequence`` is the next one of ``signer_role``'s counter on the device
-    (DeviceInfo.next_order_sequence); the order must be delivered within
+                license_: License | None = None, workload_id: bytes | None = None,
+                signer_role: SignerRole | None = None, now: int | None = None) -> Order:
+    """An unsigned order. PAUSE and RESUME name a workload (``workload_id``, or
+    ``license_``'s workload): the pause binds it whatever license runs it.
+    RELEASE_OVERSIGHT names ``license_`` by id and sequence; REVOKE is made by
+    issue_revocation, which also sets its floor; HALT and LIFT_HALT name
+    nothing. ``sequence`` is the next one of ``signer_role``'s counter on the
+    device (DeviceInfo.next_order_sequence); the order must be delivered within
     wire.ORDER_LIFETIME_S of ``now``."""
     role = DEFAULT_SIGNER_ROLES[kind] if signer_role is None else signer_role
+    what = kind.name.lower().replace("_", "-")
+    names_license = kind in wire.ORDERS_NAMING_A_LICENSE
+    names_workload = kind in wire.ORDERS_NAMING_A_WORKLOAD
+    if names_workload and (license_ is None) == (workload_id is None):
+        raise LicensingError(f"a {what} order names its workload: give its id or a license "
+                             "for it, one of the two")
+    if not names_workload and workload_id is not None:
+        raise LicensingError(f"a {what} order names no workload")
+    if names_license and license_ is None:
+        raise LicensingError(f"a {what} order names a license: give it")
+    if not names_license and not names_workload and license_ is not None:
+        raise LicensingError(f"a {what} order names no license")
+    if names_workload:
+        workload = workload_id if workload_id is not None else license_.workload_id
+    else:
+        workload = bytes(wire.ID_SIZE)
     return Order(order_kind=kind, signer_role=role, device_id=device_id,
-                 license_id=license_id if license_id is not None else bytes(wire.ID_SIZE),
+                 license_id=license_.license_id if names_license else bytes(wire.ID_SIZE),
+                 license_sequence=(license_.sequence if kind == OrderKind.RELEASE_OVERSIGHT
+                                   else 0),
+                 workload_id=workload,
                  sequence=sequence, issued_at=int(time.time()) if now is None else now)
 
 
@@ -229,7 +250,7 @@ def issue_revocation(license_: License, *, sequence: int, license_sequence_floor
                              f"{license_.sequence}: renewals of it up to the floor would still "
                              "install")
     order = issue_order(OrderKind.REVOKE, device_id=license_.device_id, sequence=sequence,
-                        license_id=license_.license_id, signer_role=signer_role, now=now)
+                        license_=license_, signer_role=signer_role, now=now)
     return replace(order, license_sequence_floor=floor)
 
 

@@ -295,7 +295,7 @@ def _check_order(device_id: str, order: Order, ordered: Sequence[Report], chain:
     applied = _applied_orders(chain, int(role))
     mine = [payload for _, sequence, payload in applied if sequence == order.sequence]
     if mine:
-        if mine[0][0] != order.order_kind or mine[0][10:26] != order.license_id:
+        if mine[0][0] != order.order_kind or mine[0][10:26] != order.subject_id:
             flag(Anomaly(device_id, "order-not-applied",
                          f"{name}: the device applied another order under its sequence"))
         return

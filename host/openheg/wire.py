@@ -148,7 +148,8 @@ class EventType(IntEnum):
     LICENSE_INSTALLED = 0x03  # payload: license id (16 bytes), sequence (u64)
     EXHAUSTED = 0x04  # payload: license id (16 bytes), consumed milli-sFLOP (u128)
     POLICY_INSTALLED = 0x05  # payload: policy version (u32)
-    # payload: order kind (u8), signer role (u8), order sequence (u64), license id (16)
+    # payload: order kind (u8), signer role (u8), order sequence (u64), what the
+    # order acts on (16: Order.subject_id, a workload id or a license id)
     ORDER_APPLIED = 0x06
     # Tamper latched for good: the meter's TAMPER cause, or what the firmware
     # read as a reset of the meter alone. Payload: GATE_CAUSE bits as read
@@ -186,16 +187,19 @@ class MeterEvidence(IntFlag):
 
 
 class OrderKind(IntEnum):
-    PAUSE = 0x01  # the inspector named in the license stops it
-    RESUME = 0x02  # that inspector, or a board quorum (due process), lets it go on
+    # An inspector the policy lists stops a workload, whatever license runs it
+    # (the device records it in its workload table even while another runs).
+    PAUSE = 0x01
+    RESUME = 0x02  # the inspector who paused, or a board quorum (due process), lets it go on
     HALT = 0x03  # a board quorum stops every license on the device
     LIFT_HALT = 0x04  # a board quorum ends a halt
     # The issuer or a board quorum revokes a license: the license it names stops
     # for good if it is in force, and the device's license-sequence floor rises to
     # license_sequence_floor, so that renewals signed in advance are refused too.
     REVOKE = 0x05
-    # The inspector named in the license in force releases its oversight reserve:
-    # the workload may then use the whole allocation.
+    # The inspector named in the license in force releases its oversight reserve
+    # (the order names that license's id and sequence): the workload may then
+    # use the whole allocation.
     RELEASE_OVERSIGHT = 0x06
 
 
@@ -221,6 +225,16 @@ ORDER_SIGNER_ROLES: dict[OrderKind, frozenset[SignerRole]] = {
 # time and during a lockout: refusing them would let an operator block a pause
 # by withholding beacons or by sending bad records.
 RESTRICTIVE_ORDERS = frozenset({OrderKind.PAUSE, OrderKind.HALT, OrderKind.REVOKE})
+# What each kind acts on (OrderBodyFormat): HALT and LIFT_HALT act on the device.
+ORDERS_NAMING_A_LICENSE = frozenset({OrderKind.REVOKE, OrderKind.RELEASE_OVERSIGHT})
+ORDERS_NAMING_A_WORKLOAD = frozenset({OrderKind.PAUSE, OrderKind.RESUME})
+# Anti-replay (G11): an order that grants (RESUME, LIFT_HALT, RELEASE_OVERSIGHT)
+# needs a sequence above its role's highest accepted one. An order that only
+# restricts is also accepted below it, once, if it is among the
+# ORDER_REPLAY_WINDOW sequences just below the highest (a bitmap per role,
+# persisted), so a later order of the role cannot void an undelivered one;
+# an older one is refused (OUTSIDE_REPLAY_WINDOW).
+ORDER_REPLAY_WINDOW = 64
 # With trusted time, an order issued longer ago than this (or after the
 # device's latest possible time) is refused.
 ORDER_LIFETIME_S = 86_400
@@ -434,12 +448,19 @@ TimeBeaconBodyFormat = Struct(
     "unix_time" / Int64ul,
 )
 
+# What an order acts on (the rest zeros): PAUSE and RESUME name a workload
+# (a pause binds the workload, whatever license runs it); REVOKE names a
+# license by id; RELEASE_OVERSIGHT names the license by id and sequence (a
+# renewal that keeps the id is another license, its reserve not released);
+# HALT and LIFT_HALT name nothing.
 OrderBodyFormat = Struct(
     *_header(RecordType.ORDER),
     "order_kind" / Int8ul,
     "signer_role" / Int8ul,
     "device_id" / Key,
-    "license_id" / Bytes(ID_SIZE),
+    "license_id" / Bytes(ID_SIZE),  # REVOKE, RELEASE_OVERSIGHT
+    "license_sequence" / Int64ul,  # RELEASE_OVERSIGHT
+    "workload_id" / Bytes(ID_SIZE),  # PAUSE, RESUME
     "sequence" / Int64ul,
     "issued_at" / Int64ul,
     "license_sequence_floor" / Int64ul,  # REVOKE only (else 0)
@@ -840,8 +861,9 @@ class TimeBeacon(SignedRecord):
 @dataclass(frozen=True)
 class Order(SignedRecord):
     """An inspector's, the board's or the issuer's order to one device. The
-    signer role it names picks the anti-replay counter: ``sequence`` is strictly
-    increasing per device and role, with a bounded jump. ``issued_at`` (unix
+    signer role it names picks the anti-replay counter: ``sequence`` counts per
+    device and role, with a bounded jump (ORDER_REPLAY_WINDOW says which
+    sequences below the highest a restricting order may still use). ``issued_at`` (unix
     seconds) is checked against the device's trusted time."""
 
     RECORD_TYPE: ClassVar[RecordType] = RecordType.ORDER
@@ -853,22 +875,39 @@ class Order(SignedRecord):
     signer_role: SignerRole
     device_id: bytes
     license_id: bytes
+    license_sequence: int
+    workload_id: bytes
     sequence: int
     issued_at: int
     license_sequence_floor: int = 0
     signatures: tuple[SignatureEntry, ...] = ()
 
+    @property
+    def subject_id(self) -> bytes:
+        """What the order acts on, as its ORDER_APPLIED log entry names it: the
+        workload id of a pause or resume, else the license id (zeros for a
+        halt or lift-halt)."""
+        return self.workload_id if self.order_kind in ORDERS_NAMING_A_WORKLOAD \
+            else self.license_id
+
     def check(self) -> None:
+        kind = self.order_kind.name.lower().replace('_', '-')
         if self.signer_role not in ORDER_SIGNER_ROLES[self.order_kind]:
             allowed = " or ".join(sorted(r.name.lower() for r in
                                          ORDER_SIGNER_ROLES[self.order_kind]))
-            raise RecordError(f"order: a {self.order_kind.name.lower().replace('_', '-')} order "
-                              f"is given by the {allowed}, not the "
+            raise RecordError(f"order: a {kind} order is given by the {allowed}, not the "
                               f"{SignerRole(self.signer_role).name.lower()}")
-        device_wide = self.order_kind in (OrderKind.HALT, OrderKind.LIFT_HALT)
-        if device_wide == any(self.license_id):
-            raise RecordError("order: pause, resume and revoke name a license; halt and "
-                              "lift-halt must not")
+        names_license = self.order_kind in ORDERS_NAMING_A_LICENSE
+        names_workload = self.order_kind in ORDERS_NAMING_A_WORKLOAD
+        if names_license != any(self.license_id):
+            raise RecordError(f"order: revoke and release-oversight name a license; a {kind} "
+                              "order must not")
+        if names_workload != any(self.workload_id):
+            raise RecordError(f"order: pause and resume name a workload; a {kind} order must "
+                              "not")
+        if (self.order_kind == OrderKind.RELEASE_OVERSIGHT) != (self.license_sequence != 0):
+            raise RecordError("order: a release-oversight order names the license's sequence "
+                              "(at least 1); no other order names one")
         if self.order_kind != OrderKind.REVOKE and self.license_sequence_floor != 0:
             raise RecordError("order: only a revocation raises the license-sequence floor")
 

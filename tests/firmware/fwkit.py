@@ -177,6 +177,16 @@ def unchecked_body(record: wire.SignedRecord) -> bytes:
     return record.BODY_FORMAT.build(values)
 
 
+def order_names(kind: wire.OrderKind, lic: wire.License) -> dict:
+    """The fields by which an order of ``kind`` names what it acts on in ``lic``:
+    its workload (pause, resume), its id (revoke) or its id and sequence
+    (release-oversight); halt and lift-halt name nothing."""
+    return dict(
+        license_id=lic.license_id if kind in wire.ORDERS_NAMING_A_LICENSE else bytes(16),
+        license_sequence=lic.sequence if kind == wire.OrderKind.RELEASE_OVERSIGHT else 0,
+        workload_id=lic.workload_id if kind in wire.ORDERS_NAMING_A_WORKLOAD else bytes(16))
+
+
 def signed_unchecked(record: wire.SignedRecord, signers) -> bytes:
     """``unchecked_body`` with a signature set by ``signers`` over it."""
     body = unchecked_body(record)
@@ -292,21 +302,37 @@ class Authority:
         return replace(record, signature=signer.sign(record.signing_message()).signature)
 
     def order(self, kind: wire.OrderKind, device_id: bytes, sequence: int,
-              license_id: bytes = bytes(16), signers=None, role: wire.SignerRole | None = None,
-              issued_at: int = ORDER_ISSUED_AT) -> wire.Order:
+              target: bytes = bytes(16), signers=None, role: wire.SignerRole | None = None,
+              issued_at: int = ORDER_ISSUED_AT, license_sequence: int = 1) -> wire.Order:
         """An order given by ``role`` (by default the kind's usual one: inspector
         for pause and resume, board for halt and lift-halt), signed by that
         role's keys unless ``signers`` says otherwise; ``sequence`` counts on
-        that role's counter."""
+        that role's counter. ``target`` is what the kind names: the workload id
+        of a pause or resume, the license id of a revocation or a release (a
+        release also names ``license_sequence``)."""
         role = DEFAULT_SIGNER_ROLES[kind] if role is None else role
-        unsigned = wire.Order(order_kind=kind, signer_role=role, device_id=device_id,
-                              license_id=license_id, sequence=sequence, issued_at=issued_at,
-                              signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
+        names_workload = kind in wire.ORDERS_NAMING_A_WORKLOAD
+        unsigned = wire.Order(
+            order_kind=kind, signer_role=role, device_id=device_id,
+            license_id=bytes(16) if names_workload else target,
+            license_sequence=license_sequence if kind == wire.OrderKind.RELEASE_OVERSIGHT else 0,
+            workload_id=target if names_workload else bytes(16), sequence=sequence,
+            issued_at=issued_at, signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
         if signers is None:
             signers = {wire.SignerRole.INSPECTOR: (self.inspector,),
                        wire.SignerRole.BOARD: self.board_members[:2],
                        wire.SignerRole.ISSUER: (self.issuer,)}[role]
         return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
+
+
+def licensed(authority: Authority) -> tuple[Device, wire.License]:
+    """A provisioned device computing under the authority's Frontier license 1."""
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert dev.status_of(wire.Command.INSTALL_LICENSE, lic.to_bytes()) == DeviceStatus.OK
+    assert dev.computes()
+    return dev, lic
 
 
 def provision_request(authority: Authority, policy: wire.Policy | None = None) -> bytes:
@@ -415,10 +441,8 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
                                           (wire.OrderKind.RESUME, 2, NOW - 30),
                                           (wire.OrderKind.HALT, 1, NOW - 60),
                                           (wire.OrderKind.LIFT_HALT, 2, NOW - 30)):
-            license_id = license_.license_id if kind in (wire.OrderKind.PAUSE,
-                                                         wire.OrderKind.RESUME) else bytes(16)
-            dev.order(authority.order(kind, device_id, sequence, license_id=license_id,
-                                      issued_at=issued_at))
+            target = license_.workload_id if kind in wire.ORDERS_NAMING_A_WORKLOAD else bytes(16)
+            dev.order(authority.order(kind, device_id, sequence, target, issued_at=issued_at))
         challenge = os.urandom(wire.NONCE_SIZE)
         record = dev.attest(challenge)
         verified = verify_attestation(record, nonce=challenge,

@@ -283,11 +283,10 @@ def test_thresholds_rise_daily_so_an_old_frontier_workload_becomes_standard(auth
 # ------------------------------------------------------------------ orders
 def test_pause_and_resume_by_the_named_inspector(authority):
     dev = licensed(authority)
-    lid = dev.license.license_id
-    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lid,
+    wid = dev.license.workload_id
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, wid,
                                       signers=(authority.issuer,))) == S.SIGNER_UNTRUSTED
-    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"x" * 16)) == S.WRONG_STATE
-    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lid)) == S.OK
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, wid)) == S.OK
     assert dev.hal.meter.pause == regmap.PAUSE_REQUEST_PAUSE
     assert dev.run(10) == 0
     att = dev.attest()
@@ -297,22 +296,22 @@ def test_pause_and_resume_by_the_named_inspector(authority):
     dev.power_up()
     assert dev.run(10) == 0
     resume = dict(issued_at=NOW - 30)
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid, **resume)) == S.REPLAYED
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, wid, **resume)) == S.REPLAYED
     assert order(dev, authority.order(K.RESUME, dev.device_id, 2 + wire.MAX_SEQUENCE_JUMP,
-                                      lid, **resume)) == S.SEQUENCE_JUMP
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lid, **resume)) == S.OK
+                                      wid, **resume)) == S.SEQUENCE_JUMP
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, wid, **resume)) == S.OK
     assert dev.run(10) == 10
 
 
 def test_board_quorum_can_resume_halt_and_lift(authority):
     dev = licensed(authority)
-    lid = dev.license.license_id
+    wid = dev.license.workload_id
     board = authority.board_members
     by_board = dict(role=wire.SignerRole.BOARD, issued_at=NOW - 30)
-    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lid)) == S.OK
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid,
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, wid)) == S.OK
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, wid,
                                       signers=board[:1], **by_board)) == S.QUORUM_NOT_MET
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, lid, **by_board)) == S.OK
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 1, wid, **by_board)) == S.OK
     assert order(dev, authority.order(K.HALT, dev.device_id, 2,
                                       signers=(authority.inspector,))) == S.QUORUM_NOT_MET
     assert order(dev, authority.order(K.HALT, dev.device_id, 2)) == S.OK
@@ -336,8 +335,8 @@ def _chain(head: bytes, entries) -> bytes:
 
 def test_log_reads_out_and_chains_to_the_attested_head(authority):
     dev = licensed(authority)
-    lid = dev.license.license_id
-    order(dev, authority.order(K.PAUSE, dev.device_id, 1, lid))
+    wid = dev.license.workload_id
+    order(dev, authority.order(K.PAUSE, dev.device_id, 1, wid))
     page = dev.read_log(0, 8)
     kinds = [wire.EventType(e.event_type) for e in page.entries]
     assert kinds[:5] == [wire.EventType.RESET, wire.EventType.POLICY_INSTALLED,

@@ -13,7 +13,7 @@ from openheg import wire
 from openheg.board import VoteError, check_order_signatures
 from openheg.errors import DeviceStatus, RecordError
 
-from fwkit import NOW, Authority, Device, _key, provision, signed_unchecked
+from fwkit import NOW, Authority, Device, _key, order_names, provision, signed_unchecked
 
 S = DeviceStatus
 C = wire.Command
@@ -42,8 +42,8 @@ def send(dev: Device, record) -> DeviceStatus:
 def test_an_order_held_back_past_its_lifetime_is_refused(authority):
     """A resume signed long ago and delivered now must not lift a pause."""
     dev, lic = licensed(authority)
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)) == S.OK
-    old_resume = authority.order(K.RESUME, dev.device_id, 2, lic.license_id,
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id)) == S.OK
+    old_resume = authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
                                  issued_at=NOW - wire.ORDER_LIFETIME_S - 2)
     before = dev.snapshot()
     assert dev.status_of(C.ORDER, old_resume.to_bytes()) == S.EXPIRED
@@ -64,14 +64,14 @@ def test_one_role_cannot_void_another_roles_undelivered_order(authority):
     shared counter past the inspector's undelivered pause (sequence 5)."""
     dev, lic = licensed(authority)
     assert send(dev, authority.order(K.HALT, dev.device_id, 6)) == S.OK
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 5, lic.license_id)) == S.OK
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 5, lic.workload_id)) == S.OK
     info = dev.info()
     assert (info.inspector_order_sequence, info.board_order_sequence,
             info.issuer_order_sequence) == (5, 6, 0)
     causes = dev.attest().gate_causes
     assert G.PAUSED in causes and G.HALTED in causes
     # Each counter still refuses its own replays.
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 5, lic.license_id)) == S.REPLAYED
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 5, lic.workload_id)) == S.REPLAYED
     assert send(dev, authority.order(K.LIFT_HALT, dev.device_id, 6)) == S.REPLAYED
 
 
@@ -80,11 +80,11 @@ def test_the_role_is_named_not_guessed(authority):
     board-signed order claiming the inspector's role is refused, and so is a
     board resume signed by the inspector."""
     dev, lic = licensed(authority)
-    board_as_inspector = authority.order(K.PAUSE, dev.device_id, 1, lic.license_id,
+    board_as_inspector = authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id,
                                          signers=authority.board_members)
     assert send(dev, board_as_inspector) == S.SIGNER_UNTRUSTED
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)) == S.OK
-    inspector_as_board = authority.order(K.RESUME, dev.device_id, 1, lic.license_id,
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id)) == S.OK
+    inspector_as_board = authority.order(K.RESUME, dev.device_id, 1, lic.workload_id,
                                          role=R.BOARD, signers=(authority.inspector,),
                                          issued_at=NOW - 30)
     assert send(dev, inspector_as_board) == S.QUORUM_NOT_MET
@@ -98,9 +98,8 @@ KIND_ROLE_PAIRS = [(kind, role) for kind in K for role in R]
                          ids=[f"{k.name}-{r.name}" for k, r in KIND_ROLE_PAIRS])
 def test_host_and_device_agree_on_which_role_gives_which_order(authority, kind, role):
     dev, lic = licensed(authority)
-    license_id = bytes(16) if kind in (K.HALT, K.LIFT_HALT) else lic.license_id
     order = wire.Order(order_kind=kind, signer_role=role, device_id=dev.device_id,
-                       license_id=license_id, sequence=1, issued_at=NOW - 30)
+                       **order_names(kind, lic), sequence=1, issued_at=NOW - 30)
     signers = {R.INSPECTOR: (authority.inspector,), R.BOARD: authority.board_members[:2],
                R.ISSUER: (authority.issuer,)}[role]
     raw = signed_unchecked(order, signers)
@@ -115,6 +114,40 @@ def test_host_and_device_agree_on_which_role_gives_which_order(authority, kind, 
     assert send(dev, raw) == S.OK
 
 
+NAMING = [(kind, license_id, license_sequence, workload_id) for kind in K
+          for license_id in (False, True) for license_sequence in (False, True)
+          for workload_id in (False, True)]
+
+
+@pytest.mark.parametrize("kind,license_id,license_sequence,workload_id", NAMING,
+                         ids=[f"{k.name}-{int(a)}{int(b)}{int(c)}" for k, a, b, c in NAMING])
+def test_host_and_device_agree_on_what_each_order_names(authority, kind, license_id,
+                                                        license_sequence, workload_id):
+    """Exactly what the kind acts on is named, nothing else: a workload for a
+    pause or resume, a license for a revocation, a license and its sequence
+    for a release; the host's parser and the device's refuse the same."""
+    dev, lic = licensed(authority)
+    role = next(iter(wire.ORDER_SIGNER_ROLES[kind]))
+    order = wire.Order(order_kind=kind, signer_role=role, device_id=dev.device_id,
+                       license_id=lic.license_id if license_id else bytes(16),
+                       license_sequence=lic.sequence if license_sequence else 0,
+                       workload_id=lic.workload_id if workload_id else bytes(16),
+                       sequence=1, issued_at=NOW - 30)
+    raw = signed_unchecked(order, (authority.inspector,))
+    expected = (license_id == (kind in wire.ORDERS_NAMING_A_LICENSE)
+                and workload_id == (kind in wire.ORDERS_NAMING_A_WORKLOAD)
+                and license_sequence == (kind == K.RELEASE_OVERSIGHT))
+    if expected:
+        wire.Order.from_bytes(raw)
+        assert dev.status_of(C.ORDER, raw) != S.RECORD_FIELD
+    else:
+        with pytest.raises(RecordError):
+            wire.Order.from_bytes(raw)
+        before = dev.snapshot()
+        assert dev.status_of(C.ORDER, raw) == S.RECORD_FIELD
+        assert dev.snapshot() == before
+
+
 def authority_policy(authority: Authority) -> wire.Policy:
     return wire.Policy.from_bytes(authority.policy().to_bytes())
 
@@ -124,7 +157,7 @@ def test_host_refuses_what_the_device_refuses_for_wrong_signers(authority):
     policy = authority_policy(authority)
     stranger = _key("stranger")
     for order, status in (
-            (authority.order(K.PAUSE, dev.device_id, 1, lic.license_id, signers=(stranger,)),
+            (authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id, signers=(stranger,)),
              S.SIGNER_UNTRUSTED),
             (authority.order(K.HALT, dev.device_id, 1, signers=authority.board_members[:1]),
              S.QUORUM_NOT_MET)):
@@ -137,16 +170,16 @@ def test_host_refuses_what_the_device_refuses_for_wrong_signers(authority):
 def test_without_trusted_time_only_restricting_orders_apply(authority):
     dev, lic = licensed(authority)
     dev.power_up(sync_time=False)
-    lid = lic.license_id
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lid)) == S.OK
+    wid = lic.workload_id
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, wid)) == S.OK
     assert send(dev, authority.order(K.HALT, dev.device_id, 1)) == S.OK
     before = dev.snapshot()
-    for held in (authority.order(K.RESUME, dev.device_id, 2, lid, issued_at=NOW - 30),
+    for held in (authority.order(K.RESUME, dev.device_id, 2, wid, issued_at=NOW - 30),
                  authority.order(K.LIFT_HALT, dev.device_id, 2, issued_at=NOW - 30)):
         assert dev.status_of(C.ORDER, held.to_bytes()) == S.TIME_UNTRUSTED
     assert dev.snapshot() == before
     dev.sync_time()
-    assert send(dev, authority.order(K.RESUME, dev.device_id, 2, lid, issued_at=NOW - 30)) \
+    assert send(dev, authority.order(K.RESUME, dev.device_id, 2, wid, issued_at=NOW - 30)) \
         == S.OK
     assert send(dev, authority.order(K.LIFT_HALT, dev.device_id, 2, issued_at=NOW - 30)) == S.OK
     assert dev.run(10) == 10
@@ -154,25 +187,32 @@ def test_without_trusted_time_only_restricting_orders_apply(authority):
 
 def test_a_lockout_cannot_keep_a_pause_out(authority):
     """The operator sends bad licenses until the device locks out: the
-    inspector's pause and the board's halt still apply; a resume waits."""
+    inspector's pause and the board's halt still apply. Bad orders that grant
+    lock out the orders that grant (each kind of record counts apart: review
+    finding 8): a lift-halt then waits."""
     authority.policy_overrides.update(lockout_threshold=3)
     dev, lic = licensed(authority)
     bad = authority.license(dev.device_id, 2, signers=(_key("rogue"),))
     for _ in range(3):
         assert dev.status_of(C.INSTALL_LICENSE, bad.to_bytes()) == S.SIGNER_UNTRUSTED
     assert dev.status_of(C.INSTALL_LICENSE, bad.to_bytes()) == S.LOCKED_OUT
-    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)) == S.OK
+    assert send(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id)) == S.OK
     assert send(dev, authority.order(K.HALT, dev.device_id, 1)) == S.OK
     assert dev.run(10) == 0
+    rogues = (_key("rogue"), _key("rogue 2"))
+    for _ in range(3):
+        assert send(dev, authority.order(K.LIFT_HALT, dev.device_id, 2, signers=rogues,
+                                         issued_at=NOW - 30)) == S.QUORUM_NOT_MET
     assert send(dev, authority.order(K.LIFT_HALT, dev.device_id, 2, issued_at=NOW - 30)) \
         == S.LOCKED_OUT
+    assert dev.run(10) == 0
 
 
 def test_a_refused_restricting_order_writes_nothing(authority):
     """Not counted by the lockout, a forged pause leaves the flash alone (no
     wear for the operator to cause)."""
     dev, lic = licensed(authority)
-    forged = authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)
+    forged = authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id)
     forged = replace(forged, signatures=(replace(forged.signatures[0],
                                                  signature=bytes(64)),))
     before = dev.snapshot()

@@ -49,7 +49,7 @@ def licensed_and_paused(authority: Authority) -> tuple[Device, wire.License]:
     provision(dev, authority)
     lic = authority.frontier_license(dev.device_id, 1)
     assert install(dev, lic) == S.OK and dev.computes()
-    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.license_id)) == S.OK
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id)) == S.OK
     assert paused(dev)
     return dev, lic
 
@@ -74,11 +74,11 @@ def test_a_license_naming_another_inspector_does_not_lift_it():
                                        signers=(authority.issuer, SECOND_INSPECTOR))
     assert install(dev, other) == S.OK
     assert paused(dev)
-    by_new = authority.order(K.RESUME, dev.device_id, 2, other.license_id,
+    by_new = authority.order(K.RESUME, dev.device_id, 2, other.workload_id,
                              signers=(SECOND_INSPECTOR,), issued_at=NOW - 30)
     assert order(dev, by_new) == S.SIGNER_UNTRUSTED
     assert paused(dev)
-    by_pauser = authority.order(K.RESUME, dev.device_id, 2, other.license_id,
+    by_pauser = authority.order(K.RESUME, dev.device_id, 2, other.workload_id,
                                 issued_at=NOW - 30)
     assert order(dev, by_pauser) == S.OK
     assert dev.computes()
@@ -89,7 +89,7 @@ def test_another_license_for_the_same_workload_does_not_lift_it(authority):
     fresh = authority.frontier_license(dev.device_id, 2, license_id=b"another license!")
     assert install(dev, fresh) == S.OK
     assert paused(dev)
-    board_resume = authority.order(K.RESUME, dev.device_id, 1, fresh.license_id,
+    board_resume = authority.order(K.RESUME, dev.device_id, 1, fresh.workload_id,
                                    role=R.BOARD, issued_at=NOW - 30)
     assert order(dev, board_resume) == S.OK
     assert dev.computes()
@@ -107,7 +107,7 @@ def test_another_workload_runs_and_the_pause_waits_for_w(authority):
     back = authority.frontier_license(dev.device_id, 3)  # workload W again
     assert install(dev, back) == S.OK
     assert paused(dev)
-    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, back.license_id,
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, back.workload_id,
                                       issued_at=NOW - 30)) == S.OK
     assert dev.computes()
 
@@ -116,14 +116,14 @@ def test_an_old_resume_held_back_cannot_lift_a_newer_pause(authority):
     """The board signed a resume (for an earlier pause) that the operator held
     back; the inspector pauses again later: the old resume must not lift it."""
     dev, lic = licensed_and_paused(authority)  # pause issued at NOW - 60
-    old_resume = authority.order(K.RESUME, dev.device_id, 1, lic.license_id, role=R.BOARD,
+    old_resume = authority.order(K.RESUME, dev.device_id, 1, lic.workload_id, role=R.BOARD,
                                  issued_at=NOW - 600)
     before = dev.snapshot()
     assert order(dev, old_resume) == S.PAUSE_IS_NEWER
     # Refused after its signatures were checked: only the lockout's count moved.
     assert dev.snapshot()[2:] == before[2:]
     assert paused(dev)
-    current = authority.order(K.RESUME, dev.device_id, 1, lic.license_id, role=R.BOARD,
+    current = authority.order(K.RESUME, dev.device_id, 1, lic.workload_id, role=R.BOARD,
                               issued_at=NOW - 30)
     assert order(dev, current) == S.OK
     assert dev.computes()
@@ -133,10 +133,10 @@ def test_an_older_pause_delivered_late_keeps_the_newer_one(authority):
     """Two pauses, delivered in reverse: a resume issued between them lifts
     neither, the record keeps the newer pause."""
     dev, lic = licensed_and_paused(authority)  # pause issued at NOW - 60
-    late_old_pause = authority.order(K.PAUSE, dev.device_id, 2, lic.license_id,
+    late_old_pause = authority.order(K.PAUSE, dev.device_id, 2, lic.workload_id,
                                      issued_at=NOW - 300)
     assert order(dev, late_old_pause) == S.OK
-    between = authority.order(K.RESUME, dev.device_id, 1, lic.license_id, role=R.BOARD,
+    between = authority.order(K.RESUME, dev.device_id, 1, lic.workload_id, role=R.BOARD,
                               issued_at=NOW - 100)
     assert order(dev, between) == S.PAUSE_IS_NEWER
     assert paused(dev)
@@ -163,7 +163,7 @@ def test_a_paused_workload_is_never_forgotten(authority):
         lic_i = authority.frontier_license(dev.device_id, sequence, workload_id=b"p%015d" % i)
         assert install(dev, lic_i) == S.OK
         assert order(dev, authority.order(K.PAUSE, dev.device_id, inspector_sequence,
-                                          lic_i.license_id)) == S.OK
+                                          lic_i.workload_id)) == S.OK
         sequence += 1
         inspector_sequence += 1
     full = authority.frontier_license(dev.device_id, sequence, workload_id=b"N" * 16)
@@ -183,12 +183,12 @@ def test_power_cut_never_loses_a_pause(authority, step):
     lic = authority.frontier_license(base.device_id, 1)
     assert install(base, lic) == S.OK
     if step == "install_of_the_paused_workload":
-        assert order(base, authority.order(K.PAUSE, base.device_id, 1, lic.license_id)) == S.OK
+        assert order(base, authority.order(K.PAUSE, base.device_id, 1, lic.workload_id)) == S.OK
         action = lambda d: d.request(  # noqa: E731
             C.INSTALL_LICENSE, authority.frontier_license(d.device_id, 2).to_bytes())
     else:
         action = lambda d: d.request(  # noqa: E731
-            C.ORDER, authority.order(K.PAUSE, d.device_id, 1, lic.license_id).to_bytes())
+            C.ORDER, authority.order(K.PAUSE, d.device_id, 1, lic.workload_id).to_bytes())
     for cut, after, _ in power_cuts(base, action):
         info = after.info()
         applied = info.inspector_order_sequence == 1
@@ -197,11 +197,6 @@ def test_power_cut_never_loses_a_pause(authority, step):
             assert info.license_sequence in (1, 2), f"cut {cut}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 1: a pause names the license in force, not the workload: an operator "
-    "who holds the pause back and installs a renewal signed in advance (a new license id "
-    "for the same workload, as openheg license issue makes) turns the pause into "
-    "WRONG_STATE for good, and W runs on"))
 def test_an_undelivered_pause_is_not_voided_by_a_renewal(authority):
     """The inspector pauses W's license L1; the operator withholds the order and
     installs L2, W's renewal (same workload, its own license id, signed before
@@ -211,23 +206,19 @@ def test_an_undelivered_pause_is_not_voided_by_a_renewal(authority):
     provision(dev, authority)
     l1 = authority.frontier_license(dev.device_id, 1)
     assert install(dev, l1) == S.OK and dev.computes()
-    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.license_id)  # held back
+    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.workload_id)  # held back
     renewal = authority.frontier_license(dev.device_id, 2, license_id=b"renewal of W....")
     assert install(dev, renewal) == S.OK and dev.computes()
     assert order(dev, pause) == S.OK
     assert paused(dev)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 1: a pause that arrives while another workload's license is in force "
-    "is refused (WRONG_STATE) instead of recorded for its workload; the operator swaps "
-    "licenses around the pause's delivery and W never pauses"))
 def test_a_pause_delivered_while_another_workload_runs_still_binds_w(authority):
     dev = Device()
     provision(dev, authority)
     l1 = authority.frontier_license(dev.device_id, 1)
     assert install(dev, l1) == S.OK and dev.computes()
-    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.license_id)  # held back
+    pause = authority.order(K.PAUSE, dev.device_id, 1, l1.workload_id)  # held back
     other = authority.frontier_license(dev.device_id, 2, workload_id=b"V" * 16)
     assert install(dev, other) == S.OK
     delivered = order(dev, pause)
@@ -235,3 +226,107 @@ def test_a_pause_delivered_while_another_workload_runs_still_binds_w(authority):
     assert install(dev, back) == S.OK
     assert delivered == S.OK
     assert paused(dev)
+
+
+# ------------------------------------------- the pause names the workload
+def test_a_pause_of_a_workload_never_licensed_holds_its_first_license(authority):
+    """Delivered before W was ever licensed on the device, the pause is recorded
+    (a free slot of the table) and W's first license installs paused."""
+    dev = Device()
+    provision(dev, authority)
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"W" * 16)) == S.OK
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, lic) == S.OK
+    assert paused(dev)
+    dev.power_up()
+    assert paused(dev)
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                      issued_at=NOW - 30)) == S.OK
+    assert dev.computes()
+
+
+def test_a_pause_of_another_workload_leaves_the_one_in_force_running(authority):
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)
+    assert install(dev, lic) == S.OK
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"V" * 16)) == S.OK
+    assert dev.computes()
+    v = authority.frontier_license(dev.device_id, 2, workload_id=b"V" * 16)
+    assert install(dev, v) == S.OK
+    assert paused(dev)
+
+
+def test_any_listed_inspector_pauses_and_only_the_pauser_or_the_board_resumes():
+    """A pause only restricts: any inspector the policy lists may give it, for
+    any workload, so that a license naming another inspector cannot void an
+    undelivered one. The resume is due process: the inspector who paused, or
+    a board quorum; W's own inspector cannot lift another's pause."""
+    authority = two_inspectors()
+    dev = Device()
+    provision(dev, authority)
+    lic = authority.frontier_license(dev.device_id, 1)  # W's inspector: the first
+    assert install(dev, lic) == S.OK
+    by_second = authority.order(K.PAUSE, dev.device_id, 1, lic.workload_id,
+                                signers=(SECOND_INSPECTOR,))
+    assert order(dev, by_second) == S.OK
+    assert paused(dev)
+    by_w_s_own = authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                 issued_at=NOW - 30)
+    assert order(dev, by_w_s_own) == S.SIGNER_UNTRUSTED
+    assert paused(dev)
+    assert order(dev, authority.order(K.RESUME, dev.device_id, 2, lic.workload_id,
+                                      signers=(SECOND_INSPECTOR,), issued_at=NOW - 30)) == S.OK
+    assert dev.computes()
+
+
+def test_a_pause_by_a_key_the_policy_does_not_list_is_refused(authority):
+    dev, lic = licensed_and_paused(authority)
+    before = dev.snapshot()
+    stranger = authority.order(K.PAUSE, dev.device_id, 2, b"V" * 16,
+                               signers=(SECOND_INSPECTOR,))
+    assert order(dev, stranger) == S.SIGNER_UNTRUSTED
+    assert dev.snapshot() == before  # a restricting order: not even the lockout counts
+
+
+def test_a_resume_of_a_workload_the_device_does_not_hold_changes_nothing(authority):
+    dev, lic = licensed_and_paused(authority)
+    before = dev.snapshot()
+    resume = authority.order(K.RESUME, dev.device_id, 2, b"V" * 16, issued_at=NOW - 30)
+    assert order(dev, resume) == S.WRONG_STATE
+    assert dev.snapshot()[2:] == before[2:]  # only the lockout's count moved
+    assert paused(dev)
+
+
+def test_a_pause_never_makes_the_table_forget_a_grant(authority):
+    """With the table full of unpaused workloads, a pause of one more is
+    refused (WORKLOADS_FULL) rather than evict a grant: an order that only
+    restricts must not let a forgotten workload start from zero."""
+    dev = Device()
+    provision(dev, authority)
+    for i in range(TABLE):
+        lic = authority.frontier_license(dev.device_id, i + 1, workload_id=b"g%015d" % i)
+        assert install(dev, lic) == S.OK
+    before = dev.snapshot()
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"N" * 16)) \
+        == S.WORKLOADS_FULL
+    assert dev.snapshot() == before
+    # A workload the table holds is paused as ever.
+    assert order(dev, authority.order(K.PAUSE, dev.device_id, 1, b"g%015d" % 0)) == S.OK
+
+
+def test_power_cut_never_loses_a_pause_of_a_workload_not_in_force(authority):
+    """The pause of W arrives while V runs; cut at every flash operation: W's
+    entry holds the pause exactly when the inspector's sequence was taken, and
+    W's next license then installs paused."""
+    base = Device()
+    provision(base, authority)
+    assert install(base, authority.frontier_license(base.device_id, 1)) == S.OK
+    assert install(base, authority.frontier_license(base.device_id, 2,
+                                                    workload_id=b"V" * 16)) == S.OK
+    raw = authority.order(K.PAUSE, base.device_id, 1, b"W" * 16).to_bytes()
+    for cut, after, _ in power_cuts(base, lambda d: d.request(C.ORDER, raw)):
+        applied = after.info().inspector_order_sequence == 1
+        assert after.computes(), f"cut {cut}"  # V runs either way
+        assert install(after, authority.frontier_license(after.device_id, 3)) == S.OK
+        assert paused(after) == applied, f"cut {cut}"

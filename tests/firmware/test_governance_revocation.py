@@ -19,7 +19,8 @@ from openheg.errors import DeviceStatus, RecordError
 from openheg.licensing import issue_revocation, sign_order
 from openheg_sim.flash import Flash
 
-from fwkit import NOW, Authority, Device, _key, power_cuts, provision, pub, signed_unchecked
+from fwkit import (NOW, Authority, Device, _key, licensed, order_names, power_cuts, pub,
+                   signed_unchecked)
 
 S = DeviceStatus
 C = wire.Command
@@ -37,15 +38,6 @@ def stopped_for_good(dev: Device) -> bool:
         return False
     dev.power_up()
     return not dev.computes() and G.LICENSE_REVOKED in dev.attest().gate_causes
-
-
-def licensed(authority: Authority) -> tuple[Device, wire.License]:
-    dev = Device()
-    provision(dev, authority)
-    lic = authority.frontier_license(dev.device_id, 1)
-    assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
-    assert dev.computes()
-    return dev, lic
 
 
 def log_types(dev: Device) -> list[int]:
@@ -146,7 +138,7 @@ def test_a_revocation_of_a_license_not_in_force_raises_the_floor_only(authority)
 def test_who_may_revoke(authority):
     dev, lic = licensed(authority)
     by_inspector = wire.Order(order_kind=K.REVOKE, signer_role=R.INSPECTOR,
-                              device_id=dev.device_id, license_id=lic.license_id, sequence=1,
+                              device_id=dev.device_id, **order_names(K.REVOKE, lic), sequence=1,
                               issued_at=NOW - 60, license_sequence_floor=1)
     raw = signed_unchecked(by_inspector, (authority.inspector,))
     with pytest.raises(RecordError):
@@ -163,7 +155,7 @@ def test_who_may_revoke(authority):
 def test_only_a_revocation_carries_a_floor(authority):
     dev, lic = licensed(authority)
     pause = wire.Order(order_kind=K.PAUSE, signer_role=R.INSPECTOR, device_id=dev.device_id,
-                       license_id=lic.license_id, sequence=1, issued_at=NOW - 60,
+                       **order_names(K.PAUSE, lic), sequence=1, issued_at=NOW - 60,
                        license_sequence_floor=7)
     raw = signed_unchecked(pause, (authority.inspector,))
     with pytest.raises(RecordError, match="floor"):
@@ -223,11 +215,6 @@ def test_power_cut_never_unrevokes(authority, by):
                 .license_sequence == (3 if by == "order" else 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 2: each role's orders are one strictly increasing counter, restricting "
-    "ones included: the operator holds back the issuer's REVOKE (sequence 1) and delivers "
-    "the issuer's next order (sequence 2, about another license) first; the revocation is "
-    "then REPLAYED for good, and the revoked license and its renewals run on"))
 def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_revocation(authority):
     dev, lic = licensed(authority)
     renewal = authority.frontier_license(dev.device_id, 2, license_id=lic.license_id)
@@ -240,25 +227,16 @@ def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_revocation(
     assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.REPLAYED
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 2: the board's HALT (sequence 1), held back, is voided by delivering "
-    "the board's next order (a RESUME, sequence 2) first: REPLAYED, and the device never "
-    "halts"))
 def test_a_later_order_of_the_same_role_does_not_void_an_undelivered_halt(authority):
     dev, lic = licensed(authority)
     halt = authority.order(K.HALT, dev.device_id, 1)  # held back by the operator
-    resume = authority.order(K.RESUME, dev.device_id, 2, lic.license_id, role=R.BOARD,
+    resume = authority.order(K.RESUME, dev.device_id, 2, lic.workload_id, role=R.BOARD,
                              issued_at=NOW - 30)
     assert dev.status_of(C.ORDER, resume.to_bytes()) == S.OK
     assert dev.status_of(C.ORDER, halt.to_bytes()) == S.OK
     assert not dev.computes() and G.HALTED in dev.attest().gate_causes
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 8: a policy that revokes the inspector of the license in force is "
-    "refused during a lockout the operator made by sending bad licenses first (LOCKED_OUT); "
-    "the REVOKE order stays out of the lockout (G11, G12), the revoking policy does not, "
-    "and the license computes on for as long as the operator keeps the lockout up"))
 def test_a_lockout_cannot_keep_a_revoking_policy_out(authority):
     dev, lic = licensed(authority)
     forged = authority.license(dev.device_id, 2, signers=(authority.vendor,))
@@ -268,3 +246,29 @@ def test_a_lockout_cannot_keep_a_revoking_policy_out(authority):
                                inspector_keys=(pub(authority.inspector),))
     assert dev.status_of(C.INSTALL_POLICY, revokes.to_bytes()) == S.OK
     assert stopped_for_good(dev)
+
+
+def test_forged_policies_still_lock_out_policies_and_nothing_else(authority):
+    """Finding 8's fix keeps the lockout's bound on retries: one count per kind
+    of record, so an operator retrying a forged policy (to glitch one check)
+    gets lockout_threshold tries per lockout period, a reboot restarting the
+    wait; the forged policies keep out neither licenses nor orders, and the
+    forged licenses kept no policy out (above)."""
+    authority.policy_overrides.update(lockout_threshold=3, lockout_duration_s=600)
+    dev, lic = licensed(authority)
+    short = authority.policy(2, signers=authority.board_members[:1])
+    for _ in range(3):
+        assert dev.status_of(C.INSTALL_POLICY, short.to_bytes()) == S.QUORUM_NOT_MET
+    genuine = authority.policy(2)
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.LOCKED_OUT
+    dev.power_up()
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.LOCKED_OUT
+    renewal = authority.frontier_license(dev.device_id, 2, license_id=lic.license_id)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
+    assert dev.status_of(C.ORDER, authority.order(K.LIFT_HALT, dev.device_id, 1,
+                                                  issued_at=NOW - 30).to_bytes()) == S.OK
+    assert dev.info().policy_version == 1
+    dev.advance(601)
+    dev.sync_time()
+    assert dev.status_of(C.INSTALL_POLICY, genuine.to_bytes()) == S.OK
+

@@ -234,7 +234,7 @@ def test_paused_entries_do_not_make_the_biggest_grant_the_one_forgotten(authorit
     for i in range(TABLE - 1):  # W plus 15 paused workloads: the table is full
         held = authority.frontier_license(dev.device_id, sequence, workload_id=b"p%015d" % i)
         assert install(dev, held) == S.OK
-        pause = authority.order(wire.OrderKind.PAUSE, dev.device_id, i + 1, held.license_id)
+        pause = authority.order(wire.OrderKind.PAUSE, dev.device_id, i + 1, held.workload_id)
         assert dev.status_of(C.ORDER, pause.to_bytes()) == S.OK
         sequence += 1
     newcomer = authority.license(dev.device_id, sequence, allocation=1, workload_total_msflop=1,

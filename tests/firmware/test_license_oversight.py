@@ -16,8 +16,8 @@ from openheg import wire
 from openheg.errors import DeviceStatus, RecordError, VerificationError
 from openheg.verify import verify_attestation
 
-from fwkit import HORIZON, NOW, Authority, Device, _key, power_cuts, provision, pub, \
-    signed_unchecked
+from fwkit import (HORIZON, NOW, Authority, Device, _key, order_names, power_cuts, provision,
+                   pub, signed_unchecked)
 
 S = DeviceStatus
 C = wire.Command
@@ -44,7 +44,7 @@ def licensed(authority: Authority, **overrides) -> tuple[Device, wire.License]:
 def release(authority: Authority, dev: Device, lic: wire.License, sequence: int = 1,
             **overrides) -> DeviceStatus:
     order = authority.order(K.RELEASE_OVERSIGHT, dev.device_id, sequence, lic.license_id,
-                            **overrides)
+                            license_sequence=lic.sequence, **overrides)
     status = dev.status_of(C.ORDER, order.to_bytes())
     dev.firmware.poll()
     return status
@@ -88,8 +88,8 @@ def test_nobody_else_releases_it(authority):
     assert release(authority, dev, lic, signers=(authority.issuer,)) == S.SIGNER_UNTRUSTED
     for role, signers in ((R.BOARD, authority.board_members), (R.ISSUER, (authority.issuer,))):
         order = wire.Order(order_kind=K.RELEASE_OVERSIGHT, signer_role=role,
-                           device_id=dev.device_id, license_id=lic.license_id, sequence=1,
-                           issued_at=NOW - 60)
+                           device_id=dev.device_id, **order_names(K.RELEASE_OVERSIGHT, lic),
+                           sequence=1, issued_at=NOW - 60)
         raw = signed_unchecked(order, signers)
         with pytest.raises(RecordError):
             wire.Order.from_bytes(raw)
@@ -174,11 +174,6 @@ def test_power_cut_during_a_release(authority):
             f"cut {cut}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 7: RELEASE_OVERSIGHT names only the license id, and a renewal may keep "
-    "its license's id (as fwkit's renewals and G10's tests do): a release the inspector "
-    "gave for L1, held back by the operator, releases the reserve of the renewal L2 that "
-    "the inspector never released"))
 def test_a_release_held_back_does_not_release_a_renewal_s_reserve(authority):
     dev, lic = licensed(authority)
     release = authority.order(K.RELEASE_OVERSIGHT, dev.device_id, 1, lic.license_id)  # held
@@ -187,4 +182,39 @@ def test_a_release_held_back_does_not_release_a_renewal_s_reserve(authority):
     assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
     assert dev.attest().oversight_reserved_msflop == RESERVE
     dev.status_of(C.ORDER, release.to_bytes())
+    assert dev.attest().oversight_reserved_msflop == RESERVE
+
+
+def test_the_renewal_s_reserve_is_released_by_an_order_naming_its_sequence(authority):
+    """The release names the license by id and sequence: the held-back release
+    of L1 is refused for L2 (same id) and changes nothing; the inspector's
+    release naming L2 releases it."""
+    dev, lic = licensed(authority)
+    renewal = authority.frontier_license(dev.device_id, 2, allocation=ALLOCATION,
+                                         license_id=lic.license_id)
+    assert dev.status_of(C.INSTALL_LICENSE, renewal.to_bytes()) == S.OK
+    before = dev.snapshot()
+    for sequence in (1, 2):  # L1's release, under the inspector's next sequence too
+        held = authority.order(K.RELEASE_OVERSIGHT, dev.device_id, sequence, lic.license_id,
+                               license_sequence=lic.sequence)
+        assert dev.status_of(C.ORDER, held.to_bytes()) == S.WRONG_STATE
+    assert dev.snapshot() == before  # refused before the lockout counts
+    assert release(authority, dev, renewal, sequence=2) == S.OK
+    assert dev.attest().oversight_reserved_msflop == 0
+
+
+def test_a_release_names_a_sequence_and_nothing_else_does(authority):
+    dev, lic = licensed(authority)
+    for kind, license_sequence in ((K.RELEASE_OVERSIGHT, 0), (K.REVOKE, 1)):
+        fields = dict(order_names(kind, lic), license_sequence=license_sequence)
+        role = R.INSPECTOR if kind == K.RELEASE_OVERSIGHT else R.ISSUER
+        signer = authority.inspector if kind == K.RELEASE_OVERSIGHT else authority.issuer
+        raw = signed_unchecked(wire.Order(order_kind=kind, signer_role=role,
+                                          device_id=dev.device_id, **fields, sequence=1,
+                                          issued_at=NOW - 60,
+                                          license_sequence_floor=int(kind == K.REVOKE)),
+                               (signer,))
+        with pytest.raises(RecordError, match="sequence"):
+            wire.Order.from_bytes(raw)
+        assert dev.status_of(C.ORDER, raw) == S.RECORD_FIELD
     assert dev.attest().oversight_reserved_msflop == RESERVE

@@ -36,6 +36,7 @@ OPS_PER_CYCLE = 4
 WEIGHT = 1000  # FP8
 MARGIN = 2 * OPS_PER_CYCLE * WEIGHT  # ops in flight as the registered gate closes
 MAX_AGE = 3600
+WORKLOAD = b"W" * 16  # every license here is for it (fwkit's default)
 
 
 class FirmwareMachine(RuleBasedStateMachine):
@@ -49,6 +50,7 @@ class FirmwareMachine(RuleBasedStateMachine):
         self.license_seq = 0
         self.order_seq = {role: 0 for role in wire.SignerRole}
         self.paused = False
+        self.workload_known = False  # in the device's workload table
         self.halted = False
         self.revoked = False
         self.beacon_at: int | None = self.dev.hal.now
@@ -84,6 +86,7 @@ class FirmwareMachine(RuleBasedStateMachine):
         else:
             assert status == S.OK
             self.license = (seq, lic.license_id, allocation)
+            self.workload_known = True
             self.license_seq = seq
             self.revoked = False
             # A pause binds the workload, and every license here is for the
@@ -98,25 +101,33 @@ class FirmwareMachine(RuleBasedStateMachine):
     def give_order(self, kind, by_board, jump):
         role = wire.SignerRole.BOARD if by_board else wire.SignerRole.INSPECTOR
         seq = self.order_seq[role] + jump
-        device_wide = kind in (K.HALT, K.LIFT_HALT)
-        lid = bytes(16) if device_wide else (self.license[1] if self.license else b"\x07" * 16)
+        names_license = kind in wire.ORDERS_NAMING_A_LICENSE
+        lid = (self.license[1] if self.license else b"\x07" * 16) if names_license else bytes(16)
+        license_sequence = self.license[0] if self.license and kind == K.RELEASE_OVERSIGHT \
+            else int(kind == K.RELEASE_OVERSIGHT)
+        workload = WORKLOAD if kind in wire.ORDERS_NAMING_A_WORKLOAD else bytes(16)
         signers = self.authority.board_members[:2] if by_board else (self.authority.inspector,)
         order = wire.Order(order_kind=kind, signer_role=role, device_id=self.dev.device_id,
-                           license_id=lid, sequence=seq, issued_at=self.dev.hal.now - 1)
+                           license_id=lid, license_sequence=license_sequence,
+                           workload_id=workload, sequence=seq, issued_at=self.dev.hal.now - 1)
         status = self.dev.status_of(C.ORDER, signed_unchecked(order, signers))
         if role not in wire.ORDER_SIGNER_ROLES[kind]:
             assert status == S.RECORD_FIELD  # this role never gives this order
             return
-        if kind in (K.PAUSE, K.RESUME, K.RELEASE_OVERSIGHT) and self.license is None:
-            assert status == S.WRONG_STATE  # they act on the license in force
+        if kind == K.RELEASE_OVERSIGHT and self.license is None:
+            assert status == S.WRONG_STATE  # it acts on the license in force
             return
         if kind not in wire.RESTRICTIVE_ORDERS and not self.time_trusted():
             assert status == S.TIME_UNTRUSTED  # only a restricting order needs no time
+            return
+        if kind == K.RESUME and not self.workload_known:
+            assert status == S.WRONG_STATE  # the device holds no pause of the workload
             return
         assert status == S.OK
         self.order_seq[role] = seq
         if kind == K.PAUSE:
             self.paused = True
+            self.workload_known = True  # recorded in the table, licensed or not
         elif kind == K.RESUME:
             self.paused = False
         elif kind == K.HALT:

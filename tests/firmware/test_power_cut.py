@@ -100,8 +100,8 @@ def _beacon(dev: Device) -> None:
 
 
 def _order(dev: Device) -> None:
-    lid = wire.License.from_bytes(dev.license_bytes).license_id
-    dev.request(C.ORDER, dev.authority.order(K.PAUSE, dev.device_id, 1, lid).to_bytes())
+    wid = wire.License.from_bytes(dev.license_bytes).workload_id
+    dev.request(C.ORDER, dev.authority.order(K.PAUSE, dev.device_id, 1, wid).to_bytes())
 
 
 def _shutdown(dev: Device) -> None:
