@@ -275,8 +275,8 @@ def load_record(path: Path, cls: type) -> Any:
               help="Where emulated chips and the default ledger live "
                    "(default: $OPENHEG_HOME or ~/.openheg).")
 @click.option("--ledger", "ledger_url", envvar="OPENHEG_LEDGER", default=None,
-              help="Ledger: a SQLAlchemy URL or an SQLite file (default: HOME/ledger.sqlite; "
-                   "env OPENHEG_LEDGER).")
+              help="Ledger: an SQLite file or sqlite:/// URL, or postgresql://USER@HOST:PORT/DB "
+                   "(default: HOME/ledger.sqlite; env OPENHEG_LEDGER).")
 @click.option("--passphrase-env", metavar="VAR", default=None,
               help="Read private-key passphrases from environment variable VAR.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
