@@ -71,12 +71,14 @@ generate: setup
 	$(PY) tools/hdl/fusesoc_cores.py
 	$(PY) tools/wire_gen.py
 	$(PY) -m openheg.cli_reference --write
+	$(PY) -m openheg.verifier.openapi --write
 
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
 	$(PY) tools/hdl/fusesoc_cores.py --check
 	$(PY) tools/hdl/waves.py --check
 	$(PY) tools/wire_gen.py --check
+	$(PY) -m openheg.verifier.openapi --check
 
 demo: setup firmware-cffi
 	$(VENV)/bin/openheg demo --out out/demo

@@ -41,12 +41,13 @@ from .schema import (
     LicenseRow,
     LogAnchorRow,
     LogEntryRow,
+    NonceRow,
     OrderRow,
     WorkloadRow,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -58,6 +59,10 @@ NATURAL_KEYS = {AttestationRow: ["record_sha256"],
 
 class LedgerError(OpenhegError):
     """The ledger cannot be opened, migrated or written as asked."""
+
+
+class NonceRefused(LedgerError):
+    """An attestation answers a nonce the verifier cannot accept for it."""
 
 
 def ledger_url(value: str | Path) -> str:
@@ -293,6 +298,35 @@ class Ledger:
                 row.log_length_after = read.next_index
         return conflicts
 
+    def issue_nonce(self, device_id: bytes, nonce: bytes, now: int, lifetime_s: int) -> int:
+        """Record a fresh nonce for one device; returns its expiry."""
+        with self.session() as s:
+            s.add(NonceRow(nonce=nonce.hex(), device_id=device_id.hex(), issued_at=now,
+                           expires_at=now + lifetime_s))
+        return now + lifetime_s
+
+    def answer_nonce(self, nonce: bytes, device_id: bytes, record_sha256: str,
+                     now: int) -> None:
+        """Mark a nonce answered by one attestation, or raise NonceRefused: a
+        nonce this verifier never issued, issued for another device, expired
+        (at ``now``), or already answered by another attestation. Answering it
+        again with the same attestation is a no-op (a resent request)."""
+        with self.session() as s:
+            row = s.get(NonceRow, nonce.hex(), with_for_update=True)
+            if row is None:
+                raise NonceRefused("the attestation answers a nonce this verifier did not "
+                                   "issue: ask POST /v1/nonces for one first")
+            if row.device_id != device_id.hex():
+                raise NonceRefused("the nonce was issued for another device")
+            if row.answered_by == record_sha256:
+                return
+            if row.answered_by is not None:
+                raise NonceRefused("the nonce was already answered by another attestation")
+            if now > row.expires_at:
+                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
+                                   "attestation came (a report held back, or a slow link)")
+            row.answered_by = record_sha256
+
     # ----------------------------------------------------------------- reads
     def devices(self) -> list[DeviceRow]:
         with self.session() as s:
@@ -372,7 +406,7 @@ class Ledger:
         with self.session() as s:
             return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
-                                  LogEntryRow, LogAnchorRow)}
+                                  LogEntryRow, LogAnchorRow, NonceRow)}
 
     def usage(self, workload_id: str) -> list[DeviceUsage]:
         """Per device: allocation and newest attested consumption under each license."""

@@ -154,3 +154,17 @@ class LogAnchorRow(Base):
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     entry_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     head_before: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class NonceRow(Base):
+    """Added by migration 0006: the verifier service's nonces. The verifier
+    decides freshness (RATS): a nonce is bound to one device, good until its
+    expiry, and answered by at most one attestation."""
+
+    __tablename__ = "nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    # The SHA-256 of the attestation that answered it (None: not answered yet).
+    answered_by: Mapped[str | None] = mapped_column(String(64))
