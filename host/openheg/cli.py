@@ -275,8 +275,8 @@ def load_record(path: Path, cls: type) -> Any:
               help="Where emulated chips and the default ledger live "
                    "(default: $OPENHEG_HOME or ~/.openheg).")
 @click.option("--ledger", "ledger_url", envvar="OPENHEG_LEDGER", default=None,
-              help="Ledger: a SQLAlchemy URL or an SQLite file (default: HOME/ledger.sqlite; "
-                   "env OPENHEG_LEDGER).")
+              help="Ledger: an SQLite file or sqlite:/// URL, or postgresql://USER@HOST:PORT/DB "
+                   "(default: HOME/ledger.sqlite; env OPENHEG_LEDGER).")
 @click.option("--passphrase-env", metavar="VAR", default=None,
               help="Read private-key passphrases from environment variable VAR.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
@@ -1662,6 +1662,41 @@ def report(ctx: Context, workload: str, authority_dir: Path, out: Path, deadline
         raise NotTrusted(f"report for {workload} is NOT TRUSTED: {len(severe)} severe "
                          f"anomalies; first: {severe[0]['kind']} on "
                          f"{severe[0]['device_id'][:16]}...: {severe[0]['detail']}")
+
+
+# ================================================================= verifier
+@cli.group()
+def verifier() -> None:
+    """The regulator's verifier service: attestations in over HTTP, EAR results out."""
+
+
+@verifier.command("serve")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="Configuration file (default: HOME/verifier.toml when it exists; "
+                   "docs/verifier.md).")
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1: loopback only).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Listen port (default 8642).")
+@pass_context
+def verifier_serve(ctx: Context, config_file: Path | None, host: str | None,
+                   port: int | None) -> None:
+    """Serve the verifier API until interrupted (Ctrl-C).
+
+    With no configuration it listens on 127.0.0.1 with the ledger under HOME and
+    no trust anchors: every attestation is refused, saying why, until vendor keys
+    and endorsement lists are configured. The global --ledger URL overrides the file's.
+
+    Example: openheg --ledger postgresql://openheg@127.0.0.1/registry verifier serve \\
+    --config verifier.toml --port 8642
+    """
+    from .verifier.app import serve
+    from .verifier.config import VerifierConfig
+
+    config = VerifierConfig.load(ctx.home, config_file, ledger=ctx.ledger_url, host=host,
+                                 port=port)
+    progress(f"openheg verifier on http://{config.host}:{config.port} "
+             f"(ledger {config.ledger}, {len(config.vendor_keys)} vendor keys)")
+    serve(config)
 
 
 # ===================================================================== demo

@@ -1,13 +1,17 @@
 """The ledger: devices, workloads, licenses, orders, attestations and event logs.
 
-One schema behind SQLAlchemy: an embedded SQLite file by default, any
-SQLAlchemy URL (PostgreSQL for a national registry) otherwise. Opening a
-ledger brings its schema to the newest migration (Alembic). Writers are safe
-to run concurrently: on SQLite every write transaction starts with
-``BEGIN IMMEDIATE`` in WAL mode and waits on a busy timeout, so two writers
-serialise instead of failing; records are keyed by their content (an
-attestation by the hash of its bytes), so recording the same thing twice is
-a no-op rather than a duplicate.
+One schema behind SQLAlchemy: an embedded SQLite file by default, or a
+PostgreSQL database (``postgresql://`` URLs, through psycopg 3) for a national
+registry. Opening a ledger brings its schema to the newest migration
+(Alembic); on PostgreSQL the migration holds a transaction-level advisory lock,
+so processes opening one fresh ledger at once migrate it once, one after the
+other. Writers are safe to run concurrently: on SQLite every write transaction
+starts with ``BEGIN IMMEDIATE`` in WAL mode and waits on a busy timeout, so two
+writers serialise instead of failing; records are keyed by their content (an
+attestation by the hash of its bytes) and written with ``INSERT ... ON CONFLICT
+DO NOTHING``, so recording the same thing twice, even from two writers at the
+same instant under PostgreSQL's READ COMMITTED, is a no-op rather than a
+duplicate or an error.
 
 Per-workload totals are computed from the newest attestation of each
 (device, license), never kept as a running sum that two writers could race on.
@@ -22,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import create_engine, event, func, literal_column, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,22 +41,40 @@ from .schema import (
     LicenseRow,
     LogAnchorRow,
     LogEntryRow,
+    NonceRow,
     OrderRow,
     WorkloadRow,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0006"
 BUSY_TIMEOUT_S = 30
+# pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
+# in every process ("openheg\x00" as a big-endian integer).
+MIGRATION_LOCK_KEY = 0x6F70656E68656700
+# Rows whose primary key is a surrogate id are known by these unique columns.
+NATURAL_KEYS = {AttestationRow: ["record_sha256"],
+                OrderRow: ["device_id", "signer_role", "sequence"]}
 
 
 class LedgerError(OpenhegError):
     """The ledger cannot be opened, migrated or written as asked."""
 
 
+class NonceRefused(LedgerError):
+    """An attestation answers a nonce the verifier cannot accept for it."""
+
+
 def ledger_url(value: str | Path) -> str:
+    """A SQLAlchemy URL: a path is an SQLite file; ``postgresql://`` and
+    ``postgres://`` use psycopg 3 (the driver openheg installs)."""
     text = str(value)
-    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+    if "://" not in text:
+        return f"sqlite:///{Path(text).resolve()}"
+    scheme, rest = text.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return text
 
 
 def _sqlite_engine(url: str) -> Engine:
@@ -94,8 +117,12 @@ class Ledger:
                 if path and path != ":memory:":
                     Path(path).parent.mkdir(parents=True, exist_ok=True)
                 self.engine = _sqlite_engine(self.url)
+            elif self.url.split("+", 1)[0].split(":", 1)[0] == "postgresql":
+                self.engine = create_engine(self.url, pool_pre_ping=True)
             else:
-                self.engine = create_engine(self.url)
+                raise LedgerError(f"cannot open ledger {self.url}: the ledger runs on "
+                                  "SQLite (a file path or sqlite:///PATH) or PostgreSQL "
+                                  "(postgresql://USER@HOST:PORT/DB)")
             self.migrate()
         except (SQLAlchemyError, OSError) as error:
             raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
@@ -108,6 +135,11 @@ class Ledger:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Held to the end of this transaction: a second process opening the
+                # same fresh ledger waits here, then finds it migrated.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
 
@@ -134,37 +166,59 @@ class Ledger:
             session.close()
 
     # ---------------------------------------------------------------- writes
+    # Every write inserts with ON CONFLICT DO NOTHING and reports whether its row
+    # is new: a select-then-insert raced under READ COMMITTED (two writers both
+    # saw no row, the second insert failed with "duplicate key").
+    def _insert_new(self, s: Session, row_type, **values) -> bool:
+        return self._insert_new_rows(s, row_type, [values])[0]
+
+    def _insert_new_rows(self, s: Session, row_type, rows: list[dict]) -> list[bool]:
+        """Insert rows of one table in one statement; for each, whether it is new
+        (False: stored before, or an earlier row of this call has its key)."""
+        table = row_type.__table__
+        key = NATURAL_KEYS.get(row_type) or [c.name for c in table.primary_key.columns]
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        # RETURNING the keys of the rows inserted, not rowcount: with an implicit
+        # RETURNING of the row id, psycopg reports no row count.
+        statement = (dialect.insert(table).on_conflict_do_nothing()
+                     .returning(*(table.c[name] for name in key)))
+        inserted = {tuple(row) for row in s.execute(statement, rows)}
+        new = []
+        for values in rows:
+            row_key = tuple(values[name] for name in key)  # hex strings and ints
+            new.append(row_key in inserted)
+            inserted.discard(row_key)
+        return new
+
     def record_device(self, endorsement: Endorsement, url: str | None = None) -> None:
         with self.session() as s:
-            row = s.get(DeviceRow, endorsement.device_id.hex())
-            if row is None:
-                s.add(DeviceRow(device_id=endorsement.device_id.hex(), url=url,
-                                vendor_key=endorsement.vendor_key.hex(),
-                                endorsement=endorsement.to_bytes(), recorded_at=_now()))
-            elif url:
-                row.url = url
+            new = self._insert_new(s, DeviceRow, device_id=endorsement.device_id.hex(), url=url,
+                                   vendor_key=endorsement.vendor_key.hex(),
+                                   endorsement=endorsement.to_bytes(), recorded_at=_now())
+            if not new and url:
+                s.get(DeviceRow, endorsement.device_id.hex()).url = url
 
     def record_workload(self, name: str, workload_id: bytes, planned_msflop: int,
                         lineage_msflop: int, license_class: str) -> None:
         with self.session() as s:
+            self._insert_new(s, WorkloadRow, workload_id=workload_id.hex(), name=name,
+                             planned_msflop=planned_msflop, lineage_msflop=lineage_msflop,
+                             license_class=license_class, recorded_at=_now())
             row = s.get(WorkloadRow, workload_id.hex())
             if row is None:
-                s.add(WorkloadRow(workload_id=workload_id.hex(), name=name,
-                                  planned_msflop=planned_msflop, lineage_msflop=lineage_msflop,
-                                  license_class=license_class, recorded_at=_now()))
-            elif (row.planned_msflop, row.lineage_msflop) != (planned_msflop, lineage_msflop):
+                raise LedgerError(f"workload name {name!r} is already recorded for another "
+                                  "workload id")
+            if (row.planned_msflop, row.lineage_msflop) != (planned_msflop, lineage_msflop):
                 raise LedgerError(f"workload {name} is already recorded with other totals")
 
     def record_license(self, license_: License) -> None:
         with self.session() as s:
-            if s.get(LicenseRow, license_.license_id.hex()) is None:
-                s.add(LicenseRow(
-                    license_id=license_.license_id.hex(), device_id=license_.device_id.hex(),
-                    workload_id=license_.workload_id.hex(), sequence=license_.sequence,
-                    license_class=license_.license_class.name,
-                    allocation_msflop=license_.allocation_msflop,
-                    not_before=license_.not_before, not_after=license_.not_after,
-                    record=license_.to_bytes()))
+            self._insert_new(
+                s, LicenseRow, license_id=license_.license_id.hex(),
+                device_id=license_.device_id.hex(), workload_id=license_.workload_id.hex(),
+                sequence=license_.sequence, license_class=license_.license_class.name,
+                allocation_msflop=license_.allocation_msflop, not_before=license_.not_before,
+                not_after=license_.not_after, record=license_.to_bytes())
 
     def revoke_license(self, license_id: bytes, reason: str) -> LicenseRow:
         with self.session() as s:
@@ -177,32 +231,36 @@ class Ledger:
 
     def record_order(self, order: Order) -> None:
         with self.session() as s:
-            role = SignerRole(order.signer_role).name
-            exists = s.scalar(select(OrderRow).where(OrderRow.device_id == order.device_id.hex(),
-                                                     OrderRow.signer_role == role,
-                                                     OrderRow.sequence == order.sequence))
-            if exists is None:
-                s.add(OrderRow(device_id=order.device_id.hex(), order_kind=order.order_kind.name,
-                               signer_role=role, sequence=order.sequence,
-                               license_id=order.license_id.hex(),
-                               issued_at=order.issued_at, record=order.to_bytes()))
+            self._insert_new(s, OrderRow, device_id=order.device_id.hex(),
+                             order_kind=order.order_kind.name,
+                             signer_role=SignerRole(order.signer_role).name,
+                             sequence=order.sequence, license_id=order.license_id.hex(),
+                             issued_at=order.issued_at, record=order.to_bytes())
 
     def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:
         """Store a verified attestation's exact bytes; False if already stored."""
-        att = Attestation.from_bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
+        return self.record_attestations([data], received_at) == [True]
+
+    def record_attestations(self, records: list[bytes],
+                            received_at: int | None = None) -> list[bool]:
+        """Store verified attestations' exact bytes in one transaction: all of
+        them or, if the write fails or the writer dies, none. For each, False if
+        it was stored already (by an earlier call, another writer, or earlier in
+        this batch)."""
+        parsed = [(bytes(data), Attestation.from_bytes(data)) for data in records]
+        at = _now() if received_at is None else received_at
+        rows = [dict(record_sha256=hashlib.sha256(data).hexdigest(),
+                     device_id=att.device_id.hex(), received_at=at,
+                     report_counter=att.report_counter, reset_count=att.reset_count,
+                     policy_version=att.policy_version, license_id=att.license_id.hex(),
+                     consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
+                     gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
+                     log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data)
+                for data, att in parsed]
+        if not rows:
+            return []
         with self.session() as s:
-            if s.scalar(select(AttestationRow.id).where(AttestationRow.record_sha256 == digest)):
-                return False
-            s.add(AttestationRow(
-                record_sha256=digest, device_id=att.device_id.hex(),
-                received_at=_now() if received_at is None else received_at,
-                report_counter=att.report_counter, reset_count=att.reset_count,
-                policy_version=att.policy_version, license_id=att.license_id.hex(),
-                consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
-                gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
-                log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=bytes(data)))
-            return True
+            return self._insert_new_rows(s, AttestationRow, rows)
 
     def record_log(self, device_id: bytes, read: LogRead,
                    after_attestation: bytes | None = None) -> list[str]:
@@ -216,11 +274,11 @@ class Ledger:
         device = device_id.hex()
         with self.session() as s:
             for entry in read.entries:
+                if self._insert_new(s, LogEntryRow, device_id=device, entry_index=entry.index,
+                                    event_type=entry.event_type, payload=entry.payload):
+                    continue
                 row = s.get(LogEntryRow, (device, entry.index))
-                if row is None:
-                    s.add(LogEntryRow(device_id=device, entry_index=entry.index,
-                                      event_type=entry.event_type, payload=entry.payload))
-                elif (row.event_type, row.payload) != (entry.event_type, entry.payload):
+                if (row.event_type, row.payload) != (entry.event_type, entry.payload):
                     conflicts.append(f"log entry {entry.index} differs from the one stored")
             if read.anchor is not None:
                 index, head = read.anchor
@@ -229,9 +287,8 @@ class Ledger:
                 if heads - {head.hex()}:
                     conflicts.append(f"the head before log entry {index} differs from the "
                                      "one stored")
-                if head.hex() not in heads:
-                    s.add(LogAnchorRow(device_id=device, entry_index=index,
-                                       head_before=head.hex()))
+                self._insert_new(s, LogAnchorRow, device_id=device, entry_index=index,
+                                 head_before=head.hex())
             if after_attestation is not None:
                 digest = hashlib.sha256(after_attestation).hexdigest()
                 row = s.scalar(select(AttestationRow).where(
@@ -240,6 +297,35 @@ class Ledger:
                     raise LedgerError("record the attestation before the log read after it")
                 row.log_length_after = read.next_index
         return conflicts
+
+    def issue_nonce(self, device_id: bytes, nonce: bytes, now: int, lifetime_s: int) -> int:
+        """Record a fresh nonce for one device; returns its expiry."""
+        with self.session() as s:
+            s.add(NonceRow(nonce=nonce.hex(), device_id=device_id.hex(), issued_at=now,
+                           expires_at=now + lifetime_s))
+        return now + lifetime_s
+
+    def answer_nonce(self, nonce: bytes, device_id: bytes, record_sha256: str,
+                     now: int) -> None:
+        """Mark a nonce answered by one attestation, or raise NonceRefused: a
+        nonce this verifier never issued, issued for another device, expired
+        (at ``now``), or already answered by another attestation. Answering it
+        again with the same attestation is a no-op (a resent request)."""
+        with self.session() as s:
+            row = s.get(NonceRow, nonce.hex(), with_for_update=True)
+            if row is None:
+                raise NonceRefused("the attestation answers a nonce this verifier did not "
+                                   "issue: ask POST /v1/nonces for one first")
+            if row.device_id != device_id.hex():
+                raise NonceRefused("the nonce was issued for another device")
+            if row.answered_by == record_sha256:
+                return
+            if row.answered_by is not None:
+                raise NonceRefused("the nonce was already answered by another attestation")
+            if now > row.expires_at:
+                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
+                                   "attestation came (a report held back, or a slow link)")
+            row.answered_by = record_sha256
 
     # ----------------------------------------------------------------- reads
     def devices(self) -> list[DeviceRow]:
@@ -320,7 +406,7 @@ class Ledger:
         with self.session() as s:
             return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
-                                  LogEntryRow, LogAnchorRow)}
+                                  LogEntryRow, LogAnchorRow, NonceRow)}
 
     def usage(self, workload_id: str) -> list[DeviceUsage]:
         """Per device: allocation and newest attested consumption under each license."""

@@ -2,7 +2,10 @@
 
 Compute amounts are u128 milli-sFLOP: more than any SQL integer type holds,
 and SQLite's NUMERIC would round them through floating point. They are stored
-as fixed-width decimal strings (``U128``), exact and ordered as numbers.
+as fixed-width decimal strings (``U128``), exact and ordered as numbers. The
+wire's u64 fields (sequences, report counters, times a record carries) do not
+fit a signed BIGINT either: a sequence of 2**63 or more is valid on the wire,
+so they are fixed-width decimal strings too (``U64``, since migration 0005).
 Record bytes are kept exactly as received, so anything in the ledger can be
 verified again from scratch.
 """
@@ -22,21 +25,37 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 U128_DIGITS = 39  # 2**128 - 1 has 39 decimal digits
+U64_DIGITS = 20  # 2**64 - 1 has 20
 
 
-class U128(TypeDecorator):
-    impl = String(U128_DIGITS)
-    cache_ok = True
+class _FixedWidthUnsigned(TypeDecorator):
+    """An unsigned integer of BITS bits as a zero-padded decimal string of DIGITS
+    digits: exact on every database, and ordered as the number it holds."""
+
+    BITS = 0
+    DIGITS = 0
 
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if not 0 <= int(value) < 1 << 128:
-            raise ValueError(f"{value} does not fit u128")
-        return str(int(value)).rjust(U128_DIGITS, "0")
+        if not 0 <= int(value) < 1 << self.BITS:
+            raise ValueError(f"{value} does not fit u{self.BITS}")
+        return str(int(value)).rjust(self.DIGITS, "0")
 
     def process_result_value(self, value, dialect):
         return None if value is None else int(value)
+
+
+class U128(_FixedWidthUnsigned):
+    impl = String(U128_DIGITS)
+    cache_ok = True
+    BITS, DIGITS = 128, U128_DIGITS
+
+
+class U64(_FixedWidthUnsigned):
+    impl = String(U64_DIGITS)
+    cache_ok = True
+    BITS, DIGITS = 64, U64_DIGITS
 
 
 class Base(DeclarativeBase):
@@ -69,11 +88,11 @@ class LicenseRow(Base):
     license_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(64), index=True)
     workload_id: Mapped[str] = mapped_column(String(32), index=True)
-    sequence: Mapped[int] = mapped_column(BigInteger)
+    sequence: Mapped[int] = mapped_column(U64)
     license_class: Mapped[str] = mapped_column(String(16))
     allocation_msflop: Mapped[int] = mapped_column(U128)
-    not_before: Mapped[int] = mapped_column(BigInteger)
-    not_after: Mapped[int] = mapped_column(BigInteger)
+    not_before: Mapped[int] = mapped_column(U64)
+    not_after: Mapped[int] = mapped_column(U64)
     record: Mapped[bytes] = mapped_column(LargeBinary)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     revoked_reason: Mapped[str | None] = mapped_column(Text)
@@ -88,9 +107,9 @@ class OrderRow(Base):
     device_id: Mapped[str] = mapped_column(String(64))
     order_kind: Mapped[str] = mapped_column(String(16))
     signer_role: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    sequence: Mapped[int] = mapped_column(BigInteger)
+    sequence: Mapped[int] = mapped_column(U64)
     license_id: Mapped[str] = mapped_column(String(32))
-    issued_at: Mapped[int] = mapped_column(BigInteger)
+    issued_at: Mapped[int] = mapped_column(U64)
     record: Mapped[bytes] = mapped_column(LargeBinary)
 
 
@@ -100,7 +119,7 @@ class AttestationRow(Base):
     record_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     device_id: Mapped[str] = mapped_column(String(64), index=True)
     received_at: Mapped[int] = mapped_column(BigInteger)
-    report_counter: Mapped[int] = mapped_column(BigInteger)
+    report_counter: Mapped[int] = mapped_column(U64)
     reset_count: Mapped[int] = mapped_column(BigInteger)
     policy_version: Mapped[int] = mapped_column(BigInteger)
     license_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -135,3 +154,17 @@ class LogAnchorRow(Base):
     device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     entry_index: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     head_before: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class NonceRow(Base):
+    """Added by migration 0006: the verifier service's nonces. The verifier
+    decides freshness (RATS): a nonce is bound to one device, good until its
+    expiry, and answered by at most one attestation."""
+
+    __tablename__ = "nonces"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    issued_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    # The SHA-256 of the attestation that answered it (None: not answered yet).
+    answered_by: Mapped[str | None] = mapped_column(String(64))

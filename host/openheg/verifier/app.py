@@ -1,0 +1,310 @@
+"""The verifier service's HTTP API (FastAPI on uvicorn): `openheg verifier serve`.
+
+Evidence comes in, results go out, everything lands in the ledger:
+
+- ``POST /v1/nonces`` {"device_id": HEX} -> a fresh nonce bound to that device
+  with its expiry. The verifier decides freshness (RATS): an attestation must
+  answer a nonce issued here, for its own device, before the nonce expires,
+  and each nonce is answered by one attestation only.
+- ``POST /v1/attestations`` (one attestation's bytes, application/octet-stream)
+  and ``POST /v1/attestations/batch`` ({"attestations": [HEX, ...]}) -> for each,
+  the verdict as an EAR (openheg.verifier.ear). Evidence that does not verify
+  gets a 4xx with the reason and nothing is recorded; the same attestation
+  sent twice is recorded once and gets the same kind of verdict.
+- ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /v1/ear-key`` (JWK).
+- ``GET /v1/public/summary``: aggregates per license class, no device identity.
+- ``GET /v1/devices``, ``/v1/devices/{id}``, ``/v1/workloads``,
+  ``/v1/workloads/{name}``: the regulator tier, behind a bearer token.
+
+Status codes: 400 malformed evidence or request, 401/403 a missing or wrong
+token, 404 an unknown device or workload, 422 evidence that does not verify
+(signature, endorsement, nonce, policy), 503 the ledger is unreachable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from dataclasses import dataclass
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from ..errors import RecordError, VerificationError
+from ..ledger import Ledger, LedgerError, NonceRefused
+from ..verify import EndorsementList, verify_attestation
+from ..wire import NONCE_SIZE, Attestation, GateCause
+from .config import VerifierConfig
+from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
+
+MAX_BATCH = 1000
+
+
+class NonceRequest(BaseModel):
+    device_id: str
+
+
+class BatchRequest(BaseModel):
+    attestations: list[str]
+
+
+@dataclass
+class Refusal(Exception):
+    status: int
+    reason: str
+
+
+def _device_id(text: str) -> bytes:
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        value = b""
+    if len(value) != 32:
+        raise Refusal(400, "device_id must be 64 hex digits (the device's public key)")
+    return value
+
+
+class Verifier:
+    """What the endpoints share: trust anchors, the ledger, the EAR key, metrics."""
+
+    def __init__(self, config: VerifierConfig):
+        self.config = config
+        self.ledger = Ledger(config.ledger)
+        self.endorsements = EndorsementList.load(config.endorsement_lists, config.vendor_keys)
+        self.ear_key = config.ear_key()
+        self.registry = CollectorRegistry()
+        self.verdicts = Counter("openheg_attestations", "Attestations received, by verdict",
+                                ["verdict"], registry=self.registry)
+        self.nonces = Counter("openheg_nonces_issued", "Nonces issued", registry=self.registry)
+        self.registry.register(_LedgerGauges(self))
+
+    def issue_nonce(self, device_hex: str) -> dict:
+        device_id = _device_id(device_hex)
+        self._endorsement(device_id, unknown_status=404)
+        nonce = os.urandom(NONCE_SIZE)
+        expires_at = self.ledger.issue_nonce(device_id, nonce, int(time.time()),
+                                             self.config.nonce_lifetime_s)
+        self.nonces.inc()
+        return {"device_id": device_id.hex(), "nonce": nonce.hex(), "expires_at": expires_at}
+
+    def _endorsement(self, device_id: bytes, unknown_status: int):
+        try:
+            return self.endorsements.for_device(device_id)
+        except VerificationError as error:
+            if not self.endorsements.endorsements:
+                raise Refusal(422, f"{error}: this verifier has no trust anchors yet "
+                                   "(vendor_keys and endorsement_lists in its "
+                                   "configuration)") from None
+            raise Refusal(unknown_status, str(error)) from None
+
+    def appraise(self, data: bytes) -> dict:
+        """Verify one attestation, record it, return its EAR; Refusal if it must
+        not be recorded."""
+        try:
+            att = Attestation.from_bytes(data)
+        except RecordError as error:
+            self.verdicts.labels("refused").inc()
+            raise Refusal(400, f"attestation is malformed: {error}") from None
+        try:
+            endorsement = self._endorsement(att.device_id, unknown_status=422)
+            verified = verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
+                                          vendor_keys=self.config.vendor_keys,
+                                          policy_version=self.config.policy_version,
+                                          endorsement_checked=True)
+            digest = hashlib.sha256(data).hexdigest()
+            self.ledger.answer_nonce(att.nonce, att.device_id, digest, int(time.time()))
+        except (VerificationError, NonceRefused) as error:
+            self.verdicts.labels("refused").inc()
+            raise Refusal(422, str(error)) from None
+        except Refusal:
+            self.verdicts.labels("refused").inc()
+            raise
+        self.ledger.record_device(verified.endorsement)
+        recorded = self.ledger.record_attestation(data)
+        series = self.ledger.series(att.device_id.hex())
+        report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
+                  "license_id": att.license_id.hex(), "license_sequence": att.license_sequence,
+                  "consumed_msflop": str(att.consumed_msflop),
+                  "remaining_msflop": str(att.remaining_msflop),
+                  "gate_state": att.gate_state.name,
+                  "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
+                  "anomalies": [a.to_json() for a in series.anomalies]}
+        submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
+                           series_trusted=series.trusted, report=report)
+        self.verdicts.labels(submod["ear.status"]).inc()
+        ear = sign_ear(self.ear_key, issued_at=int(time.time()), nonce=att.nonce,
+                       submods={att.device_id.hex(): submod})
+        return {"device_id": att.device_id.hex(), "status": submod["ear.status"],
+                "recorded": recorded, "ear": ear}
+
+    def devices(self) -> list[dict]:
+        out = []
+        for row in self.ledger.devices():
+            atts = self.ledger.attestations(row.device_id)
+            newest = max(atts, key=lambda a: a.report_counter) if atts else None
+            out.append({"device_id": row.device_id, "reports": len(atts),
+                        "last_seen": newest.received_at if newest else None,
+                        "gate_state": newest.gate_state if newest else None,
+                        "consumed_msflop": str(newest.consumed_msflop) if newest else None})
+        return out
+
+    def device(self, device_hex: str) -> dict:
+        device_id = _device_id(device_hex).hex()
+        for summary in self.devices():
+            if summary["device_id"] == device_id:
+                series = self.ledger.series(device_id, now=int(time.time()),
+                                            deadline_s=self.config.silence_deadline_s)
+                return {**summary, "trusted": series.trusted,
+                        "anomalies": [a.to_json() for a in series.anomalies]}
+        raise Refusal(404, f"device {device_id[:16]}... has never reported to this verifier")
+
+    def workloads(self) -> list[dict]:
+        return [self._workload(row) for row in self.ledger.workloads()]
+
+    def workload(self, name: str) -> dict:
+        try:
+            return self._workload(self.ledger.workload(name))
+        except LedgerError as error:
+            raise Refusal(404, str(error)) from None
+
+    def _workload(self, row) -> dict:
+        usage = self.ledger.usage(row.workload_id)
+        return {"name": row.name, "workload_id": row.workload_id,
+                "license_class": row.license_class, "planned_msflop": str(row.planned_msflop),
+                "lineage_msflop": str(row.lineage_msflop),
+                "allocation_msflop": str(sum(u.allocation_msflop for u in usage)),
+                "consumed_msflop": str(sum(u.consumed_msflop for u in usage)),
+                "devices": len({u.device_id for u in usage}),
+                "last_seen": max((u.last_report_at for u in usage
+                                  if u.last_report_at is not None), default=None)}
+
+    def public_summary(self) -> dict:
+        """Per license class: how many workloads and how much compute, no identities."""
+        classes: dict[str, dict] = {}
+        for workload in self.workloads():
+            entry = classes.setdefault(workload["license_class"],
+                                       {"workloads": 0, "consumed_msflop": 0})
+            entry["workloads"] += 1
+            entry["consumed_msflop"] += int(workload["consumed_msflop"])
+        return {"classes": {name: {**entry, "consumed_msflop": str(entry["consumed_msflop"])}
+                            for name, entry in sorted(classes.items())}}
+
+    def silent_devices(self, now: int) -> int:
+        deadline = now - self.config.silence_deadline_s
+        return sum(1 for d in self.devices() if d["last_seen"] is not None
+                   and d["last_seen"] < deadline)
+
+
+class _LedgerGauges:
+    """Gauges read from the ledger at each scrape: a verifier that stops
+    verifying shows as silent devices rising, whatever this process believes."""
+
+    def __init__(self, verifier: Verifier):
+        self.verifier = verifier
+
+    def collect(self):
+        devices = GaugeMetricFamily("openheg_devices", "Devices that have reported")
+        silent = GaugeMetricFamily("openheg_devices_silent",
+                                   "Devices with no report within silence_deadline_s")
+        devices.add_metric([], len(self.verifier.ledger.devices()))
+        silent.add_metric([], self.verifier.silent_devices(int(time.time())))
+        yield devices
+        yield silent
+
+
+def create_app(config: VerifierConfig) -> FastAPI:
+    verifier = Verifier(config)
+    app = FastAPI(title="openheg verifier", version="1",
+                  description="Verifies openheg co-processor attestations, records them in "
+                              "the ledger, and returns EAR attestation results.")
+    app.state.verifier = verifier
+    bearer = HTTPBearer(auto_error=False)
+
+    def regulator(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if credentials is None:
+            raise HTTPException(401, "this endpoint is the regulator tier: send "
+                                     "Authorization: Bearer TOKEN",
+                                headers={"WWW-Authenticate": "Bearer"})
+        digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+        allowed = config.token_hashes.get("regulator", frozenset())
+        if not any(hmac.compare_digest(digest, h) for h in allowed):
+            raise HTTPException(403, "the token is not a regulator token of this verifier")
+
+    @app.exception_handler(Refusal)
+    async def _refused(_request: Request, refusal: Refusal) -> JSONResponse:
+        return JSONResponse({"detail": refusal.reason}, status_code=refusal.status)
+
+    @app.exception_handler(LedgerError)
+    async def _ledger_down(_request: Request, error: LedgerError) -> JSONResponse:
+        return JSONResponse({"detail": f"ledger unavailable: {error}"}, status_code=503)
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "ledger_revision": verifier.ledger.schema_revision()}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(verifier.registry).decode(),
+                                 media_type="text/plain; version=0.0.4")
+
+    @app.get("/v1/ear-key")
+    def ear_key() -> dict:
+        return public_jwk(verifier.ear_key)
+
+    @app.post("/v1/nonces", status_code=201)
+    def nonces(body: NonceRequest) -> dict:
+        return verifier.issue_nonce(body.device_id)
+
+    @app.post("/v1/attestations", responses={200: {"content": {MEDIA_TYPE: {}}}})
+    async def attestations(request: Request) -> dict:
+        return await run_in_threadpool(verifier.appraise, await request.body())
+
+    @app.post("/v1/attestations/batch")
+    def batch(body: BatchRequest) -> dict:
+        if len(body.attestations) > MAX_BATCH:
+            raise Refusal(400, f"a batch holds at most {MAX_BATCH} attestations")
+        results = []
+        for text in body.attestations:
+            try:
+                results.append(verifier.appraise(bytes.fromhex(text)))
+            except ValueError:
+                results.append({"error": "not hex", "http_status": 400})
+            except Refusal as refusal:
+                results.append({"error": refusal.reason, "http_status": refusal.status})
+        return {"results": results}
+
+    @app.get("/v1/public/summary")
+    def public_summary() -> dict:
+        return verifier.public_summary()
+
+    @app.get("/v1/devices", dependencies=[Depends(regulator)])
+    def devices() -> dict:
+        return {"devices": verifier.devices()}
+
+    @app.get("/v1/devices/{device_id}", dependencies=[Depends(regulator)])
+    def device(device_id: str) -> dict:
+        return verifier.device(device_id)
+
+    @app.get("/v1/workloads", dependencies=[Depends(regulator)])
+    def workloads() -> dict:
+        return {"workloads": verifier.workloads()}
+
+    @app.get("/v1/workloads/{name}", dependencies=[Depends(regulator)])
+    def workload(name: str) -> dict:
+        return verifier.workload(name)
+
+    return app
+
+
+def serve(config: VerifierConfig) -> None:
+    """Run the service until interrupted (uvicorn, one process)."""
+    import uvicorn
+
+    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="info")

@@ -1,0 +1,258 @@
+"""The verifier service (openheg.verifier) against real emulated chips: the C
+firmware signs the attestations; the EAR results are decoded by joserfc, an
+independent JOSE library, with the key the service publishes.
+
+Adversary (the operator owns the data centre's link to the verifier): it
+replays an attestation, sends one over a nonce this verifier never issued, over
+another device's nonce, or after the nonce expired (a report held back until the
+meter looks better), alters bytes in transit, or sends a device no trusted
+vendor endorsed. Each is refused with a 4xx that says why, and nothing is
+recorded; a replayed attestation is recorded once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from host_world import make_world
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+
+from openheg.device import Device
+from openheg.ledger import Ledger
+from openheg.roles import endorse_device
+from openheg.verifier.app import create_app
+from openheg.verifier.config import ConfigError, VerifierConfig
+from openheg.verify import EndorsementList
+from openheg_sim.emulator import ChipLink, EmulatedChip
+
+TOKEN = "regulator-token-" + "0" * 32
+TOKEN_SHA256 = hashlib.sha256(TOKEN.encode()).hexdigest()
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """Three provisioned chips and the vendor's endorsement list of the first two
+    (the third is endorsed by no vendor the verifier trusts)."""
+    folder = tmp_path_factory.mktemp("fleet")
+    world = make_world(folder)
+    devices = []
+    for name in ("chip0", "chip1", "chip2"):
+        device = Device(ChipLink(EmulatedChip.open(name, folder)))
+        devices.append((device, world.provision(device)))
+    listing = EndorsementList()
+    for _, device_id in devices[:2]:
+        listing.add(endorse_device(world.vendor, device_id))
+    listing.save(folder / "endorsements.json")
+    (folder / "verifier.toml").write_text(
+        f'vendor_keys = ["{world.vendor.public_key.hex()}"]\n'
+        'endorsement_lists = ["endorsements.json"]\n'
+        "nonce_lifetime_s = 60\n"
+        f'[tokens]\nregulator = ["{TOKEN_SHA256}"]\n')
+    return folder, devices
+
+
+@pytest.fixture
+def service(fleet, tmp_path):
+    folder, devices = fleet
+    config = VerifierConfig.load(tmp_path, folder / "verifier.toml",
+                                 ledger=str(tmp_path / "ledger.sqlite"))
+    with TestClient(create_app(config)) as client:
+        yield client, devices, config
+
+
+def nonce_for(client, device_id: bytes) -> bytes:
+    answer = client.post("/v1/nonces", json={"device_id": device_id.hex()})
+    assert answer.status_code == 201, answer.text
+    return bytes.fromhex(answer.json()["nonce"])
+
+
+def post(client, data: bytes):
+    return client.post("/v1/attestations", content=data,
+                       headers={"Content-Type": "application/octet-stream"})
+
+
+def decode_ear(client, token: str) -> dict:
+    key = OKPKey.import_key(client.get("/v1/ear-key").json())
+    return jwt.decode(token, key, algorithms=["EdDSA"]).claims
+
+
+def recorded(config) -> int:
+    return Ledger(config.ledger).counts()["attestations"]
+
+
+def test_an_attestation_over_a_fresh_nonce_is_affirmed_in_an_ear(service):
+    client, ((device, device_id), *_), config = service
+    nonce = nonce_for(client, device_id)
+    answer = post(client, device.attest(nonce))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["status"], body["recorded"]) == ("affirming", True)
+    claims = decode_ear(client, body["ear"])
+    assert claims["eat_profile"] == "tag:github.com,2023:veraison/ear"
+    assert claims["eat_nonce"] == nonce.hex()
+    submod = claims["submods"][device_id.hex()]
+    assert submod["ear.status"] == "affirming"
+    assert submod["ear.trustworthiness-vector"]["instance-identity"] == 2
+    assert recorded(config) == 1
+
+
+def test_the_same_attestation_twice_is_recorded_once(service):
+    client, ((device, device_id), *_), config = service
+    data = device.attest(nonce_for(client, device_id))
+    assert post(client, data).json()["recorded"] is True
+    again = post(client, data)
+    assert again.status_code == 200 and again.json()["recorded"] is False
+    assert recorded(config) == 1
+
+
+@pytest.mark.parametrize("attack", ["nonce never issued", "another device's nonce",
+                                    "second attestation over one nonce", "altered in transit",
+                                    "not endorsed", "not an attestation"])
+def test_bad_evidence_is_refused_with_its_reason_and_nothing_recorded(service, attack):
+    client, ((device, device_id), (_, second_id), (stranger, _)), config = service
+    if attack == "nonce never issued":
+        data, reason = device.attest(os.urandom(32)), "did not issue"
+    elif attack == "another device's nonce":
+        data, reason = device.attest(nonce_for(client, second_id)), "another device"
+    elif attack == "second attestation over one nonce":
+        nonce = nonce_for(client, device_id)
+        assert post(client, device.attest(nonce)).status_code == 200
+        data, reason = device.attest(nonce), "already answered"
+    elif attack == "altered in transit":
+        data = bytearray(device.attest(nonce_for(client, device_id)))
+        data[-80] ^= 1  # inside the signed body
+        data, reason = bytes(data), "signature"
+    elif attack == "not endorsed":
+        data, reason = stranger.attest(os.urandom(32)), "no trusted vendor"
+    else:
+        data, reason = b"OHEG" + bytes(40), "malformed"
+    before = recorded(config)
+    answer = post(client, data)
+    assert 400 <= answer.status_code < 500, answer.text
+    assert reason in answer.json()["detail"]
+    assert recorded(config) == before
+    assert 'openheg_attestations_total{verdict="refused"} 1.0' in client.get("/metrics").text
+
+
+def test_a_nonce_held_past_its_expiry_is_refused(service, monkeypatch):
+    """The operator asks for a nonce, holds the report back until it likes what it
+    shows, then sends it: the verifier's own clock says it is stale."""
+    client, ((device, device_id), *_), config = service
+    data = device.attest(nonce_for(client, device_id))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + config.nonce_lifetime_s + 5)
+    answer = post(client, data)
+    assert answer.status_code == 422 and "expired" in answer.json()["detail"]
+    assert recorded(config) == 0
+
+
+def test_a_nonce_is_only_issued_for_an_endorsed_device(service):
+    client, (*_, (_, stranger_id)), _ = service
+    answer = client.post("/v1/nonces", json={"device_id": stranger_id.hex()})
+    assert answer.status_code == 404 and "endorsement list" in answer.json()["detail"]
+    bad = client.post("/v1/nonces", json={"device_id": "zz"})
+    assert bad.status_code == 400 and "64 hex digits" in bad.json()["detail"]
+
+
+def test_a_batch_gives_each_attestation_its_own_verdict(service):
+    client, ((device, device_id), *_), config = service
+    good = device.attest(nonce_for(client, device_id))
+    answer = client.post("/v1/attestations/batch",
+                         json={"attestations": [good.hex(), "00", "not hex", good.hex()]})
+    results = answer.json()["results"]
+    assert [r.get("status") or r["http_status"] for r in results] == [
+        "affirming", 400, 400, "affirming"]
+    assert [r.get("recorded") for r in results] == [True, None, None, False]
+    assert recorded(config) == 1
+
+
+def test_the_regulator_tier_needs_its_token_and_the_public_tier_names_no_device(service):
+    client, ((device, device_id), *_), _ = service
+    post(client, device.attest(nonce_for(client, device_id)))
+    assert client.get("/v1/devices").status_code == 401
+    wrong = client.get("/v1/devices", headers={"Authorization": "Bearer " + "x" * 48})
+    assert wrong.status_code == 403
+    devices = client.get("/v1/devices", headers=AUTH).json()["devices"]
+    assert [d["device_id"] for d in devices] == [device_id.hex()]
+    one = client.get(f"/v1/devices/{device_id.hex()}", headers=AUTH).json()
+    assert one["reports"] == 1 and one["trusted"] is True
+    assert client.get(f"/v1/devices/{'ab' * 32}", headers=AUTH).status_code == 404
+    public = client.get("/v1/public/summary")
+    assert public.status_code == 200
+    assert device_id.hex() not in public.text and device_id.hex()[:16] not in public.text
+
+
+def test_metrics_count_verdicts_and_devices(service):
+    client, ((device, device_id), *_), _ = service
+    post(client, device.attest(nonce_for(client, device_id)))
+    text = client.get("/metrics").text
+    assert 'openheg_attestations_total{verdict="affirming"} 1.0' in text
+    assert "openheg_devices 1.0" in text and "openheg_devices_silent 0.0" in text
+    assert "openheg_nonces_issued_total 1.0" in text
+
+
+def test_without_trust_anchors_every_attestation_is_refused_saying_why(fleet, tmp_path):
+    _, ((device, _), *_) = fleet
+    config = VerifierConfig.load(tmp_path)  # nothing registered in this home
+    assert config.host == "127.0.0.1" and config.ledger.endswith("ledger.sqlite")
+    with TestClient(create_app(config)) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+        answer = post(client, device.attest(os.urandom(32)))
+        assert answer.status_code == 422
+        assert "no trust anchors" in answer.json()["detail"]
+
+
+def test_a_bad_configuration_is_refused_by_name(tmp_path):
+    path = tmp_path / "v.toml"
+    for text, message in (("colour = 1\n", "unknown settings"),
+                          ("port = 'x'\n", "port must be a int"),
+                          ("[tokens]\nregulator = ['short']\n", "SHA-256"),
+                          ("nonce_lifetime_s = 0\n", "positive"),
+                          ("vendor_keys = ['missing.pub']\n", "vendor key missing.pub")):
+        path.write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            VerifierConfig.load(tmp_path, path)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_openheg_verifier_serve_listens_on_loopback_and_stops_by_its_pid(tmp_path):
+    port = _free_port()
+    env = dict(os.environ, OPENHEG_HOME=str(tmp_path))
+    server = subprocess.Popen([sys.executable, "-m", "openheg.cli", "verifier", "serve",
+                               "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        import httpx
+
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read().decode()
+                assert time.monotonic() < deadline, "the service did not start"
+                time.sleep(0.2)
+        assert health.status_code == 200
+        assert json.loads(health.text)["ledger_revision"]
+        assert (tmp_path / "ledger.sqlite").exists()
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    assert Path(tmp_path / "verifier" / "ear.key").exists()
