@@ -70,15 +70,17 @@ def test_u64_wire_fields_are_stored_exactly(url):
     ledger.record_license(_license(U64_MAX, U64_MAX))
     ledger.record_license(_license(1, 2))
     order = sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
-                             device_id=DEVICE.public_key, license_id=LICENSE_ID,
-                             sequence=U64_MAX, issued_at=U64_MAX), [SigningKey(b"\x09" * 32)])
+                             device_id=DEVICE.public_key, license_id=bytes(16),
+                             license_sequence=0, workload_id=b"\x01" * 16, sequence=U64_MAX,
+                             issued_at=U64_MAX), [SigningKey(b"\x09" * 32)])
     ledger.record_order(order)
     data = attestation(U64_MAX, 5, CHAIN_START)
     assert ledger.record_attestation(data)
     # Ordered as numbers, not as text of varying length.
     assert [row.sequence for row in ledger.licenses()] == [1, U64_MAX]
     assert ledger.license(_license(U64_MAX, 0).license_id.hex()).not_after == U64_MAX
-    assert [(row.sequence, row.issued_at) for row in ledger.orders()] == [(U64_MAX, U64_MAX)]
+    assert [(row.sequence, row.issued_at, row.workload_id) for row in ledger.orders()] == [
+        (U64_MAX, U64_MAX, "01" * 16)]
     assert ledger.reports(DEVICE.public_key.hex())[0].attestation.report_counter == U64_MAX
     ledger.close()
 

@@ -47,7 +47,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -235,6 +235,8 @@ class Ledger:
                              order_kind=order.order_kind.name,
                              signer_role=SignerRole(order.signer_role).name,
                              sequence=order.sequence, license_id=order.license_id.hex(),
+                             license_sequence=order.license_sequence,
+                             workload_id=order.workload_id.hex(),
                              issued_at=order.issued_at, record=order.to_bytes())
 
     def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:

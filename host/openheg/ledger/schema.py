@@ -110,6 +110,10 @@ class OrderRow(Base):
     sequence: Mapped[int] = mapped_column(U64)
     license_id: Mapped[str] = mapped_column(String(32))
     issued_at: Mapped[int] = mapped_column(U64)
+    # Added by migration 0007: what a pause or resume names (the workload), and
+    # the license sequence a release names (None on orders recorded before).
+    workload_id: Mapped[str | None] = mapped_column(String(32))
+    license_sequence: Mapped[int | None] = mapped_column(U64)
     record: Mapped[bytes] = mapped_column(LargeBinary)
 
 
