@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -38,3 +39,27 @@ def pytest_xdist_make_scheduler(config, log):
             return worker_group(nodeid)
 
     return WorkerGroupScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (tools/postgres_server.py), one per worker,
+    stopped by the process id it started."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+_database_numbers = iter(range(1, 1 << 30))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """A fresh, empty ledger database of each kind the ledger runs on."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"ledger_{os.getpid()}_{next(_database_numbers)}")

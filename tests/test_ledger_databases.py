@@ -16,12 +16,11 @@ import signal
 import sys
 import time
 from dataclasses import replace
-from itertools import count
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from test_series import CHAIN_START, DEVICE, LICENSE_ID, attestation
+from test_series import CHAIN_START, DEVICE, attestation
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
@@ -30,27 +29,7 @@ from openheg.licensing import sign_order
 from openheg.series import LogRead, LogRecord
 from openheg.wire import Attestation, EventType, License, LicenseClass, Order, OrderKind, SignerRole
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from postgres_server import PostgresServer  # noqa: E402
-
 U64_MAX = (1 << 64) - 1
-_database_numbers = count(1)
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path) -> str:
-    """A fresh, empty ledger database of each kind."""
-    if request.param == "sqlite":
-        return ledger_url(tmp_path / "ledger.sqlite")
-    server = request.getfixturevalue("postgres")
-    return server.create_database(f"ledger_{os.getpid()}_{next(_database_numbers)}")
 
 
 def _license(sequence: int, not_after: int) -> License:
@@ -63,10 +42,10 @@ def _license(sequence: int, not_after: int) -> License:
     return combine(proposal, [sign_proposal(proposal, SigningKey(b"\x02" * 32))])
 
 
-def test_u64_wire_fields_are_stored_exactly(url):
+def test_u64_wire_fields_are_stored_exactly(database_url):
     """Sequences, times and report counters are u64 on the wire: the ledger keeps
     the largest one exactly (signed BIGINT refused 2**63 and above)."""
-    ledger = Ledger(url)
+    ledger = Ledger(database_url)
     ledger.record_license(_license(U64_MAX, U64_MAX))
     ledger.record_license(_license(1, 2))
     order = sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
@@ -111,10 +90,11 @@ def _run_all_at_once(target, args_per_process: list[tuple], timeout_s: int = 120
     return [process.exitcode for process in processes]
 
 
-def test_concurrent_writers_of_the_same_records_store_each_once(url):
-    Ledger(url).close()  # migrated first: this test is about the writes
-    assert _run_all_at_once(_write_same_records, [(url, seed) for seed in range(4)]) == [0] * 4
-    ledger = Ledger(url)
+def test_concurrent_writers_of_the_same_records_store_each_once(database_url):
+    Ledger(database_url).close()  # migrated first: this test is about the writes
+    writers = [(database_url, seed) for seed in range(4)]
+    assert _run_all_at_once(_write_same_records, writers) == [0] * 4
+    ledger = Ledger(database_url)
     counts = ledger.counts()
     assert (counts["attestations"], counts["log_entries"]) == (40, 40)
     assert sorted(r.attestation.report_counter for r in ledger.reports(DEVICE.public_key.hex())) \
@@ -126,10 +106,10 @@ def _open(url: str, start) -> None:
     Ledger(url).close()
 
 
-def test_processes_opening_one_fresh_ledger_at_once_migrate_it_once(url):
+def test_processes_opening_one_fresh_ledger_at_once_migrate_it_once(database_url):
     start = multiprocessing.get_context("spawn").Barrier(6)
-    assert _run_all_at_once(_open, [(url, start)] * 6) == [0] * 6
-    ledger = Ledger(url)
+    assert _run_all_at_once(_open, [(database_url, start)] * 6) == [0] * 6
+    ledger = Ledger(database_url)
     assert ledger.schema_revision() == HEAD_REVISION
     assert sum(ledger.counts().values()) == 0
 
@@ -150,12 +130,12 @@ def _batch_writer(url: str, progress_path: str) -> None:
             progress.write(f"{start + BATCH}\n")
 
 
-def test_a_writer_killed_mid_batch_loses_nothing_and_duplicates_nothing(url, tmp_path):
-    Ledger(url).close()
+def test_a_writer_killed_mid_batch_loses_nothing_and_duplicates_nothing(database_url, tmp_path):
+    Ledger(database_url).close()
     progress = tmp_path / "committed"
     progress.touch()
     context = multiprocessing.get_context("spawn")
-    writer = context.Process(target=_batch_writer, args=(url, str(progress)))
+    writer = context.Process(target=_batch_writer, args=(database_url, str(progress)))
     writer.start()
     deadline = time.monotonic() + 120
     while len(progress.read_text().split()) < 3 and time.monotonic() < deadline:
@@ -165,42 +145,42 @@ def test_a_writer_killed_mid_batch_loses_nothing_and_duplicates_nothing(url, tmp
     assert writer.exitcode == -signal.SIGKILL
     committed = int(progress.read_text().split()[-1])
     assert committed < TOTAL, "the writer finished before it was killed: nothing was tested"
-    stored = Ledger(url).counts()["attestations"]
+    stored = Ledger(database_url).counts()["attestations"]
     # What was committed is there; the batch cut short is wholly absent or wholly
     # there (its commit can land just before the kill, its note not).
     assert stored in (committed, committed + BATCH)
     # The writer run again from the start stores the rest, nothing twice.
-    _batch_writer(url, str(progress))
-    ledger = Ledger(url)
+    _batch_writer(database_url, str(progress))
+    ledger = Ledger(database_url)
     atts = ledger.attestations()
     assert len(atts) == TOTAL == len({a.record_sha256 for a in atts})
     assert ledger.record_attestations([attestation(1, 0, CHAIN_START,
                                                    key=SigningKey(b"\x0b" * 32))]) == [False]
 
 
-def test_a_batch_reports_which_records_are_new(url):
-    ledger = Ledger(url)
+def test_a_batch_reports_which_records_are_new(database_url):
+    ledger = Ledger(database_url)
     first, second = attestation(1, 1, CHAIN_START), attestation(2, 2, CHAIN_START)
     assert ledger.record_attestations([first]) == [True]
     assert ledger.record_attestations([first, second, second]) == [False, True, False]
     assert ledger.counts()["attestations"] == 2
 
 
-def test_a_bad_record_in_a_batch_records_none_of_it(url):
-    ledger = Ledger(url)
+def test_a_bad_record_in_a_batch_records_none_of_it(database_url):
+    ledger = Ledger(database_url)
     good = attestation(1, 1, CHAIN_START)
     with pytest.raises(Exception):  # noqa: B017 - the parser's own error type
         ledger.record_attestations([good, b"not an attestation"])
     assert ledger.counts()["attestations"] == 0
 
 
-def test_the_u64_migration_keeps_old_rows_exact(url):
+def test_the_u64_migration_keeps_old_rows_exact(database_url):
     """A ledger at revision 0004 (BIGINT u64 columns) with rows in it migrates to
     fixed-width strings that read back as the same numbers."""
     from alembic import command
     from alembic.config import Config
 
-    ledger = Ledger(url)
+    ledger = Ledger(database_url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with ledger.engine.begin() as connection:
@@ -218,7 +198,7 @@ def test_the_u64_migration_keeps_old_rows_exact(url):
             {"license_id": "ab" * 16, "device_id": "cd" * 32, "workload_id": "01" * 16,
              "allocation": "0" * 39, "not_after": big, "record": b"r"})
     ledger.close()
-    reopened = Ledger(url)
+    reopened = Ledger(database_url)
     assert reopened.schema_revision() == HEAD_REVISION
     (row,) = reopened.licenses()
     assert (row.sequence, row.not_before, row.not_after) == (12, 3, big)

@@ -63,10 +63,10 @@ def fleet(tmp_path_factory):
 
 
 @pytest.fixture
-def service(fleet, tmp_path):
+def service(fleet, tmp_path, database_url):
+    """The service on each database the ledger runs on."""
     folder, devices = fleet
-    config = VerifierConfig.load(tmp_path, folder / "verifier.toml",
-                                 ledger=str(tmp_path / "ledger.sqlite"))
+    config = VerifierConfig.load(tmp_path, folder / "verifier.toml", ledger=database_url)
     with TestClient(create_app(config)) as client:
         yield client, devices, config
 
