@@ -27,12 +27,15 @@ from host_world import make_world
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+from openheg.board import Proposal, combine, sign_proposal
+from openheg.crypto import SigningKey
 from openheg.device import Device
 from openheg.ledger import Ledger
-from openheg.roles import endorse_device
+from openheg.roles import Role, endorse_device
 from openheg.verifier.app import create_app
 from openheg.verifier.config import ConfigError, VerifierConfig
 from openheg.verify import EndorsementList
+from openheg.wire import License, LicenseClass
 from openheg_sim.emulator import ChipLink, EmulatedChip
 
 TOKEN = "regulator-token-" + "0" * 32
@@ -54,18 +57,21 @@ def fleet(tmp_path_factory):
     for _, device_id in devices[:2]:
         listing.add(endorse_device(world.vendor, device_id))
     listing.save(folder / "endorsements.json")
-    (folder / "verifier.toml").write_text(
-        f'vendor_keys = ["{world.vendor.public_key.hex()}"]\n'
-        'endorsement_lists = ["endorsements.json"]\n'
-        "nonce_lifetime_s = 60\n"
-        f'[tokens]\nregulator = ["{TOKEN_SHA256}"]\n')
-    return folder, devices
+    (folder / "verifier.toml").write_text(verifier_toml(world, folder / "endorsements.json"))
+    return folder, devices, world
+
+
+def verifier_toml(world, endorsement_list: Path, extra: str = "") -> str:
+    return (f'vendor_keys = ["{world.vendor.public_key.hex()}"]\n'
+            f'endorsement_lists = ["{endorsement_list}"]\n'
+            "nonce_lifetime_s = 60\n"
+            f'[tokens]\nregulator = ["{TOKEN_SHA256}"]\n' + extra)
 
 
 @pytest.fixture
 def service(fleet, tmp_path, database_url):
     """The service on each database the ledger runs on."""
-    folder, devices = fleet
+    folder, devices, _ = fleet
     config = VerifierConfig.load(tmp_path, folder / "verifier.toml", ledger=database_url)
     with TestClient(create_app(config)) as client:
         yield client, devices, config
@@ -203,7 +209,7 @@ def test_metrics_count_verdicts_and_devices(service):
 
 
 def test_without_trust_anchors_every_attestation_is_refused_saying_why(fleet, tmp_path):
-    _, ((device, _), *_) = fleet
+    _, ((device, _), *_), _ = fleet
     config = VerifierConfig.load(tmp_path)  # nothing registered in this home
     assert config.host == "127.0.0.1" and config.ledger.endswith("ledger.sqlite")
     with TestClient(create_app(config)) as client:
@@ -256,3 +262,96 @@ def test_openheg_verifier_serve_listens_on_loopback_and_stops_by_its_pid(tmp_pat
         server.send_signal(signal.SIGINT)
         server.wait(30)
     assert Path(tmp_path / "verifier" / "ear.key").exists()
+
+
+INSPECTOR = SigningKey(b"\x31" * 32)
+INSPECTOR_TOKEN = "inspector-token-" + "1" * 32
+
+
+def _license_naming(device_id: bytes, workload_id: bytes, inspector: bytes) -> License:
+    draft = License(license_id=os.urandom(16), device_id=device_id, workload_id=workload_id,
+                    sequence=1, allocation_msflop=10**12, workload_total_msflop=10**12,
+                    lineage_msflop=0, not_before=0, not_after=1 << 40,
+                    license_class=LicenseClass.FRONTIER, oversight_ppm=0,
+                    inspector_key=inspector, lineage_digest=bytes(32))
+    proposal = Proposal(draft)
+    return combine(proposal, [sign_proposal(proposal, SigningKey(b"\x32" * 32))])
+
+
+@pytest.fixture
+def tiered(fleet, tmp_path, database_url):
+    """Two workloads in the ledger, registered through the admin API: W on chip0
+    names the inspector, V on chip1 names another."""
+    folder, devices, world = fleet
+    (tmp_path / "verifier.toml").write_text(verifier_toml(
+        world, folder / "endorsements.json",
+        f'[tokens.inspectors]\n"{INSPECTOR.public_key.hex()}" = '
+        f'["{hashlib.sha256(INSPECTOR_TOKEN.encode()).hexdigest()}"]\n'))
+    config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml", ledger=database_url)
+    with TestClient(create_app(config)) as client:
+        for name, (device, device_id), inspector in (
+                ("W", devices[0], INSPECTOR.public_key), ("V", devices[1], b"\x33" * 32)):
+            workload_id = name.encode() * 16
+            assert client.post("/v1/admin/workloads", headers=AUTH, json={
+                "name": name, "workload_id": workload_id.hex(), "planned_msflop": 10**12,
+                "license_class": "FRONTIER"}).status_code == 201
+            license_ = _license_naming(device_id, workload_id, inspector)
+            assert client.post("/v1/admin/licenses", headers=AUTH, json={
+                "license": license_.to_bytes().hex()}).status_code == 201
+            assert post(client, device.attest(nonce_for(client, device_id))).status_code == 200
+        yield client, devices
+
+
+def test_an_inspector_sees_exactly_the_workloads_that_name_it(tiered):
+    client, ((_, w_device), (_, v_device), _) = tiered
+    as_inspector = {"Authorization": f"Bearer {INSPECTOR_TOKEN}"}
+    workloads = client.get("/v1/workloads", headers=as_inspector).json()["workloads"]
+    assert [w["name"] for w in workloads] == ["W"]
+    assert client.get("/v1/workloads/W", headers=as_inspector).status_code == 200
+    # Another inspector's workload does not exist, as far as this one can tell.
+    other = client.get("/v1/workloads/V", headers=as_inspector)
+    assert other.status_code == 404 and "V" in other.json()["detail"]
+    devices = client.get("/v1/devices", headers=as_inspector).json()["devices"]
+    assert [d["device_id"] for d in devices] == [w_device.hex()]
+    assert client.get(f"/v1/devices/{v_device.hex()}", headers=as_inspector).status_code == 404
+    # The regulator sees both; the admin API is the regulator's alone.
+    assert [w["name"] for w in client.get("/v1/workloads", headers=AUTH).json()[
+        "workloads"]] == ["V", "W"]
+    revoke = {"license_id": "00" * 16, "reason": "test"}
+    assert client.post("/v1/admin/revocations", headers=as_inspector,
+                       json=revoke).status_code == 403
+    assert client.post("/v1/admin/revocations", headers=AUTH, json=revoke).status_code == 404
+
+
+def test_the_public_summary_counts_per_class_without_identities(tiered):
+    client, devices = tiered
+    summary = client.get("/v1/public/summary").json()
+    assert summary["classes"]["FRONTIER"]["workloads"] == 2
+    text = client.get("/v1/public/summary").text
+    for _, device_id in devices:
+        assert device_id.hex()[:12] not in text
+    assert "W" * 8 not in text and "57" * 8 not in text  # workload ids, raw or hex
+
+
+def test_an_endorsement_registered_by_the_regulator_is_trusted_across_restarts(fleet, tmp_path):
+    """chip2 is in no list: the regulator registers the vendor's endorsement of
+    it (verified against the configured vendor keys), and it holds after a
+    restart; one by a vendor the verifier does not trust is refused and changes
+    nothing, and only the regulator may register."""
+    folder, (*_, (stranger, stranger_id)), world = fleet
+    config = VerifierConfig.load(tmp_path, folder / "verifier.toml",
+                                 ledger=str(tmp_path / "ledger.sqlite"))
+    forged = endorse_device(Role(tmp_path / "other", SigningKey(b"\x41" * 32)), stranger_id)
+    genuine = endorse_device(world.vendor, stranger_id)
+    with TestClient(create_app(config)) as client:
+        refused = client.post("/v1/admin/endorsements", headers=AUTH,
+                              json={"endorsement": forged.to_bytes().hex()})
+        assert refused.status_code == 422 and "does not trust" in refused.json()["detail"]
+        assert client.post("/v1/nonces", json={"device_id": stranger_id.hex()}).status_code == 404
+        assert client.post("/v1/admin/endorsements", json={
+            "endorsement": genuine.to_bytes().hex()}).status_code == 401
+        assert client.post("/v1/admin/endorsements", headers=AUTH, json={
+            "endorsement": genuine.to_bytes().hex()}).status_code == 201
+    with TestClient(create_app(config)) as client:
+        nonce = nonce_for(client, stranger_id)
+        assert post(client, stranger.attest(nonce)).json()["status"] == "affirming"

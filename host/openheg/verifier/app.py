@@ -14,7 +14,13 @@ Evidence comes in, results go out, everything lands in the ledger:
 - ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /v1/ear-key`` (JWK).
 - ``GET /v1/public/summary``: aggregates per license class, no device identity.
 - ``GET /v1/devices``, ``/v1/devices/{id}``, ``/v1/workloads``,
-  ``/v1/workloads/{name}``: the regulator tier, behind a bearer token.
+  ``/v1/workloads/{name}``: behind a bearer token; the regulator tier sees
+  everything, an inspector's token only the workloads whose licenses name that
+  inspector and the devices that run them (anything else is a 404, as if it did
+  not exist).
+- ``POST /v1/admin/endorsements``, ``/v1/admin/workloads``, ``/v1/admin/licenses``,
+  ``/v1/admin/revocations``: the regulator tier registers what the verifier
+  trusts and counts against.
 
 Status codes: 400 malformed evidence or request, 401/403 a missing or wrong
 token, 404 an unknown device or workload, 422 evidence that does not verify
@@ -39,8 +45,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
 from ..ledger import Ledger, LedgerError, NonceRefused
-from ..verify import EndorsementList, verify_attestation
-from ..wire import NONCE_SIZE, Attestation, GateCause
+from ..verify import EndorsementList, verify_attestation, verify_endorsement
+from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
+                    LicenseClass)
 from .config import VerifierConfig
 from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
 
@@ -55,20 +62,57 @@ class BatchRequest(BaseModel):
     attestations: list[str]
 
 
+class EndorsementRequest(BaseModel):
+    endorsement: str  # the record's bytes, hex
+
+
+class LicenseRequest(BaseModel):
+    license: str  # the signed record's bytes, hex
+
+
+class WorkloadRequest(BaseModel):
+    name: str
+    workload_id: str
+    planned_msflop: int
+    lineage_msflop: int = 0
+    license_class: str
+
+
+class RevocationRequest(BaseModel):
+    license_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads: the regulator (everything) or one inspector (by its key)."""
+
+    inspector_key: bytes | None = None
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.inspector_key is None
+
+
 @dataclass
 class Refusal(Exception):
     status: int
     reason: str
 
 
-def _device_id(text: str) -> bytes:
+def _hex(text: str, size: int | None, what: str) -> bytes:
     try:
         value = bytes.fromhex(text)
     except ValueError:
         value = b""
-    if len(value) != 32:
-        raise Refusal(400, "device_id must be 64 hex digits (the device's public key)")
+    if not value or (size is not None and len(value) != size):
+        raise Refusal(400, f"{what} must be {2 * size} hex digits" if size else
+                      f"{what} must be hex")
     return value
+
+
+def _device_id(text: str) -> bytes:
+    return _hex(text, 32, "device_id (the device's public key)")
 
 
 class Verifier:
@@ -78,6 +122,15 @@ class Verifier:
         self.config = config
         self.ledger = Ledger(config.ledger)
         self.endorsements = EndorsementList.load(config.endorsement_lists, config.vendor_keys)
+        # Endorsements registered through the admin API are kept in the ledger and
+        # trusted again only while their vendor key is configured.
+        for row in self.ledger.devices():
+            endorsement = Endorsement.from_bytes(row.endorsement)
+            try:
+                verify_endorsement(endorsement, config.vendor_keys)
+            except VerificationError:
+                continue
+            self.endorsements.add(endorsement)
         self.ear_key = config.ear_key()
         self.registry = CollectorRegistry()
         self.verdicts = Counter("openheg_attestations", "Attestations received, by verdict",
@@ -144,9 +197,23 @@ class Verifier:
         return {"device_id": att.device_id.hex(), "status": submod["ear.status"],
                 "recorded": recorded, "ear": ear}
 
-    def devices(self) -> list[dict]:
+    # ------------------------------------------------------------- the tiers
+    def _inspected(self, viewer: Viewer) -> tuple[set[str], set[str]]:
+        """The workload ids and device ids an inspector may see: those of the
+        licenses that name it as their inspector."""
+        workloads, devices = set(), set()
+        for row in self.ledger.licenses():
+            if License.from_bytes(row.record).inspector_key == viewer.inspector_key:
+                workloads.add(row.workload_id)
+                devices.add(row.device_id)
+        return workloads, devices
+
+    def devices(self, viewer: Viewer = Viewer()) -> list[dict]:
+        visible = None if viewer.is_regulator else self._inspected(viewer)[1]
         out = []
         for row in self.ledger.devices():
+            if visible is not None and row.device_id not in visible:
+                continue
             atts = self.ledger.attestations(row.device_id)
             newest = max(atts, key=lambda a: a.report_counter) if atts else None
             out.append({"device_id": row.device_id, "reports": len(atts),
@@ -155,9 +222,9 @@ class Verifier:
                         "consumed_msflop": str(newest.consumed_msflop) if newest else None})
         return out
 
-    def device(self, device_hex: str) -> dict:
+    def device(self, device_hex: str, viewer: Viewer = Viewer()) -> dict:
         device_id = _device_id(device_hex).hex()
-        for summary in self.devices():
+        for summary in self.devices(viewer):
             if summary["device_id"] == device_id:
                 series = self.ledger.series(device_id, now=int(time.time()),
                                             deadline_s=self.config.silence_deadline_s)
@@ -165,14 +232,59 @@ class Verifier:
                         "anomalies": [a.to_json() for a in series.anomalies]}
         raise Refusal(404, f"device {device_id[:16]}... has never reported to this verifier")
 
-    def workloads(self) -> list[dict]:
-        return [self._workload(row) for row in self.ledger.workloads()]
+    def workloads(self, viewer: Viewer = Viewer()) -> list[dict]:
+        visible = None if viewer.is_regulator else self._inspected(viewer)[0]
+        return [self._workload(row) for row in self.ledger.workloads()
+                if visible is None or row.workload_id in visible]
 
-    def workload(self, name: str) -> dict:
+    def workload(self, name: str, viewer: Viewer = Viewer()) -> dict:
+        for workload in self.workloads(viewer):
+            if workload["name"] == name:
+                return workload
+        raise Refusal(404, f"workload {name!r} is not in the ledger")
+
+    # ------------------------------------------------------------ the admin
+    def add_endorsement(self, text: str) -> dict:
         try:
-            return self._workload(self.ledger.workload(name))
+            endorsement = Endorsement.from_bytes(_hex(text, None, "endorsement"))
+            verify_endorsement(endorsement, self.config.vendor_keys)
+        except RecordError as error:
+            raise Refusal(400, f"endorsement is malformed: {error}") from None
+        except VerificationError as error:
+            raise Refusal(422, str(error)) from None
+        self.ledger.record_device(endorsement)
+        self.endorsements.add(endorsement)
+        return {"device_id": endorsement.device_id.hex()}
+
+    def add_workload(self, body: WorkloadRequest) -> dict:
+        workload_id = _hex(body.workload_id, ID_SIZE, "workload_id")
+        if body.license_class not in LicenseClass.__members__:
+            raise Refusal(400, f"license_class is one of {sorted(LicenseClass.__members__)}")
+        if not (0 <= body.planned_msflop < 1 << 128 and 0 <= body.lineage_msflop < 1 << 128):
+            raise Refusal(400, "planned_msflop and lineage_msflop are u128 milli-sFLOP")
+        try:
+            self.ledger.record_workload(body.name, workload_id, body.planned_msflop,
+                                        body.lineage_msflop, body.license_class)
+        except LedgerError as error:
+            raise Refusal(409, str(error)) from None
+        return {"name": body.name, "workload_id": workload_id.hex()}
+
+    def add_license(self, text: str) -> dict:
+        try:
+            license_ = License.from_bytes(_hex(text, None, "license"))
+        except RecordError as error:
+            raise Refusal(400, f"license is malformed: {error}") from None
+        self.ledger.record_license(license_)
+        return {"license_id": license_.license_id.hex()}
+
+    def revoke(self, body: RevocationRequest) -> dict:
+        license_id = _hex(body.license_id, ID_SIZE, "license_id")
+        try:
+            row = self.ledger.revoke_license(license_id, body.reason)
         except LedgerError as error:
             raise Refusal(404, str(error)) from None
+        return {"license_id": row.license_id, "revoked_at": row.revoked_at,
+                "reason": row.revoked_reason}
 
     def _workload(self, row) -> dict:
         usage = self.ledger.usage(row.workload_id)
@@ -227,15 +339,25 @@ def create_app(config: VerifierConfig) -> FastAPI:
     app.state.verifier = verifier
     bearer = HTTPBearer(auto_error=False)
 
-    def regulator(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+    def _known(digest: str, allowed: frozenset[str]) -> bool:
+        return any(hmac.compare_digest(digest, h) for h in allowed)
+
+    def viewer(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
         if credentials is None:
-            raise HTTPException(401, "this endpoint is the regulator tier: send "
-                                     "Authorization: Bearer TOKEN",
+            raise HTTPException(401, "this endpoint needs a regulator's or an inspector's "
+                                     "token: send Authorization: Bearer TOKEN",
                                 headers={"WWW-Authenticate": "Bearer"})
         digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
-        allowed = config.token_hashes.get("regulator", frozenset())
-        if not any(hmac.compare_digest(digest, h) for h in allowed):
-            raise HTTPException(403, "the token is not a regulator token of this verifier")
+        if _known(digest, config.token_hashes.get("regulator", frozenset())):
+            return Viewer()
+        for key, allowed in config.inspector_tokens.items():
+            if _known(digest, allowed):
+                return Viewer(inspector_key=key)
+        raise HTTPException(403, "the token is not a token of this verifier")
+
+    def regulator(who: Viewer = Depends(viewer)) -> None:
+        if not who.is_regulator:
+            raise HTTPException(403, "this endpoint is the regulator tier")
 
     @app.exception_handler(Refusal)
     async def _refused(_request: Request, refusal: Refusal) -> JSONResponse:
@@ -284,21 +406,37 @@ def create_app(config: VerifierConfig) -> FastAPI:
     def public_summary() -> dict:
         return verifier.public_summary()
 
-    @app.get("/v1/devices", dependencies=[Depends(regulator)])
-    def devices() -> dict:
-        return {"devices": verifier.devices()}
+    @app.get("/v1/devices")
+    def devices(who: Viewer = Depends(viewer)) -> dict:
+        return {"devices": verifier.devices(who)}
 
-    @app.get("/v1/devices/{device_id}", dependencies=[Depends(regulator)])
-    def device(device_id: str) -> dict:
-        return verifier.device(device_id)
+    @app.get("/v1/devices/{device_id}")
+    def device(device_id: str, who: Viewer = Depends(viewer)) -> dict:
+        return verifier.device(device_id, who)
 
-    @app.get("/v1/workloads", dependencies=[Depends(regulator)])
-    def workloads() -> dict:
-        return {"workloads": verifier.workloads()}
+    @app.get("/v1/workloads")
+    def workloads(who: Viewer = Depends(viewer)) -> dict:
+        return {"workloads": verifier.workloads(who)}
 
-    @app.get("/v1/workloads/{name}", dependencies=[Depends(regulator)])
-    def workload(name: str) -> dict:
-        return verifier.workload(name)
+    @app.get("/v1/workloads/{name}")
+    def workload(name: str, who: Viewer = Depends(viewer)) -> dict:
+        return verifier.workload(name, who)
+
+    @app.post("/v1/admin/endorsements", status_code=201, dependencies=[Depends(regulator)])
+    def add_endorsement(body: EndorsementRequest) -> dict:
+        return verifier.add_endorsement(body.endorsement)
+
+    @app.post("/v1/admin/workloads", status_code=201, dependencies=[Depends(regulator)])
+    def add_workload(body: WorkloadRequest) -> dict:
+        return verifier.add_workload(body)
+
+    @app.post("/v1/admin/licenses", status_code=201, dependencies=[Depends(regulator)])
+    def add_license(body: LicenseRequest) -> dict:
+        return verifier.add_license(body.license)
+
+    @app.post("/v1/admin/revocations", dependencies=[Depends(regulator)])
+    def revoke(body: RevocationRequest) -> dict:
+        return verifier.revoke(body)
 
     return app
 

@@ -15,6 +15,8 @@ none at first: every attestation is then refused with a 4xx that says why.
     silence_deadline_s = 86400                     # /metrics counts devices silent past it
     [tokens]                                       # SHA-256 (hex) of each API token
     regulator = ["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]
+    [tokens.inspectors]                            # an inspector's public key (hex) =
+    "3b6a27bc...(64 hex digits)" = ["60303ae2..."]  #   the SHA-256 of its tokens
 
 Relative paths are taken from the file's folder. Tokens are stored as their
 SHA-256, so the file holds no secret; a token is any string of at least 32
@@ -33,7 +35,7 @@ from ..errors import OpenhegError
 from ..ledger import ledger_url
 
 DEFAULT_PORT = 8642
-ROLES = ("regulator",)
+ROLES = ("regulator", "inspectors")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
 _KNOWN = {"ledger", "host", "port", "vendor_keys", "endorsement_lists", "policy_version",
           "nonce_lifetime_s", "silence_deadline_s", "tokens"}
@@ -55,6 +57,8 @@ class VerifierConfig:
     nonce_lifetime_s: int = 300
     silence_deadline_s: int = 86_400
     token_hashes: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Each inspector's public key -> the SHA-256 of its tokens.
+    inspector_tokens: dict[bytes, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, home: Path, path: Path | None = None, *, ledger: str | None = None,
@@ -85,13 +89,19 @@ class VerifierConfig:
         keys = frozenset(_vendor_key(base, item) for item in setting("vendor_keys", list, []))
         lists = tuple(base / item for item in setting("endorsement_lists", list, []))
         tokens = setting("tokens", dict, {})
-        token_hashes = {}
+        token_hashes, inspector_tokens = {}, {}
         for role, hashes in tokens.items():
-            if role not in ROLES or not isinstance(hashes, list) or not all(
-                    isinstance(h, str) and _HEX_KEY.fullmatch(h) for h in hashes):
-                raise ConfigError(f"{path}: [tokens] {role} must be one of {ROLES} with a list "
-                                  "of SHA-256 digests (64 hex digits)")
-            token_hashes[role] = frozenset(h.lower() for h in hashes)
+            if role not in ROLES:
+                raise ConfigError(f"{path}: [tokens] {role}: the roles are {ROLES}")
+            if role == "inspectors":
+                if not isinstance(hashes, dict) or not all(
+                        isinstance(k, str) and _HEX_KEY.fullmatch(k) for k in hashes):
+                    raise ConfigError(f"{path}: [tokens.inspectors] maps each inspector's "
+                                      "public key (64 hex digits) to its token digests")
+                inspector_tokens = {bytes.fromhex(k): _digests(path, f"inspector {k[:16]}", v)
+                                    for k, v in hashes.items()}
+            else:
+                token_hashes[role] = _digests(path, role, hashes)
         lifetime = setting("nonce_lifetime_s", int, 300)
         deadline = setting("silence_deadline_s", int, 86_400)
         version = setting("policy_version", int, None)
@@ -104,7 +114,8 @@ class VerifierConfig:
                    host=host or setting("host", str, "127.0.0.1"),
                    port=port or setting("port", int, DEFAULT_PORT), vendor_keys=keys,
                    endorsement_lists=lists, policy_version=version, nonce_lifetime_s=lifetime,
-                   silence_deadline_s=deadline, token_hashes=token_hashes)
+                   silence_deadline_s=deadline, token_hashes=token_hashes,
+                   inspector_tokens=inspector_tokens)
 
     def ear_key(self) -> SigningKey:
         """The key that signs the service's EAR results: HOME/verifier/ear.key,
@@ -116,6 +127,14 @@ class VerifierConfig:
         path.parent.mkdir(parents=True, exist_ok=True)
         key.save(path)
         return key
+
+
+def _digests(path, who: str, hashes) -> frozenset[str]:
+    if not isinstance(hashes, list) or not all(
+            isinstance(h, str) and _HEX_KEY.fullmatch(h) for h in hashes):
+        raise ConfigError(f"{path}: [tokens] {who} must be a list of SHA-256 digests "
+                          "(64 hex digits)")
+    return frozenset(h.lower() for h in hashes)
 
 
 def _vendor_key(base: Path, item) -> bytes:
