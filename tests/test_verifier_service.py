@@ -355,3 +355,26 @@ def test_an_endorsement_registered_by_the_regulator_is_trusted_across_restarts(f
     with TestClient(create_app(config)) as client:
         nonce = nonce_for(client, stranger_id)
         assert post(client, stranger.attest(nonce)).json()["status"] == "affirming"
+
+
+def test_with_the_authority_anchored_licenses_are_authenticated_and_the_policy_enforced(
+        fleet, tmp_path):
+    """Given the authority's published policy chain, the verifier refuses to
+    register a license its policy's signers did not sign, and refuses reports
+    from a device running another policy version than the one in force."""
+    folder, ((device, device_id), *_), world = fleet
+    authority = world.authority.directory
+    (tmp_path / "verifier.toml").write_text(verifier_toml(
+        world, folder / "endorsements.json").replace(
+        "nonce_lifetime_s", f'authority = "{authority}"\npolicy_version = 2\nnonce_lifetime_s'))
+    config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml",
+                                 ledger=str(tmp_path / "ledger.sqlite"))
+    with TestClient(create_app(config)) as client:
+        forged = _license_naming(device_id, b"W" * 16, INSPECTOR.public_key)
+        refused = client.post("/v1/admin/licenses", headers=AUTH,
+                              json={"license": forged.to_bytes().hex()})
+        assert refused.status_code == 422 and "not authentic" in refused.json()["detail"]
+        # The chip runs the genesis policy (version 1); this verifier wants version 2.
+        answer = post(client, device.attest(nonce_for(client, device_id)))
+        assert answer.status_code == 422 and "policy version 1" in answer.json()["detail"]
+        assert Ledger(config.ledger).counts()["licenses"] == 0

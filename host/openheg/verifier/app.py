@@ -45,7 +45,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
 from ..ledger import Ledger, LedgerError, NonceRefused
-from ..verify import EndorsementList, verify_attestation, verify_endorsement
+from ..verify import (EndorsementList, authenticate_license, verify_attestation,
+                      verify_endorsement)
 from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
                     LicenseClass)
 from .config import VerifierConfig
@@ -132,6 +133,9 @@ class Verifier:
                 continue
             self.endorsements.add(endorsement)
         self.ear_key = config.ear_key()
+        self.policy = config.authority_policy()
+        self.policy_version = config.policy_version or (
+            self.policy.policy_version if self.policy is not None else None)
         self.registry = CollectorRegistry()
         self.verdicts = Counter("openheg_attestations", "Attestations received, by verdict",
                                 ["verdict"], registry=self.registry)
@@ -169,7 +173,7 @@ class Verifier:
             endorsement = self._endorsement(att.device_id, unknown_status=422)
             verified = verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
                                           vendor_keys=self.config.vendor_keys,
-                                          policy_version=self.config.policy_version,
+                                          policy_version=self.policy_version,
                                           endorsement_checked=True)
             digest = hashlib.sha256(data).hexdigest()
             self.ledger.answer_nonce(att.nonce, att.device_id, digest, int(time.time()))
@@ -274,6 +278,11 @@ class Verifier:
             license_ = License.from_bytes(_hex(text, None, "license"))
         except RecordError as error:
             raise Refusal(400, f"license is malformed: {error}") from None
+        if self.policy is not None:
+            try:
+                authenticate_license(self.policy, license_)
+            except VerificationError as error:
+                raise Refusal(422, str(error)) from None
         self.ledger.record_license(license_)
         return {"license_id": license_.license_id.hex()}
 

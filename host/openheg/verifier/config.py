@@ -10,7 +10,10 @@ none at first: every attestation is then refused with a 4xx that says why.
     port = 8642
     vendor_keys = ["vendor/vendor.key.pub"]        # files or 64 hex digits
     endorsement_lists = ["vendor/endorsements.json"]
-    policy_version = 2                             # optional: reports must run it
+    authority = "auth"                             # optional: the authority's folder;
+                                                   #   its published policy chain is read
+    policy_version = 2                             # optional: reports must run it (default:
+                                                   #   the authority's policy in force)
     nonce_lifetime_s = 300
     silence_deadline_s = 86400                     # /metrics counts devices silent past it
     [tokens]                                       # SHA-256 (hex) of each API token
@@ -30,14 +33,17 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..authority import Authority
 from ..crypto import SigningKey, load_public_key
 from ..errors import OpenhegError
 from ..ledger import ledger_url
+from ..wire import Policy
 
 DEFAULT_PORT = 8642
 ROLES = ("regulator", "inspectors")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
-_KNOWN = {"ledger", "host", "port", "vendor_keys", "endorsement_lists", "policy_version",
+_KNOWN = {"ledger", "host", "port", "vendor_keys", "endorsement_lists", "authority",
+          "policy_version",
           "nonce_lifetime_s", "silence_deadline_s", "tokens"}
 
 
@@ -53,6 +59,7 @@ class VerifierConfig:
     port: int = DEFAULT_PORT
     vendor_keys: frozenset[bytes] = frozenset()
     endorsement_lists: tuple[Path, ...] = ()
+    authority: Path | None = None
     policy_version: int | None = None
     nonce_lifetime_s: int = 300
     silence_deadline_s: int = 86_400
@@ -88,6 +95,7 @@ class VerifierConfig:
 
         keys = frozenset(_vendor_key(base, item) for item in setting("vendor_keys", list, []))
         lists = tuple(base / item for item in setting("endorsement_lists", list, []))
+        authority = setting("authority", str, None)
         tokens = setting("tokens", dict, {})
         token_hashes, inspector_tokens = {}, {}
         for role, hashes in tokens.items():
@@ -113,9 +121,20 @@ class VerifierConfig:
                                      or home / "ledger.sqlite"),
                    host=host or setting("host", str, "127.0.0.1"),
                    port=port or setting("port", int, DEFAULT_PORT), vendor_keys=keys,
-                   endorsement_lists=lists, policy_version=version, nonce_lifetime_s=lifetime,
+                   endorsement_lists=lists,
+                   authority=base / authority if authority is not None else None,
+                   policy_version=version, nonce_lifetime_s=lifetime,
                    silence_deadline_s=deadline, token_hashes=token_hashes,
                    inspector_tokens=inspector_tokens)
+
+    def authority_policy(self) -> Policy | None:
+        """The authority's policy in force, its whole published chain checked."""
+        if self.authority is None:
+            return None
+        try:
+            return Authority(self.authority).policy_in_force()
+        except OpenhegError as error:
+            raise ConfigError(f"authority {self.authority}: {error}") from None
 
     def ear_key(self) -> SigningKey:
         """The key that signs the service's EAR results: HOME/verifier/ear.key,
