@@ -271,7 +271,8 @@ INSPECTOR_TOKEN = "inspector-token-" + "1" * 32
 def _license_naming(device_id: bytes, workload_id: bytes, inspector: bytes) -> License:
     draft = License(license_id=os.urandom(16), device_id=device_id, workload_id=workload_id,
                     sequence=1, allocation_msflop=10**12, workload_total_msflop=10**12,
-                    lineage_msflop=0, not_before=0, not_after=1 << 40,
+                    lineage_msflop=0, not_before=int(time.time()) - 86_400,
+                    not_after=int(time.time()) + 30 * 86_400,
                     license_class=LicenseClass.FRONTIER, oversight_ppm=0,
                     inspector_key=inspector, lineage_digest=bytes(32))
     proposal = Proposal(draft)
@@ -378,3 +379,66 @@ def test_with_the_authority_anchored_licenses_are_authenticated_and_the_policy_e
         answer = post(client, device.attest(nonce_for(client, device_id)))
         assert answer.status_code == 422 and "policy version 1" in answer.json()["detail"]
         assert Ledger(config.ledger).counts()["licenses"] == 0
+
+
+@pytest.fixture
+def dashboard(fleet, tmp_path):
+    """The service with the authority anchored, W (naming the inspector) and V in
+    the ledger, each with one affirmed report."""
+    folder, devices, world = fleet
+    (tmp_path / "verifier.toml").write_text(verifier_toml(
+        world, folder / "endorsements.json",
+        f'[tokens.inspectors]\n"{INSPECTOR.public_key.hex()}" = '
+        f'["{hashlib.sha256(INSPECTOR_TOKEN.encode()).hexdigest()}"]\n').replace(
+        "nonce_lifetime_s", f'authority = "{world.authority.directory}"\nnonce_lifetime_s'))
+    config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml",
+                                 ledger=str(tmp_path / "ledger.sqlite"))
+    ledger = Ledger(config.ledger)
+    for name, (_, device_id), inspector in (("W", devices[0], INSPECTOR.public_key),
+                                            ("V", devices[1], b"\x33" * 32)):
+        ledger.record_workload(name, name.encode() * 16, 10**12, 0, "FRONTIER")
+        ledger.record_license(_license_naming(device_id, name.encode() * 16, inspector))
+    with TestClient(create_app(config)) as client:
+        for device, device_id in devices[:2]:
+            assert post(client, device.attest(nonce_for(client, device_id))).status_code == 200
+        yield client, devices, world
+
+
+def sign_in(client, token: str):
+    return client.post("/dashboard/login", content=f"token={token}",
+                       headers={"Content-Type": "application/x-www-form-urlencoded"},
+                       follow_redirects=False)
+
+
+def test_the_public_dashboard_shows_the_daily_rise_and_no_identity(dashboard):
+    client, devices, world = dashboard
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = world.authority.policy_in_force()
+    rise = policy.frontier_daily_increase_msflop
+    from openheg.verifier.dashboard import exact_sflop
+
+    assert f"+{exact_sflop(rise)}" in page.text  # every digit of one day's rise
+    assert "FRONTIER" in page.text and "<script" not in page.text
+    for _, device_id in devices:
+        assert device_id.hex()[:16] not in page.text
+    assert client.get("/dashboard/workloads/W").status_code == 401
+
+
+def test_the_dashboard_shows_each_tier_what_it_may_see(dashboard):
+    client, ((_, w_device), (_, v_device), _), _ = dashboard
+    refused = sign_in(client, "x" * 48)
+    assert refused.status_code == 403 and "not a token" in refused.text
+    signed = sign_in(client, INSPECTOR_TOKEN)
+    assert signed.status_code == 303 and "httponly" in signed.headers["set-cookie"].lower()
+    page = client.get("/dashboard").text
+    assert w_device.hex()[:16] in page and v_device.hex()[:16] not in page
+    assert "/dashboard/workloads/W" in page and "/dashboard/workloads/V" not in page
+    assert client.get("/dashboard/workloads/V").status_code == 404
+    workload = client.get("/dashboard/workloads/W")
+    assert workload.status_code == 200 and "<svg" in workload.text
+    assert "Frontier threshold F(t)" in workload.text
+    client.cookies.clear()
+    assert sign_in(client, TOKEN).status_code == 303
+    page = client.get("/dashboard").text
+    assert w_device.hex()[:16] in page and v_device.hex()[:16] in page

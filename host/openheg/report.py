@@ -81,7 +81,9 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
     }
 
 
-def plot(report: dict[str, Any], policy: Policy, path: Path) -> None:
+def plot(report: dict[str, Any], policy: Policy, path, image_format: str | None = None) -> None:
+    """The workload's compute against F(t) and H(t), to a file path or a binary
+    buffer (``image_format``: "png", "svg"; default from the path's suffix)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -117,7 +119,7 @@ def plot(report: dict[str, Any], policy: Policy, path: Path) -> None:
     axes.legend(fontsize=8, loc="best")
     figure.autofmt_xdate()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, format=image_format)
     plt.close(figure)
 
 

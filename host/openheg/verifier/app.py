@@ -18,6 +18,7 @@ Evidence comes in, results go out, everything lands in the ledger:
   everything, an inspector's token only the workloads whose licenses name that
   inspector and the devices that run them (anything else is a 404, as if it did
   not exist).
+- ``GET /dashboard``: HTML for people (openheg.verifier.dashboard).
 - ``POST /v1/admin/endorsements``, ``/v1/admin/workloads``, ``/v1/admin/licenses``,
   ``/v1/admin/revocations``: the regulator tier registers what the verifier
   trusts and counts against.
@@ -34,9 +35,11 @@ import hmac
 import os
 import time
 from dataclasses import dataclass
+from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import (HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse,
+                               Response)
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -50,9 +53,11 @@ from ..verify import (EndorsementList, authenticate_license, verify_attestation,
 from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
                     LicenseClass)
 from .config import VerifierConfig
+from .dashboard import LOGIN_FORM, overview, workload_page
 from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
 
 MAX_BATCH = 1000
+DASHBOARD_COOKIE = "openheg_token"
 
 
 class NonceRequest(BaseModel):
@@ -351,18 +356,29 @@ def create_app(config: VerifierConfig) -> FastAPI:
     def _known(digest: str, allowed: frozenset[str]) -> bool:
         return any(hmac.compare_digest(digest, h) for h in allowed)
 
-    def viewer(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
-        if credentials is None:
-            raise HTTPException(401, "this endpoint needs a regulator's or an inspector's "
-                                     "token: send Authorization: Bearer TOKEN",
-                                headers={"WWW-Authenticate": "Bearer"})
-        digest = hashlib.sha256(credentials.credentials.encode()).hexdigest()
+    def viewer_for(token: str) -> Viewer | None:
+        """The tier a token opens, None for a token this verifier does not know."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
         if _known(digest, config.token_hashes.get("regulator", frozenset())):
             return Viewer()
         for key, allowed in config.inspector_tokens.items():
             if _known(digest, allowed):
                 return Viewer(inspector_key=key)
-        raise HTTPException(403, "the token is not a token of this verifier")
+        return None
+
+    def viewer(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Viewer:
+        if credentials is None:
+            raise HTTPException(401, "this endpoint needs a regulator's or an inspector's "
+                                     "token: send Authorization: Bearer TOKEN",
+                                headers={"WWW-Authenticate": "Bearer"})
+        who = viewer_for(credentials.credentials)
+        if who is None:
+            raise HTTPException(403, "the token is not a token of this verifier")
+        return who
+
+    def dashboard_viewer(request: Request) -> Viewer | None:
+        token = request.cookies.get(DASHBOARD_COOKIE)
+        return viewer_for(token) if token else None
 
     def regulator(who: Viewer = Depends(viewer)) -> None:
         if not who.is_regulator:
@@ -430,6 +446,36 @@ def create_app(config: VerifierConfig) -> FastAPI:
     @app.get("/v1/workloads/{name}")
     def workload(name: str, who: Viewer = Depends(viewer)) -> dict:
         return verifier.workload(name, who)
+
+    @app.get("/dashboard", response_class=HTMLResponse)
+    def dashboard(who: Viewer | None = Depends(dashboard_viewer)) -> HTMLResponse:
+        return HTMLResponse(overview(verifier, who, int(time.time())))
+
+    @app.get("/dashboard/login", response_class=HTMLResponse)
+    def login_form() -> HTMLResponse:
+        return HTMLResponse(LOGIN_FORM)
+
+    @app.post("/dashboard/login")
+    async def login(request: Request) -> Response:
+        token = parse_qs((await request.body()).decode("utf-8", "replace")).get("token", [""])[0]
+        if viewer_for(token) is None:
+            return HTMLResponse(LOGIN_FORM.replace("<form", "<p class=severe>That token is "
+                                                   "not a token of this verifier.</p><form"),
+                                status_code=403)
+        response = RedirectResponse("/dashboard", status_code=303)
+        response.set_cookie(DASHBOARD_COOKIE, token, httponly=True, samesite="strict")
+        return response
+
+    @app.get("/dashboard/workloads/{name}", response_class=HTMLResponse)
+    def dashboard_workload(name: str,
+                           who: Viewer | None = Depends(dashboard_viewer)) -> HTMLResponse:
+        if who is None:
+            raise HTTPException(401, "sign in at /dashboard/login to see workloads")
+        verifier.workload(name, who)  # 404 unless this tier sees it
+        if verifier.policy is None:
+            raise Refusal(409, "plotting a workload against F(t) and H(t) needs the "
+                               "authority's policy: set authority in the configuration")
+        return HTMLResponse(workload_page(verifier, who, name, int(time.time())))
 
     @app.post("/v1/admin/endorsements", status_code=201, dependencies=[Depends(regulator)])
     def add_endorsement(body: EndorsementRequest) -> dict:
