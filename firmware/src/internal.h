@@ -38,6 +38,9 @@ typedef struct {
   uint64_t issued_at;
   uint8_t issuer_key[HEG_KEY_SIZE];
   uint8_t time_authority_key[HEG_KEY_SIZE];
+  /* G-policy-identity: heg_crypto_digest of the signed body (openheg.wire.
+   * Policy.digest), attested and logged: two policies of one version differ in it. */
+  uint8_t digest[HEG_DIGEST_SIZE];
   uint32_t weights_milli[HEG_LANES];
   heg_u128_t frontier_base;
   heg_u128_t frontier_daily_increase;
@@ -79,7 +82,7 @@ typedef struct {
  * Stored payloads are at most HEG_LOG_STORED_PAYLOAD bytes (the largest event
  * the firmware logs). */
 #define HEG_LOG_RING 32u
-#define HEG_LOG_STORED_PAYLOAD 32u
+#define HEG_LOG_STORED_PAYLOAD 56u
 
 typedef struct {
   uint32_t index;
@@ -146,7 +149,7 @@ typedef struct {
  * way, streaming it from flash. */
 #define HEG_ISSUER_PREFIX_SIZE 8u /* heg_persistent_t.license_issuer_prefix */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 4u
+#define HEG_STORE_LAYOUT 5u
 /* The endorsement as stored: the record without its header. */
 #define HEG_STORE_ENDORSEMENT_LEN (HEG_ENDORSEMENT_SIZE - HEG_ENDORSEMENT_DEVICE_ID_OFF)
 #define HEG_STORE_SLOTS 2u
@@ -188,6 +191,10 @@ typedef struct {
   uint8_t license_issuer_prefix[HEG_ISSUER_PREFIX_SIZE];
   uint32_t reserved2; /* the next field stays 8-byte aligned */
   heg_u128_t lane_totals[HEG_LANES];
+  /* What every replaced license consumed, summed (attested as retired_msflop):
+   * each replacement adds its final total in the commit that logs it
+   * (LICENSE_REPLACED), so the log's entries must add up to it. */
+  heg_u128_t retired;
   /* Orders. G-orders: one replay floor per signer role (HEG_SIGNER_ROLE_* - 1),
    * so no role's order can void another role's undelivered one. */
   uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* last accepted per role */
@@ -416,8 +423,11 @@ typedef struct {
  * field rule (the host's) on the bytes and fills view; nothing is copied. */
 HEG_MUST_USE heg_status_t heg_policy_parse(heg_ctx_t *ctx, const uint8_t *data, size_t len,
                                            heg_policy_view_t *view);
-/* The scalar part of a policy heg_policy_parse accepted, into out. */
-void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_policy_t *out);
+/* The scalar part of a policy heg_policy_parse accepted, and its digest, into out. */
+HEG_MUST_USE heg_status_t heg_policy_load(const uint8_t *data, const heg_policy_view_t *view,
+                                          heg_policy_t *out);
+/* Appends POLICY_INSTALLED for the policy in force (its version and digest). */
+HEG_MUST_USE heg_status_t heg_policy_log_installed(heg_ctx_t *ctx);
 /* Descriptor of one key list (HEG_KEYS_*) of the policy in force. */
 void heg_policy_keys(heg_ctx_t *ctx, uint32_t which, heg_keylist_t *out);
 /* Key i of a list, read into out. */

@@ -90,7 +90,8 @@ def test_exhaustion_is_logged_once_in_the_hash_chain(authority):
 
     head = bytes(32)
     head = link(head, 0x01, struct.pack("<I", 1))  # RESET, boot 1
-    head = link(head, 0x05, struct.pack("<I", 1))  # POLICY_INSTALLED (genesis)
+    genesis = struct.pack("<I", 1) + authority.policy().digest
+    head = link(head, 0x05, genesis)  # POLICY_INSTALLED (genesis): version, digest
     head = link(head, 0x02, dev.device_id)  # PROVISIONED
     head = link(head, 0x08, struct.pack("<Q", dev.hal.now))  # TIME_SET
     head = link(head, 0x03, dev.license.license_id + struct.pack("<Q", 1))  # LICENSE_INSTALLED
