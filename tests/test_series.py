@@ -248,6 +248,9 @@ def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     assert reopened.schema_revision() == HEAD_REVISION
     assert [r.attestation for r in reopened.reports(att.device_id.hex())] == [att]
     assert reopened.reports(att.device_id.hex())[0].log_length_after is None
+    # Migration 0005's columns: the row from before them carries none.
+    (row,) = reopened.attestations(att.device_id.hex())
+    assert (row.policy_digest, row.workload_msflop, row.retired_msflop) == (None, None, None)
     assert reopened.record_attestation(data) is False  # idempotent
     read = LogRead(CHAIN_START, tuple(make_log()), 6)
     assert reopened.record_log(DEVICE.public_key, read, after_attestation=data) == []
