@@ -65,14 +65,9 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   if (licensed == HEG_HTRUE) {
     consumed = heg_meter_consumed(ctx, &reading);
     remaining = heg_u128_sub_floor(ctx->ps.allocation, consumed);
-    /* The workload's grant counts the license in force at its whole
-     * allocation (workloads.c): with that taken off and what it consumed
-     * added, what the workload consumed under all its licenses. */
+    /* What the workload consumed under all its licenses. */
     HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &workload));
-    workload_total = heg_u128_add(
-        heg_u128_sub_floor(workload.granted,
-                           heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved)),
-        consumed);
+    workload_total = heg_workload_settled(ctx, workload.granted, consumed);
   }
   if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u && causes != 0u) {
     /* The gate stands open although a cause says it must not: report it as

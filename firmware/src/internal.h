@@ -233,9 +233,10 @@ typedef struct {
  * before it commits or rolls back (each command's one event, the metering
  * loop's TAMPER or EXHAUSTED, each followed by its own heg_store_finish)
  * except boot, which appends RESET and, after a lost commit, STORE_REVERTED,
- * and INSTALL_POLICY when the new policy revokes the license in force
- * (POLICY_INSTALLED, then LICENSE_REVOKED). heg_log_append refuses to go past
- * this bound rather than lose an entry. */
+ * INSTALL_POLICY when the new policy revokes the license in force
+ * (POLICY_INSTALLED, then LICENSE_REVOKED), and INSTALL_LICENSE over a
+ * license in force (LICENSE_REPLACED, then LICENSE_INSTALLED).
+ * heg_log_append refuses to go past this bound rather than lose an entry. */
 #define HEG_LOG_PENDING 2u
 
 /* ---- The provisioning anchor (anchor.c) -----------------------------------
@@ -497,6 +498,11 @@ HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
 /* workloads.c */
 /* The workload table's entry at slot (< ps.workload_count), as in flash. */
 HEG_MUST_USE heg_status_t heg_workload_read(heg_ctx_t *ctx, uint32_t slot, heg_workload_t *out);
+/* A workload's grant counts the license in force at its whole allocation: the
+ * grant of the workload in force (granted) with that taken off and consumed,
+ * what the license in force consumed, added instead (what the workload has
+ * consumed under all its licenses, were the license stopped now). */
+heg_u128_t heg_workload_settled(const heg_ctx_t *ctx, heg_u128_t granted, heg_u128_t consumed);
 /* The grant decision for installing lic: the license in force (if any) stops
  * and its workload keeps what it consumed (spent) instead of its allocation;
  * lic's

@@ -226,3 +226,20 @@ def test_a_log_that_leaves_out_a_replacement_is_caught(dev, authority, ledger):
                           log=lowered, anchors=[read.anchor])
     assert not result.trusted
     assert {a.kind for a in result.anomalies} >= {"fork", "unattributed"}
+
+
+def test_the_workload_total_leaves_the_oversight_reserve_out(dev, authority, ledger):
+    """A Frontier license holds its oversight share back: the workload's attested
+    total is what ran, not what was granted, before and after a renewal."""
+    l1 = authority.frontier_license(dev.device_id, 1)
+    install(dev, ledger, l1)
+    att = dev.attest()
+    assert att.oversight_reserved_msflop > 0 and att.workload_msflop == 0
+    assert dev.run(3000) == 3000
+    assert dev.attest().workload_msflop == 3_000_000
+    install(dev, ledger, authority.frontier_license(dev.device_id, 2,
+                                                    license_id=b"F2" * 8))
+    assert dev.run(500) == 500
+    att = dev.attest()
+    assert (att.workload_msflop, att.retired_msflop, att.consumed_msflop) == (
+        3_500_000, 3_000_000, 500_000)
