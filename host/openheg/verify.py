@@ -234,9 +234,10 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         if authority_policy is not None:
             authenticate_license(authority_policy, license, registry)
         _check_license_binding(attestation, license)
-    check_policy_identity(attestation, ([] if policies is None else list(policies))
-                          + ([authority_policy] if authority_policy is not None else []),
-                          chain=policies is not None)
+    if policies is not None or authority_policy is not None:
+        check_policy_identity(attestation, ([] if policies is None else list(policies))
+                              + ([authority_policy] if authority_policy is not None else []),
+                              chain=policies is not None)
     return VerifiedAttestation(attestation, endorsement, license)
 
 
