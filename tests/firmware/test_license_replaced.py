@@ -1,4 +1,4 @@
-"""G18: what a replaced license consumed reaches the verifier, once (review finding 6).
+"""V6: what a replaced license consumed reaches the verifier, once (review finding 6).
 
 INSTALL_LICENSE logs LICENSE_REPLACED (the outgoing license's id, sequence,
 workload and final total) in the commit that installs the new license, and adds
