@@ -64,6 +64,28 @@ def test_license_to_exhaustion_to_verified_attestation(provisioned):
     assert code == EXIT_DEVICE_REFUSED and "REPLAYED" in one_error_line(err)
 
 
+def test_attest_verify_with_an_authority_names_and_checks_the_policy_digest(provisioned):
+    """Finding 9 through the CLI: --authority holds the device to the policy the
+    authority published under the attested version, digest and all."""
+    run = provisioned
+    ok(run, "authority", "create", "other")  # its own v1: same version, another policy
+    nonce = json.loads(ok(run, "attest", "get", "emu://chip0", "--out", "att.bin",
+                          "--json"))["nonce"]
+    args = ("attest", "verify", "att.bin", "--nonce", nonce, "--endorsements",
+            "vendor/endorsements.json", "--vendor-key", "vendor/vendor.key.pub")
+    from pathlib import Path
+
+    published = wire.Policy.from_bytes(
+        Path("auth/policies/v0001.bin").read_bytes()).digest.hex()  # run's cwd
+    out = ok(run, *args, "--authority", "auth")
+    assert f"policy v1 (digest {published[:16]}...)" in out
+    assert json.loads(ok(run, *args, "--authority", "auth", "--json"))["policy_digest"] \
+        == published
+    code, _, err = run(*args, "--authority", "other")
+    assert code == EXIT_NOT_TRUSTED
+    assert "another policy v1 than the authority's" in one_error_line(err)
+
+
 def test_a_license_for_another_device_or_from_a_rogue_issuer_is_refused(provisioned):
     run = provisioned
     ok(run, "device", "provision", "emu://chip1", "--authority", "auth", "--vendor", "vendor")

@@ -19,13 +19,15 @@ from openheg.wire import Attestation, GateCause, GateState, RecordType
 from cli_kit import ok, one_error_line, run  # noqa: F401 - run is a fixture
 
 
-def attestation(device: SigningKey, license_, counter: int, consumed: int) -> bytes:
+def attestation(device: SigningKey, license_, counter: int, consumed: int,
+                policy_digest: bytes) -> bytes:
     body = Attestation(
         device_id=device.public_key, nonce=bytes(32), firmware_measurement=bytes(32),
         policy_version=1, license_id=license_.license_id, license_sequence=1,
         lane_ops=(0, consumed // 1000, 0, 0, 0, 0), consumed_msflop=consumed,
         remaining_msflop=license_.allocation_msflop - consumed, gate_state=GateState.OPEN,
-        gate_causes=GateCause(0), report_counter=counter, reset_count=1, log_head=bytes(32))
+        gate_causes=GateCause(0), report_counter=counter, reset_count=1, log_head=bytes(32),
+        policy_digest=policy_digest)
     return replace(body, signature=device.sign_record(RecordType.ATTESTATION, body.body())
                    ).to_bytes()
 
@@ -38,11 +40,13 @@ def test_a_report_that_is_not_trusted_exits_1(run, tmp_path):
     ledger = Ledger(tmp_path / "home" / "ledger.sqlite")
     ledger.record_workload("w", license_.workload_id, 10**9, 0, "STANDARD")
     ledger.record_license(license_)
-    ledger.record_attestation(attestation(device, license_, 1, 10**6), received_at=100)
+    digest = authority.policy_in_force().digest
+    ledger.record_attestation(attestation(device, license_, 1, 10**6, digest), received_at=100)
     code, out, err = run("report", "w", "--authority", "auth", "--out", "rep", "--json")
     assert code == EXIT_OK and json.loads(out)["trusted"], err
     # The same report counter again with other numbers: a replay, severe.
-    ledger.record_attestation(attestation(device, license_, 1, 2 * 10**6), received_at=200)
+    ledger.record_attestation(attestation(device, license_, 1, 2 * 10**6, digest),
+                              received_at=200)
     ledger.close()
     code, out, err = run("report", "w", "--authority", "auth", "--out", "rep2", "--json")
     assert code == EXIT_NOT_TRUSTED

@@ -52,14 +52,14 @@ def evidence(run, tmp_path):
     return authority, device, keys, license_
 
 
-def attestation_for(device: SigningKey, license_: License) -> bytes:
+def attestation_for(device: SigningKey, license_: License, policy_digest: bytes) -> bytes:
     body = Attestation(
         device_id=device.public_key, nonce=NONCE, firmware_measurement=bytes(32),
         policy_version=1, license_id=license_.license_id, license_sequence=license_.sequence,
         lane_ops=(0, 1, 0, 0, 0, 0), consumed_msflop=CONSUMED,
         remaining_msflop=max(license_.allocation_msflop - CONSUMED, 0),
         gate_state=GateState.OPEN, gate_causes=GateCause(0), report_counter=1, reset_count=1,
-        log_head=bytes(32))
+        log_head=bytes(32), policy_digest=policy_digest)
     return replace(body, signature=device.sign_record(RecordType.ATTESTATION, body.body())
                    ).to_bytes()
 
@@ -137,11 +137,12 @@ def test_attest_verify_refuses_exactly_what_license_verify_refuses(run, evidence
     authority, device, keys, license_ = evidence
     keys = {**keys, "operator": SigningKey.generate()}
     candidates = mutants(license_, keys)
+    digest = authority.policy_in_force().digest  # the device runs the published policy
     verdicts = {"both accept": 0, "both refuse": 0}
     for i, candidate in enumerate(candidates):
         path = tmp_path / f"m{i}.license"
         path.write_bytes(candidate.to_bytes())
-        (tmp_path / "att.bin").write_bytes(attestation_for(device, candidate))
+        (tmp_path / "att.bin").write_bytes(attestation_for(device, candidate, digest))
         licensed, _, _ = run("license", "verify", str(path), "--authority", "auth")
         attested, _, err = run("attest", "verify", "att.bin", "--nonce", NONCE.hex(),
                                "--endorsement", "device.endorsement", "--vendor-key",
@@ -159,9 +160,10 @@ def test_attest_verify_refuses_exactly_what_license_verify_refuses(run, evidence
 
 
 def test_a_license_as_evidence_needs_the_authority(run, evidence, tmp_path):
-    _, device, _, license_ = evidence
+    authority, device, _, license_ = evidence
     (tmp_path / "lic.bin").write_bytes(license_.to_bytes())
-    (tmp_path / "att.bin").write_bytes(attestation_for(device, license_))
+    (tmp_path / "att.bin").write_bytes(
+        attestation_for(device, license_, authority.policy_in_force().digest))
     args = ("attest", "verify", "att.bin", "--nonce", NONCE.hex(), "--endorsement",
             "device.endorsement", "--vendor-key", "vendor.pub", "--license", "lic.bin")
     code, _, err = run(*args)

@@ -49,7 +49,8 @@ def licensed(run, tmp_path):
 def verdicts(run, tmp_path, device, license_: License, name: str) -> tuple[int, str, int, str]:
     """license verify and attest verify, both given the registry."""
     (tmp_path / f"{name}.bin").write_bytes(license_.to_bytes())
-    (tmp_path / "att.bin").write_bytes(attestation_for(device, license_))
+    digest = Authority(tmp_path / "auth").policy_in_force().digest  # the device runs it
+    (tmp_path / "att.bin").write_bytes(attestation_for(device, license_, digest))
     licensed, _, license_err = run("license", "verify", f"{name}.bin", *AUTH,
                                    "--registry", "lineage.json")
     attested, _, attest_err = run("attest", "verify", "att.bin", "--nonce", NONCE.hex(),

@@ -59,13 +59,15 @@ def heads(log):
     return out
 
 
-def attestation(counter, consumed, log_head, resets=1, key=DEVICE) -> bytes:
+def attestation(counter, consumed, log_head, resets=1, key=DEVICE,
+                policy_digest=bytes(32)) -> bytes:
     body = Attestation(
         device_id=key.public_key, nonce=bytes(32), firmware_measurement=bytes(32),
         policy_version=1, license_id=LICENSE_ID, license_sequence=1,
         lane_ops=(0, consumed // 1000, 0, 0, 0, 0), consumed_msflop=consumed,
         remaining_msflop=max(10**9 - consumed, 0), gate_state=GateState.OPEN,
-        gate_causes=GateCause(0), report_counter=counter, reset_count=resets, log_head=log_head)
+        gate_causes=GateCause(0), report_counter=counter, reset_count=resets, log_head=log_head,
+        policy_digest=policy_digest)
     return replace(body, signature=key.sign_record(RecordType.ATTESTATION, body.body())).to_bytes()
 
 
@@ -247,6 +249,9 @@ def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     assert reopened.schema_revision() == HEAD_REVISION
     assert [r.attestation for r in reopened.reports(att.device_id.hex())] == [att]
     assert reopened.reports(att.device_id.hex())[0].log_length_after is None
+    # Migration 0008's columns: the row from before them carries none.
+    (row,) = reopened.attestations(att.device_id.hex())
+    assert (row.policy_digest, row.workload_msflop, row.retired_msflop) == (None, None, None)
     assert reopened.record_attestation(data) is False  # idempotent
     read = LogRead(CHAIN_START, tuple(make_log()), 6)
     assert reopened.record_log(DEVICE.public_key, read, after_attestation=data) == []
@@ -336,7 +341,8 @@ def test_report_files_and_plot(tmp_path):
     log = make_log()
     h = heads(log)
     for counter, consumed, at in ((1, 10**6, 100_000), (2, 5 * 10**8, 200_000)):
-        ledger.record_attestation(attestation(counter, consumed, h[counter]), received_at=at)
+        ledger.record_attestation(attestation(counter, consumed, h[counter],
+                                              policy_digest=policy.digest), received_at=at)
     ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), len(log)))
     written = write_report(ledger, "w", policy, tmp_path / "out", now=300_000)
     assert written["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -62,7 +62,9 @@ def build() -> dict:
         oversight_reserved_msflop=(1 << 70) + 3, inspector_order_sequence=4,
         board_order_sequence=(1 << 40) + 5, issuer_order_sequence=wire.MAX_U64,
         gate_state=GateState.CLOSED, gate_causes=GateCause.EXHAUSTED | GateCause.DISARMED,
-        report_counter=7, reset_count=2, log_head=fixed("log", 32))
+        report_counter=7, reset_count=2, log_head=fixed("log", 32),
+        policy_digest=fixed("policy", 32), workload_msflop=(1 << 90) + 9,
+        retired_msflop=(1 << 100) + 11)
     attestation = replace(attestation, signature=device.sign(attestation.signing_message()))
     endorsement = Endorsement(device_id=device.public_key, vendor_key=vendor.public_key,
                               issued_at=1_790_000_000)

@@ -118,6 +118,9 @@ def render() -> str:
                     "HEADER_SIZE")
     out += _offsets("HEG_LOG_ENTRY", _header_only(wire.LogEntryFormat, "payload"),
                     "HEADER_SIZE")
+    out += ["/* Log entry payloads the verifier reads field by field. */"]
+    out += _offsets("HEG_POLICY_INSTALLED", _fixed_fields(wire.PolicyInstalledPayloadFormat))
+    out += _offsets("HEG_LICENSE_REPLACED", _fixed_fields(wire.LicenseReplacedPayloadFormat))
     out.append("")
     out += _enum("HEG_CMD", wire.Command)
     out += _enum("HEG_LICENSE_CLASS", wire.LicenseClass)

@@ -44,6 +44,8 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   heg_meter_reading_t reading;
   heg_u128_t consumed = heg_u128_zero();
   heg_u128_t remaining = heg_u128_zero();
+  heg_u128_t workload_total = heg_u128_zero();
+  heg_workload_t workload;
   uint32_t causes;
   uint32_t lane;
   uint32_t role;
@@ -63,6 +65,9 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   if (licensed == HEG_HTRUE) {
     consumed = heg_meter_consumed(ctx, &reading);
     remaining = heg_u128_sub_floor(ctx->ps.allocation, consumed);
+    /* What the workload consumed under all its licenses. */
+    HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &workload));
+    workload_total = heg_workload_settled(ctx, workload.granted, consumed);
   }
   if ((reading.status & HEG_STATUS_GATE_OPEN_MASK) != 0u && causes != 0u) {
     /* The gate stands open although a cause says it must not: report it as
@@ -118,6 +123,9 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   heg_store_u32(body + HEG_ATTESTATION_RESET_COUNT_OFF, ctx->ps.reset_count);
   memcpy(body + HEG_ATTESTATION_LOG_HEAD_OFF, ctx->ps.log_head, HEG_DIGEST_SIZE);
   heg_store_u32(body + HEG_ATTESTATION_STORE_REVERTS_OFF, ctx->ps.store_reverts);
+  memcpy(body + HEG_ATTESTATION_POLICY_DIGEST_OFF, ctx->ps.policy.digest, HEG_DIGEST_SIZE);
+  heg_store_u128(body + HEG_ATTESTATION_WORKLOAD_MSFLOP_OFF, workload_total);
+  heg_store_u128(body + HEG_ATTESTATION_RETIRED_MSFLOP_OFF, ctx->ps.retired);
 
   HEG_TRY(heg_crypto_ed25519_sign(sig, msg, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE,
                                   ctx->device_sk));

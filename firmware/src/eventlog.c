@@ -9,6 +9,9 @@
 #include "internal.h"
 
 HEG_STATIC_ASSERT(HEG_LOG_STORED_PAYLOAD <= HEG_MAX_LOG_PAYLOAD, stored_payload_fits);
+/* The largest entries the firmware logs fit the ring's stored payload. */
+HEG_STATIC_ASSERT(HEG_LICENSE_REPLACED_SIZE <= HEG_LOG_STORED_PAYLOAD, replaced_entry_fits);
+HEG_STATIC_ASSERT(HEG_POLICY_INSTALLED_SIZE <= HEG_LOG_STORED_PAYLOAD, policy_entry_fits);
 
 static heg_status_t chain(uint8_t head[HEG_DIGEST_SIZE], uint8_t type, const uint8_t *payload,
                           size_t len) {

@@ -38,6 +38,9 @@ typedef struct {
   uint64_t issued_at;
   uint8_t issuer_key[HEG_KEY_SIZE];
   uint8_t time_authority_key[HEG_KEY_SIZE];
+  /* G-policy-identity: heg_crypto_digest of the signed body (openheg.wire.
+   * Policy.digest), attested and logged: two policies of one version differ in it. */
+  uint8_t digest[HEG_DIGEST_SIZE];
   uint32_t weights_milli[HEG_LANES];
   heg_u128_t frontier_base;
   heg_u128_t frontier_daily_increase;
@@ -79,7 +82,7 @@ typedef struct {
  * Stored payloads are at most HEG_LOG_STORED_PAYLOAD bytes (the largest event
  * the firmware logs). */
 #define HEG_LOG_RING 32u
-#define HEG_LOG_STORED_PAYLOAD 32u
+#define HEG_LOG_STORED_PAYLOAD 56u
 
 typedef struct {
   uint32_t index;
@@ -194,6 +197,10 @@ typedef struct {
   uint8_t license_issuer_prefix[HEG_ISSUER_PREFIX_SIZE];
   uint32_t reserved2; /* the next field stays 8-byte aligned */
   heg_u128_t lane_totals[HEG_LANES];
+  /* What every replaced license consumed, summed (attested as retired_msflop):
+   * each replacement adds its final total in the commit that logs it
+   * (LICENSE_REPLACED), so the log's entries must add up to it. */
+  heg_u128_t retired;
   /* Orders. G-orders: one anti-replay state per signer role
    * (HEG_SIGNER_ROLE_* - 1), so no role's order can void another role's
    * undelivered one: the highest sequence accepted, and which of the
@@ -239,9 +246,10 @@ typedef struct {
  * before it commits or rolls back (each command's one event, the metering
  * loop's TAMPER or EXHAUSTED, each followed by its own heg_store_finish)
  * except boot, which appends RESET and, after a lost commit, STORE_REVERTED,
- * and INSTALL_POLICY when the new policy revokes the license in force
- * (POLICY_INSTALLED, then LICENSE_REVOKED). heg_log_append refuses to go past
- * this bound rather than lose an entry. */
+ * INSTALL_POLICY when the new policy revokes the license in force
+ * (POLICY_INSTALLED, then LICENSE_REVOKED), and INSTALL_LICENSE over a
+ * license in force (LICENSE_REPLACED, then LICENSE_INSTALLED).
+ * heg_log_append refuses to go past this bound rather than lose an entry. */
 #define HEG_LOG_PENDING 2u
 
 /* ---- The provisioning anchor (anchor.c) -----------------------------------
@@ -429,8 +437,11 @@ typedef struct {
  * field rule (the host's) on the bytes and fills view; nothing is copied. */
 HEG_MUST_USE heg_status_t heg_policy_parse(heg_ctx_t *ctx, const uint8_t *data, size_t len,
                                            heg_policy_view_t *view);
-/* The scalar part of a policy heg_policy_parse accepted, into out. */
-void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_policy_t *out);
+/* The scalar part of a policy heg_policy_parse accepted, and its digest, into out. */
+HEG_MUST_USE heg_status_t heg_policy_load(const uint8_t *data, const heg_policy_view_t *view,
+                                          heg_policy_t *out);
+/* Appends POLICY_INSTALLED for the policy in force (its version and digest). */
+HEG_MUST_USE heg_status_t heg_policy_log_installed(heg_ctx_t *ctx);
 /* Descriptor of one key list (HEG_KEYS_*) of the policy in force. */
 void heg_policy_keys(heg_ctx_t *ctx, uint32_t which, heg_keylist_t *out);
 /* Key i of a list, read into out. */
@@ -511,6 +522,11 @@ HEG_MUST_USE heg_status_t heg_workload_find(heg_ctx_t *ctx,
  * in the next free slot joins the table. */
 HEG_MUST_USE heg_status_t heg_workload_stage(heg_ctx_t *ctx, const heg_workload_t *entry,
                                              uint8_t *scratch, size_t scratch_cap);
+/* A workload's grant counts the license in force at its whole allocation: the
+ * grant of the workload in force (granted) with that taken off and consumed,
+ * what the license in force consumed, added instead (what the workload has
+ * consumed under all its licenses, were the license stopped now). */
+heg_u128_t heg_workload_settled(const heg_ctx_t *ctx, heg_u128_t granted, heg_u128_t consumed);
 /* The grant decision for installing lic: the license in force (if any) stops
  * and its workload keeps what it consumed (spent) instead of its allocation;
  * lic's

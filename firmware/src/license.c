@@ -247,8 +247,9 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   heg_hbool_t first = HEG_HFALSE;
   heg_hbool_t second = HEG_HFALSE;
   heg_hbool_t within = HEG_HFALSE;
-  uint8_t event[HEG_ID_SIZE + 8u];
-  heg_status_t status;
+  uint8_t event[HEG_LICENSE_REPLACED_SIZE]; /* the larger of the two entries logged */
+  heg_workload_t outgoing;
+  heg_status_t status = HEG_STATUS_OK;
 
   *out_len = 0;
   if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
@@ -286,6 +287,20 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   within = HEG_HFALSE;
   HEG_TRY(heg_workload_grant(ctx, &lic, spent, out, cap, &workload, &within));
   HEG_HARDENED_CHECK_TRUE(within);
+  if (ctx->ps.license_active == HEG_HTRUE) {
+    /* G-replaced: the license in force stops here; what it consumed in all is
+     * signed (logged, and added to the attested retired total) in this very
+     * commit, so a power cut leaves it in force or accounted for, never lost. */
+    status = heg_workload_read(ctx, ctx->ps.workload_slot, &outgoing);
+    memcpy(event + HEG_LICENSE_REPLACED_LICENSE_ID_OFF, ctx->ps.license_id, HEG_ID_SIZE);
+    heg_store_u64(event + HEG_LICENSE_REPLACED_LICENSE_SEQUENCE_OFF, ctx->ps.license_sequence);
+    memcpy(event + HEG_LICENSE_REPLACED_WORKLOAD_ID_OFF, outgoing.workload_id, HEG_ID_SIZE);
+    heg_store_u128(event + HEG_LICENSE_REPLACED_CONSUMED_MSFLOP_OFF, spent);
+    if (status == HEG_STATUS_OK) {
+      status = heg_log_append(ctx, HEG_EVENT_LICENSE_REPLACED, event, sizeof(event));
+    }
+    ctx->ps.retired = heg_u128_add(ctx->ps.retired, spent);
+  }
   ctx->ps.license_active = HEG_HTRUE;
   ctx->ps.exhausted_logged = HEG_HFALSE;
   memcpy(ctx->ps.license_id, lic.license_id, HEG_ID_SIZE);
@@ -307,7 +322,9 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   heg_lockout_clear(ctx, HEG_LOCKOUT_LICENSE);
   memcpy(event, lic.license_id, HEG_ID_SIZE);
   heg_store_u64(event + HEG_ID_SIZE, lic.sequence);
-  status = heg_log_append(ctx, HEG_EVENT_LICENSE_INSTALLED, event, sizeof(event));
+  if (status == HEG_STATUS_OK) {
+    status = heg_log_append(ctx, HEG_EVENT_LICENSE_INSTALLED, event, HEG_ID_SIZE + 8u);
+  }
   HEG_TRY(heg_store_finish(ctx, status));
   /* The new license's consumption starts at zero from here. */
   ctx->consumed_base = heg_u128_zero();

@@ -308,10 +308,12 @@ heg_status_t heg_policy_parse(heg_ctx_t *ctx, const uint8_t *data, size_t len,
   return check_policy_fields(ctx, data, view);
 }
 
-void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_policy_t *out) {
+heg_status_t heg_policy_load(const uint8_t *data, const heg_policy_view_t *view,
+                             heg_policy_t *out) {
   uint32_t lane;
   uint32_t list;
   memset(out, 0, sizeof(*out));
+  HEG_TRY(heg_crypto_digest(out->digest, data, view->body_len));
   out->version = heg_load_u32(data + HEG_POLICY_POLICY_VERSION_OFF);
   out->issued_at = heg_load_u64(data + HEG_POLICY_ISSUED_AT_OFF);
   out->board_threshold = data[HEG_POLICY_BOARD_THRESHOLD_OFF];
@@ -337,6 +339,14 @@ void heg_policy_load(const uint8_t *data, const heg_policy_view_t *view, heg_pol
   for (list = 0; list < HEG_KEYS_LISTS; ++list) {
     out->key_count[list] = view->keys[list].count;
   }
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_policy_log_installed(heg_ctx_t *ctx) {
+  uint8_t event[HEG_POLICY_INSTALLED_SIZE];
+  heg_store_u32(event + HEG_POLICY_INSTALLED_POLICY_VERSION_OFF, ctx->ps.policy.version);
+  memcpy(event + HEG_POLICY_INSTALLED_POLICY_DIGEST_OFF, ctx->ps.policy.digest, HEG_DIGEST_SIZE);
+  return heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event, sizeof(event));
 }
 
 heg_status_t heg_policy_check_genesis(heg_ctx_t *ctx, const uint8_t *data, size_t len,
@@ -520,11 +530,13 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
   /* In force from here: the scalar part into ctx->ps in place, the key lists
    * pending (still in the request) until the commit writes them to flash; a
    * failure from here on rolls all of it back (heg_store_finish). */
-  heg_policy_load(payload, &next, &ctx->ps.policy);
+  status = heg_policy_load(payload, &next, &ctx->ps.policy);
+  if (status != HEG_STATUS_OK) {
+    return heg_store_finish(ctx, status);
+  }
   heg_store_set_pending_policy(ctx, next.keys);
   heg_lockout_clear(ctx, HEG_LOCKOUT_POLICY);
-  heg_store_u32(event + HEG_ID_SIZE, ctx->ps.policy.version);
-  status = heg_log_append(ctx, HEG_EVENT_POLICY_INSTALLED, event + HEG_ID_SIZE, 4u);
+  status = heg_policy_log_installed(ctx);
   /* G-revoke: revoking the license's issuer or inspector stops the license. */
   if (status == HEG_STATUS_OK && ctx->ps.license_active == HEG_HTRUE &&
       ctx->ps.license_revoked == HEG_HFALSE) {
@@ -532,6 +544,7 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
     if (status == HEG_STATUS_OK && revoked == HEG_HTRUE) {
       ctx->ps.license_revoked = HEG_HTRUE;
       memcpy(event, ctx->ps.license_id, HEG_ID_SIZE);
+      heg_store_u32(event + HEG_ID_SIZE, ctx->ps.policy.version);
       status = heg_log_append(ctx, HEG_EVENT_LICENSE_REVOKED, event, sizeof(event));
     }
   }

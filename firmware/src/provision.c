@@ -25,7 +25,8 @@ heg_status_t heg_keys_derive(heg_ctx_t *ctx) {
 /* The work of PROVISION, and of RECOVER once the anchored vendor authorized
  * it: a new device key from device randomness, vendor_key as the key whose
  * endorsement the device takes, the genesis policy (in the request) as its
- * root of trust, and one log entry (event, event_len bytes). */
+ * root of trust, and one log entry: event_type with event_len bytes of event,
+ * or (event NULL) the genesis policy's POLICY_INSTALLED. */
 static heg_status_t provision_with(heg_ctx_t *ctx, const uint8_t vendor_key[HEG_KEY_SIZE],
                                    const uint8_t *policy, size_t policy_len, uint8_t event_type,
                                    const uint8_t *event, size_t event_len, uint8_t *out,
@@ -52,10 +53,13 @@ static heg_status_t provision_with(heg_ctx_t *ctx, const uint8_t vendor_key[HEG_
     memcpy(ctx->ps.vendor_key, vendor_key, HEG_KEY_SIZE);
     /* The scalar part in place; the key lists pending (in the request) until
      * the commit writes them; a failure rolls all of it back. */
-    heg_policy_load(policy, &genesis, &ctx->ps.policy);
-    heg_store_set_pending_policy(ctx, genesis.keys);
-    ctx->ps.device_state = HEG_DEVICE_STATE_KEYED;
-    status = heg_log_append(ctx, event_type, event, event_len);
+    status = heg_policy_load(policy, &genesis, &ctx->ps.policy);
+    if (status == HEG_STATUS_OK) {
+      heg_store_set_pending_policy(ctx, genesis.keys);
+      ctx->ps.device_state = HEG_DEVICE_STATE_KEYED;
+      status = event == NULL ? heg_policy_log_installed(ctx)
+                             : heg_log_append(ctx, event_type, event, event_len);
+    }
     status = heg_store_finish(ctx, status);
   }
   if (status == HEG_STATUS_OK) {
@@ -97,11 +101,10 @@ heg_status_t heg_cmd_provision(heg_ctx_t *ctx, const uint8_t *payload, size_t le
     return HEG_STATUS_BAD_REQUEST;
   }
   HEG_TRY(require_blank_anchor(ctx));
-  /* Logged: the genesis policy's version, as in the request (checked there). */
+  /* Logged: the genesis policy's version and digest. */
   return provision_with(ctx, payload + HEG_PROVISION_REQ_VENDOR_KEY_OFF, policy,
-                        len - HEG_PROVISION_REQ_HEADER_SIZE, HEG_EVENT_POLICY_INSTALLED,
-                        policy + HEG_POLICY_POLICY_VERSION_OFF, HEG_POLICY_POLICY_VERSION_LEN,
-                        out, cap, out_len);
+                        len - HEG_PROVISION_REQ_HEADER_SIZE, HEG_EVENT_POLICY_INSTALLED, NULL,
+                        0u, out, cap, out_len);
 }
 
 /* The Recovery record at the head of a RECOVER request (len bytes in all,

@@ -61,6 +61,12 @@ heg_status_t heg_workload_stage(heg_ctx_t *ctx, const heg_workload_t *entry, uin
   return HEG_STATUS_OK;
 }
 
+heg_u128_t heg_workload_settled(const heg_ctx_t *ctx, heg_u128_t granted, heg_u128_t consumed) {
+  return heg_u128_add(
+      heg_u128_sub_floor(granted, heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved)),
+      consumed);
+}
+
 heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u128_t spent,
                                 uint8_t *scratch, size_t scratch_cap, heg_workload_t *target,
                                 heg_hbool_t *within) {
@@ -78,10 +84,7 @@ heg_status_t heg_workload_grant(heg_ctx_t *ctx, const heg_license_t *lic, heg_u1
     /* The license in force stops here: its workload keeps what it spent
      * instead of its whole allocation. */
     HEG_TRY(heg_workload_read(ctx, ctx->ps.workload_slot, &in_force));
-    in_force.granted = heg_u128_add(
-        heg_u128_sub_floor(in_force.granted,
-                           heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved)),
-        spent);
+    in_force.granted = heg_workload_settled(ctx, in_force.granted, spent);
   }
   target->slot = HEG_NO_SLOT;
   for (slot = 0; slot < ctx->ps.workload_count; ++slot) {

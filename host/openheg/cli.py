@@ -1396,7 +1396,8 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
 @click.option("--license", "license_file", type=click.Path(path_type=Path), default=None,
               help="Check the attestation reports this license (needs --authority).")
 @click.option("--authority", "authority_dir", type=click.Path(path_type=Path), default=None,
-              help="Authority directory whose policy chain authenticates --license.")
+              help="Authority directory whose policy chain authenticates --license, and "
+                   "holds the policy the device must run (its version and digest).")
 @evidence_registry_option
 @click.option("--policy-version", type=click.IntRange(1), default=None,
               help="Require the device to run this policy version.")
@@ -1428,18 +1429,22 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     except RecordError as error:
         raise VerificationError(f"attestation is malformed: {error}") from None
     license_ = load_record(license_file, License) if license_file else None
-    authority_policy = (Authority(authority_dir).policy_in_force()
-                        if license_ is not None else None)
+    authority = Authority(authority_dir) if authority_dir is not None else None
+    # The chain checked from genesis first (policy_in_force), then held whole: the
+    # device's policy must be the one the authority published under its version.
+    authority_policy = authority.policy_in_force() if authority is not None else None
     verified = verify_attestation(
         data, nonce=hex_bytes(nonce, wire.NONCE_SIZE, "--nonce"),
         endorsement=listing.for_device(device_id), vendor_keys=keys, license=license_,
-        authority_policy=authority_policy,
+        authority_policy=authority_policy if license_ is not None else None,
+        policies=authority.policies() if authority is not None else None,
         registry=evidence_registry(authority_dir, registry_file) if license_ else None,
         policy_version=policy_version, endorsement_checked=True)
     att = verified.attestation
     emit({"verified": True, **wire.to_jsonable(att), "gate_state": att.gate_state.name,
           "gate_causes": cause_names(att.gate_causes)}, as_json,
-         f"verified: device {att.device_id.hex()[:16]}..., consumed "
+         f"verified: device {att.device_id.hex()[:16]}..., policy v{att.policy_version} "
+         f"(digest {att.policy_digest.hex()[:16]}...), consumed "
          f"{format_sflop(att.consumed_msflop)}, remaining {format_sflop(att.remaining_msflop)}, "
          f"gate {att.gate_state.name.lower()}"
          + (f" ({', '.join(cause_names(att.gate_causes)).lower()})" if att.gate_causes else ""))
@@ -1493,6 +1498,8 @@ def attest_collect(ctx: Context, urls: tuple[str, ...], lists: tuple[Path, ...],
         att = verified.attestation
         results.append({"url": url, "device_id": device_id.hex(),
                         "report_counter": att.report_counter,
+                        "policy_version": att.policy_version,
+                        "policy_digest": att.policy_digest.hex(),
                         "consumed_msflop": att.consumed_msflop,
                         "gate_state": att.gate_state.name,
                         "gate_causes": cause_names(att.gate_causes)})
@@ -1603,7 +1610,7 @@ def ledger_workloads(ctx: Context, as_json: bool) -> None:
         rows.append({"workload": w.name, "class": w.license_class,
                      "planned_msflop": w.planned_msflop, "lineage_msflop": w.lineage_msflop,
                      "allocated_msflop": sum(u.allocation_msflop for u in usage),
-                     "metered_msflop": sum(u.consumed_msflop for u in usage),
+                     "metered_msflop": sum(ctx.ledger.metered(w.workload_id, usage).values()),
                      "devices": len(usage)})
     emit(rows, as_json, "\n".join(
         f"{r['workload']}: {r['class'].lower()}, metered "

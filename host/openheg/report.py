@@ -24,17 +24,39 @@ from .wire import Policy
 
 
 def cumulative_series(ledger: Ledger, workload_id: str) -> list[tuple[int, int]]:
-    """(time, metered total) after each attestation of the workload's licenses."""
+    """(time, metered total) after each attestation of the workload's licenses:
+    per device the larger of its licenses' newest totals and the workload's
+    total the device attested (Ledger.metered, as the reports then showed it)."""
     licenses = {row.license_id for row in ledger.licenses(workload_id)}
     latest: dict[tuple[str, str], int] = {}
+    whole: dict[str, int] = {}
     points = []
     for row in ledger.attestations():
         if row.license_id not in licenses:
             continue
         key = (row.device_id, row.license_id)
         latest[key] = max(latest.get(key, 0), row.consumed_msflop)
-        points.append((row.received_at, sum(latest.values())))
+        whole[row.device_id] = max(whole.get(row.device_id, 0), row.workload_msflop or 0)
+        points.append((row.received_at, sum(
+            max(sum(v for (d, _), v in latest.items() if d == device), whole.get(device, 0))
+            for device in {d for d, _ in latest})))
     return points
+
+
+def policy_forks(ledger: Ledger, device_id: str, policy: Policy) -> list[Anomaly]:
+    """A report by the device under the policy's version but another digest: the
+    device ran another policy of that version than the one the report is made
+    under (one its board signed and did not publish). Severe."""
+    out = []
+    for row in ledger.attestations(device_id):
+        if row.policy_version == policy.policy_version and row.policy_digest is not None \
+                and row.policy_digest != policy.digest.hex():
+            out.append(Anomaly(device_id, "policy-fork",
+                               f"report {row.report_counter}: the device ran policy "
+                               f"v{row.policy_version} with digest {row.policy_digest[:16]}..., "
+                               f"not the published one ({policy.digest.hex()[:16]}...)"))
+            break
+    return out
 
 
 def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | None = None,
@@ -45,6 +67,7 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
     anomalies: list[Anomaly] = []
     for device_id in sorted({u.device_id for u in usage}):
         anomalies.extend(ledger.series(device_id, now=now, deadline_s=deadline_s).anomalies)
+        anomalies.extend(policy_forks(ledger, device_id, policy))
     for u in usage:
         if u.revoked and u.consumed_msflop:
             anomalies.append(Anomaly(u.device_id, "revoked-license-used",
@@ -60,13 +83,14 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
     window = ([min(lic.not_before for lic in licenses), max(lic.not_after for lic in licenses)]
               if licenses else [now, now])
     days = sorted({t // SECONDS_PER_DAY for t, _ in points} | {now // SECONDS_PER_DAY})
-    metered = sum(u.consumed_msflop for u in usage)
+    metered = ledger.metered(row.workload_id, usage)
     return {
         "workload": workload, "workload_id": row.workload_id,
         "license_class": row.license_class, "policy_version": policy.policy_version,
+        "policy_digest": policy.digest.hex(),
         "planned_msflop": row.planned_msflop, "lineage_msflop": row.lineage_msflop,
         "compute_graph_size_msflop": row.planned_msflop + row.lineage_msflop,
-        "metered_msflop": metered,
+        "metered_msflop": sum(metered.values()),
         "allocated_msflop": sum(u.allocation_msflop for u in usage),
         "devices": [{"device_id": u.device_id, "license_id": u.license_id,
                      "allocation_msflop": u.allocation_msflop,
@@ -126,7 +150,7 @@ def plot(report: dict[str, Any], policy: Policy, path, image_format: str | None 
 def markdown(report: dict[str, Any], plot_name: str | None) -> str:
     lines = [f"# Workload report: {report['workload']}", "",
              f"- Class: **{report['license_class'].lower()}** under policy "
-             f"v{report['policy_version']}",
+             f"v{report['policy_version']} (digest {report['policy_digest'][:16]}...)",
              f"- Compute graph size: {format_sflop(report['compute_graph_size_msflop'])} "
              f"(planned {format_sflop(report['planned_msflop'])}, lineage "
              f"{format_sflop(report['lineage_msflop'])})",

@@ -21,6 +21,12 @@ Taken together, a device's reports must tell one consistent story:
   that holds every entry where it would be, without it, means it was skipped
   (voided by a later order of its role delivered first);
 * a report that shows TAMPER latched is an attack on the metering, severe;
+* what the device's replaced licenses consumed in all (``retired_msflop``)
+  rises between two reports by exactly what the LICENSE_REPLACED entries
+  between their log heads add up to: where those entries were overwritten
+  before anyone read them, that compute ran under licenses the verifier cannot
+  name, and the fleet totals of their workloads cannot be vouched for
+  (``unattributed``, severe);
 * a rise of the store revert count means the device booted from its older
   state record because the newest failed its check (a power cut during a
   commit does this honestly; corruption would undo the last charge, license
@@ -54,7 +60,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wire import ORDER_LIFETIME_S, Attestation, EventType, GateCause, Order, SignerRole
+from construct import ConstructError
+
+from .wire import (
+    ORDER_LIFETIME_S,
+    Attestation,
+    EventType,
+    GateCause,
+    LicenseReplacedPayloadFormat,
+    Order,
+    SignerRole,
+)
 
 CHAIN_START = bytes(32)
 
@@ -75,7 +91,7 @@ class LogRecord:
 class Anomaly:
     device_id: str
     # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified, tamper,
-    # order-not-applied, order-voided
+    # order-not-applied, order-voided, unattributed
     kind: str
     detail: str
     severe: bool = True
@@ -83,6 +99,30 @@ class Anomaly:
     def to_json(self) -> dict:
         return {"device_id": self.device_id, "kind": self.kind, "detail": self.detail,
                 "severe": self.severe}
+
+
+@dataclass(frozen=True)
+class ReplacedLicense:
+    """A LICENSE_REPLACED entry: the license the device stopped, and what it had
+    consumed in all (it never consumes more)."""
+
+    license_id: str  # hex
+    sequence: int
+    workload_id: str  # hex
+    consumed_msflop: int
+
+    @classmethod
+    def from_log(cls, entry: LogRecord) -> "ReplacedLicense | None":
+        """The entry's fields; None for another kind of entry, or a malformed one
+        (which the chain check then shows as not the device's)."""
+        if entry.event_type != EventType.LICENSE_REPLACED:
+            return None
+        try:
+            fields = LicenseReplacedPayloadFormat.parse(bytes(entry.payload))
+        except ConstructError:
+            return None
+        return cls(fields.license_id.hex(), fields.license_sequence, fields.workload_id.hex(),
+                   fields.consumed_msflop)
 
 
 @dataclass(frozen=True)
@@ -258,7 +298,43 @@ def check_series(device_id: str, reports: Iterable[Report], *,
                      "metering step of compute may have run unmetered"))
     for order in orders:
         _check_order(device_id, order, ordered, chain, flag)
+    if chain is not None:
+        _check_retired(device_id, ordered, chain, flag)
     return result
+
+
+def _check_retired(device_id: str, ordered: Sequence[Report], chain: Chain, flag) -> None:
+    """Each rise of retired_msflop is credited by the LICENSE_REPLACED entries
+    between the two reports' log heads (from genesis for the first report)."""
+    start: int | None = 0
+    retired_before = 0
+    since = "the device's start"
+    for report in ordered:
+        att = report.attestation
+        end = chain.heads.get(att.log_head)
+        rise = att.retired_msflop - retired_before
+        if rise < 0:
+            flag(Anomaly(device_id, "rollback",
+                         f"what the replaced licenses consumed fell from {retired_before} to "
+                         f"{att.retired_msflop} milli-sFLOP at report {att.report_counter}"))
+        elif start is not None and end is not None and start <= end \
+                and chain.all_entries_between(start, end):
+            logged = sum(r.consumed_msflop for r in
+                         (ReplacedLicense.from_log(chain.entries[i]) for i in range(start, end))
+                         if r is not None)
+            if logged != rise:
+                flag(Anomaly(device_id, "unattributed",
+                             f"the licenses replaced between {since} and report "
+                             f"{att.report_counter} consumed {rise} milli-sFLOP by the signed "
+                             f"total, and the log's LICENSE_REPLACED entries there show {logged}"))
+        elif rise > 0:
+            flag(Anomaly(device_id, "unattributed",
+                         f"{rise} milli-sFLOP ran under licenses replaced between {since} and "
+                         f"report {att.report_counter} whose LICENSE_REPLACED entries this "
+                         "verifier never read (the device's log ring overwrote them first): "
+                         "the workloads they belong to are unknown"))
+        start, retired_before = end, att.retired_msflop
+        since = f"report {att.report_counter}"
 
 
 def _applied_orders(chain: Chain, role: int) -> list[tuple[int, int, bytes]]:

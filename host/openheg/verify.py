@@ -3,7 +3,8 @@
 An attestation is trusted only when every link holds: the vendor key is one
 the verifier trusts, the vendor endorsed this device key, the device signed
 these exact bytes, the nonce is the verifier's own fresh one, the device runs
-the policy version the verifier expects, and (when a license is given) the
+the policy the verifier expects (its version and, given the authority's policy,
+its digest), and (when a license is given) the
 license is authentic under the authority's policy, as the device checks it
 before running it, and the report is about that license on that device and
 its numbers add up. Any broken link raises VerificationError naming it.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -188,6 +189,7 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
                        authority_policy: Policy | None = None,
                        registry: Registry | None = None,
                        policy_version: int | None = None,
+                       policies: Sequence[Policy] | None = None,
                        endorsement_checked: bool = False) -> VerifiedAttestation:
     """``license``: the license the report must be about. With
     ``authority_policy`` it is first authenticated (authenticate_license, with
@@ -195,6 +197,11 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
     license by someone else must pass the policy, and the CLI always does;
     without it only the binding is checked, for a caller that made or
     installed the license itself.
+
+    The policy the device runs is named by version and digest: with
+    ``authority_policy`` of the attested version, or ``policies`` (the
+    authority's published chain, which must hold the attested version), the
+    digest must be that policy's (check_policy_identity).
 
     ``endorsement_checked``: the endorsement came from an EndorsementList
     already verified against ``vendor_keys``, so its signature is not checked again."""
@@ -227,7 +234,31 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         if authority_policy is not None:
             authenticate_license(authority_policy, license, registry)
         _check_license_binding(attestation, license)
+    if policies is not None or authority_policy is not None:
+        check_policy_identity(attestation, ([] if policies is None else list(policies))
+                              + ([authority_policy] if authority_policy is not None else []),
+                              chain=policies is not None)
     return VerifiedAttestation(attestation, endorsement, license)
+
+
+def check_policy_identity(attestation: Attestation, policies: Sequence[Policy],
+                          chain: bool = False) -> None:
+    """Of two quorum-signed policies with one version, the device must run the one
+    the verifier was given: the attested digest must be that of each policy in
+    ``policies`` of the attested version. ``chain``: ``policies`` is the
+    authority's whole published chain, so it must hold the attested version."""
+    same = [p for p in policies if p.policy_version == attestation.policy_version]
+    if chain and not same:
+        raise VerificationError(f"device runs policy v{attestation.policy_version} (digest "
+                                f"{attestation.policy_digest.hex()[:16]}...), which the "
+                                "authority never published")
+    for policy in same:
+        if attestation.policy_digest != policy.digest:
+            raise VerificationError(
+                f"device runs another policy v{attestation.policy_version} than the "
+                f"authority's: its digest is {attestation.policy_digest.hex()[:16]}..., the "
+                f"published one's {policy.digest.hex()[:16]}... (a policy of that version the "
+                "board signed but did not publish)")
 
 
 def _check_license_binding(attestation: Attestation, license: License) -> None:

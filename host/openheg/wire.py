@@ -147,7 +147,9 @@ class EventType(IntEnum):
     PROVISIONED = 0x02  # payload: device public key (32 bytes), logged at ENDORSE
     LICENSE_INSTALLED = 0x03  # payload: license id (16 bytes), sequence (u64)
     EXHAUSTED = 0x04  # payload: license id (16 bytes), consumed milli-sFLOP (u128)
-    POLICY_INSTALLED = 0x05  # payload: policy version (u32)
+    # payload: policy version (u32), the policy's digest (Policy.digest, 32 bytes):
+    # two quorum-signed policies of one version are told apart in the log
+    POLICY_INSTALLED = 0x05
     # payload: order kind (u8), signer role (u8), order sequence (u64), what the
     # order acts on (16: Order.subject_id, a workload id or a license id)
     ORDER_APPLIED = 0x06
@@ -171,6 +173,14 @@ class EventType(IntEnum):
     # the genesis policy its vendor named). Payload: the device id its OTP
     # anchor recorded at its first provisioning (32 bytes).
     RECOVERED = 0x11
+    # INSTALL_LICENSE replaced the license in force, which stops here (whatever
+    # its state: running, exhausted, revoked, out of its window); logged in the
+    # commit that installs the new one. Payload: the outgoing license's id (16
+    # bytes), sequence (u64), workload id (16 bytes) and what it consumed in
+    # all (u128 milli-sFLOP; it never consumes more). The verifier credits it
+    # to the workload (openheg.ledger: a license's total is the most its
+    # reports and this entry show, so re-reading it never counts twice).
+    LICENSE_REPLACED = 0x12
 
 
 class MeterEvidence(IntFlag):
@@ -385,6 +395,18 @@ AttestationBodyFormat = Struct(
     "board_order_sequence" / Int64ul,
     "issuer_order_sequence" / Int64ul,
     "store_reverts" / Int32ul,  # boots that found their newest record lost (STORE_REVERTED)
+    # The policy in force: its digest (Policy.digest), so that of two
+    # quorum-signed policies with one version the verifier knows which one runs.
+    "policy_digest" / Bytes(DIGEST_SIZE),
+    # What the workload of the license in force has consumed on this device
+    # under all its licenses the device remembers (its grant table entry: the
+    # replaced ones' final totals, plus consumed_msflop); 0 when no license.
+    "workload_msflop" / u128,
+    # What every license replaced on this device consumed, summed (never
+    # decreases): what the LICENSE_REPLACED entries of the log add up to, so a
+    # verifier sees compute it could not credit to a workload (entries the
+    # ring overwrote before anyone read them).
+    "retired_msflop" / u128,
 )
 
 EndorsementBodyFormat = Struct(
@@ -506,6 +528,19 @@ LogEntryFormat = Struct(
     "index" / Int32ul,
     "event_type" / Int8ul,
     "payload" / PrefixedArray(Int8ul, Int8ul),
+)
+# Payloads of the log entries a verifier reads field by field (EventType).
+PolicyInstalledPayloadFormat = Struct(
+    "policy_version" / Int32ul,
+    "policy_digest" / Bytes(DIGEST_SIZE),
+    Terminated,
+)
+LicenseReplacedPayloadFormat = Struct(
+    "license_id" / Bytes(ID_SIZE),
+    "license_sequence" / Int64ul,
+    "workload_id" / Bytes(ID_SIZE),
+    "consumed_msflop" / u128,
+    Terminated,
 )
 ReadLogResponseFormat = Struct(
     "next_index" / Int32ul,  # the index the next entry will get: entries so far
@@ -690,6 +725,9 @@ class Attestation(SignedRecord):
     board_order_sequence: int = 0
     issuer_order_sequence: int = 0
     store_reverts: int = 0
+    policy_digest: bytes = bytes(DIGEST_SIZE)
+    workload_msflop: int = 0
+    retired_msflop: int = 0
     signature: bytes = bytes(SIGNATURE_SIZE)
 
     def check(self) -> None:
@@ -798,6 +836,14 @@ class Policy(SignedRecord):
         for key in (self.issuer_key, self.time_authority_key):
             if key in self.revoked_keys:
                 raise RecordError("policy: the issuer or time authority key is revoked")
+
+    @property
+    def digest(self) -> bytes:
+        """The policy's identity: SHA-512 of its signed body, first 32 bytes (the
+        device's one hash). Not of its signatures: the same policy signed by
+        another quorum of its board is the same policy. The device attests it
+        (Attestation.policy_digest) and logs it (EventType.POLICY_INSTALLED)."""
+        return hashlib.sha512(self.body()).digest()[:DIGEST_SIZE]
 
     def frontier_msflop(self, day: int) -> int:
         """F on unix day ``day`` (days since 1970-01-01)."""

@@ -9,7 +9,7 @@ from openheg import regmap, wire
 from openheg.errors import DeviceStatus
 from openheg.series import chain_head
 
-from fwkit import FRONTIER, HORIZON, NOW, Authority, Device, _key, provision, pub, \
+from fwkit import FRONTIER, HORIZON, NOW, Authority, Device, _key, power_cuts, provision, pub, \
     provision_request
 
 S = DeviceStatus
@@ -417,28 +417,122 @@ def test_tamper_closes_the_gate_for_good(authority):
                                      for e in dev.read_log(0, 8).entries]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "review finding 9: the attestation names the policy by its version alone: of two "
-    "quorum-signed policies v2 (one the board signed and then replaced by another before "
-    "publishing it), the operator installs the one it likes (here half the FP8 weight: half "
-    "the metered compute per op) and the verifier, given the published v2, trusts the report"))
-def test_a_verifier_tells_which_v2_the_device_runs(provisioned, authority):
-    import os
-
-    from openheg.errors import VerificationError
-    from openheg.verify import verify_attestation
-
-    dev = provisioned
+def _two_v2s(authority):
+    """Two quorum-signed policies v2: one the board signed and did not publish
+    (half the FP8 weight: half the metered compute per op), and the published one."""
     weights = dict(zip(regmap.LANES, authority.policy().weights_milli))
     weights["FP8"] //= 2
     unpublished = authority.policy(2, weights_milli=tuple(weights[lane]
                                                           for lane in regmap.LANES))
-    published = authority.policy(2, allowance_chunk_msflop=500_000)
-    assert dev.status_of(C.INSTALL_POLICY, unpublished.to_bytes()) == S.OK
+    return unpublished, authority.policy(2, allowance_chunk_msflop=500_000)
+
+
+def _verify(dev, authority, **kwargs):
+    import os
+
+    from openheg.verify import verify_attestation
+
     challenge = os.urandom(32)
     raw = dev.ok(C.ATTEST, challenge)
     endorsement = wire.Endorsement.from_bytes(authority.endorsement(dev.device_id))
-    with pytest.raises(VerificationError):
-        verify_attestation(raw, nonce=challenge, endorsement=endorsement,
-                           vendor_keys={authority.vendor_key}, policy_version=2,
-                           authority_policy=wire.Policy.from_bytes(published.to_bytes()))
+    return verify_attestation(raw, nonce=challenge, endorsement=endorsement,
+                              vendor_keys={authority.vendor_key}, **kwargs)
+
+
+# Review finding 9 (regression): the attestation named the policy by its version
+# alone, and the verifier given the published v2 trusted a device running the other.
+def test_a_verifier_tells_which_v2_the_device_runs(provisioned, authority):
+    from openheg.errors import VerificationError
+
+    dev = provisioned
+    unpublished, published = _two_v2s(authority)
+    assert dev.status_of(C.INSTALL_POLICY, unpublished.to_bytes()) == S.OK
+    with pytest.raises(VerificationError, match="another policy v2 than the authority's"):
+        _verify(dev, authority, policy_version=2,
+                authority_policy=wire.Policy.from_bytes(published.to_bytes()))
+
+def test_the_published_policy_verifies_whichever_quorum_signed_it(provisioned, authority):
+    """The digest is the policy's, not its signatures': the operator installing the
+    published v2 signed by another quorum of the board is running the published v2."""
+    _, published = _two_v2s(authority)
+    other_quorum = authority.policy(2, signers=authority.board_members[1:3],
+                                    allowance_chunk_msflop=500_000)
+    assert other_quorum.signatures != published.signatures
+    assert dev_installs(provisioned, other_quorum)
+    verified = _verify(provisioned, authority, policy_version=2, authority_policy=published)
+    assert verified.attestation.policy_digest == published.digest
+
+
+def dev_installs(dev, policy) -> bool:
+    return dev.status_of(C.INSTALL_POLICY, policy.to_bytes()) == S.OK
+
+
+def test_a_verifier_given_the_chain_refuses_a_version_the_authority_never_published(
+        provisioned, authority):
+    from openheg.errors import VerificationError
+
+    unpublished, published = _two_v2s(authority)
+    genesis = authority.policy()
+    # Still on the genesis policy: the chain holds it, and it is the one published.
+    assert _verify(provisioned, authority, policies=[genesis, published]).attestation \
+        .policy_digest == genesis.digest
+    assert dev_installs(provisioned, unpublished)
+    with pytest.raises(VerificationError, match="another policy v2"):
+        _verify(provisioned, authority, policies=[genesis, published])
+    with pytest.raises(VerificationError, match="never published"):
+        _verify(provisioned, authority, policies=[genesis])
+
+
+def test_the_log_names_the_digest_of_every_policy_installed(provisioned, authority):
+    """A fork between two v2s is visible in the log as well: POLICY_INSTALLED
+    carries the digest, and the chain over it ends at the attested head."""
+    unpublished, _ = _two_v2s(authority)
+    assert dev_installs(provisioned, unpublished)
+    entries = provisioned.read_log(0, 8).entries
+    installed = [wire.PolicyInstalledPayloadFormat.parse(bytes(e.payload)) for e in entries
+                 if e.event_type == wire.EventType.POLICY_INSTALLED]
+    assert [(p.policy_version, p.policy_digest) for p in installed] == [
+        (1, authority.policy().digest), (2, unpublished.digest)]
+    head = bytes(32)
+    for entry in entries:
+        head = chain_head(head, int(entry.event_type), bytes(entry.payload))
+    assert provisioned.attest().log_head == head
+
+
+def test_a_power_cut_during_a_policy_install_attests_the_old_policy_or_the_new(authority):
+    unpublished, _ = _two_v2s(authority)
+    base = Device()
+    provision(base, authority)
+    seen = set()
+    for _, after, _ in power_cuts(base, lambda dev: dev_installs(dev, unpublished)):
+        att = after.attest()
+        seen.add((att.policy_version, att.policy_digest))
+    assert seen == {(1, authority.policy().digest), (2, unpublished.digest)}
+
+
+def test_a_report_under_the_published_policy_flags_a_device_on_the_other_v2(authority,
+                                                                             tmp_path):
+    """`attest collect` has no authority to hold the digest against; the report,
+    made under the published policy, does: the ledger keeps each report's digest."""
+    from openheg.ledger import Ledger
+    from openheg.report import build_report
+
+    unpublished, published = _two_v2s(authority)
+    ledger = Ledger(tmp_path / "l.sqlite")
+    ledger.record_workload("w", b"W" * 16, 4 * 8_000_000, 0, "STANDARD")
+    for seed, policy in ((b"honest", published), (b"forked", unpublished)):
+        dev = Device(seed=seed)
+        provision(dev, authority)
+        assert dev_installs(dev, policy)
+        dev.power_up()  # the new weights load at reset
+        lic = authority.license(dev.device_id, 1, license_id=seed.ljust(16, b"."))
+        ledger.record_license(lic)
+        assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
+        ledger.record_attestation(dev.ok(C.ATTEST, b"n" * 32), received_at=dev.now)
+        assert ledger.attestations(dev.device_id.hex())[0].policy_digest == \
+            policy.digest.hex()
+        forks = [a for a in build_report(ledger, "w", published, now=dev.now)["anomalies"]
+                 if a["kind"] == "policy-fork"]
+        assert [a["device_id"] for a in forks] == (
+            [] if policy is published else [dev.device_id.hex()])
+    ledger.close()

@@ -62,7 +62,7 @@ size_t heg_ctx_size(void);
  * compiled: a port without a heap reserves this much statically. (The
  * persistent record's key lists, its endorsement, its event ring and its
  * workload table stay in flash; only its scalar part is in the context.) */
-#define HEG_CTX_BYTES 1344u
+#define HEG_CTX_BYTES 1440u
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,

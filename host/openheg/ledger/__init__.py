@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
-from ..series import LogRead, LogRecord, Report, SeriesResult, check_series
+from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
 from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
@@ -47,7 +47,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -257,7 +257,9 @@ class Ledger:
                      policy_version=att.policy_version, license_id=att.license_id.hex(),
                      consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
                      gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
-                     log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data)
+                     log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data,
+                     policy_digest=att.policy_digest.hex(), workload_msflop=att.workload_msflop,
+                     retired_msflop=att.retired_msflop)
                 for data, att in parsed]
         if not rows:
             return []
@@ -410,20 +412,55 @@ class Ledger:
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
                                   LogEntryRow, LogAnchorRow, NonceRow)}
 
+    def replaced(self, device_id: str) -> dict[tuple[str, int], ReplacedLicense]:
+        """The device's LICENSE_REPLACED entries the ledger holds, by (license id,
+        sequence): what each license consumed in all when it was replaced."""
+        out = {}
+        for entry in self.log(device_id):
+            replaced = ReplacedLicense.from_log(entry)
+            if replaced is not None:
+                out[(replaced.license_id, replaced.sequence)] = replaced
+        return out
+
     def usage(self, workload_id: str) -> list[DeviceUsage]:
-        """Per device: allocation and newest attested consumption under each license."""
+        """Per device and license: the allocation and what the license consumed,
+        the most its newest report and its LICENSE_REPLACED entry show (both
+        count the same compute from zero: taking the larger never counts it
+        twice, however often the log is read or the device collected)."""
         usage = []
+        replaced: dict[str, dict[tuple[str, int], ReplacedLicense]] = {}
         for lic in self.licenses(workload_id):
             atts = self.attestations(lic.device_id, lic.license_id)
             newest = max(atts, key=lambda a: a.report_counter) if atts else None
+            if lic.device_id not in replaced:
+                replaced[lic.device_id] = self.replaced(lic.device_id)
+            final = replaced[lic.device_id].get((lic.license_id, lic.sequence))
             usage.append(DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
-                                     newest.consumed_msflop if newest else 0,
+                                     max(newest.consumed_msflop if newest else 0,
+                                         final.consumed_msflop if final else 0),
                                      newest.received_at if newest else None,
                                      lic.revoked_at is not None))
         return usage
 
+    def metered(self, workload_id: str, usage: list[DeviceUsage] | None = None
+                ) -> dict[str, int]:
+        """What the workload consumed on each device, each milli-sFLOP once: the
+        larger of its licenses' totals (usage) and the most a report of the
+        workload attested for it as a whole (Attestation.workload_msflop: all
+        its licenses the device remembers, replaced ones included)."""
+        usage = self.usage(workload_id) if usage is None else usage
+        per_device: dict[str, int] = {}
+        for u in usage:
+            per_device[u.device_id] = per_device.get(u.device_id, 0) + u.consumed_msflop
+        licenses = {row.license_id for row in self.licenses(workload_id)}
+        for row in self.attestations():
+            if row.license_id in licenses and row.workload_msflop is not None:
+                per_device[row.device_id] = max(per_device.get(row.device_id, 0),
+                                                row.workload_msflop)
+        return per_device
+
     def workload_total(self, workload_id: str) -> int:
-        return sum(u.consumed_msflop for u in self.usage(workload_id))
+        return sum(self.metered(workload_id).values())
 
 
 def _now() -> int:

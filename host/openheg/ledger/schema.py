@@ -137,6 +137,12 @@ class AttestationRow(Base):
     # Added by migration 0003: the device's log length when its log was read
     # right after this attestation (None: not read with it).
     log_length_after: Mapped[int | None] = mapped_column(BigInteger)
+    # Added by migration 0008 (None on attestations recorded before): the
+    # policy's digest, what the workload in force consumed under all its
+    # licenses, what the device's replaced licenses consumed in all.
+    policy_digest: Mapped[str | None] = mapped_column(String(64))
+    workload_msflop: Mapped[int | None] = mapped_column(U128)
+    retired_msflop: Mapped[int | None] = mapped_column(U128)
 
 
 class LogEntryRow(Base):
