@@ -31,6 +31,7 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   /* Fail closed until this boot decides otherwise. */
   heg_meter_gate_close(ctx);
   ctx->lockout_since_ms = heg_uptime_ms(ctx);
+  heg_clock_monitor_start(ctx);
   HEG_TRY(heg_store_load(ctx, &lost_counter));
   HEG_TRY(heg_keys_derive(ctx));
   if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED) {
