@@ -69,6 +69,9 @@ def render() -> str:
             f"#define HEG_REPORT_COUNTER_BLOCK {wire.REPORT_COUNTER_BLOCK}u",
             f"#define HEG_OVERSIGHT_PPM_MAX {wire.OVERSIGHT_PPM_MAX}u",
             f"#define HEG_NONCE_LIFETIME_S {wire.NONCE_LIFETIME_S}u",
+            f"#define HEG_REFERENCE_TOLERANCE_PPM {wire.REFERENCE_TOLERANCE_PPM}u",
+            f"#define HEG_REFERENCE_RESOLUTION_MS {wire.REFERENCE_RESOLUTION_MS}u",
+            f"#define HEG_CLOCK_MONITOR_WINDOW_MS {wire.CLOCK_MONITOR_WINDOW_MS}u",
             f"#define HEG_ORDER_LIFETIME_S {wire.ORDER_LIFETIME_S}u",
             f"#define HEG_ORDER_REPLAY_WINDOW {wire.ORDER_REPLAY_WINDOW}u", ""]
     out += ["/* Record types and the domain string each signature covers first.",

@@ -40,6 +40,12 @@ LINKER_SCRIPT = ROOT / "firmware/port/cortex_m4/mps2_an386.ld"
 VERIFY_SYMBOL = "crypto_sign_ed25519_verify_detached"
 # Must match HEG_FAULT_VIEW_LAYOUT and HEG_FAULT_RECORD_CAP in fault_harness.c.
 VIEW_LAYOUT = 0x46560002
+# Registers the port reads its two clocks from (hal_cm4.c): SysTick and the
+# SCB in the system control space, and the FPGA IO block (hal_cm4.h's
+# HEG_CM4_FPGAIO_BASE). Here they read 0: SysTick is never started, and
+# uptime and the reference stand still together, so the clock monitor never
+# sees them disagree.
+CLOCK_REGISTER_PAGES = ((0xE000E000, 0x1000), (0x40028000, 0x1000))
 RECORD_CAP = 1536
 HTRUE, HFALSE = 0x739, 0x1D4
 # Every emu_start is given an instruction count: unicorn counts with a hook of
@@ -277,6 +283,8 @@ class Machine:
             # can leave the code changed for the next.
             self.uc.mem_map(origin, length, UC_PROT_READ | UC_PROT_EXEC if name == "FLASH"
                             else UC_PROT_ALL)
+        for origin, length in CLOCK_REGISTER_PAGES:
+            self.uc.mem_map(origin, length, UC_PROT_READ)
         # What a run can change: every writable region, whole (a wild store
         # beyond the firmware's data must not reach the next run either).
         self.writable = tuple(region for name, region in facts.regions.items()

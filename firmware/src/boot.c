@@ -34,6 +34,7 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
   for (kind = 0; kind < HEG_LOCKOUT_KINDS; ++kind) {
     ctx->lockout_since_ms[kind] = heg_uptime_ms(ctx);
   }
+  heg_clock_monitor_start(ctx);
   HEG_TRY(heg_store_load(ctx, &lost_counter));
   HEG_TRY(heg_keys_derive(ctx));
   if (ctx->ps.device_state == HEG_DEVICE_STATE_RECOVERY_REQUIRED) {

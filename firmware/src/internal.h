@@ -285,6 +285,13 @@ typedef struct {
   uint64_t hi;
 } heg_time_bounds_t;
 
+/* One moment on both of the device's clocks (heg_hal.h): uptime, counted on
+ * the board's clock input, and the reference oscillator inside the package. */
+typedef struct {
+  uint64_t uptime_ms;
+  uint64_t reference_ms;
+} heg_instant_t;
+
 /* ---- The context --------------------------------------------------------- */
 struct heg_ctx {
   heg_hbool_t booted;
@@ -328,11 +335,14 @@ struct heg_ctx {
   uint8_t nonce[HEG_NONCE_SIZE];
   heg_hbool_t beacon_valid;
   uint64_t beacon_time;
-  uint64_t beacon_tick_ms;
-  /* G-time: a beacon's upper bound runs from the tick its nonce was issued,
-   * since the operator chooses when the answer arrives (timekeeping.c). */
-  uint64_t nonce_tick_ms;   /* uptime when the outstanding nonce was issued */
-  uint32_t beacon_delay_ms; /* the beacon in force: arrival minus its nonce's tick */
+  heg_instant_t beacon_at; /* when the beacon in force arrived */
+  /* G-time: a beacon's upper bound runs from the instant its nonce was
+   * issued, since the operator chooses when the answer arrives (timekeeping.c). */
+  heg_instant_t beacon_nonce_at; /* the beacon in force's nonce */
+  heg_instant_t nonce_at;        /* the outstanding nonce */
+  heg_instant_t monitor_at;      /* where the clock monitor's window began */
+  heg_instant_t monitor_before;  /* ... and the one before it */
+  heg_hbool_t monitor_history;   /* HEG_HTRUE once a window has closed */
   uint64_t lockout_since_ms[HEG_LOCKOUT_KINDS]; /* uptime when each lockout (re)started */
 };
 
@@ -495,8 +505,20 @@ heg_hbool_t heg_lockout_active(heg_ctx_t *ctx, uint32_t kind);
 
 /* timekeeping.c */
 uint64_t heg_uptime_ms(heg_ctx_t *ctx);
+/* Both clocks now. */
+void heg_now(heg_ctx_t *ctx, heg_instant_t *out);
 void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out);
-/* Conservative seconds elapsed since an uptime (drift taken off). */
+/* The clock monitor: heg_clock_monitor_start opens its first window (boot);
+ * heg_clock_monitor_check, once either clock has run a window's length since,
+ * compares the two over it and opens the next: HEG_METER_EVIDENCE_CLOCK_DISAGREES
+ * when they disagree beyond both tolerances over it and over it and the window
+ * before together (or either went backwards), else 0. */
+void heg_clock_monitor_start(heg_ctx_t *ctx);
+uint32_t heg_clock_monitor_check(heg_ctx_t *ctx);
+/* Conservative seconds elapsed since an uptime (drift taken off). Uptime
+ * alone: it times the failed-attempt lockout, where a slowed clock only
+ * lengthens the wait and the clock monitor bounds what a sped-up one takes
+ * off it (its tolerance, a few percent) before it latches tamper. */
 uint64_t heg_elapsed_s_at_least(heg_ctx_t *ctx, uint64_t since_ms);
 /* Whether [not_before, not_after] holds for all of the trusted bounds:
  * OK, TIME_UNTRUSTED, NOT_YET_VALID or EXPIRED. */

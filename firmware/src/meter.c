@@ -251,10 +251,17 @@ heg_status_t heg_meter_read_checked(heg_ctx_t *ctx, heg_meter_reading_t *out) {
   uint8_t event[12];
   heg_u128_t consumed;
   heg_status_t status;
+  heg_hbool_t meter_lost;
 
   heg_meter_read(ctx, out);
-  if (out->evidence != 0u) {
-    /* The block lost what it metered since the last reading. The limit never
+  /* The block was reset alone: what it metered since the last reading is
+   * lost. (A tampered clock loses nothing metered.) */
+  meter_lost = out->evidence != 0u ? HEG_HTRUE : HEG_HFALSE;
+  /* Every check that latches a reset of the block latches a tampered clock
+   * too (timekeeping.c). */
+  out->evidence |= heg_clock_monitor_check(ctx);
+  if (meter_lost != HEG_HFALSE) {
+    /* The limit never
      * stood above the charged total, so that bounds what ran: all of it
      * counts as consumed, and the attestation never reports less than ran. */
     consumed = heg_meter_consumed(ctx, out);

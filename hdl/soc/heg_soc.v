@@ -4,7 +4,8 @@
 //
 //   CPU native bus -> heg_soc_bus (decoder, faults)
 //     ROM (firmware image), RAM, UART, timer, SPI master (NOR flash),
-//     TRNG stand-in, OTP (native-bus slaves of this directory)
+//     TRNG stand-in, OTP, reference clock counter (native-bus slaves of this
+//     directory)
 //     -> picorv32_axi_adapter -> heg_meter (AXI4-Lite, hdl/rtl)
 //     -> picorv32_axi_adapter -> heg_link (AXI4-Lite registers of
 //        hdl/rdl/heg_link.rdl around heg_stream_limiter, hdl/rtl)
@@ -14,7 +15,9 @@
 // together; no port resets the meter alone. Inputs from outside the package:
 // rst_ni, tamper_i, uart_rx_i and spi_miso_i are asynchronous and are
 // synchronised here; the op lanes and the stream are synchronous interfaces
-// of the accelerator, clocked by clk_i (docs/hdl/integration.md).
+// of the accelerator, clocked by clk_i (docs/hdl/integration.md). refclk_i is
+// a second clock, from an oscillator inside the package; its one crossing is
+// the gray-coded counter of heg_soc_refclk.
 
 `resetall
 `timescale 1ns / 1ps
@@ -23,6 +26,8 @@
 module heg_soc #(
   // Clock frequency in Hz (the timer's ms prescaler).
   parameter integer CLK_HZ = 25000000,
+  // refclk_i's nominal frequency in Hz (the reference's ms prescaler).
+  parameter integer REF_HZ = 1000000,
   // UART clock cycles per bit (CLK_HZ / baud).
   parameter integer UART_DIVISOR = 217,
   // SPI clock cycles per SCK phase.
@@ -40,6 +45,9 @@ module heg_soc #(
   parameter integer STREAM_W = 64
 ) (
   input  wire                     clk_i,
+  // The reference oscillator inside the package, slower than clk_i
+  // (docs/hdl/integration.md): the firmware checks clk_i against it.
+  input  wire                     refclk_i,
   // Board reset: asynchronous, active low.
   input  wire                     rst_ni,
 
@@ -159,7 +167,7 @@ module heg_soc #(
 
   // ---------------------------------------------------------------------------
   // Decoder.
-  wire sel_rom, sel_ram, sel_uart, sel_timer, sel_spi, sel_trng, sel_otp;
+  wire sel_rom, sel_ram, sel_uart, sel_timer, sel_spi, sel_trng, sel_otp, sel_refclk;
   wire sel_meter, sel_limiter;
   wire axil_error;
 
@@ -176,6 +184,7 @@ module heg_soc #(
     .sel_spi_o     (sel_spi),
     .sel_trng_o    (sel_trng),
     .sel_otp_o     (sel_otp),
+    .sel_refclk_o  (sel_refclk),
     .sel_meter_o   (sel_meter),
     .sel_limiter_o (sel_limiter),
     .fault_o       (bus_fault)
@@ -185,6 +194,8 @@ module heg_soc #(
   // Native-bus slaves.
   wire        rom_ready, ram_ready, uart_ready, timer_ready, spi_ready, trng_ready, otp_ready;
   wire [31:0] rom_rdata, ram_rdata, uart_rdata, timer_rdata, spi_rdata, trng_rdata, otp_rdata;
+  wire        refclk_ready;
+  wire [31:0] refclk_rdata;
 
   heg_soc_mem #(.BYTES(ROM_BYTES), .INIT_FILE(ROM_FILE)) u_rom (
     .clk_i (clk_i), .rst_ni (rst_n), .sel_i (sel_rom), .addr_i (mem_addr),
@@ -205,6 +216,12 @@ module heg_soc #(
   heg_soc_timer #(.CLK_HZ(CLK_HZ)) u_timer (
     .clk_i (clk_i), .rst_ni (rst_n), .sel_i (sel_timer), .addr_i (mem_addr[11:0]),
     .wstrb_i (mem_wstrb), .ready_o (timer_ready), .rdata_o (timer_rdata)
+  );
+
+  heg_soc_refclk #(.REF_HZ(REF_HZ)) u_refclk (
+    .clk_i (clk_i), .rst_ni (rst_n), .refclk_i (refclk_i), .sel_i (sel_refclk),
+    .addr_i (mem_addr[11:0]), .wstrb_i (mem_wstrb), .ready_o (refclk_ready),
+    .rdata_o (refclk_rdata)
   );
 
   heg_soc_spi #(.HALF_PERIOD(SPI_HALF_PERIOD)) u_spi (
@@ -351,11 +368,12 @@ module heg_soc #(
   // ---------------------------------------------------------------------------
   // Response: exactly one slave answers a selected access.
   assign mem_ready = rom_ready | ram_ready | uart_ready | timer_ready | spi_ready | trng_ready |
-                     otp_ready | meter_ready | limiter_ready;
+                     otp_ready | refclk_ready | meter_ready | limiter_ready;
   assign mem_rdata = ({32{rom_ready}} & rom_rdata) | ({32{ram_ready}} & ram_rdata) |
                      ({32{uart_ready}} & uart_rdata) | ({32{timer_ready}} & timer_rdata) |
                      ({32{spi_ready}} & spi_rdata) | ({32{trng_ready}} & trng_rdata) |
-                     ({32{otp_ready}} & otp_rdata) | ({32{meter_ready}} & meter_rdata) |
+                     ({32{otp_ready}} & otp_rdata) | ({32{refclk_ready}} & refclk_rdata) |
+                     ({32{meter_ready}} & meter_rdata) |
                      ({32{limiter_ready}} & limiter_rdata);
 
 endmodule

@@ -26,6 +26,7 @@ module heg_soc_bus (
   output wire        sel_spi_o,
   output wire        sel_trng_o,
   output wire        sel_otp_o,
+  output wire        sel_refclk_o,
   output wire        sel_meter_o,
   output wire        sel_limiter_o,
   output wire        fault_o
@@ -49,11 +50,12 @@ module heg_soc_bus (
   wire spi = in_region(mem_addr_i, HEG_SOC_SPI_BASE, HEG_SOC_SPI_BYTES);
   wire trng = in_region(mem_addr_i, HEG_SOC_TRNG_BASE, HEG_SOC_TRNG_BYTES);
   wire otp = in_region(mem_addr_i, HEG_SOC_OTP_BASE, HEG_SOC_OTP_BYTES);
+  wire refclk = in_region(mem_addr_i, HEG_SOC_REFCLK_BASE, HEG_SOC_REFCLK_BYTES);
   wire meter = in_region(mem_addr_i, HEG_SOC_METER_BASE, HEG_SOC_METER_BYTES);
   wire limiter = in_region(mem_addr_i, HEG_SOC_LIMITER_BASE, HEG_SOC_LIMITER_BYTES);
 
   wire write = (mem_wstrb_i != 4'b0000);
-  wire data = ram || uart || timer || spi || trng || otp || meter || limiter;
+  wire data = ram || uart || timer || spi || trng || otp || refclk || meter || limiter;
   wire allowed = mem_instr_i ? rom : ((rom && !write) || data);
 
   assign sel_rom_o = mem_valid_i && allowed && rom;
@@ -63,6 +65,7 @@ module heg_soc_bus (
   assign sel_spi_o = mem_valid_i && allowed && spi;
   assign sel_trng_o = mem_valid_i && allowed && trng;
   assign sel_otp_o = mem_valid_i && allowed && otp;
+  assign sel_refclk_o = mem_valid_i && allowed && refclk;
   assign sel_meter_o = mem_valid_i && allowed && meter;
   assign sel_limiter_o = mem_valid_i && allowed && limiter;
   assign fault_o = (mem_valid_i && !allowed) || axil_error_i;

@@ -23,6 +23,9 @@ localparam integer HEG_SOC_TRNG_BYTES = 4096;
 // OTP: one-time-programmable area (fuses)
 localparam [31:0] HEG_SOC_OTP_BASE = 32'h20004000;
 localparam integer HEG_SOC_OTP_BYTES = 4096;
+// REFCLK: ms counted on the reference oscillator inside the package
+localparam [31:0] HEG_SOC_REFCLK_BASE = 32'h20005000;
+localparam integer HEG_SOC_REFCLK_BYTES = 4096;
 // METER: heg_meter (AXI4-Lite)
 localparam [31:0] HEG_SOC_METER_BASE = 32'h30000000;
 localparam integer HEG_SOC_METER_BYTES = 4096;
@@ -46,6 +49,9 @@ localparam [11:0] HEG_SOC_TRNG_DATA = 12'h004;  // the next 32 bits of the deter
 localparam [11:0] HEG_SOC_OTP_WORD0 = 12'h000;  // fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy
 localparam [11:0] HEG_SOC_OTP_STATUS = 12'h080;  // bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted)
 localparam [11:0] HEG_SOC_OTP_PROGRAM = 12'h084;  // write PROGRAM_KEY: burn the staging copy, once
+localparam [11:0] HEG_SOC_REFCLK_MS_LO = 12'h000;  // ms on refclk since reset, low word (reading it latches MS_HI)
+localparam [11:0] HEG_SOC_REFCLK_MS_HI = 12'h004;  // ms on refclk since reset, high word as latched
+localparam [11:0] HEG_SOC_REFCLK_REF_HZ = 12'h008;  // refclk's nominal frequency the ms prescaler assumes (read-only)
 
 localparam [31:0] HEG_SOC_UART_DATA_VALID = 32'h00000100;  // UART DATA read: the byte is a received one
 localparam [31:0] HEG_SOC_UART_STATUS_RX_VALID = 32'h00000001;

@@ -70,6 +70,19 @@ REPORT_COUNTER_BLOCK = 64
 # A time beacon must answer a nonce at most this old (device uptime): an operator
 # who holds a prompt answer back cannot make the device believe an old time.
 NONCE_LIFETIME_S = 300
+# The clock monitor (firmware/src/timekeeping.c, docs/security.md G9): the board
+# feeds the device's clock, and the operator owns the board, so uptime is
+# checked against a reference oscillator inside the package (heg_hal.h). The
+# true time elapsed is within REFERENCE_TOLERANCE_PPM of the reference's reading
+# (plus REFERENCE_RESOLUTION_MS, its coarsest tick on any port): a trimmed RC
+# oscillator, coarse next to a crystal, which is why trusted time takes the wider
+# of the two clocks' bounds. Fixed in the firmware: no policy can loosen it.
+REFERENCE_TOLERANCE_PPM = 20_000
+REFERENCE_RESOLUTION_MS = 10
+# The two clocks are compared over windows of at least this long on either:
+# their disagreeing by more than both tolerances allow, over a window and over it
+# and the window before together, latches tamper (MeterEvidence.CLOCK_DISAGREES).
+CLOCK_MONITOR_WINDOW_MS = 10_000
 
 
 class RecordType(IntEnum):
@@ -154,7 +167,7 @@ class EventType(IntEnum):
     # order acts on (16: Order.subject_id, a workload id or a license id)
     ORDER_APPLIED = 0x06
     # Tamper latched for good: the meter's TAMPER cause, or what the firmware
-    # read as a reset of the meter alone. Payload: GATE_CAUSE bits as read
+    # read as a reset of the meter alone or as a tampered clock. Payload: GATE_CAUSE bits as read
     # (u32), MeterEvidence bits (u32; 0: the meter's own tamper input), STATUS
     # as read (u32).
     TAMPER = 0x07
@@ -185,15 +198,22 @@ class EventType(IntEnum):
 
 class MeterEvidence(IntFlag):
     """What the firmware reads in the metering block as a reset or rewrite of it
-    that the MCU did not share (in the payload of EventType.TAMPER). The block's reset
-    must be the MCU's reset; then none of these ever shows, and any of them
-    latches tamper for good."""
+    that the MCU did not share, or in its two clocks as a tampered clock input (in
+    the payload of EventType.TAMPER). The block's reset must be the MCU's reset
+    and the board's clock must run within its drift; then none of these ever
+    shows, and any of them latches tamper for good."""
 
     CONFIG_UNLOCKED = 1 << 0  # STATUS.cfg_locked clear: boot locked it, only a reset unlocks
     WATCHDOG_DISARMED = 1 << 1  # STATUS.wdog_armed clear although the firmware armed it
     ACCUMULATOR_BACKWARDS = 1 << 2  # below the firmware's last reading
     LANE_BACKWARDS = 1 << 3  # a lane counter below the lane totals last persisted
     LIMIT_CHANGED = 1 << 4  # LIMIT reads back other than what the firmware last wrote
+    # Not the meter's: the clock monitor saw uptime (the board's clock) and the
+    # reference oscillator inside the package disagree beyond both tolerances
+    # over a window and over it and the one before together
+    # (CLOCK_MONITOR_WINDOW_MS): a slowed, stopped or sped-up clock input, or a
+    # stopped reference.
+    CLOCK_DISAGREES = 1 << 5
 
 
 class OrderKind(IntEnum):

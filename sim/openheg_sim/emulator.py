@@ -39,15 +39,40 @@ DEFAULT_OPS_PER_CYCLE = 4096
 SHUTDOWN_MAX_CYCLES = 8
 
 
-class ChipHal:
-    """The platform the firmware's HAL calls land on, in emulation."""
+class SincePowerUp:
+    """Milliseconds since the first reading of ``clock`` (seconds): monotonic
+    even if ``clock`` steps back, as a counter that starts at power-up is."""
 
-    def __init__(self, meter: MeterModel, flash: Flash, clock: Callable[[], float]):
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self._power_up: float | None = None
+        self._ms = 0
+
+    def __call__(self) -> int:
+        now = self.clock()
+        if self._power_up is None:
+            self._power_up = now
+        self._ms = max(self._ms, int((now - self._power_up) * 1000))
+        return self._ms
+
+
+class ChipHal:
+    """The platform the firmware's HAL calls land on, in emulation.
+
+    ``clock`` is the wall clock; uptime counts ``uptime_clock`` (the board's
+    clock input) and the reference counts ``reference_clock`` (the oscillator
+    inside the package), both ``clock`` unless given: a test that drives them
+    apart plays the operator slowing, stopping or speeding the board's clock
+    (or a reference that fails)."""
+
+    def __init__(self, meter: MeterModel, flash: Flash, clock: Callable[[], float],
+                 uptime_clock: Callable[[], float] | None = None,
+                 reference_clock: Callable[[], float] | None = None):
         self.meter = meter
         self.flash = flash
         self.clock = clock
-        self._power_up: float | None = None
-        self._uptime_ms = 0
+        self._uptime = SincePowerUp(uptime_clock or clock)
+        self._reference = SincePowerUp(reference_clock or clock)
 
     def reg_read(self, offset: int) -> int:
         return self.meter.read(offset)
@@ -81,13 +106,12 @@ class ChipHal:
         return int(self.clock())
 
     def uptime_ms(self) -> int:
-        """Milliseconds since this power-up (the first call), from ``clock``;
-        monotonic even if ``clock`` steps back."""
-        now = self.clock()
-        if self._power_up is None:
-            self._power_up = now
-        self._uptime_ms = max(self._uptime_ms, int((now - self._power_up) * 1000))
-        return self._uptime_ms
+        """Milliseconds since this power-up, on the board's clock."""
+        return self._uptime()
+
+    def reference_ms(self) -> int:
+        """Milliseconds since this power-up, on the reference oscillator."""
+        return self._reference()
 
 
 @dataclass(frozen=True)

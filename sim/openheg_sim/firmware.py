@@ -10,7 +10,10 @@ Python object with this surface (duck-typed):
     otp_read() -> bytes              (the HEG_OTP_SIZE bytes of the OTP area)
     otp_program(data)                (a truthy return: refused, already programmed)
     random(n) -> bytes               time_now() -> int
-    uptime_ms() -> int               (monotonic milliseconds since power-up)
+    uptime_ms() -> int               (monotonic milliseconds since power-up, on
+                                      the board's clock)
+    reference_ms() -> int            (the same on the reference oscillator
+                                      inside the package)
 
 An exception raised by the HAL (a ``PowerCut`` from the flash model, say)
 cannot unwind through C: it is kept, the C side sees a failed operation and
@@ -135,6 +138,11 @@ def heg_py_time_now(handle):
 @ffi.def_extern()
 def heg_py_uptime_ms(handle):
     return _guarded(handle, 0, lambda hal: int(hal.uptime_ms()) & 0xFFFFFFFFFFFFFFFF)
+
+
+@ffi.def_extern()
+def heg_py_reference_ms(handle):
+    return _guarded(handle, 0, lambda hal: int(hal.reference_ms()) & 0xFFFFFFFFFFFFFFFF)
 
 
 class Firmware:

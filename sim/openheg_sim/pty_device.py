@@ -54,14 +54,19 @@ class _ChildDevice(ABC):
 
 
 class PtyDevice(_ChildDevice):
-    """heg_serve_pty on a flash image; ``path`` is its pty, for any pyserial URL."""
+    """heg_serve_pty on a flash image; ``path`` is its pty, for any pyserial URL.
+    ``uptime_permille`` and ``reference_permille`` run the board's clock and the
+    reference oscillator at that many thousandths of true time (1000: honest)."""
 
-    def __init__(self, flash: Path, *, time: int | None = None, server: Path = SERVER):
+    def __init__(self, flash: Path, *, time: int | None = None, server: Path = SERVER,
+                 uptime_permille: int = 1000, reference_permille: int = 1000):
         if not server.exists():
             raise EmulatorError(f"{server} is not built: run `make firmware-posix`")
         command = [str(server), "--flash", str(flash)]
         if time is not None:
             command += ["--time", str(time)]
+        command += ["--uptime-permille", str(uptime_permille),
+                    "--reference-permille", str(reference_permille)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                         text=True)
         line = self.process.stdout.readline().strip()

@@ -22,14 +22,42 @@ NOW = 1_800_000_000
 FP8 = regmap.LANES.index("FP8")
 
 
+class Oscillator:
+    """A clock that counts true time (``true_clock``, seconds) at ``rate``:
+    1.0 for an honest one; the operator may slow (0.1), stop (0.0) or speed
+    (2.0) the board's clock input, and a failing reference may stop."""
+
+    def __init__(self, true_clock, rate: float = 1.0) -> None:
+        self._true_clock = true_clock
+        self._rate = rate
+        self._at = true_clock()
+        self._count = 0.0
+
+    def __call__(self) -> float:
+        now = self._true_clock()
+        self._count += max(now - self._at, 0) * self._rate
+        self._at = now
+        return self._count
+
+    def set_rate(self, rate: float) -> None:
+        self()  # what ran so far ran at the old rate
+        self._rate = rate
+
+
 class RecordingHal(ChipHal):
     """The emulator's platform with a fixed clock and a seeded RNG, so runs
     repeat; every register write is logged so a test can prove the meter was
-    not touched."""
+    not touched. ``now`` is the true time; uptime counts the board's clock
+    (``board_clock``) and the reference counts the oscillator inside the
+    package (``reference``), each following it at a rate a test sets."""
 
-    def __init__(self, flash: Flash, seed: bytes = b"device", now: int = NOW) -> None:
+    def __init__(self, flash: Flash, seed: bytes = b"device", now: int = NOW,
+                 board_clock_rate: float = 1.0, reference_rate: float = 1.0) -> None:
         self.now = now
-        super().__init__(MeterModel(), flash, clock=lambda: self.now)
+        self.board_clock = Oscillator(lambda: self.now, board_clock_rate)
+        self.reference = Oscillator(lambda: self.now, reference_rate)
+        super().__init__(MeterModel(), flash, clock=lambda: self.now,
+                         uptime_clock=self.board_clock, reference_clock=self.reference)
         self.writes: list[tuple[int, int]] = []
         self._seed = seed
         self._counter = 0
@@ -62,6 +90,10 @@ class Device:
         self.seed = seed
         self.authority: "Authority | None" = None
         self.now = NOW
+        # The board's clock input (the operator's) and the reference inside
+        # the package, as rates of true time; they outlast power cycles.
+        self.board_clock_rate = 1.0
+        self.reference_rate = 1.0
         self.power_up(sync_time=False)
 
     def power_up(self, sync_time: bool = True) -> None:
@@ -73,7 +105,9 @@ class Device:
         # alone, so devices made with one seed get one key).
         self.boots = getattr(self, "boots", -1) + 1
         stream = self.seed if self.boots == 0 else self.seed + b"/boot %d" % self.boots
-        self.hal = RecordingHal(self.flash, stream, now=self.now)
+        self.hal = RecordingHal(self.flash, stream, now=self.now,
+                                board_clock_rate=self.board_clock_rate,
+                                reference_rate=self.reference_rate)
         self.firmware = Firmware(self.hal)
         self.firmware.boot()
         self.device_id = self.info().device_id
@@ -81,9 +115,21 @@ class Device:
             self.sync_time()
 
     def advance(self, seconds: int) -> None:
-        """Time passes (wall clock and the device's uptime alike)."""
+        """True time passes; the device's clocks count it at their rates
+        (both 1.0, honest, unless ``set_clock_rates`` says otherwise)."""
         self.hal.now += seconds
         self.now = self.hal.now
+
+    def set_clock_rates(self, board: float | None = None, reference: float | None = None
+                        ) -> None:
+        """From now on (and across power cycles) the board's clock input runs
+        at ``board`` times true time, the reference at ``reference``."""
+        if board is not None:
+            self.board_clock_rate = board
+            self.hal.board_clock.set_rate(board)
+        if reference is not None:
+            self.reference_rate = reference
+            self.hal.reference.set_rate(reference)
 
     def sync_time(self, unix_time: int | None = None) -> None:
         """TIME_NONCE then a beacon from the authority's time key."""

@@ -60,8 +60,11 @@ class FirmwareMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ helpers
     def time_trusted(self) -> bool:
-        # The drift (100 ppm) only ever shortens the trusted span; stay clear of the edge.
-        return self.beacon_at is not None and self.dev.hal.now - self.beacon_at < MAX_AGE - 1
+        # The most time that may have passed counts the reference oscillator's
+        # tolerance (wider than the crystal's 100 ppm drift): it shortens the
+        # trusted span; stay clear of the edge.
+        span = MAX_AGE * 1_000_000 / (1_000_000 + wire.REFERENCE_TOLERANCE_PPM)
+        return self.beacon_at is not None and self.dev.hal.now - self.beacon_at < span - 1
 
     def reboot(self):
         self.dev.power_up(sync_time=False)

@@ -141,3 +141,29 @@ def test_state_survives_a_restart(server_binary, tmp_path):
         assert second.stop() == 0
     assert after.device_id == before.device_id
     assert after.reset_count == before.reset_count + 1
+
+
+def test_the_harness_sets_the_posix_port_s_two_clocks_apart(server_binary, tmp_path):
+    """heg_serve_pty with the board's clock stopped (--uptime-permille 0) and
+    the reference running, twice as fast to keep the test short: a whole host
+    session works (the bounds follow the reference), and once two clock
+    monitor windows have passed on the reference the provisioned device has
+    latched tamper."""
+    import time
+
+    from fwkit import Authority, host_session
+
+    started = time.monotonic()
+    device = PtyDevice(tmp_path / "chip.flash", time=FIXED_TIME, uptime_permille=0,
+                       reference_permille=2000)
+    try:
+        host_session(device.path, Authority())
+        # Two windows on the reference, and one more for the polls to see them.
+        time.sleep(max(0.0, started + 1.5 * wire.CLOCK_MONITOR_WINDOW_MS / 1000 + 1
+                       - time.monotonic()))
+        with SerialTransport(device.path, timeout=5) as link:
+            record = Device(link).attest(os.urandom(wire.NONCE_SIZE))
+        causes = wire.Attestation.from_bytes(record).gate_causes
+        assert wire.GateCause.TAMPER in causes
+    finally:
+        assert device.stop() == 0

@@ -124,6 +124,34 @@ def test_uptime_is_a_real_millisecond_tick(qemu, image):
     assert uptime_ms(qemu, sym) >= second
 
 
+# hal_cm4.c: the reference is the FPGA IO block's 100 Hz counter (CLK100HZ).
+FPGAIO_CLK100HZ = 0x40028000 + 0x14
+
+
+def test_the_reference_counts_its_own_clock_and_an_honest_board_is_no_tamper(qemu, image):
+    """The port's reference (heg_hal_reference_ms) is a counter QEMU runs on
+    a clock of its own, not SysTick's: it advances at about 100 Hz while the
+    device idles. Provisioned, licensed and then idle for more than two clock
+    monitor windows, the device compares it with uptime over whole windows and
+    latches no tamper: the two clocks agree (a SysTick wrap taken late puts
+    one window behind and the next ahead, which together agree)."""
+    from openheg.device import Device as HostDevice
+
+    session_started = time.monotonic()
+    host_session(qemu.path, Authority())
+    ref0, t0 = qemu.read_words(FPGAIO_CLK100HZ, 1)[0], time.monotonic()
+    time.sleep(max(1.0, session_started + wire.CLOCK_MONITOR_WINDOW_MS / 1000 * 2.5
+                   - time.monotonic()))
+    ref1, t1 = qemu.read_words(FPGAIO_CLK100HZ, 1)[0], time.monotonic()
+    assert 0.5 * (t1 - t0) * 100 < ref1 - ref0 < 2 * (t1 - t0) * 100 + 10, (ref0, ref1)
+    with SerialTransport(qemu.path, timeout=5) as link:
+        device = HostDevice(link)
+        record = device.attest(bytes(wire.NONCE_SIZE))
+        tampers = [bytes(e.payload).hex() for e in device.read_whole_log().entries
+                   if e.event_type == wire.EventType.TAMPER]
+    assert wire.GateCause.TAMPER not in wire.Attestation.from_bytes(record).gate_causes, tampers
+
+
 def test_a_stack_overflow_faults_instead_of_corrupting_data(image, tmp_path):
     """The same image with a 2 KiB stack (a signature check needs about 4):
     the session dies at the first deep call, and QEMU stops on a lockup with

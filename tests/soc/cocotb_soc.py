@@ -25,6 +25,8 @@ from openheg.framing import DELIMITER, decode_frame, encode_frame
 from openheg.transport import Transport
 
 CLOCK_NS = 10
+# heg_soc's default REF_HZ, 1 MHz, to its default CLK_HZ, 25 MHz.
+REFCLK_NS = CLOCK_NS * 25
 DIVISOR = int(os.environ["HEG_SOC_UART_DIVISOR"])
 FLASH_BYTES = 4 << 20
 
@@ -164,7 +166,7 @@ class MeterReads:
             self.count += 1
 
 
-async def boot(dut) -> tuple[NorFlash, SerialLine, MeterReads]:
+async def boot(dut, refclk: bool = True) -> tuple[NorFlash, SerialLine, MeterReads]:
     flash, line, reads = NorFlash(dut), SerialLine(dut), MeterReads(dut)
     dut.tamper_i.value = 0
     dut.op_valid_i.value = 0
@@ -176,6 +178,12 @@ async def boot(dut) -> tuple[NorFlash, SerialLine, MeterReads]:
     dut.m_axis_tready_i.value = 1
     dut.rst_ni.value = 0
     cocotb.start_soon(Clock(dut.clk_i, CLOCK_NS, unit="ns").start())
+    # The reference oscillator inside the package: a clock of its own, slower
+    # (heg_soc's REF_HZ against CLK_HZ; the firmware checks one by the other).
+    if refclk:
+        cocotb.start_soon(Clock(dut.refclk_i, REFCLK_NS, unit="ns").start())
+    else:
+        dut.refclk_i.value = 0
     cocotb.start_soon(flash.serve())
     cocotb.start_soon(line.listen())
     cocotb.start_soon(reads.watch())
@@ -227,3 +235,28 @@ async def a_tamper_pulse_shorter_than_a_clock_closes_the_gate(dut):
     await ClockCycles(dut.clk_i, 100)
     assert meter.cause_tamper.value == 1  # latched until reset
     assert dut.accel_enable_o.value == 0
+
+
+# The SoC's ms: heg_soc's CLK_HZ (25 MHz) cycles of clk_i, REF_HZ (1 MHz) of refclk_i.
+SOC_MS_CYCLES = 25_000
+
+
+@cocotb.test(timeout_time=20_000_000, timeout_unit="ns")
+async def the_reference_counter_keeps_time_on_its_own_clock(dut):
+    """refclk_i at its own rate (one edge per 25 of clk_i, as REF_HZ to
+    CLK_HZ): the REFCLK block's ms, its count crossed into clk_i in gray code,
+    keep pace with refclk_i's time; with refclk_i stopped they stand still
+    while clk_i runs on. That difference is what the firmware's clock monitor
+    latches."""
+    await boot(dut, refclk=False)
+    refclk = Clock(dut.refclk_i, REFCLK_NS, unit="ns")
+    refclk.start()
+    await ClockCycles(dut.clk_i, 6 * SOC_MS_CYCLES)
+    ms = int(dut.u_refclk.ms_q.value)
+    assert 5 <= ms <= 6, ms
+    refclk.stop()
+    await ClockCycles(dut.clk_i, 3 * SOC_MS_CYCLES)
+    assert int(dut.u_refclk.ms_q.value) == ms
+    refclk.start()
+    await ClockCycles(dut.clk_i, 2 * SOC_MS_CYCLES)
+    assert ms + 1 <= int(dut.u_refclk.ms_q.value) <= ms + 3

@@ -54,6 +54,7 @@ def built(soc_build):
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", ["soc_boots_the_firmware_and_answers_info_over_its_pins",
-                                      "a_tamper_pulse_shorter_than_a_clock_closes_the_gate"])
+                                      "a_tamper_pulse_shorter_than_a_clock_closes_the_gate",
+                                      "the_reference_counter_keeps_time_on_its_own_clock"])
 def test_soc_cocotb(built, testcase):
     run_cocotb_test(built, TEST_MODULE, testcase)

@@ -39,6 +39,9 @@ SIM_UART_DIVISOR = 16
 SIM_ROM_BYTES = 128 * 1024
 SIM_SPI_HALF_PERIOD = 3
 CLK_HZ = 25_000_000
+# The reference oscillator's rate (refclk_i): the harness drives it apart
+# from clk_i.
+REF_HZ = 1_000_000
 
 RTL = list(dict.fromkeys([*blocks.sources("heg_meter"), *blocks.sources("heg_link")]))
 SOC = sorted((ROOT / "hdl" / "soc").glob("*.v"))
@@ -67,12 +70,13 @@ def build(jobs: int) -> Path:
     if BINARY.exists() and stamp.exists() and stamp.read_text() == digest:
         return BINARY
     SIM_DIR.mkdir(parents=True, exist_ok=True)
-    defines = f"-DHEG_SIM_UART_DIVISOR={SIM_UART_DIVISOR} -DHEG_SIM_ROM_BYTES={SIM_ROM_BYTES}"
+    defines = (f"-DHEG_SIM_UART_DIVISOR={SIM_UART_DIVISOR} -DHEG_SIM_ROM_BYTES={SIM_ROM_BYTES} "
+               f"-DHEG_SIM_CLK_HZ={CLK_HZ}u -DHEG_SIM_REF_HZ={REF_HZ}u")
     command = [
         verilator(), "--cc", "--exe", "--build", "-j", str(jobs), "-O3",
         "--x-assign", "fast", "--x-initial", "fast", "--noassert", "-Wno-fatal", "-Wno-lint",
         "-Wno-style", "--top-module", "heg_soc",
-        f"-GCLK_HZ={CLK_HZ}", f"-GUART_DIVISOR={SIM_UART_DIVISOR}",
+        f"-GCLK_HZ={CLK_HZ}", f"-GREF_HZ={REF_HZ}", f"-GUART_DIVISOR={SIM_UART_DIVISOR}",
         f"-GROM_BYTES={SIM_ROM_BYTES}", f"-GSPI_HALF_PERIOD={SIM_SPI_HALF_PERIOD}",
         f"-I{ROOT / 'hdl' / 'rtl'}", f"-I{ROOT / 'hdl' / 'soc'}",
         "-CFLAGS", f"-std=c++17 {defines}", "-MAKEFLAGS", "OPT_FAST=-O3 OPT_GLOBAL=-O2",

@@ -30,6 +30,7 @@ REGIONS = [
     ("SPI", 0x2000_2000, 0x1000, "SPI master to the NOR flash (persistent state)"),
     ("TRNG", 0x2000_3000, 0x1000, "TRNG STAND-IN: a deterministic generator, NOT random"),
     ("OTP", 0x2000_4000, 0x1000, "one-time-programmable area (fuses)"),
+    ("REFCLK", 0x2000_5000, 0x1000, "ms counted on the reference oscillator inside the package"),
     ("METER", 0x3000_0000, 0x1000, "heg_meter (AXI4-Lite)"),
     ("LIMITER", 0x3000_1000, 0x1000, "heg_link, the interconnect limiter (AXI4-Lite)"),
 ]
@@ -52,6 +53,9 @@ REGISTERS = [
     ("OTP", "WORD0", 0x00, "fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy"),
     ("OTP", "STATUS", 0x80, "bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted)"),
     ("OTP", "PROGRAM", 0x84, "write PROGRAM_KEY: burn the staging copy, once"),
+    ("REFCLK", "MS_LO", 0x00, "ms on refclk since reset, low word (reading it latches MS_HI)"),
+    ("REFCLK", "MS_HI", 0x04, "ms on refclk since reset, high word as latched"),
+    ("REFCLK", "REF_HZ", 0x08, "refclk's nominal frequency the ms prescaler assumes (read-only)"),
 ]
 
 CONSTANTS = [

@@ -62,7 +62,11 @@ size_t heg_ctx_size(void);
  * compiled: a port without a heap reserves this much statically. (The
  * persistent record's key lists, its endorsement, its event ring and its
  * workload table stay in flash; only its scalar part is in the context.) */
-#define HEG_CTX_BYTES 1440u
+#if UINTPTR_MAX > 0xFFFFFFFFu
+#define HEG_CTX_BYTES 1480u /* 64-bit hosts (the cffi and POSIX ports): wider pointers */
+#else
+#define HEG_CTX_BYTES 1440u /* the 32-bit devices: Cortex-M4, RV32 */
+#endif
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if
  * absent), loads persistent state (none: UNPROVISIONED), counts the reset,

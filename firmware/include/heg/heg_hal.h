@@ -45,9 +45,25 @@ HEG_MUST_USE heg_status_t heg_hal_otp_program(heg_hal_t *hal, const uint8_t data
 HEG_MUST_USE heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len);
 
 /* Milliseconds since power-up from a monotonic source (never goes back while
- * powered; restarts at power-up). The firmware's only clock: trusted time is
- * an authority-signed beacon plus this uptime, never a wall clock. */
+ * powered; restarts at power-up), counted on the part's clock input: the
+ * crystal or clock the board feeds it, precise (the policy's clock_drift_ppm)
+ * but the operator's to slow, stop or speed. Trusted time is an
+ * authority-signed beacon plus this uptime, checked against the reference
+ * below, never a wall clock. */
 uint64_t heg_hal_uptime_ms(heg_hal_t *hal);
+
+/* Milliseconds since power-up counted on the reference oscillator: one inside
+ * the package (an RC oscillator, as the oscillator STM32's clock security
+ * system or OpenTitan's clkmgr measurement counters check clocks against),
+ * on no input the board drives. Monotonic, restarts at power-up with uptime.
+ * Contract (the firmware's baseline, openheg.wire): over any stretch, the
+ * true time elapsed differs from the reading's change by at most
+ * HEG_REFERENCE_TOLERANCE_PPM of that change plus HEG_REFERENCE_RESOLUTION_MS
+ * (as the policy's clock_drift_ppm bounds uptime's), over
+ * the part's rated temperature, voltage and life; a port whose oscillator is
+ * looser trims it at manufacture. The firmware bounds time by both clocks and
+ * latches tamper when they disagree (timekeeping.c). */
+uint64_t heg_hal_reference_ms(heg_hal_t *hal);
 
 /* Wall-clock unix seconds, where a port has one. The firmware makes no
  * decision on it (it cannot be trusted); kept for ports' diagnostics. */

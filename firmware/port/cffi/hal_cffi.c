@@ -57,3 +57,5 @@ heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
 uint64_t heg_hal_time_now(heg_hal_t *hal) { return heg_py_time_now(hal->handle); }
 
 uint64_t heg_hal_uptime_ms(heg_hal_t *hal) { return heg_py_uptime_ms(hal->handle); }
+
+uint64_t heg_hal_reference_ms(heg_hal_t *hal) { return heg_py_reference_ms(hal->handle); }

@@ -22,6 +22,7 @@ int heg_py_otp_program(void *handle, const uint8_t *data); /* HEG_OTP_SIZE bytes
 int heg_py_random(void *handle, uint8_t *out, size_t len);
 uint64_t heg_py_time_now(void *handle);
 uint64_t heg_py_uptime_ms(void *handle);
+uint64_t heg_py_reference_ms(void *handle);
 
 /* Bytes a heg_hal_t of this port needs, and binding it to a Python handle. */
 size_t heg_cffi_hal_size(void);

@@ -65,3 +65,4 @@ extern "Python+C" int heg_py_otp_program(void *handle, const uint8_t *data);
 extern "Python+C" int heg_py_random(void *handle, uint8_t *out, size_t len);
 extern "Python+C" uint64_t heg_py_time_now(void *handle);
 extern "Python+C" uint64_t heg_py_uptime_ms(void *handle);
+extern "Python+C" uint64_t heg_py_reference_ms(void *handle);

@@ -11,8 +11,21 @@
  * (e.g. the OTP area of an STM32F4's flash interface). QEMU has no TRNG:
  * random bytes here come from a fixed generator and are NOT SECRET (so is the device key made from them):
  * this image is a test image; a real port reads the MCU's TRNG. Uptime is
- * SysTick at 1 kHz (QEMU models it); the wall clock is a fixed value, as the
+ * SysTick on the core clock (QEMU models it), free-running over its whole
+ * 24-bit range: the count read from the counter itself, the interrupt only
+ * counting wraps (every 0.67 s), so a late interrupt loses no time (at 1 kHz
+ * QEMU drops ticks whenever its host is busy, which the clock monitor would
+ * rightly call a slowed clock). The wall clock is a fixed value, as the
  * board has no RTC.
+ *
+ * The reference (heg_hal_reference_ms) is the FPGA IO block's 100 Hz counter
+ * (CLK100HZ), which counts a clock of its own, not the core clock SysTick
+ * divides; QEMU derives it from its virtual clock, not from SysTick's ticks.
+ * On the MPS2 board both clocks are on the board, so this image shows the
+ * monitor working, not a reference the operator cannot reach. A product part
+ * (an STM32F4, say) uses the RC oscillator inside the package: the LSI,
+ * counted by a timer's input capture (TIM5 channel 4 is wired to the LSI for
+ * just this) or by the RTC running from it, trimmed to the HAL's tolerance.
  *
  * Stack guard: the stack is at the bottom of SRAM, but on mps2-an386 (board
  * and QEMU alike) the space below 0x20000000 is a reserved region that reads
@@ -36,12 +49,18 @@
  * 25 MHz / 16: the line speed is moot on QEMU's pty. */
 #define UART_BAUDDIV_MIN 16u
 
+/* FPGA system control and I/O: CLK100HZ counts up at 100 Hz from reset
+ * (32 bits: it wraps after 497 days, so the port extends it). */
+#define FPGAIO_CLK100HZ (*(volatile uint32_t *)(HEG_CM4_FPGAIO_BASE + 0x14u))
+#define REFERENCE_MS_PER_TICK 10u
+
 #define SYST_CSR (*(volatile uint32_t *)0xe000e010u)
 #define SYST_RVR (*(volatile uint32_t *)0xe000e014u)
 #define SYST_CVR (*(volatile uint32_t *)0xe000e018u)
 #define SYST_CSR_ENABLE 0x1u
 #define SYST_CSR_TICKINT 0x2u
 #define SYST_CSR_CLKSOURCE_CPU 0x4u
+#define SYST_RELOAD 0x00ffffffu /* the whole 24-bit counter */
 
 /* MPU (PMSAv7): region 0 is a no-access guard right below the stack. */
 #define MPU_CTRL (*(volatile uint32_t *)0xe000ed94u)
@@ -57,8 +76,10 @@
 
 extern uint32_t __stack_bottom;
 
-/* Written by the SysTick handler only; read with interrupts masked (a 64-bit
- * load is two instructions). */
+/* Written by the SysTick handler only. */
+static volatile uint64_t g_systick_wraps;
+/* The last uptime read (main's loop reads it all the time): what a debugger
+ * or tests/firmware/test_qemu_cm4.py reads from memory. */
 static volatile uint64_t g_uptime_ms;
 
 void heg_cm4_uart_init(void) {
@@ -82,20 +103,40 @@ void heg_cm4_stack_guard_init(void) {
 
 void heg_cm4_clock_init(void) {
   SYST_CSR = 0u;
-  SYST_RVR = HEG_CM4_CPU_HZ / 1000u - 1u;
+  SYST_RVR = SYST_RELOAD;
   SYST_CVR = 0u;
   SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE_CPU;
 }
 
-void heg_cm4_systick(void) { g_uptime_ms = g_uptime_ms + 1u; }
+void heg_cm4_systick(void) { g_systick_wraps = g_systick_wraps + 1u; }
 
-uint64_t heg_cm4_uptime_ms(void) {
+/* A 64-bit load is two instructions: with interrupts masked. */
+static uint64_t read_wraps(void) {
   uint32_t primask;
-  uint64_t now;
+  uint64_t wraps;
   __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask) : : "memory");
-  now = g_uptime_ms;
+  wraps = g_systick_wraps;
   __asm__ volatile("msr primask, %0" : : "r"(primask) : "memory");
-  return now;
+  return wraps;
+}
+
+/* The wrap count, then the counter, then the wrap count again, until no
+ * wrap was counted in between (interrupts stay on, so a wrap is counted as
+ * soon as it is taken). A wrap not taken yet reads one wrap short, which the
+ * running maximum below hides: uptime never goes back, never runs ahead. */
+uint64_t heg_cm4_uptime_ms(void) {
+  uint64_t wraps;
+  uint32_t down;
+  uint64_t now;
+  do {
+    wraps = read_wraps();
+    down = SYST_CVR;
+  } while (read_wraps() != wraps);
+  now = (wraps * (SYST_RELOAD + 1u) + (SYST_RELOAD - down)) / (HEG_CM4_CPU_HZ / 1000u);
+  if (now > g_uptime_ms) {
+    g_uptime_ms = now;
+  }
+  return g_uptime_ms;
 }
 
 int heg_cm4_uart_getc(void) {
@@ -148,4 +189,15 @@ uint64_t heg_hal_time_now(heg_hal_t *hal) { return hal->time_now; }
 uint64_t heg_hal_uptime_ms(heg_hal_t *hal) {
   (void)hal;
   return heg_cm4_uptime_ms();
+}
+
+/* The firmware reads it at every metering step, far more often than the
+ * counter wraps: a reading below the last one is one wrap. */
+uint64_t heg_hal_reference_ms(heg_hal_t *hal) {
+  uint32_t ticks = FPGAIO_CLK100HZ;
+  if (ticks < hal->reference_last) {
+    hal->reference_wraps += 1u;
+  }
+  hal->reference_last = ticks;
+  return ((hal->reference_wraps << 32) | ticks) * REFERENCE_MS_PER_TICK;
 }

@@ -13,6 +13,8 @@
 #define HEG_CM4_PAGE_COUNT 8u
 /* The core clock of the MPS2+ FPGA images (and of QEMU's model of them). */
 #define HEG_CM4_CPU_HZ 25000000u
+/* The FPGA IO block (its CLK100HZ counter is the reference: hal_cm4.c). */
+#define HEG_CM4_FPGAIO_BASE 0x40028000u
 /* What start-up paints the unused stack with (a high-water mark reader looks
  * for the lowest word that is no longer this). */
 #define HEG_CM4_STACK_PAINT 0xdeadbeefu
@@ -23,6 +25,8 @@ struct heg_hal {
   heg_otp_sim_t otp;      /* over the STORAGE region too (see hal_cm4.c) */
   uint32_t rng;           /* state of the fixed, NOT SECRET test generator */
   uint64_t time_now;      /* fixed: this board has no RTC (see hal_cm4.c) */
+  uint32_t reference_last;  /* the reference counter's last reading */
+  uint64_t reference_wraps; /* ... and how often it wrapped before it */
 };
 
 /* Also declared by heg_hal.h from the monotonic-uptime HAL revision on. */
@@ -32,7 +36,7 @@ void heg_cm4_uart_init(void);
 int heg_cm4_uart_getc(void); /* -1: nothing received */
 void heg_cm4_uart_putc(uint8_t byte);
 
-/* SysTick at 1 kHz from the core clock; heg_cm4_uptime_ms counts its ticks
+/* SysTick free-running on the core clock; heg_cm4_uptime_ms reads it in ms
  * (monotonic, 64 bits: it never wraps). */
 void heg_cm4_clock_init(void);
 uint64_t heg_cm4_uptime_ms(void);

@@ -66,5 +66,5 @@ __attribute__((section(".vectors"), used)) static void (*const k_vectors[16])(vo
     heg_cm4_fault, /* DebugMonitor */
     0,
     heg_cm4_fault,  /* PendSV */
-    heg_cm4_systick /* SysTick: the 1 ms uptime tick */
+    heg_cm4_systick /* SysTick: a wrap of the uptime counter */
 };

@@ -67,6 +67,8 @@ int heg_posix_hal_open(heg_hal_t *hal, const char *flash_path) {
   heg_otp_sim_init(&hal->otp, hal->otp_area, HEG_HTRUE);
   hal->flash_path = flash_path;
   hal->boot_ms = monotonic_ms();
+  hal->uptime_permille = 1000u;
+  hal->reference_permille = 1000u;
   if (flash_path == NULL) {
     return 0;
   }
@@ -181,4 +183,13 @@ uint64_t heg_hal_time_now(heg_hal_t *hal) {
   return (uint64_t)time(NULL);
 }
 
-uint64_t heg_hal_uptime_ms(heg_hal_t *hal) { return monotonic_ms() - hal->boot_ms; }
+/* Both clocks count the host's monotonic clock (one oscillator: this port
+ * is an emulation), each at its own rate, which the harness sets apart to
+ * play a tampered board clock or a failing reference. */
+static uint64_t scaled_ms(const heg_hal_t *hal, uint32_t permille) {
+  return (monotonic_ms() - hal->boot_ms) * permille / 1000u;
+}
+
+uint64_t heg_hal_uptime_ms(heg_hal_t *hal) { return scaled_ms(hal, hal->uptime_permille); }
+
+uint64_t heg_hal_reference_ms(heg_hal_t *hal) { return scaled_ms(hal, hal->reference_permille); }

@@ -6,7 +6,8 @@
  * replaced atomically after every program or erase, the one-time-programmable
  * area on the OTP model whose HEG_OTP_SIZE bytes are kept beside it (NAME.otp
  * for NAME.flash, as the emulator keeps them; absent: never programmed),
- * randomness comes from /dev/urandom and time from the system clock. */
+ * randomness comes from /dev/urandom and time from the system clock (uptime
+ * and the reference alike, at rates a harness may set apart). */
 #ifndef HEG_HAL_POSIX_H
 #define HEG_HAL_POSIX_H
 
@@ -33,6 +34,10 @@ struct heg_hal {
   uint64_t fixed_time;    /* nonzero: heg_hal_time_now returns it (repeatable runs) */
   uint32_t fixed_random;  /* nonzero: deterministic "random" bytes from this seed */
   uint64_t boot_ms;       /* CLOCK_MONOTONIC at power-up */
+  /* The rates, in thousandths of true time, of the board's clock (uptime)
+   * and of the reference oscillator: 1000 each unless a harness sets them. */
+  uint32_t uptime_permille;
+  uint32_t reference_permille;
 };
 
 /* Powers up: resets the meter, loads the flash image from flash_path (or an

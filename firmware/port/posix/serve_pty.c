@@ -125,7 +125,11 @@ static int open_pty(int *master, int *slave, const char **path) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: heg_serve_pty [--flash PATH] [--time UNIX_SECONDS] [--seed N]\n");
+  fprintf(stderr,
+          "usage: heg_serve_pty [--flash PATH] [--time UNIX_SECONDS] [--seed N]\n"
+          "                     [--uptime-permille N] [--reference-permille N]\n"
+          "  the permille options run the board's clock (uptime) or the reference\n"
+          "  oscillator at N/1000 of true time (default 1000), to test the clock monitor\n");
 }
 
 int main(int argc, char **argv) {
@@ -136,6 +140,8 @@ int main(int argc, char **argv) {
   const char *pty_path = NULL;
   uint64_t fixed_time = 0;
   uint32_t seed = 0;
+  uint32_t uptime_permille = 1000u;
+  uint32_t reference_permille = 1000u;
   void *ctx_mem;
   int master = -1;
   int slave = -1;
@@ -150,6 +156,10 @@ int main(int argc, char **argv) {
       fixed_time = strtoull(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
       seed = (uint32_t)strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--uptime-permille") == 0 && i + 1 < argc) {
+      uptime_permille = (uint32_t)strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--reference-permille") == 0 && i + 1 < argc) {
+      reference_permille = (uint32_t)strtoul(argv[++i], NULL, 10);
     } else {
       usage();
       return 2;
@@ -162,6 +172,8 @@ int main(int argc, char **argv) {
   }
   hal.fixed_time = fixed_time;
   hal.fixed_random = seed;
+  hal.uptime_permille = uptime_permille;
+  hal.reference_permille = reference_permille;
   /* Context memory comes from the port, aligned for uint64_t. */
   ctx_mem = calloc(1, heg_ctx_size());
   if (ctx_mem == NULL) {

@@ -60,6 +60,18 @@ uint64_t heg_hal_uptime_ms(heg_hal_t *hal) {
   return heg_rv32_uptime_ms();
 }
 
+/* The SoC's reference counter (hdl/soc/heg_soc_refclk.v): ms counted on
+ * refclk_i, an oscillator inside the package, not on the board's clock.
+ * Reading the low word latches the high word, as for uptime. */
+uint64_t heg_hal_reference_ms(heg_hal_t *hal) {
+  uint32_t lo;
+  uint32_t hi;
+  (void)hal;
+  lo = *reg(HEG_SOC_REFCLK_BASE, HEG_SOC_REFCLK_MS_LO);
+  hi = *reg(HEG_SOC_REFCLK_BASE, HEG_SOC_REFCLK_MS_HI);
+  return ((uint64_t)hi << 32) | lo;
+}
+
 /* No real-time clock on the SoC: the firmware decides nothing on wall time
  * (trusted time is a signed beacon plus uptime). */
 uint64_t heg_hal_time_now(heg_hal_t *hal) {

@@ -23,6 +23,9 @@
 /* OTP: one-time-programmable area (fuses) */
 #define HEG_SOC_OTP_BASE 0x20004000u
 #define HEG_SOC_OTP_BYTES 4096u
+/* REFCLK: ms counted on the reference oscillator inside the package */
+#define HEG_SOC_REFCLK_BASE 0x20005000u
+#define HEG_SOC_REFCLK_BYTES 4096u
 /* METER: heg_meter (AXI4-Lite) */
 #define HEG_SOC_METER_BASE 0x30000000u
 #define HEG_SOC_METER_BYTES 4096u
@@ -46,6 +49,9 @@
 #define HEG_SOC_OTP_WORD0 0x000u /* fuse words 0..31 at 0x00..0x7C: read fuses, write the staging copy */
 #define HEG_SOC_OTP_STATUS 0x080u /* bit 0 PROGRAMMED, bit 1 REFUSED (a second program was attempted) */
 #define HEG_SOC_OTP_PROGRAM 0x084u /* write PROGRAM_KEY: burn the staging copy, once */
+#define HEG_SOC_REFCLK_MS_LO 0x000u /* ms on refclk since reset, low word (reading it latches MS_HI) */
+#define HEG_SOC_REFCLK_MS_HI 0x004u /* ms on refclk since reset, high word as latched */
+#define HEG_SOC_REFCLK_REF_HZ 0x008u /* refclk's nominal frequency the ms prescaler assumes (read-only) */
 
 #define HEG_SOC_UART_DATA_VALID 0x00000100u /* UART DATA read: the byte is a received one */
 #define HEG_SOC_UART_STATUS_RX_VALID 0x00000001u

@@ -36,6 +36,11 @@ module heg_soc_ulx3s #(
 );
 
   localparam integer CLK_HZ = 25000000;
+  // The reference for the firmware's clock monitor: the ECP5's internal
+  // oscillator (OSCG, nominally 310 MHz, divided by 124), inside the FPGA
+  // package, not the board's 25 MHz crystal (docs/hdl/integration.md).
+  localparam integer OSCG_DIV = 124;
+  localparam integer REF_HZ = 310000000 / OSCG_DIV;
   localparam integer BAUD = 115200;
   localparam integer LANES = 6;
   localparam integer COUNT_W = 16;
@@ -67,12 +72,16 @@ module heg_soc_ulx3s #(
   wire [STREAM_W/8-1:0] m_tkeep;
   wire                m_tlast;
 
+  wire refclk;
+  OSCG #(.DIV(OSCG_DIV)) u_refclk_osc (.OSC(refclk));
+
   heg_soc #(
-    .CLK_HZ (CLK_HZ), .UART_DIVISOR (CLK_HZ / BAUD), .SPI_HALF_PERIOD (4),
+    .CLK_HZ (CLK_HZ), .REF_HZ (REF_HZ), .UART_DIVISOR (CLK_HZ / BAUD), .SPI_HALF_PERIOD (4),
     .ROM_FILE (ROM_FILE), .ROM_BYTES (ROM_BYTES), .LANES (LANES), .COUNT_W (COUNT_W),
     .STREAM_W (STREAM_W)
   ) u_soc (
     .clk_i           (clk_25mhz),
+    .refclk_i        (refclk),
     .rst_ni          (btn[0]),
     .uart_rx_i       (ftdi_txd),
     .uart_tx_o       (ftdi_rxd),

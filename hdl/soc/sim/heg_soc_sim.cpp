@@ -59,6 +59,9 @@ namespace {
 // The harness's view of the SoC's build parameters (tools/soc/build_sim.py
 // passes the same numbers to Verilator with -G and here with -D).
 constexpr uint32_t kUartDivisor = HEG_SIM_UART_DIVISOR;
+// clk_i and refclk_i (tools/soc/build_sim.py passes both to heg_soc).
+constexpr uint64_t kClkHz = HEG_SIM_CLK_HZ;
+constexpr uint64_t kRefHz = HEG_SIM_REF_HZ;
 constexpr uint32_t kRomWords = HEG_SIM_ROM_BYTES / 4;
 constexpr uint32_t kRamBase = 0x10000000u;
 constexpr uint32_t kRamWords = 8192 / 4;
@@ -411,6 +414,7 @@ class Soc {
     model_->m_axis_tready_i = 1;
     model_->s_axis_tvalid_i = 0;
     model_->clk_i = 0;
+    model_->refclk_i = 0;
     model_->eval();
     // After the first eval: it runs the initial blocks (the fuses as shipped),
     // which would overwrite what was loaded before it.
@@ -427,12 +431,20 @@ class Soc {
     ++power_cycles_;
   }
 
-  // One clock period: rising edge, then the harness's devices answer.
+  // One clock period: rising edge, then the harness's devices answer. The
+  // reference oscillator (refclk_i) runs at its own rate, kRefHz against
+  // kClkHz, its edges placed between clk_i's by a phase accumulator.
   void tick() {
     model_->clk_i = 1;
     model_->eval();
     model_->clk_i = 0;
     model_->eval();
+    ref_phase_ += 2 * kRefHz;
+    if (ref_phase_ >= kClkHz) {
+      ref_phase_ -= kClkHz;
+      model_->refclk_i = !model_->refclk_i;
+      model_->eval();
+    }
     ++cycle_;
   }
 
@@ -496,6 +508,7 @@ class Soc {
   VerilatedContext context_;
   std::unique_ptr<Vheg_soc> model_;
   uint64_t cycle_ = 0;
+  uint64_t ref_phase_ = 0; // of refclk_i, in units of 1/kClkHz half periods
   uint64_t power_cycles_ = 0;
 };
 
