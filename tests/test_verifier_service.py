@@ -157,6 +157,24 @@ def test_a_nonce_held_past_its_expiry_is_refused(service, monkeypatch):
     assert recorded(config) == 0
 
 
+def test_an_attestation_resent_after_its_nonce_expired_gets_no_fresh_ear(service, monkeypatch):
+    """Regression (second review, finding 2): a resend of an attestation already
+    recorded skipped the expiry check, so the operator kept one affirming report
+    and, days later (the device tampered with since, its reports withheld), had
+    it affirmed again in an EAR dated then: old evidence with a fresh iat. A
+    resend is answered only while its nonce is live."""
+    client, ((device, device_id), *_), config = service
+    data = device.attest(nonce_for(client, device_id))
+    first = post(client, data)
+    assert first.status_code == 200 and first.json()["status"] == "affirming"
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)
+    again = post(client, data)
+    assert again.status_code == 422, again.text
+    assert "expired" in again.json()["detail"]
+    assert recorded(config) == 1
+
+
 def test_a_nonce_is_only_issued_for_an_endorsed_device(service):
     client, (*_, (_, stranger_id)), _ = service
     answer = client.post("/v1/nonces", json={"device_id": stranger_id.hex()})

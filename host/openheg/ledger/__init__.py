@@ -312,7 +312,9 @@ class Ledger:
         """Mark a nonce answered by one attestation, or raise NonceRefused: a
         nonce this verifier never issued, issued for another device, expired
         (at ``now``), or already answered by another attestation. Answering it
-        again with the same attestation is a no-op (a resent request)."""
+        again with the same attestation, while the nonce is live, is a no-op (a
+        resent request); after it expired it is refused like any stale report,
+        or a report kept from long ago would be affirmed again as of now."""
         with self.session() as s:
             row = s.get(NonceRow, nonce.hex(), with_for_update=True)
             if row is None:
@@ -320,13 +322,13 @@ class Ledger:
                                    "issue: ask POST /v1/nonces for one first")
             if row.device_id != device_id.hex():
                 raise NonceRefused("the nonce was issued for another device")
+            if now > row.expires_at:
+                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
+                                   "attestation came (a report held back, or a slow link)")
             if row.answered_by == record_sha256:
                 return
             if row.answered_by is not None:
                 raise NonceRefused("the nonce was already answered by another attestation")
-            if now > row.expires_at:
-                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
-                                   "attestation came (a report held back, or a slow link)")
             row.answered_by = record_sha256
 
     # ----------------------------------------------------------------- reads

@@ -10,7 +10,8 @@ Evidence comes in, results go out, everything lands in the ledger:
   and ``POST /v1/attestations/batch`` ({"attestations": [HEX, ...]}) -> for each,
   the verdict as an EAR (openheg.verifier.ear). Evidence that does not verify
   gets a 4xx with the reason and nothing is recorded; the same attestation
-  sent twice is recorded once and gets the same kind of verdict.
+  sent twice while its nonce is live is recorded once and gets the same kind
+  of verdict (after the nonce expired, it is refused as stale).
 - ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /v1/ear-key`` (JWK).
 - ``GET /v1/public/summary``: aggregates per license class, no device identity.
 - ``GET /v1/devices``, ``/v1/devices/{id}``, ``/v1/workloads``,
