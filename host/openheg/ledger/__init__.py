@@ -414,15 +414,20 @@ class Ledger:
 
     def usage(self, workload_id: str) -> list[DeviceUsage]:
         """Per device: allocation and newest attested consumption under each license."""
-        usage = []
-        for lic in self.licenses(workload_id):
-            atts = self.attestations(lic.device_id, lic.license_id)
-            newest = max(atts, key=lambda a: a.report_counter) if atts else None
-            usage.append(DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
-                                     newest.consumed_msflop if newest else 0,
-                                     newest.received_at if newest else None,
-                                     lic.revoked_at is not None))
-        return usage
+        return [self._usage(lic) for lic in self.licenses(workload_id)]
+
+    def license_usage(self, license_id: str) -> DeviceUsage | None:
+        """One license's usage, or None when the ledger does not hold the license."""
+        with self.session() as s:
+            lic = s.get(LicenseRow, license_id)
+        return None if lic is None else self._usage(lic)
+
+    def _usage(self, lic: LicenseRow) -> DeviceUsage:
+        atts = self.attestations(lic.device_id, lic.license_id)
+        newest = max(atts, key=lambda a: a.report_counter) if atts else None
+        return DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
+                           newest.consumed_msflop if newest else 0,
+                           newest.received_at if newest else None, lic.revoked_at is not None)
 
     def workload_total(self, workload_id: str) -> int:
         return sum(u.consumed_msflop for u in self.usage(workload_id))

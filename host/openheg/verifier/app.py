@@ -40,6 +40,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
 from ..ledger import Ledger, LedgerError, NonceRefused
+from ..report import usage_anomalies
 from ..verify import EndorsementList, verify_attestation
 from ..wire import NONCE_SIZE, Attestation, GateCause
 from .config import VerifierConfig
@@ -130,13 +131,15 @@ class Verifier:
         self.ledger.record_device(verified.endorsement)
         recorded = self.ledger.record_attestation(data)
         series = self.ledger.series(att.device_id.hex())
+        usage = self.ledger.license_usage(att.license_id.hex())
+        anomalies = series.anomalies + usage_anomalies([] if usage is None else [usage])
         report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
                   "license_id": att.license_id.hex(), "license_sequence": att.license_sequence,
                   "consumed_msflop": str(att.consumed_msflop),
                   "remaining_msflop": str(att.remaining_msflop),
                   "gate_state": att.gate_state.name,
                   "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
-                  "anomalies": [a.to_json() for a in series.anomalies]}
+                  "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
                            series_trusted=series.trusted, report=report)
         self.verdicts.labels(submod["ear.status"]).inc()
