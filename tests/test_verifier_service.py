@@ -27,9 +27,11 @@ from host_world import make_world
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+from openheg.authority import Authority
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
 from openheg.device import Device
+from openheg.licensing import issue_license
 from openheg.ledger import Ledger
 from openheg.roles import Role, endorse_device
 from openheg.verifier.app import create_app
@@ -161,6 +163,47 @@ def test_a_nonce_held_past_its_expiry_is_refused(service, monkeypatch):
     answer = post(client, data)
     assert answer.status_code == 422 and "expired" in answer.json()["detail"]
     assert recorded(config) == 0
+
+
+def test_an_attestation_resent_after_its_nonce_expired_gets_no_fresh_ear(service, monkeypatch):
+    """Regression (second review, finding 2): a resend of an attestation already
+    recorded skipped the expiry check, so the operator kept one affirming report
+    and, days later (the device tampered with since, its reports withheld), had
+    it affirmed again in an EAR dated then: old evidence with a fresh iat. A
+    resend is answered only while its nonce is live."""
+    client, ((device, device_id), *_), config = service
+    data = device.attest(nonce_for(client, device_id))
+    first = post(client, data)
+    assert first.status_code == 200 and first.json()["status"] == "affirming"
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 3 * 86400)
+    again = post(client, data)
+    assert again.status_code == 422, again.text
+    assert "expired" in again.json()["detail"]
+    assert recorded(config) == 1
+
+
+def test_compute_under_a_license_the_ledger_revoked_is_flagged_in_the_ear(fleet, service):
+    """Regression (second review, finding 3): the ledger marks a license revoked
+    (`openheg license revoke`: "reports then flag any use of it"); the operator
+    withholds the REVOKE order and the device computes on. The CLI's report
+    flagged it, the service's EAR named no anomaly."""
+    folder, _ = fleet
+    client, (_, (device, device_id), _), config = service
+    issuer = Authority(folder / "authority").key("issuer")
+    license_ = issue_license(issuer, device_id=device_id, workload=f"review2-revoked-{os.urandom(4).hex()}",
+                             sequence=device.info().license_sequence + 1,
+                             allocation_msflop=10**12)
+    device.install_license(license_)
+    device.transport.chip.run("FP32", 10_000, 16)
+    ledger = Ledger(config.ledger)
+    ledger.record_license(license_)
+    ledger.revoke_license(license_.license_id, "workload withdrawn")
+    answer = post(client, device.attest(nonce_for(client, device_id)))
+    assert answer.status_code == 200, answer.text
+    report = decode_ear(client, answer.json()["ear"])["submods"][device_id.hex()]
+    kinds = [a["kind"] for a in report["openheg.report"]["anomalies"]]
+    assert "revoked-license-used" in kinds
 
 
 def test_a_nonce_is_only_issued_for_an_endorsed_device(service):

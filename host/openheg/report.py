@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .ledger import Ledger
+from .ledger import DeviceUsage, Ledger
 from .policy import SECONDS_PER_DAY, day_to_iso, thresholds_on
 from .series import Anomaly
 from .units import format_sflop
@@ -59,15 +59,11 @@ def policy_forks(ledger: Ledger, device_id: str, policy: Policy) -> list[Anomaly
     return out
 
 
-def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | None = None,
-                 deadline_s: int | None = None) -> dict[str, Any]:
-    now = int(time.time()) if now is None else now
-    row = ledger.workload(workload)
-    usage = ledger.usage(row.workload_id)
-    anomalies: list[Anomaly] = []
-    for device_id in sorted({u.device_id for u in usage}):
-        anomalies.extend(ledger.series(device_id, now=now, deadline_s=deadline_s).anomalies)
-        anomalies.extend(policy_forks(ledger, device_id, policy))
+def usage_anomalies(usage: Sequence[DeviceUsage]) -> list[Anomaly]:
+    """What the ledger's licenses say about the compute reported under them: a
+    license the ledger revoked that reports compute, consumption past the
+    allocation. The workload report and the verifier service's EAR both name them."""
+    anomalies = []
     for u in usage:
         if u.revoked and u.consumed_msflop:
             anomalies.append(Anomaly(u.device_id, "revoked-license-used",
@@ -78,6 +74,19 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
                                      f"consumed {format_sflop(u.consumed_msflop)} of "
                                      f"{format_sflop(u.allocation_msflop)} (ops in flight "
                                      "when the gate closed)", severe=False))
+    return anomalies
+
+
+def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | None = None,
+                 deadline_s: int | None = None) -> dict[str, Any]:
+    now = int(time.time()) if now is None else now
+    row = ledger.workload(workload)
+    usage = ledger.usage(row.workload_id)
+    anomalies: list[Anomaly] = []
+    for device_id in sorted({u.device_id for u in usage}):
+        anomalies.extend(ledger.series(device_id, now=now, deadline_s=deadline_s).anomalies)
+        anomalies.extend(policy_forks(ledger, device_id, policy))
+    anomalies.extend(usage_anomalies(usage))
     points = cumulative_series(ledger, row.workload_id)
     licenses = ledger.licenses(row.workload_id)
     window = ([min(lic.not_before for lic in licenses), max(lic.not_after for lic in licenses)]

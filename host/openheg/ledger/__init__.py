@@ -314,7 +314,9 @@ class Ledger:
         """Mark a nonce answered by one attestation, or raise NonceRefused: a
         nonce this verifier never issued, issued for another device, expired
         (at ``now``), or already answered by another attestation. Answering it
-        again with the same attestation is a no-op (a resent request)."""
+        again with the same attestation, while the nonce is live, is a no-op (a
+        resent request); after it expired it is refused like any stale report,
+        or a report kept from long ago would be affirmed again as of now."""
         with self.session() as s:
             row = s.get(NonceRow, nonce.hex(), with_for_update=True)
             if row is None:
@@ -322,13 +324,13 @@ class Ledger:
                                    "issue: ask POST /v1/nonces for one first")
             if row.device_id != device_id.hex():
                 raise NonceRefused("the nonce was issued for another device")
+            if now > row.expires_at:
+                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
+                                   "attestation came (a report held back, or a slow link)")
             if row.answered_by == record_sha256:
                 return
             if row.answered_by is not None:
                 raise NonceRefused("the nonce was already answered by another attestation")
-            if now > row.expires_at:
-                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
-                                   "attestation came (a report held back, or a slow link)")
             row.answered_by = record_sha256
 
     # ----------------------------------------------------------------- reads
@@ -427,20 +429,29 @@ class Ledger:
         the most its newest report and its LICENSE_REPLACED entry show (both
         count the same compute from zero: taking the larger never counts it
         twice, however often the log is read or the device collected)."""
-        usage = []
         replaced: dict[str, dict[tuple[str, int], ReplacedLicense]] = {}
+        usage = []
         for lic in self.licenses(workload_id):
-            atts = self.attestations(lic.device_id, lic.license_id)
-            newest = max(atts, key=lambda a: a.report_counter) if atts else None
             if lic.device_id not in replaced:
                 replaced[lic.device_id] = self.replaced(lic.device_id)
-            final = replaced[lic.device_id].get((lic.license_id, lic.sequence))
-            usage.append(DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
-                                     max(newest.consumed_msflop if newest else 0,
-                                         final.consumed_msflop if final else 0),
-                                     newest.received_at if newest else None,
-                                     lic.revoked_at is not None))
+            usage.append(self._usage(lic, replaced[lic.device_id]))
         return usage
+
+    def license_usage(self, license_id: str) -> DeviceUsage | None:
+        """One license's usage, or None when the ledger does not hold the license."""
+        with self.session() as s:
+            lic = s.get(LicenseRow, license_id)
+        return None if lic is None else self._usage(lic, self.replaced(lic.device_id))
+
+    def _usage(self, lic: LicenseRow,
+               replaced: dict[tuple[str, int], ReplacedLicense]) -> DeviceUsage:
+        atts = self.attestations(lic.device_id, lic.license_id)
+        newest = max(atts, key=lambda a: a.report_counter) if atts else None
+        final = replaced.get((lic.license_id, lic.sequence))
+        return DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
+                           max(newest.consumed_msflop if newest else 0,
+                               final.consumed_msflop if final else 0),
+                           newest.received_at if newest else None, lic.revoked_at is not None)
 
     def metered(self, workload_id: str, usage: list[DeviceUsage] | None = None
                 ) -> dict[str, int]:

@@ -10,7 +10,8 @@ Evidence comes in, results go out, everything lands in the ledger:
   and ``POST /v1/attestations/batch`` ({"attestations": [HEX, ...]}) -> for each,
   the verdict as an EAR (openheg.verifier.ear). Evidence that does not verify
   gets a 4xx with the reason and nothing is recorded; the same attestation
-  sent twice is recorded once and gets the same kind of verdict.
+  sent twice while its nonce is live is recorded once and gets the same kind
+  of verdict (after the nonce expired, it is refused as stale).
 - ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /v1/ear-key`` (JWK).
 - ``GET /v1/public/summary``: aggregates per license class, no device identity.
 - ``GET /v1/devices``, ``/v1/devices/{id}``, ``/v1/workloads``,
@@ -48,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
 from ..ledger import Ledger, LedgerError, NonceRefused
+from ..report import usage_anomalies
 from ..verify import (EndorsementList, authenticate_license, verify_attestation,
                       verify_endorsement)
 from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
@@ -191,13 +193,15 @@ class Verifier:
         self.ledger.record_device(verified.endorsement)
         recorded = self.ledger.record_attestation(data)
         series = self.ledger.series(att.device_id.hex())
+        usage = self.ledger.license_usage(att.license_id.hex())
+        anomalies = series.anomalies + usage_anomalies([] if usage is None else [usage])
         report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
                   "license_id": att.license_id.hex(), "license_sequence": att.license_sequence,
                   "consumed_msflop": str(att.consumed_msflop),
                   "remaining_msflop": str(att.remaining_msflop),
                   "gate_state": att.gate_state.name,
                   "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
-                  "anomalies": [a.to_json() for a in series.anomalies]}
+                  "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
                            series_trusted=series.trusted, report=report)
         self.verdicts.labels(submod["ear.status"]).inc()
