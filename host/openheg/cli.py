@@ -1075,7 +1075,9 @@ def order() -> None:
 @click.option("--floor", type=click.IntRange(0, wire.MAX_U64), default=None,
               help="revoke: refuse every license up to this sequence on the device (default: "
                    "the revoked license's; give the highest renewal signed in advance).")
-@click.option("--device", "device_url", default=None, help="Read id and next sequence here.")
+@click.option("--device", "device_url", default=None,
+              help="Read the device id here; the sequence is numbered past every order of the "
+                   "role this ledger issued for it and its newest signed report.")
 @click.option("--device-id", default=None, metavar="HEX")
 @click.option("--sequence", type=click.IntRange(1, wire.MAX_U64), default=None)
 @click.option("--license", "license_file", type=click.Path(path_type=Path), default=None,
@@ -1116,8 +1118,9 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
         raise click.UsageError("--floor is for a revoke order only")
     if device_url is not None:
         info = ctx.device(device_url).info()
-        target, next_sequence = info.device_id, info.next_order_sequence(signer_role)
-        _check_info_order_sequence(ctx.ledger, target, signer_role, next_sequence - 1)
+        target = info.device_id
+        next_sequence = _next_order_sequence(ctx.ledger, target, signer_role,
+                                             info.next_order_sequence(signer_role) - 1)
     elif device_id is not None:
         target, next_sequence = hex_bytes(device_id, wire.KEY_SIZE, "--device-id"), None
     elif license_ is not None:
@@ -1136,6 +1139,9 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
     else:
         record = issue_order(order_kind, device_id=target, sequence=sequence or next_sequence,
                              signer_role=signer_role, license_=license_)
+    # Numbered now, before anyone can deliver it: the role's next order is numbered
+    # past this one even if the operator never delivers it (_next_order_sequence).
+    ctx.ledger.record_issued_order(target, signer_role, record.sequence, order_kind.name)
     if propose:
         Proposal(record, f"{kind} order").save(out)
         click.echo(f"{kind} order proposed for device {target.hex()[:16]}...: {out}")
@@ -1151,21 +1157,34 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
                f"written to {out}")
 
 
-def _check_info_order_sequence(ledger: Ledger, device_id: bytes, role: SignerRole,
-                               claimed: int) -> None:
-    """INFO is unsigned: the counter it claims for ``role`` must not be below the
-    one the device's newest signed report in the ledger shows (an order numbered
-    from a lower one would be refused as a replay)."""
+def _next_order_sequence(ledger: Ledger, device_id: bytes, role: SignerRole,
+                         claimed: int) -> int:
+    """The sequence of the role's next order for the device: past every order of
+    the role this ledger issued (delivered or held back) and past what the
+    device's newest signed report says it accepted; never numbered from the
+    device's own counter, which does not count an order the operator holds back
+    (second review, finding 1). INFO's ``claimed`` counter is unsigned: one below
+    the signed report's, or above everything issued and attested, is refused."""
     rows = ledger.attestations(device_id.hex())
-    if not rows:
-        return
-    newest = wire.Attestation.from_bytes(max(rows, key=lambda r: r.report_counter).record)
-    attested = getattr(newest, ORDER_SEQUENCE_FIELDS[role])
-    if claimed < attested:
+    attested = 0
+    if rows:
+        newest = wire.Attestation.from_bytes(max(rows, key=lambda r: r.report_counter).record)
+        attested = getattr(newest, ORDER_SEQUENCE_FIELDS[role])
+        if claimed < attested:
+            raise VerificationError(
+                f"the device's INFO says its last accepted {role.name.lower()} order is "
+                f"{claimed}, but its signed report {newest.report_counter} says {attested}: "
+                "the link is not to be trusted (give --sequence from a verified report)")
+    issued = ledger.highest_issued_order(device_id, role)
+    known = max(attested, issued)
+    if claimed > known:
         raise VerificationError(
             f"the device's INFO says its last accepted {role.name.lower()} order is {claimed}, "
-            f"but its signed report {newest.report_counter} says {attested}: the link is "
-            "not to be trusted (give --sequence from a verified report)")
+            f"but this ledger issued {role.name.lower()} orders to it up to {issued} and its "
+            f"newest signed report says {attested}: the link is not to be trusted, or orders "
+            "were issued from another ledger (collect a signed report with `openheg attest "
+            "collect`, or give --sequence)")
+    return known + 1
 
 
 @order.command("send")

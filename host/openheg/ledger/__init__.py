@@ -38,6 +38,7 @@ from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
     DeviceRow,
+    IssuedOrderRow,
     LicenseRow,
     LogAnchorRow,
     LogEntryRow,
@@ -47,7 +48,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -302,6 +303,25 @@ class Ledger:
                 row.log_length_after = read.next_index
         return conflicts
 
+    def record_issued_order(self, device_id: bytes, role: SignerRole, sequence: int,
+                            order_kind: str) -> bool:
+        """Note an order sequence as issued for (device, role); False if it was
+        issued before (an order numbered twice by hand)."""
+        with self.session() as s:
+            return self._insert_new(s, IssuedOrderRow, device_id=device_id.hex(),
+                                    signer_role=role.name, sequence=sequence,
+                                    order_kind=order_kind, issued_at=_now())
+
+    def highest_issued_order(self, device_id: bytes, role: SignerRole) -> int:
+        """The highest order sequence issued or recorded for (device, role); 0: none."""
+        with self.session() as s:
+            issued = [r for r in s.scalars(select(IssuedOrderRow.sequence).where(
+                IssuedOrderRow.device_id == device_id.hex(),
+                IssuedOrderRow.signer_role == role.name))]
+            sent = [r for r in s.scalars(select(OrderRow.sequence).where(
+                OrderRow.device_id == device_id.hex(), OrderRow.signer_role == role.name))]
+        return max(issued + sent, default=0)
+
     def issue_nonce(self, device_id: bytes, nonce: bytes, now: int, lifetime_s: int) -> int:
         """Record a fresh nonce for one device; returns its expiry."""
         with self.session() as s:
@@ -412,7 +432,7 @@ class Ledger:
         with self.session() as s:
             return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
-                                  LogEntryRow, LogAnchorRow, NonceRow)}
+                                  LogEntryRow, LogAnchorRow, NonceRow, IssuedOrderRow)}
 
     def replaced(self, device_id: str) -> dict[tuple[str, int], ReplacedLicense]:
         """The device's LICENSE_REPLACED entries the ledger holds, by (license id,

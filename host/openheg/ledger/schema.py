@@ -178,3 +178,18 @@ class NonceRow(Base):
     expires_at: Mapped[int] = mapped_column(BigInteger)
     # The SHA-256 of the attestation that answered it (None: not answered yet).
     answered_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class IssuedOrderRow(Base):
+    """Added by migration 0009: every order sequence the authority's CLI numbered
+    for a device and signer role, recorded when the order is issued (signed or
+    proposed), before anyone can deliver it. The next order of the role is
+    numbered past these, never from the device's own counter alone: an order the
+    operator holds back is one the device never counted (second review, finding 1)."""
+
+    __tablename__ = "issued_orders"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signer_role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sequence: Mapped[int] = mapped_column(U64, primary_key=True)
+    order_kind: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[int] = mapped_column(BigInteger)
