@@ -66,3 +66,17 @@ def test_loop_url_echo_is_not_mistaken_for_an_answer():
         with pytest.raises(TransportError, match="malformed response|does not answer"):
             Device(link).info()
     assert encode_frame(b"x").endswith(b"\x00")
+
+
+def test_a_device_that_vanishes_from_its_pty_is_a_transport_error():
+    """Regression: when the far end of a pty closes (a board unplugged, QEMU
+    dying), pyserial's flush raises termios.error, which is no SerialException:
+    the exchange leaked it (the CLI would print an internal error)."""
+    import pty
+
+    controller, device_end = pty.openpty()
+    link = SerialTransport(os.ttyname(device_end), timeout=0.5, retries=0)
+    os.close(controller)
+    with pytest.raises(TransportError, match="link failed"):
+        link.exchange(b"\x01\x00\x00")
+    os.close(device_end)

@@ -188,7 +188,7 @@ def test_compute_under_a_license_the_ledger_revoked_is_flagged_in_the_ear(fleet,
     (`openheg license revoke`: "reports then flag any use of it"); the operator
     withholds the REVOKE order and the device computes on. The CLI's report
     flagged it, the service's EAR named no anomaly."""
-    folder, _ = fleet
+    folder, _, _ = fleet
     client, (_, (device, device_id), _), config = service
     issuer = Authority(folder / "authority").key("issuer")
     license_ = issue_license(issuer, device_id=device_id, workload=f"review2-revoked-{os.urandom(4).hex()}",

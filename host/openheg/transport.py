@@ -36,6 +36,14 @@ def default_home() -> Path:
     return Path(os.environ.get("OPENHEG_HOME", Path.home() / ".openheg"))
 
 
+try:
+    import termios
+
+    _TERMIOS_ERRORS: tuple[type[BaseException], ...] = (termios.error,)
+except ImportError:  # not a POSIX host: no ptys
+    _TERMIOS_ERRORS = ()
+
+
 class Transport(ABC):
     """Carries one request message to a device and brings back its response."""
 
@@ -87,7 +95,9 @@ class SerialTransport(Transport):
             self._port.write(encode_frame(request))
             self._port.flush()
             frame = self._port.read_until(DELIMITER, MAX_FRAME_SIZE + 1)
-        except serial.SerialException as error:
+        except (serial.SerialException, OSError, *_TERMIOS_ERRORS) as error:
+            # A pty whose far end closed (a board unplugged, an emulator gone)
+            # fails in termios, which pyserial does not wrap.
             raise TransportError(f"{self.url}: link failed: {error}") from None
         if not frame.endswith(DELIMITER):
             if len(frame) > MAX_FRAME_SIZE:
