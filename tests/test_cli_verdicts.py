@@ -37,7 +37,7 @@ def test_a_report_that_is_not_trusted_exits_1(run, tmp_path):
     device = SigningKey.generate()
     license_ = issue_license(authority.key("issuer"), device_id=device.public_key,
                              workload="w", sequence=1, allocation_msflop=10**9)
-    ledger = Ledger(tmp_path / "home" / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "home" / "ledger.sqlite", create_folder=True)  # the default
     ledger.record_workload("w", license_.workload_id, 10**9, 0, "STANDARD")
     ledger.record_license(license_)
     digest = authority.policy_in_force().digest

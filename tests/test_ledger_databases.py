@@ -217,3 +217,23 @@ def test_postgres_urls_use_the_installed_driver():
     assert ledger_url("postgresql://u@127.0.0.1:5/db") == "postgresql+psycopg://u@127.0.0.1:5/db"
     assert ledger_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert ledger_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_a_ledger_from_a_newer_openheg_is_refused_by_name(database_url):
+    """Regression (issue 11's sweep): a ledger migrated by a newer openheg gave
+    Alembic's own error, not a ledger error (the CLI printed an internal error)."""
+    Ledger(database_url).close()
+    ledger = Ledger(database_url)
+    with ledger.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    ledger.close()
+    with pytest.raises(LedgerError, match="revision 9999.*newer than this openheg"):
+        Ledger(database_url)
+
+
+def test_a_ledger_path_in_a_folder_that_does_not_exist_is_refused(tmp_path):
+    """Regression (issue 11's sweep): --ledger /nonexistent/dir/x.sqlite made the
+    folders and reported an empty ledger; a mistyped path must be an error."""
+    with pytest.raises(LedgerError, match="no folder"):
+        Ledger(tmp_path / "missing" / "x.sqlite")
+    assert not (tmp_path / "missing").exists()

@@ -182,7 +182,8 @@ class Context:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            self._ledger = Ledger(self.ledger_url or (self.home / "ledger.sqlite"))
+            self._ledger = (Ledger(self.ledger_url) if self.ledger_url else
+                            Ledger(self.home / "ledger.sqlite", create_folder=True))
             click.get_current_context().call_on_close(self._ledger.close)
         return self._ledger
 

@@ -110,13 +110,20 @@ class DeviceUsage:
 
 
 class Ledger:
-    def __init__(self, url: str | Path):
+    def __init__(self, url: str | Path, *, create_folder: bool = False):
+        """``create_folder``: make an SQLite file's folder when it does not exist
+        (the default ledger under $OPENHEG_HOME); otherwise a missing folder is a
+        mistyped path, refused rather than made."""
         self.url = ledger_url(url)
         try:
             if self.url.startswith("sqlite"):
                 path = self.url.split("///", 1)[-1]
                 if path and path != ":memory:":
-                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                    if create_folder:
+                        Path(path).parent.mkdir(parents=True, exist_ok=True)
+                    elif not Path(path).parent.is_dir():
+                        raise LedgerError(f"cannot open ledger {self.url}: there is no folder "
+                                          f"{Path(path).parent} (a mistyped --ledger path?)")
                 self.engine = _sqlite_engine(self.url)
             elif self.url.split("+", 1)[0].split(":", 1)[0] == "postgresql":
                 self.engine = create_engine(self.url, pool_pre_ping=True)
@@ -132,6 +139,8 @@ class Ledger:
     def migrate(self, revision: str = "head") -> None:
         from alembic import command
         from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.util.exc import CommandError
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
@@ -142,7 +151,16 @@ class Ledger:
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                                    {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            try:
+                command.upgrade(config, revision)
+            except CommandError as error:
+                found = MigrationContext.configure(connection).get_current_revision()
+                if found not in _known_revisions():
+                    raise LedgerError(f"cannot migrate ledger {self.url}: it is at revision "
+                                      f"{found}, newer than this openheg knows (its newest "
+                                      f"is {HEAD_REVISION}): use the openheg that wrote it, "
+                                      "or a newer one") from None
+                raise LedgerError(f"cannot migrate ledger {self.url}: {error}") from None
 
     def schema_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -492,6 +510,10 @@ class Ledger:
 
     def workload_total(self, workload_id: str) -> int:
         return sum(self.metered(workload_id).values())
+
+
+def _known_revisions() -> set[str]:
+    return {p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py")}
 
 
 def _now() -> int:

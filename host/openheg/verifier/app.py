@@ -48,7 +48,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
-from ..ledger import Ledger, LedgerError, NonceRefused
+from ..ledger import Ledger, LedgerError, NonceRefused, ledger_url
 from ..report import usage_anomalies
 from ..verify import (EndorsementList, authenticate_license, verify_attestation,
                       verify_endorsement)
@@ -128,7 +128,8 @@ class Verifier:
 
     def __init__(self, config: VerifierConfig):
         self.config = config
-        self.ledger = Ledger(config.ledger)
+        self.ledger = Ledger(config.ledger, create_folder=config.ledger == ledger_url(
+            config.home / "ledger.sqlite"))  # the default ledger's folder is made
         self.endorsements = EndorsementList.load(config.endorsement_lists, config.vendor_keys)
         # Endorsements registered through the admin API are kept in the ledger and
         # trusted again only while their vendor key is configured.
