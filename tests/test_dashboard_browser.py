@@ -177,7 +177,12 @@ def test_a_person_reads_the_dashboard_in_chromium_as_the_ledger_holds_it(fleet, 
                      for row in ledger.devices()
                      for a in ledger.series(row.device_id, deadline_s=deadline_s).anomalies]
         assert [kind for _, kind, _ in anomalies] == ["log-unverified"] * 2
-        assert cells(chromium, "Anomalies") == anomalies
+        # ... and the ledger's usage rule: the revoked license's use (regression: the
+        # overview left it out while the workload page and the EAR named it).
+        misuse = [[a.device_id[:16] + ELLIPSIS, a.kind, a.detail]
+                  for w in ledger.workloads() for a in usage_anomalies(usage[w.name])]
+        assert [kind for _, kind, _ in misuse] == ["revoked-license-used"]
+        assert cells(chromium, "Anomalies") == anomalies + misuse
         shoot(chromium, "dashboard-overview.png")
 
         # train-b against F(t) and H(t), drawn as inline SVG, with the use of its

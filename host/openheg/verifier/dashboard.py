@@ -16,7 +16,7 @@ import io
 import time
 
 from ..policy import SECONDS_PER_DAY, day_to_iso, thresholds_on
-from ..report import build_report, plot
+from ..report import build_report, plot, usage_anomalies
 from ..units import format_sflop
 
 STYLE = ("body{font-family:sans-serif;max-width:64em;margin:auto;padding:0 1em}"
@@ -89,8 +89,12 @@ def overview(verifier, viewer, now: int) -> str:
          for d in devices],
         ["severe" if d["last_seen"] is not None and d["last_seen"] < deadline else ""
          for d in devices])]
+    # Each device's series, then what the ledger's licenses say of the compute
+    # under them (a revoked license used: the workload page and the EAR name it too).
     anomalies = [a for d in devices for a in verifier.ledger.series(
         d["device_id"], now=now, deadline_s=verifier.config.silence_deadline_s).anomalies]
+    anomalies += [a for w in workloads
+                  for a in usage_anomalies(verifier.ledger.usage(w["workload_id"]))]
     body += ["<h2>Anomalies</h2>", table(
         ["device", "kind", "detail"],
         [[html.escape(a.device_id[:16]) + "&hellip;", html.escape(a.kind),
