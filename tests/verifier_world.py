@@ -8,7 +8,6 @@ import contextlib
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 from host_world import make_world
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from postgres_server import free_port  # noqa: E402 - one helper for every test's port
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
@@ -76,12 +78,6 @@ def license_naming(device_id: bytes, workload_id: bytes, inspector: bytes) -> Li
                     inspector_key=inspector, lineage_digest=bytes(32))
     proposal = Proposal(draft)
     return combine(proposal, [sign_proposal(proposal, SigningKey(b"\x32" * 32))])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -34,7 +34,8 @@ def server_bindir() -> Path:
     return candidates[-1].parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -48,7 +49,7 @@ class PostgresServer:
         # caller's private folder: as root, the server runs as `postgres`).
         self.folder = Path(tempfile.mkdtemp(prefix="openheg-postgres-"))
         self.bindir = server_bindir()
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
         self._log = None
         # As root, the server's programs run as `postgres` (exec'd directly, so the
