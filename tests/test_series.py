@@ -455,3 +455,59 @@ def test_an_order_applied_as_recorded_is_not_flagged(tmp_path):
                       after_attestation=data)
     result = ledger.series(DEVICE.public_key.hex())
     assert result.trusted, result.anomalies
+
+
+POLICY_DIGEST = b"\x0c" * 32
+
+
+def _fleet_halt(sequence, kind=OrderKind.HALT, issued_at=100) -> Order:
+    return sign_order(Order(order_kind=kind, signer_role=SignerRole.BOARD,
+                            device_id=bytes(32), license_id=bytes(16), license_sequence=0,
+                            workload_id=bytes(16), sequence=sequence, issued_at=issued_at,
+                            policy_digest=POLICY_DIGEST), [SigningKey(b"\x0a" * 32)])
+
+
+def _fleet_series(tmp_path, log, order, received_at, **fields):
+    ledger = Ledger(tmp_path / "f.sqlite")
+    ledger.record_order(order, DEVICE.public_key)
+    data = _signed(1, heads(log)[len(log)], **fields)
+    ledger.record_attestation(data, received_at=received_at)
+    ledger.record_log(DEVICE.public_key, LogRead(CHAIN_START, tuple(log), len(log)),
+                      after_attestation=data)
+    return ledger.series(DEVICE.public_key.hex())
+
+
+def test_a_fleet_halt_applied_as_recorded_is_not_flagged(tmp_path):
+    """Its entry names the policy; the board's per-device counter (still 0 in
+    the report) is not its counter, so nothing is missing past its lifetime."""
+    from openheg.wire import ORDER_LIFETIME_S
+
+    order = _fleet_halt(1)
+    log = make_log(length=2) + [_applied(2, OrderKind.HALT, SignerRole.BOARD, 1,
+                                         order.subject_id)]
+    result = _fleet_series(tmp_path, log, order, 100 + ORDER_LIFETIME_S + 1,
+                           board_order_sequence=0)
+    assert result.trusted, result.anomalies
+    assert "order-not-applied" not in kinds(result)
+
+
+def test_a_fleet_halt_the_whole_log_lacks_past_its_lifetime_is_flagged(tmp_path):
+    """The operator's link answered OK to a fleet halt the device never took:
+    the log read through a report received after the halt's lifetime lacks
+    it (a per-device halt of the same sequence is not it)."""
+    from openheg.wire import ORDER_LIFETIME_S
+
+    log = make_log(length=2) + [_applied(2, OrderKind.HALT, SignerRole.BOARD, 1, bytes(16))]
+    result = _fleet_series(tmp_path, log, _fleet_halt(1), 100 + ORDER_LIFETIME_S + 1,
+                           board_order_sequence=1)
+    assert not result.trusted
+    assert "order-not-applied" in kinds(result)
+
+
+def test_another_fleet_order_under_the_halts_sequence_is_flagged(tmp_path):
+    order = _fleet_halt(1)
+    log = make_log(length=2) + [_applied(2, OrderKind.LIFT_HALT, SignerRole.BOARD, 1,
+                                         order.subject_id)]
+    result = _fleet_series(tmp_path, log, order, 200)
+    assert not result.trusted
+    assert "order-not-applied" in kinds(result)

@@ -178,7 +178,9 @@ def _order_rules() -> list[str]:
             " * workload (openheg.wire.ORDERS_NAMING_A_LICENSE, ORDERS_NAMING_A_WORKLOAD). */",
             f"#define HEG_ORDER_KINDS_NAMING_A_LICENSE 0x{_kinds(wire.ORDERS_NAMING_A_LICENSE):02X}u",
             f"#define HEG_ORDER_KINDS_NAMING_A_WORKLOAD "
-            f"0x{_kinds(wire.ORDERS_NAMING_A_WORKLOAD):02X}u"]
+            f"0x{_kinds(wire.ORDERS_NAMING_A_WORKLOAD):02X}u",
+            "/* Bit (1 << kind): the kinds a fleet order may have (openheg.wire.FLEET_ORDER_KINDS). */",
+            f"#define HEG_ORDER_KINDS_FLEET 0x{_kinds(wire.FLEET_ORDER_KINDS):02X}u"]
 
 
 def _kinds(kinds: frozenset[wire.OrderKind]) -> int:

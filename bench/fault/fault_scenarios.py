@@ -108,6 +108,12 @@ def _halted(device: HarnessDevice) -> None:
     device.ok(wire.Command.ORDER, order.to_bytes())
 
 
+def _fleet_halted(device: HarnessDevice) -> None:
+    _licensed(device)
+    order = device.authority.fleet_order(wire.OrderKind.HALT, 1)
+    device.ok(wire.Command.ORDER, order.to_bytes())
+
+
 def _forged_standard_license(device: HarnessDevice) -> tuple[int, bytes]:
     a = device.authority
     return wire.Command.INSTALL_LICENSE, corrupted(
@@ -159,6 +165,12 @@ def _lift_halt_one_member(device: HarnessDevice) -> tuple[int, bytes]:
     return wire.Command.ORDER, order.to_bytes()
 
 
+def _fleet_lift_halt_one_member(device: HarnessDevice) -> tuple[int, bytes]:
+    a = device.authority
+    order = a.fleet_order(wire.OrderKind.LIFT_HALT, 2, signers=a.board_members[:1])
+    return wire.Command.ORDER, order.to_bytes()
+
+
 def _policy_one_member(device: HarnessDevice) -> tuple[int, bytes]:
     a = device.authority
     return wire.Command.INSTALL_POLICY, a.policy(version=2,
@@ -188,6 +200,9 @@ SCENARIOS = (
     Scenario("lift-halt-short-quorum", "Frontier license, halted by the board",
              "LIFT_HALT while halted, signed by 1 board member (quorum 2)",
              DeviceStatus.QUORUM_NOT_MET, _halted, _lift_halt_one_member),
+    Scenario("fleet-lift-halt-short-quorum", "Frontier license, halted by the board's fleet halt",
+             "fleet LIFT_HALT while fleet-halted, signed by 1 board member (quorum 2)",
+             DeviceStatus.QUORUM_NOT_MET, _fleet_halted, _fleet_lift_halt_one_member),
     Scenario("policy-short-quorum", "provisioned, policy version 1",
              "policy version 2 signed by 1 board member (quorum 2)",
              DeviceStatus.QUORUM_NOT_MET, _nothing, _policy_one_member),

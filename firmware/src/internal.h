@@ -155,7 +155,7 @@ typedef struct {
  * way, streaming it from flash. */
 #define HEG_ISSUER_PREFIX_SIZE 8u /* heg_persistent_t.license_issuer_prefix */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 5u
+#define HEG_STORE_LAYOUT 6u
 /* The endorsement as stored: the record without its header. */
 #define HEG_STORE_ENDORSEMENT_LEN (HEG_ENDORSEMENT_SIZE - HEG_ENDORSEMENT_DEVICE_ID_OFF)
 #define HEG_STORE_SLOTS 2u
@@ -195,7 +195,10 @@ typedef struct {
    * prefix would stop it too, and only the board chooses revoked keys). */
   heg_hbool_t license_revoked;
   uint8_t license_issuer_prefix[HEG_ISSUER_PREFIX_SIZE];
-  uint32_t reserved2; /* the next field stays 8-byte aligned */
+  /* A fleet halt is in force (orders.c): set and cleared only by a board
+   * quorum's fleet order, never by a per-device LIFT_HALT. (It holds the word
+   * that keeps the next field 8-byte aligned.) */
+  heg_hbool_t fleet_halted;
   heg_u128_t lane_totals[HEG_LANES];
   /* What every replaced license consumed, summed (attested as retired_msflop):
    * each replacement adds its final total in the commit that logs it
@@ -209,6 +212,9 @@ typedef struct {
    * restricting one either (orders.c). */
   uint64_t order_sequence[HEG_SIGNER_ROLE_COUNT]; /* highest accepted per role */
   uint64_t order_window[HEG_SIGNER_ROLE_COUNT];
+  /* The highest fleet order sequence accepted under the policy in force (a
+   * new policy starts it again from zero: fleet orders are bound to it). */
+  uint64_t fleet_order_sequence;
   heg_hbool_t paused;      /* the workload in force is paused (its table entry) */
   heg_hbool_t halted;      /* a board emergency halt is in force */
   heg_hbool_t tampered;    /* tamper was seen: the gate never opens again */

@@ -181,7 +181,7 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
   if (ctx->ps.paused != HEG_HFALSE) {
     causes |= HEG_GATE_CAUSE_PAUSED;
   }
-  if (ctx->ps.halted != HEG_HFALSE) {
+  if (ctx->ps.halted != HEG_HFALSE || ctx->ps.fleet_halted != HEG_HFALSE) {
     causes |= HEG_GATE_CAUSE_HALTED;
   }
   if (weights_current(ctx) != HEG_HTRUE) {
@@ -201,6 +201,7 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
 
 static heg_hbool_t orders_hold(const heg_ctx_t *ctx) {
   return (ctx->ps.paused != HEG_HFALSE || ctx->ps.halted != HEG_HFALSE ||
+          ctx->ps.fleet_halted != HEG_HFALSE ||
           ctx->ps.tampered != HEG_HFALSE || ctx->ps.license_revoked != HEG_HFALSE)
              ? HEG_HTRUE
              : HEG_HFALSE;

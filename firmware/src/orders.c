@@ -11,7 +11,13 @@
  * the operator must not be able to keep a pause out). A pause binds the
  * workload it names (its entry in the workload table), whatever license runs,
  * so no license swap voids it (G10). Each applied order is logged and moves
- * the gate at once. */
+ * the gate at once.
+ * A fleet order (G18: the board's universal cut-off) is a HALT or LIFT_HALT
+ * that names no device but the digest of a policy: every device under that
+ * policy takes it from a board quorum of it, a device under another refuses
+ * it. It has its own anti-replay (a sequence above the highest taken under
+ * the policy in force) and its own halt, which only a fleet LIFT_HALT ends:
+ * no per-device order, however signed, lifts it. */
 #include <string.h>
 
 #include "codec.h"
@@ -35,6 +41,7 @@ typedef struct {
   uint64_t license_floor; /* REVOKE: the license sequence floor it raises to */
   heg_hbool_t restrictive;
   heg_hbool_t names_workload;
+  heg_hbool_t fleet; /* names a policy digest, no device */
   heg_sigset_t sigs;
 } heg_order_t;
 
@@ -68,6 +75,16 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
   out->license_floor = heg_load_u64(data + HEG_ORDER_LICENSE_SEQUENCE_FLOOR_OFF);
   out->restrictive = kind_in(HEG_ORDER_KINDS_RESTRICTIVE, out->kind);
   out->names_workload = kind_in(HEG_ORDER_KINDS_NAMING_A_WORKLOAD, out->kind);
+  out->fleet = heg_bytes_zero(data + HEG_ORDER_POLICY_DIGEST_OFF, HEG_DIGEST_SIZE) == HEG_HTRUE
+                   ? HEG_HFALSE
+                   : HEG_HTRUE;
+  /* A fleet order is the board's halt or lift-halt and names no device. */
+  if (out->fleet == HEG_HTRUE &&
+      (kind_in(HEG_ORDER_KINDS_FLEET, out->kind) != HEG_HTRUE ||
+       out->role != HEG_SIGNER_ROLE_BOARD ||
+       heg_bytes_zero(data + HEG_ORDER_DEVICE_ID_OFF, HEG_KEY_SIZE) != HEG_HTRUE)) {
+    return HEG_STATUS_RECORD_FIELD;
+  }
   names_license = kind_in(HEG_ORDER_KINDS_NAMING_A_LICENSE, out->kind);
   no_license = heg_bytes_zero(out->license_id, HEG_ID_SIZE);
   no_workload = heg_bytes_zero(out->workload_id, HEG_ID_SIZE);
@@ -87,13 +104,17 @@ static heg_status_t parse_order(const uint8_t *data, size_t len, heg_order_t *ou
  * grants below the highest stays refused: a later order of its role
  * supersedes it. */
 static heg_status_t check_sequence(const heg_ctx_t *ctx, const heg_order_t *order) {
-  uint64_t highest = ctx->ps.order_sequence[order->role - 1u];
+  uint64_t highest = order->fleet == HEG_HTRUE ? ctx->ps.fleet_order_sequence
+                                               : ctx->ps.order_sequence[order->role - 1u];
   uint64_t age;
   if (order->sequence > highest) {
     return order->sequence - highest > HEG_MAX_SEQUENCE_JUMP ? HEG_STATUS_SEQUENCE_JUMP
                                                              : HEG_STATUS_OK;
   }
-  if (order->restrictive != HEG_HTRUE || order->sequence == highest || order->sequence == 0u) {
+  /* A fleet order has no window: the board's latest one is the one that
+   * counts (a halt it supersedes was a halt or its lift). */
+  if (order->restrictive != HEG_HTRUE || order->fleet != HEG_HFALSE ||
+      order->sequence == highest || order->sequence == 0u) {
     return HEG_STATUS_REPLAYED;
   }
   age = highest - order->sequence;
@@ -111,6 +132,10 @@ static void accept_sequence(heg_ctx_t *ctx, const heg_order_t *order) {
   uint64_t *highest = &ctx->ps.order_sequence[order->role - 1u];
   uint64_t *window = &ctx->ps.order_window[order->role - 1u];
   uint64_t shift;
+  if (order->fleet == HEG_HTRUE) {
+    ctx->ps.fleet_order_sequence = order->sequence; /* above the highest: no window */
+    return;
+  }
   if (order->sequence > *highest) {
     shift = order->sequence - *highest;
     *window = shift >= HEG_ORDER_REPLAY_WINDOW ? 0u : *window << shift;
@@ -139,13 +164,18 @@ static heg_status_t check_issued_at(heg_ctx_t *ctx, const heg_order_t *order) {
 }
 
 /* What an order must be before its signatures are verified: for this
- * device, a sequence its role's anti-replay state takes (the revocation
+ * device (a fleet order: for the policy in force), a sequence its role's anti-replay state takes (the revocation
  * floor it raises within reach), for a release of the oversight reserve the
  * license in force by id and sequence, and issued_at within trusted time. */
 static heg_status_t check_order(heg_ctx_t *ctx, const uint8_t *payload,
                                 const heg_order_t *order) {
-  if (heg_bytes_equal(payload + HEG_ORDER_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE) !=
-      HEG_HTRUE) {
+  if (order->fleet != HEG_HFALSE) {
+    if (heg_bytes_equal(payload + HEG_ORDER_POLICY_DIGEST_OFF, ctx->ps.policy.digest,
+                        HEG_DIGEST_SIZE) != HEG_HTRUE) {
+      return HEG_STATUS_WRONG_POLICY;
+    }
+  } else if (heg_bytes_equal(payload + HEG_ORDER_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE) !=
+             HEG_HTRUE) {
     return HEG_STATUS_WRONG_DEVICE;
   }
   HEG_TRY(check_sequence(ctx, order));
@@ -285,10 +315,19 @@ static heg_status_t apply(heg_ctx_t *ctx, const heg_order_t *order, heg_workload
       memset(workload->pauser, 0, HEG_KEY_SIZE);
       break;
     case HEG_ORDER_KIND_HALT:
-      ctx->ps.halted = HEG_HTRUE;
+      if (order->fleet != HEG_HFALSE) {
+        ctx->ps.fleet_halted = HEG_HTRUE;
+      } else {
+        ctx->ps.halted = HEG_HTRUE;
+      }
       break;
     case HEG_ORDER_KIND_LIFT_HALT:
-      ctx->ps.halted = HEG_HFALSE;
+      /* Each lift ends only its own kind of halt. */
+      if (order->fleet == HEG_HTRUE) {
+        ctx->ps.fleet_halted = HEG_HFALSE;
+      } else {
+        ctx->ps.halted = HEG_HFALSE;
+      }
       break;
     case HEG_ORDER_KIND_RELEASE_OVERSIGHT:
       ctx->ps.allocation = heg_u128_add(ctx->ps.allocation, ctx->ps.oversight_reserved);
@@ -361,8 +400,13 @@ heg_status_t heg_cmd_order(heg_ctx_t *ctx, const uint8_t *payload, size_t len, u
   event[0] = (uint8_t)order.kind;
   event[1] = (uint8_t)order.role;
   heg_store_u64(event + 2u, order.sequence);
+  /* The subject: the workload, the license, or a fleet order's policy
+   * (its digest's first bytes); zeros for a per-device halt or lift. */
   memcpy(event + 10u,
-         order.names_workload == HEG_HTRUE ? order.workload_id : order.license_id, HEG_ID_SIZE);
+         order.names_workload == HEG_HTRUE ? order.workload_id
+         : order.fleet == HEG_HTRUE        ? payload + HEG_ORDER_POLICY_DIGEST_OFF
+                                           : order.license_id,
+         HEG_ID_SIZE);
   status = heg_log_append(ctx, HEG_EVENT_ORDER_APPLIED, event, sizeof(event));
   HEG_TRY(heg_store_finish(ctx, status));
   return heg_meter_arm(ctx);

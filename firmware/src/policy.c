@@ -535,6 +535,9 @@ heg_status_t heg_cmd_install_policy(heg_ctx_t *ctx, const uint8_t *payload, size
     return heg_store_finish(ctx, status);
   }
   heg_store_set_pending_policy(ctx, next.keys);
+  /* Fleet orders are bound to a policy's digest and counted per policy: the
+   * new one's count starts at zero (a halt in force stays in force). */
+  ctx->ps.fleet_order_sequence = 0u;
   heg_lockout_clear(ctx, HEG_LOCKOUT_POLICY);
   status = heg_policy_log_installed(ctx);
   /* G-revoke: revoking the license's issuer or inspector stops the license. */

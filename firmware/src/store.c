@@ -168,6 +168,7 @@ static void factory_defaults(heg_ctx_t *ctx) {
   ctx->ps.exhausted_logged = HEG_HFALSE;
   ctx->ps.paused = HEG_HFALSE;
   ctx->ps.halted = HEG_HFALSE;
+  ctx->ps.fleet_halted = HEG_HFALSE;
   ctx->ps.tampered = HEG_HFALSE;
   ctx->active_slot = HEG_STORE_NO_PAGE;
 }

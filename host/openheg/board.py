@@ -329,6 +329,10 @@ def check_order_signatures(policy: Policy, order: Order, license_inspector: byte
     live = valid_signers(order, policy.revoked_keys)
     kind = order.order_kind.name.lower().replace("_", "-")
     role = order.signer_role
+    if order.fleet and order.policy_digest != policy.digest:
+        raise VoteError(f"the fleet {kind} order is bound to policy "
+                        f"{order.policy_digest.hex()[:16]}..., not to the policy in force "
+                        f"(v{policy.policy_version}, {policy.digest.hex()[:16]}...)")
     if role == SignerRole.INSPECTOR and order.order_kind == OrderKind.RELEASE_OVERSIGHT and (
             license_inspector is None or license_inspector not in live):
         raise VoteError(f"a {kind} order must be signed by the inspector named in the license")

@@ -53,11 +53,12 @@ from .errors import (
     TransportError,
     VerificationError,
 )
-from .ledger import Ledger, LedgerError
+from .ledger import FLEET_ROLE, Ledger, LedgerError
 from .licensing import (
     DEFAULT_SIGNER_ROLES,
     DeviceSlot,
     LicensingError,
+    issue_fleet_order,
     issue_order,
     issue_revocation,
     plan_workload,
@@ -1076,6 +1077,13 @@ def order() -> None:
 @click.option("--floor", type=click.IntRange(0, wire.MAX_U64), default=None,
               help="revoke: refuse every license up to this sequence on the device (default: "
                    "the revoked license's; give the highest renewal signed in advance).")
+@click.option("--fleet", is_flag=True,
+              help="halt, lift-halt: one board order for every device under the policy (the "
+                   "universal cut-off), bound to its digest; no --device. Numbered past every "
+                   "fleet order this ledger issued under that policy.")
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path), default=None,
+              help="--fleet: the policy the order is bound to (default: the authority's "
+                   "policy in force).")
 @click.option("--device", "device_url", default=None,
               help="Read the device id here; the sequence is numbered past every order of the "
                    "role this ledger issued for it and its newest signed report.")
@@ -1091,24 +1099,50 @@ def order() -> None:
 @click.option("--propose", is_flag=True, help="Write a proposal for offline signing instead.")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @pass_context
-def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
-                device_url: str | None, device_id: str | None, sequence: int | None,
-                license_file: Path | None, authority_dir: Path | None, signers: tuple[str, ...],
-                propose: bool, out: Path) -> None:
-    """Write an order for one device, signed now or as a proposal for a vote.
+def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None, fleet: bool,
+                policy_file: Path | None, device_url: str | None, device_id: str | None,
+                sequence: int | None, license_file: Path | None, authority_dir: Path | None,
+                signers: tuple[str, ...], propose: bool, out: Path) -> None:
+    """Write an order for one device, or with --fleet a halt or lift-halt for
+    every device under the policy, signed now or as a proposal for a vote.
 
     Example: openheg order issue --kind pause --device emu://chip0 --license lic.bin \\
     --authority auth/ --signer inspector-1 --out pause.order
+
+    Example: openheg order issue --kind halt --fleet --authority auth/ --signer board-1 \\
+    --signer board-2 --out halt.order
     """
     order_kind = OrderKind[kind.upper().replace("-", "_")]
+    if propose and (signers or authority_dir is not None):
+        raise click.UsageError("--propose writes an unsigned proposal: --authority and --signer "
+                               "apply only when signing now")
+    if fleet:
+        if order_kind not in wire.FLEET_ORDER_KINDS:
+            raise click.UsageError(f"--fleet is for a halt or lift-halt, not a {kind}")
+        given = [name for name, value in (("--device", device_url), ("--device-id", device_id),
+                                          ("--license", license_file), ("--floor", floor))
+                 if value is not None] + (["--role"] if role not in (None, "board") else [])
+        if given:
+            raise click.UsageError(f"a fleet order names no device: leave out {', '.join(given)}")
+        if policy_file is None and authority_dir is None:
+            raise click.UsageError("give --authority (its policy in force) or --policy: a fleet "
+                                   "order is bound to one policy")
+        policy = (load_record(policy_file, Policy) if policy_file is not None
+                  else Authority(authority_dir).policy_in_force())
+        number = sequence or ctx.ledger.highest_issued_order(policy.digest, FLEET_ROLE) + 1
+        record = issue_fleet_order(order_kind, policy=policy, sequence=number)
+        ctx.ledger.record_issued_order(policy.digest, FLEET_ROLE, number, order_kind.name)
+        _sign_or_propose(ctx, record, f"fleet {kind}", propose, authority_dir, signers, out,
+                         None, f"every device under policy v{policy.policy_version} "
+                               f"({policy.digest.hex()[:16]}...)")
+        return
+    if policy_file is not None:
+        raise click.UsageError("--policy is for a --fleet order only")
     # A pause or resume names the license's workload, a revocation the license.
     names_license = order_kind in (OrderKind.PAUSE, OrderKind.RESUME, OrderKind.REVOKE)
     if device_url is not None and device_id is not None:
         raise click.UsageError("give exactly one of --device and --device-id: an order is for "
                                "one device")
-    if propose and (signers or authority_dir is not None):
-        raise click.UsageError("--propose writes an unsigned proposal: --authority and --signer "
-                               "apply only when signing now")
     signer_role = DEFAULT_SIGNER_ROLES[order_kind] if role is None else SignerRole[role.upper()]
     license_ = load_record(license_file, License) if license_file else None
     if names_license and license_ is None:
@@ -1143,19 +1177,27 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None,
     # Numbered now, before anyone can deliver it: the role's next order is numbered
     # past this one even if the operator never delivers it (_next_order_sequence).
     ctx.ledger.record_issued_order(target, signer_role, record.sequence, order_kind.name)
+    _sign_or_propose(ctx, record, kind, propose, authority_dir, signers, out,
+                     license_.inspector_key if license_ else None,
+                     f"device {target.hex()[:16]}...")
+
+
+def _sign_or_propose(ctx: Context, record: Order, kind: str, propose: bool,
+                     authority_dir: Path | None, signers: tuple[str, ...], out: Path,
+                     license_inspector: bytes | None, target: str) -> None:
+    """Write the order as a proposal for a vote, or signed now by the
+    authority's keys ``signers`` (checked as the device will check them)."""
     if propose:
         Proposal(record, f"{kind} order").save(out)
-        click.echo(f"{kind} order proposed for device {target.hex()[:16]}...: {out}")
+        click.echo(f"{kind} order proposed for {target}: {out}")
         return
     if not signers or authority_dir is None:
         raise click.UsageError("give --authority and --signer, or --propose")
     auth = Authority(authority_dir)
     signed = sign_order(record, [auth.key(name, ctx.passphrase) for name in signers])
-    check_order_signatures(auth.policy_in_force(), signed,
-                           license_.inspector_key if license_ else None)
+    check_order_signatures(auth.policy_in_force(), signed, license_inspector)
     write_file(out, signed.to_bytes())
-    click.echo(f"{kind} order (sequence {signed.sequence}) for device {target.hex()[:16]}... "
-               f"written to {out}")
+    click.echo(f"{kind} order (sequence {signed.sequence}) for {target} written to {out}")
 
 
 def _next_order_sequence(ledger: Ledger, device_id: bytes, role: SignerRole,
@@ -1189,18 +1231,39 @@ def _next_order_sequence(ledger: Ledger, device_id: bytes, role: SignerRole,
 
 
 @order.command("send")
-@click.argument("url")
+@click.argument("urls", nargs=-1, required=True)
 @click.argument("order_file", type=click.Path(path_type=Path))
 @pass_context
-def order_send(ctx: Context, url: str, order_file: Path) -> None:
-    """Deliver an order to its device.
+def order_send(ctx: Context, urls: tuple[str, ...], order_file: Path) -> None:
+    """Deliver an order to its device, or a fleet order to each device given.
 
     Example: openheg order send emu://chip0 pause.order
+
+    Example: openheg order send emu://chip0 emu://chip1 emu://chip2 halt.order
     """
     record = load_record(order_file, Order)
-    ctx.device(url).order(record)
-    ctx.ledger.record_order(record)
-    click.echo(f"{url}: {record.order_kind.name.lower().replace('_', '-')} order applied")
+    if not record.fleet and len(urls) > 1:
+        raise click.UsageError("the order is for one device: give one URL (only a fleet order "
+                               "goes to many)")
+    what = ("fleet " if record.fleet else "") + record.order_kind.name.lower().replace("_", "-")
+    # A device that refuses (or cannot be reached) keeps no other from its
+    # halt: each is tried, each refusal named, the first one's exit code returned.
+    refusals: list[OpenhegError] = []
+    for url in urls:
+        try:
+            dev = ctx.device(url)
+            dev.order(record)
+            ctx.ledger.record_order(record, dev.info().device_id if record.fleet else None)
+        except OpenhegError as error:
+            if len(urls) == 1:
+                raise
+            click.echo(f"{url}: {what} order not applied: {error}", err=True)
+            refusals.append(error)
+            continue
+        click.echo(f"{url}: {what} order applied")
+    if refusals:
+        click.echo(f"{len(refusals)} of {len(urls)} devices did not apply the order", err=True)
+        raise refusals[0]
 
 
 # =================================================================== vendor

@@ -45,6 +45,7 @@ class DeviceStatus(IntEnum):
     WORKLOADS_FULL = 0x040C
     PAUSE_IS_NEWER = 0x040D
     OUTSIDE_REPLAY_WINDOW = 0x040E
+    WRONG_POLICY = 0x040F
     WRONG_STATE = 0x0501
     LOCKED_OUT = 0x0502
     RECOVERY_REQUIRED = 0x0503
@@ -99,6 +100,9 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
                                          "has given the device: the device cannot tell whether "
                                          "it was applied; issue it again with the role's next "
                                          "sequence"),
+    DeviceStatus.WRONG_POLICY: ("the fleet order is bound to another policy than the one in "
+                                "force on the device (its digest differs): issue it under the "
+                                "device's policy (INFO, or the ledger's attested policy digest)"),
     DeviceStatus.LOCKED_OUT: ("too many failed signature or authorization attempts: the device "
                               "refuses records until its lockout period has passed"),
     DeviceStatus.WRONG_DEVICE: "the record is bound to another device",

@@ -235,6 +235,22 @@ def issue_order(kind: OrderKind, *, device_id: bytes, sequence: int,
                  sequence=sequence, issued_at=int(time.time()) if now is None else now)
 
 
+def issue_fleet_order(kind: OrderKind, *, policy: Policy, sequence: int,
+                      now: int | None = None) -> Order:
+    """An unsigned fleet order (the universal cut-off): a HALT or LIFT_HALT of
+    the board for every device under ``policy``, bound to its digest (a device
+    under another policy refuses it). ``sequence`` counts fleet orders under
+    that policy (wire.FLEET_ORDER_KINDS); a board quorum of it signs."""
+    if kind not in wire.FLEET_ORDER_KINDS:
+        raise LicensingError(f"a fleet order is a halt or lift-halt, not a "
+                             f"{kind.name.lower().replace('_', '-')}")
+    return Order(order_kind=kind, signer_role=SignerRole.BOARD, device_id=bytes(wire.KEY_SIZE),
+                 license_id=bytes(wire.ID_SIZE), license_sequence=0,
+                 workload_id=bytes(wire.ID_SIZE), sequence=sequence,
+                 issued_at=int(time.time()) if now is None else now,
+                 policy_digest=policy.digest)
+
+
 def issue_revocation(license_: License, *, sequence: int, license_sequence_floor: int | None = None,
                      signer_role: SignerRole = SignerRole.ISSUER, now: int | None = None) -> Order:
     """An unsigned REVOKE order for ``license_``'s device (to be signed by the

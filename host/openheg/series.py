@@ -63,6 +63,7 @@ from typing import Any
 from construct import ConstructError
 
 from .wire import (
+    FLEET_ORDER_KINDS,
     ORDER_LIFETIME_S,
     Attestation,
     EventType,
@@ -337,20 +338,57 @@ def _check_retired(device_id: str, ordered: Sequence[Report], chain: Chain, flag
         since = f"report {att.report_counter}"
 
 
-def _applied_orders(chain: Chain, role: int) -> list[tuple[int, int, bytes]]:
+def _is_fleet_entry(payload: bytes) -> bool:
+    """An ORDER_APPLIED entry of a fleet order: a halt or lift-halt whose subject
+    is its policy (a per-device halt or lift names none)."""
+    return payload[0] in FLEET_ORDER_KINDS and any(payload[10:26])
+
+
+def _applied_orders(chain: Chain, role: int, fleet: bool = False) -> list[tuple[int, int, bytes]]:
     """(log index, sequence, payload) of the ORDER_APPLIED entries of ``role``
-    among the entries the verifier checked."""
+    (with ``fleet``: of the fleet orders, which count apart) among the entries
+    the verifier checked."""
     out = []
     for index in sorted(chain.entries):
         entry = chain.entries[index]
-        if entry.event_type == EventType.ORDER_APPLIED and len(entry.payload) >= 10 \
-                and entry.payload[1] == role:
+        if entry.event_type == EventType.ORDER_APPLIED and len(entry.payload) >= 26 \
+                and entry.payload[1] == role and _is_fleet_entry(entry.payload) == fleet:
             out.append((index, int.from_bytes(entry.payload[2:10], "little"), entry.payload))
     return out
 
 
+def _check_fleet_order(device_id: str, order: Order, ordered: Sequence[Report],
+                       chain: Chain | None, flag) -> None:
+    """A fleet order delivered to the device: its entry in the log is this
+    order, and a log read through a report received past the order's lifetime
+    holds it. (Reports attest no fleet counter: without the log nothing is
+    checked.)"""
+    if chain is None:
+        return
+    name = (f"fleet {order.order_kind.name.lower().replace('_', '-')} order {order.sequence} "
+            f"of policy {order.policy_digest.hex()[:16]}...")
+    mine = [payload for _, sequence, payload in _applied_orders(chain, SignerRole.BOARD, True)
+            if sequence == order.sequence and bytes(payload[10:26]) == order.subject_id]
+    if mine:
+        if mine[0][0] != order.order_kind:
+            flag(Anomaly(device_id, "order-not-applied",
+                         f"{name}: the device applied another order under its sequence"))
+        return
+    late = [chain.heads.get(r.attestation.log_head) for r in ordered
+            if r.received_at >= order.issued_at + ORDER_LIFETIME_S]
+    high = min((p for p in late if p is not None), default=None)
+    if high is not None and chain.all_entries_between(0, high):
+        flag(Anomaly(device_id, "order-not-applied",
+                     f"{name}, recorded as delivered, was never applied: the device's whole "
+                     f"log up to a report received after the order's lifetime (entries 0 to "
+                     f"{high - 1}) does not hold it"))
+
+
 def _check_order(device_id: str, order: Order, ordered: Sequence[Report], chain: Chain | None,
                  flag) -> None:
+    if order.fleet:
+        _check_fleet_order(device_id, order, ordered, chain, flag)
+        return
     role = SignerRole(order.signer_role)
     field_name = ORDER_SEQUENCE_FIELDS[role]
     name = (f"{order.order_kind.name.lower().replace('_', '-')} order {order.sequence} of the "

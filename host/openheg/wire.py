@@ -164,7 +164,8 @@ class EventType(IntEnum):
     # two quorum-signed policies of one version are told apart in the log
     POLICY_INSTALLED = 0x05
     # payload: order kind (u8), signer role (u8), order sequence (u64), what the
-    # order acts on (16: Order.subject_id, a workload id or a license id)
+    # order acts on (16: Order.subject_id, a workload id, a license id, or for a
+    # fleet order the first 16 bytes of the policy digest it is bound to)
     ORDER_APPLIED = 0x06
     # Tamper latched for good: the meter's TAMPER cause, or what the firmware
     # read as a reset of the meter alone or as a tampered clock. Payload: GATE_CAUSE bits as read
@@ -265,6 +266,14 @@ ORDERS_NAMING_A_WORKLOAD = frozenset({OrderKind.PAUSE, OrderKind.RESUME})
 # persisted), so a later order of the role cannot void an undelivered one;
 # an older one is refused (OUTSIDE_REPLAY_WINDOW).
 ORDER_REPLAY_WINDOW = 64
+# The kinds a fleet order may have (device_id zeros, bound to a policy
+# digest), given by a board quorum of that policy. A fleet halt is lifted only
+# by a fleet LIFT_HALT: no per-device order (one the board signed in advance,
+# held back by the operator) lifts it. Fleet orders have their own
+# anti-replay: a sequence above the highest accepted under the policy in
+# force (no window: the board's latest fleet order is the one that counts),
+# starting again from zero under each new policy.
+FLEET_ORDER_KINDS = frozenset({OrderKind.HALT, OrderKind.LIFT_HALT})
 # With trusted time, an order issued longer ago than this (or after the
 # device's latest possible time) is refused.
 ORDER_LIFETIME_S = 86_400
@@ -495,6 +504,11 @@ TimeBeaconBodyFormat = Struct(
 # license by id; RELEASE_OVERSIGHT names the license by id and sequence (a
 # renewal that keeps the id is another license, its reserve not released);
 # HALT and LIFT_HALT name nothing.
+# A fleet order (a board's HALT or LIFT_HALT for every device under one
+# policy, the universal cut-off) names no device (device_id zeros) and the
+# digest of the policy it is bound to (Policy.digest): a device under another
+# policy refuses it, so it cannot be replayed there. Its sequence counts per
+# policy (FLEET_ORDER_KINDS); a per-device order's policy_digest is zeros.
 OrderBodyFormat = Struct(
     *_header(RecordType.ORDER),
     "order_kind" / Int8ul,
@@ -506,6 +520,7 @@ OrderBodyFormat = Struct(
     "sequence" / Int64ul,
     "issued_at" / Int64ul,
     "license_sequence_floor" / Int64ul,  # REVOKE only (else 0)
+    "policy_digest" / Bytes(DIGEST_SIZE),  # a fleet order only (else zeros)
 )
 
 # Device messages. A request is a command byte, a request id the response
@@ -946,13 +961,23 @@ class Order(SignedRecord):
     sequence: int
     issued_at: int
     license_sequence_floor: int = 0
+    policy_digest: bytes = bytes(DIGEST_SIZE)
     signatures: tuple[SignatureEntry, ...] = ()
+
+    @property
+    def fleet(self) -> bool:
+        """Whether this is a fleet order: for every device under the policy it
+        names, not for one device."""
+        return any(self.policy_digest)
 
     @property
     def subject_id(self) -> bytes:
         """What the order acts on, as its ORDER_APPLIED log entry names it: the
-        workload id of a pause or resume, else the license id (zeros for a
-        halt or lift-halt)."""
+        workload id of a pause or resume, a fleet order's policy digest (its
+        first 16 bytes), else the license id (zeros for a per-device halt or
+        lift-halt)."""
+        if self.fleet:
+            return self.policy_digest[:ID_SIZE]
         return self.workload_id if self.order_kind in ORDERS_NAMING_A_WORKLOAD \
             else self.license_id
 
@@ -976,6 +1001,10 @@ class Order(SignedRecord):
                               "(at least 1); no other order names one")
         if self.order_kind != OrderKind.REVOKE and self.license_sequence_floor != 0:
             raise RecordError("order: only a revocation raises the license-sequence floor")
+        if self.fleet and (any(self.device_id) or self.order_kind not in FLEET_ORDER_KINDS
+                           or self.signer_role != SignerRole.BOARD):
+            raise RecordError("order: a fleet order (bound to a policy digest) is a board's "
+                              "halt or lift-halt and names no device")
 
 
 RECORDS: dict[RecordType, type[SignedRecord]] = {

@@ -370,6 +370,30 @@ class Authority:
                        wire.SignerRole.ISSUER: (self.issuer,)}[role]
         return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
 
+    def fleet_order(self, kind: wire.OrderKind, sequence: int, policy: wire.Policy | None = None,
+                    signers=None, issued_at: int = ORDER_ISSUED_AT) -> wire.Order:
+        """A fleet HALT or LIFT_HALT for every device under ``policy`` (default:
+        the genesis policy), signed by a board quorum unless ``signers`` says
+        otherwise."""
+        unsigned = wire.Order(
+            order_kind=kind, signer_role=wire.SignerRole.BOARD, device_id=bytes(32),
+            license_id=bytes(16), license_sequence=0, workload_id=bytes(16),
+            sequence=sequence, issued_at=issued_at,
+            policy_digest=(policy or self.policy()).digest,
+            signatures=(wire.SignatureEntry(bytes(32), bytes(64)),))
+        signers = self.board_members[:2] if signers is None else signers
+        return replace(unsigned, signatures=sign_set(unsigned.signing_message(), signers))
+
+
+def deliver_order(dev: Device, record) -> DeviceStatus:
+    """ORDER (a record or its bytes), then one poll and one clock edge so the
+    gate shows what the order did."""
+    raw = record if isinstance(record, bytes) else record.to_bytes()
+    status = dev.status_of(wire.Command.ORDER, raw)
+    dev.firmware.poll()
+    dev.hal.meter.idle(1)
+    return status
+
 
 def licensed(authority: Authority) -> tuple[Device, wire.License]:
     """A provisioned device computing under the authority's Frontier license 1."""

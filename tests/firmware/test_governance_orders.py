@@ -13,6 +13,7 @@ from openheg import wire
 from openheg.board import VoteError, check_order_signatures
 from openheg.errors import DeviceStatus, RecordError
 
+from fwkit import deliver_order as send
 from fwkit import NOW, Authority, Device, _key, order_names, provision, signed_unchecked
 
 S = DeviceStatus
@@ -29,14 +30,6 @@ def licensed(authority: Authority) -> tuple[Device, wire.License]:
     lic = authority.frontier_license(dev.device_id, 1)
     assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
     return dev, lic
-
-
-def send(dev: Device, record) -> DeviceStatus:
-    raw = record if isinstance(record, bytes) else record.to_bytes()
-    status = dev.status_of(C.ORDER, raw)
-    dev.firmware.poll()
-    dev.hal.meter.idle(1)
-    return status
 
 
 def test_an_order_held_back_past_its_lifetime_is_refused(authority):

@@ -53,6 +53,11 @@ BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
 MIGRATION_LOCK_KEY = 0x6F70656E68656700
+# The signer-role column of a fleet order (wire.FLEET_ORDER_KINDS): a board
+# order with its own counter on the device, so its sequences are not the
+# board's per-device ones. Issued fleet orders are keyed by the digest of the
+# policy they are bound to (in the device-id column): they count per policy.
+FLEET_ROLE = "FLEET"
 # Rows whose primary key is a surrogate id are known by these unique columns.
 NATURAL_KEYS = {AttestationRow: ["record_sha256"],
                 OrderRow: ["device_id", "signer_role", "sequence"]}
@@ -248,11 +253,17 @@ class Ledger:
                 row.revoked_at, row.revoked_reason = _now(), reason
             return row
 
-    def record_order(self, order: Order) -> None:
+    def record_order(self, order: Order, device_id: bytes | None = None) -> None:
+        """Note an order as delivered to its device; a fleet order names none,
+        so ``device_id`` says which device it was delivered to."""
+        if order.fleet == (device_id is None):
+            raise LedgerError("a fleet order is recorded for the device it was delivered to "
+                              "(give its id); a per-device order names its own")
         with self.session() as s:
-            self._insert_new(s, OrderRow, device_id=order.device_id.hex(),
+            self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
                              order_kind=order.order_kind.name,
-                             signer_role=SignerRole(order.signer_role).name,
+                             signer_role=(FLEET_ROLE if order.fleet
+                                          else SignerRole(order.signer_role).name),
                              sequence=order.sequence, license_id=order.license_id.hex(),
                              license_sequence=order.license_sequence,
                              workload_id=order.workload_id.hex(),
@@ -321,23 +332,27 @@ class Ledger:
                 row.log_length_after = read.next_index
         return conflicts
 
-    def record_issued_order(self, device_id: bytes, role: SignerRole, sequence: int,
+    def record_issued_order(self, device_id: bytes, role: SignerRole | str, sequence: int,
                             order_kind: str) -> bool:
         """Note an order sequence as issued for (device, role); False if it was
-        issued before (an order numbered twice by hand)."""
+        issued before (an order numbered twice by hand). A fleet order: role
+        FLEET_ROLE, ``device_id`` the digest of the policy it is bound to."""
         with self.session() as s:
             return self._insert_new(s, IssuedOrderRow, device_id=device_id.hex(),
-                                    signer_role=role.name, sequence=sequence,
+                                    signer_role=getattr(role, "name", role), sequence=sequence,
                                     order_kind=order_kind, issued_at=_now())
 
-    def highest_issued_order(self, device_id: bytes, role: SignerRole) -> int:
-        """The highest order sequence issued or recorded for (device, role); 0: none."""
+    def highest_issued_order(self, device_id: bytes, role: SignerRole | str) -> int:
+        """The highest order sequence issued or recorded for (device, role); 0:
+        none. A fleet order: role FLEET_ROLE, ``device_id`` its policy's digest
+        (what was issued under that policy)."""
+        name = getattr(role, "name", role)
         with self.session() as s:
             issued = [r for r in s.scalars(select(IssuedOrderRow.sequence).where(
                 IssuedOrderRow.device_id == device_id.hex(),
-                IssuedOrderRow.signer_role == role.name))]
+                IssuedOrderRow.signer_role == name))]
             sent = [r for r in s.scalars(select(OrderRow.sequence).where(
-                OrderRow.device_id == device_id.hex(), OrderRow.signer_role == role.name))]
+                OrderRow.device_id == device_id.hex(), OrderRow.signer_role == name))]
         return max(issued + sent, default=0)
 
     def issue_nonce(self, device_id: bytes, nonce: bytes, now: int, lifetime_s: int) -> int:
