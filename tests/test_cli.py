@@ -354,3 +354,19 @@ def test_console_script_reports_without_traceback(tmp_path):
     assert result.returncode in (EXIT_BAD_INPUT, EXIT_NOT_TRUSTED)
     assert "Traceback" not in result.stderr
     one_error_line(result.stderr)
+
+
+@pytest.mark.parametrize("assignment,message", [
+    ("board_threshold=1", "give --threshold"),
+    ("horizon_board_threshold=2", "give --horizon-threshold"),
+    ("frontier_base_msflop=1e400", "does not fit"),
+    ("frontier_base_msflop=1e999999", "does not fit"),
+    ("frontier_base_msflop=inf", "is not an integer"),
+    ("frontier_base_msflop=nan", "is not an integer"),
+])
+def test_authority_create_refuses_a_bad_set_in_one_line(run, assignment, message):
+    """Regression (issue 11's sweep): these were internal errors (int of inf, a
+    duplicate keyword), or would build a million-digit number."""
+    code, _, err = run("authority", "create", "auth", "--set", assignment)
+    assert code != 0 and message in one_error_line(err)
+    assert not (Path("auth") / "policies").exists()

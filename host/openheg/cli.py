@@ -346,6 +346,11 @@ def authority_create(ctx: Context, directory: Path, board_size: int, threshold: 
     Example: openheg authority create auth/ --board-size 5 --threshold 3
     """
     overrides = dict(parse_assignment(a) for a in assignments)
+    for field, option in (("board_threshold", "--threshold"),
+                          ("horizon_board_threshold", "--horizon-threshold")):
+        if field in overrides:
+            raise click.UsageError(f"{field} has its own option: give {option} instead of "
+                                   f"--set {field}=...")
     made = Authority.create(directory, board_size=board_size, board_threshold=threshold,
                             horizon_threshold=horizon_threshold, inspectors=inspectors,
                             parties=parties, passphrase=ctx.passphrase, **overrides)

@@ -135,15 +135,23 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return name, _integer(value, name)
 
 
+# Every integer policy field fits 128 bits (39 digits): a larger exponent is refused
+# before it is computed (1e999999 would build a million-digit number).
+MAX_EXPONENT = 39
+
+
 def _integer(text: str, name: str) -> int:
     text = text.strip().replace("_", "")
     try:
-        value = int(text) if not any(c in text for c in ".eE") else int(float(text))
-        if "e" in text.lower():  # exact for integral scientific notation like 1e29
+        if "e" in text.lower():
             mantissa, _, exponent = text.lower().partition("e")
-            if "." not in mantissa:
-                value = int(mantissa) * 10 ** int(exponent)
-    except ValueError:
+            if int(exponent) > MAX_EXPONENT:
+                raise PolicyError(f"{name}: {text!r} does not fit the field (at most "
+                                  f"{MAX_EXPONENT} digits)")
+        value = int(text) if not any(c in text for c in ".eE") else int(float(text))
+        if "e" in text.lower() and "." not in mantissa:
+            value = int(mantissa) * 10 ** int(exponent)  # exact, as 1e29 should be
+    except (ValueError, OverflowError):  # "x", "nan"; "inf", 1e400 as a float
         raise PolicyError(f"{name}: {text!r} is not an integer") from None
     if value < 0:
         raise PolicyError(f"{name}: must not be negative")
