@@ -24,7 +24,7 @@ from test_series import CHAIN_START, DEVICE, attestation
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
-from openheg.ledger import HEAD_REVISION, MIGRATIONS, Ledger, LedgerError, ledger_url
+from openheg.ledger import HEAD_REVISION, Ledger, LedgerError, ledger_url
 from openheg.licensing import sign_order
 from openheg.series import LogRead, LogRecord
 from openheg.wire import Attestation, EventType, License, LicenseClass, Order, OrderKind, SignerRole
@@ -177,15 +177,8 @@ def test_a_bad_record_in_a_batch_records_none_of_it(database_url):
 def test_the_u64_migration_keeps_old_rows_exact(database_url):
     """A ledger at revision 0004 (BIGINT u64 columns) with rows in it migrates to
     fixed-width strings that read back as the same numbers."""
-    from alembic import command
-    from alembic.config import Config
-
     ledger = Ledger(database_url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with ledger.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0004")
+    ledger.migrate("0004", downgrade=True)
     big = (1 << 63) - 1  # the largest a 0004 ledger could hold
     data = attestation(big, 7, CHAIN_START)
     att = Attestation.from_bytes(data)

@@ -14,7 +14,7 @@ import pytest
 
 from openheg.crypto import SigningKey
 from openheg.licensing import sign_order
-from openheg.ledger import HEAD_REVISION, MIGRATIONS, Ledger, LedgerError
+from openheg.ledger import HEAD_REVISION, Ledger, LedgerError
 from openheg.report import write_report
 from openheg.series import (
     CHAIN_START,
@@ -221,14 +221,7 @@ def test_resets_across_an_unread_stretch_are_noted_not_counted():
 def test_ledger_migrates_an_old_schema_and_keeps_its_data(tmp_path):
     db = tmp_path / "l.sqlite"
     ledger = Ledger(db)
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with ledger.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")
+    ledger.migrate("0001", downgrade=True)
     ledger.close()
     old = sqlite3.connect(db)
     tables = {r[0] for r in old.execute("select name from sqlite_master where type='table'")}

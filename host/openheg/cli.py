@@ -96,7 +96,8 @@ from .transport import (
 )
 from .units import AmountError, format_sflop, parse_sflop
 from .verify import EndorsementList, authenticate_license, verify_attestation
-from .wire import DeviceState, License, LicenseClass, Order, OrderKind, Policy, SignerRole
+from .wire import (DeviceState, License, LicenseClass, Order, OrderKind, Policy, SignerRole,
+                   hex_bytes)
 
 # Exit codes, by kind of failure (documented in README.md).
 EXIT_OK = 0
@@ -249,16 +250,6 @@ def write_file(path: Path, data: bytes) -> None:
         Path(path).write_bytes(data)
     except OSError as error:
         raise KeyFileError(f"cannot write {path}: {error.strerror}") from None
-
-
-def hex_bytes(text: str, size: int, what: str) -> bytes:
-    try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        raise RecordError(f"{what} must be hex digits") from None
-    if len(value) != size:
-        raise RecordError(f"{what} must be {size} bytes ({2 * size} hex digits), got {len(value)}")
-    return value
 
 
 def public_key_arg(text: str) -> bytes:

@@ -1067,6 +1067,21 @@ def build_message(fmt: Construct, value: Any, what: str) -> bytes:
     return _build(fmt, value, what)
 
 
+def hex_bytes(text: str, size: int | None, what: str) -> bytes:
+    """A wire field given as hex (the form to_jsonable writes): ``size`` bytes
+    exactly, or any non-empty length when None. Raises RecordError."""
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        raise RecordError(f"{what} must be {2 * size} hex digits" if size is not None else
+                          f"{what} must be hex digits") from None
+    if size is None and not value:
+        raise RecordError(f"{what} must be hex digits, not empty")
+    if size is not None and len(value) != size:
+        raise RecordError(f"{what} must be {size} bytes ({2 * size} hex digits), got {len(value)}")
+    return value
+
+
 def to_jsonable(record: Any) -> dict[str, Any]:
     """A record's fields as JSON values: bytes as hex, enums and integers as integers."""
     out: dict[str, Any] = {}

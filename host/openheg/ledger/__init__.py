@@ -141,7 +141,9 @@ class Ledger:
             raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def migrate(self, revision: str = "head") -> None:
+    def migrate(self, revision: str = "head", *, downgrade: bool = False) -> None:
+        """Bring the schema up to ``revision`` (or, with ``downgrade``, back down
+        to it: for tests of the migrations and for a rollback by hand)."""
         from alembic import command
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
@@ -157,7 +159,7 @@ class Ledger:
                                    {"key": MIGRATION_LOCK_KEY})
             config.attributes["connection"] = connection
             try:
-                command.upgrade(config, revision)
+                (command.downgrade if downgrade else command.upgrade)(config, revision)
             except CommandError as error:
                 found = MigrationContext.configure(connection).get_current_revision()
                 if found not in _known_revisions():

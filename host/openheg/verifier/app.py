@@ -53,7 +53,7 @@ from ..report import usage_anomalies
 from ..verify import (EndorsementList, authenticate_license, verify_attestation,
                       verify_endorsement)
 from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
-                    LicenseClass)
+                    LicenseClass, hex_bytes)
 from .config import VerifierConfig
 from .dashboard import LOGIN_FORM, overview, workload_page
 from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
@@ -110,13 +110,9 @@ class Refusal(Exception):
 
 def _hex(text: str, size: int | None, what: str) -> bytes:
     try:
-        value = bytes.fromhex(text)
-    except ValueError:
-        value = b""
-    if not value or (size is not None and len(value) != size):
-        raise Refusal(400, f"{what} must be {2 * size} hex digits" if size else
-                      f"{what} must be hex")
-    return value
+        return hex_bytes(text, size, what)
+    except RecordError as error:
+        raise Refusal(400, str(error)) from None
 
 
 def _device_id(text: str) -> bytes:
