@@ -183,6 +183,11 @@ def test_a_person_reads_the_dashboard_in_chromium_as_the_ledger_holds_it(fleet, 
                   for w in ledger.workloads() for a in usage_anomalies(usage[w.name])]
         assert [kind for _, kind, _ in misuse] == ["revoked-license-used"]
         assert cells(chromium, "Anomalies") == anomalies + misuse
+        # At 1100 px every table, the thresholds' included, fits the window
+        # (regression: the thresholds table ran past its right edge).
+        width, window = chromium.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= window, (width, window)
         shoot(chromium, "dashboard-overview.png")
 
         # train-b against F(t) and H(t), drawn as inline SVG, with the use of its

@@ -20,7 +20,10 @@ from ..report import build_report, plot, usage_anomalies
 from ..units import format_sflop
 
 STYLE = ("body{font-family:sans-serif;max-width:64em;margin:auto;padding:0 1em}"
-         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
+         # A table wider than the page (the thresholds' digits at 1100 px) scrolls
+         # inside itself instead of pushing the page sideways.
+         "table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
+         "td,th{border:1px solid #ccc;padding:2px 8px;"
          "text-align:right}th{background:#eee}.severe{color:#b00;font-weight:bold}"
          "td.name{text-align:left}")
 
