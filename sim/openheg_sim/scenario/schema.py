@@ -1,0 +1,196 @@
+"""Scenario file (TOML) -> validated, immutable Scenario.
+
+Every refusal is a ScenarioError naming the file, the key path and what is
+wrong, so an operator can fix the file without reading this module. Unknown
+keys are refused: a misspelt key silently ignored would run a different
+scenario than the one the author wrote.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PRECISIONS = ("fp64", "fp32", "bf16", "fp8", "int8")
+KINDS = ("pre-training", "fine-tuning", "inference")
+EVENT_KINDS = (
+    "board-vote", "inspector-pause", "due-process-resume", "site-halt",
+    "revoke", "device-silent", "withhold-beacons", "replay-license",
+)
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run; str() is one actionable line."""
+
+    def __init__(self, source: str, where: str, what: str) -> None:
+        super().__init__(f"{source}: {where}: {what}")
+        self.source, self.where, self.what = source, where, what
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    chips: int
+    peak_ops: dict  # precision -> ops/s per chip
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    owner: str
+    lineage: str
+    site: str
+    kind: str
+    planned_sflop: float
+    precision_mix: dict  # precision -> fraction, sums to 1
+    start_day: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    f_sflop: float         # frontier threshold F at day 0
+    h_sflop: float         # horizon threshold H at day 0
+    daily_growth: float    # F(t) = F * (1 + growth) ** t, same for H
+
+
+@dataclass(frozen=True)
+class Event:
+    day: int
+    kind: str
+    target: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    days: int
+    seed: int
+    sites: tuple
+    workloads: tuple
+    policy: Policy
+    events: tuple
+
+
+class _Reader:
+    def __init__(self, source: str, table: dict, where: str) -> None:
+        self.source, self.table, self.where, self.seen = source, table, where, set()
+
+    def _path(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, what: str) -> ScenarioError:
+        return ScenarioError(self.source, self._path(key), what)
+
+    def get(self, key, types, default=..., check=None, hint=""):
+        self.seen.add(key)
+        if key not in self.table:
+            if default is ...:
+                raise self.fail(key, "missing; it is required")
+            return default
+        value = self.table[key]
+        if isinstance(value, bool) or not isinstance(value, types):
+            names = "/".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+            raise self.fail(key, f"expected {names}, got {type(value).__name__} {value!r}")
+        if check is not None and not check(value):
+            raise self.fail(key, f"{value!r} is out of range: {hint}")
+        return value
+
+    def done(self) -> None:
+        extra = sorted(set(self.table) - self.seen)
+        if extra:
+            raise self.fail(extra[0], "unknown key; remove it or fix its spelling")
+
+
+def _positive(v) -> bool:
+    return math.isfinite(v) and v > 0
+
+
+def _precisions(r: _Reader, key: str, fractions: bool) -> dict:
+    table = r.get(key, dict)
+    sub = _Reader(r.source, table, r._path(key))
+    out = {}
+    for p in table:
+        if p not in PRECISIONS:
+            raise sub.fail(p, f"unknown precision; use one of {', '.join(PRECISIONS)}")
+        check = (lambda v: 0 <= v <= 1) if fractions else _positive
+        out[p] = float(sub.get(p, (int, float), check=check,
+                               hint="a fraction in [0, 1]" if fractions else "ops/s above 0"))
+    if not out:
+        raise r.fail(key, "empty; give at least one precision")
+    if fractions and abs(sum(out.values()) - 1.0) > 1e-9:
+        raise r.fail(key, f"fractions sum to {sum(out.values())!r}; they must sum to 1")
+    return out
+
+
+def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "syntax", str(exc)) from None
+    top = _Reader(source, data, "")
+    name = top.get("name", str)
+    days = top.get("days", int, check=lambda v: 1 <= v <= 3650, hint="1 to 3650 days")
+    seed = top.get("seed", int, default=0)
+
+    sites = []
+    for i, t in enumerate(top.get("site", list)):
+        r = _Reader(source, t, f"site[{i}]")
+        sites.append(Site(r.get("name", str),
+                          r.get("chips", int, check=lambda v: 1 <= v <= 1_000_000, hint="1 to 1,000,000"),
+                          _precisions(r, "peak_ops", fractions=False)))
+        r.done()
+    site_names = [s.name for s in sites]
+    if len(set(site_names)) != len(site_names):
+        raise top.fail("site", "two sites share a name; names must be unique")
+
+    p = _Reader(source, top.get("policy", dict), "policy")
+    policy = Policy(float(p.get("f_sflop", (int, float), check=_positive, hint="above 0")),
+                    float(p.get("h_sflop", (int, float), check=_positive, hint="above 0")),
+                    float(p.get("daily_growth", (int, float), default=0.0,
+                                check=lambda v: 0 <= v < 1, hint="a rate in [0, 1)")))
+    if policy.h_sflop <= policy.f_sflop:
+        raise p.fail("h_sflop", "must be above f_sflop (the Horizon threshold lies beyond the frontier)")
+    p.done()
+
+    workloads = []
+    for i, t in enumerate(top.get("workload", list)):
+        r = _Reader(source, t, f"workload[{i}]")
+        w = Workload(r.get("name", str), r.get("owner", str), r.get("lineage", str),
+                     r.get("site", str, check=lambda v: v in site_names,
+                           hint=f"not a site; sites are {', '.join(site_names)}"),
+                     r.get("kind", str, check=lambda v: v in KINDS, hint=f"use one of {', '.join(KINDS)}"),
+                     float(r.get("planned_sflop", (int, float), check=_positive, hint="above 0")),
+                     _precisions(r, "precision_mix", fractions=True),
+                     r.get("start_day", int, default=0, check=lambda v: 0 <= v < days,
+                           hint=f"a day in [0, {days})"))
+        r.done()
+        workloads.append(w)
+    names = {w.name for w in workloads} | set(site_names)
+
+    events = []
+    for i, t in enumerate(top.get("event", list, default=[])):
+        r = _Reader(source, t, f"event[{i}]")
+        kind = r.get("kind", str, check=lambda v: v in EVENT_KINDS, hint=f"use one of {', '.join(EVENT_KINDS)}")
+        day = r.get("day", int, check=lambda v: 0 <= v < days, hint=f"a day in [0, {days})")
+        target = r.get("target", str, check=lambda v: v in names or v == "policy",
+                       hint="name a site, a workload, or 'policy'")
+        needs_value = kind == "board-vote"
+        value = r.get("value", (int, float), default=None if not needs_value else ...,
+                      check=_positive, hint="a new threshold in sFLOP above 0")
+        r.done()
+        events.append(Event(day, kind, target, None if value is None else float(value)))
+    events.sort(key=lambda e: e.day)  # stable: same-day events keep file order
+    top.done()
+    return Scenario(name, days, seed, tuple(sites), tuple(workloads), policy, tuple(events))
+
+
+def load_scenario(path) -> Scenario:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), "file", f"cannot read it ({exc.strerror})") from None
+    return parse_scenario(text, str(path))
