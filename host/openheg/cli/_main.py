@@ -1,20 +1,34 @@
-"""openheg CLI: the _main commands (split out of one file; see __init__)."""
+"""The `openheg` entry point: runs the command tree and turns every failure into one line."""
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
-from .order import *  # noqa: F401,F403  (the tree shares one namespace)
-from .vendor import *  # noqa: F401,F403  (the tree shares one namespace)
-from .device import *  # noqa: F401,F403  (the tree shares one namespace)
-from .attest import *  # noqa: F401,F403  (the tree shares one namespace)
-from .ledger import *  # noqa: F401,F403  (the tree shares one namespace)
-from .verifier import *  # noqa: F401,F403  (the tree shares one namespace)
-from .demo import *  # noqa: F401,F403  (the tree shares one namespace)
+import os
+
+import click
+
+# Importing a group module attaches its commands to the root group `cli`.
+from . import (  # noqa: F401
+    attest,
+    authority,
+    board,
+    demo,
+    device,
+    ledger,
+    license,
+    lineage,
+    order,
+    policy,
+    vendor,
+    verifier,
+)
+from ._common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    OpenhegError,
+    cli,
+    exit_code_for,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
-from .order import *  # noqa: F401,F403  (the tree shares one namespace)
-from .vendor import *  # noqa: F401,F403  (the tree shares one namespace)
-from .device import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    EndorsementList,
+    License,
+    LogRead,
+    NotTrusted,
+    Path,
+    RecordError,
+    VerificationError,
+    build_chain,
+    cli,
+    click,
+    emit,
+    format_sflop,
+    hex_bytes,
+    json_option,
+    load_record,
+    os,
+    pass_context,
+    progress,
+    public_key_arg,
+    read_file,
+    time,
+    verify_attestation,
+    wire,
+    write_file,
+)
+from .license import (
+    evidence_registry,
+    evidence_registry_option,
+)
 
 
 @cli.group()

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    Path,
+    SigningKey,
+    authority_option,
+    cli,
+    click,
+    describe,
+    emit,
+    format_sflop,
+    json_option,
+    parse_assignment,
+    pass_context,
+    progress,
+    time_beacon,
+    wire,
+)
 
 
 @cli.group()

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    License,
+    Order,
+    Path,
+    Policy,
+    Proposal,
+    Share,
+    SigningKey,
+    VoteError,
+    authority_option,
+    check_license_signatures,
+    check_order_signatures,
+    check_policy_update,
+    cli,
+    click,
+    combine,
+    license_cosigners,
+    load_record,
+    pass_context,
+    sign_proposal,
+    write_file,
+)
 
 
 @cli.group()

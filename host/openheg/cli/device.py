@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
-from .order import *  # noqa: F401,F403  (the tree shares one namespace)
-from .vendor import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    AmountError,
+    Authority,
+    Device,
+    EMULATOR_SCHEME,
+    EmulatorTransport,
+    LogRead,
+    NotTrusted,
+    Path,
+    Role,
+    TransportError,
+    VENDOR_KEY,
+    authority_option,
+    cli,
+    click,
+    emit,
+    json_option,
+    pass_context,
+    progress,
+    provision,
+    regmap,
+    wire,
+    write_file,
+)
 
 
 @cli.group()

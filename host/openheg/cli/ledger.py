@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
-from .order import *  # noqa: F401,F403  (the tree shares one namespace)
-from .vendor import *  # noqa: F401,F403  (the tree shares one namespace)
-from .device import *  # noqa: F401,F403  (the tree shares one namespace)
-from .attest import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    NotTrusted,
+    Path,
+    authority_option,
+    cli,
+    click,
+    emit,
+    format_sflop,
+    json,
+    json_option,
+    pass_context,
+    progress,
+)
 
 
 @cli.group("ledger")

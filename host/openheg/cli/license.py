@@ -2,11 +2,45 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    DeviceSlot,
+    DeviceState,
+    DeviceStateError,
+    License,
+    LicenseClass,
+    LicensingError,
+    NO_LINEAGE,
+    Node,
+    Path,
+    Proposal,
+    Registry,
+    authenticate_license,
+    authority_option,
+    check_license_signatures,
+    cli,
+    click,
+    combine,
+    dt,
+    emit,
+    format_sflop,
+    hex_bytes,
+    json_option,
+    load_record,
+    parse_sflop,
+    pass_context,
+    plan_workload,
+    progress,
+    sign_proposal,
+    wire,
+    write_file,
+)
+from .lineage import (
+    lineage_trust,
+    load_registry,
+    parse_parent,
+    registry_option,
+)
 
 
 @cli.group("license")

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    LineageError,
+    LineageTrust,
+    Node,
+    Parent,
+    Path,
+    Registry,
+    Relation,
+    SigningKey,
+    cli,
+    click,
+    dt,
+    emit,
+    format_sflop,
+    json_option,
+    parse_sflop,
+    pass_context,
+)
 
 
 registry_option = click.option("--registry", type=click.Path(path_type=Path),

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    DEFAULT_SIGNER_ROLES,
+    FLEET_ROLE,
+    License,
+    ORDER_SEQUENCE_FIELDS,
+    OpenhegError,
+    Order,
+    OrderKind,
+    Path,
+    Policy,
+    Proposal,
+    SignerRole,
+    VerificationError,
+    check_order_signatures,
+    cli,
+    click,
+    hex_bytes,
+    issue_fleet_order,
+    issue_order,
+    issue_revocation,
+    load_record,
+    pass_context,
+    sign_order,
+    wire,
+    write_file,
+)
 
 
 @cli.group()

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Authority,
+    Path,
+    Policy,
+    Proposal,
+    RecordError,
+    authority_option,
+    cli,
+    click,
+    describe,
+    emit,
+    format_sflop,
+    json_option,
+    load_record,
+    next_draft,
+    parse_assignment,
+    parse_date,
+    pass_context,
+    progress,
+    public_key_arg,
+    read_file,
+    thresholds_on,
+)
 
 
 @cli.group()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from ._common import *  # noqa: F401,F403  (the tree shares one namespace)
-from .authority import *  # noqa: F401,F403  (the tree shares one namespace)
-from .board import *  # noqa: F401,F403  (the tree shares one namespace)
-from .policy import *  # noqa: F401,F403  (the tree shares one namespace)
-from .lineage import *  # noqa: F401,F403  (the tree shares one namespace)
-from .license import *  # noqa: F401,F403  (the tree shares one namespace)
-from .order import *  # noqa: F401,F403  (the tree shares one namespace)
+from ._common import (
+    Path,
+    VENDOR_KEY,
+    cli,
+    click,
+    create_vendor,
+    emit,
+    endorsement_list_path,
+    json_option,
+    load_public_key,
+    load_vendor_list,
+    pass_context,
+)
 
 
 @cli.group()
