@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from openheg import cli as cli_module
+from openheg.cli import _common as cli_module  # Context opens devices through it
 from openheg import wire
 from cli_kit import ok, run  # noqa: F401 - run is a fixture
 from operator_link import InfoLink

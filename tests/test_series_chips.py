@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from openheg import cli as cli_module
+from openheg.cli import _common as cli_module  # Context opens devices through it
 from openheg.cli import EXIT_NOT_TRUSTED, EXIT_UNREACHABLE
 from openheg.errors import TransportError
 from cli_kit import ok, run  # noqa: F401 - run is a fixture

@@ -1,0 +1,7 @@
+"""`python -m openheg.cli`: the same entry point as the `openheg` script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
