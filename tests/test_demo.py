@@ -6,7 +6,7 @@ import json
 
 from openheg import demo, wire
 from openheg.cli import EXIT_NOT_TRUSTED, EXIT_OK, main
-from openheg.transport import EmulatorTransport
+from openheg.transport import open_transport
 from operator_link import TamperingLink, rewrite_newest_entry
 
 
@@ -40,8 +40,8 @@ def test_demo_runs_every_step_and_writes_a_trusted_report(tmp_path, capsys):
 def test_a_demo_whose_evidence_does_not_hold_exits_1(tmp_path, capsys, monkeypatch):
     """The operator rewrites the newest event-log entry on each chip's link: the
     series check finds the fork, and the demo must not report success."""
-    monkeypatch.setattr(demo, "EmulatorTransport", lambda url, home: TamperingLink(
-        EmulatorTransport(url, home), rewrite_newest_entry))
+    monkeypatch.setattr(demo, "open_transport", lambda url, home: TamperingLink(
+        open_transport(url, home), rewrite_newest_entry))
     assert main(["demo", "--out", str(tmp_path / "demo"), "--chips", "1"]) == EXIT_NOT_TRUSTED
     captured = capsys.readouterr()
     assert "report NOT trusted" in captured.out

@@ -80,3 +80,39 @@ def test_a_device_that_vanishes_from_its_pty_is_a_transport_error():
     with pytest.raises(TransportError, match="link failed"):
         link.exchange(b"\x01\x00\x00")
     os.close(device_end)
+
+
+def test_the_host_library_never_imports_the_simulator():
+    """emu:// reaches the host through the `openheg.transports` entry point; no
+    module of host/openheg names openheg_sim (issue 11: the host library must not
+    depend on sim/)."""
+    import ast
+    from pathlib import Path
+
+    import openheg
+
+    offenders = []
+    for path in Path(openheg.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "openheg_sim"]
+    assert offenders == []
+
+
+def test_emu_urls_come_from_the_registered_scheme_handler():
+    from openheg import transport
+
+    assert transport.scheme_handlers()["emu"].value == "openheg_sim.transport:open_emulator"
+
+
+def test_an_emu_url_without_the_simulator_installed_says_what_to_install(monkeypatch, tmp_path):
+    from openheg import transport
+    from openheg.errors import TransportError
+
+    monkeypatch.setattr(transport, "scheme_handlers", lambda: {})
+    with pytest.raises(TransportError) as refused:
+        transport.open_transport("emu://chip0", tmp_path)
+    assert "no handler for emu:// URLs" in str(refused.value)
+    assert "openheg_sim" in str(refused.value)
+    assert not (tmp_path / "emu").exists()  # nothing was created

@@ -35,7 +35,7 @@ from .licensing import DeviceSlot, issue_order, plan_workload, sign_order, time_
 from .lineage import LineageTrust, Node, Parent, Registry, Relation
 from .report import write_report
 from .series import LogRead
-from .transport import EmulatorTransport
+from .transport import open_transport
 from .units import format_sflop
 from .verify import EndorsementList, verify_attestation
 from .wire import OrderKind, SignerRole
@@ -98,7 +98,7 @@ def run_demo(out: Path, chips: int = 4, echo: Callable[[str], None] = print) -> 
     # 2. The vendor provisions the fleet.
     vendor = create_vendor(out / "vendor")
     ledger = Ledger(out / "ledger.sqlite")
-    transports = [EmulatorTransport(f"emu://chip{i}", home=out) for i in range(chips)]
+    transports = [open_transport(f"emu://chip{i}", home=out) for i in range(chips)]
     devices = [Device(t) for t in transports]
     for i, device in enumerate(devices):
         ledger.record_device(provision(device, vendor, authority.genesis(), url=f"emu://chip{i}"))

@@ -1,7 +1,8 @@
 """One transport interface for every way of reaching a device.
 
 URLs are pyserial's (`/dev/ttyACM0`, a pty path, `socket://host:port`,
-`loop://`, ...) plus `emu://NAME` for a chip emulated in this process and
+`loop://`, ...) plus `emu://NAME` for a chip emulated in this process (registered
+by the simulator package through an entry point, see scheme_handlers) and
 `soc://PTY` for the RTL SoC under Verilator (`make soc-sim` prints the pty). A
 transport moves one request message to the device and returns its response;
 it knows nothing of what the messages mean (that is openheg.device).
@@ -9,8 +10,10 @@ it knows nothing of what the messages mean (that is openheg.device).
 
 from __future__ import annotations
 
+import functools
 import os
 from abc import ABC, abstractmethod
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import serial
@@ -18,6 +21,9 @@ import serial
 from .errors import TransportError
 from .framing import DELIMITER, MAX_FRAME_SIZE, FramingError, decode_frame, encode_frame
 
+# Entry-point group through which packages add URL schemes (see scheme_handlers).
+TRANSPORT_ENTRY_POINTS = "openheg.transports"
+# Registered by the simulator (openheg_sim.transport), not by this library.
 EMULATOR_SCHEME = "emu://"
 # The RTL SoC simulated cycle by cycle checks a signature in about ten seconds
 # (docs/soc.md): its pty, with a timeout for that speed instead of a board's.
@@ -120,30 +126,27 @@ def _retryable(error: TransportError) -> TransportError:
     return error
 
 
-class EmulatorTransport(Transport):
-    """A chip emulated in this process: the real C firmware on the meter model."""
+@functools.cache
+def scheme_handlers() -> dict[str, EntryPoint]:
+    """URL schemes other packages register (entry-point group `openheg.transports`).
 
-    def __init__(self, url: str, home: Path | None = None):
-        self.url = url
-        name = url[len(EMULATOR_SCHEME):]
-        if not name or not all(c.isalnum() or c in "-_." for c in name) or name.startswith("."):
-            raise TransportError(f"bad emulator URL {url!r}: use emu://NAME with letters, "
-                                 "digits, '-', '_' or '.'")
-        from openheg_sim.emulator import EmulatedChip  # the emulator is optional for the host
-
-        self.chip = EmulatedChip.open(name, (home or default_home()) / "emu")
-
-    def exchange(self, request: bytes) -> bytes:
-        return self.chip.request(request)
-
-    def close(self) -> None:
-        self.chip.close()
+    Each entry point is named after its scheme ("emu" for emu://) and loads a
+    callable `(url, home, timeout, retries) -> Transport`. The simulator registers
+    emu:// this way, so the host library itself never imports it.
+    """
+    return {ep.name: ep for ep in entry_points(group=TRANSPORT_ENTRY_POINTS)}
 
 
 def open_transport(url: str, home: Path | None = None, timeout: float = DEFAULT_TIMEOUT_S,
                    retries: int = DEFAULT_RETRIES) -> Transport:
+    scheme, separator, _ = url.partition("://")
+    if separator and scheme in scheme_handlers():
+        opener = scheme_handlers()[scheme].load()
+        return opener(url, home or default_home(), timeout, retries)
     if url.startswith(EMULATOR_SCHEME):
-        return EmulatorTransport(url, home)
+        raise TransportError(f"{url}: no handler for emu:// URLs is installed; the emulator "
+                             "comes with the simulator package openheg_sim (`make setup` "
+                             "installs it)")
     if url.startswith(SOC_SCHEME):
         return SerialTransport(url[len(SOC_SCHEME):], max(timeout, SOC_TIMEOUT_S), retries)
     return SerialTransport(url, timeout, retries)

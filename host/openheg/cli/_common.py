@@ -90,7 +90,6 @@ from ..transport import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT_S,
     EMULATOR_SCHEME,
-    EmulatorTransport,
     default_home,
     open_transport,
 )

@@ -7,7 +7,6 @@ from ._common import (
     Authority,
     Device,
     EMULATOR_SCHEME,
-    EmulatorTransport,
     LogRead,
     NotTrusted,
     Path,
@@ -25,6 +24,7 @@ from ._common import (
     regmap,
     wire,
     write_file,
+    open_transport,
 )
 
 
@@ -139,7 +139,7 @@ def device_run(ctx: Context, url: str, lane: str, ops: str, ops_per_cycle: int,
     if not url.startswith(EMULATOR_SCHEME):
         raise TransportError("device run drives the emulated accelerator: use an emu:// URL")
     count = parse_count(ops)
-    with EmulatorTransport(url, ctx.home) as transport:
+    with open_transport(url, ctx.home) as transport:
         ctx.sync_time(Device(transport))
         result = transport.chip.run(lane.upper(), count, ops_per_cycle)
     emit({"lane": result.lane, "requested_ops": result.requested_ops,
