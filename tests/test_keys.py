@@ -74,3 +74,28 @@ def test_cli_keys_are_encrypted_with_the_passphrase_from_the_environment(tmp_pat
                  "auth/keys/board-1.key", "--out", "s"]) == EXIT_OK
     assert main(["board", "combine", "p.json", "s", "--authority", "auth", "--out", "v2.bin",
                  "--publish"]) == EXIT_OK
+
+
+# All zeros and the identity (y = 1) are small-order; y = p (2^255 - 19) is a
+# non-canonical encoding of 0. None can ever verify a strict signature.
+UNUSABLE_KEYS = {
+    "all-zero": bytes(32),
+    "identity": bytes([1]) + bytes(31),
+    "non-canonical": bytes.fromhex("ed" + "ff" * 30 + "7f"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNUSABLE_KEYS))
+def test_a_small_order_or_non_canonical_key_file_is_refused(tmp_path, name):
+    path = tmp_path / f"{name}.pub"
+    path.write_text(UNUSABLE_KEYS[name].hex())
+    with pytest.raises(KeyFileError, match=f"{name}.pub is not a usable Ed25519 public key"):
+        load_public_key(path)
+
+
+@pytest.mark.parametrize("name", sorted(UNUSABLE_KEYS))
+def test_the_cli_refuses_a_small_order_key_given_in_hex(name):
+    from openheg.cli._common import public_key_arg
+
+    with pytest.raises(KeyFileError, match="not a usable Ed25519 public key"):
+        public_key_arg(UNUSABLE_KEYS[name].hex())

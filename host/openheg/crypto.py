@@ -105,6 +105,21 @@ def public_key_openssh(public_key: bytes) -> str:
                             serialization.PublicFormat.OpenSSH).decode()
 
 
+def usable_public_key(raw: bytes, source: str) -> bytes:
+    """`raw` if it is a point strict verification can ever accept, else KeyFileError.
+
+    An all-zero, identity or other small-order key, or a non-canonical encoding, is
+    refused up front: verify_strict refuses every signature under it, so naming one
+    as an issuer, time authority, inspector or party would only create a role that
+    can never sign (and hide the mistake until the first record is refused).
+    """
+    if not nacl.bindings.crypto_core_ed25519_is_valid_point(raw):
+        raise KeyFileError(f"{source} is not a usable Ed25519 public key (a small-order, "
+                           "non-canonical or off-curve point, such as all zeros): give the "
+                           "key's .pub file")
+    return raw
+
+
 def load_public_key(path: Path) -> bytes:
     """Read an Ed25519 public key from an OpenSSH line, a PEM file or 64 hex digits."""
     try:
@@ -120,13 +135,13 @@ def load_public_key(path: Path) -> bytes:
             raw = bytes.fromhex(text.decode("ascii"))
             if len(raw) != KEY_SIZE:
                 raise ValueError
-            return raw
+            return usable_public_key(raw, str(path))
     except (ValueError, UnicodeDecodeError):
         raise KeyFileError(f"{path} is not an Ed25519 public key "
                            "(OpenSSH, PEM or 64 hex digits)") from None
     if not isinstance(key, Ed25519PublicKey):
         raise KeyFileError(f"{path} holds a {type(key).__name__}, not an Ed25519 key")
-    return key.public_bytes_raw()
+    return usable_public_key(key.public_bytes_raw(), str(path))
 
 
 def _write_private(path: Path, data: bytes) -> None:

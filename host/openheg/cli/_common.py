@@ -40,7 +40,7 @@ from ..board import (
     license_cosigners,
     sign_proposal,
 )
-from ..crypto import SigningKey, load_public_key
+from ..crypto import SigningKey, load_public_key, usable_public_key
 from ..device import Device
 from ..errors import (
     DeviceError,
@@ -254,7 +254,7 @@ def write_file(path: Path, data: bytes) -> None:
 def public_key_arg(text: str) -> bytes:
     """A public key given as 64 hex digits or as a key file."""
     if len(text) == 2 * wire.KEY_SIZE and all(c in "0123456789abcdefABCDEF" for c in text):
-        return bytes.fromhex(text)
+        return usable_public_key(bytes.fromhex(text), f"key {text[:8]}...")
     return load_public_key(Path(text))
 
 
