@@ -370,3 +370,24 @@ def test_authority_create_refuses_a_bad_set_in_one_line(run, assignment, message
     code, _, err = run("authority", "create", "auth", "--set", assignment)
     assert code != 0 and message in one_error_line(err)
     assert not (Path("auth") / "policies").exists()
+
+
+@pytest.mark.parametrize("ops", ["inf", "nan", "1e400", "-1", "1.5", "2.5e0", "two", "",
+                                 "1e39"])
+def test_device_run_refuses_an_ops_count_that_is_not_a_whole_countable_number(run, tmp_path,
+                                                                               ops):
+    """inf and nan were internal errors (int() of a float), 1.5 ran 1 op, 1e39 is past
+    the meter's 128-bit lane counter; each is one line, exit 3, and no chip made."""
+    code, out, err = run("device", "run", "emu://chip0", "--lane", "FP8", "--ops", ops)
+    assert code == EXIT_BAD_INPUT, err
+    assert "ops" in one_error_line(err)
+    assert out == ""
+    assert not (tmp_path / "home" / "emu").exists()
+
+
+def test_device_run_prints_a_huge_request_in_e_notation():
+    from openheg.cli.device import format_count, parse_count
+
+    assert parse_count("1e38") == 10**38 and parse_count(" 2000 ") == 2000
+    assert format_count(10**38) == "1.0000e+38"
+    assert format_count(999_999_999_999) == "999999999999"

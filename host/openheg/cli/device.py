@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from ._common import (
     AmountError,
     Authority,
@@ -144,18 +146,35 @@ def device_run(ctx: Context, url: str, lane: str, ops: str, ops_per_cycle: int,
         result = transport.chip.run(lane.upper(), count, ops_per_cycle)
     emit({"lane": result.lane, "requested_ops": result.requested_ops,
           "issued_ops": result.issued_ops, "gate_open": result.gate_open}, as_json,
-         f"{url}: issued {result.issued_ops} of {result.requested_ops} {result.lane} ops; "
+         f"{url}: issued {format_count(result.issued_ops)} of "
+         f"{format_count(result.requested_ops)} {result.lane} ops; "
          + ("gate open" if result.gate_open else "gate closed"))
 
 
+# The meter's lane counters are 128 bits wide: no run can count more ops than that.
+MAX_OPS = 2**128 - 1
+
+
 def parse_count(text: str) -> int:
+    """A count of ops: a whole number, written plainly or in e-notation (2e9).
+
+    Parsed as an exact decimal, so 1e400, inf and nan are refused here instead of
+    overflowing a float, and 2.5e0 is refused for not being whole."""
     try:
-        value = float(text) if any(c in text for c in ".eE") else int(text)
-    except ValueError:
-        raise AmountError(f"{text!r} is not a count of ops") from None
-    if value < 0 or value != int(value):
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise AmountError(f"{text!r} is not a count of ops (write it like 2000000 or 2e9)") from None
+    if not value.is_finite() or value < 0 or value != value.to_integral_value():
         raise AmountError(f"{text!r}: a count of ops is a whole number, not negative")
+    if value > MAX_OPS:
+        raise AmountError(f"{text!r}: more ops than the meter's 128-bit lane counters hold "
+                          f"(at most {MAX_OPS:.3e})")
     return int(value)
+
+
+def format_count(count: int) -> str:
+    """Counts past a trillion in e-notation: 41 digits tell a person nothing."""
+    return str(count) if count < 10**12 else f"{count:.4e}"
 
 
 # =================================================================== attest
