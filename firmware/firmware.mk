@@ -127,7 +127,7 @@ FW_PORT_CPPFLAGS := -I$(FW_PORT_COMMON) -I$(FW_DIR)/port/posix
 FW_CORE_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c))
 FW_CORE_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_CORE_SOURCES))
 FW_COMMON_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_meter_sim.c \
-	$(FW_PORT_COMMON)/heg_nor_sim.c
+	$(FW_PORT_COMMON)/heg_link_sim.c $(FW_PORT_COMMON)/heg_nor_sim.c
 FW_POSIX_SOURCES := $(FW_COMMON_SOURCES) $(FW_DIR)/port/posix/hal_posix.c
 FW_PORT_HEADERS := $(wildcard $(FW_PORT_COMMON)/*.h $(FW_DIR)/port/posix/*.h)
 FW_POSIX_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_POSIX_SOURCES))
@@ -277,7 +277,7 @@ FW_CM4_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_CM4_DIR)/obj/%.o,$(FW_CORE_SOURC
 # software model, what the QEMU test runs) and the board image (the block's
 # registers on the bus, what `make size` holds to the flash and RAM targets).
 FW_CM4_MODEL_OBJECTS := $(FW_CM4_DIR)/obj/port/cortex_m4/meter_model.o \
-	$(FW_CM4_DIR)/obj/port/common/heg_meter_sim.o
+	$(FW_CM4_DIR)/obj/port/common/heg_meter_sim.o $(FW_CM4_DIR)/obj/port/common/heg_link_sim.o
 FW_CM4_MMIO_OBJECTS := $(FW_CM4_DIR)/obj/port/cortex_m4/meter_mmio.o
 FW_CM4_LDSCRIPT := $(FW_DIR)/port/cortex_m4/mps2_an386.ld
 FW_CM4_LDFLAGS := $(FW_CM4_ARCH) -nostartfiles -Wl,--gc-sections -T$(FW_CM4_LDSCRIPT) \

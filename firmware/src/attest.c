@@ -126,6 +126,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   memcpy(body + HEG_ATTESTATION_POLICY_DIGEST_OFF, ctx->ps.policy.digest, HEG_DIGEST_SIZE);
   heg_store_u128(body + HEG_ATTESTATION_WORKLOAD_MSFLOP_OFF, workload_total);
   heg_store_u128(body + HEG_ATTESTATION_RETIRED_MSFLOP_OFF, ctx->ps.retired);
+  heg_link_attest(ctx, body);
 
   HEG_TRY(heg_crypto_ed25519_sign(sig, msg, HEG_DOMAIN_ATTESTATION_LEN + HEG_ATTESTATION_BODY_SIZE,
                                   ctx->device_sk));

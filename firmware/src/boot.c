@@ -68,6 +68,7 @@ heg_status_t heg_init(heg_ctx_t *ctx, heg_hal_t *hal) {
 
   /* Weights of the policy in force, then locked until the next reset. */
   heg_meter_load_weights_and_lock(ctx);
+  heg_link_load_and_lock(ctx);
   heg_meter_watchdog_start(ctx);
   /* The accumulator restarts at 0 with the meter; everything charged before
    * this boot counts as consumed (a power cut never refunds). */

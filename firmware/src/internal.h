@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "heg/heg.h"
+#include "heg/heg_link_regs.h"
 #include "heg/heg_regs.h"
 #include "hardened.h"
 
@@ -54,6 +55,8 @@ typedef struct {
   uint32_t lockout_threshold;
   uint32_t lockout_duration_s;
   uint32_t baselines;
+  uint32_t link_wire_mb_per_s;
+  uint32_t link_burst_wire_bytes;
   uint32_t key_count[HEG_KEYS_LISTS]; /* entries of each list (HEG_KEYS_*) */
 } heg_policy_t;
 
@@ -410,6 +413,17 @@ HEG_MUST_USE heg_status_t heg_meter_check_id(heg_ctx_t *ctx);
 /* Loads the weights of the policy in force (the meter's defaults before
  * provisioning) and locks the configuration until reset. */
 void heg_meter_load_weights_and_lock(heg_ctx_t *ctx);
+/* link.c: the interconnect cap. heg_link_rate turns the policy's rate into
+ * the limiter's RATE at a clock (rounded down, saturating). load_and_lock
+ * loads RATE and BURST of the policy in force and locks them, once per reset
+ * (nothing before a policy is in force); current says whether the locked
+ * values are the policy in force's (HEG_GATE_CAUSE_LINK_PENDING otherwise);
+ * attest writes the limiter's clock, RATE, BURST and byte count into an
+ * attestation body. */
+uint32_t heg_link_rate(uint32_t wire_mb_per_s, uint32_t clock_hz);
+void heg_link_load_and_lock(heg_ctx_t *ctx);
+heg_hbool_t heg_link_current(heg_ctx_t *ctx);
+void heg_link_attest(heg_ctx_t *ctx, uint8_t *body);
 /* Arms the watchdog with the policy's period (0: not armed) and kicks it. */
 void heg_meter_watchdog_start(heg_ctx_t *ctx);
 void heg_meter_watchdog_kick(heg_ctx_t *ctx);

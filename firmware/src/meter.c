@@ -187,6 +187,9 @@ uint32_t heg_gate_causes(heg_ctx_t *ctx) {
   if (weights_current(ctx) != HEG_HTRUE) {
     causes |= HEG_GATE_CAUSE_WEIGHTS_PENDING;
   }
+  if (heg_link_current(ctx) != HEG_HTRUE) {
+    causes |= HEG_GATE_CAUSE_LINK_PENDING;
+  }
   if (ctx->ps.license_revoked != HEG_HFALSE) {
     causes |= HEG_GATE_CAUSE_LICENSE_REVOKED;
   }

@@ -63,6 +63,9 @@ static heg_status_t provision_with(heg_ctx_t *ctx, const uint8_t vendor_key[HEG_
     status = heg_store_finish(ctx, status);
   }
   if (status == HEG_STATUS_OK) {
+    /* The genesis policy is in force: its link cap loads now (the limiter
+     * has been unlocked, passing nothing, since reset). */
+    heg_link_load_and_lock(ctx);
     memcpy(ctx->device_pk, pk, HEG_KEY_SIZE);
     memcpy(ctx->device_sk, sk, sizeof(sk));
     memcpy(out + HEG_PROVISION_RESP_DEVICE_ID_OFF, pk, HEG_KEY_SIZE);

@@ -137,6 +137,10 @@ class GateCause(IntFlag):
     # The license in force was revoked (a REVOKE order, or a policy that revokes
     # its issuer or inspector): it never runs again.
     LICENSE_REVOKED = 1 << 15
+    # The policy in force caps the interconnect link differently from what the
+    # limiter holds: its RATE and BURST load (and lock) once a policy is in
+    # force, and change only at reset, so nothing computes until then.
+    LINK_PENDING = 1 << 16
 
 
 class DeviceState(IntEnum):
@@ -320,6 +324,23 @@ class PolicyBound:
         return (1 << (8 * PolicyFixedFormat.subcons[_POLICY_FIELD_INDEX[self.field]].sizeof())) - 1
 
 
+# The interconnect cap's encodable range (heg_link's RATE and BURST registers).
+LINK_MAX_MB_PER_S = 10_000_000
+LINK_MAX_BURST_WIRE_BYTES = (1 << 24) - 1
+LINK_RATE_FRACTION_BITS = 16
+LINK_RATE_REGISTER_MAX = (1 << 32) - 1
+
+
+def link_rate_register(wire_mb_per_s: int, clock_hz: int) -> int:
+    """The limiter's RATE (wire bytes per cycle x 2^16) the firmware loads for a
+    policy's ``link_wire_mb_per_s`` on a limiter clocked at ``clock_hz``
+    (firmware/src/link.c): rounded down, so never looser than the policy, and
+    at most the register's maximum, which is past any beat a cycle carries."""
+    if clock_hz <= 0:
+        return 0
+    rate = (wire_mb_per_s * 10**6 << LINK_RATE_FRACTION_BITS) // clock_hz
+    return min(rate, LINK_RATE_REGISTER_MAX)
+
 POLICY_BOUNDS: tuple[PolicyBound, ...] = (
     PolicyBound("watchdog_period_cycles", 1 << 10, 1 << 30,
                 "0 never arms the meter's watchdog, so a hung firmware would leave the gate "
@@ -345,6 +366,12 @@ POLICY_BOUNDS: tuple[PolicyBound, ...] = (
                 "a Frontier or Horizon license must hold back at least 0.1 % of its compute "
                 "for oversight (DESIGN: a fixed fraction is reserved); more than all of it "
                 "means nothing"),
+    PolicyBound("link_wire_mb_per_s", 0, LINK_MAX_MB_PER_S,
+                "0 closes the interconnect; 10 TB/s is past any accelerator link today, and "
+                "keeps the firmware's conversion to the limiter's RATE inside 64 bits"),
+    PolicyBound("link_burst_wire_bytes", 0, LINK_MAX_BURST_WIRE_BYTES,
+                "the limiter's BURST register holds 24 bits; 0 (or less than one beat's cost) "
+                "lets nothing through"),
 )
 # sFLOP weights: each lane between half and four times its DESIGN default.
 WEIGHT_FLOOR_DIVISOR = 2
@@ -436,6 +463,14 @@ AttestationBodyFormat = Struct(
     # verifier sees compute it could not credit to a workload (entries the
     # ring overwrote before anyone read them).
     "retired_msflop" / u128,
+    # The interconnect limiter as the firmware reads it back: its clock (the
+    # port's), RATE (wire bytes per cycle x 65536) and BURST, and the wire
+    # bytes it has let through since reset (the limiter restarts at 0 with the
+    # rest of the part; saturating).
+    "link_clock_hz" / Int32ul,
+    "link_rate" / Int32ul,
+    "link_burst" / Int32ul,
+    "link_wire_bytes" / Int64ul,
 )
 
 EndorsementBodyFormat = Struct(
@@ -470,6 +505,12 @@ PolicyFixedFormat = Struct(
     "lockout_threshold" / Int8ul,
     "lockout_duration_s" / Int32ul,
     "baselines" / Int32ul,
+    # The interconnect cap (heg_link: the stream limiter's token bucket), in
+    # wire bytes (docs/registers_link.md): the firmware turns the rate, in
+    # millions of wire bytes a second, into the limiter's RATE at the link's
+    # clock, rounding down (heg_link_rate), and loads BURST as is.
+    "link_wire_mb_per_s" / Int32ul,
+    "link_burst_wire_bytes" / Int32ul,
 )
 _POLICY_FIELD_INDEX = {sub.name: i for i, sub in enumerate(PolicyFixedFormat.subcons)}
 PolicyBodyFormat = Struct(
@@ -763,6 +804,10 @@ class Attestation(SignedRecord):
     policy_digest: bytes = bytes(DIGEST_SIZE)
     workload_msflop: int = 0
     retired_msflop: int = 0
+    link_clock_hz: int = 0
+    link_rate: int = 0
+    link_burst: int = 0
+    link_wire_bytes: int = 0
     signature: bytes = bytes(SIGNATURE_SIZE)
 
     def check(self) -> None:
@@ -832,6 +877,10 @@ class Policy(SignedRecord):
     party_keys: tuple[bytes, ...]
     revoked_keys: tuple[bytes, ...]
     signatures: tuple[SignatureEntry, ...] = ()
+    # The interconnect cap (heg_link). The defaults are the reference policy's:
+    # 900 GB/s, an NVLink-class link, with a mebibyte of burst.
+    link_wire_mb_per_s: int = 900_000
+    link_burst_wire_bytes: int = 1 << 20
 
     def check(self) -> None:
         if self.policy_version < 1:

@@ -23,6 +23,7 @@ from openheg.transport import Transport
 
 from .flash import FLASH_SUFFIX, Flash
 from .meter_model import MeterModel
+from .stream_limiter_model import EMULATED_LINK_CLOCK_HZ, LinkRegisters
 
 try:
     from .firmware import Firmware
@@ -69,6 +70,8 @@ class ChipHal:
                  uptime_clock: Callable[[], float] | None = None,
                  reference_clock: Callable[[], float] | None = None):
         self.meter = meter
+        # The interconnect limiter resets with the rest of the part.
+        self.link = LinkRegisters()
         self.flash = flash
         self.clock = clock
         self._uptime = SincePowerUp(uptime_clock or clock)
@@ -79,6 +82,15 @@ class ChipHal:
 
     def reg_write(self, offset: int, value: int) -> None:
         self.meter.write(offset, value)
+
+    def link_read(self, offset: int) -> int:
+        return self.link.read(offset)
+
+    def link_write(self, offset: int, value: int) -> None:
+        self.link.write(offset, value)
+
+    def link_clock_hz(self) -> int:
+        return EMULATED_LINK_CLOCK_HZ
 
     def storage_geometry(self) -> tuple[int, int]:
         return self.flash.page_size, self.flash.page_count

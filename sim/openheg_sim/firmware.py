@@ -91,6 +91,21 @@ def heg_py_reg_write(handle, offset, value):
 
 
 @ffi.def_extern()
+def heg_py_link_read(handle, offset):
+    return _guarded(handle, 0, lambda hal: int(hal.link_read(int(offset))) & 0xFFFFFFFF)
+
+
+@ffi.def_extern()
+def heg_py_link_write(handle, offset, value):
+    _guarded(handle, None, lambda hal: hal.link_write(int(offset), int(value)))
+
+
+@ffi.def_extern()
+def heg_py_link_clock_hz(handle):
+    return _guarded(handle, 0, lambda hal: int(hal.link_clock_hz()) & 0xFFFFFFFF)
+
+
+@ffi.def_extern()
 def heg_py_storage_geometry(handle, page_size, page_count):
     return _guarded(handle, 1, lambda hal: _set_geometry(hal, page_size, page_count))
 

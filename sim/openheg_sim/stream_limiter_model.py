@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from openheg import linkmap
+
 
 def beat_cost(data_bits: int = 64, user_bits: int = 1) -> int:
     """Wire bytes one beat costs: ceil((data + keep + last + user bits) / 8)."""
@@ -81,3 +83,74 @@ class StreamLimiterModel:
     def max_wire_bytes(self, cycles: int) -> int:
         """Upper bound on the wire bytes delivered in any ``cycles`` consecutive cycles."""
         return (self.cap + cycles * self.rate) >> self.frac_bits
+
+
+# The emulated link's clock: the limiter counts cycles of it (RATE is wire bytes
+# per cycle x 2^16). One gigahertz, an accelerator-link-class clock.
+EMULATED_LINK_CLOCK_HZ = 1_000_000_000
+
+
+class LinkRegisters:
+    """heg_link (hdl/rtl/heg_link.v) as its firmware sees it: the register block
+    of hdl/rdl/heg_link.rdl around a token bucket, in bulk steps.
+
+    ``carry`` offers traffic for a stretch of cycles at once, for emulation that
+    does not step cycles: the bucket gains RATE a cycle, never holds more than
+    BURST, and a beat passes only on a whole beat's cost, so over ``cycles`` at
+    most BURST + RATE x cycles wire bytes pass, the RTL's bound
+    (StreamLimiterModel is the cycle-exact model of the datapath)."""
+
+    def __init__(self, frac_bits: int = 16, data_bits: int = 64, user_bits: int = 1) -> None:
+        self.frac_bits = frac_bits
+        self.beat_cost = beat_cost(data_bits, user_bits)
+        self.regwen = 1
+        self.rate = 0
+        self.burst = 0
+        self.tokens = 0
+        self.byte_count = 0
+        self.bytes_hi_latched = 0
+        self.locked_writes = 0
+
+    def read(self, offset: int) -> int:
+        if offset == linkmap.REG_ID:
+            return linkmap.ID_MAGIC_RESET
+        if offset == linkmap.REG_VERSION:
+            return linkmap.VERSION_MAJOR_RESET << linkmap.VERSION_MAJOR_SHIFT
+        if offset == linkmap.REG_LINK_REGWEN:
+            return self.regwen
+        if offset == linkmap.REG_RATE:
+            return self.rate
+        if offset == linkmap.REG_BURST:
+            return self.burst
+        if offset == linkmap.REG_BEAT_COST:
+            return self.beat_cost
+        if offset == linkmap.REG_BYTES_LO:
+            self.bytes_hi_latched = self.byte_count >> 32
+            return self.byte_count & 0xFFFFFFFF
+        if offset == linkmap.REG_BYTES_HI:
+            return self.bytes_hi_latched
+        if offset == linkmap.REG_ERR_STATUS:
+            return self.locked_writes
+        return 0
+
+    def write(self, offset: int, value: int) -> None:
+        if offset == linkmap.REG_LINK_REGWEN:
+            self.regwen &= value & 1  # write-zero-to-clear
+        elif offset in (linkmap.REG_RATE, linkmap.REG_BURST):
+            if not self.regwen:
+                self.locked_writes = min(self.locked_writes + 1, 0xFFFF)
+            elif offset == linkmap.REG_RATE:
+                self.rate = value & 0xFFFFFFFF
+            else:
+                self.burst = value & linkmap.BURST_BYTES_MASK
+
+    def carry(self, offered_wire_bytes: int, cycles: int) -> int:
+        """Offer ``offered_wire_bytes`` over ``cycles``; returns the wire bytes let through."""
+        cost = self.beat_cost << self.frac_bits
+        cap = self.burst << self.frac_bits
+        budget = min(self.tokens, cap) + self.rate * cycles
+        beats = min(offered_wire_bytes // self.beat_cost, budget // cost) if cost <= cap else 0
+        self.tokens = min(budget - beats * cost, cap)
+        passed = beats * self.beat_cost
+        self.byte_count = min(self.byte_count + passed, (1 << 64) - 1)
+        return passed

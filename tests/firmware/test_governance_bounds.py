@@ -27,7 +27,9 @@ def _crossings() -> list[tuple[str, dict]]:
     """One policy edit per side of every bound: just outside it."""
     cases = []
     for bound in wire.POLICY_BOUNDS:
-        cases.append((f"{bound.field} below {bound.minimum}", {bound.field: bound.minimum - 1}))
+        if bound.minimum > 0:  # an unsigned field has nothing below 0
+            cases.append((f"{bound.field} below {bound.minimum}",
+                          {bound.field: bound.minimum - 1}))
         if bound.maximum < bound.encoding_max:
             cases.append((f"{bound.field} above {bound.maximum}",
                           {bound.field: bound.maximum + 1}))

@@ -95,6 +95,13 @@ def test_host_session_then_exhaustion_on_the_rtl_soc(soc_build, tmp_path):
     assert attestation.consumed_msflop <= grantable + OVERSHOOT_CYCLES * OPS_PER_CYCLE * fp8_weight
     assert attestation.gate_causes & wire.GateCause.EXHAUSTED
     assert attestation.gate_state != wire.GateState.OPEN
+    # The RTL limiter holds the policy's link cap, loaded at the SoC's clock
+    # (25 MHz) and locked (read back over the bus; docs/security.md G19).
+    policy = authority.policy(2)
+    assert attestation.link_clock_hz == 25_000_000
+    assert attestation.link_rate == wire.link_rate_register(policy.link_wire_mb_per_s, 25_000_000)
+    assert attestation.link_burst == policy.link_burst_wire_bytes
+    assert not attestation.gate_causes & wire.GateCause.LINK_PENDING
 
     # The same answers as the firmware built for the host.
     from openheg_sim.firmware_build import firmware_measurement

@@ -63,9 +63,9 @@ size_t heg_ctx_size(void);
  * persistent record's key lists, its endorsement, its event ring and its
  * workload table stay in flash; only its scalar part is in the context.) */
 #if UINTPTR_MAX > 0xFFFFFFFFu
-#define HEG_CTX_BYTES 1488u /* 64-bit hosts (the cffi and POSIX ports): wider pointers */
+#define HEG_CTX_BYTES 1496u /* 64-bit hosts (the cffi and POSIX ports): wider pointers */
 #else
-#define HEG_CTX_BYTES 1448u /* the 32-bit devices: Cortex-M4, RV32 */
+#define HEG_CTX_BYTES 1456u /* the 32-bit devices: Cortex-M4, RV32 */
 #endif
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if

@@ -19,6 +19,16 @@ typedef struct heg_hal heg_hal_t;
 uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset);
 void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value);
 
+/* The interconnect limiter's registers (heg_link, AXI4-Lite): offset is a byte
+ * offset from heg_link_regs.h. Every port has one, as it has a meter: the
+ * firmware loads its RATE and BURST from the policy in force and locks them
+ * (link.c). heg_hal_link_clock_hz is the frequency of the clock the limiter
+ * counts cycles of (its RATE is wire bytes per cycle): a property of the part,
+ * fixed in the port, never read from the board. */
+uint32_t heg_hal_link_read(heg_hal_t *hal, uint32_t offset);
+void heg_hal_link_write(heg_hal_t *hal, uint32_t offset, uint32_t value);
+uint32_t heg_hal_link_clock_hz(heg_hal_t *hal);
+
 /* NOR-flash-like storage, addressed in bytes from its start.
  * Erased bytes read 0xFF. Program may only clear bits and must target erased
  * words (a port reports anything else as HEG_STATUS_STORAGE); offset and

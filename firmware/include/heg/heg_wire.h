@@ -144,8 +144,16 @@
 #define HEG_ATTESTATION_WORKLOAD_MSFLOP_LEN 16u
 #define HEG_ATTESTATION_RETIRED_MSFLOP_OFF 399u
 #define HEG_ATTESTATION_RETIRED_MSFLOP_LEN 16u
-#define HEG_ATTESTATION_BODY_SIZE 415u
-#define HEG_ATTESTATION_SIZE 479u
+#define HEG_ATTESTATION_LINK_CLOCK_HZ_OFF 415u
+#define HEG_ATTESTATION_LINK_CLOCK_HZ_LEN 4u
+#define HEG_ATTESTATION_LINK_RATE_OFF 419u
+#define HEG_ATTESTATION_LINK_RATE_LEN 4u
+#define HEG_ATTESTATION_LINK_BURST_OFF 423u
+#define HEG_ATTESTATION_LINK_BURST_LEN 4u
+#define HEG_ATTESTATION_LINK_WIRE_BYTES_OFF 427u
+#define HEG_ATTESTATION_LINK_WIRE_BYTES_LEN 8u
+#define HEG_ATTESTATION_BODY_SIZE 435u
+#define HEG_ATTESTATION_SIZE 499u
 
 /* Endorsement: body, then the vendor's signature. */
 #define HEG_ENDORSEMENT_MAGIC_OFF 0u
@@ -212,7 +220,11 @@
 #define HEG_POLICY_LOCKOUT_DURATION_S_LEN 4u
 #define HEG_POLICY_BASELINES_OFF 213u
 #define HEG_POLICY_BASELINES_LEN 4u
-#define HEG_POLICY_FIXED_SIZE 217u
+#define HEG_POLICY_LINK_WIRE_MB_PER_S_OFF 217u
+#define HEG_POLICY_LINK_WIRE_MB_PER_S_LEN 4u
+#define HEG_POLICY_LINK_BURST_WIRE_BYTES_OFF 221u
+#define HEG_POLICY_LINK_BURST_WIRE_BYTES_LEN 4u
+#define HEG_POLICY_FIXED_SIZE 225u
 
 /* Policy fields no vote can take outside [minimum, maximum]
  * (openheg.wire.POLICY_BOUNDS, where each bound's reason is written):
@@ -224,6 +236,8 @@
   X(200u, 4u, 60u, 86400u) /* beacon_max_age_s */ \
   X(204u, 4u, 20u, 100000u) /* clock_drift_ppm */ \
   X(176u, 4u, 1000u, 1000000u) /* oversight_min_ppm */ \
+  X(217u, 4u, 0u, 10000000u) /* link_wire_mb_per_s */ \
+  X(221u, 4u, 0u, 16777215u) /* link_burst_wire_bytes */ \
   X(84u, 4u, 350u, 2800u) /* weight NF4 */ \
   X(88u, 4u, 500u, 4000u) /* weight FP8 */ \
   X(92u, 4u, 600u, 4800u) /* weight FP16 */ \
@@ -408,6 +422,7 @@
 #define HEG_GATE_CAUSE_LICENSE_WINDOW 0x2000u
 #define HEG_GATE_CAUSE_WEIGHTS_PENDING 0x4000u
 #define HEG_GATE_CAUSE_LICENSE_REVOKED 0x8000u
+#define HEG_GATE_CAUSE_LINK_PENDING 0x10000u
 #define HEG_DEVICE_STATE_UNPROVISIONED 0x01u
 #define HEG_DEVICE_STATE_KEYED 0x02u
 #define HEG_DEVICE_STATE_PROVISIONED 0x03u

@@ -25,6 +25,16 @@ void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
   heg_py_reg_write(hal->handle, offset, value);
 }
 
+uint32_t heg_hal_link_read(heg_hal_t *hal, uint32_t offset) {
+  return heg_py_link_read(hal->handle, offset);
+}
+
+void heg_hal_link_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
+  heg_py_link_write(hal->handle, offset, value);
+}
+
+uint32_t heg_hal_link_clock_hz(heg_hal_t *hal) { return heg_py_link_clock_hz(hal->handle); }
+
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
   return storage_status(heg_py_storage_geometry(hal->handle, page_size, page_count));
 }

@@ -13,6 +13,9 @@
 
 uint32_t heg_py_reg_read(void *handle, uint32_t offset);
 void heg_py_reg_write(void *handle, uint32_t offset, uint32_t value);
+uint32_t heg_py_link_read(void *handle, uint32_t offset);
+void heg_py_link_write(void *handle, uint32_t offset, uint32_t value);
+uint32_t heg_py_link_clock_hz(void *handle);
 int heg_py_storage_geometry(void *handle, uint32_t *page_size, uint32_t *page_count);
 int heg_py_storage_read(void *handle, uint32_t offset, uint8_t *out, size_t len);
 int heg_py_storage_program(void *handle, uint32_t offset, const uint8_t *data, size_t len);

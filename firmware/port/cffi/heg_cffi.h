@@ -53,6 +53,9 @@ void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);
 
 extern "Python+C" uint32_t heg_py_reg_read(void *handle, uint32_t offset);
 extern "Python+C" void heg_py_reg_write(void *handle, uint32_t offset, uint32_t value);
+extern "Python+C" uint32_t heg_py_link_read(void *handle, uint32_t offset);
+extern "Python+C" void heg_py_link_write(void *handle, uint32_t offset, uint32_t value);
+extern "Python+C" uint32_t heg_py_link_clock_hz(void *handle);
 extern "Python+C" int heg_py_storage_geometry(void *handle, uint32_t *page_size,
                                               uint32_t *page_count);
 extern "Python+C" int heg_py_storage_read(void *handle, uint32_t offset, uint8_t *out,

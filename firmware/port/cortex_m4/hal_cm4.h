@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "heg/heg_hal.h"
+#include "heg_link_sim.h"
 #include "heg_meter_sim.h"
 #include "heg_nor_sim.h"
 
@@ -21,6 +22,7 @@
 
 struct heg_hal {
   heg_meter_sim_t *meter; /* meter_model.c: the model in the HWSIM region; NULL on the board */
+  heg_link_sim_t *link;   /* the limiter's model, likewise */
   heg_nor_sim_t nor;      /* over the STORAGE region */
   heg_otp_sim_t otp;      /* over the STORAGE region too (see hal_cm4.c) */
   uint32_t rng;           /* state of the fixed, NOT SECRET test generator */

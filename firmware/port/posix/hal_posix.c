@@ -63,6 +63,7 @@ static int otp_path_for(const char *flash_path, char *out, size_t cap) {
 int heg_posix_hal_open(heg_hal_t *hal, const char *flash_path) {
   memset(hal, 0, sizeof(*hal));
   heg_meter_sim_reset(&hal->meter);
+  heg_link_sim_reset(&hal->link);
   heg_nor_sim_init(&hal->nor, hal->image, HEG_POSIX_PAGE_SIZE, HEG_POSIX_PAGE_COUNT, HEG_HTRUE);
   heg_otp_sim_init(&hal->otp, hal->otp_area, HEG_HTRUE);
   hal->flash_path = flash_path;
@@ -113,6 +114,19 @@ uint32_t heg_hal_reg_read(heg_hal_t *hal, uint32_t offset) {
 
 void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
   heg_meter_sim_write(&hal->meter, offset, value, 0xfu);
+}
+
+uint32_t heg_hal_link_read(heg_hal_t *hal, uint32_t offset) {
+  return heg_link_sim_read(&hal->link, offset);
+}
+
+void heg_hal_link_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
+  heg_link_sim_write(&hal->link, offset, value);
+}
+
+uint32_t heg_hal_link_clock_hz(heg_hal_t *hal) {
+  (void)hal;
+  return HEG_LINK_SIM_CLOCK_HZ;
 }
 
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "heg/heg_hal.h"
+#include "heg_link_sim.h"
 #include "heg_meter_sim.h"
 #include "heg_nor_sim.h"
 
@@ -25,6 +26,7 @@
 
 struct heg_hal {
   heg_meter_sim_t meter;
+  heg_link_sim_t link;
   heg_nor_sim_t nor;
   uint8_t image[HEG_POSIX_PAGE_SIZE * HEG_POSIX_PAGE_COUNT];
   const char *flash_path; /* NULL: storage lives in memory only */

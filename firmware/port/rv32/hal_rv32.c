@@ -89,6 +89,23 @@ void heg_hal_reg_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
   *reg(HEG_SOC_METER_BASE, offset) = value;
 }
 
+/* The limiter (hdl/rtl/heg_link.v) shares the SoC's clock, whose frequency
+ * the timer block holds as a synthesis parameter (CLK_HZ). */
+uint32_t heg_hal_link_read(heg_hal_t *hal, uint32_t offset) {
+  (void)hal;
+  return *reg(HEG_SOC_LIMITER_BASE, offset);
+}
+
+void heg_hal_link_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
+  (void)hal;
+  *reg(HEG_SOC_LIMITER_BASE, offset) = value;
+}
+
+uint32_t heg_hal_link_clock_hz(heg_hal_t *hal) {
+  (void)hal;
+  return *reg(HEG_SOC_TIMER_BASE, HEG_SOC_TIMER_CLK_HZ);
+}
+
 heg_status_t heg_hal_random(heg_hal_t *hal, uint8_t *out, size_t len) {
   (void)hal;
   if (out == NULL) {
