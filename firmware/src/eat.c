@@ -103,17 +103,20 @@ void heg_cbor_raw(heg_cbor_t *w, const uint8_t *data, size_t len) {
 
 void heg_cbor_head(heg_cbor_t *w, uint8_t major, uint64_t argument) {
   uint8_t head[9];
-  size_t size;
+  uint32_t info = 24u; /* 24, 25, 26, 27: a 1, 2, 4 or 8-byte argument follows */
+  size_t size = 1u;
   size_t i;
   if (argument < 24u) {
-    head[0] = (uint8_t)((major << 5) | argument);
+    head[0] = (uint8_t)(((uint32_t)major << 5) | (uint32_t)argument);
     heg_cbor_raw(w, head, 1u);
     return;
   }
-  size = argument <= 0xffu ? 1u : argument <= 0xffffu ? 2u : argument <= 0xffffffffu ? 4u : 8u;
-  /* 24, 25, 26, 27: a 1, 2, 4 or 8-byte argument follows, big-endian. */
-  head[0] = (uint8_t)((major << 5) | (size == 1u ? 24u : size == 2u ? 25u : size == 4u ? 26u : 27u));
-  for (i = 0; i < size; ++i) {
+  while (size < 8u && (argument >> (8u * size)) != 0u) {
+    size *= 2u;
+    info += 1u;
+  }
+  head[0] = (uint8_t)(((uint32_t)major << 5) | info);
+  for (i = 0; i < size; ++i) { /* big-endian */
     head[size - i] = (uint8_t)(argument >> (8u * i));
   }
   heg_cbor_raw(w, head, size + 1u);
