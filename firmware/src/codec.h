@@ -80,7 +80,8 @@ void heg_cbor_head(heg_cbor_t *w, uint8_t major, uint64_t argument);
 void heg_cbor_raw(heg_cbor_t *w, const uint8_t *data, size_t len);
 /* A byte string (major 2) or text string (major 3) of len bytes. */
 void heg_cbor_string(heg_cbor_t *w, uint8_t major, const uint8_t *data, size_t len);
-/* An unsigned integer of up to 128 bits. */
-void heg_cbor_u128(heg_cbor_t *w, heg_u128_t v);
+/* An unsigned integer given as len (at most 16) little-endian bytes, as the
+ * wire records hold them. */
+void heg_cbor_uint_le(heg_cbor_t *w, const uint8_t *le, size_t len);
 
 #endif /* HEG_SRC_CODEC_H */

@@ -127,29 +127,26 @@ void heg_cbor_string(heg_cbor_t *w, uint8_t major, const uint8_t *data, size_t l
   heg_cbor_raw(w, data, len);
 }
 
-void heg_cbor_u128(heg_cbor_t *w, heg_u128_t v) {
+void heg_cbor_uint_le(heg_cbor_t *w, const uint8_t *le, size_t len) {
   uint8_t big[HEG_U128_SIZE];
-  size_t skip = 0;
+  uint64_t value = 0;
+  size_t n = len;
   size_t i;
-  if (v.hi == 0u) {
-    heg_cbor_head(w, HEG_CBOR_UINT, v.lo);
+  while (n > 0u && le[n - 1u] == 0u) { /* the significant bytes */
+    --n;
+  }
+  if (n <= 8u) {
+    for (i = n; i > 0u; --i) {
+      value = (value << 8) | le[i - 1u];
+    }
+    heg_cbor_head(w, HEG_CBOR_UINT, value);
     return;
   }
-  for (i = 0; i < 8u; ++i) {
-    big[7u - i] = (uint8_t)(v.hi >> (8u * i));
-    big[15u - i] = (uint8_t)(v.lo >> (8u * i));
+  for (i = 0; i < n; ++i) {
+    big[i] = le[n - 1u - i];
   }
-  while (big[skip] == 0u) { /* hi != 0: a non-zero byte comes before index 8 */
-    ++skip;
-  }
-  heg_cbor_head(w, HEG_CBOR_TAG, 2u); /* unsigned bignum */
-  heg_cbor_string(w, HEG_CBOR_BYTES, big + skip, HEG_U128_SIZE - skip);
-}
-
-static void put_uint_field(heg_cbor_t *w, const uint8_t *field, size_t len) {
-  uint8_t le[HEG_U128_SIZE] = {0};
-  memcpy(le, field, len);
-  heg_cbor_u128(w, heg_load_u128(le));
+  heg_cbor_head(w, HEG_CBOR_TAG, 2u); /* unsigned bignum, big-endian, no leading zero */
+  heg_cbor_string(w, HEG_CBOR_BYTES, big, n);
 }
 
 /* The claims of the attestation at record (body || signature). */
@@ -179,11 +176,11 @@ static void put_claims(heg_cbor_t *w, uint8_t *record) {
     if (claim->kind == HEG_EAT_FIELD_BYTES) {
       heg_cbor_string(w, HEG_CBOR_BYTES, record + claim->off, claim->len);
     } else if (claim->kind == HEG_EAT_FIELD_UINT) {
-      put_uint_field(w, record + claim->off, claim->len);
+      heg_cbor_uint_le(w, record + claim->off, claim->len);
     } else {
       heg_cbor_head(w, HEG_CBOR_ARRAY, HEG_LANES);
       for (lane = 0; lane < HEG_LANES; ++lane) {
-        put_uint_field(w, record + claim->off + lane * HEG_U128_SIZE, HEG_U128_SIZE);
+        heg_cbor_uint_le(w, record + claim->off + lane * HEG_U128_SIZE, HEG_U128_SIZE);
       }
     }
   }

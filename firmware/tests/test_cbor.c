@@ -38,17 +38,19 @@ static void check_u128(ctest_t *t, uint64_t hi, uint64_t lo, const char *hex) {
   uint8_t want[24];
   size_t n = strlen(hex) / 2u;
   size_t i;
+  uint8_t le[HEG_U128_SIZE];
   heg_cbor_t w;
   heg_u128_t v;
   v.hi = hi;
   v.lo = lo;
+  heg_store_u128(le, v);
   for (i = 0; i < n; ++i) {
     unsigned byte = 0;
     sscanf(hex + 2u * i, "%2x", &byte);
     want[i] = (uint8_t)byte;
   }
   heg_cbor_init(&w, buf, sizeof(buf));
-  heg_cbor_u128(&w, v);
+  heg_cbor_uint_le(&w, le, sizeof(le));
   CHECK(t, w.status == HEG_STATUS_OK && written(&w, buf) == n && memcmp(buf, want, n) == 0,
         "u128 %016llx%016llx is not %s", (unsigned long long)hi, (unsigned long long)lo, hex);
 }
@@ -72,8 +74,11 @@ void test_cbor(ctest_t *t) {
   check_head(t, HEG_CBOR_MAP, 24u, "b818");
   check_head(t, HEG_CBOR_TAG, 18u, "d2");
   check_u128(t, 0u, 0u, "00");
+  check_u128(t, 0u, 23u, "17");
+  check_u128(t, 0u, 0x100000000u, "1b0000000100000000");
   check_u128(t, 0u, UINT64_MAX, "1bffffffffffffffff");
   check_u128(t, 1u, 0u, "c249010000000000000000");  /* 2^64: tag 2, 9 bytes */
+  check_u128(t, 0x0100u, 0x01u, "c24a01000000000000000001");
   check_u128(t, UINT64_MAX, UINT64_MAX, "c250ffffffffffffffffffffffffffffffff");
 
   /* A string that does not fit writes neither its head nor its bytes, and
@@ -90,7 +95,7 @@ void test_cbor(ctest_t *t) {
         "a write after a refused one went through");
   memset(buf, 0xEE, sizeof(buf));
   heg_cbor_init(&w, buf, 0u);
-  heg_cbor_u128(&w, heg_u128_zero());
+  heg_cbor_uint_le(&w, (const uint8_t *)"\0", 1u);
   CHECK(t, w.status == HEG_STATUS_RESPONSE_TOO_LARGE && buf[0] == 0xEEu,
         "a write into no room went through");
 }
