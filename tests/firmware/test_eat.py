@@ -269,3 +269,30 @@ def test_truncated_tokens_and_huge_length_prefixes_are_refused(issued):
                  b"\xbb\x00\x00\x00\x01\x00\x00\x00\x00", b"\x5f", b"\xd2" * 64):
         with pytest.raises(RecordError):
             eat.attestation_from_eat(head + token)
+
+
+def _extreme(value: int) -> wire.Attestation:
+    """An attestation whose every integer field is ``value`` clipped to its width."""
+    sizes = eat._FIELD_SIZES
+    ints = {name: min(value, 2 ** (8 * sizes[name]) - 1) for name in eat.PRIVATE_CLAIMS
+            if name not in eat._BYTES_FIELDS and name not in ("lane_ops", "gate_state",
+                                                               "gate_causes")}
+    return wire.Attestation(device_id=bytes(32), nonce=bytes(32),
+                            firmware_measurement=bytes(32), license_id=bytes(16),
+                            lane_ops=(min(value, 2**128 - 1),) * 6, log_head=bytes(32),
+                            gate_state=wire.GateState.CLOSED if value else wire.GateState.OPEN,
+                            gate_causes=wire.GateCause(0xFFFFFFFF if value else 0), **ints)
+
+
+def test_every_token_fits_the_firmware_work_area():
+    """The sizes docs/eat.md gives and eat.c relies on: the claims are always
+    256 to 65535 bytes (a 3-byte byte-string head), and the largest token fits
+    one response."""
+    smallest = eat.token(_extreme(0), bytes(64))
+    largest_claims = eat.encode(eat.claims(_extreme(2**128)))
+    largest = eat.token(_extreme(2**128), bytes(64))
+    assert (len(smallest), len(largest)) == (495, 738)
+    assert 256 <= len(eat.encode(eat.claims(_extreme(0)))) and len(largest_claims) == 662
+    header = len(wire.ResponseFormat.build({"command": 0, "request_id": 0, "status": 0,
+                                            "payload": b""}))
+    assert len(largest) <= wire.MAX_MESSAGE_SIZE - header
