@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import wire
-from .crypto import verify_strict
 from construct import Bytes
 
+from . import wire
+from .crypto import verify_strict
 from .errors import DeviceStatus, RecordError, SignatureError, VerificationError
 from .verify import VerifiedAttestation, verify_attestation
 from .wire import Attestation, GateCause, GateState
