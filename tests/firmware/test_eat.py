@@ -17,6 +17,8 @@ import cbor2
 import nacl.signing
 import pytest
 from cwt import COSE, COSEKey
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from openheg import eat, wire
 from openheg.errors import DeviceStatus, RecordError, VerificationError
@@ -296,3 +298,27 @@ def test_every_token_fits_the_firmware_work_area():
     header = len(wire.ResponseFormat.build({"command": 0, "request_id": 0, "status": 0,
                                             "payload": b""}))
     assert len(largest) <= wire.MAX_MESSAGE_SIZE - header
+
+
+def test_any_bytes_are_a_typed_refusal_or_the_device_token(issued):
+    """The reader on arbitrary bytes and on the device's token with bytes
+    flipped, cut or inserted: only RecordError or VerificationError, never
+    another exception, and nothing but the token itself is accepted."""
+    _, _, token, _ = issued
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.one_of(
+        st.binary(max_size=64),
+        st.tuples(st.integers(0, len(token) - 1), st.integers(1, 255)).map(
+            lambda p: token[:p[0]] + bytes([token[p[0]] ^ p[1]]) + token[p[0] + 1:]),
+        st.tuples(st.integers(0, len(token)), st.binary(min_size=1, max_size=9)).map(
+            lambda p: token[:p[0]] + p[1] + token[p[0]:])))
+    def check(data):
+        try:
+            eat.attestation_from_eat(data)
+        except (RecordError, VerificationError):
+            return
+        raise AssertionError(f"accepted {data.hex()}")
+
+    check()
+    assert eat.attestation_from_eat(token).nonce
