@@ -38,14 +38,16 @@ def main() -> None:
     keys = vectors["keys"]
     vendor = bytes.fromhex(keys["vendor"])
     requests = [request(int(c)) for c in wire.Command]
-    requests += [request(int(wire.Command.ATTEST), bytes(wire.NONCE_SIZE))]
+    requests += [request(int(c), bytes(wire.NONCE_SIZE))
+                 for c in (wire.Command.ATTEST, wire.Command.ATTEST_EAT)]
     requests += [request(int(c), r) for c in wire.Command for r in records]
     provision = request(int(wire.Command.PROVISION), vendor + bytes.fromhex(keys["issuer"]))
     seeds = {f"req-{i}": sequence(r) for i, r in enumerate(requests)}
     for i, record in enumerate(records):
         seeds[f"seq-{i}"] = sequence(provision, request(int(wire.Command.ENDORSE), record),
                                      request(int(wire.Command.INSTALL_LICENSE), record),
-                                     request(int(wire.Command.ATTEST), bytes(32)))
+                                     request(int(wire.Command.ATTEST), bytes(32)),
+                                     request(int(wire.Command.ATTEST_EAT), bytes(32)))
     for name, kind in (("dispatch", seeds), ("frame", None)):
         directory = out / name
         directory.mkdir(parents=True, exist_ok=True)

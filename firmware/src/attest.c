@@ -35,9 +35,28 @@ HEG_STATIC_ASSERT(HEG_ATTESTATION_BOARD_ORDER_SEQUENCE_OFF ==
 
 heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,
                             size_t cap, size_t *out_len) {
-  /* domain || body is assembled in the response buffer (cap holds the whole
-   * attestation, which is longer than the domain), signed, and then the body
-   * moved down over the domain: no message copy on the stack. */
+  *out_len = 0;
+  HEG_TRY(heg_attest_check_request(ctx, len));
+  if (cap < HEG_ATTESTATION_SIZE) {
+    return HEG_STATUS_BAD_REQUEST;
+  }
+  HEG_TRY(heg_attest_sign(ctx, payload + HEG_ATTEST_REQ_NONCE_OFF, out));
+  *out_len = HEG_ATTESTATION_SIZE;
+  return HEG_STATUS_OK;
+}
+
+heg_status_t heg_attest_check_request(const heg_ctx_t *ctx, size_t len) {
+  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
+    return HEG_STATUS_WRONG_STATE;
+  }
+  return len == HEG_ATTEST_REQ_SIZE ? HEG_STATUS_OK : HEG_STATUS_BAD_REQUEST;
+}
+
+heg_status_t heg_attest_sign(heg_ctx_t *ctx, const uint8_t nonce[HEG_NONCE_SIZE],
+                             uint8_t out[HEG_ATTESTATION_SIZE]) {
+  /* domain || body is assembled in out (which holds the whole attestation,
+   * longer than the domain), signed, and then the body moved down over the
+   * domain: no message copy on the stack. */
   uint8_t *msg = out;
   uint8_t *body = out + HEG_DOMAIN_ATTESTATION_LEN;
   uint8_t sig[HEG_SIGNATURE_SIZE];
@@ -51,15 +70,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   uint32_t role;
   heg_hbool_t licensed;
 
-  *out_len = 0;
-  if (ctx->ps.device_state != HEG_DEVICE_STATE_PROVISIONED) {
-    return HEG_STATUS_WRONG_STATE;
-  }
-  if (len != HEG_ATTEST_REQ_SIZE || cap < HEG_ATTESTATION_SIZE) {
-    return HEG_STATUS_BAD_REQUEST;
-  }
   licensed = ctx->ps.license_active == HEG_HTRUE ? HEG_HTRUE : HEG_HFALSE;
-
   HEG_TRY(heg_meter_read_checked(ctx, &reading));
   causes = (reading.gate_cause & HEG_METER_CAUSES) | heg_gate_causes(ctx);
   if (licensed == HEG_HTRUE) {
@@ -89,7 +100,7 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
   body[HEG_ATTESTATION_RECORD_TYPE_OFF] = HEG_RECORD_ATTESTATION;
   body[HEG_ATTESTATION_VERSION_OFF] = HEG_WIRE_VERSION;
   memcpy(body + HEG_ATTESTATION_DEVICE_ID_OFF, ctx->device_pk, HEG_KEY_SIZE);
-  memcpy(body + HEG_ATTESTATION_NONCE_OFF, payload + HEG_ATTEST_REQ_NONCE_OFF, HEG_NONCE_SIZE);
+  memcpy(body + HEG_ATTESTATION_NONCE_OFF, nonce, HEG_NONCE_SIZE);
   heg_firmware_measurement(body + HEG_ATTESTATION_FIRMWARE_MEASUREMENT_OFF);
   heg_store_u32(body + HEG_ATTESTATION_POLICY_VERSION_OFF, ctx->ps.policy.version);
   if (licensed == HEG_HTRUE) {
@@ -132,7 +143,6 @@ heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len, 
                                   ctx->device_sk));
   memmove(out, body, HEG_ATTESTATION_BODY_SIZE);
   memcpy(out + HEG_ATTESTATION_BODY_SIZE, sig, HEG_SIGNATURE_SIZE);
-  *out_len = HEG_ATTESTATION_SIZE;
   return HEG_STATUS_OK;
 }
 

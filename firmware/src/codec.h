@@ -53,4 +53,35 @@ heg_hbool_t heg_bytes_zero(const uint8_t *a, size_t n);
 HEG_MUST_USE heg_status_t heg_check_record_header(const uint8_t *data, size_t len,
                                                   uint8_t record_type);
 
+/* A CBOR writer (RFC 8949) for deterministic encoding (section 4.2.1):
+ * definite lengths, every argument in its shortest form, integers above
+ * 2^64 - 1 as bignums (tag 2) without leading zero bytes. It writes into
+ * [pos, end) and never past end: a write that does not fit writes nothing
+ * and leaves status RESPONSE_TOO_LARGE, which every later write keeps, so a
+ * caller checks status once at the end. */
+typedef struct {
+  uint8_t *pos;
+  uint8_t *end;
+  heg_status_t status;
+} heg_cbor_t;
+
+#define HEG_CBOR_UINT 0u
+#define HEG_CBOR_NEGATIVE 1u /* the value is -1 - argument */
+#define HEG_CBOR_BYTES 2u
+#define HEG_CBOR_TEXT 3u
+#define HEG_CBOR_ARRAY 4u
+#define HEG_CBOR_MAP 5u
+#define HEG_CBOR_TAG 6u
+
+void heg_cbor_init(heg_cbor_t *w, uint8_t *buf, size_t cap);
+/* An item's head: major type and argument (a value, length, count or tag). */
+void heg_cbor_head(heg_cbor_t *w, uint8_t major, uint64_t argument);
+/* Bytes as they are (a head already written, or precomputed CBOR). */
+void heg_cbor_raw(heg_cbor_t *w, const uint8_t *data, size_t len);
+/* A byte string (major 2) or text string (major 3) of len bytes. */
+void heg_cbor_string(heg_cbor_t *w, uint8_t major, const uint8_t *data, size_t len);
+/* An unsigned integer given as len (at most 16) little-endian bytes, as the
+ * wire records hold them. */
+void heg_cbor_uint_le(heg_cbor_t *w, const uint8_t *le, size_t len);
+
 #endif /* HEG_SRC_CODEC_H */

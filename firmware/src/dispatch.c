@@ -24,6 +24,7 @@ static const heg_route_t k_routes[] = {
     {HEG_CMD_ORDER, 1u, 0u, heg_cmd_order},
     {HEG_CMD_READ_LOG, 0u, HEG_READ_LOG_RESP_HEADER_SIZE + 1u, heg_cmd_read_log},
     {HEG_CMD_RECOVER, 0u, HEG_PROVISION_RESP_SIZE, heg_cmd_recover},
+    {HEG_CMD_ATTEST_EAT, 0u, HEG_EAT_WORK_SIZE, heg_cmd_attest_eat},
 };
 
 heg_status_t heg_cmd_info(heg_ctx_t *ctx, const uint8_t *payload, size_t len, uint8_t *out,

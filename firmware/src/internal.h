@@ -550,6 +550,13 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic);
 /* attest.c: reserves the next block of report counters in ctx->ps (the
  * caller commits it); STORAGE once the counter space is spent. */
 HEG_MUST_USE heg_status_t heg_attest_reserve(heg_ctx_t *ctx);
+/* ATTEST and ATTEST_EAT take the same request: WRONG_STATE unless
+ * PROVISIONED, BAD_REQUEST unless len is HEG_ATTEST_REQ_SIZE. */
+HEG_MUST_USE heg_status_t heg_attest_check_request(const heg_ctx_t *ctx, size_t len);
+/* The signed attestation over nonce (body, then signature) into out: takes
+ * the next report counter, reserving a new block first when it is used up. */
+HEG_MUST_USE heg_status_t heg_attest_sign(heg_ctx_t *ctx, const uint8_t nonce[HEG_NONCE_SIZE],
+                                          uint8_t out[HEG_ATTESTATION_SIZE]);
 
 /* workloads.c */
 /* The workload table's entry at slot (< ps.workload_count), as in flash. */
@@ -631,6 +638,10 @@ HEG_MUST_USE heg_status_t heg_cmd_read_log(heg_ctx_t *ctx, const uint8_t *payloa
                                            uint8_t *out, size_t cap, size_t *out_len);
 HEG_MUST_USE heg_status_t heg_cmd_attest(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                          uint8_t *out, size_t cap, size_t *out_len);
+/* ATTEST_EAT needs the whole response buffer as its work area (eat.c). */
+#define HEG_EAT_WORK_SIZE (HEG_MAX_MESSAGE_SIZE - HEG_RESPONSE_SIZE)
+HEG_MUST_USE heg_status_t heg_cmd_attest_eat(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
+                                             uint8_t *out, size_t cap, size_t *out_len);
 HEG_MUST_USE heg_status_t heg_cmd_recover(heg_ctx_t *ctx, const uint8_t *payload, size_t len,
                                           uint8_t *out, size_t cap, size_t *out_len);
 

@@ -35,5 +35,6 @@ void test_frame(ctest_t *t);
 void test_records(ctest_t *t);
 void test_device(ctest_t *t);
 void test_port_models(ctest_t *t);
+void test_cbor(ctest_t *t);
 
 #endif /* HEG_CTEST_H */

@@ -296,6 +296,9 @@ class Command(IntEnum):
     ORDER = 0x0A
     READ_LOG = 0x0B
     RECOVER = 0x0C
+    # ATTEST's report as an EAT (RFC 9711): a COSE_Sign1 CWT over CBOR claims,
+    # docs/eat.md. Same request, counter and rules as ATTEST.
+    ATTEST_EAT = 0x0D
 
 
 class Baseline(IntFlag):

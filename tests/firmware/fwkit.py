@@ -473,9 +473,11 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
     library over a serial URL (a pty of heg_serve_pty or of QEMU): info,
     provision + endorse (and its OTP anchor), a policy update, a time beacon, a Frontier license
     (and its refused replay), pause, resume, halt and lift-halt orders, an
-    attestation checked by openheg.verify, the event log.
+    attestation checked by openheg.verify, the same report as an EAT (the next
+    report counter, checked by openheg.eat), the event log.
     Asserts each step; returns what a caller may compare between devices."""
     from openheg.device import Device as HostDevice
+    from openheg.eat import verify_eat
     from openheg.errors import DeviceError
     from openheg.transport import SerialTransport
     from openheg.verify import verify_attestation
@@ -519,6 +521,10 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
                                       endorsement=dev.read_endorsement(),
                                       vendor_keys={authority.vendor_key}, license=license_,
                                       policy_version=2)
+        as_eat = verify_eat(dev.attest_eat(challenge), nonce=challenge,
+                            endorsement=dev.read_endorsement(),
+                            vendor_keys={authority.vendor_key}, license=license_,
+                            policy_version=2)
         log = dev.read_whole_log()
         after = dev.info()
     types = [int(entry.event_type) for entry in log.entries]
@@ -526,6 +532,9 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
     assert after.order_sequences == {wire.SignerRole.INSPECTOR: 2, wire.SignerRole.BOARD: 2,
                                      wire.SignerRole.ISSUER: 0}
     assert verified.attestation.device_id == device_id
+    assert as_eat.attestation == replace(verified.attestation,
+                                         report_counter=verified.attestation.report_counter + 1,
+                                         signature=as_eat.attestation.signature)
     return {"device_id": device_id, "refused": refused, "log_types": types,
             "policy_version": after.policy_version, "license_sequence": after.license_sequence,
             "reset_count": after.reset_count,

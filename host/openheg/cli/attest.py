@@ -29,10 +29,17 @@ from ._common import (
     wire,
     write_file,
 )
+from .. import eat
 from .license import (
     evidence_registry,
     evidence_registry_option,
 )
+
+
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["binary", "eat"]), default="binary", show_default=True,
+    help="binary: the openheg attestation record; eat: the same report as an RFC 9711 EAT "
+         "(COSE_Sign1 CWT, docs/eat.md).")
 
 
 @cli.group()
@@ -44,16 +51,19 @@ def attest() -> None:
 @click.argument("url")
 @click.option("--out", required=True, type=click.Path(path_type=Path))
 @click.option("--nonce", default=None, help="64 hex digits (default: a fresh random nonce).")
+@FORMAT_OPTION
 @json_option
 @pass_context
-def attest_get(ctx: Context, url: str, out: Path, nonce: str | None, as_json: bool) -> None:
+def attest_get(ctx: Context, url: str, out: Path, nonce: str | None, fmt: str,
+               as_json: bool) -> None:
     """Ask a device for a signed attestation over a fresh nonce.
 
     Example: openheg attest get emu://chip0 --out att.bin
     """
     nonce_bytes = (hex_bytes(nonce, wire.NONCE_SIZE, "--nonce") if nonce
                    else os.urandom(wire.NONCE_SIZE))
-    data = ctx.device(url).attest(nonce_bytes)
+    device = ctx.device(url)
+    data = device.attest_eat(nonce_bytes) if fmt == "eat" else device.attest(nonce_bytes)
     write_file(out, data)
     emit({"attestation": str(out), "nonce": nonce_bytes.hex()}, as_json,
          f"attestation written to {out}\nnonce {nonce_bytes.hex()}")
@@ -85,13 +95,14 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
               help="Authority directory whose policy chain authenticates --license, and "
                    "holds the policy the device must run (its version and digest).")
 @evidence_registry_option
+@FORMAT_OPTION
 @click.option("--policy-version", type=click.IntRange(1), default=None,
               help="Require the device to run this policy version.")
 @json_option
 def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | None,
                   lists: tuple[Path, ...], vendor_keys: tuple[str, ...],
                   license_file: Path | None, authority_dir: Path | None,
-                  registry_file: Path | None, policy_version: int | None,
+                  registry_file: Path | None, fmt: str, policy_version: int | None,
                   as_json: bool) -> None:
     """Verify one attestation; exit 1 with the reason if it must not be trusted.
 
@@ -109,6 +120,11 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
         raise click.UsageError("--registry checks the lineage of --license: give both")
     keys = {public_key_arg(k) for k in vendor_keys}
     data = read_file(attestation_file)
+    if fmt == "eat":
+        try:
+            data = eat.attestation_from_eat(data).to_bytes()
+        except RecordError as error:
+            raise VerificationError(f"EAT is malformed: {error}") from None
     listing = trusted_endorsements(endorsement_file, lists, keys)
     try:
         device_id = wire.Attestation.from_bytes(data).device_id

@@ -6,7 +6,8 @@ Evidence comes in, results go out, everything lands in the ledger:
   with its expiry. The verifier decides freshness (RATS): an attestation must
   answer a nonce issued here, for its own device, before the nonce expires,
   and each nonce is answered by one attestation only.
-- ``POST /v1/attestations`` (one attestation's bytes, application/octet-stream)
+- ``POST /v1/attestations`` (one attestation's bytes, application/octet-stream,
+  or the same report as an EAT, application/eat+cwt: openheg.eat, docs/eat.md)
   and ``POST /v1/attestations/batch`` ({"attestations": [HEX, ...]}) -> for each,
   the verdict as an EAR (openheg.verifier.ear). Evidence that does not verify
   gets a 4xx with the reason and nothing is recorded; the same attestation
@@ -47,6 +48,8 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from ..eat import MEDIA_TYPE as EAT_MEDIA_TYPE
+from ..eat import attestation_from_eat
 from ..errors import RecordError, VerificationError
 from ..ledger import Ledger, LedgerError, NonceRefused, ledger_url
 from ..report import usage_anomalies
@@ -164,6 +167,19 @@ class Verifier:
                                    "(vendor_keys and endorsement_lists in its "
                                    "configuration)") from None
             raise Refusal(unknown_status, str(error)) from None
+
+    def appraise_eat(self, token: bytes) -> dict:
+        """An EAT: the attestation it carries, once its COSE signature verifies,
+        appraised and recorded as that attestation (one appraisal path)."""
+        try:
+            data = attestation_from_eat(token).to_bytes()
+        except RecordError as error:
+            self.verdicts.labels("refused").inc()
+            raise Refusal(400, f"EAT is malformed: {error}") from None
+        except VerificationError as error:
+            self.verdicts.labels("refused").inc()
+            raise Refusal(422, str(error)) from None
+        return self.appraise(data)
 
     def appraise(self, data: bytes) -> dict:
         """Verify one attestation, record it, return its EAR; Refusal if it must
@@ -410,9 +426,14 @@ def create_app(config: VerifierConfig) -> FastAPI:
     def nonces(body: NonceRequest) -> dict:
         return verifier.issue_nonce(body.device_id)
 
-    @app.post("/v1/attestations", responses={200: {"content": {MEDIA_TYPE: {}}}})
+    @app.post("/v1/attestations", responses={200: {"content": {MEDIA_TYPE: {}}}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  media: {"schema": {"type": "string", "format": "binary"}}
+                  for media in ("application/octet-stream", EAT_MEDIA_TYPE)}}})
     async def attestations(request: Request) -> dict:
-        return await run_in_threadpool(verifier.appraise, await request.body())
+        media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+        appraise = verifier.appraise_eat if media == EAT_MEDIA_TYPE else verifier.appraise
+        return await run_in_threadpool(appraise, await request.body())
 
     @app.post("/v1/attestations/batch")
     def batch(body: BatchRequest) -> dict:
