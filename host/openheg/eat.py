@@ -41,7 +41,8 @@ PRIVATE_CLAIMS = ("firmware_measurement", "policy_version", "license_id", "licen
                   "gate_causes", "report_counter", "reset_count", "log_head",
                   "oversight_reserved_msflop", "inspector_order_sequence",
                   "board_order_sequence", "issuer_order_sequence", "store_reverts",
-                  "policy_digest", "workload_msflop", "retired_msflop", "signature")
+                  "policy_digest", "workload_msflop", "retired_msflop", "link_clock_hz",
+                  "link_rate", "link_burst", "link_wire_bytes", "signature")
 PRIVATE_KEYS = {name: -65537 - i for i, name in enumerate(PRIVATE_CLAIMS)}
 CLAIM_NAMES = {KEY_NONCE: "eat_nonce", KEY_UEID: "ueid", KEY_PROFILE: "eat_profile",
                **{key: name for name, key in PRIVATE_KEYS.items()}}
