@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from openheg import regmap, wire
-from openheg.authority import Authority, provision
+from openheg.authority import Authority
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.device import Device
 from openheg.errors import DeviceError, DeviceStatus, VerificationError
@@ -36,11 +35,12 @@ from openheg.licensing import (
     time_beacon,
 )
 from openheg.policy import SECONDS_PER_DAY
-from openheg.roles import VENDOR_KEY, Role
+from openheg.roles import VENDOR_KEY, Role, endorse_device
+from openheg.transport import Transport
 from openheg.verify import verify_attestation
 from openheg.wire import GateCause, LicenseClass, OrderKind, SignerRole
 
-from ..emulator import ChipLink, EmulatedChip
+from ..emulator import EmulatedChip
 from ..flash import Flash
 from ..meter_model import MeterModel
 from .fleet import (
@@ -77,6 +77,21 @@ class SeededEntropy:
     def __call__(self, length: int) -> bytes:
         self._counter += 1
         return hashlib.shake_256(self._prefix + str(self._counter).encode()).digest(length)
+
+
+class FirmwareLink(Transport):
+    """A transport straight into the chip's firmware: one exchange, and the
+    metering loop runs when the simulation next lets the meter's clock run
+    (ChipRun._between_messages), not once per message as ChipLink does; the
+    loop has nothing to meter between messages, as no ops are issued then."""
+
+    url = "sim-link"
+
+    def __init__(self, chip: EmulatedChip) -> None:
+        self.chip = chip
+
+    def exchange(self, request: bytes) -> bytes:
+        return self.chip.firmware.request(request)
 
 
 class SimulatedClock:
@@ -129,7 +144,7 @@ class ChipRun:
         self.chip = EmulatedChip(spec.name, Flash(), self.clock,
                                  meter=MeterModel(count_bits=METER_COUNT_BITS),
                                  random=SeededEntropy(fleet.scenario.seed, spec.index))
-        self.device = Device(ChipLink(self.chip))
+        self.device = Device(FirmwareLink(self.chip))
         self.policy = fleet.policy_on(0)
         self.license = None          # the license in force on the chip (wire.License)
         self.silent_until = -1       # last day the operator withholds attestations
@@ -143,8 +158,13 @@ class ChipRun:
         return event.kind == "board-vote" or event.target in (self.spec.site, self.spec.workload)
 
     def provision(self) -> None:
-        endorsement = provision(self.device, self.offices.vendor, self.fleet.policy_objects()[0],
-                                url=self.spec.name, now=self.fleet.start_unix)
+        """The factory: the device makes its key under the genesis policy and the
+        vendor endorses it. The vendor's public list is written once, by the
+        engine, from every worker's endorsements (workers share no files)."""
+        device_id = self.device.provision(self.offices.vendor.public_key,
+                                          self.fleet.policy_objects()[0])
+        endorsement = endorse_device(self.offices.vendor, device_id, now=self.fleet.start_unix)
+        self.device.endorse(endorsement)
         self.result.endorsement = endorsement.to_bytes()
         self.endorsement = endorsement
         self.device_id = endorsement.device_id
@@ -290,6 +310,8 @@ class ChipRun:
         att = verified.attestation
         self.result.attestations.append((day, raw))
         causes = att.gate_causes & _REFUSING_CAUSES
+        if not self.spec.workload or day < self.fleet.workload(self.spec.workload).start_day:
+            causes &= ~GateCause.NO_LICENSE  # idle by plan: nothing was meant to run yet
         if causes:
             names = ", ".join(c.name.lower() for c in GateCause if c in causes)
             self.result.anomalies.append((day, f"gate closed: {names}"))
@@ -297,7 +319,10 @@ class ChipRun:
     def _between_messages(self) -> None:
         """The meter's clock runs between two host messages, as on a board (a
         round trip lasts far longer than the one edge a gate decision takes to
-        register): without it the firmware would read a decision not yet made."""
+        register): without it the firmware would read a decision not yet made.
+        The firmware's metering loop takes its turn first (what the messages
+        changed, an order or a license, reaches the meter's registers)."""
+        self.chip.firmware.poll()
         self.chip.meter.idle(IDLE_CYCLES_BETWEEN_MESSAGES)
 
     def day(self, day: int) -> None:

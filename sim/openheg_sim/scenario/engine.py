@@ -24,9 +24,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from openheg.authority import endorsement_list_path
 from openheg.errors import OpenhegError
 from openheg.ledger import Ledger
 from openheg.licensing import workload_id_for
+from openheg.verify import EndorsementList
 from openheg.wire import Endorsement, License, Order
 
 from .chips import ChipResult, run_chips
@@ -149,9 +151,12 @@ def record(fleet: Fleet, results: Sequence[ChipResult], ledger: Ledger) -> None:
                                workload.planned_msflop, workload.lineage_msflop,
                                workload.license_class)
     batch: list[tuple[int, bytes]] = []
+    listing = EndorsementList()
     for result in results:
         spec = fleet.chips[result.index]
-        ledger.record_device(Endorsement.from_bytes(result.endorsement), url=f"sim://{spec.name}")
+        endorsement = Endorsement.from_bytes(result.endorsement)
+        listing.add(endorsement)
+        ledger.record_device(endorsement, url=f"sim://{spec.name}")
         for raw in result.licenses:
             ledger.record_license(License.from_bytes(raw))
         for _, raw in result.orders:  # orders to one device (a site's halt is one per chip)
@@ -160,6 +165,7 @@ def record(fleet: Fleet, results: Sequence[ChipResult], ledger: Ledger) -> None:
         if len(batch) >= ATTESTATION_BATCH:
             _flush(fleet, ledger, batch)
     _flush(fleet, ledger, batch)
+    listing.save(endorsement_list_path(fleet.vendor_dir))
 
 
 def _flush(fleet: Fleet, ledger: Ledger, batch: list) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,9 @@ INSPECTOR = "inspector-1"
 
 
 def sflop_to_msflop(sflop: float) -> int:
-    return int(round(sflop)) * MSFLOP_PER_SFLOP
+    """Exact for what a scenario file writes: 1e26 means 10**26, not the binary
+    float nearest to it (repr is the shortest decimal that reads back the same)."""
+    return int(Decimal(repr(float(sflop))) * MSFLOP_PER_SFLOP)
 
 
 @dataclass(frozen=True)

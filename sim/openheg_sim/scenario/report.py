@@ -24,6 +24,13 @@ def _pyplot():
     return plt
 
 
+def _save(figure, path: Path) -> None:
+    # Fixed margins: matplotlib's tight layout costs a second a plot here.
+    figure.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
+    figure.savefig(path, dpi=100)
+    figure.clf()
+
+
 def _workload_plot(plt, summary: dict, workload: dict, path: Path) -> None:
     days = list(range(summary["days"]))
     figure, axes = plt.subplots(figsize=(8, 4.5))
@@ -50,8 +57,7 @@ def _workload_plot(plt, summary: dict, workload: dict, path: Path) -> None:
     axes.set_title(f"{workload['name']}: {workload['license_class'].lower()} class, "
                    f"{workload['chips']} chips at {workload['site']}")
     axes.legend(fontsize=8, loc="lower right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    _save(figure, path)
     plt.close(figure)
 
 
@@ -65,8 +71,7 @@ def _sites_plot(plt, summary: dict, path: Path) -> None:
     axes.set_ylabel("sFLOP metered that day")
     axes.set_title("per-site usage")
     axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    _save(figure, path)
     plt.close(figure)
 
 
@@ -85,8 +90,7 @@ def _timeline_plot(plt, summary: dict, path: Path) -> None:
     axes.set_xlabel("day")
     axes.set_title("orders, refusals and anomalies")
     axes.legend(fontsize=8, loc="upper right")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    _save(figure, path)
     plt.close(figure)
 
 
