@@ -120,7 +120,7 @@ class ChipResult:
     anomalies: list = field(default_factory=list)       # (day, what the verifier saw)
 
 
-class _Offices:
+class Offices:
     """The keys each office holds, loaded once per worker from the authority's directory."""
 
     def __init__(self, fleet: Fleet) -> None:
@@ -135,16 +135,19 @@ class _Offices:
 
 
 class ChipRun:
-    """One chip through the whole scenario."""
+    """One chip through the whole scenario. ``link``: how host messages reach
+    the firmware (ChipLink, a metering pass after every message, is the
+    unbatched path bench/sim/bench_simulate.py compares against)."""
 
-    def __init__(self, fleet: Fleet, spec: ChipSpec, offices: _Offices) -> None:
+    def __init__(self, fleet: Fleet, spec: ChipSpec, offices: Offices,
+                 link: type[Transport] = FirmwareLink) -> None:
         self.fleet, self.spec, self.offices = fleet, spec, offices
         self.result = ChipResult(spec.index)
         self.clock = SimulatedClock(fleet.day_start(0))
         self.chip = EmulatedChip(spec.name, Flash(), self.clock,
                                  meter=MeterModel(count_bits=METER_COUNT_BITS),
                                  random=SeededEntropy(fleet.scenario.seed, spec.index))
-        self.device = Device(FirmwareLink(self.chip))
+        self.device = Device(link(self.chip))
         self.policy = fleet.policy_on(0)
         self.license = None          # the license in force on the chip (wire.License)
         self.silent_until = -1       # last day the operator withholds attestations
@@ -284,13 +287,28 @@ class ChipRun:
 
     def _compute(self, day: int) -> tuple[int, int]:
         """The accelerator runs the whole day at its peak in its precision mix;
-        returns (milli-sFLOP metered, ops the gate held back)."""
+        returns (milli-sFLOP metered, ops the gate held back).
+
+        Each lane's ops go to the meter in one closed-form drive, which stops at
+        the exact edge where the gate closes; only then does the firmware's
+        metering loop need its turn (to grant the next charged-ahead chunk, if
+        the license has one), and the meter one edge to register the decision.
+        As in EmulatedChip.run, but without a loop pass before and after every
+        lane: the one at the end of the day's messages (_between_messages) has
+        just run, and the next one runs before the attestation."""
         weights = dict(zip(regmap.LANES, self.policy.weights_milli))
+        meter, firmware = self.chip.meter, self.chip.firmware
         metered = held = 0
         for (lane, peak), (_, fraction) in zip(self.spec.peak_ops, self.spec.mix):
             wanted = int(peak * fraction * SECONDS_PER_DAY)
             ops_per_cycle = max(1, int(peak) // CYCLES_PER_SECOND)
-            issued = self.chip.run(lane, wanted, ops_per_cycle).issued_ops
+            index = regmap.LANES.index(lane)
+            issued = 0
+            while issued < wanted and meter.enable:
+                issued += meter.drive(index, wanted - issued, ops_per_cycle)
+                if issued < wanted:
+                    firmware.poll()
+                    meter.idle(1)
             metered += issued * weights[lane]
             held += wanted - issued
         return metered, held
@@ -355,7 +373,7 @@ class ChipRun:
 def run_chips(fleet: Fleet, indices, progress=None) -> list[ChipResult]:
     """Run the chips ``indices`` through the scenario; ``progress(n)`` is told
     of every n chip-days done."""
-    offices = _Offices(fleet)
+    offices = Offices(fleet)
     runs = []
     for i in indices:
         run = ChipRun(fleet, fleet.chips[i], offices)
