@@ -1,4 +1,4 @@
-"""`openheg simulate SCENARIO.toml --out DIR [--workers N] [--dask]`.
+"""`openheg simulate SCENARIO.toml --out DIR [--workers N] [--dask | --dask-scheduler ADDR]`.
 
 Registered with the `openheg` command through the entry-point group
 `openheg.commands` (pyproject.toml), so the host library never imports the
@@ -23,7 +23,11 @@ import click
               help="Worker processes the chips are split across [default: one per core].")
 @click.option("--dask", "use_dask", is_flag=True,
               help="Run the workers on a local Dask cluster (one process each).")
-def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool) -> None:
+@click.option("--dask-scheduler", metavar="ADDRESS", default=None,
+              help="Run them on the Dask cluster at ADDRESS (implies --dask); --out must be "
+                   "on storage its workers share.")
+def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool,
+             dask_scheduler: str | None) -> None:
     """Run a fleet scenario: every chip is the real firmware on a simulated clock.
 
     Example: openheg simulate examples/board_vote_lowers_f.toml --out out/vote
@@ -34,10 +38,11 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
     scenario = load_scenario(scenario_file)
     workers = (os.cpu_count() or 1) if workers is None else workers
     runner = None
-    if use_dask:
-        from .distributed import dask_runner  # noqa: PLC0415
+    if use_dask or dask_scheduler:
+        from .dask_cluster import dask_runner  # noqa: PLC0415
 
-        runner = dask_runner
+        def runner(fleet, count):
+            return dask_runner(fleet, count, dask_scheduler)
     result = run(scenario, out, workers=workers, progress=Progress(0), runner=runner)
     chip_days = result.chip_days
     click.echo(f"{scenario.name}: {len(result.results)} chips x {scenario.days} days in "
