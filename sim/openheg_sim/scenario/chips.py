@@ -152,8 +152,6 @@ class ChipRun:
         self.license = None          # the license in force on the chip (wire.License)
         self.silent_until = -1       # last day the operator withholds attestations
         self.beaconless_until = -1   # last day no beacon reaches the chip
-        self.halted = False
-        self.paused = False
         self.events = [e for e in fleet.scenario.events if self._concerns(e)]
 
     # ------------------------------------------------------------- set-up
@@ -191,6 +189,9 @@ class ChipRun:
                        license_id=license_id), plan.license_class
 
     def _signed(self, draft, signers):
+        """Each signer's share, combined; the class's signature rule is left to
+        the firmware (licensing.sign_licenses would check it on the host first,
+        and so never let the operator try a Horizon license short of signers)."""
         proposal = Proposal(draft, self.spec.workload)
         return combine(proposal, [sign_proposal(proposal, k) for k in signers])
 
@@ -295,7 +296,7 @@ class ChipRun:
         the license has one), and the meter one edge to register the decision.
         As in EmulatedChip.run, but without a loop pass before and after every
         lane: the one at the end of the day's messages (_between_messages) has
-        just run, and the next one runs before the attestation."""
+        just run, and the attestation reads the meter itself."""
         weights = dict(zip(regmap.LANES, self.policy.weights_milli))
         meter, firmware = self.chip.meter, self.chip.firmware
         metered = held = 0
@@ -360,7 +361,9 @@ class ChipRun:
         self.result.metered_msflop.append(metered)
         self.result.refused_ops.append(held)
         self.clock.now = start + ATTEST_AT_S
-        self._between_messages()
+        # The day's compute ended on a registered gate decision (_compute ticks
+        # the meter after every pass of the loop), and ATTEST reads the meter
+        # itself: no pass of the loop is owed before it.
         if day <= self.silent_until:
             self.result.anomalies.append((day, "no attestation: the device is silent"))
         elif day % self.fleet.scenario.attest_every_days == 0 or day == self.fleet.days - 1:
