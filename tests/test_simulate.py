@@ -13,7 +13,8 @@ from openheg.ledger import Ledger
 from openheg.licensing import workload_id_for
 from openheg.wire import Attestation
 from openheg_sim.scenario import load_scenario, parse_scenario
-from openheg_sim.scenario.engine import LEDGER_FILE, OutputError, shards, simulate
+from openheg_sim.scenario.engine import OutputError, shards, simulate
+from openheg_sim.scenario.fleet import LEDGER_FILE
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 MSFLOP = 1000

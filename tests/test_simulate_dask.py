@@ -8,7 +8,8 @@ from pathlib import Path
 from openheg.ledger import Ledger
 from openheg_sim.scenario import load_scenario
 from openheg_sim.scenario.dask_cluster import dask_runner
-from openheg_sim.scenario.engine import LEDGER_FILE, simulate
+from openheg_sim.scenario.engine import simulate
+from openheg_sim.scenario.fleet import LEDGER_FILE
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "frontier_finetune_pause_resume.toml"
 

@@ -53,6 +53,7 @@ from .fleet import (
     ChipSpec,
     Fleet,
 )
+from .recording import record_chips
 
 # Gate causes a verifier reads as an order or a refusal at work (not the
 # workload simply being done, which EXHAUSTED alone means).
@@ -374,8 +375,8 @@ class ChipRun:
 
 
 def run_chips(fleet: Fleet, indices, progress=None) -> list[ChipResult]:
-    """Run the chips ``indices`` through the scenario; ``progress(n)`` is told
-    of every n chip-days done."""
+    """Run the chips ``indices`` through the scenario and record them in the
+    fleet's ledger; ``progress(n)`` is told of every n chip-days done."""
     offices = Offices(fleet)
     runs = []
     for i in indices:
@@ -389,4 +390,6 @@ def run_chips(fleet: Fleet, indices, progress=None) -> list[ChipResult]:
             progress(len(runs))
     for run in runs:
         run.close()
-    return [run.result for run in runs]
+    results = [run.result for run in runs]
+    record_chips(fleet, results, fleet.ledger_path)
+    return results

@@ -14,8 +14,11 @@ from pathlib import Path
 
 import click
 
+from openheg.cli._common import OpenhegCommand
 
-@click.command()
+
+# OpenhegCommand: like every openheg command, a single-valued option given twice is refused.
+@click.command(cls=OpenhegCommand)
 @click.argument("scenario_file", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="New or empty folder for the ledger, summary.json and report.md.")

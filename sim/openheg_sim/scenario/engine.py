@@ -9,7 +9,8 @@ a Dask cluster (openheg_sim.scenario.distributed).
 
 The verifier's side is kept as it would be: every endorsement, license, order
 and verified attestation goes into the ledger (SQLite in the output folder),
-attestations in batches (Ledger.record_attestations).
+attestations in batches (Ledger.record_attestations), written by each worker
+for its own chips (openheg_sim.scenario.recording).
 """
 
 from __future__ import annotations
@@ -24,22 +25,17 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from openheg.authority import endorsement_list_path
 from openheg.errors import OpenhegError
 from openheg.ledger import Ledger
-from openheg.licensing import workload_id_for
-from openheg.verify import EndorsementList
-from openheg.wire import Endorsement, License, Order
 
 from .chips import ChipResult, run_chips
-from .fleet import ATTEST_AT_S, Fleet, prepare_fleet
+from .fleet import Fleet, prepare_fleet
+from .recording import record_workloads, save_vendor_list
 from .report import write_report
 from .schema import Scenario
 from .summary import build_summary
 
-LEDGER_FILE = "ledger.sqlite"
 SUMMARY_FILE = "summary.json"
-ATTESTATION_BATCH = 5000
 
 
 class OutputError(OpenhegError):
@@ -88,17 +84,28 @@ def _init_worker(counter) -> None:
     _progress_counter = counter
 
 
+class WorkerError(OpenhegError):
+    """A worker's shard failed; the message names the chips and the error."""
+
+
 def _run_shard(fleet: Fleet, indices: range) -> list[ChipResult]:
     def tick(n: int) -> None:
         with _progress_counter.get_lock():
             _progress_counter.value += n
-    return run_chips(fleet, indices, tick if _progress_counter is not None else None)
+    try:
+        return run_chips(fleet, indices, tick if _progress_counter is not None else None)
+    except OpenhegError as error:
+        # Sent back as one message: not every error type survives the trip
+        # between processes with its arguments.
+        raise WorkerError(f"chips {indices.start}..{indices.stop - 1}: "
+                          f"{type(error).__name__}: {error}") from None
 
 
 class Progress:
     """chips x days done and the rate, on stderr, at most every ``every`` seconds."""
 
-    def __init__(self, total: int, stream=sys.stderr, every: float = 2.0) -> None:
+    def __init__(self, total: int, stream=None, every: float = 2.0) -> None:
+        # None: the stderr of the moment each line is written (a caller may swap it).
         self.total, self.stream, self.every = total, stream, every
         self.started = time.monotonic()
         self.last = 0.0
@@ -109,9 +116,10 @@ class Progress:
             return
         self.last = now
         rate = done / max(now - self.started, 1e-9)
-        self.stream.write(f"simulate: {done:,}/{self.total:,} chip-days "
-                          f"({100 * done / max(self.total, 1):.0f} %), {rate:,.0f} chip-days/s\n")
-        self.stream.flush()
+        stream = self.stream or sys.stderr
+        stream.write(f"simulate: {done:,}/{self.total:,} chip-days "
+                     f"({100 * done / max(self.total, 1):.0f} %), {rate:,.0f} chip-days/s\n")
+        stream.flush()
 
 
 def run_in_processes(fleet: Fleet, workers: int, progress: Progress | None) -> list[ChipResult]:
@@ -142,41 +150,6 @@ def run_in_processes(fleet: Fleet, workers: int, progress: Progress | None) -> l
         return [result for future in futures for result in future.result()]
 
 
-# --------------------------------------------------------------- ledger
-def record(fleet: Fleet, results: Sequence[ChipResult], ledger: Ledger) -> None:
-    """What the verifier keeps: devices, workloads, licenses, orders and the
-    verified attestations, at the simulated times they arrived."""
-    for workload in fleet.workloads:
-        ledger.record_workload(workload.name, workload_id_for(workload.name),
-                               workload.planned_msflop, workload.lineage_msflop,
-                               workload.license_class)
-    batch: list[tuple[int, bytes]] = []
-    listing = EndorsementList()
-    for result in results:
-        spec = fleet.chips[result.index]
-        endorsement = Endorsement.from_bytes(result.endorsement)
-        listing.add(endorsement)
-        ledger.record_device(endorsement, url=f"sim://{spec.name}")
-        for raw in result.licenses:
-            ledger.record_license(License.from_bytes(raw))
-        for _, raw in result.orders:  # orders to one device (a site's halt is one per chip)
-            ledger.record_order(Order.from_bytes(raw))
-        batch += result.attestations
-        if len(batch) >= ATTESTATION_BATCH:
-            _flush(fleet, ledger, batch)
-    _flush(fleet, ledger, batch)
-    listing.save(endorsement_list_path(fleet.vendor_dir))
-
-
-def _flush(fleet: Fleet, ledger: Ledger, batch: list) -> None:
-    by_day: dict[int, list[bytes]] = {}
-    for day, raw in batch:
-        by_day.setdefault(day, []).append(raw)
-    for day, records in sorted(by_day.items()):
-        ledger.record_attestations(records, received_at=fleet.day_start(day) + ATTEST_AT_S)
-    batch.clear()
-
-
 # ------------------------------------------------------------------ run
 def simulate(scenario: Scenario, out: Path, *, workers: int | None = None,
              executor: str = "processes", progress: Progress | None = None,
@@ -189,6 +162,11 @@ def simulate(scenario: Scenario, out: Path, *, workers: int | None = None,
     prepare_output(out)
     workers = (os.cpu_count() or 1) if workers is None else workers
     fleet = prepare_fleet(scenario, out)
+    ledger = Ledger(fleet.ledger_path)  # made (and its schema migrated) before any worker opens it
+    try:
+        record_workloads(fleet, ledger)
+    finally:
+        ledger.close()
     if progress is not None:
         progress.total = len(fleet.chips) * fleet.days
     started = time.perf_counter()
@@ -202,9 +180,9 @@ def simulate(scenario: Scenario, out: Path, *, workers: int | None = None,
     results = sorted(results, key=lambda r: r.index)
     if [r.index for r in results] != list(range(len(fleet.chips))):
         raise OpenhegError("a worker returned another set of chips than it was given")
-    ledger = Ledger(out / LEDGER_FILE)
+    save_vendor_list(fleet, results)
+    ledger = Ledger(fleet.ledger_path)
     try:
-        record(fleet, results, ledger)
         summary = build_summary(fleet, results, ledger)
     finally:
         ledger.close()

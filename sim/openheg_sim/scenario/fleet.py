@@ -28,6 +28,7 @@ from openheg.wire import LicenseClass, Policy
 from .schema import Scenario
 
 MSFLOP_PER_SFLOP = 1000
+LEDGER_FILE = "ledger.sqlite"
 # One meter cycle of the simulation stands for a millisecond of accelerator time:
 # a day is 86.4 million cycles, inside one watchdog period (the policy's maximum,
 # 2^30), so the firmware's metering loop needs to run only when an allowance
@@ -88,6 +89,7 @@ class Fleet:
     votes: tuple               # ((day, policy version), ...) in day order
     chips: tuple               # ChipSpec by index
     workloads: tuple           # WorkloadSpec in file order
+    ledger_path: Path          # where every worker records its chips
 
     @property
     def days(self) -> int:
@@ -215,7 +217,7 @@ def prepare_fleet(scenario: Scenario, out: Path) -> Fleet:
     workloads.sort(key=lambda w: order[w.name])
     return Fleet(scenario, out / "authority", out / "vendor", start_unix,
                  tuple(pol.to_bytes() for pol in policies), tuple(votes), tuple(chips),
-                 tuple(workloads))
+                 tuple(workloads), out / LEDGER_FILE)
 
 
 def _version_on(votes: list[tuple], day: int) -> int:
