@@ -44,6 +44,9 @@ def test_daily_increase_defaults_to_the_policy_default():
     ('value = 4e25', 'value = 4e25\n[[event]]\nday = 3\nkind = "device-silent"\n'
      'target = "alpha"\nvalue = 0.5', "event[1].value: expected int"),
     ('name = "ft-2"', 'name = "ft-1"', "workload: two workloads share a name"),
+    ('fp16 = 9.9e14', 'fp16 = 3e17', "site[0].peak_ops.fp16: 3e+17 is out of range"),
+    ('value = 4e25', 'value = 4e25\n[[event]]\nday = 11\nkind = "inspector-pause"\n'
+     'target = "ft-2"', "event[1].day: 11 is before workload 'ft-2' starts (day 12)"),
     ('chips = 8', 'chips = 1', "workload: site 'alpha' has 1 chips for 2 workloads"),
     ('site = "alpha"', 'site = "beta"', "workload[0].site"),
     ('h_sflop = 1e27', 'h_sflop = 1e25', "policy.h_sflop: must be above"),

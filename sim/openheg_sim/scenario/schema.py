@@ -38,6 +38,10 @@ WORKLOAD_EVENTS = ("horizon-approve", "inspector-pause", "due-process-resume", "
                    "replay-license")
 SITE_EVENTS = ("site-halt",)
 DEFAULT_START_DATE = "2027-01-01"
+# The simulated meter's op bus carries a millisecond of one lane's ops per cycle
+# in 48 bits (openheg_sim.scenario.fleet): about 2.8e17 ops/s; 1e17 is the round
+# figure below it, a hundred times today's fastest accelerators.
+MAX_PEAK_OPS = 1e17
 
 
 class ScenarioError(OpenhegError, ValueError):
@@ -152,9 +156,11 @@ def _precisions(r: _Reader, key: str, fractions: bool) -> dict:
     for p in table:
         if p not in PRECISIONS:
             raise sub.fail(p, f"unknown precision; use one of {', '.join(PRECISIONS)}")
-        check = (lambda v: 0 <= v <= 1) if fractions else _positive
+        check = (lambda v: 0 <= v <= 1) if fractions else \
+            (lambda v: _positive(v) and v <= MAX_PEAK_OPS)
         out[p] = float(sub.get(p, (int, float), check=check,
-                               hint="a fraction in [0, 1]" if fractions else "ops/s above 0"))
+                               hint="a fraction in [0, 1]" if fractions else
+                               f"ops/s above 0 and at most {MAX_PEAK_OPS:.0e}"))
     if not out:
         raise r.fail(key, "empty; give at least one precision")
     if fractions and abs(sum(out.values()) - 1.0) > 1e-9:
@@ -241,6 +247,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
             targets, what = tuple(workload_names) + tuple(site_names), "a workload or a site"
         target = r.get("target", str, check=lambda v: v in targets,
                        hint=f"a {kind} event names {what}: one of {', '.join(targets)}")
+        if kind in WORKLOAD_EVENTS:
+            start = workloads[workload_names.index(target)].start_day
+            if day < start:
+                raise r.fail("day", f"{day} is before workload {target!r} starts (day {start}): "
+                             "it has no license to act on yet")
         meaning = EVENT_VALUES[kind]
         if meaning is None:
             value = r.get("value", (int, float), default=None, check=lambda v: False,
