@@ -24,9 +24,9 @@ def _pyplot():
     return plt
 
 
-def _save(figure, path: Path) -> None:
+def _save(figure, path: Path, left: float = 0.1, bottom: float = 0.14) -> None:
     # Fixed margins: matplotlib's tight layout costs a second a plot here.
-    figure.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
+    figure.subplots_adjust(left=left, right=0.97, bottom=bottom, top=0.85)
     figure.savefig(path, dpi=100)
     figure.clf()
 
@@ -90,7 +90,8 @@ def _timeline_plot(plt, summary: dict, path: Path) -> None:
     axes.set_xlabel("day")
     axes.set_title("orders, refusals and anomalies")
     axes.legend(fontsize=8, loc="upper right")
-    _save(figure, path)
+    # A short figure: room for the day axis below and the workload names left.
+    _save(figure, path, left=0.18, bottom=0.6 / (1.2 + 0.6 * max(len(rows), 1)))
     plt.close(figure)
 
 
