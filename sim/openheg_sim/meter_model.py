@@ -456,6 +456,21 @@ class MeterModel:
         """The 32-bit value a bus read of ``addr`` returns; BusError if unmapped."""
         if addr not in MAPPED_ADDRESSES:
             raise BusError(addr, "read")
+        # The wide registers first: a firmware poll reads dozens of them, and the
+        # table below computes every status register each time it is built.
+        if addr in _WEIGHT_REGS:
+            return self.weights[_WEIGHT_REGS.index(addr)]
+        if addr in _LIMIT_REGS:
+            return _word(self.limit, _LIMIT_REGS.index(addr))
+        if addr in _LOWWATER_REGS:
+            return _word(self.lowwater, _LOWWATER_REGS.index(addr))
+        if addr in _CHARGE_MAX_REGS:
+            return _word(self.charge_max, _CHARGE_MAX_REGS.index(addr))
+        if addr in _ACC_SNAP_REGS:
+            return _word(self.acc_snap, _ACC_SNAP_REGS.index(addr))
+        for lane, regs in enumerate(_COUNT_SNAP_REGS):
+            if addr in regs:
+                return _word(self.count_snap[lane], regs.index(addr))
         simple = {
             regmap.REG_ID: regmap.ID_MAGIC_RESET,
             regmap.REG_VERSION: regmap.VERSION_MAJOR_RESET << regmap.VERSION_MAJOR_SHIFT,
@@ -477,22 +492,9 @@ class MeterModel:
             regmap.REG_INTR_ENABLE: self.intr_enable,
             regmap.REG_INTR_TEST: 0,
         }
-        if addr in simple:
-            return simple[addr]
-        if addr in _WEIGHT_REGS:
-            return self.weights[_WEIGHT_REGS.index(addr)]
-        if addr in _LIMIT_REGS:
-            return _word(self.limit, _LIMIT_REGS.index(addr))
-        if addr in _LOWWATER_REGS:
-            return _word(self.lowwater, _LOWWATER_REGS.index(addr))
-        if addr in _CHARGE_MAX_REGS:
-            return _word(self.charge_max, _CHARGE_MAX_REGS.index(addr))
-        if addr in _ACC_SNAP_REGS:
-            return _word(self.acc_snap, _ACC_SNAP_REGS.index(addr))
-        for lane, regs in enumerate(_COUNT_SNAP_REGS):
-            if addr in regs:
-                return _word(self.count_snap[lane], regs.index(addr))
-        raise AssertionError(f"mapped address 0x{addr:03X} has no read model")
+        if addr not in simple:
+            raise AssertionError(f"mapped address 0x{addr:03X} has no read model")
+        return simple[addr]
 
     def _locked_write(self) -> None:
         self.locked_writes = min(self.locked_writes + 1, regmap.ERR_STATUS_LOCKED_WRITES_MASK)

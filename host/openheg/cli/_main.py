@@ -20,6 +20,7 @@ from . import (  # noqa: F401
     policy,
     vendor,
     verifier,
+    _plugins,  # last: commands of other packages, after every built-in one
 )
 from ._common import (
     EXIT_INTERNAL,

@@ -8,20 +8,43 @@ scenario than the one the author wrote.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-PRECISIONS = ("fp64", "fp32", "bf16", "fp8", "int8")
+from openheg import regmap
+from openheg.errors import OpenhegError
+
+# The meter's precision lanes (regmap.LANES), as a scenario spells them.
+PRECISIONS = tuple(lane.lower() for lane in regmap.LANES)
 KINDS = ("pre-training", "fine-tuning", "inference")
-EVENT_KINDS = (
-    "board-vote", "inspector-pause", "due-process-resume", "site-halt",
-    "revoke", "device-silent", "withhold-beacons", "replay-license",
-)
+# What each event's ``value`` means; None: the event takes no value.
+EVENT_VALUES = {
+    "board-vote": "the new frontier threshold F in sFLOP from that day",
+    "horizon-approve": None,
+    "inspector-pause": None,
+    "due-process-resume": None,
+    "site-halt": None,
+    "revoke": None,
+    "device-silent": "how many days the chips send no attestation (default: to the end)",
+    "withhold-beacons": "how many days no time beacon reaches the chips (default: to the end)",
+    "replay-license": None,
+}
+EVENT_KINDS = tuple(EVENT_VALUES)
+# Events about a workload's chips, and those about a site's; board-vote is about the policy.
+WORKLOAD_EVENTS = ("horizon-approve", "inspector-pause", "due-process-resume", "revoke",
+                   "replay-license")
+SITE_EVENTS = ("site-halt",)
+DEFAULT_START_DATE = "2027-01-01"
+# The simulated meter's op bus carries a millisecond of one lane's ops per cycle
+# in 48 bits (openheg_sim.scenario.fleet): about 2.8e17 ops/s; 1e17 is the round
+# figure below it, a hundred times today's fastest accelerators.
+MAX_PEAK_OPS = 1e17
 
 
-class ScenarioError(ValueError):
+class ScenarioError(OpenhegError, ValueError):
     """A scenario file that cannot be run; str() is one actionable line."""
 
     def __init__(self, source: str, where: str, what: str) -> None:
@@ -50,9 +73,13 @@ class Workload:
 
 @dataclass(frozen=True)
 class Policy:
-    f_sflop: float         # frontier threshold F at day 0
-    h_sflop: float         # horizon threshold H at day 0
-    daily_growth: float    # F(t) = F * (1 + growth) ** t, same for H
+    """The thresholds as the signed policy states them (wire.Policy): a base on
+    day 0 of the run and a fixed increase per day, F(t) = F + t * dF."""
+
+    f_sflop: float              # frontier threshold F on day 0
+    h_sflop: float              # horizon threshold H on day 0
+    f_daily_increase_sflop: float
+    h_daily_increase_sflop: float
 
 
 @dataclass(frozen=True)
@@ -68,6 +95,8 @@ class Scenario:
     name: str
     days: int
     seed: int
+    start_date: dt.date
+    attest_every_days: int
     sites: tuple
     workloads: tuple
     policy: Policy
@@ -108,6 +137,18 @@ def _positive(v) -> bool:
     return math.isfinite(v) and v > 0
 
 
+def _not_negative(v) -> bool:
+    return math.isfinite(v) and v >= 0
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
+
+
 def _precisions(r: _Reader, key: str, fractions: bool) -> dict:
     table = r.get(key, dict)
     sub = _Reader(r.source, table, r._path(key))
@@ -115,9 +156,11 @@ def _precisions(r: _Reader, key: str, fractions: bool) -> dict:
     for p in table:
         if p not in PRECISIONS:
             raise sub.fail(p, f"unknown precision; use one of {', '.join(PRECISIONS)}")
-        check = (lambda v: 0 <= v <= 1) if fractions else _positive
+        check = (lambda v: 0 <= v <= 1) if fractions else \
+            (lambda v: _positive(v) and v <= MAX_PEAK_OPS)
         out[p] = float(sub.get(p, (int, float), check=check,
-                               hint="a fraction in [0, 1]" if fractions else "ops/s above 0"))
+                               hint="a fraction in [0, 1]" if fractions else
+                               f"ops/s above 0 and at most {MAX_PEAK_OPS:.0e}"))
     if not out:
         raise r.fail(key, "empty; give at least one precision")
     if fractions and abs(sum(out.values()) - 1.0) > 1e-9:
@@ -133,7 +176,11 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     top = _Reader(source, data, "")
     name = top.get("name", str)
     days = top.get("days", int, check=lambda v: 1 <= v <= 3650, hint="1 to 3650 days")
-    seed = top.get("seed", int, default=0)
+    seed = top.get("seed", int, default=0, check=lambda v: 0 <= v < 2**63, hint="0 to 2**63-1")
+    start_text = top.get("start_date", str, default=DEFAULT_START_DATE, check=_iso_date,
+                         hint="a date written YYYY-MM-DD")
+    attest_every = top.get("attest_every_days", int, default=1, check=lambda v: 1 <= v <= days,
+                           hint=f"1 to {days} days")
 
     sites = []
     for i, t in enumerate(top.get("site", list)):
@@ -147,10 +194,14 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise top.fail("site", "two sites share a name; names must be unique")
 
     p = _Reader(source, top.get("policy", dict), "policy")
-    policy = Policy(float(p.get("f_sflop", (int, float), check=_positive, hint="above 0")),
-                    float(p.get("h_sflop", (int, float), check=_positive, hint="above 0")),
-                    float(p.get("daily_growth", (int, float), default=0.0,
-                                check=lambda v: 0 <= v < 1, hint="a rate in [0, 1)")))
+    f_sflop = float(p.get("f_sflop", (int, float), check=_positive, hint="above 0"))
+    h_sflop = float(p.get("h_sflop", (int, float), check=_positive, hint="above 0"))
+    # The signed policy's default schedule: each threshold rises by 0.01 % of its base a day.
+    policy = Policy(f_sflop, h_sflop,
+                    float(p.get("f_daily_increase_sflop", (int, float), default=f_sflop / 10_000,
+                                check=_not_negative, hint="sFLOP per day, 0 or more")),
+                    float(p.get("h_daily_increase_sflop", (int, float), default=h_sflop / 10_000,
+                                check=_not_negative, hint="sFLOP per day, 0 or more")))
     if policy.h_sflop <= policy.f_sflop:
         raise p.fail("h_sflop", "must be above f_sflop (the Horizon threshold lies beyond the frontier)")
     p.done()
@@ -166,25 +217,55 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                      _precisions(r, "precision_mix", fractions=True),
                      r.get("start_day", int, default=0, check=lambda v: 0 <= v < days,
                            hint=f"a day in [0, {days})"))
+        site = sites[site_names.index(w.site)]
+        lacking = sorted(set(w.precision_mix) - set(site.peak_ops))
+        if lacking:
+            raise r.fail("precision_mix", f"site {w.site!r} gives no peak_ops for {lacking[0]}")
         r.done()
         workloads.append(w)
-    names = {w.name for w in workloads} | set(site_names)
+    workload_names = [w.name for w in workloads]
+    if len(set(workload_names)) != len(workload_names):
+        raise top.fail("workload", "two workloads share a name; names must be unique")
+    for site in sites:
+        running = sum(w.site == site.name for w in workloads)
+        if running > site.chips:
+            raise top.fail("workload", f"site {site.name!r} has {site.chips} chips for "
+                           f"{running} workloads; each workload needs at least one chip")
 
     events = []
     for i, t in enumerate(top.get("event", list, default=[])):
         r = _Reader(source, t, f"event[{i}]")
         kind = r.get("kind", str, check=lambda v: v in EVENT_KINDS, hint=f"use one of {', '.join(EVENT_KINDS)}")
         day = r.get("day", int, check=lambda v: 0 <= v < days, hint=f"a day in [0, {days})")
-        target = r.get("target", str, check=lambda v: v in names or v == "policy",
-                       hint="name a site, a workload, or 'policy'")
-        needs_value = kind == "board-vote"
-        value = r.get("value", (int, float), default=None if not needs_value else ...,
-                      check=_positive, hint="a new threshold in sFLOP above 0")
+        if kind == "board-vote":
+            targets, what = ("policy",), "'policy'"
+        elif kind in WORKLOAD_EVENTS:
+            targets, what = tuple(workload_names), "a workload"
+        elif kind in SITE_EVENTS:
+            targets, what = tuple(site_names), "a site"
+        else:
+            targets, what = tuple(workload_names) + tuple(site_names), "a workload or a site"
+        target = r.get("target", str, check=lambda v: v in targets,
+                       hint=f"a {kind} event names {what}: one of {', '.join(targets)}")
+        if kind in WORKLOAD_EVENTS:
+            start = workloads[workload_names.index(target)].start_day
+            if day < start:
+                raise r.fail("day", f"{day} is before workload {target!r} starts (day {start}): "
+                             "it has no license to act on yet")
+        meaning = EVENT_VALUES[kind]
+        if meaning is None:
+            value = r.get("value", (int, float), default=None, check=lambda v: False,
+                          hint=f"a {kind} event takes no value")
+        elif kind == "board-vote":
+            value = r.get("value", (int, float), check=_positive, hint=meaning)
+        else:
+            value = r.get("value", int, default=None, check=lambda v: v >= 1, hint=meaning)
         r.done()
         events.append(Event(day, kind, target, None if value is None else float(value)))
     events.sort(key=lambda e: e.day)  # stable: same-day events keep file order
     top.done()
-    return Scenario(name, days, seed, tuple(sites), tuple(workloads), policy, tuple(events))
+    return Scenario(name, days, seed, dt.date.fromisoformat(start_text), attest_every,
+                    tuple(sites), tuple(workloads), policy, tuple(events))
 
 
 def load_scenario(path) -> Scenario:
