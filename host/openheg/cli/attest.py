@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
-    EndorsementList,
-    License,
-    LogRead,
-    NotTrusted,
-    Path,
-    RecordError,
-    VerificationError,
     build_chain,
     cli,
     click,
     emit,
+    EndorsementList,
     format_sflop,
     hex_bytes,
     json_option,
+    License,
     load_record,
+    LogRead,
+    NotTrusted,
     os,
+    OutputPath,
     pass_context,
+    Path,
     progress,
     public_key_arg,
     read_file,
+    RecordError,
     time,
+    VerificationError,
     verify_attestation,
     wire,
     write_file,
@@ -42,7 +43,7 @@ def attest() -> None:
 
 @attest.command("get")
 @click.argument("url")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @click.option("--nonce", default=None, help="64 hex digits (default: a fresh random nonce).")
 @json_option
 @pass_context
@@ -51,7 +52,7 @@ def attest_get(ctx: Context, url: str, out: Path, nonce: str | None, as_json: bo
 
     Example: openheg attest get emu://chip0 --out att.bin
     """
-    nonce_bytes = (hex_bytes(nonce, wire.NONCE_SIZE, "--nonce") if nonce
+    nonce_bytes = (hex_bytes(nonce, wire.NONCE_SIZE, "--nonce") if nonce is not None
                    else os.urandom(wire.NONCE_SIZE))
     data = ctx.device(url).attest(nonce_bytes)
     write_file(out, data)
@@ -85,7 +86,7 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
               help="Authority directory whose policy chain authenticates --license, and "
                    "holds the policy the device must run (its version and digest).")
 @evidence_registry_option
-@click.option("--policy-version", type=click.IntRange(1), default=None,
+@click.option("--policy-version", type=click.IntRange(1, wire.MAX_U32), default=None,
               help="Require the device to run this policy version.")
 @json_option
 def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | None,
@@ -113,7 +114,7 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     try:
         device_id = wire.Attestation.from_bytes(data).device_id
     except RecordError as error:
-        raise VerificationError(f"attestation is malformed: {error}") from None
+        raise VerificationError(f"{attestation_file}: attestation is malformed: {error}") from None
     license_ = load_record(license_file, License) if license_file else None
     authority = Authority(authority_dir) if authority_dir is not None else None
     # The chain checked from genesis first (policy_in_force), then held whole: the
@@ -146,7 +147,7 @@ def cause_names(causes: wire.GateCause) -> list[str]:
               type=click.Path(path_type=Path), help="Vendor endorsement list (repeatable).")
 @click.option("--vendor-key", "vendor_keys", required=True, multiple=True,
               help="Trusted vendor public key, file or hex (repeatable).")
-@click.option("--policy-version", type=click.IntRange(1), default=None)
+@click.option("--policy-version", type=click.IntRange(1, wire.MAX_U32), default=None)
 @click.option("--no-log", is_flag=True, help="Do not read the event logs.")
 @json_option
 @pass_context
@@ -229,7 +230,7 @@ def record_collected(ctx: Context, url: str, dev: Device, data: bytes, verified,
 
 
 @attest.command("series")
-@click.option("--deadline", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--deadline", type=click.IntRange(1, wire.MAX_U32), default=None, metavar="SECONDS",
               help="Flag devices with no report for this long.")
 @json_option
 @pass_context

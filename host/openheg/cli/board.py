@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
-    License,
-    Order,
-    Path,
-    Policy,
-    Proposal,
-    Share,
-    SigningKey,
-    VoteError,
     authority_option,
     check_license_signatures,
     check_order_signatures,
@@ -19,10 +11,19 @@ from ._common import (
     cli,
     click,
     combine,
+    License,
     license_cosigners,
     load_record,
+    Order,
+    OutputPath,
     pass_context,
+    Path,
+    Policy,
+    Proposal,
+    Share,
     sign_proposal,
+    SigningKey,
+    VoteError,
     write_file,
 )
 
@@ -41,7 +42,7 @@ def board() -> None:
 @click.argument("proposal_file", type=click.Path(path_type=Path))
 @click.option("--key", "key_file", required=True, type=click.Path(path_type=Path),
               help="Your private key file.")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Share file to write.")
+@click.option("--out", required=True, type=OutputPath(), help="Share file to write.")
 @pass_context
 def board_sign(ctx: Context, proposal_file: Path, key_file: Path, out: Path) -> None:
     """Sign a proposal with your key; send the share back to whoever combines.
@@ -59,7 +60,7 @@ def board_sign(ctx: Context, proposal_file: Path, key_file: Path, out: Path) -> 
 @click.argument("proposal_file", type=click.Path(path_type=Path))
 @click.argument("share_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @authority_option
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @click.option("--publish", is_flag=True, help="For a policy: also publish it in the authority.")
 @click.option("--license-file", type=click.Path(path_type=Path), default=None,
               help="For an order: the license whose inspector signs a release of its "

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from ._common import (
-    Path,
     cli,
     click,
+    OutputPath,
+    Path,
 )
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"),
+@click.option("--out", type=OutputPath(folder=True), default=Path("out/demo"),
               show_default=True, help="Directory for keys, records, ledger and report.")
 @click.option("--chips", type=click.IntRange(1, 64), default=4, show_default=True)
 def demo(out: Path, chips: int) -> None:

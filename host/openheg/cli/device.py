@@ -7,26 +7,27 @@ from decimal import Decimal, InvalidOperation
 from ._common import (
     AmountError,
     Authority,
-    Device,
-    EMULATOR_SCHEME,
-    LogRead,
-    NotTrusted,
-    Path,
-    Role,
-    TransportError,
-    VENDOR_KEY,
     authority_option,
     cli,
     click,
+    Device,
     emit,
+    EMULATOR_SCHEME,
     json_option,
+    LogRead,
+    NotTrusted,
+    open_transport,
+    OutputPath,
     pass_context,
+    Path,
     progress,
     provision,
     regmap,
+    Role,
+    TransportError,
+    VENDOR_KEY,
     wire,
     write_file,
-    open_transport,
 )
 
 
@@ -80,7 +81,7 @@ def device_provision(ctx: Context, urls: tuple[str, ...], authority_dir: Path,
     genesis = auth.genesis()
     vendor_role = Role.load(vendor_dir, VENDOR_KEY, ctx.passphrase)
     for i, url in enumerate(urls, 1):
-        endorsement = provision(ctx.device(url), vendor_role, genesis, url=url)
+        endorsement = provision(ctx.device(url, new=True), vendor_role, genesis, url=url)
         ctx.ledger.record_device(endorsement, url)
         click.echo(f"{url}: provisioned, device id {endorsement.device_id.hex()}")
         if len(urls) > 1:
@@ -89,7 +90,7 @@ def device_provision(ctx: Context, urls: tuple[str, ...], authority_dir: Path,
 
 @device.command("endorsement")
 @click.argument("url")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @pass_context
 def device_endorsement(ctx: Context, url: str, out: Path) -> None:
     """Save the vendor endorsement a device holds.
@@ -141,8 +142,9 @@ def device_run(ctx: Context, url: str, lane: str, ops: str, ops_per_cycle: int,
     if not url.startswith(EMULATOR_SCHEME):
         raise TransportError("device run drives the emulated accelerator: use an emu:// URL")
     count = parse_count(ops)
-    with open_transport(url, ctx.home) as transport:
-        ctx.sync_time(Device(transport))
+    time_key = ctx.time_key()
+    with open_transport(url, ctx.home, create=False) as transport:
+        ctx.sync_time(Device(transport), time_key)
         result = transport.chip.run(lane.upper(), count, ops_per_cycle)
     emit({"lane": result.lane, "requested_ops": result.requested_ops,
           "issued_ops": result.issued_ops, "gate_open": result.gate_open}, as_json,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from ._common import (
-    Path,
-    VENDOR_KEY,
     cli,
     click,
     create_vendor,
@@ -13,7 +11,10 @@ from ._common import (
     json_option,
     load_public_key,
     load_vendor_list,
+    OutputPath,
     pass_context,
+    Path,
+    VENDOR_KEY,
 )
 
 
@@ -23,7 +24,7 @@ def vendor() -> None:
 
 
 @vendor.command("create")
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=OutputPath(folder=True))
 @pass_context
 def vendor_create(ctx: Context, directory: Path) -> None:
     """Make a vendor key and an empty endorsement list in DIRECTORY.
