@@ -139,7 +139,7 @@ def scheme_handlers() -> dict[str, EntryPoint]:
 
 
 def open_transport(url: str, home: Path | None = None, timeout: float = DEFAULT_TIMEOUT_S,
-                   retries: int = DEFAULT_RETRIES, *, create: bool = True) -> Transport:
+                   retries: int = DEFAULT_RETRIES, create: bool = True) -> Transport:
     """The link to the device at url. create=False: a scheme whose devices live
     in HOME (emu://) refuses a name that names none yet, instead of making it."""
     if not url:

@@ -97,8 +97,8 @@ from ..transport import (
 )
 from ..units import AmountError, format_sflop, parse_sflop
 from ..verify import EndorsementList, authenticate_license, verify_attestation
-from ..wire import (DeviceState, License, LicenseClass, Order, OrderKind, Policy, SignerRole,
-                   hex_bytes)
+from ..wire import (DeviceState, GateCause, GateState, License, LicenseClass, Order, OrderKind,
+                   Policy, SignerRole, hex_bytes)
 
 # Exit codes, by kind of failure (documented in README.md).
 EXIT_OK = 0
@@ -165,7 +165,7 @@ class Context:
         command that may bring a new emulated chip into being; every other
         command refuses an emu:// name that names no chip (a typo)."""
         time_key = self.time_key()  # a bad --time-from fails before the device powers up
-        transport = open_transport(url, self.home, self.timeout, self.retries, create=new)
+        transport = open_transport(url, self.home, self.timeout, self.retries, new)
         # Closed when the command ends, error or not: an emulated chip then
         # powers off in order and keeps its unspent allowance.
         click.get_current_context().call_on_close(transport.close)
@@ -288,6 +288,48 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 authority_option = click.option("--authority", "authority_dir", required=True,
                                 type=click.Path(path_type=Path),
                                 help="Authority directory (policies/ and keys/).")
+
+
+# Why a closed gate is closed, with what lifts it: the firmware's reasons.
+GATE_REASONS: dict[GateCause, str] = {
+    GateCause.NO_LICENSE: "no license is installed (openheg license install)",
+    GateCause.PAUSED: "an inspector's pause is in force (a resume order lifts it)",
+    GateCause.HALTED: "a board halt is in force (only a lift-halt order signed by the board "
+                      "lifts it)",
+    GateCause.TIME_UNTRUSTED: "the device has no fresh time beacon (send one: openheg "
+                              "authority beacon URL --authority DIR)",
+    GateCause.LICENSE_WINDOW: "trusted time is outside the license's validity window",
+    GateCause.WEIGHTS_PENDING: "the policy's new sFLOP weights load at the next reset",
+    GateCause.LICENSE_REVOKED: "the license in force is revoked",
+    GateCause.LOCKED_OUT: "the device is locked out",
+    GateCause.FATAL: "the meter reported a fatal fault",
+    GateCause.WATCHDOG: "the meter's watchdog expired (until reset)",
+    GateCause.TAMPER: "tamper was raised: closed for good",
+}
+
+
+def describe_gate(state: GateState, causes: GateCause) -> str:
+    """The gate as a person needs it: open, or closed and why. The meter's
+    EXHAUSTED bit only means its budget register is empty, which it also is
+    while the firmware keeps the meter disarmed; it is named only when no other
+    reason explains the closed gate, so a license with most of its compute
+    left is never reported as used up."""
+    if state == GateState.OPEN:
+        return "gate open"
+    reasons = [text for cause, text in GATE_REASONS.items() if cause in causes]
+    if not reasons and GateCause.DISARMED in causes:
+        reasons = ["the meter is not armed yet; no halt, pause or time problem holds it, and "
+                   "the firmware arms it from the license on its next metering pass"]
+    if not reasons and GateCause.EXHAUSTED in causes:
+        reasons = ["the license's compute is used up (exhausted)"]
+    return "gate closed: " + "; ".join(reasons or [f"causes {int(causes):#x}"])
+
+
+def gate_now(device: Device) -> str:
+    """The device's gate as it signs it now (an attestation over a fresh nonce),
+    described: what a command that changed the device tells the person."""
+    att = wire.Attestation.from_bytes(device.attest(os.urandom(wire.NONCE_SIZE)))
+    return describe_gate(att.gate_state, att.gate_causes)
 
 
 def emit(data: Any, as_json: bool, human: str) -> None:

@@ -7,6 +7,7 @@ from ._common import (
     build_chain,
     cli,
     click,
+    describe_gate,
     emit,
     EndorsementList,
     format_sflop,
@@ -133,8 +134,7 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
          f"verified: device {att.device_id.hex()[:16]}..., policy v{att.policy_version} "
          f"(digest {att.policy_digest.hex()[:16]}...), consumed "
          f"{format_sflop(att.consumed_msflop)}, remaining {format_sflop(att.remaining_msflop)}, "
-         f"gate {att.gate_state.name.lower()}"
-         + (f" ({', '.join(cause_names(att.gate_causes)).lower()})" if att.gate_causes else ""))
+         + describe_gate(att.gate_state, att.gate_causes))
 
 
 def cause_names(causes: wire.GateCause) -> list[str]:

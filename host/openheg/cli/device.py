@@ -13,6 +13,7 @@ from ._common import (
     Device,
     emit,
     EMULATOR_SCHEME,
+    gate_now,
     json_option,
     LogRead,
     NotTrusted,
@@ -143,14 +144,16 @@ def device_run(ctx: Context, url: str, lane: str, ops: str, ops_per_cycle: int,
         raise TransportError("device run drives the emulated accelerator: use an emu:// URL")
     count = parse_count(ops)
     time_key = ctx.time_key()
-    with open_transport(url, ctx.home, create=False) as transport:
-        ctx.sync_time(Device(transport), time_key)
+    with open_transport(url, ctx.home, ctx.timeout, ctx.retries, False) as transport:
+        device = Device(transport)
+        ctx.sync_time(device, time_key)
         result = transport.chip.run(lane.upper(), count, ops_per_cycle)
+        gate = "gate open" if result.gate_open else gate_now(device)
     emit({"lane": result.lane, "requested_ops": result.requested_ops,
           "issued_ops": result.issued_ops, "gate_open": result.gate_open}, as_json,
          f"{url}: issued {format_count(result.issued_ops)} of "
          f"{format_count(result.requested_ops)} {result.lane} ops; "
-         + ("gate open" if result.gate_open else "gate closed"))
+         + gate)
 
 
 # The meter's lane counters are 128 bits wide: no run can count more ops than that.

@@ -17,6 +17,7 @@ from ._common import (
     emit,
     FiniteFloatRange,
     format_sflop,
+    gate_now,
     hex_bytes,
     json_option,
     License,
@@ -212,9 +213,12 @@ def license_install(ctx: Context, url: str, license_file: Path) -> None:
     Example: openheg license install emu://chip0 lic.bin
     """
     record = load_record(license_file, License)
-    ctx.device(url).install_license(record)
+    device = ctx.device(url)
+    device.install_license(record)
     ctx.ledger.record_license(record)
-    click.echo(f"{url}: license {record.license_id.hex()} installed")
+    # Accepted is not running: a halt, a pause or untrusted time keeps the gate
+    # closed over a license the device took, and the person must hear which.
+    click.echo(f"{url}: license {record.license_id.hex()} installed; {gate_now(device)}")
 
 
 @license_group.command("show")
