@@ -10,18 +10,14 @@ import pytest
 
 from openheg.cli import EXIT_DEVICE_REFUSED, EXIT_LEDGER, EXIT_UNREACHABLE, EXIT_USAGE
 from openheg.licensing import MAX_VALID_DAYS
-from cli_kit import ok, one_error_line, run  # noqa: F401 - run is a fixture
+from cli_kit import ok, one_error_line, provision, run  # noqa: F401 - run is a fixture
 
 BOARD = ("--authority", "auth", "--signer", "board-1", "--signer", "board-2")
 
 
 @pytest.fixture
 def chip(run, monkeypatch):
-    ok(run, "authority", "create", "auth")
-    ok(run, "vendor", "create", "vendor")
-    ok(run, "device", "provision", "emu://chip0", "--authority", "auth", "--vendor", "vendor")
-    monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")
-    return run
+    return provision(run, monkeypatch, "emu://chip0")
 
 
 def test_a_mistyped_emulator_name_is_refused_and_no_chip_is_made(chip, tmp_path):

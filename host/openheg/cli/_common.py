@@ -203,7 +203,8 @@ class Context:
 class _OneValuePerOption:
     """Refuse a single-valued option given more than once. Click keeps the last
     one silently, and a command must never act on part of what it was told
-    (an order for the second of two --device, say)."""
+    (an order for the second of two --device, say). Text that is not UTF-8 is
+    refused here too, before any command runs (refuse_undecodable_text)."""
 
     def make_parser(self, ctx: click.Context):
         parser = super().make_parser(ctx)  # type: ignore[misc]
@@ -217,6 +218,7 @@ class _OneValuePerOption:
                     raise click.UsageError(f"{param.opts[-1]} was given {times} times, and it "
                                            "takes one value: give it once (run the command "
                                            "once per value)", ctx)
+            for param in set(order):
                 refuse_undecodable_text(ctx, param, opts.get(param.name))
             return opts, rest, order
 
