@@ -220,12 +220,13 @@ for _path, _command in commands():
             CASES.append(pytest.param(_path, _param.name, _value,
                                       id=case_id(_path, _param.name, _value)))
 
-# The root group's options, each with the commands that use it.
-LEDGER_READERS = [("ledger", "devices"), ("ledger", "status"), ("ledger", "workloads"),
-                  ("attest", "series")]
+# The root group's options, each with the commands that use it: --ledger with
+# commands that read the ledger and with some that write it.
+LEDGER_USERS = [("ledger", "devices"), ("ledger", "status"), ("ledger", "workloads"),
+                ("attest", "series"), ("ledger", "migrate"), ("license", "issue")]
 GLOBAL_CASES = [
     *[pytest.param(path, ["--ledger", value], id=f"{'-'.join(path)}:--ledger={value}")
-      for path in LEDGER_READERS
+      for path in LEDGER_USERS
       for value in ["mysql://nobody@nowhere/x", "@missing/dir/x.sqlite", "@folder",
                     "@file/under", "@newer-ledger.sqlite", "@not-a-ledger.sqlite",
                     "postgresql://nobody@127.0.0.1:1/x", "sqlite:///@missing/dir/y.sqlite"]],
