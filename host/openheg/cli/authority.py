@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    OutputPath,
+    Path,
+    SigningKey,
     authority_option,
     cli,
     click,
@@ -11,12 +14,9 @@ from ._common import (
     emit,
     format_sflop,
     json_option,
-    OutputPath,
     parse_assignment,
     pass_context,
-    Path,
     progress,
-    SigningKey,
     time_beacon,
     wire,
 )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ._common import (
-    cli,
-    click,
     OutputPath,
     Path,
+    cli,
+    click,
 )
 
 

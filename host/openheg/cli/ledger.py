@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    NotTrusted,
+    OutputPath,
+    Path,
     authority_option,
     cli,
     click,
@@ -11,10 +14,7 @@ from ._common import (
     format_sflop,
     json,
     json_option,
-    NotTrusted,
-    OutputPath,
     pass_context,
-    Path,
     progress,
     wire,
 )

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    OutputPath,
+    Path,
+    Policy,
+    Proposal,
+    RecordError,
     authority_option,
     cli,
     click,
@@ -13,17 +18,12 @@ from ._common import (
     json_option,
     load_record,
     next_draft,
-    OutputPath,
     parse_assignment,
     parse_date,
     pass_context,
-    Path,
-    Policy,
     progress,
-    Proposal,
     public_key_arg,
     read_file,
-    RecordError,
     thresholds_on,
 )
 

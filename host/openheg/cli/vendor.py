@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ._common import (
+    OutputPath,
+    Path,
+    VENDOR_KEY,
     cli,
     click,
     create_vendor,
@@ -11,10 +14,7 @@ from ._common import (
     json_option,
     load_public_key,
     load_vendor_list,
-    OutputPath,
     pass_context,
-    Path,
-    VENDOR_KEY,
 )
 
 
