@@ -34,3 +34,14 @@ def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("openheg: error: "), err
     return lines[0]
+
+
+def provision(run, monkeypatch, *urls: str):
+    """An authority in auth/, a vendor in vendor/ and the chips at urls
+    provisioned by them; every later command gives the chips trusted time
+    (each emu:// command is a power-up)."""
+    ok(run, "authority", "create", "auth")
+    ok(run, "vendor", "create", "vendor")
+    ok(run, "device", "provision", *urls, "--authority", "auth", "--vendor", "vendor")
+    monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")
+    return run

@@ -34,6 +34,8 @@ from .wire import DeviceState, Endorsement, Policy
 
 POLICY_DIR = "policies"
 KEY_DIR = "keys"
+# A key's name is its file name in keys/: never a path, never empty.
+KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 ENDORSEMENT_LIST = "endorsements.json"
 _POLICY_FILE = re.compile(r"^v(\d{4,})\.bin$")
 
@@ -83,6 +85,9 @@ class Authority:
 
     # ------------------------------------------------------------- keys
     def key_path(self, name: str) -> Path:
+        if not KEY_NAME.fullmatch(name):
+            raise KeyFileError(f"{name[:40]!r} is not a key name: names are 1 to 64 letters, "
+                               "digits, '-', '_' or '.', like board-1 or inspector-1")
         return self.directory / KEY_DIR / f"{name}.key"
 
     def key(self, name: str, passphrase: bytes | None = None) -> SigningKey:

@@ -366,7 +366,7 @@ def _read_json(path: Path, expected_format: str, what: str) -> dict[str, Any]:
         data = json.loads(Path(path).read_text())
     except OSError as error:
         raise VoteError(f"cannot read {path}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past any use
         raise VoteError(f"{path} is not a {what} file (not JSON)") from None
     if not isinstance(data, dict) or data.get("format") != expected_format:
         raise VoteError(f"{path} is not a {what} file (expected format {expected_format})")

@@ -77,8 +77,9 @@ STATUS_HINTS: dict[DeviceStatus, str] = {
     DeviceStatus.CLASS_TOO_LOW: ("the license's class is below what its compute requires at the "
                                  "Frontier and Horizon thresholds in force"),
     DeviceStatus.OVERSIGHT_TOO_LOW: "the license reserves less oversight than the policy's minimum",
-    DeviceStatus.TIME_UNTRUSTED: ("the device has no fresh time beacon: send TIME_NONCE then a "
-                                  "signed TIME_BEACON"),
+    DeviceStatus.TIME_UNTRUSTED: ("the device has no fresh time beacon: send one with `openheg "
+                                  "authority beacon URL --authority DIR` (or run `openheg "
+                                  "--time-from DIR ...`) and try again"),
     DeviceStatus.NONCE_EXPIRED: ("the time beacon answers a nonce older than the nonce lifetime "
                                  "(wire.NONCE_LIFETIME_S): ask for a new TIME_NONCE and deliver "
                                  "its beacon at once"),

@@ -47,13 +47,24 @@ class LicensingError(OpenhegError):
 VALIDITY_BACKDATE_S = 300
 
 
+# The longest validity a license may be issued for, in days (a century): far
+# past any planned workload, and far inside the wire's u64 seconds.
+MAX_VALID_DAYS = 36525
+
+
 def validity_window(start: int, valid_days: float) -> tuple[int, int]:
     """not_before and not_after of a license issued at ``start`` (unix seconds)."""
+    if not 0 < valid_days <= MAX_VALID_DAYS:  # false for nan too
+        raise LicensingError(f"a license is valid for more than 0 and at most {MAX_VALID_DAYS} "
+                             f"days (a century), not {valid_days}")
     return max(start - VALIDITY_BACKDATE_S, 0), start + int(valid_days * SECONDS_PER_DAY)
 
 
 def workload_id_for(name: str) -> bytes:
     """A workload's 16-byte id: a hash of its registered name."""
+    if not name.strip():
+        raise LicensingError("a workload needs a name: an empty one names nothing a report, "
+                             "pause or ledger can find again")
     return hashlib.sha256(b"openheg workload: " + name.encode()).digest()[:wire.ID_SIZE]
 
 

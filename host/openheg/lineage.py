@@ -476,10 +476,13 @@ class Registry:
                                    "the issuer must sign it again") from None
         path = Path(path)
         data = json.dumps(self.to_json(), indent=1) + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(data)
-        tmp.replace(path)  # atomic: a crash leaves the old registry or the new one
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(data)
+            tmp.replace(path)  # atomic: a crash leaves the old registry or the new one
+        except OSError as error:
+            raise LineageError(f"cannot write lineage registry {path}: {error.strerror}") from None
 
     @classmethod
     def load(cls, path: Path, trust: LineageTrust, *, missing_ok: bool = False) -> "Registry":
@@ -491,8 +494,10 @@ class Registry:
             raise LineageError(f"lineage registry {path} not found")
         try:
             data = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise LineageError(f"cannot read lineage registry {path}: {error}") from None
+        except OSError as error:
+            raise LineageError(f"cannot read lineage registry {path}: {error.strerror}") from None
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested past any use
+            raise LineageError(f"{path} is not a lineage registry (not JSON)") from None
         if not isinstance(data, dict) or data.get("format") != REGISTRY_FORMAT \
                 or not isinstance(data.get("nodes"), list):
             raise LineageError(f"{path} is not a lineage registry ({REGISTRY_FORMAT})")

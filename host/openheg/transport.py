@@ -131,18 +131,24 @@ def scheme_handlers() -> dict[str, EntryPoint]:
     """URL schemes other packages register (entry-point group `openheg.transports`).
 
     Each entry point is named after its scheme ("emu" for emu://) and loads a
-    callable `(url, home, timeout, retries) -> Transport`. The simulator registers
+    callable `(url, home, timeout, retries, *, create) -> Transport`; with
+    create false it refuses a device that does not exist yet. The simulator registers
     emu:// this way, so the host library itself never imports it.
     """
     return {ep.name: ep for ep in entry_points(group=TRANSPORT_ENTRY_POINTS)}
 
 
 def open_transport(url: str, home: Path | None = None, timeout: float = DEFAULT_TIMEOUT_S,
-                   retries: int = DEFAULT_RETRIES) -> Transport:
+                   retries: int = DEFAULT_RETRIES, create: bool = True) -> Transport:
+    """The link to the device at url. create=False: a scheme whose devices live
+    in HOME (emu://) refuses a name that names none yet, instead of making it."""
+    if not url:
+        raise TransportError("no device URL given: name one (a serial port, a pty path or "
+                             "emu://NAME)")
     scheme, separator, _ = url.partition("://")
     if separator and scheme in scheme_handlers():
         opener = scheme_handlers()[scheme].load()
-        return opener(url, home or default_home(), timeout, retries)
+        return opener(url, home or default_home(), timeout, retries, create=create)
     if url.startswith(EMULATOR_SCHEME):
         raise TransportError(f"{url}: no handler for emu:// URLs is installed; the emulator "
                              "comes with the simulator package openheg_sim (`make setup` "

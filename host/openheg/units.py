@@ -27,6 +27,9 @@ def parse_sflop(text: str) -> int:
         raise AmountError(f"{text!r} is not a number of sFLOP (e.g. 1e21 or 250000)") from None
     if not value.is_finite() or value <= 0:
         raise AmountError(f"{text!r}: an sFLOP amount must be a positive number")
+    # Compared before scaling: 1e999999 * 1000 would overflow the decimal context.
+    if value > MAX_U128:
+        raise AmountError(f"{text!r}: larger than the wire's u128 milli-sFLOP can carry")
     milli = value * MILLI
     if milli != milli.to_integral_value():
         raise AmountError(f"{text!r}: amounts are counted in whole milli-sFLOP (0.001 sFLOP)")

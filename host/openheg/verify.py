@@ -326,7 +326,7 @@ class EndorsementList:
             except OSError as error:
                 raise VerificationError(f"cannot read endorsement list {path}: "
                                         f"{error.strerror}") from None
-            except (ValueError, KeyError, TypeError, json.JSONDecodeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise VerificationError(f"{path} is not an endorsement list "
                                         f"({ENDORSEMENT_LIST_FORMAT})") from None
             for raw in entries:

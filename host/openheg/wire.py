@@ -56,6 +56,7 @@ DIGEST_SIZE = 32
 MAX_LICENSE_SIGNATURES = 8
 MAX_U128 = (1 << 128) - 1
 MAX_U64 = (1 << 64) - 1
+MAX_U32 = (1 << 32) - 1
 OVERSIGHT_PPM_MAX = 1_000_000
 # A license may skip ahead by at most this many sequence numbers. Larger jumps
 # are refused so that one leaked far-future license cannot lock a device out.

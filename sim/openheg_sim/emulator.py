@@ -21,7 +21,7 @@ from openheg import regmap
 from openheg.errors import EmulatorError
 from openheg.transport import Transport
 
-from .flash import FLASH_SUFFIX, Flash
+from .flash import FLASH_SUFFIX, Flash, FlashError
 from .meter_model import MeterModel
 from .stream_limiter_model import EMULATED_LINK_CLOCK_HZ, LinkRegisters
 
@@ -159,11 +159,34 @@ class EmulatedChip:
         self.firmware.boot()
 
     @classmethod
-    def open(cls, name: str, directory: Path, clock: Callable[[], float] = time.time
-             ) -> "EmulatedChip":
-        """Power up the chip called ``name`` whose flash image lives in ``directory``."""
-        directory.mkdir(parents=True, exist_ok=True)
-        return cls(name, Flash(path=directory / f"{name}{FLASH_SUFFIX}"), clock)
+    def open(cls, name: str, directory: Path, clock: Callable[[], float] = time.time,
+             *, create: bool = True) -> "EmulatedChip":
+        """Power up the chip called ``name`` whose flash image lives in ``directory``.
+
+        A chip exists once its flash image does. create=False refuses a name
+        with no image (a typo would otherwise bring a blank chip into being);
+        create=True makes a blank, unprovisioned chip, as a factory does."""
+        path = directory / f"{name}{FLASH_SUFFIX}"
+        if not create and not path.exists():
+            known = sorted(p.name[:-len(FLASH_SUFFIX)] for p in directory.glob(f"*{FLASH_SUFFIX}"))
+            raise EmulatorError(
+                f"no emulated chip {name!r} in {directory} (chips there: "
+                f"{', '.join(known) or 'none'}); `openheg device provision emu://{name} ...` "
+                "makes a new one")
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise EmulatorError(f"cannot keep emulated chips in {directory}: {error.strerror} "
+                                "(give --home a folder)") from None
+        try:
+            flash = Flash(path=path)
+        except FlashError as error:
+            raise EmulatorError(f"the flash image {path} of emulated chip {name!r} is corrupt "
+                                f"({error}): restore it, or delete it and its .otp file and "
+                                "provision the chip again") from None
+        except OSError as error:
+            raise EmulatorError(f"cannot read the flash image {path}: {error.strerror}") from None
+        return cls(name, flash, clock)
 
     def request(self, message: bytes) -> bytes:
         """One protocol exchange, then one pass of the firmware's metering loop."""

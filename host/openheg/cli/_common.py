@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import sys
 import time
@@ -56,6 +57,7 @@ from ..errors import (
 from ..ledger import FLEET_ROLE, Ledger, LedgerError
 from ..licensing import (
     DEFAULT_SIGNER_ROLES,
+    MAX_VALID_DAYS,
     DeviceSlot,
     LicensingError,
     issue_fleet_order,
@@ -95,8 +97,8 @@ from ..transport import (
 )
 from ..units import AmountError, format_sflop, parse_sflop
 from ..verify import EndorsementList, authenticate_license, verify_attestation
-from ..wire import (DeviceState, License, LicenseClass, Order, OrderKind, Policy, SignerRole,
-                   hex_bytes)
+from ..wire import (DeviceState, GateCause, GateState, License, LicenseClass, Order, OrderKind,
+                   Policy, SignerRole, hex_bytes)
 
 # Exit codes, by kind of failure (documented in README.md).
 EXIT_OK = 0
@@ -158,25 +160,34 @@ class Context:
             raise KeyFileError(f"environment variable {self.passphrase_env} is empty or unset")
         return value.encode()
 
-    def device(self, url: str) -> Device:
-        transport = open_transport(url, self.home, self.timeout, self.retries)
+    def device(self, url: str, *, new: bool = False) -> Device:
+        """The device at url. new: the factory step (provisioning), the one
+        command that may bring a new emulated chip into being; every other
+        command refuses an emu:// name that names no chip (a typo)."""
+        time_key = self.time_key()  # a bad --time-from fails before the device powers up
+        transport = open_transport(url, self.home, self.timeout, self.retries, new)
         # Closed when the command ends, error or not: an emulated chip then
         # powers off in order and keeps its unspent allowance.
         click.get_current_context().call_on_close(transport.close)
         device = Device(transport)
-        self.sync_time(device)
+        self.sync_time(device, time_key)
         return device
 
-    def sync_time(self, device: Device) -> None:
+    def time_key(self) -> SigningKey | None:
+        """The --time-from authority's time key, or None without --time-from."""
+        if self.time_from is None:
+            return None
+        return Authority(self.time_from).key("time", self.passphrase)
+
+    def sync_time(self, device: Device, key: SigningKey | None) -> None:
         """With --time-from, give a provisioned device a fresh time beacon first,
         as a time-sync service beside a real device would keep doing. An emu://
         chip powers up for every command and trusted time does not survive that."""
-        if self.time_from is None:
+        if key is None:
             return
         info = device.info()
         if info.state != DeviceState.PROVISIONED:
             return
-        key = Authority(self.time_from).key("time", self.passphrase)
         device.time_beacon(time_beacon(key, device_id=info.device_id,
                                        device_nonce=device.time_nonce()))
 
@@ -192,7 +203,8 @@ class Context:
 class _OneValuePerOption:
     """Refuse a single-valued option given more than once. Click keeps the last
     one silently, and a command must never act on part of what it was told
-    (an order for the second of two --device, say)."""
+    (an order for the second of two --device, say). Text that is not UTF-8 is
+    refused here too, before any command runs (refuse_undecodable_text)."""
 
     def make_parser(self, ctx: click.Context):
         parser = super().make_parser(ctx)  # type: ignore[misc]
@@ -206,10 +218,62 @@ class _OneValuePerOption:
                     raise click.UsageError(f"{param.opts[-1]} was given {times} times, and it "
                                            "takes one value: give it once (run the command "
                                            "once per value)", ctx)
+            for param in set(order):
+                refuse_undecodable_text(ctx, param, opts.get(param.name))
             return opts, rest, order
 
         parser.parse_args = parse_args
         return parser
+
+
+def refuse_undecodable_text(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Names, URLs, notes and numbers must be UTF-8: the shell hands bytes that
+    are not as lone surrogates, which no record, ledger or terminal can hold.
+    File paths are exempt; the file system takes any bytes."""
+    if isinstance(param.type, click.Path):
+        return
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise click.UsageError(f"{param.get_error_hint(ctx)} is not valid UTF-8 text: "
+                                       "give it in UTF-8", ctx) from None
+
+
+class FiniteFloatRange(click.FloatRange):
+    """A float range that refuses nan, inf and numbers past a float (1e400):
+    click's own lets nan through every bound and reads 1e400 as inf."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+class OutputPath(click.Path):
+    """A file or folder the command will write: refused at once, before any
+    device is touched or any record signed, when it cannot be written there (a
+    folder where a file goes, a file where a folder goes, a regular file
+    standing where a parent folder must be)."""
+
+    def __init__(self, folder: bool = False):
+        super().__init__(path_type=Path, file_okay=not folder, dir_okay=folder)
+        self.folder = folder
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None):
+        path = super().convert(value, param, ctx)
+        if path.exists() and path.is_dir() != self.folder:
+            self.fail(f"{str(path)!r} is a {'file' if self.folder else 'folder'}: "
+                      f"name a {'folder' if self.folder else 'file'}", param, ctx)
+        for parent in Path(path).absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    self.fail(f"{str(path)!r} lies under {str(parent)!r}, which is a file, "
+                              "not a folder", param, ctx)
+                break
+        return path
 
 
 class OpenhegCommand(_OneValuePerOption, click.Command):
@@ -226,6 +290,48 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 authority_option = click.option("--authority", "authority_dir", required=True,
                                 type=click.Path(path_type=Path),
                                 help="Authority directory (policies/ and keys/).")
+
+
+# Why a closed gate is closed, with what lifts it: the firmware's reasons.
+GATE_REASONS: dict[GateCause, str] = {
+    GateCause.NO_LICENSE: "no license is installed (openheg license install)",
+    GateCause.PAUSED: "an inspector's pause is in force (a resume order lifts it)",
+    GateCause.HALTED: "a board halt is in force (only a lift-halt order signed by the board "
+                      "lifts it)",
+    GateCause.TIME_UNTRUSTED: "the device has no fresh time beacon (send one: openheg "
+                              "authority beacon URL --authority DIR)",
+    GateCause.LICENSE_WINDOW: "trusted time is outside the license's validity window",
+    GateCause.WEIGHTS_PENDING: "the policy's new sFLOP weights load at the next reset",
+    GateCause.LICENSE_REVOKED: "the license in force is revoked",
+    GateCause.LOCKED_OUT: "the device is locked out",
+    GateCause.FATAL: "the meter reported a fatal fault",
+    GateCause.WATCHDOG: "the meter's watchdog expired (until reset)",
+    GateCause.TAMPER: "tamper was raised: closed for good",
+}
+
+
+def describe_gate(state: GateState, causes: GateCause) -> str:
+    """The gate as a person needs it: open, or closed and why. The meter's
+    EXHAUSTED bit only means its budget register is empty, which it also is
+    while the firmware keeps the meter disarmed; it is named only when no other
+    reason explains the closed gate, so a license with most of its compute
+    left is never reported as used up."""
+    if state == GateState.OPEN:
+        return "gate open"
+    reasons = [text for cause, text in GATE_REASONS.items() if cause in causes]
+    if not reasons and GateCause.DISARMED in causes:
+        reasons = ["the meter is not armed yet; no halt, pause or time problem holds it, and "
+                   "the firmware arms it from the license on its next metering pass"]
+    if not reasons and GateCause.EXHAUSTED in causes:
+        reasons = ["the license's compute is used up (exhausted)"]
+    return "gate closed: " + "; ".join(reasons or [f"causes {int(causes):#x}"])
+
+
+def gate_now(device: Device) -> str:
+    """The device's gate as it signs it now (an attestation over a fresh nonce),
+    described: what a command that changed the device tells the person."""
+    att = wire.Attestation.from_bytes(device.attest(os.urandom(wire.NONCE_SIZE)))
+    return describe_gate(att.gate_state, att.gate_causes)
 
 
 def emit(data: Any, as_json: bool, human: str) -> None:
@@ -259,7 +365,10 @@ def public_key_arg(text: str) -> bytes:
 
 
 def load_record(path: Path, cls: type) -> Any:
-    return cls.from_bytes(read_file(path))
+    try:
+        return cls.from_bytes(read_file(path))
+    except RecordError as error:  # name the file: a command may read several
+        raise RecordError(f"{path}: {error}", error.kind) from None
 
 
 @click.group(cls=OpenhegGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -271,7 +380,7 @@ def load_record(path: Path, cls: type) -> Any:
                    "(default: HOME/ledger.sqlite; env OPENHEG_LEDGER).")
 @click.option("--passphrase-env", metavar="VAR", default=None,
               help="Read private-key passphrases from environment variable VAR.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+@click.option("--timeout", type=FiniteFloatRange(min=0, min_open=True),
               default=DEFAULT_TIMEOUT_S, show_default=True,
               help="Seconds to wait for a device's answer (serial links).")
 @click.option("--retries", type=click.IntRange(0, 10), default=DEFAULT_RETRIES,

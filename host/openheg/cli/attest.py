@@ -8,12 +8,14 @@ from ._common import (
     License,
     LogRead,
     NotTrusted,
+    OutputPath,
     Path,
     RecordError,
     VerificationError,
     build_chain,
     cli,
     click,
+    describe_gate,
     emit,
     format_sflop,
     hex_bytes,
@@ -49,7 +51,7 @@ def attest() -> None:
 
 @attest.command("get")
 @click.argument("url")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @click.option("--nonce", default=None, help="64 hex digits (default: a fresh random nonce).")
 @FORMAT_OPTION
 @json_option
@@ -60,7 +62,7 @@ def attest_get(ctx: Context, url: str, out: Path, nonce: str | None, fmt: str,
 
     Example: openheg attest get emu://chip0 --out att.bin
     """
-    nonce_bytes = (hex_bytes(nonce, wire.NONCE_SIZE, "--nonce") if nonce
+    nonce_bytes = (hex_bytes(nonce, wire.NONCE_SIZE, "--nonce") if nonce is not None
                    else os.urandom(wire.NONCE_SIZE))
     device = ctx.device(url)
     data = device.attest_eat(nonce_bytes) if fmt == "eat" else device.attest(nonce_bytes)
@@ -96,7 +98,7 @@ def trusted_endorsements(endorsement_file: Path | None, lists: tuple[Path, ...],
                    "holds the policy the device must run (its version and digest).")
 @evidence_registry_option
 @FORMAT_OPTION
-@click.option("--policy-version", type=click.IntRange(1), default=None,
+@click.option("--policy-version", type=click.IntRange(1, wire.MAX_U32), default=None,
               help="Require the device to run this policy version.")
 @json_option
 def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | None,
@@ -129,7 +131,7 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
     try:
         device_id = wire.Attestation.from_bytes(data).device_id
     except RecordError as error:
-        raise VerificationError(f"attestation is malformed: {error}") from None
+        raise VerificationError(f"{attestation_file}: attestation is malformed: {error}") from None
     license_ = load_record(license_file, License) if license_file else None
     authority = Authority(authority_dir) if authority_dir is not None else None
     # The chain checked from genesis first (policy_in_force), then held whole: the
@@ -148,8 +150,7 @@ def attest_verify(attestation_file: Path, nonce: str, endorsement_file: Path | N
          f"verified: device {att.device_id.hex()[:16]}..., policy v{att.policy_version} "
          f"(digest {att.policy_digest.hex()[:16]}...), consumed "
          f"{format_sflop(att.consumed_msflop)}, remaining {format_sflop(att.remaining_msflop)}, "
-         f"gate {att.gate_state.name.lower()}"
-         + (f" ({', '.join(cause_names(att.gate_causes)).lower()})" if att.gate_causes else ""))
+         + describe_gate(att.gate_state, att.gate_causes))
 
 
 def cause_names(causes: wire.GateCause) -> list[str]:
@@ -162,7 +163,7 @@ def cause_names(causes: wire.GateCause) -> list[str]:
               type=click.Path(path_type=Path), help="Vendor endorsement list (repeatable).")
 @click.option("--vendor-key", "vendor_keys", required=True, multiple=True,
               help="Trusted vendor public key, file or hex (repeatable).")
-@click.option("--policy-version", type=click.IntRange(1), default=None)
+@click.option("--policy-version", type=click.IntRange(1, wire.MAX_U32), default=None)
 @click.option("--no-log", is_flag=True, help="Do not read the event logs.")
 @json_option
 @pass_context
@@ -245,7 +246,7 @@ def record_collected(ctx: Context, url: str, dev: Device, data: bytes, verified,
 
 
 @attest.command("series")
-@click.option("--deadline", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--deadline", type=click.IntRange(1, wire.MAX_U32), default=None, metavar="SECONDS",
               help="Flag devices with no report for this long.")
 @json_option
 @pass_context

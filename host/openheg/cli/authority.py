@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    OutputPath,
     Path,
     SigningKey,
     authority_option,
@@ -27,7 +28,7 @@ def authority() -> None:
 
 
 @authority.command("create")
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=OutputPath(folder=True))
 @click.option("--board-size", type=click.IntRange(1, wire.MAX_KEY_LIST), default=3,
               show_default=True)
 @click.option("--threshold", type=click.IntRange(1, wire.MAX_KEY_LIST), default=2,
@@ -70,7 +71,7 @@ def authority_create(ctx: Context, directory: Path, board_size: int, threshold: 
 
 
 @authority.command("keygen")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=OutputPath())
 @pass_context
 def authority_keygen(ctx: Context, path: Path) -> None:
     """Make one Ed25519 key (a board member's, an inspector's) on this machine.

@@ -6,6 +6,7 @@ from ._common import (
     Authority,
     License,
     Order,
+    OutputPath,
     Path,
     Policy,
     Proposal,
@@ -41,7 +42,7 @@ def board() -> None:
 @click.argument("proposal_file", type=click.Path(path_type=Path))
 @click.option("--key", "key_file", required=True, type=click.Path(path_type=Path),
               help="Your private key file.")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Share file to write.")
+@click.option("--out", required=True, type=OutputPath(), help="Share file to write.")
 @pass_context
 def board_sign(ctx: Context, proposal_file: Path, key_file: Path, out: Path) -> None:
     """Sign a proposal with your key; send the share back to whoever combines.
@@ -59,7 +60,7 @@ def board_sign(ctx: Context, proposal_file: Path, key_file: Path, out: Path) -> 
 @click.argument("proposal_file", type=click.Path(path_type=Path))
 @click.argument("share_files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @authority_option
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @click.option("--publish", is_flag=True, help="For a policy: also publish it in the authority.")
 @click.option("--license-file", type=click.Path(path_type=Path), default=None,
               help="For an order: the license whose inspector signs a release of its "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._common import (
+    OutputPath,
     Path,
     cli,
     click,
@@ -10,7 +11,7 @@ from ._common import (
 
 
 @cli.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/demo"),
+@click.option("--out", type=OutputPath(folder=True), default=Path("out/demo"),
               show_default=True, help="Directory for keys, records, ledger and report.")
 @click.option("--chips", type=click.IntRange(1, 64), default=4, show_default=True)
 def demo(out: Path, chips: int) -> None:

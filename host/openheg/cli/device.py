@@ -11,6 +11,7 @@ from ._common import (
     EMULATOR_SCHEME,
     LogRead,
     NotTrusted,
+    OutputPath,
     Path,
     Role,
     TransportError,
@@ -19,14 +20,15 @@ from ._common import (
     cli,
     click,
     emit,
+    gate_now,
     json_option,
+    open_transport,
     pass_context,
     progress,
     provision,
     regmap,
     wire,
     write_file,
-    open_transport,
 )
 
 
@@ -80,7 +82,7 @@ def device_provision(ctx: Context, urls: tuple[str, ...], authority_dir: Path,
     genesis = auth.genesis()
     vendor_role = Role.load(vendor_dir, VENDOR_KEY, ctx.passphrase)
     for i, url in enumerate(urls, 1):
-        endorsement = provision(ctx.device(url), vendor_role, genesis, url=url)
+        endorsement = provision(ctx.device(url, new=True), vendor_role, genesis, url=url)
         ctx.ledger.record_device(endorsement, url)
         click.echo(f"{url}: provisioned, device id {endorsement.device_id.hex()}")
         if len(urls) > 1:
@@ -89,7 +91,7 @@ def device_provision(ctx: Context, urls: tuple[str, ...], authority_dir: Path,
 
 @device.command("endorsement")
 @click.argument("url")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @pass_context
 def device_endorsement(ctx: Context, url: str, out: Path) -> None:
     """Save the vendor endorsement a device holds.
@@ -141,14 +143,17 @@ def device_run(ctx: Context, url: str, lane: str, ops: str, ops_per_cycle: int,
     if not url.startswith(EMULATOR_SCHEME):
         raise TransportError("device run drives the emulated accelerator: use an emu:// URL")
     count = parse_count(ops)
-    with open_transport(url, ctx.home) as transport:
-        ctx.sync_time(Device(transport))
+    time_key = ctx.time_key()
+    with open_transport(url, ctx.home, ctx.timeout, ctx.retries, False) as transport:
+        device = Device(transport)
+        ctx.sync_time(device, time_key)
         result = transport.chip.run(lane.upper(), count, ops_per_cycle)
+        gate = "gate open" if result.gate_open else gate_now(device)
     emit({"lane": result.lane, "requested_ops": result.requested_ops,
           "issued_ops": result.issued_ops, "gate_open": result.gate_open}, as_json,
          f"{url}: issued {format_count(result.issued_ops)} of "
          f"{format_count(result.requested_ops)} {result.lane} ops; "
-         + ("gate open" if result.gate_open else "gate closed"))
+         + gate)
 
 
 # The meter's lane counters are 128 bits wide: no run can count more ops than that.

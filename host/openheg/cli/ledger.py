@@ -5,6 +5,7 @@ from __future__ import annotations
 from ._common import (
     Authority,
     NotTrusted,
+    OutputPath,
     Path,
     authority_option,
     cli,
@@ -15,6 +16,7 @@ from ._common import (
     json_option,
     pass_context,
     progress,
+    wire,
 )
 
 
@@ -91,8 +93,8 @@ def ledger_devices(ctx: Context, as_json: bool) -> None:
 @cli.command()
 @click.argument("workload")
 @authority_option
-@click.option("--out", required=True, type=click.Path(path_type=Path))
-@click.option("--deadline", type=click.IntRange(1), default=None, metavar="SECONDS",
+@click.option("--out", required=True, type=OutputPath(folder=True))
+@click.option("--deadline", type=click.IntRange(1, wire.MAX_U32), default=None, metavar="SECONDS",
               help="Flag devices silent for this long.")
 @json_option
 @pass_context
@@ -105,9 +107,10 @@ def report(ctx: Context, workload: str, authority_dir: Path, out: Path, deadline
     """
     from ..report import write_report
 
+    policy = Authority(authority_dir).policy_in_force()
+    ctx.ledger.workload(workload)  # an unknown name is refused before any file is written
     progress(f"building report for {workload}...")
-    written = write_report(ctx.ledger, workload, Authority(authority_dir).policy_in_force(), out,
-                           deadline_s=deadline)
+    written = write_report(ctx.ledger, workload, policy, out, deadline_s=deadline)
     data = json.loads(written["json"].read_text())
     emit({"files": {k: str(v) for k, v in written.items()}, "trusted": data["trusted"],
           "anomalies": len(data["anomalies"])}, as_json,

@@ -7,11 +7,14 @@ from ._common import (
     DeviceSlot,
     DeviceState,
     DeviceStateError,
+    FiniteFloatRange,
     License,
     LicenseClass,
     LicensingError,
+    MAX_VALID_DAYS,
     NO_LINEAGE,
     Node,
+    OutputPath,
     Path,
     Proposal,
     Registry,
@@ -24,6 +27,7 @@ from ._common import (
     dt,
     emit,
     format_sflop,
+    gate_now,
     hex_bytes,
     json_option,
     load_record,
@@ -60,16 +64,17 @@ def license_group() -> None:
               help="Device URL to license (repeatable): its id and next sequence are read.")
 @click.option("--device-id", "device_ids", multiple=True, metavar="HEX:SEQUENCE",
               help="Offline device: id and the license sequence it expects (repeatable).")
-@click.option("--weight", "weights", multiple=True, type=click.IntRange(1),
+@click.option("--weight", "weights", multiple=True, type=click.IntRange(1, wire.MAX_U32),
               help="Relative share per device, in the order given (default equal).")
 @click.option("--inspector", default="inspector-1", show_default=True,
               help="Inspector key name (Frontier and Horizon classes).")
 @click.option("--oversight-ppm", type=click.IntRange(0, wire.OVERSIGHT_PPM_MAX), default=None)
-@click.option("--valid-days", type=click.FloatRange(min=0, min_open=True), default=30.0,
+@click.option("--valid-days", type=FiniteFloatRange(min=0, min_open=True, max=MAX_VALID_DAYS),
+              default=30.0,
               show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=None,
+@click.option("--out", type=OutputPath(), default=None,
               help="License file, for a single device.")
-@click.option("--out-dir", type=click.Path(path_type=Path), default=None,
+@click.option("--out-dir", type=OutputPath(folder=True), default=None,
               help="Directory for one license (or proposal) per device.")
 @json_option
 @pass_context
@@ -103,8 +108,9 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
         slots.append((info.device_id, info.license_sequence + 1))
     for text in device_ids:
         hex_id, _, sequence = text.partition(":")
-        if not sequence.isdigit():
-            raise click.UsageError("--device-id takes HEX:SEQUENCE")
+        if not sequence.isdigit() or not 1 <= int(sequence) <= wire.MAX_U64:
+            raise click.UsageError(f"--device-id takes HEX:SEQUENCE, the sequence from 1 to "
+                                   f"{wire.MAX_U64}")
         slots.append((hex_bytes(hex_id, wire.KEY_SIZE, "--device-id"), int(sequence)))
     if not slots:
         raise click.UsageError("name at least one --device or --device-id")
@@ -207,9 +213,12 @@ def license_install(ctx: Context, url: str, license_file: Path) -> None:
     Example: openheg license install emu://chip0 lic.bin
     """
     record = load_record(license_file, License)
-    ctx.device(url).install_license(record)
+    device = ctx.device(url)
+    device.install_license(record)
     ctx.ledger.record_license(record)
-    click.echo(f"{url}: license {record.license_id.hex()} installed")
+    # Accepted is not running: a halt, a pause or untrusted time keeps the gate
+    # closed over a license the device took, and the person must hear which.
+    click.echo(f"{url}: license {record.license_id.hex()} installed; {gate_now(device)}")
 
 
 @license_group.command("show")
@@ -269,7 +278,8 @@ def license_revoke(ctx: Context, license_id: str, reason: str) -> None:
 
     Example: openheg license revoke 3f2a... --reason "workload withdrawn"
     """
-    row = ctx.ledger.revoke_license(hex_bytes(license_id, wire.ID_SIZE, "license id"), reason)
+    revoked = hex_bytes(license_id, wire.ID_SIZE, "license id")  # checked before the ledger opens
+    row = ctx.ledger.revoke_license(revoked, reason)
     click.echo(f"license {row.license_id} revoked ({reason}); stop it on device "
                f"{row.device_id[:16]}... with `openheg order issue --kind revoke`")
 

@@ -20,6 +20,7 @@ from ._common import (
     json_option,
     parse_sflop,
     pass_context,
+    wire,
 )
 
 
@@ -42,6 +43,8 @@ def load_registry(authority_dir: Path, registry: Path, *, missing_ok: bool = Fal
 
 
 def parse_parent(text: str) -> Parent:
+    if not text.strip():
+        raise LineageError("--parent names no node: give NAME[:RELATION]")
     name, _, relation = text.rpartition(":")
     if not name:
         return Parent(text, Relation.FINE_TUNE_OF)
@@ -75,8 +78,9 @@ def node_options(function):
         click.option("--parent", "parents", multiple=True, metavar="NAME[:RELATION]",
                      help="fine-tune-of (default), data-generated-by, distilled-from, trained-on."),
         click.option("--family", default=""),
-        click.option("--parameters", type=click.IntRange(0), default=0),
-        click.option("--tokens", type=click.IntRange(0), default=0, help="Training tokens."),
+        click.option("--parameters", type=click.IntRange(0, wire.MAX_U64), default=0),
+        click.option("--tokens", type=click.IntRange(0, wire.MAX_U64), default=0,
+                     help="Training tokens."),
         click.option("--evidence", default="",
                      help="What shows it existed before 2021-09-01: a safe-harbor claim, which "
                           "counts once the Horizon signers sign it (lineage sign-harbor)."),

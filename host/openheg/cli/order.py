@@ -11,10 +11,12 @@ from ._common import (
     OpenhegError,
     Order,
     OrderKind,
+    OutputPath,
     Path,
     Policy,
     Proposal,
     SignerRole,
+    SigningKey,
     VerificationError,
     check_order_signatures,
     cli,
@@ -66,7 +68,7 @@ def order() -> None:
 @click.option("--signer", "signers", multiple=True, metavar="NAME",
               help="Sign with this key of the authority's keys/ (repeatable).")
 @click.option("--propose", is_flag=True, help="Write a proposal for offline signing instead.")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 @pass_context
 def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None, fleet: bool,
                 policy_file: Path | None, device_url: str | None, device_id: str | None,
@@ -85,6 +87,9 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None, fl
     if propose and (signers or authority_dir is not None):
         raise click.UsageError("--propose writes an unsigned proposal: --authority and --signer "
                                "apply only when signing now")
+    # Keys load before the ledger numbers the order: a mistyped --signer must not
+    # use up a sequence number.
+    keys = None if propose else _signing_keys(ctx, authority_dir, signers)
     if fleet:
         if order_kind not in wire.FLEET_ORDER_KINDS:
             raise click.UsageError(f"--fleet is for a halt or lift-halt, not a {kind}")
@@ -101,7 +106,7 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None, fl
         number = sequence or ctx.ledger.highest_issued_order(policy.digest, FLEET_ROLE) + 1
         record = issue_fleet_order(order_kind, policy=policy, sequence=number)
         ctx.ledger.record_issued_order(policy.digest, FLEET_ROLE, number, order_kind.name)
-        _sign_or_propose(ctx, record, f"fleet {kind}", propose, authority_dir, signers, out,
+        _sign_or_propose(ctx, record, f"fleet {kind}", keys, authority_dir, out,
                          None, f"every device under policy v{policy.policy_version} "
                                f"({policy.digest.hex()[:16]}...)")
         return
@@ -146,25 +151,31 @@ def order_issue(ctx: Context, kind: str, role: str | None, floor: int | None, fl
     # Numbered now, before anyone can deliver it: the role's next order is numbered
     # past this one even if the operator never delivers it (_next_order_sequence).
     ctx.ledger.record_issued_order(target, signer_role, record.sequence, order_kind.name)
-    _sign_or_propose(ctx, record, kind, propose, authority_dir, signers, out,
+    _sign_or_propose(ctx, record, kind, keys, authority_dir, out,
                      license_.inspector_key if license_ else None,
                      f"device {target.hex()[:16]}...")
 
 
-def _sign_or_propose(ctx: Context, record: Order, kind: str, propose: bool,
-                     authority_dir: Path | None, signers: tuple[str, ...], out: Path,
-                     license_inspector: bytes | None, target: str) -> None:
-    """Write the order as a proposal for a vote, or signed now by the
-    authority's keys ``signers`` (checked as the device will check them)."""
-    if propose:
-        Proposal(record, f"{kind} order").save(out)
-        click.echo(f"{kind} order proposed for {target}: {out}")
-        return
+def _signing_keys(ctx: Context, authority_dir: Path | None,
+                  signers: tuple[str, ...]) -> list[SigningKey]:
     if not signers or authority_dir is None:
         raise click.UsageError("give --authority and --signer, or --propose")
     auth = Authority(authority_dir)
-    signed = sign_order(record, [auth.key(name, ctx.passphrase) for name in signers])
-    check_order_signatures(auth.policy_in_force(), signed, license_inspector)
+    return [auth.key(name, ctx.passphrase) for name in signers]
+
+
+def _sign_or_propose(ctx: Context, record: Order, kind: str, keys: list[SigningKey] | None,
+                     authority_dir: Path | None, out: Path,
+                     license_inspector: bytes | None, target: str) -> None:
+    """Write the order as a proposal for a vote (keys None), or signed now by
+    the authority's keys (checked as the device will check them)."""
+    if keys is None:
+        Proposal(record, f"{kind} order").save(out)
+        click.echo(f"{kind} order proposed for {target}: {out}")
+        return
+    signed = sign_order(record, keys)
+    check_order_signatures(Authority(authority_dir).policy_in_force(), signed,
+                           license_inspector)
     write_file(out, signed.to_bytes())
     click.echo(f"{kind} order (sequence {signed.sequence}) for {target} written to {out}")
 

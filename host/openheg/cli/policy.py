@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    OutputPath,
     Path,
     Policy,
     Proposal,
@@ -45,7 +46,7 @@ def policy() -> None:
 @click.option("--issuer", default=None, metavar="KEY", help="New issuer key.")
 @click.option("--time-authority", default=None, metavar="KEY")
 @click.option("--note", default="", help="What the vote is about, shown to signers.")
-@click.option("--out", required=True, type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=OutputPath())
 def policy_draft(authority_dir: Path, assignments: tuple[str, ...], board_keys: tuple[str, ...],
                  inspector_keys: tuple[str, ...], party_keys: tuple[str, ...],
                  revoke_keys: tuple[str, ...], issuer: str | None, time_authority: str | None,

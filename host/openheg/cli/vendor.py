@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._common import (
+    OutputPath,
     Path,
     VENDOR_KEY,
     cli,
@@ -23,7 +24,7 @@ def vendor() -> None:
 
 
 @vendor.command("create")
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=OutputPath(folder=True))
 @pass_context
 def vendor_create(ctx: Context, directory: Path) -> None:
     """Make a vendor key and an empty endorsement list in DIRECTORY.

@@ -81,6 +81,8 @@ class VerifierConfig:
                 raise ConfigError(f"cannot read {path}: {error.strerror}") from None
             except tomllib.TOMLDecodeError as error:
                 raise ConfigError(f"{path} is not valid TOML: {error}") from None
+            except UnicodeDecodeError:
+                raise ConfigError(f"{path} is not valid TOML: it is not UTF-8 text") from None
             unknown = set(data) - _KNOWN
             if unknown:
                 raise ConfigError(f"{path}: unknown settings {sorted(unknown)} "
