@@ -90,6 +90,7 @@ BASELINES: dict[str, dict[str, object]] = {
     "policy show": {"authority_dir": "auth"},
     "policy thresholds": {"authority_dir": "auth"},
     "report": {"workload": "w", "authority_dir": "auth", "out": "report-out"},
+    "simulate": {"scenario_file": "scenario.toml", "out": "sim-out", "workers": 1},
     "vendor create": {"directory": "vendor2"},
     "vendor list": {"directory": "vendor"},
     "verifier serve": {"config_file": "verifier.toml"},
@@ -99,7 +100,8 @@ BASELINES: dict[str, dict[str, object]] = {
 OUTPUT_PATHS = {"out", "out_dir", "directory", "path"}
 # Directories a command writes into or creates.
 OUTPUT_DIRS = {("authority", "create", "directory"), ("vendor", "create", "directory"),
-               ("demo", "out"), ("report", "out"), ("license", "issue", "out_dir")}
+               ("demo", "out"), ("report", "out"), ("license", "issue", "out_dir"),
+               ("simulate", "out")}
 # Read directories.
 INPUT_DIRS = {"authority_dir", "vendor_dir"}
 # Input files a command may create (a registry it registers the first node in).
@@ -119,9 +121,9 @@ NODE_NAMES = {"workload", "name", "parents"}  # names of workloads and lineage n
 FREE_TEXT = {"family", "evidence", "note", "reason"}  # any UTF-8 text, empty included
 DATES = {"created", "on_date"}
 # Parameters whose bad values the sweep does not feed: the listen address of
-# the verifier service (any string is a host name to try), and --ops, whose
-# parse has its own tests (test_cli.py) but gets the numeric set here too.
-NOT_SWEPT = {("verifier", "serve", "host")}
+# the verifier service and the simulator's Dask scheduler (any string is an
+# address to try; tests/test_simulate_dask.py runs the cluster).
+NOT_SWEPT = {("verifier", "serve", "host"), ("simulate", "dask_scheduler")}
 
 NUMBER_WORDS = ["1e400", "nan", "inf", "-inf", "", "1e999999"]
 HUGE = str(10**40)
@@ -291,6 +293,8 @@ def world(tmp_path_factory):
 
         nonce = wire.Attestation.from_bytes((root / "att.bin").read_bytes()).nonce.hex()
         (root / "verifier.toml").write_text("")
+        examples = Path(__file__).resolve().parents[1] / "examples"
+        (root / "scenario.toml").write_text((examples / "site_halt.toml").read_text())
         (root / "folder").mkdir()
         (root / "file").write_text("a regular file\n")
         (root / "empty").write_bytes(b"")

@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from openheg.cli import EXIT_BAD_INPUT, EXIT_OK, cli, main
+from openheg.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, cli, main
 from openheg.cli._plugins import COMMAND_ENTRY_POINTS, add_plugin_commands
 from openheg_sim.scenario import ScenarioError
 from openheg_sim.scenario.cli import simulate
@@ -77,6 +77,7 @@ def test_openheg_simulate_end_to_end(tmp_path, capsys):
 @pytest.mark.parametrize("case", ["bad scenario", "missing file", "out is a file", "out not empty"])
 def test_openheg_simulate_errors_are_one_line(tmp_path, capsys, case):
     scenario, out = EXAMPLE, tmp_path / "o"
+    exit_code = EXIT_BAD_INPUT
     if case == "bad scenario":
         scenario = tmp_path / "bad.toml"
         scenario.write_text(EXAMPLE.read_text().replace('kind = "horizon-approve"',
@@ -87,13 +88,14 @@ def test_openheg_simulate_errors_are_one_line(tmp_path, capsys, case):
         expected = "absent.toml: file: cannot read it"
     elif case == "out is a file":
         out.write_text("x")
-        expected = "is a file: give a folder"
+        expected = "is a file"  # refused by --out's type, as every --out
+        exit_code = EXIT_USAGE
     else:
         out.mkdir()
         (out / "keep").write_text("x")
         expected = "is not empty"
     code = main(["simulate", str(scenario), "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == EXIT_BAD_INPUT
+    assert code == exit_code
     assert err.startswith("openheg: error: ") and expected in err
     assert err.count("\n") == 1 and "Traceback" not in err

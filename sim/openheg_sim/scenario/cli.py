@@ -14,14 +14,14 @@ from pathlib import Path
 
 import click
 
-from openheg.cli._common import OpenhegCommand
+from openheg.cli._common import OpenhegCommand, OutputPath
 
 
 # OpenhegCommand: like every openheg command, a single-valued option given twice is
 # refused; -h as under the openheg group, also when the command is run on its own.
 @click.command(cls=OpenhegCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("scenario_file", metavar="SCENARIO.toml", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True,
+@click.option("--out", type=OutputPath(folder=True), required=True,
               help="New or empty folder for the ledger, summary.json and report.md.")
 @click.option("--workers", type=click.IntRange(1, 1024), default=None,
               help="Worker processes the chips are split across [default: one per core].")

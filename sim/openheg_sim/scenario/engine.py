@@ -72,7 +72,10 @@ def prepare_output(out: Path) -> None:
         raise OutputError(f"--out {out} is a file: give a folder")
     if out.exists() and any(out.iterdir()):
         raise OutputError(f"--out {out} is not empty: give a new or empty folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"--out {out}: cannot make the folder ({error.strerror})") from None
 
 
 # ------------------------------------------------------------- executors

@@ -274,4 +274,6 @@ def load_scenario(path) -> Scenario:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), "file", f"cannot read it ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(str(path), "file", "is not UTF-8 text (TOML is UTF-8)") from None
     return parse_scenario(text, str(path))
