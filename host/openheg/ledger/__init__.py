@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
 from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
+from ..verify import decode_attestation
 from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
@@ -281,22 +282,61 @@ class Ledger:
         them or, if the write fails or the writer dies, none. For each, False if
         it was stored already (by an earlier call, another writer, or earlier in
         this batch)."""
-        parsed = [(bytes(data), Attestation.from_bytes(data)) for data in records]
-        at = _now() if received_at is None else received_at
-        rows = [dict(record_sha256=hashlib.sha256(data).hexdigest(),
-                     device_id=att.device_id.hex(), received_at=at,
-                     report_counter=att.report_counter, reset_count=att.reset_count,
-                     policy_version=att.policy_version, license_id=att.license_id.hex(),
-                     consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
-                     gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
-                     log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data,
-                     policy_digest=att.policy_digest.hex(), workload_msflop=att.workload_msflop,
-                     retired_msflop=att.retired_msflop)
-                for data, att in parsed]
-        if not rows:
+        parsed = [(bytes(data), decode_attestation(data)) for data in records]
+        if not parsed:
             return []
         with self.session() as s:
-            return self._insert_new_rows(s, AttestationRow, rows)
+            return self._insert_new_rows(s, AttestationRow, _attestation_rows(
+                parsed, _now() if received_at is None else received_at))
+
+    def record_answers(self, answers: list[tuple[bytes, Endorsement]],
+                       now: int) -> list[bool | NonceRefused]:
+        """Record verified attestations, each answering the nonce it carries, in
+        one transaction: a nonce is consumed exactly when its attestation is
+        recorded, and if the write fails or the writer dies, none of the batch
+        is (nor any nonce of it). ``answers``: each attestation's exact bytes
+        (its signature already verified) and the endorsement of its device.
+
+        For each, in order: True if recorded now, False if it was recorded
+        before (a resent attestation over its live nonce), or the NonceRefused
+        that says why its nonce cannot be answered by it (answer_nonce's rules;
+        an earlier attestation of the batch counts as answering first).
+
+        Nonce rows are locked (FOR UPDATE on PostgreSQL, in nonce order so two
+        batches never wait on each other in a cycle; SQLite's BEGIN IMMEDIATE
+        locks the whole file): of two writers answering one nonce at once, the
+        second waits, then sees the first one's answer."""
+        parsed = [(bytes(data), decode_attestation(data), endorsement)
+                  for data, endorsement in answers]
+        if not parsed:
+            return []
+        digests = [hashlib.sha256(data).hexdigest() for data, _, _ in parsed]
+        with self.session() as s:
+            nonces = sorted({att.nonce.hex() for _, att, _ in parsed})
+            rows = {row.nonce: row for row in s.scalars(
+                select(NonceRow).where(NonceRow.nonce.in_(nonces))
+                .order_by(NonceRow.nonce).with_for_update())}
+            outcomes: list[bool | NonceRefused] = []
+            accepted = []
+            for (data, att, endorsement), digest in zip(parsed, digests):
+                row = rows.get(att.nonce.hex())
+                refusal = _nonce_refusal(row, att.device_id.hex(), digest, now)
+                if refusal is not None:
+                    outcomes.append(NonceRefused(refusal))
+                    continue
+                row.answered_by = digest
+                outcomes.append(True)
+                accepted.append((data, att, endorsement))
+            if accepted:
+                devices = {endorsement.device_id: endorsement for _, _, endorsement in accepted}
+                self._insert_new_rows(s, DeviceRow, [
+                    dict(device_id=e.device_id.hex(), url=None, vendor_key=e.vendor_key.hex(),
+                         endorsement=e.to_bytes(), recorded_at=now)
+                    for _, e in sorted(devices.items())])
+                new = iter(self._insert_new_rows(s, AttestationRow, _attestation_rows(
+                    [(data, att) for data, att, _ in accepted], now)))
+                outcomes = [next(new) if outcome is True else outcome for outcome in outcomes]
+        return outcomes
 
     def record_log(self, device_id: bytes, read: LogRead,
                    after_attestation: bytes | None = None) -> list[str]:
@@ -374,18 +414,9 @@ class Ledger:
         or a report kept from long ago would be affirmed again as of now."""
         with self.session() as s:
             row = s.get(NonceRow, nonce.hex(), with_for_update=True)
-            if row is None:
-                raise NonceRefused("the attestation answers a nonce this verifier did not "
-                                   "issue: ask POST /v1/nonces for one first")
-            if row.device_id != device_id.hex():
-                raise NonceRefused("the nonce was issued for another device")
-            if now > row.expires_at:
-                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
-                                   "attestation came (a report held back, or a slow link)")
-            if row.answered_by == record_sha256:
-                return
-            if row.answered_by is not None:
-                raise NonceRefused("the nonce was already answered by another attestation")
+            refusal = _nonce_refusal(row, device_id.hex(), record_sha256, now)
+            if refusal is not None:
+                raise NonceRefused(refusal)
             row.answered_by = record_sha256
 
     # ----------------------------------------------------------------- reads
@@ -438,7 +469,7 @@ class Ledger:
             return list(s.scalars(query))
 
     def reports(self, device_id: str) -> list[Report]:
-        return [Report(Attestation.from_bytes(row.record), row.received_at,
+        return [Report(decode_attestation(row.record), row.received_at,
                        row.log_length_after)
                 for row in self.attestations(device_id)]
 
@@ -527,6 +558,36 @@ class Ledger:
 
     def workload_total(self, workload_id: str) -> int:
         return sum(self.metered(workload_id).values())
+
+
+def _nonce_refusal(row: NonceRow | None, device_id: str, record_sha256: str,
+                   now: int) -> str | None:
+    """Why the attestation of digest ``record_sha256`` by ``device_id`` cannot
+    answer the nonce of ``row`` at ``now`` (None: it can, or already did)."""
+    if row is None:
+        return ("the attestation answers a nonce this verifier did not issue: ask "
+                "POST /v1/nonces for one first")
+    if row.device_id != device_id:
+        return "the nonce was issued for another device"
+    if now > row.expires_at:
+        return (f"the nonce expired {now - row.expires_at} s before the attestation came "
+                "(a report held back, or a slow link)")
+    if row.answered_by is not None and row.answered_by != record_sha256:
+        return "the nonce was already answered by another attestation"
+    return None
+
+
+def _attestation_rows(parsed: list[tuple[bytes, Attestation]], received_at: int) -> list[dict]:
+    return [dict(record_sha256=hashlib.sha256(data).hexdigest(),
+                 device_id=att.device_id.hex(), received_at=received_at,
+                 report_counter=att.report_counter, reset_count=att.reset_count,
+                 policy_version=att.policy_version, license_id=att.license_id.hex(),
+                 consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
+                 gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
+                 log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data,
+                 policy_digest=att.policy_digest.hex(), workload_msflop=att.workload_msflop,
+                 retired_msflop=att.retired_msflop)
+            for data, att in parsed]
 
 
 def _known_revisions() -> set[str]:

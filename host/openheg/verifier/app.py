@@ -48,10 +48,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from ..errors import RecordError, VerificationError
-from ..ledger import Ledger, LedgerError, NonceRefused, ledger_url
+from ..ledger import DeviceUsage, Ledger, LedgerError, NonceRefused, ledger_url
 from ..report import usage_anomalies
-from ..verify import (EndorsementList, authenticate_license, verify_attestation,
-                      verify_endorsement)
+from ..series import SeriesResult
+from ..verify import (EndorsementList, VerifiedAttestation, authenticate_license,
+                      decode_attestation, verify_attestation, verify_endorsement)
 from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
                     LicenseClass, hex_bytes)
 from .config import VerifierConfig
@@ -168,30 +169,74 @@ class Verifier:
     def appraise(self, data: bytes) -> dict:
         """Verify one attestation, record it, return its EAR; Refusal if it must
         not be recorded."""
+        outcome = self.appraise_batch([data])[0]
+        if isinstance(outcome, Refusal):
+            raise outcome
+        return outcome
+
+    def appraise_batch(self, batch: list[bytes]) -> list[dict | Refusal]:
+        """Each attestation's verdict, in order: its EAR, or the Refusal that
+        says why it is not recorded.
+
+        All are verified first; then every one that verifies is recorded, each
+        answering its nonce, in one ledger transaction (Ledger.record_answers:
+        all or none of the batch, a nonce consumed exactly when its attestation
+        is recorded); then each gets its EAR. The series and license checks in
+        an EAR are of the ledger as this batch left it: run once per device and
+        license of the batch, not once per attestation."""
+        outcomes: list[dict | Refusal | None] = []
+        verified = []
+        for data in batch:
+            try:
+                verified.append((data, self._verified(data)))
+                outcomes.append(None)
+            except Refusal as refusal:
+                outcomes.append(refusal)
+        now = int(time.time())
+        answers = iter(self.ledger.record_answers(
+            [(data, v.endorsement) for data, v in verified], now))
+        done = iter(verified)
+        series: dict[str, SeriesResult] = {}
+        usage: dict[str, list[DeviceUsage]] = {}
+        for index, outcome in enumerate(outcomes):
+            if outcome is not None:
+                continue
+            answer = next(answers)
+            att = next(done)[1].attestation
+            if isinstance(answer, NonceRefused):
+                outcomes[index] = Refusal(422, str(answer))
+                continue
+            device, license_id = att.device_id.hex(), att.license_id.hex()
+            if device not in series:
+                series[device] = self.ledger.series(device)
+            if license_id not in usage:
+                found = self.ledger.license_usage(license_id)
+                usage[license_id] = [] if found is None else [found]
+            outcomes[index] = self._result(att, answer, series[device], usage[license_id], now)
+        for outcome in outcomes:
+            self.verdicts.labels("refused" if isinstance(outcome, Refusal)
+                                 else outcome["status"]).inc()
+        return outcomes
+
+    def _verified(self, data: bytes) -> VerifiedAttestation:
+        """The attestation verified (signature, endorsement, policy), its nonce
+        not yet checked; Refusal otherwise."""
         try:
-            att = Attestation.from_bytes(data)
+            att = decode_attestation(data)
         except RecordError as error:
-            self.verdicts.labels("refused").inc()
             raise Refusal(400, f"attestation is malformed: {error}") from None
+        endorsement = self._endorsement(att.device_id, unknown_status=422)
         try:
-            endorsement = self._endorsement(att.device_id, unknown_status=422)
-            verified = verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
-                                          vendor_keys=self.config.vendor_keys,
-                                          policy_version=self.policy_version,
-                                          endorsement_checked=True)
-            digest = hashlib.sha256(data).hexdigest()
-            self.ledger.answer_nonce(att.nonce, att.device_id, digest, int(time.time()))
-        except (VerificationError, NonceRefused) as error:
-            self.verdicts.labels("refused").inc()
+            return verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
+                                      vendor_keys=self.config.vendor_keys,
+                                      policy_version=self.policy_version,
+                                      endorsement_checked=True)
+        except VerificationError as error:
             raise Refusal(422, str(error)) from None
-        except Refusal:
-            self.verdicts.labels("refused").inc()
-            raise
-        self.ledger.record_device(verified.endorsement)
-        recorded = self.ledger.record_attestation(data)
-        series = self.ledger.series(att.device_id.hex())
-        usage = self.ledger.license_usage(att.license_id.hex())
-        anomalies = series.anomalies + usage_anomalies([] if usage is None else [usage])
+
+    def _result(self, att: Attestation, recorded: bool, series: SeriesResult,
+                usage: list[DeviceUsage], now: int) -> dict:
+        anomalies = series.anomalies + usage_anomalies(usage)
         report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
                   "license_id": att.license_id.hex(), "license_sequence": att.license_sequence,
                   "consumed_msflop": str(att.consumed_msflop),
@@ -201,8 +246,7 @@ class Verifier:
                   "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
                            series_trusted=series.trusted, report=report)
-        self.verdicts.labels(submod["ear.status"]).inc()
-        ear = sign_ear(self.ear_key, issued_at=int(time.time()), nonce=att.nonce,
+        ear = sign_ear(self.ear_key, issued_at=now, nonce=att.nonce,
                        submods={att.device_id.hex(): submod})
         return {"device_id": att.device_id.hex(), "status": submod["ear.status"],
                 "recorded": recorded, "ear": ear}
@@ -418,14 +462,18 @@ def create_app(config: VerifierConfig) -> FastAPI:
     def batch(body: BatchRequest) -> dict:
         if len(body.attestations) > MAX_BATCH:
             raise Refusal(400, f"a batch holds at most {MAX_BATCH} attestations")
-        results = []
+        decoded: list[bytes | None] = []
         for text in body.attestations:
             try:
-                results.append(verifier.appraise(bytes.fromhex(text)))
+                decoded.append(bytes.fromhex(text))
             except ValueError:
-                results.append({"error": "not hex", "http_status": 400})
-            except Refusal as refusal:
-                results.append({"error": refusal.reason, "http_status": refusal.status})
+                decoded.append(None)
+        outcomes = iter(verifier.appraise_batch([d for d in decoded if d is not None]))
+        results = []
+        for data in decoded:
+            outcome = {"error": "not hex", "http_status": 400} if data is None else next(outcomes)
+            results.append({"error": outcome.reason, "http_status": outcome.status}
+                           if isinstance(outcome, Refusal) else outcome)
         return {"results": results}
 
     @app.get("/v1/public/summary")
