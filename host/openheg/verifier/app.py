@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -545,8 +547,34 @@ def create_app(config: VerifierConfig) -> FastAPI:
     return app
 
 
-def serve(config: VerifierConfig) -> None:
-    """Run the service until interrupted (uvicorn, one process)."""
+# How `serve` tells its worker processes which configuration to load: each
+# worker is a fresh interpreter that uvicorn starts, importing app_from_environment.
+WORKER_CONFIG_ENV = "OPENHEG_VERIFIER_WORKER_CONFIG"
+
+
+def serve(config: VerifierConfig, config_file: Path | None = None) -> None:
+    """Run the service until interrupted: one uvicorn process, or with
+    ``config.workers`` > 1 that many worker processes on one port (uvicorn's
+    supervisor), each loading the configuration again as ``config_file`` and
+    the flags gave it. The workers share nothing but the ledger."""
     import uvicorn
 
-    uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="info")
+    if config.workers == 1:
+        uvicorn.run(create_app(config), host=config.host, port=config.port, log_level="info")
+        return
+    config.ear_key()  # made once here, not raced by the workers' first requests
+    os.environ[WORKER_CONFIG_ENV] = json.dumps({
+        "home": str(config.home), "path": None if config_file is None else str(config_file),
+        "ledger": config.ledger, "host": config.host, "port": config.port,
+        "workers": config.workers})
+    uvicorn.run("openheg.verifier.app:app_from_environment", factory=True, host=config.host,
+                port=config.port, workers=config.workers, log_level="info")
+
+
+def app_from_environment() -> FastAPI:
+    """One worker's app, from the configuration `serve` put in the environment."""
+    given = json.loads(os.environ[WORKER_CONFIG_ENV])
+    return create_app(VerifierConfig.load(
+        Path(given["home"]), None if given["path"] is None else Path(given["path"]),
+        ledger=given["ledger"], host=given["host"], port=given["port"],
+        workers=given["workers"]))
