@@ -197,24 +197,22 @@ class Verifier:
         now = int(time.time())
         answers = iter(self.ledger.record_answers(
             [(data, v.endorsement) for data, v in verified], now))
+        recorded = []  # (index, attestation, new), in batch order
         done = iter(verified)
-        series: dict[str, SeriesResult] = {}
-        usage: dict[str, list[DeviceUsage]] = {}
         for index, outcome in enumerate(outcomes):
             if outcome is not None:
                 continue
-            answer = next(answers)
-            att = next(done)[1].attestation
+            answer, att = next(answers), next(done)[1].attestation
             if isinstance(answer, NonceRefused):
                 outcomes[index] = Refusal(422, str(answer))
-                continue
-            device, license_id = att.device_id.hex(), att.license_id.hex()
-            if device not in series:
-                series[device] = self.ledger.series(device)
-            if license_id not in usage:
-                found = self.ledger.license_usage(license_id)
-                usage[license_id] = [] if found is None else [found]
-            outcomes[index] = self._result(att, answer, series[device], usage[license_id], now)
+            else:
+                recorded.append((index, att, answer))
+        series = self.ledger.series_of(att.device_id.hex() for _, att, _ in recorded)
+        usage = self.ledger.license_usages(att.license_id.hex() for _, att, _ in recorded)
+        for index, att, new in recorded:
+            found = usage[att.license_id.hex()]
+            outcomes[index] = self._result(att, new, series[att.device_id.hex()],
+                                           [] if found is None else [found], now)
         for outcome in outcomes:
             self.verdicts.labels("refused" if isinstance(outcome, Refusal)
                                  else outcome["status"]).inc()
