@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, literal_column, select, text
+from sqlalchemy import (String, any_, bindparam, create_engine, event, func, literal_column,
+                        select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -313,26 +314,41 @@ class Ledger:
         digests = [hashlib.sha256(data).hexdigest() for data, _, _ in parsed]
         with self.session() as s:
             nonces = sorted({att.nonce.hex() for _, att, _ in parsed})
-            rows = {row.nonce: row for row in s.scalars(
-                select(NonceRow).where(NonceRow.nonce.in_(nonces))
-                .order_by(NonceRow.nonce).with_for_update())}
+            table = NonceRow.__table__
+            rows = {row.nonce: row for row in s.execute(
+                select(table.c.nonce, table.c.device_id, table.c.expires_at,
+                       table.c.answered_by).where(_among(s, table.c.nonce, nonces))
+                .order_by(table.c.nonce).with_for_update())}
+            answered_now: dict[str, str] = {}  # nonce -> digest, earlier in this batch
             outcomes: list[bool | NonceRefused] = []
             accepted = []
             for (data, att, endorsement), digest in zip(parsed, digests):
-                row = rows.get(att.nonce.hex())
-                refusal = _nonce_refusal(row, att.device_id.hex(), digest, now)
+                nonce = att.nonce.hex()
+                row = rows.get(nonce)
+                refusal = _nonce_refusal(row, att.device_id.hex(), digest, now,
+                                         answered_now.get(nonce))
                 if refusal is not None:
                     outcomes.append(NonceRefused(refusal))
                     continue
-                row.answered_by = digest
+                if row.answered_by is None and nonce not in answered_now:
+                    answered_now[nonce] = digest
                 outcomes.append(True)
                 accepted.append((data, att, endorsement))
+            if answered_now:
+                s.execute(update(table).where(table.c.nonce == bindparam("answered_nonce"))
+                          .values(answered_by=bindparam("digest")),
+                          [{"answered_nonce": n, "digest": d} for n, d in answered_now.items()])
             if accepted:
-                devices = {endorsement.device_id: endorsement for _, _, endorsement in accepted}
-                self._insert_new_rows(s, DeviceRow, [
-                    dict(device_id=e.device_id.hex(), url=None, vendor_key=e.vendor_key.hex(),
-                         endorsement=e.to_bytes(), recorded_at=now)
-                    for _, e in sorted(devices.items())])
+                devices = {e.device_id.hex(): e for _, _, e in accepted}
+                # Devices already recorded are not encoded and sent again; one
+                # first recorded at this instant by another writer is a no-op.
+                known = set(s.scalars(select(DeviceRow.device_id).where(
+                    _among(s, DeviceRow.device_id, sorted(devices)))))
+                fresh = [dict(device_id=device, url=None, vendor_key=e.vendor_key.hex(),
+                              endorsement=e.to_bytes(), recorded_at=now)
+                         for device, e in sorted(devices.items()) if device not in known]
+                if fresh:
+                    self._insert_new_rows(s, DeviceRow, fresh)
                 new = iter(self._insert_new_rows(s, AttestationRow, _attestation_rows(
                     [(data, att) for data, att, _ in accepted], now)))
                 outcomes = [next(new) if outcome is True else outcome for outcome in outcomes]
@@ -496,18 +512,24 @@ class Ledger:
         for all of them (a batch of a thousand devices is four queries, not four
         thousand), each table in the order its own reader gives."""
         wanted = sorted(set(device_ids))
+        # Columns, not ORM objects: building an object per row of every
+        # device's history was most of a batch's time.
         with self.session() as s:
-            attestations = _by_device(s.scalars(
-                select(AttestationRow).where(AttestationRow.device_id.in_(wanted))
+            attestations = _by_device(s.execute(
+                select(AttestationRow.device_id, AttestationRow.record,
+                       AttestationRow.received_at, AttestationRow.log_length_after)
+                .where(_among(s, AttestationRow.device_id, wanted))
                 .order_by(AttestationRow.received_at, AttestationRow.id)))
-            logs = _by_device(s.scalars(
-                select(LogEntryRow).where(LogEntryRow.device_id.in_(wanted))
+            logs = _by_device(s.execute(
+                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, wanted))
                 .order_by(LogEntryRow.entry_index)))
-            anchors = _by_device(s.scalars(
-                select(LogAnchorRow).where(LogAnchorRow.device_id.in_(wanted))
+            anchors = _by_device(s.execute(
+                select(LogAnchorRow.device_id, LogAnchorRow.entry_index,
+                       LogAnchorRow.head_before).where(_among(s, LogAnchorRow.device_id, wanted))
                 .order_by(LogAnchorRow.entry_index, LogAnchorRow.head_before)))
-            orders = _by_device(s.scalars(
-                select(OrderRow).where(OrderRow.device_id.in_(wanted))
+            orders = _by_device(s.execute(
+                select(OrderRow.device_id, OrderRow.record).where(_among(s, OrderRow.device_id, wanted))
                 .order_by(OrderRow.device_id, OrderRow.signer_role, OrderRow.sequence)))
         return {device: check_series(
                     device,
@@ -554,14 +576,19 @@ class Ledger:
         wanted = sorted(set(license_ids))
         with self.session() as s:
             licenses = list(s.scalars(select(LicenseRow).where(
-                LicenseRow.license_id.in_(wanted))))
+                _among(s, LicenseRow.license_id, wanted))))
+            found = sorted(lic.license_id for lic in licenses)
             devices = sorted({lic.device_id for lic in licenses})
-            attestations = _by_device(s.scalars(
-                select(AttestationRow).where(AttestationRow.license_id.in_(wanted))
-                .order_by(AttestationRow.received_at, AttestationRow.id)))
-            logs = _by_device(s.scalars(
-                select(LogEntryRow).where(LogEntryRow.device_id.in_(devices))
-                .order_by(LogEntryRow.entry_index)))
+            attestations = _by_device(s.execute(
+                select(AttestationRow.device_id, AttestationRow.license_id,
+                       AttestationRow.report_counter, AttestationRow.consumed_msflop,
+                       AttestationRow.received_at)
+                .where(_among(s, AttestationRow.license_id, found))
+                .order_by(AttestationRow.received_at, AttestationRow.id))) if found else {}
+            logs = _by_device(s.execute(
+                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, devices))
+                .order_by(LogEntryRow.entry_index))) if devices else {}
         out: dict[str, DeviceUsage | None] = dict.fromkeys(wanted)
         for lic in licenses:
             replaced = _replaced([LogRecord(r.entry_index, r.event_type, r.payload)
@@ -572,8 +599,9 @@ class Ledger:
         return out
 
     def _usage(self, lic: LicenseRow, replaced: dict[tuple[str, int], ReplacedLicense],
-               atts: list[AttestationRow] | None = None) -> DeviceUsage:
-        """``atts``: the license's attestations on its device, when already read."""
+               atts: list | None = None) -> DeviceUsage:
+        """``atts``: the license's attestations on its device (rows with their
+        report_counter, consumed_msflop and received_at), when already read."""
         if atts is None:
             atts = self.attestations(lic.device_id, lic.license_id)
         newest = max(atts, key=lambda a: a.report_counter) if atts else None
@@ -604,6 +632,15 @@ class Ledger:
         return sum(self.metered(workload_id).values())
 
 
+def _among(s: Session, column, values: list[str]):
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter
+    however many values: psycopg parses a statement's text for its parameters on
+    every run, and a batch's IN list of a thousand was a good part of its time."""
+    if s.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+    return column.in_(values)
+
+
 def _by_device(rows) -> dict[str, list]:
     """Rows grouped by their device_id, each group in the order given."""
     out: dict[str, list] = {}
@@ -621,10 +658,12 @@ def _replaced(log: list[LogRecord]) -> dict[tuple[str, int], ReplacedLicense]:
     return out
 
 
-def _nonce_refusal(row: NonceRow | None, device_id: str, record_sha256: str,
-                   now: int) -> str | None:
+def _nonce_refusal(row, device_id: str, record_sha256: str, now: int,
+                   answered_since: str | None = None) -> str | None:
     """Why the attestation of digest ``record_sha256`` by ``device_id`` cannot
-    answer the nonce of ``row`` at ``now`` (None: it can, or already did)."""
+    answer the nonce of ``row`` (a NonceRow, or a row of its columns; None: not
+    issued) at ``now``; None when it can, or already did. ``answered_since``:
+    the digest of the attestation that answered it since the row was read."""
     if row is None:
         return ("the attestation answers a nonce this verifier did not issue: ask "
                 "POST /v1/nonces for one first")
@@ -633,7 +672,8 @@ def _nonce_refusal(row: NonceRow | None, device_id: str, record_sha256: str,
     if now > row.expires_at:
         return (f"the nonce expired {now - row.expires_at} s before the attestation came "
                 "(a report held back, or a slow link)")
-    if row.answered_by is not None and row.answered_by != record_sha256:
+    answered_by = row.answered_by or answered_since
+    if answered_by is not None and answered_by != record_sha256:
         return "the nonce was already answered by another attestation"
     return None
 
