@@ -149,6 +149,7 @@ bench-host: setup
 	$(PY) bench/host/verify_rate.py
 	$(PY) bench/host/lineage_size.py
 	$(PY) bench/host/ledger_ingest.py
+	$(PY) bench/host/ingest_http.py
 
 clean: firmware-clean
 	rm -rf build out .pytest_cache

@@ -6,8 +6,10 @@ ratio is measured on the same machine in the same run. The verifier path is
 openheg.verify.verify_attestation with the device's endorsement taken from a
 vendor list verified once when loaded (as `openheg attest collect` does):
 parse, strict signature, nonce, policy version and license binding. The
-baseline is one libsodium crypto_sign_open per attestation over the same
-signed bytes, which is the least any verifier must do. Target: ratio >= 0.8.
+baseline is bare PyNaCl: one nacl.bindings.crypto_sign_open per attestation
+over the same signed bytes (what PyNaCl's VerifyKey.verify calls, less its
+argument checks), the least any verifier must do, with the device keys sliced
+out before the clock starts. Target: ratio >= 0.95.
 
 Run: .venv/bin/python bench/host/verify_rate.py [--count N] [--rounds R]
 """
@@ -29,7 +31,7 @@ from openheg.roles import Role, endorse_device
 from openheg.verify import EndorsementList, verify_attestation
 from openheg.wire import Attestation, GateCause, GateState, RecordType
 
-TARGET = 0.8
+TARGET = 0.95
 
 
 def make_fleet(count: int):
@@ -86,7 +88,8 @@ def main() -> None:
     args = parser.parse_args()
     items, listing, vendor_keys = make_fleet(args.count)
     best_bare = best_openheg = float("inf")
-    for _ in range(args.rounds):
+    for round_ in range(args.rounds):
+        print(f"round {round_ + 1}/{args.rounds}", flush=True)
         best_bare = min(best_bare, bare(items))
         best_openheg = min(best_openheg, openheg_path(items, listing, vendor_keys))
     bare_rate = args.count / best_bare

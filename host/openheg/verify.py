@@ -25,7 +25,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import struct
@@ -47,55 +47,110 @@ class _FixedLayout:
     ``struct.unpack_from``: the layout is derived from the spec itself (field
     by field), so the spec stays the one source, and this is only its fast
     reader. A spec element it does not know makes construction fail, and
-    callers then use the spec's own parser."""
+    callers then use the spec's own parser.
+
+    ``unpack`` gives the fields' values in the spec's order (the order of the
+    record dataclass's fields): a u128 is read as 16 bytes and made an int, an
+    array of them a tuple, at positions worked out here once."""
 
     def __init__(self, fmt: Struct):
-        codes, self.plan, self.consts = ["<"], [], []
-        position = 0
+        codes, self.consts, self.names = ["<"], [], []
+        # Positions in the raw unpack: (first, count) of each field; count 0 is a
+        # plain value, 1 a u128, n > 1 an array of n u128s.
+        self._spans: list[tuple[int, int]] = []
+        position = raw = 0
         for sub in fmt.subcons:
             inner = sub.subcon
             size = sub.sizeof()
             if isinstance(inner, Const):
-                self.consts.append((position, inner.subcon.build(inner.value)))
+                constant = inner.subcon.build(inner.value)
+                # Adjacent constants (the header's tag, type and version) are
+                # compared as one run of bytes.
+                if self.consts and self.consts[-1][0] + len(self.consts[-1][1]) == position:
+                    start, before = self.consts.pop()
+                    self.consts.append((start, before + constant))
+                else:
+                    self.consts.append((position, constant))
                 codes.append(f"{size}x")
-            elif isinstance(inner, FormatField) and inner.fmtstr[0] == "<":
+                position += size
+                continue
+            if isinstance(inner, FormatField) and inner.fmtstr[0] == "<":
                 codes.append(inner.fmtstr[1:])
-                self.plan.append((sub.name, "int", 1))
+                span = (raw, 0)
             elif isinstance(inner, BytesInteger) and inner.swapped and not inner.signed:
                 codes.append(f"{inner.length}s")
-                self.plan.append((sub.name, "u", 1))
+                span = (raw, 1)
             elif isinstance(inner, Bytes) and isinstance(inner.length, int):
                 codes.append(f"{inner.length}s")
-                self.plan.append((sub.name, "bytes", 1))
+                span = (raw, 0)
             elif (isinstance(inner, Array) and isinstance(inner.count, int)
-                  and isinstance(inner.subcon, BytesInteger) and inner.subcon.swapped
-                  and not inner.subcon.signed):
+                  and inner.count > 1 and isinstance(inner.subcon, BytesInteger)
+                  and inner.subcon.swapped and not inner.subcon.signed):
                 codes.append(f"{inner.subcon.length}s" * inner.count)
-                self.plan.append((sub.name, "array", inner.count))
+                span = (raw, inner.count)
             else:
                 raise TypeError(f"no fast layout for {sub.name}")
+            self.names.append(sub.name)
+            self._spans.append(span)
+            raw += max(span[1], 1)
             position += size
         self.struct = struct.Struct("".join(codes))
         self.size = self.struct.size
+        self._u128s = [first for first, count in self._spans if count == 1]
+        # Last first: folding an array into one tuple moves what follows it.
+        self._arrays = sorted(((first, count) for first, count in self._spans if count > 1),
+                              reverse=True)
 
-    def unpack(self, data: bytes) -> dict:
+    def unpack(self, data: bytes) -> list:
         for offset, value in self.consts:
             if data[offset:offset + len(value)] != value:
                 raise ValueError("header")
-        raw = iter(self.struct.unpack_from(data))
-        out = {}
-        for name, kind, count in self.plan:
-            if kind == "u":
-                out[name] = int.from_bytes(next(raw), "little")
-            elif kind == "array":
-                out[name] = tuple(int.from_bytes(next(raw), "little") for _ in range(count))
-            else:
-                out[name] = next(raw)
-        return out
+        values = list(self.struct.unpack_from(data))
+        from_bytes = int.from_bytes
+        for at in self._u128s:
+            values[at] = from_bytes(values[at], "little")
+        for first, count in self._arrays:
+            values[first:first + count] = [
+                tuple([from_bytes(item, "little") for item in values[first:first + count]])]
+        return values
 
 
 _ATTESTATION_LAYOUT = _FixedLayout(wire.AttestationBodyFormat)
 _ATTESTATION_SIZE = _ATTESTATION_LAYOUT.size + wire.SIGNATURE_SIZE
+# The dataclass's fields are the body's in the spec's order, then the signature:
+# checked here once, so decode_attestation can name the values by position.
+_ATTESTATION_FIELDS = _ATTESTATION_LAYOUT.names + ["signature"]
+if ([f.name for f in fields(Attestation)] != _ATTESTATION_FIELDS
+        or hasattr(Attestation, "__post_init__") or hasattr(Attestation, "__slots__")):
+    raise TypeError("Attestation is no longer its body format's fields, in order, then the "
+                    "signature, in a plain frozen dataclass: _attestation_of must follow it")
+_GATE_STATE_AT = _ATTESTATION_LAYOUT.names.index("gate_state")
+_GATE_CAUSES_AT = _ATTESTATION_LAYOUT.names.index("gate_causes")
+_GATE_STATES = {int(state): state for state in GateState}
+# Gate-cause values seen, as flags: an IntFlag built from an int decomposes it
+# bit by bit, every time; only values of known bits are kept (at most one per
+# combination of the defined causes), so the table stays small.
+_GATE_CAUSES: dict[int, GateCause] = {}
+_KNOWN_CAUSE_BITS = sum(int(cause) for cause in GateCause)
+
+
+def _gate_causes(value: int) -> GateCause:
+    causes = _GATE_CAUSES.get(value)
+    if causes is None:
+        causes = GateCause(value)
+        if value & ~_KNOWN_CAUSE_BITS == 0:
+            _GATE_CAUSES[value] = causes
+    return causes
+
+
+def _attestation_of(values: list) -> Attestation:
+    """Attestation(*values): the frozen dataclass's __init__ sets its 23 fields
+    one object.__setattr__ at a time, which costs as much again as reading the
+    bytes; its dict is filled in one step instead (it has no __post_init__ nor
+    slots: checked where _ATTESTATION_FIELDS is made; check() runs next)."""
+    record = object.__new__(Attestation)
+    record.__dict__.update(zip(_ATTESTATION_FIELDS, values))
+    return record
 
 
 def decode_attestation(data: bytes) -> Attestation:
@@ -106,9 +161,10 @@ def decode_attestation(data: bytes) -> Attestation:
         if len(data) != _ATTESTATION_SIZE:
             raise ValueError("length")
         values = _ATTESTATION_LAYOUT.unpack(data)
-        values["gate_state"] = GateState(values["gate_state"])
-        values["gate_causes"] = GateCause(values["gate_causes"])
-        record = Attestation(**values, signature=data[-wire.SIGNATURE_SIZE:])
+        values[_GATE_STATE_AT] = _GATE_STATES[values[_GATE_STATE_AT]]
+        values[_GATE_CAUSES_AT] = _gate_causes(values[_GATE_CAUSES_AT])
+        values.append(data[-wire.SIGNATURE_SIZE:])
+        record = _attestation_of(values)
         record.check()
         return record
     except Exception:  # noqa: BLE001 - the spec's parser names the error, or accepts

@@ -23,9 +23,12 @@ def verifier() -> None:
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1: loopback only).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None,
               help="Listen port (default 8642).")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Service processes sharing the port (default 1); each is stateless, "
+                   "the ledger holds all state (docs/verifier.md, Scaling out).")
 @pass_context
 def verifier_serve(ctx: Context, config_file: Path | None, host: str | None,
-                   port: int | None) -> None:
+                   port: int | None, workers: int | None) -> None:
     """Serve the verifier API until interrupted (Ctrl-C).
 
     With no configuration it listens on 127.0.0.1 with the ledger under HOME and
@@ -39,10 +42,11 @@ def verifier_serve(ctx: Context, config_file: Path | None, host: str | None,
     from ..verifier.config import VerifierConfig
 
     config = VerifierConfig.load(ctx.home, config_file, ledger=ctx.ledger_url, host=host,
-                                 port=port)
+                                 port=port, workers=workers)
     progress(f"openheg verifier on http://{config.host}:{config.port} "
-             f"(ledger {config.ledger}, {len(config.vendor_keys)} vendor keys)")
-    serve(config)
+             f"(ledger {config.ledger}, {len(config.vendor_keys)} vendor keys, "
+             f"{config.workers} worker{'s' if config.workers > 1 else ''})")
+    serve(config, config_file)
 
 
 # ===================================================================== demo

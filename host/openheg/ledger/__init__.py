@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, func, literal_column, select, text
+from sqlalchemy import (String, any_, bindparam, create_engine, event, func, literal_column,
+                        select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -34,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
 from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
+from ..verify import decode_attestation
 from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
@@ -281,22 +283,76 @@ class Ledger:
         them or, if the write fails or the writer dies, none. For each, False if
         it was stored already (by an earlier call, another writer, or earlier in
         this batch)."""
-        parsed = [(bytes(data), Attestation.from_bytes(data)) for data in records]
-        at = _now() if received_at is None else received_at
-        rows = [dict(record_sha256=hashlib.sha256(data).hexdigest(),
-                     device_id=att.device_id.hex(), received_at=at,
-                     report_counter=att.report_counter, reset_count=att.reset_count,
-                     policy_version=att.policy_version, license_id=att.license_id.hex(),
-                     consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
-                     gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
-                     log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data,
-                     policy_digest=att.policy_digest.hex(), workload_msflop=att.workload_msflop,
-                     retired_msflop=att.retired_msflop)
-                for data, att in parsed]
-        if not rows:
+        parsed = [(bytes(data), decode_attestation(data)) for data in records]
+        if not parsed:
             return []
         with self.session() as s:
-            return self._insert_new_rows(s, AttestationRow, rows)
+            return self._insert_new_rows(s, AttestationRow, _attestation_rows(
+                parsed, _now() if received_at is None else received_at))
+
+    def record_answers(self, answers: list[tuple[bytes, Endorsement]],
+                       now: int) -> list[bool | NonceRefused]:
+        """Record verified attestations, each answering the nonce it carries, in
+        one transaction: a nonce is consumed exactly when its attestation is
+        recorded, and if the write fails or the writer dies, none of the batch
+        is (nor any nonce of it). ``answers``: each attestation's exact bytes
+        (its signature already verified) and the endorsement of its device.
+
+        For each, in order: True if recorded now, False if it was recorded
+        before (a resent attestation over its live nonce), or the NonceRefused
+        that says why its nonce cannot be answered by it (answer_nonce's rules;
+        an earlier attestation of the batch counts as answering first).
+
+        Nonce rows are locked (FOR UPDATE on PostgreSQL, in nonce order so two
+        batches never wait on each other in a cycle; SQLite's BEGIN IMMEDIATE
+        locks the whole file): of two writers answering one nonce at once, the
+        second waits, then sees the first one's answer."""
+        parsed = [(bytes(data), decode_attestation(data), endorsement)
+                  for data, endorsement in answers]
+        if not parsed:
+            return []
+        digests = [hashlib.sha256(data).hexdigest() for data, _, _ in parsed]
+        with self.session() as s:
+            nonces = sorted({att.nonce.hex() for _, att, _ in parsed})
+            table = NonceRow.__table__
+            rows = {row.nonce: row for row in s.execute(
+                select(table.c.nonce, table.c.device_id, table.c.expires_at,
+                       table.c.answered_by).where(_among(s, table.c.nonce, nonces))
+                .order_by(table.c.nonce).with_for_update())}
+            answered_now: dict[str, str] = {}  # nonce -> digest, earlier in this batch
+            outcomes: list[bool | NonceRefused] = []
+            accepted = []
+            for (data, att, endorsement), digest in zip(parsed, digests):
+                nonce = att.nonce.hex()
+                row = rows.get(nonce)
+                refusal = _nonce_refusal(row, att.device_id.hex(), digest, now,
+                                         answered_now.get(nonce))
+                if refusal is not None:
+                    outcomes.append(NonceRefused(refusal))
+                    continue
+                if row.answered_by is None and nonce not in answered_now:
+                    answered_now[nonce] = digest
+                outcomes.append(True)
+                accepted.append((data, att, endorsement))
+            if answered_now:
+                s.execute(update(table).where(table.c.nonce == bindparam("answered_nonce"))
+                          .values(answered_by=bindparam("digest")),
+                          [{"answered_nonce": n, "digest": d} for n, d in answered_now.items()])
+            if accepted:
+                devices = {e.device_id.hex(): e for _, _, e in accepted}
+                # Devices already recorded are not encoded and sent again; one
+                # first recorded at this instant by another writer is a no-op.
+                known = set(s.scalars(select(DeviceRow.device_id).where(
+                    _among(s, DeviceRow.device_id, sorted(devices)))))
+                fresh = [dict(device_id=device, url=None, vendor_key=e.vendor_key.hex(),
+                              endorsement=e.to_bytes(), recorded_at=now)
+                         for device, e in sorted(devices.items()) if device not in known]
+                if fresh:
+                    self._insert_new_rows(s, DeviceRow, fresh)
+                new = iter(self._insert_new_rows(s, AttestationRow, _attestation_rows(
+                    [(data, att) for data, att, _ in accepted], now)))
+                outcomes = [next(new) if outcome is True else outcome for outcome in outcomes]
+        return outcomes
 
     def record_log(self, device_id: bytes, read: LogRead,
                    after_attestation: bytes | None = None) -> list[str]:
@@ -374,18 +430,9 @@ class Ledger:
         or a report kept from long ago would be affirmed again as of now."""
         with self.session() as s:
             row = s.get(NonceRow, nonce.hex(), with_for_update=True)
-            if row is None:
-                raise NonceRefused("the attestation answers a nonce this verifier did not "
-                                   "issue: ask POST /v1/nonces for one first")
-            if row.device_id != device_id.hex():
-                raise NonceRefused("the nonce was issued for another device")
-            if now > row.expires_at:
-                raise NonceRefused(f"the nonce expired {now - row.expires_at} s before the "
-                                   "attestation came (a report held back, or a slow link)")
-            if row.answered_by == record_sha256:
-                return
-            if row.answered_by is not None:
-                raise NonceRefused("the nonce was already answered by another attestation")
+            refusal = _nonce_refusal(row, device_id.hex(), record_sha256, now)
+            if refusal is not None:
+                raise NonceRefused(refusal)
             row.answered_by = record_sha256
 
     # ----------------------------------------------------------------- reads
@@ -438,7 +485,7 @@ class Ledger:
             return list(s.scalars(query))
 
     def reports(self, device_id: str) -> list[Report]:
-        return [Report(Attestation.from_bytes(row.record), row.received_at,
+        return [Report(decode_attestation(row.record), row.received_at,
                        row.log_length_after)
                 for row in self.attestations(device_id)]
 
@@ -457,11 +504,44 @@ class Ledger:
     def series(self, device_id: str, *, now: int | None = None,
                deadline_s: int | None = None) -> SeriesResult:
         """The series check of everything the ledger holds about one device."""
-        return check_series(device_id, self.reports(device_id),
-                            log=self.log(device_id) or None, anchors=self.log_anchors(device_id),
-                            now=now, deadline_s=deadline_s,
-                            orders=[Order.from_bytes(row.record)
-                                    for row in self.orders(device_id)])
+        return self.series_of([device_id], now=now, deadline_s=deadline_s)[device_id]
+
+    def series_of(self, device_ids: Iterable[str], *, now: int | None = None,
+                  deadline_s: int | None = None) -> dict[str, SeriesResult]:
+        """series() of each device, read in one session with one query per table
+        for all of them (a batch of a thousand devices is four queries, not four
+        thousand), each table in the order its own reader gives."""
+        wanted = sorted(set(device_ids))
+        # Columns, not ORM objects: building an object per row of every
+        # device's history was most of a batch's time.
+        with self.session() as s:
+            attestations = _by_device(s.execute(
+                select(AttestationRow.device_id, AttestationRow.record,
+                       AttestationRow.received_at, AttestationRow.log_length_after)
+                .where(_among(s, AttestationRow.device_id, wanted))
+                .order_by(AttestationRow.received_at, AttestationRow.id)))
+            logs = _by_device(s.execute(
+                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, wanted))
+                .order_by(LogEntryRow.entry_index)))
+            anchors = _by_device(s.execute(
+                select(LogAnchorRow.device_id, LogAnchorRow.entry_index,
+                       LogAnchorRow.head_before).where(_among(s, LogAnchorRow.device_id, wanted))
+                .order_by(LogAnchorRow.entry_index, LogAnchorRow.head_before)))
+            orders = _by_device(s.execute(
+                select(OrderRow.device_id, OrderRow.record).where(_among(s, OrderRow.device_id, wanted))
+                .order_by(OrderRow.device_id, OrderRow.signer_role, OrderRow.sequence)))
+        return {device: check_series(
+                    device,
+                    [Report(decode_attestation(row.record), row.received_at,
+                            row.log_length_after) for row in attestations.get(device, [])],
+                    log=[LogRecord(r.entry_index, r.event_type, r.payload)
+                         for r in logs.get(device, [])] or None,
+                    anchors=[(r.entry_index, bytes.fromhex(r.head_before))
+                             for r in anchors.get(device, [])],
+                    now=now, deadline_s=deadline_s,
+                    orders=[Order.from_bytes(row.record) for row in orders.get(device, [])])
+                for device in wanted}
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:
@@ -472,12 +552,7 @@ class Ledger:
     def replaced(self, device_id: str) -> dict[tuple[str, int], ReplacedLicense]:
         """The device's LICENSE_REPLACED entries the ledger holds, by (license id,
         sequence): what each license consumed in all when it was replaced."""
-        out = {}
-        for entry in self.log(device_id):
-            replaced = ReplacedLicense.from_log(entry)
-            if replaced is not None:
-                out[(replaced.license_id, replaced.sequence)] = replaced
-        return out
+        return _replaced(self.log(device_id))
 
     def usage(self, workload_id: str) -> list[DeviceUsage]:
         """Per device and license: the allocation and what the license consumed,
@@ -494,13 +569,41 @@ class Ledger:
 
     def license_usage(self, license_id: str) -> DeviceUsage | None:
         """One license's usage, or None when the ledger does not hold the license."""
-        with self.session() as s:
-            lic = s.get(LicenseRow, license_id)
-        return None if lic is None else self._usage(lic, self.replaced(lic.device_id))
+        return self.license_usages([license_id])[license_id]
 
-    def _usage(self, lic: LicenseRow,
-               replaced: dict[tuple[str, int], ReplacedLicense]) -> DeviceUsage:
-        atts = self.attestations(lic.device_id, lic.license_id)
+    def license_usages(self, license_ids: Iterable[str]) -> dict[str, DeviceUsage | None]:
+        """license_usage() of each, read in one session for all of them."""
+        wanted = sorted(set(license_ids))
+        with self.session() as s:
+            licenses = list(s.scalars(select(LicenseRow).where(
+                _among(s, LicenseRow.license_id, wanted))))
+            found = sorted(lic.license_id for lic in licenses)
+            devices = sorted({lic.device_id for lic in licenses})
+            attestations = _by_device(s.execute(
+                select(AttestationRow.device_id, AttestationRow.license_id,
+                       AttestationRow.report_counter, AttestationRow.consumed_msflop,
+                       AttestationRow.received_at)
+                .where(_among(s, AttestationRow.license_id, found))
+                .order_by(AttestationRow.received_at, AttestationRow.id))) if found else {}
+            logs = _by_device(s.execute(
+                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, devices))
+                .order_by(LogEntryRow.entry_index))) if devices else {}
+        out: dict[str, DeviceUsage | None] = dict.fromkeys(wanted)
+        for lic in licenses:
+            replaced = _replaced([LogRecord(r.entry_index, r.event_type, r.payload)
+                                  for r in logs.get(lic.device_id, [])])
+            out[lic.license_id] = self._usage(lic, replaced, [
+                a for a in attestations.get(lic.device_id, [])
+                if a.license_id == lic.license_id])
+        return out
+
+    def _usage(self, lic: LicenseRow, replaced: dict[tuple[str, int], ReplacedLicense],
+               atts: list | None = None) -> DeviceUsage:
+        """``atts``: the license's attestations on its device (rows with their
+        report_counter, consumed_msflop and received_at), when already read."""
+        if atts is None:
+            atts = self.attestations(lic.device_id, lic.license_id)
         newest = max(atts, key=lambda a: a.report_counter) if atts else None
         final = replaced.get((lic.license_id, lic.sequence))
         return DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
@@ -527,6 +630,65 @@ class Ledger:
 
     def workload_total(self, workload_id: str) -> int:
         return sum(self.metered(workload_id).values())
+
+
+def _among(s: Session, column, values: list[str]):
+    """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter
+    however many values: psycopg parses a statement's text for its parameters on
+    every run, and a batch's IN list of a thousand was a good part of its time."""
+    if s.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+    return column.in_(values)
+
+
+def _by_device(rows) -> dict[str, list]:
+    """Rows grouped by their device_id, each group in the order given."""
+    out: dict[str, list] = {}
+    for row in rows:
+        out.setdefault(row.device_id, []).append(row)
+    return out
+
+
+def _replaced(log: list[LogRecord]) -> dict[tuple[str, int], ReplacedLicense]:
+    out = {}
+    for entry in log:
+        replaced = ReplacedLicense.from_log(entry)
+        if replaced is not None:
+            out[(replaced.license_id, replaced.sequence)] = replaced
+    return out
+
+
+def _nonce_refusal(row, device_id: str, record_sha256: str, now: int,
+                   answered_since: str | None = None) -> str | None:
+    """Why the attestation of digest ``record_sha256`` by ``device_id`` cannot
+    answer the nonce of ``row`` (a NonceRow, or a row of its columns; None: not
+    issued) at ``now``; None when it can, or already did. ``answered_since``:
+    the digest of the attestation that answered it since the row was read."""
+    if row is None:
+        return ("the attestation answers a nonce this verifier did not issue: ask "
+                "POST /v1/nonces for one first")
+    if row.device_id != device_id:
+        return "the nonce was issued for another device"
+    if now > row.expires_at:
+        return (f"the nonce expired {now - row.expires_at} s before the attestation came "
+                "(a report held back, or a slow link)")
+    answered_by = row.answered_by or answered_since
+    if answered_by is not None and answered_by != record_sha256:
+        return "the nonce was already answered by another attestation"
+    return None
+
+
+def _attestation_rows(parsed: list[tuple[bytes, Attestation]], received_at: int) -> list[dict]:
+    return [dict(record_sha256=hashlib.sha256(data).hexdigest(),
+                 device_id=att.device_id.hex(), received_at=received_at,
+                 report_counter=att.report_counter, reset_count=att.reset_count,
+                 policy_version=att.policy_version, license_id=att.license_id.hex(),
+                 consumed_msflop=att.consumed_msflop, remaining_msflop=att.remaining_msflop,
+                 gate_state=att.gate_state.name, gate_causes=int(att.gate_causes),
+                 log_head=att.log_head.hex(), nonce=att.nonce.hex(), record=data,
+                 policy_digest=att.policy_digest.hex(), workload_msflop=att.workload_msflop,
+                 retired_msflop=att.retired_msflop)
+            for data, att in parsed]
 
 
 def _known_revisions() -> set[str]:

@@ -8,6 +8,8 @@ none at first: every attestation is then refused with a 4xx that says why.
     ledger = "postgresql://openheg@127.0.0.1:5432/registry"   # default: HOME/ledger.sqlite
     host = "127.0.0.1"
     port = 8642
+    workers = 1                                    # service processes on that port, each
+                                                   #   stateless: all state is in the ledger
     vendor_keys = ["vendor/vendor.key.pub"]        # files or 64 hex digits
     endorsement_lists = ["vendor/endorsements.json"]
     authority = "auth"                             # optional: the authority's folder;
@@ -42,7 +44,7 @@ from ..wire import Policy
 DEFAULT_PORT = 8642
 ROLES = ("regulator", "inspectors")
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
-_KNOWN = {"ledger", "host", "port", "vendor_keys", "endorsement_lists", "authority",
+_KNOWN = {"ledger", "host", "port", "workers", "vendor_keys", "endorsement_lists", "authority",
           "policy_version",
           "nonce_lifetime_s", "silence_deadline_s", "tokens"}
 
@@ -57,6 +59,7 @@ class VerifierConfig:
     ledger: str
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    workers: int = 1
     vendor_keys: frozenset[bytes] = frozenset()
     endorsement_lists: tuple[Path, ...] = ()
     authority: Path | None = None
@@ -69,7 +72,8 @@ class VerifierConfig:
 
     @classmethod
     def load(cls, home: Path, path: Path | None = None, *, ledger: str | None = None,
-             host: str | None = None, port: int | None = None) -> VerifierConfig:
+             host: str | None = None, port: int | None = None,
+             workers: int | None = None) -> VerifierConfig:
         """``path`` (else HOME/verifier.toml when it exists), then the flags."""
         if path is None and (home / "verifier.toml").exists():
             path = home / "verifier.toml"
@@ -115,14 +119,17 @@ class VerifierConfig:
         lifetime = setting("nonce_lifetime_s", int, 300)
         deadline = setting("silence_deadline_s", int, 86_400)
         version = setting("policy_version", int, None)
-        if lifetime < 1 or deadline < 1 or (version is not None and version < 1):
-            raise ConfigError(f"{path}: nonce_lifetime_s, silence_deadline_s and "
+        processes = workers or setting("workers", int, 1)
+        if (lifetime < 1 or deadline < 1 or processes < 1
+                or (version is not None and version < 1)):
+            raise ConfigError(f"{path}: nonce_lifetime_s, silence_deadline_s, workers and "
                               "policy_version must be positive")
         return cls(home=home,
                    ledger=ledger_url(ledger or setting("ledger", str, None)
                                      or home / "ledger.sqlite"),
                    host=host or setting("host", str, "127.0.0.1"),
-                   port=port or setting("port", int, DEFAULT_PORT), vendor_keys=keys,
+                   port=port or setting("port", int, DEFAULT_PORT), workers=processes,
+                   vendor_keys=keys,
                    endorsement_lists=lists,
                    authority=base / authority if authority is not None else None,
                    policy_version=version, nonce_lifetime_s=lifetime,

@@ -19,6 +19,7 @@ under ``openheg.report``, described in docs/verifier.md.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 
@@ -49,8 +50,15 @@ def sign_ear(key: SigningKey, *, issued_at: int, nonce: bytes,
              submods: dict[str, dict]) -> str:
     claims = {"eat_profile": EAR_PROFILE, "iat": issued_at, "ear.verifier-id": VERIFIER_ID,
               "eat_nonce": nonce.hex(), "submods": submods}
-    return jwt.encode(claims, Ed25519PrivateKey.from_private_bytes(key.seed),
-                      algorithm="EdDSA", headers={"typ": "JWT"})
+    return jwt.encode(claims, _private_key(key.seed), algorithm="EdDSA",
+                      headers={"typ": "JWT"})
+
+
+@lru_cache(maxsize=4)
+def _private_key(seed: bytes) -> Ed25519PrivateKey:
+    """The EAR key as `cryptography` holds it, made once, not once per result
+    (deriving it is a scalar multiplication, as costly as the signature)."""
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def public_jwk(key: SigningKey) -> dict:
