@@ -27,6 +27,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+from openheg import regmap
 from openheg.policy import SECONDS_PER_DAY
 
 DISGUISES = ("none", "throttled-training", "padded-inference")
@@ -96,3 +97,115 @@ def day_demand(kind: str, disguise: str, peak_ops: tuple, mix: tuple, seed: int,
             * rng.lognormvariate(0.0, KIND_MODELS["pre-training"].traffic_spread)
     return DayDemand(tuple((lane, int(lane_ops.get(lane, 0.0))) for lane, _ in peak_ops),
                      int(wire_bytes))
+
+
+def chip_intervals(fleet, result) -> tuple[list, list]:
+    """(feature rows, refused intervals' reasons) of one chip's verified
+    attestations (ChipResult), in the order the verifier received them, each
+    timed by when the verifier issued its nonce (fleet.ATTEST_AT_S of its day).
+    Peak rates: the chip model's, every lane its site states.
+    A different device or a report out of order raises telemetry.SeriesError."""
+    from openheg import telemetry  # noqa: PLC0415 - scikit-learn only for runs that classify
+    from openheg.wire import Attestation  # noqa: PLC0415
+
+    from .fleet import ATTEST_AT_S  # noqa: PLC0415 - fleet imports this module
+
+    spec = fleet.chips[result.index]
+    site = next(s for s in fleet.scenario.sites if s.name == spec.site)
+    peak_ops = {lane.upper(): ops for lane, ops in site.peak_ops.items()}
+    series = [(fleet.day_start(day) + ATTEST_AT_S, Attestation.from_bytes(raw))
+              for day, raw in result.attestations]
+    spans, refused = telemetry.intervals(series)
+    # A scenario's board votes move only the thresholds: the weights are the genesis policy's.
+    weights = dict(zip(regmap.LANES, fleet.policy_on(0).weights_milli))
+    return [telemetry.features(span, peak_ops, weights) for span in spans], \
+        [str(e) for e in refused]
+
+
+# ------------------------------------------------------------ generated fleets
+# Two chip models, so that the classifier cannot learn one part's peak rates.
+CHIP_MODELS = ({"fp16": 9.9e14, "fp8": 1.98e15, "fp32": 6.7e13, "nf4": 1.98e15, "int8": 1.98e15},
+               {"fp16": 3.1e14, "fp8": 6.2e14, "fp32": 2.0e13, "nf4": 6.2e14, "int8": 6.2e14})
+
+
+def generated_scenario(seed: int, *, chips_per_workload: int, days: int,
+                       disguised: bool) -> str:
+    """A scenario with a workload of each kind on each chip model, its
+    precision mix drawn around its kind's TYPICAL_MIX; ``disguised`` adds a
+    throttled-training and a padded-inference workload on each model."""
+    rng = random.Random(f"fleet {seed}")
+    runs = [(kind, "none", kind) for kind in KIND_MODELS]
+    if disguised:
+        runs += [("inference", "throttled-training", "pre-training"),
+                 ("pre-training", "padded-inference", "inference")]
+    lines = [f'name = "labelled activity, seed {seed}"', f"days = {days}", f"seed = {seed}",
+             "[policy]", "f_sflop = 1e26", "h_sflop = 1e28"]
+    for m, peaks in enumerate(CHIP_MODELS):
+        site = f"model-{m}"
+        peak_text = ", ".join(f"{lane} = {ops:.3g}" for lane, ops in peaks.items())
+        lines += ["[[site]]", f'name = "{site}"', f"chips = {chips_per_workload * len(runs)}",
+                  f"peak_ops = {{ {peak_text} }}"]
+        for declared, disguise, true_kind in runs:
+            weights = {p: f * rng.uniform(0.6, 1.4) for p, f in TYPICAL_MIX[true_kind].items()}
+            total = sum(weights.values())
+            fractions = {p: round(w / total, 6) for p, w in weights.items()}
+            last = sorted(fractions)[-1]
+            fractions[last] = round(1 - sum(v for p, v in fractions.items() if p != last), 6)
+            mix = ", ".join(f"{p} = {v!r}" for p, v in sorted(fractions.items()))
+            lines += ["[[workload]]", f'name = "{declared}-{disguise}-{site}"', 'owner = "lab"',
+                      'lineage = "none"', f'site = "{site}"', f'kind = "{declared}"',
+                      "planned_sflop = 1e25", f"precision_mix = {{ {mix} }}",
+                      f'disguise = "{disguise}"']
+    return "\n".join(lines) + "\n"
+
+
+def labelled_rows(run) -> list[tuple]:
+    """(declared kind, true kind, disguise, feature rows) per chip of a finished
+    run (engine.Run) with a workload: the labels a regulator holds for its
+    approved activity, and the ground truth for an evaluation."""
+    out = []
+    for result in run.results:
+        spec = run.fleet.chips[result.index]
+        if spec.workload:
+            rows, _ = chip_intervals(run.fleet, result)
+            out.append((run.fleet.workload(spec.workload).kind, spec.activity, spec.disguise,
+                        rows))
+    return out
+
+
+def training_set(labelled) -> tuple[list, list]:
+    """Every interval of the honest chips, labelled with its kind: approved activity only."""
+    rows = [r for _, kind, disguise, chip_rows in labelled if disguise == "none"
+            for r in chip_rows]
+    labels = [kind for _, kind, disguise, chip_rows in labelled if disguise == "none"
+              for _ in chip_rows]
+    return rows, labels
+
+
+def evaluate(classifier, labelled) -> dict:
+    """Chip by chip (ActivityClassifier.predict_chip over all its intervals):
+    precision and recall per true kind over every chip; per disguise, the
+    share of its chips classified as what they really run (recall) and the
+    share flagged (classified as other than their license declares); and the
+    accuracy of always answering the majority kind, the trivial baseline."""
+    outcomes = [(declared, kind, disguise, classifier.predict_chip(rows).kind)
+                for declared, kind, disguise, rows in labelled if rows]
+    classes = {}
+    for k in KIND_MODELS:
+        predicted = [o for o in outcomes if o[3] == k]
+        actual = [o for o in outcomes if o[1] == k]
+        hits = sum(o[1] == k for o in predicted)
+        classes[k] = {"chips": len(actual),
+                      "precision": hits / len(predicted) if predicted else 0.0,
+                      "recall": hits / len(actual) if actual else 0.0}
+    disguises = {}
+    for d in DISGUISES:
+        chosen = [o for o in outcomes if o[2] == d]
+        if chosen:
+            disguises[d] = {"chips": len(chosen),
+                            "recall": sum(o[1] == o[3] for o in chosen) / len(chosen),
+                            "flagged": sum(o[0] != o[3] for o in chosen) / len(chosen)}
+    majority = max(KIND_MODELS, key=lambda k: sum(o[1] == k for o in outcomes))
+    return {"classes": classes, "disguises": disguises,
+            "accuracy": sum(o[1] == o[3] for o in outcomes) / len(outcomes),
+            "majority_accuracy": sum(o[1] == majority for o in outcomes) / len(outcomes)}
