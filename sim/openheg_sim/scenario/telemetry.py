@@ -11,7 +11,8 @@ traffic it offers the limiter.
 Disguises: the operator runs one kind under a license declaring another.
 ``throttled-training`` (declared inference): pre-training slowed to an
 inference-like duty, with gradient accumulation cutting its all-reduce bytes
-per op. ``padded-inference`` (declared pre-training or fine-tuning): inference
+per op (by how much, drawn each day: THROTTLE, ACCUMULATION_STEPS).
+``padded-inference`` (declared pre-training or fine-tuning): inference
 padded with dummy ops in FP16, the training precision, up to a training duty,
 and dummy all-reduce traffic up to training's bytes per op; the padding is
 metered like any op, so the disguise spends the license.
@@ -60,9 +61,11 @@ TYPICAL_MIX = {
     "fine-tuning": {"fp16": 0.55, "fp32": 0.1, "nf4": 0.25, "fp8": 0.1},
     "inference": {"fp8": 0.55, "int8": 0.3, "fp16": 0.15},
 }
-THROTTLE = 0.35            # training slowed to about a third of its duty
-ACCUMULATION_STEPS = 8     # gradient accumulation: one all-reduce per 8 micro-batches
-PADDED_DUTY = 0.9
+# How hard the operator disguises, drawn each chip-day within these ranges (an
+# operator varies them, so that no one setting becomes a signature):
+THROTTLE = (0.2, 0.6)           # training slowed to this share of its duty
+ACCUMULATION_STEPS = (2, 16)    # gradient accumulation: one all-reduce per N micro-batches
+PADDED_DUTY = (0.75, 0.95)      # inference padded up to this duty
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,8 @@ def day_demand(kind: str, disguise: str, peak_ops: tuple, mix: tuple, seed: int,
     duty = min(1.0, max(0.02, rng.gauss(model.duty, model.duty_spread)))
     bytes_per_op = model.wire_bytes_per_op * rng.lognormvariate(0.0, model.traffic_spread)
     if disguise == "throttled-training":
-        duty *= THROTTLE
-        bytes_per_op /= ACCUMULATION_STEPS
+        duty *= rng.uniform(*THROTTLE)
+        bytes_per_op /= rng.randint(*ACCUMULATION_STEPS)
     peaks = dict(peak_ops)
     # The mix is a share of the ops; each op takes 1/peak of a second on its lane.
     seconds_per_op = sum(fraction / peaks[lane] for lane, fraction in mix)
@@ -90,7 +93,7 @@ def day_demand(kind: str, disguise: str, peak_ops: tuple, mix: tuple, seed: int,
     lane_ops = {lane: ops * fraction for lane, fraction in mix}
     wire_bytes = ops * bytes_per_op
     if disguise == "padded-inference":
-        idle_s = max(0.0, PADDED_DUTY - duty) * SECONDS_PER_DAY
+        idle_s = max(0.0, rng.uniform(*PADDED_DUTY) - duty) * SECONDS_PER_DAY
         padding = idle_s * peaks[PADDING_LANE]
         lane_ops[PADDING_LANE] = lane_ops.get(PADDING_LANE, 0.0) + padding
         wire_bytes = (ops + padding) * KIND_MODELS["pre-training"].wire_bytes_per_op \
@@ -173,13 +176,13 @@ def labelled_rows(run) -> list[tuple]:
     return out
 
 
-def training_set(labelled) -> tuple[list, list]:
-    """Every interval of the honest chips, labelled with its kind: approved activity only."""
-    rows = [r for _, kind, disguise, chip_rows in labelled if disguise == "none"
-            for r in chip_rows]
-    labels = [kind for _, kind, disguise, chip_rows in labelled if disguise == "none"
-              for _ in chip_rows]
-    return rows, labels
+def training_set(labelled, red_team: bool = False) -> tuple[list, list]:
+    """Every interval of the honest chips, labelled with its kind: approved
+    activity. ``red_team``: the disguised chips too, labelled with what they
+    really run (an authority that stages the disguises itself to learn them)."""
+    chips = [(kind, rows) for _, kind, disguise, rows in labelled
+             if red_team or disguise == "none"]
+    return [r for _, rows in chips for r in rows], [k for k, rows in chips for _ in rows]
 
 
 def evaluate(classifier, labelled) -> dict:
