@@ -140,3 +140,17 @@ def test_the_summary_flags_activity_that_does_not_match_the_license(trained_and_
     for w in held_out.summary["workloads"]:
         assert w["activity_mismatch_chips"] == sum(
             e["mismatch"] for e in activity if e["workload"] == w["name"])
+
+
+def test_a_paused_chip_s_idle_intervals_are_not_classified(tmp_path):
+    """Paused from day 5 to the resume on day 9: the intervals ending on days
+    5 to 8 carry no op, so they show no kind of activity and are counted
+    apart; without a classifier nothing is flagged."""
+    run = simulate(load_scenario(EXAMPLES / "frontier_finetune_pause_resume.toml"),
+                   tmp_path / "out", workers=2)
+    assert not run.summary["classified"]
+    for entry in run.summary["chip_activity"]:
+        paused = entry["workload"] == "chat-ft"
+        assert entry["idle_intervals"] == (4 if paused else 0), entry["chip"]
+        assert entry["intervals"] == 20 - entry["idle_intervals"]
+        assert entry["unmeasured"] == [] and entry["mismatch"] is None

@@ -91,33 +91,34 @@ def interval(earlier: Attestation, earlier_at: float, later: Attestation,
              later_at: float) -> Interval:
     """The interval between two verified attestations of one device; ``*_at``:
     when the verifier issued each one's nonce, in seconds on its own clock."""
+    first, last = earlier.report_counter, later.report_counter
     if earlier.device_id != later.device_id:
         raise SeriesError(f"attestations of two devices ({earlier.device_id.hex()[:16]} and "
-                             f"{later.device_id.hex()[:16]}): an interval is one device's")
-    if later.report_counter <= earlier.report_counter:
-        raise SeriesError(f"report {later.report_counter} does not come after report "
-                             f"{earlier.report_counter}: a replayed or reordered attestation")
+                          f"{later.device_id.hex()[:16]}): an interval is one device's")
+    if last <= first:
+        raise SeriesError(f"report {last} does not come after report {first}: a replayed or "
+                          "reordered attestation")
     if later_at <= earlier_at:
-        raise SeriesError(f"report {later.report_counter}'s nonce was issued at {later_at}, "
-                             f"not after report {earlier.report_counter}'s at {earlier_at}")
-    if later.reset_count != earlier.reset_count:
-        raise UnmeasurableInterval(f"the device reset {later.reset_count - earlier.reset_count} time(s) "
-                             f"between reports {earlier.report_counter} and "
-                             f"{later.report_counter}: its link counter restarted, so the "
-                             "interval cannot be measured")
+        raise SeriesError(f"report {last}'s nonce was issued at {later_at}, not after report "
+                          f"{first}'s at {earlier_at}")
+    resets = later.reset_count - earlier.reset_count
+    if resets:
+        raise UnmeasurableInterval(f"the device reset {resets} time(s) between reports {first} "
+                                   f"and {last}: its link counter restarted, so the interval "
+                                   "cannot be measured")
     if later.link_wire_bytes >= LINK_BYTES_SATURATED:
-        raise UnmeasurableInterval(f"report {later.report_counter}'s link counter is saturated: "
-                             "it no longer counts")
+        raise UnmeasurableInterval(f"report {last}'s link counter is saturated: it no longer "
+                                   "counts")
     lane_ops = tuple(b - a for a, b in zip(earlier.lane_ops, later.lane_ops))
     deltas = lane_ops + (later.consumed_msflop - earlier.consumed_msflop,
                          later.link_wire_bytes - earlier.link_wire_bytes)
     if min(deltas) < 0:
-        raise UnmeasurableInterval(f"counters go back between reports {earlier.report_counter} and "
-                             f"{later.report_counter} without a reset")
+        raise UnmeasurableInterval(f"counters go back between reports {first} and {last} "
+                                   "without a reset")
     link = (later.link_clock_hz, later.link_rate, later.link_burst)
     if link != (earlier.link_clock_hz, earlier.link_rate, earlier.link_burst):
-        raise UnmeasurableInterval(f"the link cap changed between reports {earlier.report_counter} "
-                             f"and {later.report_counter} without a reset")
+        raise UnmeasurableInterval(f"the link cap changed between reports {first} and {last} "
+                                   "without a reset")
     return Interval(later.device_id, earlier.report_counter, later.report_counter,
                     later_at - earlier_at, lane_ops, deltas[-2], deltas[-1], *link)
 
@@ -235,5 +236,5 @@ class ActivityClassifier:
         return cls(saved["model"])
 
 
-__all__ = ["KINDS", "FEATURE_NAMES", "TelemetryError", "SeriesError", "UnmeasurableInterval", "Interval", "interval", "intervals",
-           "features", "Prediction", "ActivityClassifier"]
+__all__ = ["KINDS", "FEATURE_NAMES", "TelemetryError", "SeriesError", "UnmeasurableInterval",
+           "Interval", "interval", "intervals", "features", "Prediction", "ActivityClassifier"]

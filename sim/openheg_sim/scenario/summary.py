@@ -46,16 +46,17 @@ def chip_activity(fleet: Fleet, results, classifier=None) -> list[dict]:
     """Per chip with a workload: the kind its license declares, and, with a
     classifier (openheg.telemetry.ActivityClassifier), the kind its attested
     telemetry shows, the model's confidence, and ``mismatch`` where the two
-    differ. Intervals the telemetry cannot measure are listed by reason."""
+    differ. Intervals without an op are counted as idle; those the telemetry
+    cannot measure are listed by reason."""
     out = []
     for result in results:
         spec = fleet.chips[result.index]
         if not spec.workload:
             continue
-        rows, unmeasured = chip_intervals(fleet, result)
+        rows, unmeasured, idle = chip_intervals(fleet, result)
         entry = {"chip": spec.name, "workload": spec.workload,
                  "declared": fleet.workload(spec.workload).kind, "intervals": len(rows),
-                 "unmeasured": unmeasured, "class": None, "confidence": None, "mismatch": None}
+                 "idle_intervals": idle, "unmeasured": unmeasured, "class": None, "confidence": None, "mismatch": None}
         if classifier is not None and rows:
             prediction = classifier.predict_chip(rows)
             entry.update({"class": prediction.kind,

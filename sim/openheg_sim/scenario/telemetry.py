@@ -102,27 +102,30 @@ def day_demand(kind: str, disguise: str, peak_ops: tuple, mix: tuple, seed: int,
                      int(wire_bytes))
 
 
-def chip_intervals(fleet, result) -> tuple[list, list]:
-    """(feature rows, refused intervals' reasons) of one chip's verified
-    attestations (ChipResult), in the order the verifier received them, each
-    timed by when the verifier issued its nonce (fleet.ATTEST_AT_S of its day).
-    Peak rates: the chip model's, every lane its site states.
-    A different device or a report out of order raises telemetry.SeriesError."""
-    from openheg import telemetry  # noqa: PLC0415 - scikit-learn only for runs that classify
-    from openheg.wire import Attestation  # noqa: PLC0415
+def chip_intervals(fleet, result) -> tuple[list, list, int]:
+    """(feature rows, refused intervals' reasons, idle intervals) of one chip's
+    verified attestations (ChipResult), in the order the verifier received
+    them, each timed by when the verifier issued its nonce (fleet.ATTEST_AT_S
+    of its day). An interval without a single op (paused, halted, done) shows
+    no kind of activity: it is counted, not classified. Peak rates: the chip
+    model's, every lane its site states. A different device or a report out
+    of order raises telemetry.SeriesError."""
+    from openheg import telemetry  # noqa: PLC0415 - fleet imports this module first
+    from openheg.verify import decode_attestation  # noqa: PLC0415
 
-    from .fleet import ATTEST_AT_S  # noqa: PLC0415 - fleet imports this module
+    from .fleet import ATTEST_AT_S  # noqa: PLC0415
 
     spec = fleet.chips[result.index]
     site = next(s for s in fleet.scenario.sites if s.name == spec.site)
     peak_ops = {lane.upper(): ops for lane, ops in site.peak_ops.items()}
-    series = [(fleet.day_start(day) + ATTEST_AT_S, Attestation.from_bytes(raw))
+    series = [(fleet.day_start(day) + ATTEST_AT_S, decode_attestation(raw))
               for day, raw in result.attestations]
     spans, refused = telemetry.intervals(series)
     # A scenario's board votes move only the thresholds: the weights are the genesis policy's.
     weights = dict(zip(regmap.LANES, fleet.policy_on(0).weights_milli))
-    return [telemetry.features(span, peak_ops, weights) for span in spans], \
-        [str(e) for e in refused]
+    active = [span for span in spans if span.ops]
+    return ([telemetry.features(span, peak_ops, weights) for span in active],
+            [str(e) for e in refused], len(spans) - len(active))
 
 
 # ------------------------------------------------------------ generated fleets
@@ -170,7 +173,7 @@ def labelled_rows(run) -> list[tuple]:
     for result in run.results:
         spec = run.fleet.chips[result.index]
         if spec.workload:
-            rows, _ = chip_intervals(run.fleet, result)
+            rows, _, _ = chip_intervals(run.fleet, result)
             out.append((run.fleet.workload(spec.workload).kind, spec.activity, spec.disguise,
                         rows))
     return out
