@@ -44,6 +44,10 @@ def test_an_interval_is_the_difference_of_two_signed_reports():
     assert len(row) == len(telemetry.FEATURE_NAMES)
     assert row[LANES.index("FP8")] == 1.0
     assert row[telemetry.FEATURE_NAMES.index("busy_fraction")] == pytest.approx(100 / 1e6 / 60)
+    assert row[telemetry.FEATURE_NAMES.index("link_cap_used")] == pytest.approx(
+        span.wire_bytes / span.link_cap_bytes)
+    with pytest.raises(TelemetryError, match="no peak rate for lane FP8"):
+        telemetry.features(span, {"FP16": 1e6}, DEFAULT_WEIGHTS_MILLI)
 
 
 def test_a_replayed_or_reordered_report_refuses_the_series():

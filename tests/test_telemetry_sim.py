@@ -6,6 +6,7 @@ summary flags a chip whose activity does not match its license."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -154,3 +155,18 @@ def test_a_paused_chip_s_idle_intervals_are_not_classified(tmp_path):
         assert entry["idle_intervals"] == (4 if paused else 0), entry["chip"]
         assert entry["intervals"] == 20 - entry["idle_intervals"]
         assert entry["unmeasured"] == [] and entry["mismatch"] is None
+
+
+def test_the_bench_rewrites_only_its_section_of_the_docs(tmp_path):
+    path = Path(__file__).resolve().parent.parent / "bench" / "sim" / "bench_classifier.py"
+    spec = importlib.util.spec_from_file_location("bench_classifier", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    page = bench.DOC.read_text()
+    assert page.count(bench.BEGIN) == 1 and page.count(bench.END) == 1
+    copy = tmp_path / "simulate.md"
+    copy.write_text(page)
+    bench.write_doc("new figures", copy)
+    head, rest = page.split(bench.BEGIN)
+    tail = rest.split(bench.END)[1]
+    assert copy.read_text() == f"{head}{bench.BEGIN}\n\nnew figures\n\n{bench.END}{tail}"

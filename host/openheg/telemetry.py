@@ -11,7 +11,9 @@ interconnect bytes per op and per second, how much of the link cap was used),
 and from features a classifier trained on labelled approved activity names the
 kind: pre-training, fine-tuning or inference.
 
-A series that cannot give an interval is refused with a TelemetryError: two
+Its input is attestations openheg.verify has verified (signature, endorsed
+device key, nonce): what is here trusts their signatures and checks only how
+they follow one another. A series that cannot give an interval is refused: two
 devices, a report that does not come after the one before it (a replayed or
 reordered attestation), a reset in between (the link counter restarts at 0
 with the part, so the difference would under-count), counters that go back
@@ -148,6 +150,11 @@ def features(span: Interval, peak_ops: Mapping[str, float],
     rates to do these ops (an FP8 op takes half an FP16 op's time on most
     parts); sflop_duty is metered sFLOP over the chip's peak sFLOP rate (its
     fastest lane) times the interval: the figure verification proposals name."""
+    missing = [lane for lane, ops in zip(LANES, span.lane_ops)
+               if ops and not peak_ops.get(lane, 0) > 0]
+    if missing:
+        raise TelemetryError(f"no peak rate for lane {missing[0]}, which ran ops in the "
+                             "interval: give the chip model's peak ops/s for every lane it uses")
     total = span.ops
     mix = [ops / total if total else 0.0 for ops in span.lane_ops]
     busy = sum(ops / peak_ops[lane] for lane, ops in zip(LANES, span.lane_ops) if ops)
