@@ -7,11 +7,14 @@ summary flags a chip whose activity does not match its license."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from openheg.cli import main
+from openheg.cli._common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE
 from openheg.telemetry import ActivityClassifier
 from openheg.wire import Attestation
 from openheg_sim.scenario import load_scenario, parse_scenario
@@ -170,3 +173,25 @@ def test_the_bench_rewrites_only_its_section_of_the_docs(tmp_path):
     head, rest = page.split(bench.BEGIN)
     tail = rest.split(bench.END)[1]
     assert copy.read_text() == f"{head}{bench.BEGIN}\n\nnew figures\n\n{bench.END}{tail}"
+
+
+def test_openheg_simulate_classifies_with_the_regulator_s_model(trained_and_evaluated, tmp_path,
+                                                               capsys):
+    model, _ = trained_and_evaluated
+    digest = model.save(tmp_path / "model.joblib")
+    example = str(EXAMPLES / "interconnect_cap.toml")
+    args = ["simulate", example, "--workers", "1", "--classifier", str(tmp_path / "model.joblib")]
+    assert main(args + ["--out", str(tmp_path / "o"), "--classifier-sha256", digest]) == EXIT_OK
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["classified"]
+    assert all(e["class"] is not None for e in summary["chip_activity"])
+    capsys.readouterr()
+    # Another file under the same name, or the digest left out: refused, nothing run.
+    (tmp_path / "model.joblib").write_bytes(b"not the regulator's model")
+    assert main(args + ["--out", str(tmp_path / "p"), "--classifier-sha256", digest]) \
+        == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert "not the model file saved with digest" in err and err.count("\n") == 1
+    assert main(args + ["--out", str(tmp_path / "q")]) == EXIT_USAGE
+    assert "--classifier and --classifier-sha256 go together" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists() and not (tmp_path / "q").exists()

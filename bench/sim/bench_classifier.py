@@ -22,7 +22,7 @@ The table is printed and written into docs/simulate.md (section "Telling
 training from inference", between its markers).
 
 Run: .venv/bin/python bench/sim/bench_classifier.py [--chips-per-workload N]
-     [--days D] [--train-seed S] [--test-seed T] [--no-doc]
+     [--days D] [--train-seed S] [--test-seed T] [--no-doc] [--save-model PATH]
 """
 
 from __future__ import annotations
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--test-seed", type=int, default=2)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--no-doc", action="store_true", help="print only; leave the docs")
+    parser.add_argument("--save-model", type=Path, default=None, metavar="PATH",
+                        help="save the red-team model there (for openheg simulate --classifier) "
+                             "and print its SHA-256")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-classifier-") as tmp:
@@ -86,16 +89,21 @@ def main() -> None:
                f"{args.chips_per_workload} --days {args.days} --train-seed {args.train_seed} "
                f"--test-seed {args.test_seed}")
     sections = [f"```\n$ {command}\n```"]
+    models = {}
     for red_team, title in ((False, "Trained on approved activity only"),
                             (True, "Trained with the disguises staged by a red team")):
         rows, labels = training_set(training, red_team=red_team)
-        result = evaluate(ActivityClassifier.train(rows, labels), held_out)
+        models[red_team] = ActivityClassifier.train(rows, labels)
+        result = evaluate(models[red_team], held_out)
         sections.append(f"{title} ({len(rows)} intervals of seed {args.train_seed}; "
                         f"{len(held_out)} held-out chips of seed {args.test_seed}):\n\n"
                         + table(result))
     text = "\n\n".join(sections)
     print(f"{time.perf_counter() - started:.0f} s")
     print(text)
+    if args.save_model is not None:
+        print(f"red-team model saved to {args.save_model}; SHA-256 "
+              f"{models[True].save(args.save_model)}")
     if not args.no_doc:
         write_doc(text)
         print(f"written into {DOC}")
