@@ -115,3 +115,6 @@ def test_the_model_file_is_loaded_only_with_its_digest(tmp_path):
         ActivityClassifier.train(rows, ["serving"] * len(rows))
     with pytest.raises(TelemetryError, match="no measurable interval"):
         model.predict_chip([])
+    # A fleet in one pass gives what each chip alone gives.
+    chips = [rows[:1], rows[1:2], rows]
+    assert model.predict_chips(chips) == [model.predict_chip(c) for c in chips]

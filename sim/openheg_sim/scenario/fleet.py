@@ -221,7 +221,8 @@ def prepare_fleet(scenario: Scenario, out: Path) -> Fleet:
                 chips.append(ChipSpec(
                     index, f"{site.name}-{offset:05d}", site.name, workload.name, share,
                     tuple((lane.upper(), site.peak_ops[lane]) for lane in lanes),
-                    tuple((lane.upper(), workload.precision_mix.get(lane, 0.0)) for lane in lanes),
+                    tuple((lane.upper(), workload.precision_mix.get(lane, 0.0))
+                          for lane in lanes),
                     activity, workload.disguise))
                 indices.append(index)
                 index += 1

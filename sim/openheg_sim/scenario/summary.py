@@ -48,21 +48,25 @@ def chip_activity(fleet: Fleet, results, classifier=None) -> list[dict]:
     telemetry shows, the model's confidence, and ``mismatch`` where the two
     differ. Intervals without an op are counted as idle; those the telemetry
     cannot measure are listed by reason."""
-    out = []
+    out, chip_rows = [], []
     for result in results:
         spec = fleet.chips[result.index]
         if not spec.workload:
             continue
         rows, unmeasured, idle = chip_intervals(fleet, result)
-        entry = {"chip": spec.name, "workload": spec.workload,
-                 "declared": fleet.workload(spec.workload).kind, "intervals": len(rows),
-                 "idle_intervals": idle, "unmeasured": unmeasured, "class": None, "confidence": None, "mismatch": None}
-        if classifier is not None and rows:
-            prediction = classifier.predict_chip(rows)
+        out.append({"chip": spec.name, "workload": spec.workload,
+                    "declared": fleet.workload(spec.workload).kind, "intervals": len(rows),
+                    "idle_intervals": idle, "unmeasured": unmeasured, "class": None,
+                    "confidence": None, "mismatch": None})
+        chip_rows.append(rows)
+    if classifier is not None:
+        measured = [(entry, rows) for entry, rows in zip(out, chip_rows) if rows]
+        predictions = classifier.predict_chips([rows for _, rows in measured]) if measured \
+            else []
+        for (entry, _), prediction in zip(measured, predictions):
             entry.update({"class": prediction.kind,
                           "confidence": round(prediction.confidence, 4),
                           "mismatch": prediction.kind != entry["declared"]})
-        out.append(entry)
     return out
 
 

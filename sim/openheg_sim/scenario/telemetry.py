@@ -189,13 +189,15 @@ def training_set(labelled, red_team: bool = False) -> tuple[list, list]:
 
 
 def evaluate(classifier, labelled) -> dict:
-    """Chip by chip (ActivityClassifier.predict_chip over all its intervals):
+    """Chip by chip (ActivityClassifier.predict_chips, each over all its intervals):
     precision and recall per true kind over every chip; per disguise, the
     share of its chips classified as what they really run (recall) and the
     share flagged (classified as other than their license declares); and the
     accuracy of always answering the majority kind, the trivial baseline."""
-    outcomes = [(declared, kind, disguise, classifier.predict_chip(rows).kind)
-                for declared, kind, disguise, rows in labelled if rows]
+    measured = [chip for chip in labelled if chip[3]]
+    predictions = classifier.predict_chips([rows for *_, rows in measured])
+    outcomes = [(declared, kind, disguise, prediction.kind)
+                for (declared, kind, disguise, _), prediction in zip(measured, predictions)]
     classes = {}
     for k in KIND_MODELS:
         predicted = [o for o in outcomes if o[3] == k]
