@@ -141,9 +141,12 @@ waves: setup
 	$(PY) tools/hdl/waves.py
 
 # The scenario engine's chip-days per second against the unbatched path (same run),
-# and the extrapolation to 10,000 chips x 30 days (bench/sim/bench_simulate.py --help).
+# and the extrapolation to 10,000 chips x 30 days (bench/sim/bench_simulate.py --help);
+# the activity classifier's precision and recall per class and per disguise, written
+# into docs/simulate.md (bench/sim/bench_classifier.py --help).
 bench-sim: setup firmware-cffi
 	$(PY) bench/sim/bench_simulate.py
+	$(PY) bench/sim/bench_classifier.py
 
 bench-host: setup
 	$(PY) bench/host/verify_rate.py

@@ -54,6 +54,7 @@ from .fleet import (
     Fleet,
 )
 from .recording import record_chips
+from .telemetry import day_demand
 
 # Gate causes a verifier reads as an order or a refusal at work (not the
 # workload simply being done, which EXHAUSTED alone means).
@@ -288,7 +289,8 @@ class ChipRun:
                                             device_nonce=nonce, unix_time=self.clock.now))
 
     def _compute(self, day: int) -> tuple[int, int]:
-        """The accelerator runs the whole day at its peak in its precision mix;
+        """The accelerator runs the day's demand (telemetry.day_demand: its
+        kind's duty in its precision mix) as far as the link cap lets it;
         returns (milli-sFLOP metered, ops the gate held back).
 
         Each lane's ops go to the meter in one closed-form drive, which stops at
@@ -301,8 +303,7 @@ class ChipRun:
         weights = dict(zip(regmap.LANES, self.policy.weights_milli))
         meter, firmware = self.chip.meter, self.chip.firmware
         metered = held = 0
-        for (lane, peak), (_, fraction) in zip(self.spec.peak_ops, self.spec.mix):
-            wanted = int(peak * fraction * SECONDS_PER_DAY)
+        for (lane, peak), wanted in zip(self.spec.peak_ops, self._link_held_demand(day)):
             ops_per_cycle = max(1, int(peak) // CYCLES_PER_SECOND)
             index = regmap.LANES.index(lane)
             issued = 0
@@ -314,6 +315,24 @@ class ChipRun:
             metered += issued * weights[lane]
             held += wanted - issued
         return metered, held
+
+    def _link_held_demand(self, day: int) -> list[int]:
+        """The day's ops per lane (ChipSpec.peak_ops order), after the day's
+        interconnect traffic went through the chip's locked limiter: a
+        data-parallel step waits for its all-reduce, so where the cap lets
+        through only part of the traffic, only that part of the ops runs. A
+        closed gate stops the accelerator and its traffic with it."""
+        spec = self.spec
+        demand = day_demand(spec.activity, spec.disguise, spec.peak_ops, spec.mix,
+                            self.fleet.scenario.seed, spec.index, day)
+        if not self.chip.meter.enable or demand.wire_bytes == 0:
+            return [ops for _, ops in demand.lane_ops]
+        cycles = SECONDS_PER_DAY * self.chip.hal.link_clock_hz()
+        link = self.chip.hal.link
+        passed = link.carry(demand.wire_bytes, cycles)
+        if demand.wire_bytes - passed < link.beat_cost:  # all but the last part-beat
+            return [ops for _, ops in demand.lane_ops]
+        return [ops * passed // demand.wire_bytes for _, ops in demand.lane_ops]
 
     def _attest(self, day: int) -> None:
         nonce = hashlib.sha256(f"nonce {self.fleet.scenario.seed} {self.spec.index} "

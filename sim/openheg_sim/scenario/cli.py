@@ -1,4 +1,5 @@
-"""`openheg simulate SCENARIO.toml --out DIR [--workers N] [--dask | --dask-scheduler ADDR]`.
+"""`openheg simulate SCENARIO.toml --out DIR [--workers N] [--dask | --dask-scheduler ADDR]
+[--classifier MODEL --classifier-sha256 HEX]`.
 
 Registered with the `openheg` command through the entry-point group
 `openheg.commands` (pyproject.toml), so the host library never imports the
@@ -30,8 +31,17 @@ from openheg.cli._common import OpenhegCommand, OutputPath
 @click.option("--dask-scheduler", metavar="ADDRESS", default=None,
               help="Run them on the Dask cluster at ADDRESS (implies --dask); --out must be "
                    "on storage its workers share.")
+@click.option("--classifier", "classifier_file", metavar="MODEL", default=None,
+              type=click.Path(path_type=Path),
+              help="Your activity classifier's model file (openheg.telemetry; bench/sim/"
+                   "bench_classifier.py --save-model): each chip's activity in the summary, "
+                   "flagged where it does not match its license.")
+@click.option("--classifier-sha256", metavar="HEX", default=None,
+              help="The model file's SHA-256, as saving it printed: any other file is refused "
+                   "unread (a model file runs code when loaded).")
 def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool,
-             dask_scheduler: str | None) -> None:
+             dask_scheduler: str | None, classifier_file: Path | None,
+             classifier_sha256: str | None) -> None:
     """Run a fleet scenario: every chip is the real firmware on a simulated clock.
 
     Example: openheg simulate examples/board_vote_lowers_f.toml --out out/vote
@@ -40,6 +50,13 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
     from .schema import load_scenario  # noqa: PLC0415
 
     scenario = load_scenario(scenario_file)
+    classifier = None
+    if (classifier_file is None) != (classifier_sha256 is None):
+        raise click.UsageError("--classifier and --classifier-sha256 go together")
+    if classifier_file is not None:
+        from openheg.telemetry import ActivityClassifier  # noqa: PLC0415
+
+        classifier = ActivityClassifier.load(classifier_file, classifier_sha256)
     workers = (os.cpu_count() or 1) if workers is None else workers
     runner = None
     if use_dask or dask_scheduler:
@@ -47,7 +64,8 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
 
         def runner(fleet, count):
             return dask_runner(fleet, count, dask_scheduler)
-    result = run(scenario, out, workers=workers, progress=Progress(0), runner=runner)
+    result = run(scenario, out, workers=workers, progress=Progress(0), runner=runner,
+                 classifier=classifier)
     chip_days = result.chip_days
     click.echo(f"{scenario.name}: {len(result.results)} chips x {scenario.days} days in "
                f"{result.seconds:.1f} s ({1000 * result.seconds / max(chip_days, 1):.2f} ms per "
@@ -56,5 +74,7 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
         refused = sum(e["chips"] for e in w["refusals"])
         click.echo(f"  {w['name']}: {w['license_class'].lower()}, metered "
                    f"{w['metered_msflop'] / 1000:.3e} sFLOP of {w['planned_msflop'] / 1000:.3e} "
-                   f"planned; {refused} refusals, {len(w['anomalies'])} anomaly days")
+                   f"planned; {refused} refusals, {len(w['anomalies'])} anomaly days"
+                   + (f"; {w['activity_mismatch_chips']} chips FLAGGED: activity not "
+                      f"{w['kind']}" if w["activity_mismatch_chips"] else ""))
     click.echo(f"  ledger, summary.json and {result.report.name} written to {out}")

@@ -156,11 +156,13 @@ def run_in_processes(fleet: Fleet, workers: int, progress: Progress | None) -> l
 # ------------------------------------------------------------------ run
 def simulate(scenario: Scenario, out: Path, *, workers: int | None = None,
              executor: str = "processes", progress: Progress | None = None,
-             runner: Callable[[Fleet, int], list] | None = None) -> Run:
+             runner: Callable[[Fleet, int], list] | None = None, classifier=None) -> Run:
     """Run ``scenario`` into ``out`` (which must be new or empty); return the run.
 
     ``runner(fleet, workers)`` runs the chips elsewhere (a Dask cluster) and
-    returns their results in chip order; by default, local processes."""
+    returns their results in chip order; by default, local processes.
+    ``classifier`` (openheg.telemetry.ActivityClassifier) names each chip's
+    activity from its attested telemetry in the summary."""
     out = Path(out)
     prepare_output(out)
     workers = (os.cpu_count() or 1) if workers is None else workers
@@ -186,7 +188,7 @@ def simulate(scenario: Scenario, out: Path, *, workers: int | None = None,
     save_vendor_list(fleet, results)
     ledger = Ledger(fleet.ledger_path)
     try:
-        summary = build_summary(fleet, results, ledger)
+        summary = build_summary(fleet, results, ledger, classifier)
     finally:
         ledger.close()
     chip_days = len(results) * fleet.days

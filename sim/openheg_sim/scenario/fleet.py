@@ -25,7 +25,9 @@ from openheg.licensing import license_class_for, split_allocation
 from openheg.policy import SECONDS_PER_DAY, next_draft, unix_day
 from openheg.wire import LicenseClass, Policy
 
+from .schema import Policy as ScenarioPolicy
 from .schema import Scenario
+from .telemetry import PADDING_LANE, TRUE_KIND
 
 MSFLOP_PER_SFLOP = 1000
 LEDGER_FILE = "ledger.sqlite"
@@ -61,8 +63,10 @@ class ChipSpec:
     site: str
     workload: str
     allocation_msflop: int
-    peak_ops: tuple  # ((LANE, ops/s), ...) for the lanes its workload uses
+    peak_ops: tuple  # ((LANE, ops/s), ...) for the lanes its workload uses (and pads in)
     mix: tuple       # ((LANE, fraction), ...)
+    activity: str = ""      # the kind it really runs (its workload's, unless disguised)
+    disguise: str = "none"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,13 @@ def _allowance_chunk_msflop(scenario: Scenario) -> int:
     heaviest = max(regmap.DEFAULT_WEIGHTS_MILLI.values())
     per_chip = max(sum(site.peak_ops.values()) for site in scenario.sites)
     return max(1, math.ceil(per_chip * SECONDS_PER_DAY * heaviest))
+
+
+def _link_cap(policy: ScenarioPolicy) -> dict:
+    """The scenario's interconnect cap as the signed policy's fields (absent: its defaults)."""
+    cap = {"link_wire_mb_per_s": policy.link_mb_per_s,
+           "link_burst_wire_bytes": policy.link_burst_bytes}
+    return {k: v for k, v in cap.items() if v is not None}
 
 
 def _vote_policies(authority: Authority, scenario: Scenario, start_unix: int) -> list[tuple]:
@@ -176,7 +187,8 @@ def prepare_fleet(scenario: Scenario, out: Path) -> Fleet:
         horizon_base_msflop=sflop_to_msflop(p.h_sflop),
         horizon_daily_increase_msflop=sflop_to_msflop(p.h_daily_increase_sflop),
         allowance_chunk_msflop=_allowance_chunk_msflop(scenario),
-        watchdog_period_cycles=WATCHDOG_PERIOD_CYCLES, beacon_max_age_s=BEACON_MAX_AGE_S)
+        watchdog_period_cycles=WATCHDOG_PERIOD_CYCLES, beacon_max_age_s=BEACON_MAX_AGE_S,
+        **_link_cap(p))
     create_vendor(out / "vendor")
     votes = _vote_policies(authority, scenario, start_unix)
     policies = authority.policies()
@@ -200,13 +212,18 @@ def prepare_fleet(scenario: Scenario, out: Path) -> Fleet:
             policy = policies[_version_on(votes, workload.start_day) - 1]
             license_class = license_class_for(policy, planned + lineage, day)
             shares = split_allocation(planned, [1] * count)
-            lanes = tuple(sorted(workload.precision_mix))
+            lanes = sorted(workload.precision_mix)
+            if workload.disguise == "padded-inference":
+                lanes = sorted(set(lanes) | {PADDING_LANE.lower()})
+            activity = TRUE_KIND.get(workload.disguise, workload.kind)
             indices = []
             for share in shares:
                 chips.append(ChipSpec(
                     index, f"{site.name}-{offset:05d}", site.name, workload.name, share,
                     tuple((lane.upper(), site.peak_ops[lane]) for lane in lanes),
-                    tuple((lane.upper(), workload.precision_mix[lane]) for lane in lanes)))
+                    tuple((lane.upper(), workload.precision_mix.get(lane, 0.0))
+                          for lane in lanes),
+                    activity, workload.disguise))
                 indices.append(index)
                 index += 1
                 offset += 1

@@ -8,6 +8,7 @@ anomalies; the markdown lists them in tables.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from openheg.units import format_sflop
@@ -95,6 +96,34 @@ def _timeline_plot(plt, summary: dict, path: Path) -> None:
     plt.close(figure)
 
 
+def _activity_lines(summary: dict) -> list[str]:
+    """Per workload, the kinds its chips' attested telemetry shows against the
+    kind its license declares; every chip whose activity does not match is named."""
+    if not summary["classified"]:
+        return []
+    lines = ["## Activity from telemetry", "",
+             "| workload | declared | classified (chips) | mean confidence | mismatching chips |",
+             "|---|---|---|---|---|"]
+    flagged = []
+    for w in summary["workloads"]:
+        chips = [a for a in summary["chip_activity"] if a["workload"] == w["name"]]
+        classes = Counter(a["class"] for a in chips if a["class"] is not None)
+        confidences = [a["confidence"] for a in chips if a["confidence"] is not None]
+        mean = f"{sum(confidences) / len(confidences):.2f}" if confidences else "-"
+        lines.append(f"| {w['name']} | {w['kind']} | "
+                     + (", ".join(f"{k} ({n})" for k, n in sorted(classes.items())) or "-")
+                     + f" | {mean} | {w['activity_mismatch_chips']} |")
+        flagged += [a for a in chips if a["mismatch"]]
+    lines.append("")
+    if flagged:
+        lines.append("FLAGGED: activity does not match the license's declared kind:")
+        lines += [f"- {a['chip']} ({a['workload']}): declared {a['declared']}, telemetry shows "
+                  f"{a['class']} (confidence {a['confidence']:.2f}, {a['intervals']} intervals)"
+                  for a in flagged]
+        lines.append("")
+    return lines
+
+
 def write_report(summary: dict, out: Path) -> Path:
     """Write out/report.md and its PNGs under out/plots; returns the markdown's path."""
     plt = _pyplot()
@@ -125,6 +154,7 @@ def write_report(summary: dict, out: Path) -> Path:
                           + (f" ({e['status']})" if "status" in e else "")
                           + f" on {e['chips']} chip(s)" for e in w[key]]
                 lines.append("")
+    lines += _activity_lines(summary)
     _sites_plot(plt, summary, plots / "sites.png")
     _timeline_plot(plt, summary, plots / "timeline.png")
     lines += ["## Sites", "", "![per-site usage](plots/sites.png)", "",

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from openheg import regmap
 from openheg.errors import OpenhegError
+from openheg.wire import LINK_MAX_BURST_WIRE_BYTES, LINK_MAX_MB_PER_S
+
+from .telemetry import DECLARED_KINDS, DISGUISES, PADDING_LANE
 
 # The meter's precision lanes (regmap.LANES), as a scenario spells them.
 PRECISIONS = tuple(lane.lower() for lane in regmap.LANES)
@@ -69,6 +72,7 @@ class Workload:
     planned_sflop: float
     precision_mix: dict  # precision -> fraction, sums to 1
     start_day: int
+    disguise: str = "none"  # telemetry.DISGUISES: what the operator really runs
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,8 @@ class Policy:
     h_sflop: float              # horizon threshold H on day 0
     f_daily_increase_sflop: float
     h_daily_increase_sflop: float
+    link_mb_per_s: int | None = None     # the interconnect cap; None: the policy's default
+    link_burst_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +207,13 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                     float(p.get("f_daily_increase_sflop", (int, float), default=f_sflop / 10_000,
                                 check=_not_negative, hint="sFLOP per day, 0 or more")),
                     float(p.get("h_daily_increase_sflop", (int, float), default=h_sflop / 10_000,
-                                check=_not_negative, hint="sFLOP per day, 0 or more")))
+                                check=_not_negative, hint="sFLOP per day, 0 or more")),
+                    p.get("link_mb_per_s", int, default=None,
+                          check=lambda v: 0 <= v <= LINK_MAX_MB_PER_S,
+                          hint=f"wire MB/s, 0 to {LINK_MAX_MB_PER_S:,}"),
+                    p.get("link_burst_bytes", int, default=None,
+                          check=lambda v: 0 <= v <= LINK_MAX_BURST_WIRE_BYTES,
+                          hint=f"wire bytes, 0 to {LINK_MAX_BURST_WIRE_BYTES:,}"))
     if policy.h_sflop <= policy.f_sflop:
         raise p.fail("h_sflop", "must be above f_sflop (the Horizon threshold lies beyond the frontier)")
     p.done()
@@ -216,11 +228,19 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                      float(r.get("planned_sflop", (int, float), check=_positive, hint="above 0")),
                      _precisions(r, "precision_mix", fractions=True),
                      r.get("start_day", int, default=0, check=lambda v: 0 <= v < days,
-                           hint=f"a day in [0, {days})"))
+                           hint=f"a day in [0, {days})"),
+                     r.get("disguise", str, default="none", check=lambda v: v in DISGUISES,
+                           hint=f"use one of {', '.join(DISGUISES)}"))
         site = sites[site_names.index(w.site)]
         lacking = sorted(set(w.precision_mix) - set(site.peak_ops))
         if lacking:
             raise r.fail("precision_mix", f"site {w.site!r} gives no peak_ops for {lacking[0]}")
+        if w.disguise != "none" and w.kind not in DECLARED_KINDS[w.disguise]:
+            raise r.fail("disguise", f"{w.disguise} is a disguise for a license declaring "
+                         f"{' or '.join(DECLARED_KINDS[w.disguise])}, not {w.kind}")
+        if w.disguise == "padded-inference" and PADDING_LANE.lower() not in site.peak_ops:
+            raise r.fail("disguise", f"padded-inference pads in {PADDING_LANE.lower()}; site "
+                         f"{w.site!r} gives no peak_ops for it")
         r.done()
         workloads.append(w)
     workload_names = [w.name for w in workloads]

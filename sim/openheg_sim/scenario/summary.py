@@ -14,6 +14,7 @@ from openheg.licensing import workload_id_for
 from openheg.wire import Order
 
 from .fleet import Fleet
+from .telemetry import chip_intervals
 
 
 def _grouped(items) -> list[dict]:
@@ -41,8 +42,37 @@ def thresholds(fleet: Fleet) -> list[dict]:
     return out
 
 
-def build_summary(fleet: Fleet, results, ledger: Ledger) -> dict:
+def chip_activity(fleet: Fleet, results, classifier=None) -> list[dict]:
+    """Per chip with a workload: the kind its license declares, and, with a
+    classifier (openheg.telemetry.ActivityClassifier), the kind its attested
+    telemetry shows, the model's confidence, and ``mismatch`` where the two
+    differ. Intervals without an op are counted as idle; those the telemetry
+    cannot measure are listed by reason."""
+    out, chip_rows = [], []
+    for result in results:
+        spec = fleet.chips[result.index]
+        if not spec.workload:
+            continue
+        rows, unmeasured, idle = chip_intervals(fleet, result)
+        out.append({"chip": spec.name, "workload": spec.workload,
+                    "declared": fleet.workload(spec.workload).kind, "intervals": len(rows),
+                    "idle_intervals": idle, "unmeasured": unmeasured, "class": None,
+                    "confidence": None, "mismatch": None})
+        chip_rows.append(rows)
+    if classifier is not None:
+        measured = [(entry, rows) for entry, rows in zip(out, chip_rows) if rows]
+        predictions = classifier.predict_chips([rows for _, rows in measured]) if measured \
+            else []
+        for (entry, _), prediction in zip(measured, predictions):
+            entry.update({"class": prediction.kind,
+                          "confidence": round(prediction.confidence, 4),
+                          "mismatch": prediction.kind != entry["declared"]})
+    return out
+
+
+def build_summary(fleet: Fleet, results, ledger: Ledger, classifier=None) -> dict:
     s = fleet.scenario
+    activity = chip_activity(fleet, results, classifier)
     workloads = []
     for w in fleet.workloads:
         chip_results = [results[i] for i in w.chips]
@@ -67,6 +97,8 @@ def build_summary(fleet: Fleet, results, ledger: Ledger) -> dict:
             "refusals": _grouped([x for r in chip_results for x in r.refusals]),
             "anomalies": _grouped([x for r in chip_results for x in r.anomalies]),
             "orders": _grouped(orders),
+            "activity_mismatch_chips": sum(bool(a["mismatch"]) for a in activity
+                                           if a["workload"] == w.name),
         })
     sites = []
     for site in s.sites:
@@ -80,5 +112,5 @@ def build_summary(fleet: Fleet, results, ledger: Ledger) -> dict:
         "start_date": s.start_date.isoformat(), "chips": len(fleet.chips),
         "votes": [{"day": day, "policy_version": version} for day, version in fleet.votes],
         "thresholds": thresholds(fleet), "workloads": workloads, "sites": sites,
-        "ledger": counts,
+        "chip_activity": activity, "classified": classifier is not None, "ledger": counts,
     }
