@@ -64,6 +64,31 @@ def test_u64_wire_fields_are_stored_exactly(database_url):
     ledger.close()
 
 
+def test_a_batch_of_devices_or_licenses_is_one_transaction(database_url):
+    """record_devices and record_licenses (the simulator records a worker's
+    fleet with them) keep record_device's and record_license's rules, and a
+    batch that fails part-way, as a writer dying mid-batch does, leaves nothing
+    of itself behind."""
+    from openheg.errors import RecordError
+    from openheg.wire import Endorsement
+
+    ledger = Ledger(database_url)
+    first = Endorsement(device_id=DEVICE.public_key, vendor_key=b"\x05" * 32, issued_at=1)
+    second = Endorsement(device_id=b"\x07" * 32, vendor_key=b"\x05" * 32, issued_at=1)
+    ledger.record_device(first)
+    # A device recorded before gets the URL it is reached at now; one new is added.
+    ledger.record_devices([(first, "sim://a"), (second, "sim://b")])
+    assert [(row.device_id, row.url) for row in ledger.devices()] == sorted(
+        [(DEVICE.public_key.hex(), "sim://a"), (second.device_id.hex(), "sim://b")])
+    unsigned = replace(_license(3, 9), signatures=())  # cannot be encoded: no signer
+    with pytest.raises(RecordError):
+        ledger.record_licenses([_license(1, 9), _license(2, 9), unsigned])
+    assert ledger.licenses() == []
+    ledger.record_licenses([_license(1, 9), _license(2, 9), _license(1, 9)])  # a replay
+    assert [row.sequence for row in ledger.licenses()] == [1, 2]
+    ledger.close()
+
+
 def _write_same_records(url: str, seed: int) -> None:
     """One of several writers recording the same attestations, log entries and
     orders, in a different order each, all at once."""

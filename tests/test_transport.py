@@ -191,3 +191,30 @@ def test_a_replayed_crossed_cut_or_refused_answer_is_not_taken():
     with pytest.raises(DeviceError) as error:
         refused.call(Command.ATTEST, b"\x00" * 32)
     assert error.value.status == DeviceStatus.BAD_REQUEST
+
+
+def test_attest_requests_and_nonce_answers_keep_their_formats():
+    """Device.attest and Device.time_nonce skip construct for a well-formed
+    nonce: the bytes are AttestRequestFormat's, and a nonce answer cut short or
+    padded by the link is refused as the format refuses it."""
+    from openheg import wire
+    from openheg.wire import Command
+
+    def parsed(request):
+        return wire.parse_message(wire.RequestFormat, request, "request")
+
+    link = ScriptedLink(lambda r: _response(parsed(r).command, parsed(r).request_id, OK, b""))
+    Device(link).attest(b"\x03" * 32)
+    assert parsed(link.requests[0]).payload == wire.build_message(
+        wire.AttestRequestFormat, {"nonce": b"\x03" * 32}, "attest request")
+    with pytest.raises(RecordError, match="attest request: cannot encode"):
+        Device(link).attest(b"\x03" * 31)
+    assert len(link.requests) == 1  # nothing was sent
+    for answer in (b"\x04" * 31, b"\x04" * 33, b""):
+        device = Device(ScriptedLink(lambda r, answer=answer: _response(
+            parsed(r).command, parsed(r).request_id, OK, answer)))
+        with pytest.raises(TransportError, match="malformed TIME_NONCE response"):
+            device.time_nonce()
+    honest = Device(ScriptedLink(lambda r: _response(int(Command.TIME_NONCE),
+                                                     parsed(r).request_id, OK, b"\x04" * 32)))
+    assert honest.time_nonce() == b"\x04" * 32

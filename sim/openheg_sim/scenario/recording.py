@@ -32,18 +32,21 @@ def record_workloads(fleet: Fleet, ledger: Ledger) -> None:
 
 
 def record_chips(fleet: Fleet, results: Sequence, ledger_path: Path) -> None:
-    """Devices, licenses, orders and attestations of ``results`` (ChipResults)."""
+    """Devices, licenses, orders and attestations of ``results`` (ChipResults):
+    the devices in one transaction, then the licenses in one, the orders (a
+    few per event) and the attestations in batches, so that a worker's share
+    costs a handful of commits rather than a few per chip."""
     ledger = Ledger(ledger_path)
     try:
-        batch: list[tuple[int, bytes]] = []
+        ledger.record_devices([(Endorsement.from_bytes(result.endorsement),
+                                f"sim://{fleet.chips[result.index].name}") for result in results])
+        ledger.record_licenses([License.from_bytes(raw) for result in results
+                                for raw in result.licenses])
         for result in results:
-            spec = fleet.chips[result.index]
-            ledger.record_device(Endorsement.from_bytes(result.endorsement),
-                                 url=f"sim://{spec.name}")
-            for raw in result.licenses:
-                ledger.record_license(License.from_bytes(raw))
             for _, raw in result.orders:  # orders to one device (a site's halt is one per chip)
                 ledger.record_order(Order.from_bytes(raw))
+        batch: list[tuple[int, bytes]] = []
+        for result in results:
             batch += result.attestations
             if len(batch) >= ATTESTATION_BATCH:
                 _flush(fleet, ledger, batch)
