@@ -64,11 +64,11 @@ def test_u64_wire_fields_are_stored_exactly(database_url):
     ledger.close()
 
 
-def test_a_batch_of_devices_or_licenses_is_one_transaction(database_url):
-    """record_devices and record_licenses (the simulator records a worker's
-    fleet with them) keep record_device's and record_license's rules, and a
-    batch that fails part-way, as a writer dying mid-batch does, leaves nothing
-    of itself behind."""
+def test_a_batch_of_devices_licenses_or_orders_is_one_transaction(database_url):
+    """record_devices, record_licenses and record_orders (the simulator records
+    a worker's fleet with them) keep the rules of record_device, record_license
+    and record_order, and a batch that fails part-way, as a writer dying
+    mid-batch does, leaves nothing of itself behind."""
     from openheg.errors import RecordError
     from openheg.wire import Endorsement
 
@@ -86,6 +86,22 @@ def test_a_batch_of_devices_or_licenses_is_one_transaction(database_url):
     assert ledger.licenses() == []
     ledger.record_licenses([_license(1, 9), _license(2, 9), _license(1, 9)])  # a replay
     assert [row.sequence for row in ledger.licenses()] == [1, 2]
+
+    def pause(sequence: int) -> Order:
+        return sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
+                                device_id=DEVICE.public_key, license_id=bytes(16),
+                                license_sequence=0, workload_id=b"\x01" * 16,
+                                sequence=sequence, issued_at=5), [SigningKey(b"\x09" * 32)])
+    # A board's halt for every device under a policy: which one was it delivered to?
+    fleet_order = sign_order(Order(order_kind=OrderKind.HALT, signer_role=SignerRole.BOARD,
+                                   device_id=bytes(32), license_id=bytes(16), license_sequence=0,
+                                   workload_id=bytes(16), sequence=3, issued_at=5,
+                                   policy_digest=b"\x0c" * 32), [SigningKey(b"\x09" * 32)])
+    with pytest.raises(LedgerError, match="give its id"):
+        ledger.record_orders([(pause(1), None), (fleet_order, None)])
+    assert ledger.orders() == []
+    ledger.record_orders([(pause(1), None), (pause(2), None), (pause(1), None)])
+    assert [row.sequence for row in ledger.orders()] == [1, 2]
     ledger.close()
 
 

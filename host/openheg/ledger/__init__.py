@@ -271,18 +271,25 @@ class Ledger:
     def record_order(self, order: Order, device_id: bytes | None = None) -> None:
         """Note an order as delivered to its device; a fleet order names none,
         so ``device_id`` says which device it was delivered to."""
-        if order.fleet == (device_id is None):
-            raise LedgerError("a fleet order is recorded for the device it was delivered to "
-                              "(give its id); a per-device order names its own")
+        self.record_orders([(order, device_id)])
+
+    def record_orders(self, orders: Sequence[tuple[Order, bytes | None]]) -> None:
+        """(order, device it was delivered to) of each, in one transaction (as
+        record_devices): a site's halt is one order per chip."""
+        for order, device_id in orders:
+            if order.fleet == (device_id is None):
+                raise LedgerError("a fleet order is recorded for the device it was delivered "
+                                  "to (give its id); a per-device order names its own")
         with self.session() as s:
-            self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
-                             order_kind=order.order_kind.name,
-                             signer_role=(FLEET_ROLE if order.fleet
-                                          else SignerRole(order.signer_role).name),
-                             sequence=order.sequence, license_id=order.license_id.hex(),
-                             license_sequence=order.license_sequence,
-                             workload_id=order.workload_id.hex(),
-                             issued_at=order.issued_at, record=order.to_bytes())
+            for order, device_id in orders:
+                self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
+                                 order_kind=order.order_kind.name,
+                                 signer_role=(FLEET_ROLE if order.fleet
+                                              else SignerRole(order.signer_role).name),
+                                 sequence=order.sequence, license_id=order.license_id.hex(),
+                                 license_sequence=order.license_sequence,
+                                 workload_id=order.workload_id.hex(),
+                                 issued_at=order.issued_at, record=order.to_bytes())
 
     def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:
         """Store a verified attestation's exact bytes; False if already stored."""
