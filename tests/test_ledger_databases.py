@@ -64,6 +64,47 @@ def test_u64_wire_fields_are_stored_exactly(database_url):
     ledger.close()
 
 
+def test_a_batch_of_devices_licenses_or_orders_is_one_transaction(database_url):
+    """record_devices, record_licenses and record_orders (the simulator records
+    a worker's fleet with them) keep the rules of record_device, record_license
+    and record_order, and a batch that fails part-way, as a writer dying
+    mid-batch does, leaves nothing of itself behind."""
+    from openheg.errors import RecordError
+    from openheg.wire import Endorsement
+
+    ledger = Ledger(database_url)
+    first = Endorsement(device_id=DEVICE.public_key, vendor_key=b"\x05" * 32, issued_at=1)
+    second = Endorsement(device_id=b"\x07" * 32, vendor_key=b"\x05" * 32, issued_at=1)
+    ledger.record_device(first)
+    # A device recorded before gets the URL it is reached at now; one new is added.
+    ledger.record_devices([(first, "sim://a"), (second, "sim://b")])
+    assert [(row.device_id, row.url) for row in ledger.devices()] == sorted(
+        [(DEVICE.public_key.hex(), "sim://a"), (second.device_id.hex(), "sim://b")])
+    unsigned = replace(_license(3, 9), signatures=())  # cannot be encoded: no signer
+    with pytest.raises(RecordError):
+        ledger.record_licenses([_license(1, 9), _license(2, 9), unsigned])
+    assert ledger.licenses() == []
+    ledger.record_licenses([_license(1, 9), _license(2, 9), _license(1, 9)])  # a replay
+    assert [row.sequence for row in ledger.licenses()] == [1, 2]
+
+    def pause(sequence: int) -> Order:
+        return sign_order(Order(order_kind=OrderKind.PAUSE, signer_role=SignerRole.INSPECTOR,
+                                device_id=DEVICE.public_key, license_id=bytes(16),
+                                license_sequence=0, workload_id=b"\x01" * 16,
+                                sequence=sequence, issued_at=5), [SigningKey(b"\x09" * 32)])
+    # A board's halt for every device under a policy: which one was it delivered to?
+    fleet_order = sign_order(Order(order_kind=OrderKind.HALT, signer_role=SignerRole.BOARD,
+                                   device_id=bytes(32), license_id=bytes(16), license_sequence=0,
+                                   workload_id=bytes(16), sequence=3, issued_at=5,
+                                   policy_digest=b"\x0c" * 32), [SigningKey(b"\x09" * 32)])
+    with pytest.raises(LedgerError, match="give its id"):
+        ledger.record_orders([(pause(1), None), (fleet_order, None)])
+    assert ledger.orders() == []
+    ledger.record_orders([(pause(1), None), (pause(2), None), (pause(1), None)])
+    assert [row.sequence for row in ledger.orders()] == [1, 2]
+    ledger.close()
+
+
 def _write_same_records(url: str, seed: int) -> None:
     """One of several writers recording the same attestations, log entries and
     orders, in a different order each, all at once."""

@@ -6,10 +6,12 @@ firmware on the meter's reference model, a signed time beacon and a verified
 attestation every day. The engine (openheg_sim.scenario.engine.simulate) runs
 the chips day by day in worker processes (one per core), passes each day's
 ops to the meter in bulk, lets the firmware's metering loop run once per phase
-of the day, and records attestations in batches. The baseline is the path a
+of the day, and records each worker's devices, licenses and orders in one
+transaction each and its attestations in batches. The baseline is the path a
 script using the library by hand takes: one process, one chip through all its
 days before the next, a metering pass after every message (ChipLink, as
-`openheg device` does) and one ledger transaction per attestation.
+`openheg device` does) and one ledger transaction per attestation (it records
+no devices or licenses: the engine does more ledger work, not less).
 
 The issue's target on a 2-core machine: 10,000 chips x 30 days in 5 minutes,
 1 ms per chip-day. A smaller fleet is the default; the per-chip-day figure

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import nacl.bindings
@@ -60,14 +61,18 @@ class SigningKey:
     def generate(cls) -> "SigningKey":
         return cls(os.urandom(SEED_SIZE))
 
+    @cached_property
+    def _keypair(self) -> tuple[bytes, bytes]:
+        # (public key, libsodium's secret key), derived once per key object:
+        # the derivation costs about as much as the signature itself.
+        return nacl.bindings.crypto_sign_seed_keypair(self.seed)
+
     @property
     def public_key(self) -> bytes:
-        public, _ = nacl.bindings.crypto_sign_seed_keypair(self.seed)
-        return public
+        return self._keypair[0]
 
     def sign(self, message: bytes) -> bytes:
-        _, secret = nacl.bindings.crypto_sign_seed_keypair(self.seed)
-        return nacl.bindings.crypto_sign(bytes(message), secret)[:SIGNATURE_SIZE]
+        return nacl.bindings.crypto_sign(bytes(message), self._keypair[1])[:SIGNATURE_SIZE]
 
     def sign_record(self, record_type: RecordType, body: bytes) -> bytes:
         return self.sign(signing_message(record_type, body))

@@ -68,7 +68,8 @@ def _guarded(handle: Any, on_error: Any, action: Callable[[Any], Any]) -> Any:
 
 
 def _copy_exact(out: Any, data: bytes, length: int, what: str) -> int:
-    data = bytes(data)
+    if type(data) is not bytes:
+        data = bytes(data)
     if len(data) != length:
         raise EmulatorError(f"HAL {what} returned {len(data)} bytes, wanted {length}")
     ffi.memmove(out, data, length)
@@ -80,9 +81,20 @@ def _set_geometry(hal: Any, page_size: Any, page_count: Any) -> int:
     return 0
 
 
+# The three hottest HAL calls spell _guarded out inline (same rules: the
+# first exception is kept, C gets the failure value, later calls fail fast),
+# sparing a closure and a call per access. cffi passes integer arguments as
+# Python ints already.
 @ffi.def_extern()
 def heg_py_reg_read(handle, offset):
-    return _guarded(handle, 0, lambda hal: int(hal.reg_read(int(offset))) & 0xFFFFFFFF)
+    bridge: _Bridge = ffi.from_handle(handle)
+    if bridge.error is not None:
+        return 0
+    try:
+        return int(bridge.hal.reg_read(offset)) & 0xFFFFFFFF
+    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
+        bridge.error = error
+        return 0
 
 
 @ffi.def_extern()
@@ -112,14 +124,26 @@ def heg_py_storage_geometry(handle, page_size, page_count):
 
 @ffi.def_extern()
 def heg_py_storage_read(handle, offset, out, length):
-    return _guarded(handle, 1, lambda hal: _copy_exact(
-        out, hal.storage_read(int(offset), int(length)), length, "storage_read"))
+    bridge: _Bridge = ffi.from_handle(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        return _copy_exact(out, bridge.hal.storage_read(offset, length), length, "storage_read")
+    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
+        bridge.error = error
+        return 1
 
 
 @ffi.def_extern()
 def heg_py_storage_program(handle, offset, data, length):
-    return _guarded(handle, 1, lambda hal: hal.storage_program(
-        int(offset), bytes(ffi.buffer(data, length))) or 0)
+    bridge: _Bridge = ffi.from_handle(handle)
+    if bridge.error is not None:
+        return 1
+    try:
+        return bridge.hal.storage_program(offset, ffi.buffer(data, length)[:]) or 0
+    except BaseException as error:  # noqa: BLE001 - re-raised after the C call
+        bridge.error = error
+        return 1
 
 
 @ffi.def_extern()

@@ -454,47 +454,12 @@ class MeterModel:
     # -------------------------------------------------------------- bus
     def read(self, addr: int) -> int:
         """The 32-bit value a bus read of ``addr`` returns; BusError if unmapped."""
-        if addr not in MAPPED_ADDRESSES:
+        reader = _REGISTER_READERS.get(addr)
+        if reader is None:
+            if addr in MAPPED_ADDRESSES:
+                raise AssertionError(f"mapped address 0x{addr:03X} has no read model")
             raise BusError(addr, "read")
-        # The wide registers first: a firmware poll reads dozens of them, and the
-        # table below computes every status register each time it is built.
-        if addr in _WEIGHT_REGS:
-            return self.weights[_WEIGHT_REGS.index(addr)]
-        if addr in _LIMIT_REGS:
-            return _word(self.limit, _LIMIT_REGS.index(addr))
-        if addr in _LOWWATER_REGS:
-            return _word(self.lowwater, _LOWWATER_REGS.index(addr))
-        if addr in _CHARGE_MAX_REGS:
-            return _word(self.charge_max, _CHARGE_MAX_REGS.index(addr))
-        if addr in _ACC_SNAP_REGS:
-            return _word(self.acc_snap, _ACC_SNAP_REGS.index(addr))
-        for lane, regs in enumerate(_COUNT_SNAP_REGS):
-            if addr in regs:
-                return _word(self.count_snap[lane], regs.index(addr))
-        simple = {
-            regmap.REG_ID: regmap.ID_MAGIC_RESET,
-            regmap.REG_VERSION: regmap.VERSION_MAJOR_RESET << regmap.VERSION_MAJOR_SHIFT,
-            regmap.REG_CTRL: 0,
-            regmap.REG_GATE: self.gate_enable,
-            regmap.REG_STATUS: self.status,
-            regmap.REG_GATE_CAUSE: self.gate_cause,
-            regmap.REG_CFG_REGWEN: int(self.regwen),
-            regmap.REG_ERR_STATUS: self.locked_writes,
-            regmap.REG_PAUSE: self.pause,
-            regmap.REG_WDOG_CTRL: self.wdog_arm,
-            regmap.REG_WDOG_PERIOD: self.wdog_period,
-            regmap.REG_WDOG_WINDOW: self.wdog_window,
-            regmap.REG_WDOG_KICK: 0,
-            regmap.REG_WDOG_COUNT: self.wdog_count,
-            regmap.REG_THROTTLE: self.throttle,
-            regmap.REG_SATURATION: self.saturation,
-            regmap.REG_INTR_STATE: self.intr_state,
-            regmap.REG_INTR_ENABLE: self.intr_enable,
-            regmap.REG_INTR_TEST: 0,
-        }
-        if addr not in simple:
-            raise AssertionError(f"mapped address 0x{addr:03X} has no read model")
-        return simple[addr]
+        return reader(self)
 
     def _locked_write(self) -> None:
         self.locked_writes = min(self.locked_writes + 1, regmap.ERR_STATUS_LOCKED_WRITES_MASK)
@@ -621,3 +586,48 @@ class MeterModel:
     def poke_gate_state(self, code: int) -> None:
         """Overwrite the internal gate code (fault injection)."""
         self.gate_state = code & 0xF
+
+
+def _word_reader(field: str, index: int):
+    shift = 32 * index
+    return lambda m: (getattr(m, field) >> shift) & WORD_MASK
+
+
+def _count_snap_reader(lane: int, index: int):
+    shift = 32 * index
+    return lambda m: (m.count_snap[lane] >> shift) & WORD_MASK
+
+
+# What a bus read of each mapped address returns, looked up once per read (a
+# firmware metering pass reads some thirty registers, most of them words of
+# the wide ones).
+_REGISTER_READERS = {
+    regmap.REG_ID: lambda m: regmap.ID_MAGIC_RESET,
+    regmap.REG_VERSION: lambda m: regmap.VERSION_MAJOR_RESET << regmap.VERSION_MAJOR_SHIFT,
+    regmap.REG_CTRL: lambda m: 0,
+    regmap.REG_GATE: lambda m: m.gate_enable,
+    regmap.REG_STATUS: lambda m: m.status,
+    regmap.REG_GATE_CAUSE: lambda m: m.gate_cause,
+    regmap.REG_CFG_REGWEN: lambda m: int(m.regwen),
+    regmap.REG_ERR_STATUS: lambda m: m.locked_writes,
+    regmap.REG_PAUSE: lambda m: m.pause,
+    regmap.REG_WDOG_CTRL: lambda m: m.wdog_arm,
+    regmap.REG_WDOG_PERIOD: lambda m: m.wdog_period,
+    regmap.REG_WDOG_WINDOW: lambda m: m.wdog_window,
+    regmap.REG_WDOG_KICK: lambda m: 0,
+    regmap.REG_WDOG_COUNT: lambda m: m.wdog_count,
+    regmap.REG_THROTTLE: lambda m: m.throttle,
+    regmap.REG_SATURATION: lambda m: m.saturation,
+    regmap.REG_INTR_STATE: lambda m: m.intr_state,
+    regmap.REG_INTR_ENABLE: lambda m: m.intr_enable,
+    regmap.REG_INTR_TEST: lambda m: 0,
+}
+for _lane, _reg in enumerate(_WEIGHT_REGS):
+    _REGISTER_READERS[_reg] = (lambda lane: lambda m: m.weights[lane])(_lane)
+for _field, _regs in (("limit", _LIMIT_REGS), ("lowwater", _LOWWATER_REGS),
+                      ("charge_max", _CHARGE_MAX_REGS), ("acc_snap", _ACC_SNAP_REGS)):
+    for _index, _reg in enumerate(_regs):
+        _REGISTER_READERS[_reg] = _word_reader(_field, _index)
+for _lane, _regs in enumerate(_COUNT_SNAP_REGS):
+    for _index, _reg in enumerate(_regs):
+        _REGISTER_READERS[_reg] = _count_snap_reader(_lane, _index)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,12 +219,18 @@ class Ledger:
         return new
 
     def record_device(self, endorsement: Endorsement, url: str | None = None) -> None:
+        self.record_devices([(endorsement, url)])
+
+    def record_devices(self, devices: Sequence[tuple[Endorsement, str | None]]) -> None:
+        """(endorsement, url) of each device, in one transaction: a fleet's
+        devices cost one commit, not one each (a commit waits for the disk)."""
         with self.session() as s:
-            new = self._insert_new(s, DeviceRow, device_id=endorsement.device_id.hex(), url=url,
-                                   vendor_key=endorsement.vendor_key.hex(),
-                                   endorsement=endorsement.to_bytes(), recorded_at=_now())
-            if not new and url:
-                s.get(DeviceRow, endorsement.device_id.hex()).url = url
+            for endorsement, url in devices:
+                new = self._insert_new(s, DeviceRow, device_id=endorsement.device_id.hex(),
+                                       url=url, vendor_key=endorsement.vendor_key.hex(),
+                                       endorsement=endorsement.to_bytes(), recorded_at=_now())
+                if not new and url:
+                    s.get(DeviceRow, endorsement.device_id.hex()).url = url
 
     def record_workload(self, name: str, workload_id: bytes, planned_msflop: int,
                         lineage_msflop: int, license_class: str) -> None:
@@ -240,13 +246,19 @@ class Ledger:
                 raise LedgerError(f"workload {name} is already recorded with other totals")
 
     def record_license(self, license_: License) -> None:
+        self.record_licenses([license_])
+
+    def record_licenses(self, licenses: Sequence[License]) -> None:
+        """Licenses in one transaction (as record_devices)."""
         with self.session() as s:
-            self._insert_new(
-                s, LicenseRow, license_id=license_.license_id.hex(),
-                device_id=license_.device_id.hex(), workload_id=license_.workload_id.hex(),
-                sequence=license_.sequence, license_class=license_.license_class.name,
-                allocation_msflop=license_.allocation_msflop, not_before=license_.not_before,
-                not_after=license_.not_after, record=license_.to_bytes())
+            for license_ in licenses:
+                self._insert_new(
+                    s, LicenseRow, license_id=license_.license_id.hex(),
+                    device_id=license_.device_id.hex(), workload_id=license_.workload_id.hex(),
+                    sequence=license_.sequence, license_class=license_.license_class.name,
+                    allocation_msflop=license_.allocation_msflop,
+                    not_before=license_.not_before, not_after=license_.not_after,
+                    record=license_.to_bytes())
 
     def revoke_license(self, license_id: bytes, reason: str) -> LicenseRow:
         with self.session() as s:
@@ -260,18 +272,25 @@ class Ledger:
     def record_order(self, order: Order, device_id: bytes | None = None) -> None:
         """Note an order as delivered to its device; a fleet order names none,
         so ``device_id`` says which device it was delivered to."""
-        if order.fleet == (device_id is None):
-            raise LedgerError("a fleet order is recorded for the device it was delivered to "
-                              "(give its id); a per-device order names its own")
+        self.record_orders([(order, device_id)])
+
+    def record_orders(self, orders: Sequence[tuple[Order, bytes | None]]) -> None:
+        """(order, device it was delivered to) of each, in one transaction (as
+        record_devices): a site's halt is one order per chip."""
+        for order, device_id in orders:
+            if order.fleet == (device_id is None):
+                raise LedgerError("a fleet order is recorded for the device it was delivered "
+                                  "to (give its id); a per-device order names its own")
         with self.session() as s:
-            self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
-                             order_kind=order.order_kind.name,
-                             signer_role=(FLEET_ROLE if order.fleet
-                                          else SignerRole(order.signer_role).name),
-                             sequence=order.sequence, license_id=order.license_id.hex(),
-                             license_sequence=order.license_sequence,
-                             workload_id=order.workload_id.hex(),
-                             issued_at=order.issued_at, record=order.to_bytes())
+            for order, device_id in orders:
+                self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
+                                 order_kind=order.order_kind.name,
+                                 signer_role=(FLEET_ROLE if order.fleet
+                                              else SignerRole(order.signer_role).name),
+                                 sequence=order.sequence, license_id=order.license_id.hex(),
+                                 license_sequence=order.license_sequence,
+                                 workload_id=order.workload_id.hex(),
+                                 issued_at=order.issued_at, record=order.to_bytes())
 
     def record_attestation(self, data: bytes, received_at: int | None = None) -> bool:
         """Store a verified attestation's exact bytes; False if already stored."""

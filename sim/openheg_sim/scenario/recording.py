@@ -32,33 +32,33 @@ def record_workloads(fleet: Fleet, ledger: Ledger) -> None:
 
 
 def record_chips(fleet: Fleet, results: Sequence, ledger_path: Path) -> None:
-    """Devices, licenses, orders and attestations of ``results`` (ChipResults)."""
+    """Devices, licenses, orders and attestations of ``results`` (ChipResults):
+    the devices in one transaction, the licenses in one, the orders in one and
+    the attestations in batches, so that a worker's share costs a few dozen
+    commits rather than a few per chip (each commit waits for the disk)."""
     ledger = Ledger(ledger_path)
     try:
-        batch: list[tuple[int, bytes]] = []
+        ledger.record_devices([(Endorsement.from_bytes(result.endorsement),
+                                f"sim://{fleet.chips[result.index].name}") for result in results])
+        ledger.record_licenses([License.from_bytes(raw) for result in results
+                                for raw in result.licenses])
+        # Orders to one device each (a site's halt is one per chip).
+        ledger.record_orders([(Order.from_bytes(raw), None) for result in results
+                              for _, raw in result.orders])
+        # By the day they arrived (record_attestations stamps one time per
+        # call), in transactions of ATTESTATION_BATCH: a worker's share is a few
+        # dozen commits.
+        by_day: dict[int, list[bytes]] = {}
         for result in results:
-            spec = fleet.chips[result.index]
-            ledger.record_device(Endorsement.from_bytes(result.endorsement),
-                                 url=f"sim://{spec.name}")
-            for raw in result.licenses:
-                ledger.record_license(License.from_bytes(raw))
-            for _, raw in result.orders:  # orders to one device (a site's halt is one per chip)
-                ledger.record_order(Order.from_bytes(raw))
-            batch += result.attestations
-            if len(batch) >= ATTESTATION_BATCH:
-                _flush(fleet, ledger, batch)
-        _flush(fleet, ledger, batch)
+            for day, raw in result.attestations:
+                by_day.setdefault(day, []).append(raw)
+        for day, records in sorted(by_day.items()):
+            received_at = fleet.day_start(day) + ATTEST_AT_S
+            for start in range(0, len(records), ATTESTATION_BATCH):
+                ledger.record_attestations(records[start:start + ATTESTATION_BATCH],
+                                           received_at=received_at)
     finally:
         ledger.close()
-
-
-def _flush(fleet: Fleet, ledger: Ledger, batch: list) -> None:
-    by_day: dict[int, list[bytes]] = {}
-    for day, raw in batch:
-        by_day.setdefault(day, []).append(raw)
-    for day, records in sorted(by_day.items()):
-        ledger.record_attestations(records, received_at=fleet.day_start(day) + ATTEST_AT_S)
-    batch.clear()
 
 
 def save_vendor_list(fleet: Fleet, results: Sequence) -> None:
