@@ -16,6 +16,7 @@ traceback, and leave every file it can see unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -28,6 +29,10 @@ from openheg.cli import EXIT_INTERNAL, EXIT_OK, cli, main
 
 EMU_HOME = "home"
 NONCE_FILE = "nonce.txt"
+# The simulator's classifier file: only its digest matters to the sweep, which
+# never lets a command run far enough to load it.
+MODEL_BYTES = b"a classifier model file\n"
+MODEL_SHA256 = hashlib.sha256(MODEL_BYTES).hexdigest()
 
 
 def commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
@@ -90,7 +95,8 @@ BASELINES: dict[str, dict[str, object]] = {
     "policy show": {"authority_dir": "auth"},
     "policy thresholds": {"authority_dir": "auth"},
     "report": {"workload": "w", "authority_dir": "auth", "out": "report-out"},
-    "simulate": {"scenario_file": "scenario.toml", "out": "sim-out", "workers": 1},
+    "simulate": {"scenario_file": "scenario.toml", "out": "sim-out", "workers": 1,
+                 "classifier_file": "model.bin", "classifier_sha256": MODEL_SHA256},
     "vendor create": {"directory": "vendor2"},
     "vendor list": {"directory": "vendor"},
     "verifier serve": {"config_file": "verifier.toml"},
@@ -115,7 +121,7 @@ AMOUNTS = {"planned", "compute"}
 ASSIGNMENTS = {"assignments"}
 PUBLIC_KEYS = {"vendor_keys", "board_keys", "inspector_keys", "party_keys", "revoke_keys",
                "issuer", "time_authority"}
-HEX = {"nonce", "license_id", "device_id"}
+HEX = {"nonce", "license_id", "device_id", "classifier_sha256"}
 KEY_NAMES = {"inspector", "signers", "key_name"}  # file names in the authority's keys/
 NODE_NAMES = {"workload", "name", "parents"}  # names of workloads and lineage nodes
 FREE_TEXT = {"family", "evidence", "note", "reason"}  # any UTF-8 text, empty included
@@ -295,6 +301,7 @@ def world(tmp_path_factory):
         (root / "verifier.toml").write_text("")
         examples = Path(__file__).resolve().parents[1] / "examples"
         (root / "scenario.toml").write_text((examples / "site_halt.toml").read_text())
+        (root / "model.bin").write_bytes(MODEL_BYTES)
         (root / "folder").mkdir()
         (root / "file").write_text("a regular file\n")
         (root / "empty").write_bytes(b"")

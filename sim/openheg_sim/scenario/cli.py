@@ -11,7 +11,9 @@ exits with EXIT_BAD_INPUT.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
 
 import click
 
@@ -53,6 +55,9 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
     classifier = None
     if (classifier_file is None) != (classifier_sha256 is None):
         raise click.UsageError("--classifier and --classifier-sha256 go together")
+    if classifier_sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", classifier_sha256):
+        raise click.BadParameter("give the model file's SHA-256 as 64 hex digits",
+                                 param_hint="--classifier-sha256")
     if classifier_file is not None:
         from openheg.telemetry import ActivityClassifier  # noqa: PLC0415
 

@@ -4,19 +4,15 @@ interval (openheg.telemetry). The device is the real firmware (fwkit)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "firmware"))
+from fwkit import Authority, licensed
 
-from fwkit import Authority, licensed  # noqa: E402
-
-from openheg import telemetry  # noqa: E402
-from openheg.regmap import DEFAULT_WEIGHTS_MILLI, LANES  # noqa: E402
-from openheg.telemetry import (  # noqa: E402
+from openheg import telemetry
+from openheg.regmap import DEFAULT_WEIGHTS_MILLI, LANES
+from openheg.telemetry import (
     ActivityClassifier, SeriesError, TelemetryError, UnmeasurableInterval)
 
 CYCLES = 10**6
