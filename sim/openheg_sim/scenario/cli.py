@@ -14,7 +14,6 @@ import os
 import re
 from pathlib import Path
 
-
 import click
 
 from openheg.cli._common import OpenhegCommand, OutputPath
