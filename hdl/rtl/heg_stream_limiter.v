@@ -18,9 +18,12 @@
 // tokens plus the cost of the beat held in the output register:
 //   - a beat is accepted (s_axis_tready_o) only when tokens >= BEAT_COST and the
 //     output register is free or being emptied in the same cycle;
-//   - at every edge: tokens' = min(tokens - (accepted ? BEAT_COST : 0) + rate_i,
-//     burst_i - (output register full after the edge ? BEAT_COST : 0)),
-//     so credit <= burst_i always (the beat waiting in the register is part of it).
+//   - at every edge: tokens' = min(tokens - (accepted ? BEAT_COST : 0) + rate,
+//     burst - (output register full after the edge ? BEAT_COST : 0)),
+//     so credit <= burst always (the beat waiting in the register is part of it).
+//     rate and burst are the policy in effect: rate_i and burst_i as sampled at the
+//     previous edge (the policy stage below; reset: 0 and 0), so a policy change takes
+//     effect one edge later.
 //   - per edge, (wire bytes delivered) + credit' <= credit + rate_i, so over ANY
 //     window of t cycles the wire bytes delivered on the master side are at most
 //     credit_at_start + t*rate <= BURST + t*RATE (hdl/formal/heg_stream_limiter.ys
@@ -32,7 +35,8 @@
 // altered (tdata, tkeep, tlast, tuser travel together); m_axis_tvalid_o and the data
 // stay stable while m_axis_tready_i is low (AXI4-Stream rule). s_axis_tready_o depends
 // combinationally on m_axis_tready_i (allowed: masters must not wait for TREADY).
-// byte_count_o counts the wire bytes of the beats delivered (saturating).
+// byte_count_o counts the wire bytes of the beats delivered (saturating), exact in every
+// cycle although its two halves are added in different cycles (see the counter below).
 
 `resetall
 `timescale 1ns / 1ps
@@ -135,56 +139,57 @@ module heg_stream_limiter #(
   wire [31:0]      burst_32 = {{(32-BURST_W){1'b0}}, burst_i};
   // The bucket holds a beat's cost at all (else nothing ever passes).
   wire             afford_cap_in = (burst_32 >= BEAT_COST_32);
-  wire [SUM_W-1:0] room_full_in = afford_cap_in ? cap_in - COST_S : {SUM_W{1'b0}};
+  wire [TOK_W-1:0] room_full_in = afford_cap_in ? cap_in[TOK_W-1:0] - COST : {TOK_W{1'b0}};
 
   // rate - room_full: rate when cap < COST, else rate - cap + COST, whose three terms a
   // carry-save stage (bitwise) reduces to two before the one carry chain; ~cap = -cap - 1,
   // and the +1 enters as the free low bit of the shifted carry word.
   wire [SUM_W-1:0] cap_neg_in = ~cap_in;
   wire [SUM_W-1:0] rf_sum = rate_in ^ cap_neg_in ^ COST_S;
-  wire [SUM_W-1:0] rf_majority = (rate_in & cap_neg_in) | (rate_in & COST_S) | (cap_neg_in & COST_S);
+  wire [SUM_W-2:0] rf_majority = (rate_in[SUM_W-2:0] & cap_neg_in[SUM_W-2:0]) |
+                                 (rate_in[SUM_W-2:0] & COST_S[SUM_W-2:0]) |
+                                 (cap_neg_in[SUM_W-2:0] & COST_S[SUM_W-2:0]);
   wire [SUM_W-1:0] rate_less_room_full_in = afford_cap_in
-                                            ? rf_sum + {rf_majority[SUM_W-2:0], 1'b1} : rate_in;
+                                            ? rf_sum + {rf_majority, 1'b1} : rate_in;
 
   // Policy stage: the policy terms, sampled at every edge (reset: rate 0, burst 0).
   reg [BURST_W-1:0] burst_q;
-  reg [SUM_W-1:0] rate_q;                  // rate
+  reg [TOK_W-1:0] rate_q;                  // rate
   reg [SUM_W-1:0] rate_less_cap_q;         // rate - cap (two's complement)
   reg [SUM_W-1:0] rate_less_room_full_q;   // rate - room_full
   reg [SUM_W-1:0] rate_less_cost_q;        // rate - COST
   reg [SUM_W-1:0] rate_less_cost2_q;       // rate - 2*COST
-  reg [TOK_W-1:0] cap_q;
   reg [TOK_W-1:0] room_full_q;
   reg             afford_cap_q;            // cap >= COST
   reg             afford_room_full_q;      // room_full >= COST
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       burst_q <= {BURST_W{1'b0}};
-      rate_q <= {SUM_W{1'b0}};
+      rate_q <= {TOK_W{1'b0}};
       rate_less_cap_q <= {SUM_W{1'b0}};
       rate_less_room_full_q <= {SUM_W{1'b0}};
       rate_less_cost_q <= -COST_S;
       rate_less_cost2_q <= -(COST_S << 1);
-      cap_q <= {TOK_W{1'b0}};
       room_full_q <= {TOK_W{1'b0}};
       afford_cap_q <= 1'b0;
       afford_room_full_q <= 1'b0;
     end else begin
       burst_q <= burst_i;
-      rate_q <= rate_in;
+      rate_q <= rate_i;
       rate_less_cap_q <= rate_in - cap_in;
       rate_less_room_full_q <= rate_less_room_full_in;
       rate_less_cost_q <= rate_in - COST_S;
       rate_less_cost2_q <= rate_in - (COST_S << 1);
-      cap_q <= cap_in[TOK_W-1:0];
-      room_full_q <= room_full_in[TOK_W-1:0];
+      room_full_q <= room_full_in;
       afford_cap_q <= afford_cap_in;
       afford_room_full_q <= (burst_32 >= (BEAT_COST_32 << 1));
     end
   end
 
   wire [SUM_W-1:0] tok_s = {2'b00, tokens_q};
-  wire [SUM_W-1:0] refill_keep = tok_s + rate_q;
+  wire [TOK_W-1:0] cap_q = {burst_q, {FRAC_W{1'b0}}};
+  // Used only where it is not clamped, so below cap: no carry out of TOK_W bits.
+  wire [TOK_W-1:0] refill_keep = tokens_q + rate_q;
   wire [SUM_W-1:0] refill_take = tok_s + rate_less_cost_q;
   wire [SUM_W-1:0] over_cap = tok_s + rate_less_cap_q;
   wire [SUM_W-1:0] over_full = tok_s + rate_less_room_full_q;
@@ -200,10 +205,10 @@ module heg_stream_limiter #(
       tokens_d = clamp_cap ? room_full_q : refill_take[TOK_W-1:0];
       afford_d = clamp_cap ? afford_room_full_q : afford_take;
     end else if (out_valid_d) begin
-      tokens_d = clamp_full ? room_full_q : refill_keep[TOK_W-1:0];
+      tokens_d = clamp_full ? room_full_q : refill_keep;
       afford_d = clamp_full ? afford_room_full_q : afford_keep;
     end else begin
-      tokens_d = clamp_cap ? cap_q : refill_keep[TOK_W-1:0];
+      tokens_d = clamp_cap ? cap_q : refill_keep;
       afford_d = clamp_cap ? afford_cap_q : afford_keep;
     end
   end
@@ -288,7 +293,7 @@ module heg_stream_limiter #(
   always @(posedge clk_i) begin
     f_past_valid <= 1'b1;
     f_credit_q <= f_credit;
-    f_rate_q <= rate_q;  // the rate the edge applies (policy stage)
+    f_rate_q <= {2'b00, rate_q};  // the rate the edge applies (policy stage)
     f_m_xfer_q <= m_xfer;
     f_bytes_q <= byte_count_o;
     f_live_q <= rst_ni;
@@ -312,12 +317,12 @@ module heg_stream_limiter #(
   wire [31:0]      f_burst_32 = {{(32-BURST_W){1'b0}}, burst_q};
   wire [SUM_W-1:0] f_cap = {2'b00, burst_q, {FRAC_W{1'b0}}};
   wire [SUM_W-1:0] f_room_full = (f_burst_32 >= BEAT_COST_32) ? f_cap - COST_S : {SUM_W{1'b0}};
-  wire f_ok_policy = ({2'b00, cap_q} == f_cap) && ({2'b00, room_full_q} == f_room_full) &&
-                     (rate_less_cap_q == rate_q - f_cap) &&
-                     (rate_less_room_full_q == rate_q - f_room_full) &&
-                     (rate_less_cost_q == rate_q - COST_S) &&
-                     (rate_less_cost2_q == rate_q - (COST_S << 1)) &&
-                     (rate_q[SUM_W-1:TOK_W] == 2'b00) &&
+  wire [SUM_W-1:0] f_rate = {2'b00, rate_q};
+  wire f_ok_policy = ({2'b00, room_full_q} == f_room_full) &&
+                     (rate_less_cap_q == f_rate - f_cap) &&
+                     (rate_less_room_full_q == f_rate - f_room_full) &&
+                     (rate_less_cost_q == f_rate - COST_S) &&
+                     (rate_less_cost2_q == f_rate - (COST_S << 1)) &&
                      (afford_cap_q == (f_burst_32 >= BEAT_COST_32)) &&
                      (afford_room_full_q == (f_burst_32 >= (BEAT_COST_32 << 1)));
   always @* begin

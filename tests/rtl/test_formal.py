@@ -75,8 +75,8 @@ def test_limiter_bound_proven() -> None:
       "      pop_cost = pop_cost + ({{(SUM_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
       "  end\n  wire [SUM_W-1:0] refill_take = tok_s + rate_q - pop_cost;")],
     # The beat waiting in the output register is not counted against the burst.
-    [("      tokens_d = clamp_full ? room_full_q : refill_keep[TOK_W-1:0];",
-      "      tokens_d = clamp_cap ? cap_q : refill_keep[TOK_W-1:0];")],
+    [("      tokens_d = clamp_full ? room_full_q : refill_keep;",
+      "      tokens_d = clamp_cap ? cap_q : refill_keep;")],
     # The split byte counter shows its high half without the carry still pending (torn).
     [("  assign byte_count_o = {bytes_hi, bytes_lo_q};",
       "  assign byte_count_o = {bytes_hi_q, bytes_lo_q};")],
