@@ -44,7 +44,7 @@ def measure(sim: str, cycles: int) -> dict:
         build = ROOT / "build" / "hdl" / f"bench-{sim}-{top}"
         runner = get_runner(sim)
         runner.build(sources=sources, includes=[RTL_DIR], hdl_toplevel=top, build_dir=build,
-                     build_args=["-g2005"] if sim == "icarus" else ["-O3", "--output-split", "0"],
+                     build_args=["-g2005"] if sim == "icarus" else ["-O3"],
                      parameters=params, timescale=("1ns", "1ps"))
         runner.test(test_module="cocotb_bench", testcase=test, hdl_toplevel=top,
                     build_dir=build, test_dir=build, extra_env=env, timescale=("1ns", "1ps"))

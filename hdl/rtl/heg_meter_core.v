@@ -288,24 +288,23 @@ module heg_meter_core #(
   wire [WIDE_W+1:0] in_flight = ~charge_declared ? {{(WIDE_W+1){1'b0}}, 1'b1}
                                 : (accel_enable_o ? head_two : head_one);
   // Declared: close if acc_d + in_flight > limit; undeclared: close if acc_d + 1 > limit.
-  // Computed as acc_q + charge + in_flight + ~limit >= 0 (~limit = -limit - 1) without the
-  // saturation: the same decision, since a sum past all ones exceeds every limit anyway.
+  // Computed as acc_q + charge + in_flight - limit - 1 >= 0 without the saturation: the
+  // same decision, since a sum past all ones exceeds every limit either way.
   wire [EXT_W-1:0] ahead1_c, ahead1_s, ahead_c, ahead_s;
   assign {ahead1_c, ahead1_s} = csa(acc_sum_s, acc_sum_c, ext(in_flight));
   assign {ahead_c, ahead_s} = csa(ahead1_s, ahead1_c, ~ext({2'b00, limit_i}));
-  wire [EXT_W-1:0] ahead_margin = ahead_s + ahead_c;
+  wire [EXT_W-1:0] ahead_margin = ahead_s + (ahead_c | EXT_ONE);
   wire exhausted_ahead = ~ahead_margin[EXT_W-1];
   // One cycle's charge above a declared CHARGE_MAX: the declaration is false
-  // (charge + ~CHARGE_MAX = charge - CHARGE_MAX - 1 >= 0).
+  // (charge - CHARGE_MAX - 1 >= 0).
   wire [EXT_W-1:0] over_c, over_s;
   assign {over_c, over_s} = csa(charge_s, charge_c,
                                 ~ext({{(WIDE_W+2-HEAD_W){1'b0}}, charge_max_i}));
-  wire [EXT_W-1:0] over_margin = over_s + over_c;
+  wire [EXT_W-1:0] over_margin = over_s + (over_c | EXT_ONE);
   wire overrate_now = charge_declared & ~over_margin[EXT_W-1];
 
   // Low water: remaining allowance (0 once exhausted) <= threshold, i.e. exhausted or
-  // acc + lowwater - limit >= 0 (one carry chain, not a subtract then a compare; the +1
-  // of -limit = ~limit + 1 enters as the free low bit of the carry word).
+  // acc + lowwater - limit >= 0 (one carry chain, not a subtract then a compare).
   wire [EXT_W-1:0] low_c, low_s;
   assign {low_c, low_s} = csa(ext({2'b00, acc_q}), ext({2'b00, lowwater_i}),
                               ~ext({2'b00, limit_i}));

