@@ -197,61 +197,13 @@ module heg_meter_core #(
 
   // ---------------------------------------------------------------------------
   // Counters and accumulator, from the registered stage (the previous edge's ops).
-  //
-  // Timing (ECP5): no wide carry chain feeds another within the cycle. The lane products
-  // are summed in carry-save form (bitwise 3:2 stages, no carries rippling), and every
-  // value below is that redundant pair plus its other terms reduced by more 3:2 stages to
-  // two words, then ONE carry chain: the accumulator, whether it reached all ones, the
-  // exhaustion projection, the overrate test and the low-water test. Each computes
-  // exactly what the plain sums would, in the same cycle (no added latency).
-  localparam integer EXT_W = WIDE_W + 3;
-  localparam [EXT_W-1:0] EXT_ONE = {{(EXT_W-1){1'b0}}, 1'b1};
-  // Carry-save stage: a + b + c == sum + carry (mod 2^EXT_W, as every use below is);
-  // returns {carry (shifted left by one), sum}.
-  function [2*EXT_W-1:0] csa(input [EXT_W-1:0] a, input [EXT_W-1:0] b, input [EXT_W-1:0] c);
-    reg [EXT_W-2:0] majority;
-    begin
-      majority = (a[EXT_W-2:0] & b[EXT_W-2:0]) | (a[EXT_W-2:0] & c[EXT_W-2:0]) |
-                 (b[EXT_W-2:0] & c[EXT_W-2:0]);
-      csa = {majority, 1'b0, a ^ b ^ c};
-    end
-  endfunction
-  function [EXT_W-1:0] ext(input [WIDE_W+1:0] v);
-    ext = {1'b0, v};
-  endfunction
-
-  // The charge (sum of the lane products) as the pair charge_s + charge_c.
-  reg [EXT_W-1:0]  charge_s;
-  reg [EXT_W-1:0]  charge_c;
+  reg [SUM_W-1:0]  charge;
   reg [WIDE_W:0]   lane_sum;
-  reg [WIDE_W+1:0] lane_full_sum;
+  reg [WIDE_W:0]   acc_sum;
 
   always @* begin
-    charge_s = ext({{(WIDE_W+2-PROD_W){1'b0}}, prod_q[0 +: PROD_W]});
-    charge_c = {EXT_W{1'b0}};
-    for (l = 1; l < LANES; l = l + 1) begin
-      if (l == 1) begin
-        charge_c = ext({{(WIDE_W+2-PROD_W){1'b0}}, prod_q[l*PROD_W +: PROD_W]});
-      end else begin
-        {charge_c, charge_s} = csa(charge_s, charge_c,
-                                   ext({{(WIDE_W+2-PROD_W){1'b0}}, prod_q[l*PROD_W +: PROD_W]}));
-      end
-    end
-  end
-
-  // acc_q + charge, saturating; acc_full: acc_d is all ones.
-  wire [EXT_W-1:0] acc_sum_c, acc_sum_s;
-  assign {acc_sum_c, acc_sum_s} = csa(ext({2'b00, acc_q}), charge_s, charge_c);
-  wire [EXT_W-1:0] acc_sum = acc_sum_s + acc_sum_c;
-  wire             acc_over = |acc_sum[EXT_W-1:WIDE_W];
-  wire             acc_full = acc_over | (&acc_sum[WIDE_W-1:0]);
-
-  always @* begin
-    acc_d = acc_over ? WIDE_MAX : acc_sum[WIDE_W-1:0];
+    charge = {SUM_W{1'b0}};
     sat_d = sat_q;
-    if (acc_full) begin
-      sat_d[LANES] = 1'b1;
-    end
     count_d = count_q;
     for (l = 0; l < LANES; l = l + 1) begin
       lane_sum = {1'b0, count_q[l*WIDE_W +: WIDE_W]} +
@@ -261,12 +213,15 @@ module heg_meter_core #(
       end else begin
         count_d[l*WIDE_W +: WIDE_W] = lane_sum[WIDE_W-1:0];
       end
-      // count + ops + 1 (the low 1 + 1 carries in): its carry out is count_d == WIDE_MAX.
-      lane_full_sum = {1'b0, count_q[l*WIDE_W +: WIDE_W], 1'b1} +
-                      {{(WIDE_W+1-COUNT_W){1'b0}}, ops_q[l*COUNT_W +: COUNT_W], 1'b1};
-      if (lane_full_sum[WIDE_W+1]) begin
+      if (count_d[l*WIDE_W +: WIDE_W] == WIDE_MAX) begin
         sat_d[l] = 1'b1;
       end
+      charge = charge + {{(SUM_W-PROD_W){1'b0}}, prod_q[l*PROD_W +: PROD_W]};
+    end
+    acc_sum = {1'b0, acc_q} + {{(WIDE_W+1-SUM_W){1'b0}}, charge};
+    acc_d = acc_sum[WIDE_W] ? WIDE_MAX : acc_sum[WIDE_W-1:0];
+    if (acc_d == WIDE_MAX) begin
+      sat_d[LANES] = 1'b1;
     end
   end
 
@@ -287,29 +242,15 @@ module heg_meter_core #(
   wire [WIDE_W+1:0] head_two = {{(WIDE_W+1-HEAD_W){1'b0}}, charge_max_i, 1'b0};
   wire [WIDE_W+1:0] in_flight = ~charge_declared ? {{(WIDE_W+1){1'b0}}, 1'b1}
                                 : (accel_enable_o ? head_two : head_one);
-  // Declared: close if acc_d + in_flight > limit; undeclared: close if acc_d + 1 > limit.
-  // Computed as acc_q + charge + in_flight - limit - 1 >= 0 without the saturation: the
-  // same decision, since a sum past all ones exceeds every limit either way.
-  wire [EXT_W-1:0] ahead1_c, ahead1_s, ahead_c, ahead_s;
-  assign {ahead1_c, ahead1_s} = csa(acc_sum_s, acc_sum_c, ext(in_flight));
-  assign {ahead_c, ahead_s} = csa(ahead1_s, ahead1_c, ~ext({2'b00, limit_i}));
-  wire [EXT_W-1:0] ahead_margin = ahead_s + (ahead_c | EXT_ONE);
-  wire exhausted_ahead = ~ahead_margin[EXT_W-1];
-  // One cycle's charge above a declared CHARGE_MAX: the declaration is false
-  // (charge - CHARGE_MAX - 1 >= 0).
-  wire [EXT_W-1:0] over_c, over_s;
-  assign {over_c, over_s} = csa(charge_s, charge_c,
-                                ~ext({{(WIDE_W+2-HEAD_W){1'b0}}, charge_max_i}));
-  wire [EXT_W-1:0] over_margin = over_s + (over_c | EXT_ONE);
-  wire overrate_now = charge_declared & ~over_margin[EXT_W-1];
+  wire [WIDE_W+1:0] projected = {2'b00, acc_d} + in_flight;
+  // Declared: close if projected > limit; undeclared: close if acc_d + 1 > limit.
+  wire exhausted_ahead = (projected > {2'b00, limit_i});
+  // One cycle's charge above a declared CHARGE_MAX: the declaration is false.
+  wire overrate_now = charge_declared & ({{(HEAD_W-SUM_W){1'b0}}, charge} > charge_max_i);
 
-  // Low water: remaining allowance (0 once exhausted) <= threshold, i.e. exhausted or
-  // acc + lowwater - limit >= 0 (one carry chain, not a subtract then a compare).
-  wire [EXT_W-1:0] low_c, low_s;
-  assign {low_c, low_s} = csa(ext({2'b00, acc_q}), ext({2'b00, lowwater_i}),
-                              ~ext({2'b00, limit_i}));
-  wire [EXT_W-1:0] low_margin = low_s + (low_c | EXT_ONE);
-  assign low_water_o = exhausted_a | ~low_margin[EXT_W-1];
+  // Low water: remaining allowance (0 once exhausted) <= threshold.
+  wire [WIDE_W-1:0] remaining = limit_i - acc_q;
+  assign low_water_o = exhausted_a | (remaining <= lowwater_i);
 
   // ---------------------------------------------------------------------------
   // Gate. Causes and the gate code are decided together from registered values,
