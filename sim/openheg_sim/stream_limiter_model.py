@@ -5,6 +5,10 @@ that cycle (s_tready, m_tvalid) and ``step`` is the clock edge. Tokens are in
 1/2^frac_bits wire-byte units; the bucket starts empty. Every beat costs the same
 ``beat_cost`` wire bytes: all the bits it puts on the wire (data, tkeep, tlast, tuser),
 whatever tkeep says. See the RTL header for the rules.
+
+``rate`` and ``burst`` are the policy inputs (rate_i, burst_i); like the RTL's policy stage,
+the model applies the policy sampled at the previous edge (``rate_applied``,
+``burst_applied``: 0 out of reset), so a change takes effect one edge later.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class StreamLimiterModel:
         self.frac_bits = frac_bits
         self.bytes_max = (1 << bytes_bits) - 1
         self.beat_cost = beat_cost(data_bits, user_bits)
+        self.rate_applied = 0
+        self.burst_applied = 0
         self.tokens = 0
         self.out: Beat | None = None
         self.byte_count = 0
@@ -47,7 +53,8 @@ class StreamLimiterModel:
 
     @property
     def cap(self) -> int:
-        return self.burst << self.frac_bits
+        """The bucket capacity in token units, of the policy in effect."""
+        return self.burst_applied << self.frac_bits
 
     @property
     def cost(self) -> int:
@@ -72,7 +79,8 @@ class StreamLimiterModel:
         held = self.out is not None and not m_ready
         out_full_after = s_xfer or held
         room = max(self.cap - self.cost, 0) if out_full_after else self.cap
-        self.tokens = min(self.tokens - (self.cost if s_xfer else 0) + self.rate, room)
+        self.tokens = min(self.tokens - (self.cost if s_xfer else 0) + self.rate_applied, room)
+        self.rate_applied, self.burst_applied = self.rate, self.burst
         if self.out is None or m_ready:
             self.out = Beat(beat.data, beat.keep, beat.last, beat.user) if s_xfer else None
         if delivered is not None:
@@ -81,8 +89,9 @@ class StreamLimiterModel:
         return s_xfer, delivered
 
     def max_wire_bytes(self, cycles: int) -> int:
-        """Upper bound on the wire bytes delivered in any ``cycles`` consecutive cycles."""
-        return (self.cap + cycles * self.rate) >> self.frac_bits
+        """Upper bound on the wire bytes delivered in any ``cycles`` consecutive cycles
+        (with the policy held)."""
+        return ((self.burst << self.frac_bits) + cycles * self.rate) >> self.frac_bits
 
 
 # The emulated link's clock: the limiter counts cycles of it (RATE is wire bytes

@@ -12,7 +12,8 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from cocotbext.axi import AxiStreamFrame, AxiStreamSink, AxiStreamSource
 
 from axil_master import RESP_OKAY, RESP_SLVERR, AxiLiteMaster
-from limiter_tb import BEAT_COST, DATA_W, FRAC_W, USER_W, bus, window_violations
+from limiter_tb import (BEAT_COST, DATA_W, FRAC_W, USER_W, bus, deposit_byte_count,
+                        window_violations)
 from openheg import linkmap
 
 KEEP_BYTES = DATA_W // 8
@@ -136,14 +137,14 @@ async def test_link_wide_counter_reads_coherently(dut):
     tb = LinkTB(dut, seed=3)
     await tb.reset()
     await tb.program(rate=BEAT_COST, burst=2 * BEAT_COST)
-    counter = dut.u_limiter.bytes_q
+    counter = dut.u_limiter.byte_count_o
     carry = 0x2_0000_0000
     # Carry after the LO read: one beat short of it, the beat passes between the reads
     # (a reader without the latch would pair the old low word with the new high word).
     # Carry before the LO read: the beat passes first, both words are the new value.
     for start, beat_between in ((carry - BEAT_COST, True), (carry - BEAT_COST, False)):
         await FallingEdge(dut.clk_i)
-        counter.value = start
+        deposit_byte_count(dut.u_limiter, start)
         if not beat_between:
             await tb.source.send(frame(tb.rng, 1))
             await tb.sink.recv()

@@ -75,6 +75,18 @@ def bus(dut: SimHandleBase, prefix: str, slave_side: bool) -> AxiStreamBus:
     return Bound(dut, prefix)
 
 
+def deposit_byte_count(limiter: SimHandleBase, value: int, bytes_bits: int = 64) -> None:
+    """Set heg_stream_limiter's split wire-byte counter (instance ``limiter``) to ``value``
+    with no carry pending: the low half, the high half and its kept increment. Call at a
+    falling edge."""
+    half = bytes_bits // 2
+    hi = value >> half
+    limiter.bytes_lo_q.value = value & ((1 << half) - 1)
+    limiter.bytes_hi_q.value = hi
+    limiter.bytes_hi_inc_q.value = (hi + 1) & ((1 << (bytes_bits - half)) - 1)
+    limiter.bytes_carry_q.value = 0
+
+
 class LimiterTB:
     def __init__(self, dut: SimHandleBase, rate: float, burst: int, seed: int = 1) -> None:
         self.dut = dut
@@ -106,6 +118,11 @@ class LimiterTB:
         self.burst = burst
         self.dut.rate_i.value = self.rate_fixed
         self.dut.burst_i.value = burst
+
+    def preset_byte_count(self, value: int) -> None:
+        """Start the wire-byte counter (RTL and model) at ``value``; at a falling edge."""
+        deposit_byte_count(self.dut, value)
+        self.model.byte_count = value
 
     async def reset(self) -> None:
         await FallingEdge(self.dut.clk_i)

@@ -69,16 +69,18 @@ def test_limiter_bound_proven() -> None:
 
 @pytest.mark.parametrize("edits", [
     # Issue 9 item 15 re-opened: a beat is priced by popcount(tkeep), so null beats are free.
-    [("  wire afford = (tokens_q >= COST);",
-      "  reg [TOK_W-1:0] pop_cost;\n  integer m_i;\n  always @* begin\n"
-      "    pop_cost = {TOK_W{1'b0}};\n    for (m_i = 0; m_i < KEEP_W; m_i = m_i + 1)\n"
-      "      pop_cost = pop_cost + ({{(TOK_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
-      "  end\n  wire afford = (tokens_q >= pop_cost);"),
-     ("{1'b0, tokens_q - COST}", "{1'b0, tokens_q - pop_cost}")],
+    [("  wire [SUM_W-1:0] refill_take = tok_s + rate_less_cost_q;",
+      "  reg [SUM_W-1:0] pop_cost;\n  integer m_i;\n  always @* begin\n"
+      "    pop_cost = {SUM_W{1'b0}};\n    for (m_i = 0; m_i < KEEP_W; m_i = m_i + 1)\n"
+      "      pop_cost = pop_cost + ({{(SUM_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
+      "  end\n  wire [SUM_W-1:0] refill_take = tok_s + rate_q - pop_cost;")],
     # The beat waiting in the output register is not counted against the burst.
-    [("  wire [TOK_W-1:0] room = out_valid_d ? room_full : cap;",
-      "  wire [TOK_W-1:0] room = cap;")],
-], ids=["null-beats-free", "output-register-uncharged"])
+    [("      tokens_d = clamp_full ? room_full_q : refill_keep;",
+      "      tokens_d = clamp_cap ? cap_q : refill_keep;")],
+    # The split byte counter shows its high half without the carry still pending (torn).
+    [("  assign byte_count_o = {bytes_hi, bytes_lo_q};",
+      "  assign byte_count_o = {bytes_hi_q, bytes_lo_q};")],
+], ids=["null-beats-free", "output-register-uncharged", "byte-counter-torn"])
 def test_limiter_proof_catches_a_broken_limiter(tmp_path: Path, edits) -> None:
     proven, log = formal.prove("heg_stream_limiter", "full",
                                mutant(tmp_path, "heg_stream_limiter.v", edits))
