@@ -157,6 +157,11 @@ class ImageFacts:
         row = bisect.bisect_right(starts, address)
         return lines[row - 1] if row else None
 
+    def rows_from(self, path: str) -> list[int]:
+        """Start addresses of the line table's rows whose source is ``path``."""
+        starts, lines = self._line_rows
+        return [start for start, line in zip(starts, lines) if line is not None and line.path == path]
+
     def in_scope(self, address: int) -> bool:
         line = self.source_of(address)
         return line is not None and line.path.startswith(self.sources)
