@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    hex_file = OUT / "openheg_rv32_rom64k.hex"
+    hex_file = OUT / f"openheg_rv32_rom{ROM_BYTES // 1024}k.hex"
     if not up_to_date(hex_file, [ELF]):
         subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
                         "--rom-bytes", str(ROM_BYTES), str(ELF), str(hex_file)], check=True)
