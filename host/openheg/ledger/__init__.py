@@ -117,10 +117,13 @@ class DeviceUsage:
 
 
 class Ledger:
-    def __init__(self, url: str | Path, *, create_folder: bool = False):
+    def __init__(self, url: str | Path, *, create_folder: bool = False,
+                 must_exist: bool = False):
         """``create_folder``: make an SQLite file's folder when it does not exist
         (the default ledger under $OPENHEG_HOME); otherwise a missing folder is a
-        mistyped path, refused rather than made."""
+        mistyped path, refused rather than made. ``must_exist``: refuse an SQLite
+        file that does not exist (a command that only reads must not make an
+        empty ledger and report that nothing was recorded)."""
         self.url = ledger_url(url)
         try:
             if self.url.startswith("sqlite"):
@@ -131,6 +134,10 @@ class Ledger:
                     elif not Path(path).parent.is_dir():
                         raise LedgerError(f"cannot open ledger {self.url}: there is no folder "
                                           f"{Path(path).parent} (a mistyped --ledger path?)")
+                    if must_exist and not Path(path).is_file():
+                        raise LedgerError(f"cannot open ledger {self.url}: there is no ledger "
+                                          f"at {path} (a mistyped --ledger path? "
+                                          "`openheg ledger migrate` makes a new one)")
                 self.engine = _sqlite_engine(self.url)
             elif self.url.split("+", 1)[0].split(":", 1)[0] == "postgresql":
                 self.engine = create_engine(self.url, pool_pre_ping=True)
@@ -139,8 +146,15 @@ class Ledger:
                                   "SQLite (a file path or sqlite:///PATH) or PostgreSQL "
                                   "(postgresql://USER@HOST:PORT/DB)")
             self.migrate()
-        except (SQLAlchemyError, OSError) as error:
-            raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
+        except BaseException as error:
+            # A ledger refused at start holds no connection: a service that retries
+            # must not leak one open file or socket per attempt.
+            engine = getattr(self, "engine", None)
+            if engine is not None:
+                engine.dispose()
+            if isinstance(error, (SQLAlchemyError, OSError)):
+                raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self, revision: str = "head", *, downgrade: bool = False) -> None:
