@@ -14,6 +14,7 @@ from ..errors import OpenhegError, RecordError, TransportError
 from ..wire import Order
 
 MIN_TOKEN_LENGTH = 32  # as the service's configuration asks of a token
+MAX_TOKEN_LENGTH = 4096  # a longer file is some other file given by mistake
 TIMEOUT_S = 30
 
 
@@ -39,9 +40,9 @@ def read_token(path: Path) -> str:
         raise OpenhegError(f"cannot read the token file {path}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise OpenhegError(f"the token file {path} is not UTF-8 text") from None
-    if len(token) < MIN_TOKEN_LENGTH or len(token.split()) != 1:
-        raise OpenhegError(f"the token file {path} does not hold one token of at least "
-                           f"{MIN_TOKEN_LENGTH} characters")
+    if not MIN_TOKEN_LENGTH <= len(token) <= MAX_TOKEN_LENGTH or len(token.split()) != 1:
+        raise OpenhegError(f"the token file {path} does not hold one token of "
+                           f"{MIN_TOKEN_LENGTH} to {MAX_TOKEN_LENGTH} characters")
     return token
 
 
