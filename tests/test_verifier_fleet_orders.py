@@ -17,14 +17,16 @@ with the status and the reason, nothing recorded, or flagged."""
 from __future__ import annotations
 
 import hashlib
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from test_series import DEVICE, _applied, _signed, heads, make_log
 
 from openheg.authority import Authority
 from openheg.crypto import SigningKey
-from openheg.ledger import Ledger
+from openheg.ledger import FleetOrderRefused, Ledger
 from openheg.licensing import issue_fleet_order, issue_order, sign_order
 from openheg.roles import Role, endorse_device
 from openheg.series import CHAIN_START, LogRead
@@ -319,3 +321,46 @@ def test_a_device_now_under_another_policy_is_not_counted_by_its_halt(device_wor
     other_digest = bytes(31) + b"\x01"
     report(ledger, 2, halt.issued_at + 5, make_log(length=2), policy_digest=other_digest)
     assert metric(client, "openheg_devices_not_halted") == 0
+
+
+def test_two_workers_posting_at_once_cannot_record_an_older_order_after_a_newer(
+        authorities, database_url):
+    """Two service workers on one database: the first has read the highest
+    sequence (1) for halt 3 and not yet written, when the second posts lift 2
+    (older than 3). The second waits for the first and is then refused; had it
+    not waited, both would be recorded, 2 after 3."""
+    authority, _ = authorities
+    first, second = Ledger(database_url), Ledger(database_url)
+    first.record_fleet_order(fleet_order(authority), [], 0)
+    read_highest, go_on = threading.Event(), threading.Event()
+
+    @event.listens_for(first.engine, "after_cursor_execute")
+    def _pause(_conn, _cursor, statement, *_args):
+        if "max(" in statement.lower() and not read_highest.is_set():
+            read_highest.set()
+            go_on.wait(60)
+
+    outcomes: dict[str, object] = {}
+
+    def post_as(name, ledger, order):
+        try:
+            outcomes[name] = ledger.record_fleet_order(order, [], 0)
+        except FleetOrderRefused as error:
+            outcomes[name] = error
+
+    newer = threading.Thread(target=post_as, args=("halt 3", first, fleet_order(authority,
+                                                                                 sequence=3)))
+    newer.start()
+    assert read_highest.wait(60)
+    older = threading.Thread(target=post_as, args=(
+        "lift 2", second, fleet_order(authority, OrderKind.LIFT_HALT, 2)))
+    older.start()
+    older.join(2)  # it waits on the first's lock: let the first go on either way
+    go_on.set()
+    newer.join(60)
+    older.join(60)
+    assert outcomes["halt 3"] is True
+    assert isinstance(outcomes["lift 2"], FleetOrderRefused)
+    assert [r.sequence for r in second.fleet_orders()] == [1, 3]
+    first.close()
+    second.close()
