@@ -120,6 +120,11 @@ class WorkloadKind(IntEnum):
     INFERENCE = 0x03
 
 
+# The kinds by the names scenarios, the CLI and the telemetry use.
+WORKLOAD_KINDS: dict[str, WorkloadKind] = {
+    kind.name.lower().replace("_", "-"): kind for kind in WorkloadKind}
+
+
 class GateState(IntEnum):
     OPEN = 0x01
     CLOSED = 0x02
