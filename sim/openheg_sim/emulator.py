@@ -188,6 +188,16 @@ class EmulatedChip:
             raise EmulatorError(f"cannot read the flash image {path}: {error.strerror}") from None
         return cls(name, flash, clock)
 
+    def power_cycle(self) -> None:
+        """A reset of the whole part (the operator's, or a power cut): the meter
+        and the interconnect limiter start again from their reset values,
+        uptime from 0, and the firmware boots from flash (loading the weights
+        and the link cap of the policy and license in force)."""
+        self.meter.reset()
+        self.hal = ChipHal(self.meter, self.flash, self.hal.clock, random=self.hal._random)
+        self.firmware = Firmware(self.hal)
+        self.firmware.boot()
+
     def request(self, message: bytes) -> bytes:
         """One protocol exchange, then one pass of the firmware's metering loop."""
         response = self.firmware.request(message)
