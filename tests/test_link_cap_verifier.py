@@ -4,18 +4,28 @@ inference whose attested RATE or BURST is looser than the inference cap is
 flagged, severe while its gate may open. The firmware never attests that
 (tests/firmware/test_link_policy.py); a verifier that believed it would miss
 a device whose firmware or limiter does not hold the cap. Attestations here
-are signed in Python with a test key, as in test_series.py."""
+are signed in Python with a test key, as in test_series.py; the service
+takes them from a device key its vendor endorsed."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
+from fastapi.testclient import TestClient
+from host_world import make_world
+from joserfc import jwt
+from joserfc.jwk import OKPKey
+from verifier_world import verifier_toml
 
 from openheg.crypto import SigningKey
 from openheg.ledger import Ledger
 from openheg.policy import genesis_draft
 from openheg.report import build_report, link_cap_anomalies
+from openheg.roles import endorse_device
+from openheg.verifier.app import create_app
+from openheg.verifier.config import VerifierConfig
+from openheg.verify import EndorsementList
 from openheg.wire import (
     ID_SIZE,
     Attestation,
@@ -138,3 +148,45 @@ def test_reports_under_another_policy_are_held_to_that_one(ledger):
                     inference_link_burst_wire_bytes=1 << 20)
     ledger.record_attestation(attestation(1, lic, LOOSE, policy=other), received_at=NOW)
     assert anomalies(ledger) == []
+
+
+def test_the_verifier_service_contraindicates_a_report_at_the_loose_cap(tmp_path):
+    """The service anchored in an authority whose policy caps inference: a
+    report at the general cap from a device with no license (the inference
+    rule) gets a contraindicated EAR naming link-cap-loose; the same device at
+    the inference cap is affirmed."""
+    world = make_world(tmp_path / "world", inference_link_wire_mb_per_s=20_000,
+                       inference_link_burst_wire_bytes=1 << 16)
+    listing = EndorsementList()
+    listing.add(endorse_device(world.vendor, DEVICE.public_key))
+    listing.save(tmp_path / "endorsements.json")
+    (tmp_path / "verifier.toml").write_text(
+        verifier_toml(world, tmp_path / "endorsements.json", anchored=True))
+    config = VerifierConfig.load(tmp_path, tmp_path / "verifier.toml",
+                                 ledger=str(tmp_path / "ledger.sqlite"))
+    with TestClient(create_app(config)) as client:
+        key = OKPKey.import_key(client.get("/v1/ear-key").json())
+
+        def verdict(counter: int, link: tuple[int, int]) -> dict:
+            answer = client.post("/v1/nonces", json={"device_id": DEVICE.public_key.hex()})
+            body = Attestation.from_bytes(attestation(counter, None, link, policy=world.genesis))
+            body = replace(body, nonce=bytes.fromhex(answer.json()["nonce"]))
+            signed = replace(body, signature=DEVICE.sign_record(RecordType.ATTESTATION,
+                                                                body.body()))
+            posted = client.post("/v1/attestations", content=signed.to_bytes(),
+                                 headers={"Content-Type": "application/octet-stream"})
+            assert posted.status_code == 200, posted.text
+            claims = jwt.decode(posted.json()["ear"], key, algorithms=["EdDSA"]).claims
+            return claims["submods"][DEVICE.public_key.hex()]
+
+        loose = (link_rate_register(world.genesis.link_wire_mb_per_s, CLOCK_HZ),
+                 world.genesis.link_burst_wire_bytes)
+        flagged = verdict(1, loose)
+        # The device's log was never read: noted, not severe, in both verdicts.
+        assert flagged["ear.status"] == "contraindicated"
+        assert [(a["kind"], a["severe"]) for a in flagged["openheg.report"]["anomalies"]
+                if a["severe"]] == [("link-cap-loose", True)]
+        held = verdict(2, TIGHT)
+        assert held["ear.status"] == "affirming"
+        assert not any(a["kind"].startswith("link-cap")
+                       for a in held["openheg.report"]["anomalies"])

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from openheg import wire
 from openheg.crypto import SigningKey
-from openheg.wire import Attestation, Endorsement, GateCause, GateState, License, LicenseClass, WorkloadKind
+from openheg.wire import (Attestation, Endorsement, GateCause, GateState, License, LicenseClass,
+                          WorkloadKind)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "tests" / "vectors" / "records.json"

@@ -104,24 +104,39 @@ def link_cap_excess(attestation: Attestation, policy: Policy,
     return Anomaly(attestation.device_id.hex(), "link-cap-loose", detail)
 
 
+def ledger_link_cap_excess(ledger: Ledger, attestation: Attestation, policy: Policy,
+                           kinds: dict[bytes, WorkloadKind | None] | None = None
+                           ) -> Anomaly | None:
+    """link_cap_excess of a report made under ``policy`` (by its digest; a
+    report under another policy is not judged by it), the kind read from the
+    license the report names as the ledger holds it (``kinds``: what earlier
+    calls read, by license id). A license the ledger lacks has no kind to
+    judge by: None."""
+    if attestation.policy_digest != policy.digest:
+        return None
+    license_id = attestation.license_id
+    if license_id == bytes(ID_SIZE):
+        kind = None  # no license in force
+    elif kinds is not None and license_id in kinds:
+        kind = kinds[license_id]
+    else:
+        try:
+            row = ledger.license(license_id.hex())
+        except LedgerError:
+            return None
+        kind = License.from_bytes(row.record).workload_kind
+        if kinds is not None:
+            kinds[license_id] = kind
+    return link_cap_excess(attestation, policy, kind)
+
+
 def link_cap_anomalies(ledger: Ledger, device_id: str, policy: Policy) -> list[Anomaly]:
-    """link_cap_excess for each report the device made under ``policy`` (by
-    its digest), the kind read from the license it names as the ledger holds
-    it; a report naming a license the ledger lacks is left to the series check
-    (unattributed). The first report of each kind of anomaly is listed."""
+    """ledger_link_cap_excess of each report the device made: the first
+    report of each kind of anomaly."""
     out: dict[str, Anomaly] = {}
-    kinds: dict[bytes, WorkloadKind | None] = {bytes(ID_SIZE): None}
+    kinds: dict[bytes, WorkloadKind | None] = {}
     for report in ledger.reports(device_id):
-        attestation = report.attestation
-        if attestation.policy_digest != policy.digest:
-            continue
-        if attestation.license_id not in kinds:
-            try:
-                row = ledger.license(attestation.license_id.hex())
-            except LedgerError:
-                continue
-            kinds[attestation.license_id] = License.from_bytes(row.record).workload_kind
-        anomaly = link_cap_excess(attestation, policy, kinds[attestation.license_id])
+        anomaly = ledger_link_cap_excess(ledger, report.attestation, policy, kinds)
         if anomaly is not None:
             out.setdefault(anomaly.kind, anomaly)
     return list(out.values())

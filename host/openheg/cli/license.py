@@ -83,7 +83,8 @@ def license_group() -> None:
 @json_option
 @pass_context
 def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str,
-                  workload_kind: str, parents: tuple[str, ...], registry: Path, device_urls: tuple[str, ...],
+                  workload_kind: str, parents: tuple[str, ...], registry: Path,
+                  device_urls: tuple[str, ...],
                   device_ids: tuple[str, ...], weights: tuple[int, ...], inspector: str,
                   oversight_ppm: int | None, valid_days: float, out: Path | None,
                   out_dir: Path | None, as_json: bool) -> None:
@@ -238,7 +239,8 @@ def license_show(license_file: Path, as_json: bool) -> None:
     emit(wire.to_jsonable(record), as_json,
          f"license {record.license_id.hex()} for device {record.device_id.hex()}: "
          f"sequence {record.sequence}, {record.license_class.name.lower()}, "
-         f"{record.workload_kind.name.lower().replace('_', '-')}, {format_sflop(record.allocation_msflop)}, {len(record.signatures)} signatures")
+         f"{record.workload_kind.name.lower().replace('_', '-')}, "
+         f"{format_sflop(record.allocation_msflop)}, {len(record.signatures)} signatures")
 
 
 evidence_registry_option = click.option(

@@ -230,7 +230,7 @@ class ChipRun:
         self._load_link_cap(day)
 
     def _load_link_cap(self, day: int) -> None:
-        """The operator's reset after a license whose kind has another link cap
+        """The operator's (orderly) reset after a license whose kind has another link cap
         (docs/security.md G19): the limiter stays locked at the cap it loaded
         at the last reset (the general one, or the inference one while no
         license was in force), and the gate closed (LINK_PENDING), until a
@@ -240,7 +240,7 @@ class ChipRun:
         link = self.chip.hal.link
         if (link.rate, link.burst) != (
                 wire.link_rate_register(mb_per_s, self.chip.hal.link_clock_hz()), burst):
-            self.chip.power_cycle()
+            self.chip.restart()
             self._beacon(day)
 
     def _refused(self, day: int, what: str, error: DeviceError) -> None:
