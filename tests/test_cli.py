@@ -86,6 +86,34 @@ def test_attest_verify_with_an_authority_names_and_checks_the_policy_digest(prov
     assert "another policy v1 than the authority's" in one_error_line(err)
 
 
+def test_an_inference_license_from_the_cli_runs_under_the_inference_cap(run, monkeypatch):
+    """--kind inference is signed into the license; the device holds its link
+    to the policy's inference cap (every emu:// command is a power-up, so the
+    cap is loaded each time) and computes."""
+    ok(run, "authority", "create", "auth", "--set", "inference_link_wire_mb_per_s=20000",
+       "--set", "inference_link_burst_wire_bytes=65536")
+    ok(run, "vendor", "create", "vendor")
+    ok(run, "device", "provision", "emu://chip0", "--authority", "auth", "--vendor", "vendor")
+    monkeypatch.setenv("OPENHEG_TIME_FROM", "auth")
+    issued = json.loads(ok(run, "license", "issue", "--authority", "auth", "--device",
+                           "emu://chip0", "--workload", "serve", "--planned", "5e6",
+                           "--kind", "inference", "--out", "lic.bin", "--json"))
+    assert issued["kind"] == "inference"
+    assert ", inference, " in ok(run, "license", "show", "lic.bin")
+    ok(run, "license", "install", "emu://chip0", "lic.bin")
+    result = json.loads(ok(run, "device", "run", "emu://chip0", "--lane", "fp16", "--ops", "1e3",
+                           "--json"))
+    assert result["issued_ops"] == 1000
+    ok(run, "attest", "get", "emu://chip0", "--out", "att.bin")
+    attestation = wire.Attestation.from_bytes(Path("att.bin").read_bytes())  # run's cwd
+    assert (attestation.link_rate, attestation.link_burst) == (
+        wire.link_rate_register(20_000, attestation.link_clock_hz), 65_536)
+    code, _, err = run("license", "issue", "--authority", "auth", "--device", "emu://chip0",
+                       "--workload", "w", "--planned", "5e6", "--kind", "serving",
+                       "--out", "x.bin")
+    assert code == EXIT_USAGE and "'serving' is not one of" in one_error_line(err)
+
+
 def test_a_license_for_another_device_or_from_a_rogue_issuer_is_refused(provisioned):
     run = provisioned
     ok(run, "device", "provision", "emu://chip1", "--authority", "auth", "--vendor", "vendor")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from openheg import wire
 from openheg.crypto import SigningKey
-from openheg.wire import Attestation, Endorsement, GateCause, GateState, License, LicenseClass
+from openheg.wire import (Attestation, Endorsement, GateCause, GateState, License, LicenseClass,
+                          WorkloadKind)
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "tests" / "vectors" / "records.json"
@@ -52,7 +53,8 @@ def build() -> dict:
         workload_id=fixed("workload B", 16), sequence=2, allocation_msflop=wire.MAX_U128,
         workload_total_msflop=wire.MAX_U128, lineage_msflop=0, not_before=0,
         not_after=wire.MAX_U64, license_class=LicenseClass.FRONTIER, oversight_ppm=50_000,
-        inspector_key=inspector.public_key), [issuer, inspector])
+        inspector_key=inspector.public_key, workload_kind=WorkloadKind.INFERENCE),
+        [issuer, inspector])
     attestation = Attestation(
         device_id=device.public_key, nonce=fixed("nonce", 32),
         firmware_measurement=fixed("firmware", 32), policy_version=3,
@@ -77,6 +79,7 @@ def build() -> dict:
     unsorted = (two[:wire.LICENSE_BODY_SIZE + 1] + two[wire.LICENSE_BODY_SIZE + 1 + 96:]
                 + two[wire.LICENSE_BODY_SIZE + 1:wire.LICENSE_BODY_SIZE + 1 + 96])
     class_offset = wire.field_offsets(wire.LicenseBodyFormat)["license_class"][0]
+    kind_offset = wire.field_offsets(wire.LicenseBodyFormat)["workload_kind"][0]
     allocation_offset = wire.field_offsets(wire.LicenseBodyFormat)["allocation_msflop"][0]
     above_total = (good[:allocation_offset]
                    + (standard.workload_total_msflop + 1).to_bytes(16, "little")
@@ -95,6 +98,10 @@ def build() -> dict:
         ("license", "class 0", good[:class_offset] + b"\x00" + good[class_offset + 1:],
          "RECORD_FIELD"),
         ("license", "class 4", good[:class_offset] + b"\x04" + good[class_offset + 1:],
+         "RECORD_FIELD"),
+        ("license", "kind 0", good[:kind_offset] + b"\x00" + good[kind_offset + 1:],
+         "RECORD_FIELD"),
+        ("license", "kind 4", good[:kind_offset] + b"\x04" + good[kind_offset + 1:],
          "RECORD_FIELD"),
         ("license", "allocation above the declared total", above_total,
          "ALLOCATION_EXCEEDS_TOTAL"),

@@ -127,6 +127,7 @@ def render() -> str:
     out.append("")
     out += _enum("HEG_CMD", wire.Command)
     out += _enum("HEG_LICENSE_CLASS", wire.LicenseClass)
+    out += _enum("HEG_WORKLOAD_KIND", wire.WorkloadKind)
     out += _enum("HEG_GATE_STATE", wire.GateState)
     out += _enum("HEG_GATE_CAUSE", wire.GateCause)
     out += _enum("HEG_DEVICE_STATE", wire.DeviceState)

@@ -57,6 +57,8 @@ typedef struct {
   uint32_t baselines;
   uint32_t link_wire_mb_per_s;
   uint32_t link_burst_wire_bytes;
+  uint32_t inference_link_wire_mb_per_s;
+  uint32_t inference_link_burst_wire_bytes;
   uint32_t key_count[HEG_KEYS_LISTS]; /* entries of each list (HEG_KEYS_*) */
 } heg_policy_t;
 
@@ -158,7 +160,7 @@ typedef struct {
  * way, streaming it from flash. */
 #define HEG_ISSUER_PREFIX_SIZE 8u /* heg_persistent_t.license_issuer_prefix */
 #define HEG_STORE_MAGIC 0x54534748u /* "HGST" */
-#define HEG_STORE_LAYOUT 6u
+#define HEG_STORE_LAYOUT 7u
 /* The endorsement as stored: the record without its header. */
 #define HEG_STORE_ENDORSEMENT_LEN (HEG_ENDORSEMENT_SIZE - HEG_ENDORSEMENT_DEVICE_ID_OFF)
 #define HEG_STORE_SLOTS 2u
@@ -181,7 +183,10 @@ typedef struct {
   uint64_t license_floor;    /* replay floor: the last accepted sequence, or above (REVOKE) */
   uint64_t not_before;
   uint64_t not_after;
-  uint32_t license_class;
+  /* Bytes, both (parsed to 1 to 3): with the slot and the count they fill
+   * the word the class alone took. */
+  uint8_t license_class;
+  uint8_t license_kind; /* HEG_WORKLOAD_KIND_*: an inference one tightens the link (link.c) */
   uint16_t workload_slot;  /* the license in force's workload (workloads.c) */
   uint16_t workload_count; /* entries of the workload table in use */
   uint8_t inspector_key[HEG_KEY_SIZE];
@@ -415,9 +420,11 @@ HEG_MUST_USE heg_status_t heg_meter_check_id(heg_ctx_t *ctx);
 void heg_meter_load_weights_and_lock(heg_ctx_t *ctx);
 /* link.c: the interconnect cap. heg_link_rate turns the policy's rate into
  * the limiter's RATE at a clock (rounded down, saturating). load_and_lock
- * loads RATE and BURST of the policy in force and locks them, once per reset
- * (nothing before a policy is in force); current says whether the locked
- * values are the policy in force's (HEG_GATE_CAUSE_LINK_PENDING otherwise);
+ * loads RATE and BURST the policy in force gives the license in force's
+ * kind (the tighter inference cap for an inference license or none) and
+ * locks them, once per reset (nothing before a policy is in force); current
+ * says whether the locked values are that cap (HEG_GATE_CAUSE_LINK_PENDING
+ * otherwise);
  * attest writes the limiter's clock, RATE, BURST and byte count into an
  * attestation body. */
 uint32_t heg_link_rate(uint32_t wire_mb_per_s, uint32_t clock_hz);

@@ -31,6 +31,11 @@ static heg_status_t check_fields(const heg_license_t *lic) {
       lic->license_class != HEG_LICENSE_CLASS_HORIZON) {
     return HEG_STATUS_RECORD_FIELD;
   }
+  if (lic->workload_kind != HEG_WORKLOAD_KIND_PRE_TRAINING &&
+      lic->workload_kind != HEG_WORKLOAD_KIND_FINE_TUNING &&
+      lic->workload_kind != HEG_WORKLOAD_KIND_INFERENCE) {
+    return HEG_STATUS_RECORD_FIELD;
+  }
   if (lic->oversight_ppm > HEG_OVERSIGHT_PPM_MAX || lic->not_before > lic->not_after ||
       heg_u128_is_zero(lic->allocation_msflop)) {
     return HEG_STATUS_RECORD_FIELD;
@@ -84,6 +89,7 @@ heg_status_t heg_license_parse(const uint8_t *data, size_t len, heg_license_t *o
   lic->not_before = heg_load_u64(data + HEG_LICENSE_NOT_BEFORE_OFF);
   lic->not_after = heg_load_u64(data + HEG_LICENSE_NOT_AFTER_OFF);
   lic->license_class = data[HEG_LICENSE_LICENSE_CLASS_OFF];
+  lic->workload_kind = data[HEG_LICENSE_WORKLOAD_KIND_OFF];
   lic->oversight_ppm = heg_load_u32(data + HEG_LICENSE_OVERSIGHT_PPM_OFF);
   memcpy(lic->inspector_key, data + HEG_LICENSE_INSPECTOR_KEY_OFF, HEG_LICENSE_INSPECTOR_KEY_LEN);
   lic->signature_count = count;
@@ -308,7 +314,8 @@ heg_status_t heg_cmd_install_license(heg_ctx_t *ctx, const uint8_t *payload, siz
   ctx->ps.license_floor = lic.sequence;
   ctx->ps.not_before = lic.not_before;
   ctx->ps.not_after = lic.not_after;
-  ctx->ps.license_class = lic.license_class;
+  ctx->ps.license_class = (uint8_t)lic.license_class;
+  ctx->ps.license_kind = (uint8_t)lic.workload_kind;
   memcpy(ctx->ps.inspector_key, lic.inspector_key, HEG_KEY_SIZE);
   ctx->ps.license_revoked = HEG_HFALSE;
   memcpy(ctx->ps.license_issuer_prefix, ctx->ps.policy.issuer_key, HEG_ISSUER_PREFIX_SIZE);

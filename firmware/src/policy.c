@@ -338,6 +338,10 @@ heg_status_t heg_policy_load(const uint8_t *data, const heg_policy_view_t *view,
   out->baselines = heg_load_u32(data + HEG_POLICY_BASELINES_OFF);
   out->link_wire_mb_per_s = heg_load_u32(data + HEG_POLICY_LINK_WIRE_MB_PER_S_OFF);
   out->link_burst_wire_bytes = heg_load_u32(data + HEG_POLICY_LINK_BURST_WIRE_BYTES_OFF);
+  out->inference_link_wire_mb_per_s =
+      heg_load_u32(data + HEG_POLICY_INFERENCE_LINK_WIRE_MB_PER_S_OFF);
+  out->inference_link_burst_wire_bytes =
+      heg_load_u32(data + HEG_POLICY_INFERENCE_LINK_BURST_WIRE_BYTES_OFF);
   for (list = 0; list < HEG_KEYS_LISTS; ++list) {
     out->key_count[list] = view->keys[list].count;
   }

@@ -32,6 +32,7 @@ from .wire import (
     SignatureEntry,
     SignerRole,
     TimeBeacon,
+    WorkloadKind,
 )
 
 
@@ -71,8 +72,11 @@ def workload_id_for(name: str) -> bytes:
 def issue_license(issuer: SigningKey, *, device_id: bytes, workload: str, sequence: int,
                   allocation_msflop: int, valid_days: float = 30.0,
                   workload_total_msflop: int | None = None, lineage_msflop: int = 0,
-                  now: int | None = None) -> License:
+                  now: int | None = None,
+                  workload_kind: WorkloadKind = WorkloadKind.PRE_TRAINING) -> License:
     """A standard-class license for one device, signed by the issuer alone.
+    ``workload_kind``: what the workload is (an inference license holds the
+    device's interconnect to the policy's inference cap).
 
     The one-device path for test benches and scripts; plan_workload and
     sign_licenses handle fleets and the Frontier and Horizon classes.
@@ -87,7 +91,7 @@ def issue_license(issuer: SigningKey, *, device_id: bytes, workload: str, sequen
         else workload_total_msflop,
         lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
         license_class=LicenseClass.STANDARD, oversight_ppm=0, inspector_key=bytes(wire.KEY_SIZE),
-        signatures=())
+        workload_kind=workload_kind, signatures=())
     signature = issuer.sign_record(RecordType.LICENSE, body.body())
     return replace(body, signatures=(SignatureEntry(issuer.public_key, signature),))
 
@@ -150,8 +154,10 @@ def plan_workload(policy: Policy, *, workload: str, planned_msflop: int, lineage
                   devices: Sequence[DeviceSlot], start: int | None = None,
                   valid_days: float = 30.0, inspector_key: bytes | None = None,
                   oversight_ppm: int | None = None,
-                  lineage_digest: bytes = bytes(wire.DIGEST_SIZE)) -> WorkloadPlan:
-    """Unsigned license drafts for every device, with the class the thresholds demand.
+                  lineage_digest: bytes = bytes(wire.DIGEST_SIZE),
+                  workload_kind: WorkloadKind = WorkloadKind.PRE_TRAINING) -> WorkloadPlan:
+    """Unsigned license drafts for every device, with the class the thresholds
+    demand and the kind the workload declares (``workload_kind``).
 
     ``lineage_digest``: openheg.lineage.Lineage.digest of the registered lineage
     that ``lineage_msflop`` comes from (zero: the workload cites no registry)."""
@@ -180,7 +186,8 @@ def plan_workload(policy: Policy, *, workload: str, planned_msflop: int, lineage
         sequence=d.sequence, allocation_msflop=allocation, workload_total_msflop=planned_msflop,
         lineage_msflop=lineage_msflop, not_before=not_before, not_after=not_after,
         license_class=license_class,
-        oversight_ppm=ppm, inspector_key=inspector, lineage_digest=lineage_digest)
+        oversight_ppm=ppm, inspector_key=inspector, lineage_digest=lineage_digest,
+        workload_kind=workload_kind)
         for d, allocation in zip(devices, allocations))
     return WorkloadPlan(workload, workload_id, planned_msflop, lineage_msflop, license_class,
                         drafts)

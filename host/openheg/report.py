@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .ledger import DeviceUsage, Ledger
+from .ledger import DeviceUsage, Ledger, LedgerError
 from .policy import SECONDS_PER_DAY, day_to_iso, thresholds_on
 from .series import Anomaly
 from .units import format_sflop
-from .wire import Policy
+from .wire import (ID_SIZE, Attestation, GateCause, GateState, License, Policy, WorkloadKind,
+                   link_rate_register)
 
 
 def cumulative_series(ledger: Ledger, workload_id: str) -> list[tuple[int, int]]:
@@ -77,6 +78,70 @@ def usage_anomalies(usage: Sequence[DeviceUsage]) -> list[Anomaly]:
     return anomalies
 
 
+def link_cap_excess(attestation: Attestation, policy: Policy,
+                    kind: WorkloadKind | None) -> Anomaly | None:
+    """The limiter looser than ``policy`` allows a device whose license in
+    force declares ``kind`` (None: no license in force), as the device attests
+    it: its RATE above the rate register of the cap (Policy.link_cap_for) at
+    the attested clock, or its BURST above the cap's. Severe while the gate may
+    open; while LINK_PENDING holds it closed (a license of a tighter kind
+    installed, waiting for the reset that loads its cap) only noted."""
+    mb_per_s, burst = policy.link_cap_for(kind)
+    rate = link_rate_register(mb_per_s, attestation.link_clock_hz)
+    if attestation.link_rate <= rate and attestation.link_burst <= burst:
+        return None
+    what = "no license" if kind is None else \
+        f"a license declaring {kind.name.lower().replace('_', '-')}"
+    detail = (f"report {attestation.report_counter}: the limiter holds RATE "
+              f"{attestation.link_rate} and BURST {attestation.link_burst}, looser than policy "
+              f"v{policy.policy_version} allows {what} (RATE {rate}, BURST {burst} at "
+              f"{attestation.link_clock_hz} Hz)")
+    if GateCause.LINK_PENDING in attestation.gate_causes and \
+            attestation.gate_state == GateState.CLOSED:
+        return Anomaly(attestation.device_id.hex(), "link-cap-pending",
+                       detail + "; the gate is closed until the reset that loads the cap",
+                       severe=False)
+    return Anomaly(attestation.device_id.hex(), "link-cap-loose", detail)
+
+
+def ledger_link_cap_excess(ledger: Ledger, attestation: Attestation, policy: Policy,
+                           kinds: dict[bytes, WorkloadKind | None] | None = None
+                           ) -> Anomaly | None:
+    """link_cap_excess of a report made under ``policy`` (by its digest; a
+    report under another policy is not judged by it), the kind read from the
+    license the report names as the ledger holds it (``kinds``: what earlier
+    calls read, by license id). A license the ledger lacks has no kind to
+    judge by: None."""
+    if attestation.policy_digest != policy.digest:
+        return None
+    license_id = attestation.license_id
+    if license_id == bytes(ID_SIZE):
+        kind = None  # no license in force
+    elif kinds is not None and license_id in kinds:
+        kind = kinds[license_id]
+    else:
+        try:
+            row = ledger.license(license_id.hex())
+        except LedgerError:
+            return None
+        kind = License.from_bytes(row.record).workload_kind
+        if kinds is not None:
+            kinds[license_id] = kind
+    return link_cap_excess(attestation, policy, kind)
+
+
+def link_cap_anomalies(ledger: Ledger, device_id: str, policy: Policy) -> list[Anomaly]:
+    """ledger_link_cap_excess of each report the device made: the first
+    report of each kind of anomaly."""
+    out: dict[str, Anomaly] = {}
+    kinds: dict[bytes, WorkloadKind | None] = {}
+    for report in ledger.reports(device_id):
+        anomaly = ledger_link_cap_excess(ledger, report.attestation, policy, kinds)
+        if anomaly is not None:
+            out.setdefault(anomaly.kind, anomaly)
+    return list(out.values())
+
+
 def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | None = None,
                  deadline_s: int | None = None) -> dict[str, Any]:
     now = int(time.time()) if now is None else now
@@ -86,6 +151,7 @@ def build_report(ledger: Ledger, workload: str, policy: Policy, *, now: int | No
     for device_id in sorted({u.device_id for u in usage}):
         anomalies.extend(ledger.series(device_id, now=now, deadline_s=deadline_s).anomalies)
         anomalies.extend(policy_forks(ledger, device_id, policy))
+        anomalies.extend(link_cap_anomalies(ledger, device_id, policy))
     anomalies.extend(usage_anomalies(usage))
     points = cumulative_series(ledger, row.workload_id)
     licenses = ledger.licenses(row.workload_id)

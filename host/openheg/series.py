@@ -92,7 +92,8 @@ class LogRecord:
 class Anomaly:
     device_id: str
     # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified, tamper,
-    # order-not-applied, order-voided, unattributed
+    # order-not-applied, order-voided, unattributed; with the policy (report.py):
+    # policy-fork, link-cap-loose, link-cap-pending
     kind: str
     detail: str
     severe: bool = True

@@ -110,6 +110,21 @@ class LicenseClass(IntEnum):
     HORIZON = 0x03  # the board's Horizon quorum and every party representative sign too
 
 
+class WorkloadKind(IntEnum):
+    """What a license declares its workload to be. The firmware acts on one
+    distinction: a license of kind INFERENCE holds the interconnect to the
+    policy's inference cap (link_cap_for)."""
+
+    PRE_TRAINING = 0x01
+    FINE_TUNING = 0x02
+    INFERENCE = 0x03
+
+
+# The kinds by the names scenarios, the CLI and the telemetry use.
+WORKLOAD_KINDS: dict[str, WorkloadKind] = {
+    kind.name.lower().replace("_", "-"): kind for kind in WorkloadKind}
+
+
 class GateState(IntEnum):
     OPEN = 0x01
     CLOSED = 0x02
@@ -376,6 +391,10 @@ POLICY_BOUNDS: tuple[PolicyBound, ...] = (
     PolicyBound("link_burst_wire_bytes", 0, LINK_MAX_BURST_WIRE_BYTES,
                 "the limiter's BURST register holds 24 bits; 0 (or less than one beat's cost) "
                 "lets nothing through"),
+    PolicyBound("inference_link_wire_mb_per_s", 0, LINK_MAX_MB_PER_S,
+                "as link_wire_mb_per_s; the maximum sets no cap beyond the general one"),
+    PolicyBound("inference_link_burst_wire_bytes", 0, LINK_MAX_BURST_WIRE_BYTES,
+                "as link_burst_wire_bytes; the maximum sets no cap beyond the general one"),
 )
 # sFLOP weights: each lane between half and four times its DESIGN default.
 WEIGHT_FLOOR_DIVISOR = 2
@@ -432,6 +451,9 @@ LicenseBodyFormat = Struct(
     # (openheg.lineage.Lineage.digest); zero when it cites none. The firmware
     # only carries it: verifiers check the declared lineage against it.
     "lineage_digest" / Bytes(DIGEST_SIZE),
+    # What the workload is (WorkloadKind): an inference license runs under the
+    # policy's inference interconnect cap (link_cap_for).
+    "workload_kind" / Int8ul,
 )
 
 AttestationBodyFormat = Struct(
@@ -515,6 +537,10 @@ PolicyFixedFormat = Struct(
     # clock, rounding down (heg_link_rate), and loads BURST as is.
     "link_wire_mb_per_s" / Int32ul,
     "link_burst_wire_bytes" / Int32ul,
+    # The cap while the license in force is of kind inference, or no license
+    # is in force; each only ever tightens the one above (link_cap_for).
+    "inference_link_wire_mb_per_s" / Int32ul,
+    "inference_link_burst_wire_bytes" / Int32ul,
 )
 _POLICY_FIELD_INDEX = {sub.name: i for i, sub in enumerate(PolicyFixedFormat.subcons)}
 PolicyBodyFormat = Struct(
@@ -743,7 +769,8 @@ class SignedRecord:
 class License(SignedRecord):
     RECORD_TYPE: ClassVar[RecordType] = RecordType.LICENSE
     BODY_FORMAT: ClassVar[Struct] = LicenseBodyFormat
-    ENUMS: ClassVar[dict[str, type]] = {"license_class": LicenseClass}
+    ENUMS: ClassVar[dict[str, type]] = {"license_class": LicenseClass,
+                                        "workload_kind": WorkloadKind}
     MAX_SIGNATURES: ClassVar[int] = MAX_LICENSE_SIGNATURES
 
     license_id: bytes
@@ -759,6 +786,7 @@ class License(SignedRecord):
     oversight_ppm: int
     inspector_key: bytes
     lineage_digest: bytes = bytes(DIGEST_SIZE)
+    workload_kind: WorkloadKind = WorkloadKind.PRE_TRAINING
     signatures: tuple[SignatureEntry, ...] = ()
 
     def check(self) -> None:
@@ -885,6 +913,10 @@ class Policy(SignedRecord):
     # 900 GB/s, an NVLink-class link, with a mebibyte of burst.
     link_wire_mb_per_s: int = 900_000
     link_burst_wire_bytes: int = 1 << 20
+    # The inference cap (link_cap_for). The reference policy sets none beyond
+    # the general cap: the bounds' maxima.
+    inference_link_wire_mb_per_s: int = LINK_MAX_MB_PER_S
+    inference_link_burst_wire_bytes: int = LINK_MAX_BURST_WIRE_BYTES
 
     def check(self) -> None:
         if self.policy_version < 1:
@@ -932,6 +964,19 @@ class Policy(SignedRecord):
         another quorum of its board is the same policy. The device attests it
         (Attestation.policy_digest) and logs it (EventType.POLICY_INSTALLED)."""
         return hashlib.sha512(self.body()).digest()[:DIGEST_SIZE]
+
+    def link_cap_for(self, kind: WorkloadKind | None) -> tuple[int, int]:
+        """(wire MB/s, burst wire bytes) the device holds its interconnect to
+        while the license in force declares ``kind`` (None: no license in
+        force), as firmware/src/link.c decides it: the general cap for a
+        training or fine-tuning license; for an inference license, or none,
+        the tighter of the general and the inference cap in each of rate and
+        burst, so an inference cap looser than the general one loosens nothing
+        and a device no license names a kind for gets the tightest cap."""
+        if kind in (WorkloadKind.PRE_TRAINING, WorkloadKind.FINE_TUNING):
+            return self.link_wire_mb_per_s, self.link_burst_wire_bytes
+        return (min(self.link_wire_mb_per_s, self.inference_link_wire_mb_per_s),
+                min(self.link_burst_wire_bytes, self.inference_link_burst_wire_bytes))
 
     def frontier_msflop(self, day: int) -> int:
         """F on unix day ``day`` (days since 1970-01-01)."""

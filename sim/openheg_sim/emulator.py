@@ -188,6 +188,18 @@ class EmulatedChip:
             raise EmulatorError(f"cannot read the flash image {path}: {error.strerror}") from None
         return cls(name, flash, clock)
 
+    def restart(self) -> None:
+        """A planned reset of the whole part: the firmware settles first (as in
+        close, so nothing charged ahead is forfeited), then the meter and the
+        interconnect limiter start again from their reset values, uptime from
+        0, and the firmware boots from flash (loading the weights and the link
+        cap of the policy and the license in force)."""
+        self._settle()
+        self.meter.reset()
+        self.hal = ChipHal(self.meter, self.flash, self.hal.clock, random=self.hal._random)
+        self.firmware = Firmware(self.hal)
+        self.firmware.boot()
+
     def request(self, message: bytes) -> bytes:
         """One protocol exchange, then one pass of the firmware's metering loop."""
         response = self.firmware.request(message)
@@ -229,14 +241,16 @@ class EmulatedChip:
         """A planned power-off: the firmware closes the gate, waits for the meter
         to confirm it, and settles the charged allowance to what was consumed,
         so an orderly shutdown forfeits nothing (a power cut still would)."""
+        self._settle()
+        self.flash.close()
+
+    def _settle(self) -> None:
         for _ in range(SHUTDOWN_MAX_CYCLES):
             if self.firmware.shutdown():
-                break
+                return
             self.meter.idle(1)
-        else:
-            raise EmulatorError(f"{self.name}: firmware did not settle within "
-                                f"{SHUTDOWN_MAX_CYCLES} cycles of closing the gate")
-        self.flash.close()
+        raise EmulatorError(f"{self.name}: firmware did not settle within "
+                            f"{SHUTDOWN_MAX_CYCLES} cycles of closing the gate")
 
 
 class ChipLink(Transport):

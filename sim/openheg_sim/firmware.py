@@ -263,6 +263,7 @@ def parse_license(data: bytes) -> dict[str, Any]:
         "not_before": out.not_before,
         "not_after": out.not_after,
         "license_class": out.license_class,
+        "workload_kind": out.workload_kind,
         "oversight_ppm": out.oversight_ppm,
         "inspector_key": bytes(out.inspector_key),
         "signatures": tuple(

@@ -148,6 +148,9 @@ def refusal(name, authority: Authority, device_id: bytes) -> tuple[bytes, Device
     if name in ("class 0", "class 4"):
         value = b"\x00" if name == "class 0" else b"\x04"
         return _resign(authority, _patch(body, "license_class", value)), S.RECORD_FIELD
+    if name in ("kind 0", "kind 4"):
+        value = b"\x00" if name == "kind 0" else b"\x04"
+        return _resign(authority, _patch(body, "workload_kind", value)), S.RECORD_FIELD
     if name == "standard class with inspector":
         return _resign(authority, _patch(body, "inspector_key", b"\x01" * 32)), S.RECORD_FIELD
     if name == "frontier class without inspector":
@@ -173,7 +176,7 @@ REFUSALS = ["bad signature", "signature by another key under issuer's name",
             "same sequence", "sequence jump", "expired", "not yet valid", "truncated", "padded",
             "empty", "wrong magic", "wrong type", "wrong version", "unsorted signers",
             "duplicate signer", "no signatures", "count above eight", "class 0", "class 4",
-            "standard class with inspector", "frontier class without inspector",
+            "kind 0", "kind 4", "standard class with inspector", "frontier class without inspector",
             "oversight above 100%", "window inverted", "zero allocation",
             "allocation above the declared total"]
 
@@ -266,6 +269,7 @@ def test_parser_accepts_golden_licenses_with_the_same_fields(vector):
                  "oversight_ppm", "inspector_key"):
         assert parsed[name] == getattr(expected, name), name
     assert parsed["license_class"] == expected.license_class
+    assert parsed["workload_kind"] == expected.workload_kind
     assert parsed["signatures"] == tuple((s.signer, s.signature) for s in expected.signatures)
 
 

@@ -15,6 +15,7 @@ from openheg import linkmap, wire
 from openheg.errors import DeviceStatus
 
 from fwkit import Authority, Device, provision
+from openheg_sim.flash import PowerCut
 from openheg_sim.stream_limiter_model import EMULATED_LINK_CLOCK_HZ
 
 S = DeviceStatus
@@ -144,3 +145,159 @@ def test_the_looser_policy_cannot_be_put_back(authority):
     assert dev.status_of(C.INSTALL_POLICY, looser.to_bytes()) != S.OK
     dev.power_up()
     assert dev.hal.link.rate == expected_rate(1_000, EMULATED_LINK_CLOCK_HZ)
+
+
+# ---- The inference cap (issue 12) ------------------------------------------
+# The policy's inference cap holds while the license in force declares
+# inference, or while no license is in force; a training or fine-tuning
+# license gets the general cap. Each only ever tightens the general one.
+# The operator wants training bandwidth under an inference license: it
+# installs the inference license and never resets, swaps licenses after the
+# reset that loaded the loose cap, cuts power mid-install, or replays the
+# policy from before the inference cap.
+
+LOOSE = (900_000, 1 << 20)
+TIGHT = (20_000, 1 << 16)
+INFERENCE = wire.WorkloadKind.INFERENCE
+INFERENCE_CAP = {"inference_link_wire_mb_per_s": TIGHT[0],
+                 "inference_link_burst_wire_bytes": TIGHT[1]}
+
+
+def held(dev: Device) -> tuple[int, int]:
+    """(RATE, BURST) as the device attests them."""
+    attestation = dev.attest()
+    return attestation.link_rate, attestation.link_burst
+
+
+def cap(mb_per_s: int, burst: int) -> tuple[int, int]:
+    return expected_rate(mb_per_s, EMULATED_LINK_CLOCK_HZ), burst
+
+
+def install(dev: Device, lic: wire.License) -> None:
+    assert dev.status_of(C.INSTALL_LICENSE, lic.to_bytes()) == S.OK
+
+
+def training_at_the_loose_cap(authority: Authority) -> Device:
+    """A device computing under a pre-training license after the reset that
+    loaded its (general, loose) cap."""
+    authority.policy_overrides.update(INFERENCE_CAP)
+    dev = Device()
+    provision(dev, authority)
+    install(dev, authority.frontier_license(dev.device_id, 1))
+    dev.power_up()
+    assert held(dev) == cap(*LOOSE) and dev.computes()
+    return dev
+
+
+def test_without_a_license_the_device_holds_the_inference_cap(authority):
+    """No license declares a kind yet: the device takes the tightest cap, and
+    a first training license waits for the reset that loosens it."""
+    authority.policy_overrides.update(INFERENCE_CAP)
+    dev = Device()
+    provision(dev, authority)
+    assert held(dev) == cap(*TIGHT) and dev.hal.link.regwen == 0
+    dev.power_up()
+    assert held(dev) == cap(*TIGHT)
+    install(dev, authority.frontier_license(dev.device_id, 1))
+    assert not dev.computes()
+    assert G.LINK_PENDING in dev.attest().gate_causes
+    dev.power_up()
+    assert held(dev) == cap(*LOOSE) and dev.computes()
+
+
+def test_an_inference_license_closes_the_gate_until_the_reset_that_tightens_the_cap(authority):
+    """Training ran at the loose cap; the operator swaps in an inference
+    license and keeps computing without a reset: nothing computes, and writing
+    the locked limiter does not help. The reset loads the inference cap."""
+    dev = training_at_the_loose_cap(authority)
+    install(dev, authority.frontier_license(dev.device_id, 2, workload_kind=INFERENCE))
+    assert not dev.computes() and dev.run(1000) == 0
+    attestation = dev.attest()
+    assert G.LINK_PENDING in attestation.gate_causes
+    assert attestation.gate_state == wire.GateState.CLOSED
+    assert (attestation.link_rate, attestation.link_burst) == cap(*LOOSE)
+    dev.hal.link.write(linkmap.REG_RATE, cap(*TIGHT)[0])
+    dev.hal.link.write(linkmap.REG_BURST, TIGHT[1])
+    assert held(dev) == cap(*LOOSE) and not dev.computes()
+    dev.power_up()
+    assert held(dev) == cap(*TIGHT) and dev.computes()
+    # Back to training: the loose cap waits for a reset again.
+    install(dev, authority.frontier_license(dev.device_id, 3))
+    assert not dev.computes()
+    dev.power_up()
+    assert held(dev) == cap(*LOOSE) and dev.computes()
+
+
+def test_another_inference_license_keeps_the_cap_and_the_gate(authority):
+    """A license of the same kind changes no cap: no reset is needed."""
+    dev = training_at_the_loose_cap(authority)
+    install(dev, authority.frontier_license(dev.device_id, 2, workload_kind=INFERENCE))
+    dev.power_up()
+    install(dev, authority.frontier_license(dev.device_id, 3, workload_kind=INFERENCE))
+    assert dev.computes() and held(dev) == cap(*TIGHT)
+    install(dev, authority.frontier_license(dev.device_id, 4,
+                                            workload_kind=wire.WorkloadKind.FINE_TUNING))
+    assert not dev.computes()  # fine-tuning is not inference: the loose cap, at reset
+
+
+def test_a_power_cut_during_an_inference_install_never_opens_the_gate_at_the_loose_cap(
+        authority):
+    """Cut at every flash operation of the install, and once after it: the
+    boot finds the old license (the loose cap, rightly) or the new one (the
+    inference cap); whichever is in force, the limiter holds its kind's cap."""
+    base = training_at_the_loose_cap(authority)
+    lic = authority.frontier_license(base.device_id, 2, workload_kind=INFERENCE)
+    outcomes = set()
+    for cut in range(1, 64):
+        dev = Device(base.flash.clone(), seed=base.seed)
+        dev.authority = authority
+        dev.sync_time()
+        dev.flash.cut_after(cut)
+        try:
+            install(dev, lic)
+        except PowerCut:
+            completed = False
+        else:
+            dev.flash.cancel_cut()
+            completed = True
+        dev.power_up()
+        attestation = dev.attest()
+        expected = cap(*TIGHT) if attestation.license_sequence == 2 else cap(*LOOSE)
+        assert (attestation.link_rate, attestation.link_burst) == expected, f"cut {cut}"
+        assert dev.computes(), f"cut {cut}"
+        outcomes.add(attestation.license_sequence)
+        if completed:
+            break
+    assert completed and outcomes == {1, 2}
+
+
+@pytest.mark.parametrize("inference,effective", [
+    (LOOSE, TIGHT),                        # looser in both: the general cap holds
+    ((TIGHT[0], LOOSE[1]), TIGHT),         # a looser burst alone loosens nothing
+    ((1_000, LOOSE[1]), (1_000, TIGHT[1])),  # each of rate and burst the tighter
+])
+def test_an_inference_cap_looser_than_the_general_one_loosens_nothing(authority, inference,
+                                                                       effective):
+    authority.policy_overrides.update(
+        link_wire_mb_per_s=TIGHT[0], link_burst_wire_bytes=TIGHT[1],
+        inference_link_wire_mb_per_s=inference[0], inference_link_burst_wire_bytes=inference[1])
+    assert authority.policy().link_cap_for(INFERENCE) == effective
+    dev = Device()
+    provision(dev, authority)
+    install(dev, authority.frontier_license(dev.device_id, 1, workload_kind=INFERENCE))
+    assert held(dev) == cap(*effective) and dev.computes()
+
+
+def test_the_policy_from_before_the_inference_cap_cannot_be_put_back(authority):
+    """Version 1 set no inference cap; version 2 does. Replaying version 1
+    is a rollback: refused, and the inference license stays at the cap."""
+    dev = Device()
+    provision(dev, authority)  # version 1: the general cap alone
+    capped = authority.policy(2, **INFERENCE_CAP)
+    assert dev.status_of(C.INSTALL_POLICY, capped.to_bytes()) == S.OK
+    install(dev, authority.frontier_license(dev.device_id, 1, workload_kind=INFERENCE))
+    dev.power_up()
+    assert held(dev) == cap(*TIGHT) and dev.computes()
+    assert dev.status_of(C.INSTALL_POLICY, authority.policy(1).to_bytes()) == S.REPLAYED
+    dev.power_up()
+    assert held(dev) == cap(*TIGHT) and dev.computes()

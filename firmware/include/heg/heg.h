@@ -49,6 +49,7 @@ typedef struct {
   uint64_t not_before;
   uint64_t not_after;
   uint32_t license_class;
+  uint32_t workload_kind; /* HEG_WORKLOAD_KIND_* */
   uint32_t oversight_ppm;
   uint8_t inspector_key[HEG_KEY_SIZE];
   uint32_t signature_count;
@@ -63,9 +64,9 @@ size_t heg_ctx_size(void);
  * persistent record's key lists, its endorsement, its event ring and its
  * workload table stay in flash; only its scalar part is in the context.) */
 #if UINTPTR_MAX > 0xFFFFFFFFu
-#define HEG_CTX_BYTES 1496u /* 64-bit hosts (the cffi and POSIX ports): wider pointers */
+#define HEG_CTX_BYTES 1504u /* 64-bit hosts (the cffi and POSIX ports): wider pointers */
 #else
-#define HEG_CTX_BYTES 1456u /* the 32-bit devices: Cortex-M4, RV32 */
+#define HEG_CTX_BYTES 1464u /* the 32-bit devices: Cortex-M4, RV32 */
 #endif
 
 /* Boots the device: checks the meter's identity (HEG_STATUS_HARDWARE if

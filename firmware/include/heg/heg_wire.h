@@ -86,7 +86,9 @@
 #define HEG_LICENSE_INSPECTOR_KEY_LEN 32u
 #define HEG_LICENSE_LINEAGE_DIGEST_OFF 179u
 #define HEG_LICENSE_LINEAGE_DIGEST_LEN 32u
-#define HEG_LICENSE_BODY_SIZE 211u
+#define HEG_LICENSE_WORKLOAD_KIND_OFF 211u
+#define HEG_LICENSE_WORKLOAD_KIND_LEN 1u
+#define HEG_LICENSE_BODY_SIZE 212u
 #define HEG_SIGNATURE_ENTRY_SIGNER_OFF 0u
 #define HEG_SIGNATURE_ENTRY_SIGNER_LEN 32u
 #define HEG_SIGNATURE_ENTRY_SIGNATURE_OFF 32u
@@ -224,7 +226,11 @@
 #define HEG_POLICY_LINK_WIRE_MB_PER_S_LEN 4u
 #define HEG_POLICY_LINK_BURST_WIRE_BYTES_OFF 221u
 #define HEG_POLICY_LINK_BURST_WIRE_BYTES_LEN 4u
-#define HEG_POLICY_FIXED_SIZE 225u
+#define HEG_POLICY_INFERENCE_LINK_WIRE_MB_PER_S_OFF 225u
+#define HEG_POLICY_INFERENCE_LINK_WIRE_MB_PER_S_LEN 4u
+#define HEG_POLICY_INFERENCE_LINK_BURST_WIRE_BYTES_OFF 229u
+#define HEG_POLICY_INFERENCE_LINK_BURST_WIRE_BYTES_LEN 4u
+#define HEG_POLICY_FIXED_SIZE 233u
 
 /* Policy fields no vote can take outside [minimum, maximum]
  * (openheg.wire.POLICY_BOUNDS, where each bound's reason is written):
@@ -238,6 +244,8 @@
   X(176u, 4u, 1000u, 1000000u) /* oversight_min_ppm */ \
   X(217u, 4u, 0u, 10000000u) /* link_wire_mb_per_s */ \
   X(221u, 4u, 0u, 16777215u) /* link_burst_wire_bytes */ \
+  X(225u, 4u, 0u, 10000000u) /* inference_link_wire_mb_per_s */ \
+  X(229u, 4u, 0u, 16777215u) /* inference_link_burst_wire_bytes */ \
   X(84u, 4u, 350u, 2800u) /* weight NF4 */ \
   X(88u, 4u, 500u, 4000u) /* weight FP8 */ \
   X(92u, 4u, 600u, 4800u) /* weight FP16 */ \
@@ -408,6 +416,9 @@
 #define HEG_LICENSE_CLASS_STANDARD 0x01u
 #define HEG_LICENSE_CLASS_FRONTIER 0x02u
 #define HEG_LICENSE_CLASS_HORIZON 0x03u
+#define HEG_WORKLOAD_KIND_PRE_TRAINING 0x01u
+#define HEG_WORKLOAD_KIND_FINE_TUNING 0x02u
+#define HEG_WORKLOAD_KIND_INFERENCE 0x03u
 #define HEG_GATE_STATE_OPEN 0x01u
 #define HEG_GATE_STATE_CLOSED 0x02u
 #define HEG_GATE_CAUSE_EXHAUSTED 0x01u

@@ -29,6 +29,7 @@ typedef struct {
   uint64_t not_before;
   uint64_t not_after;
   uint32_t license_class;
+  uint32_t workload_kind;
   uint32_t oversight_ppm;
   uint8_t inspector_key[32];
   uint32_t signature_count;

@@ -56,6 +56,10 @@ def license_group() -> None:
 @authority_option
 @click.option("--workload", required=True, help="Workload name.")
 @click.option("--planned", required=True, help="The workload's total planned sFLOP, e.g. 1e21.")
+@click.option("--kind", "workload_kind", default="pre-training", show_default=True,
+              type=click.Choice(list(wire.WORKLOAD_KINDS)),
+              help="What the workload is, declared in every license: an inference license "
+                   "holds the device's interconnect to the policy's inference cap.")
 @click.option("--parent", "parents", multiple=True, metavar="NAME[:RELATION]",
               help="Lineage parent (repeatable): the workload is registered in --registry "
                    "with these parents, and its licenses bind that lineage.")
@@ -79,7 +83,8 @@ def license_group() -> None:
 @json_option
 @pass_context
 def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str,
-                  parents: tuple[str, ...], registry: Path, device_urls: tuple[str, ...],
+                  workload_kind: str, parents: tuple[str, ...], registry: Path,
+                  device_urls: tuple[str, ...],
                   device_ids: tuple[str, ...], weights: tuple[int, ...], inspector: str,
                   oversight_ppm: int | None, valid_days: float, out: Path | None,
                   out_dir: Path | None, as_json: bool) -> None:
@@ -128,6 +133,7 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
                          devices=[DeviceSlot(d, s, w) for (d, s), w
                                   in zip(slots, weights or [1] * len(slots))],
                          valid_days=valid_days, oversight_ppm=oversight_ppm,
+                         workload_kind=wire.WORKLOAD_KINDS[workload_kind],
                          inspector_key=auth.public_key(inspector)
                          if (auth.key_path(inspector).exists()) else None)
     if plan.license_class == LicenseClass.STANDARD:
@@ -164,15 +170,15 @@ def license_issue(ctx: Context, authority_dir: Path, workload: str, planned: str
         if len(plan.licenses) > 1:
             progress(f"[{i}/{len(plan.licenses)}] {draft.device_id.hex()[:16]}...: "
                      f"{format_sflop(draft.allocation_msflop)}")
-    data = {"workload": workload, "class": plan.license_class.name,
+    data = {"workload": workload, "class": plan.license_class.name, "kind": workload_kind,
             "graph_size_msflop": plan.graph_size_msflop, "licenses": written}
     need = ("" if plan.license_class == LicenseClass.STANDARD else
             "; proposals written: the inspector" + (", the board's Horizon quorum and every "
                                                     "party representative"
                                                     if plan.license_class == LicenseClass.HORIZON
                                                     else "") + " must sign")
-    emit(data, as_json, f"workload {workload}: {plan.license_class.name.lower()} class "
-         f"(graph size {format_sflop(plan.graph_size_msflop)}), {len(written)} licenses"
+    emit(data, as_json, f"workload {workload}: {workload_kind}, {plan.license_class.name.lower()} "
+         f"class (graph size {format_sflop(plan.graph_size_msflop)}), {len(written)} licenses"
          + (f" written to {written[0]['path']}" if len(written) == 1 else "") + need)
 
 
@@ -233,6 +239,7 @@ def license_show(license_file: Path, as_json: bool) -> None:
     emit(wire.to_jsonable(record), as_json,
          f"license {record.license_id.hex()} for device {record.device_id.hex()}: "
          f"sequence {record.sequence}, {record.license_class.name.lower()}, "
+         f"{record.workload_kind.name.lower().replace('_', '-')}, "
          f"{format_sflop(record.allocation_msflop)}, {len(record.signatures)} signatures")
 
 

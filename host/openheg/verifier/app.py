@@ -68,7 +68,7 @@ from ..eat import attestation_from_eat
 from ..errors import RecordError, VerificationError
 from ..ledger import (DeviceUsage, FleetOrderRefused, Ledger, LedgerError, NonceRefused,
                       ledger_url)
-from ..report import usage_anomalies
+from ..report import ledger_link_cap_excess, usage_anomalies
 from ..series import SeriesResult
 from ..verify import (EndorsementList, VerifiedAttestation, authenticate_license,
                       decode_attestation, verify_attestation, verify_endorsement)
@@ -270,6 +270,12 @@ class Verifier:
     def _result(self, att: Attestation, recorded: bool, series: SeriesResult,
                 usage: list[DeviceUsage], now: int) -> dict:
         anomalies = series.anomalies + usage_anomalies(usage)
+        # With the authority's policy: the report's limiter against the cap
+        # the policy allows its license's kind (docs/security.md G19).
+        link = None if self.policy is None else ledger_link_cap_excess(self.ledger, att,
+                                                                        self.policy)
+        if link is not None:
+            anomalies.append(link)
         report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
                   "license_id": att.license_id.hex(), "license_sequence": att.license_sequence,
                   "consumed_msflop": str(att.consumed_msflop),
@@ -278,7 +284,8 @@ class Verifier:
                   "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
                   "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
-                           series_trusted=series.trusted, report=report)
+                           series_trusted=series.trusted and (link is None or not link.severe),
+                           report=report)
         ear = sign_ear(self.ear_key, issued_at=now, nonce=att.nonce,
                        submods={att.device_id.hex(): submod})
         return {"device_id": att.device_id.hex(), "status": submod["ear.status"],

@@ -118,6 +118,10 @@ class ChipResult:
     attestations: list = field(default_factory=list)   # (day, wire bytes), verified
     metered_msflop: list = field(default_factory=list)  # per day: the meter's count
     refused_ops: list = field(default_factory=list)     # per day: ops the gate held back
+    # Per day: the interconnect bytes the workload's ops needed, and those the
+    # locked limiter let through (a closed gate passes none).
+    wire_bytes_wanted: list = field(default_factory=list)
+    wire_bytes_passed: list = field(default_factory=list)
     refusals: list = field(default_factory=list)        # (day, what, device status name)
     anomalies: list = field(default_factory=list)       # (day, what the verifier saw)
 
@@ -153,6 +157,7 @@ class ChipRun:
         self.policy = fleet.policy_on(0)
         self.license = None          # the license in force on the chip (wire.License)
         self.silent_until = -1       # last day the operator withholds attestations
+        self._wire_bytes = (0, 0)    # the day's interconnect bytes: (wanted, passed)
         self.beaconless_until = -1   # last day no beacon reaches the chip
         self.events = [e for e in fleet.scenario.events if self._concerns(e)]
 
@@ -181,7 +186,8 @@ class ChipRun:
             lineage_msflop=w.lineage_msflop,
             devices=[DeviceSlot(self.device_id, info.license_sequence + 1)],
             start=self.fleet.day_start(day) + BEACON_AT_S,
-            valid_days=self.fleet.days - day + 1, inspector_key=self.offices.inspector_public)
+            valid_days=self.fleet.days - day + 1, inspector_key=self.offices.inspector_public,
+            workload_kind=wire.WORKLOAD_KINDS[w.kind])
         # The workload's planned total is split across its chips by the fleet
         # plan; this chip's license carries its share, and a license id fixed by
         # the chip and day so that a run is reproducible.
@@ -221,6 +227,21 @@ class ChipRun:
             return
         self.license = record
         self.result.licenses.append(record.to_bytes())
+        self._load_link_cap(day)
+
+    def _load_link_cap(self, day: int) -> None:
+        """The operator's (orderly) reset after a license whose kind has another link cap
+        (docs/security.md G19): the limiter stays locked at the cap it loaded
+        at the last reset (the general one, or the inference one while no
+        license was in force), and the gate closed (LINK_PENDING), until a
+        reset loads the new cap. Trusted time restarts with the part: the day's
+        beacon again."""
+        mb_per_s, burst = self.policy.link_cap_for(self.license.workload_kind)
+        link = self.chip.hal.link
+        if (link.rate, link.burst) != (
+                wire.link_rate_register(mb_per_s, self.chip.hal.link_clock_hz()), burst):
+            self.chip.restart()
+            self._beacon(day)
 
     def _refused(self, day: int, what: str, error: DeviceError) -> None:
         self.result.refusals.append((day, what, DeviceStatus(error.status).name))
@@ -325,11 +346,13 @@ class ChipRun:
         spec = self.spec
         demand = day_demand(spec.activity, spec.disguise, spec.peak_ops, spec.mix,
                             self.fleet.scenario.seed, spec.index, day)
+        self._wire_bytes = (demand.wire_bytes, 0)
         if not self.chip.meter.enable or demand.wire_bytes == 0:
             return [ops for _, ops in demand.lane_ops]
         cycles = SECONDS_PER_DAY * self.chip.hal.link_clock_hz()
         link = self.chip.hal.link
         passed = link.carry(demand.wire_bytes, cycles)
+        self._wire_bytes = (demand.wire_bytes, passed)
         if demand.wire_bytes - passed < link.beat_cost:  # all but the last part-beat
             return [ops for _, ops in demand.lane_ops]
         return [ops * passed // demand.wire_bytes for _, ops in demand.lane_ops]
@@ -376,10 +399,13 @@ class ChipRun:
         if w and day == self.fleet.workload(w).start_day:
             self._install(day, approved=False)
         self._between_messages()
+        self._wire_bytes = (0, 0)
         metered, held = self._compute(day) if w and day >= self.fleet.workload(w).start_day \
             else (0, 0)
         self.result.metered_msflop.append(metered)
         self.result.refused_ops.append(held)
+        self.result.wire_bytes_wanted.append(self._wire_bytes[0])
+        self.result.wire_bytes_passed.append(self._wire_bytes[1])
         self.clock.now = start + ATTEST_AT_S
         # The day's compute ended on a registered gate decision (_compute ticks
         # the meter after every pass of the loop), and ATTEST reads the meter

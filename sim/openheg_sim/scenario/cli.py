@@ -79,6 +79,9 @@ def simulate(scenario_file: Path, out: Path, workers: int | None, use_dask: bool
         click.echo(f"  {w['name']}: {w['license_class'].lower()}, metered "
                    f"{w['metered_msflop'] / 1000:.3e} sFLOP of {w['planned_msflop'] / 1000:.3e} "
                    f"planned; {refused} refusals, {len(w['anomalies'])} anomaly days"
+                   + (f"; the link cap passed {w['wire_bytes_passed'] / w['wire_bytes_wanted']:.1%}"
+                      f" of its {w['wire_bytes_wanted']:.3e} wire bytes"
+                      if w["wire_bytes_passed"] < w["wire_bytes_wanted"] else "")
                    + (f"; {w['activity_mismatch_chips']} chips FLAGGED: activity not "
                       f"{w['kind']}" if w["activity_mismatch_chips"] else ""))
     click.echo(f"  ledger, summary.json and {result.report.name} written to {out}")

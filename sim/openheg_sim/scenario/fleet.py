@@ -127,7 +127,9 @@ def _allowance_chunk_msflop(scenario: Scenario) -> int:
 def _link_cap(policy: ScenarioPolicy) -> dict:
     """The scenario's interconnect cap as the signed policy's fields (absent: its defaults)."""
     cap = {"link_wire_mb_per_s": policy.link_mb_per_s,
-           "link_burst_wire_bytes": policy.link_burst_bytes}
+           "link_burst_wire_bytes": policy.link_burst_bytes,
+           "inference_link_wire_mb_per_s": policy.inference_link_mb_per_s,
+           "inference_link_burst_wire_bytes": policy.inference_link_burst_bytes}
     return {k: v for k, v in cap.items() if v is not None}
 
 

@@ -143,6 +143,17 @@ def write_report(summary: dict, out: Path) -> Path:
                      f"| {format_sflop(w['planned_msflop'])} | {format_sflop(w['metered_msflop'])} | "
                      f"{format_sflop(w['ledger_metered_msflop'])} | {w['refused_ops']:.3g} |")
     lines.append("")
+    lines += ["Interconnect: the wire bytes each workload's ops needed, and those its chips' "
+              "locked limiters let through at the cap the policy gives the kind its licenses "
+              "declare (docs/security.md G19).", "",
+              "| workload | declared | cap (MB/s, burst) | wanted | passed | passed share |",
+              "|---|---|---|---|---|---|"]
+    for w in summary["workloads"]:
+        share = w["wire_bytes_passed"] / w["wire_bytes_wanted"] if w["wire_bytes_wanted"] else 1
+        lines.append(f"| {w['name']} | {w['kind']} | {w['link_cap_mb_per_s']:,}, "
+                     f"{w['link_cap_burst_bytes']:,} B | {w['wire_bytes_wanted']:.3e} B | "
+                     f"{w['wire_bytes_passed']:.3e} B | {share:.1%} |")
+    lines.append("")
     for w in summary["workloads"]:
         name = f"workload-{w['name']}.png"
         _workload_plot(plt, summary, w, plots / name)

@@ -86,6 +86,10 @@ class Policy:
     h_daily_increase_sflop: float
     link_mb_per_s: int | None = None     # the interconnect cap; None: the policy's default
     link_burst_bytes: int | None = None
+    # The cap for chips licensed for inference (and chips with no license);
+    # None: the policy's default, which sets none beyond the general cap.
+    inference_link_mb_per_s: int | None = None
+    inference_link_burst_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,16 @@ class _Reader:
         extra = sorted(set(self.table) - self.seen)
         if extra:
             raise self.fail(extra[0], "unknown key; remove it or fix its spelling")
+
+
+def _link_rate(p: "_Reader", key: str) -> int | None:
+    return p.get(key, int, default=None, check=lambda v: 0 <= v <= LINK_MAX_MB_PER_S,
+                 hint=f"wire MB/s, 0 to {LINK_MAX_MB_PER_S:,}")
+
+
+def _link_burst(p: "_Reader", key: str) -> int | None:
+    return p.get(key, int, default=None, check=lambda v: 0 <= v <= LINK_MAX_BURST_WIRE_BYTES,
+                 hint=f"wire bytes, 0 to {LINK_MAX_BURST_WIRE_BYTES:,}")
 
 
 def _positive(v) -> bool:
@@ -208,12 +222,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
                                 check=_not_negative, hint="sFLOP per day, 0 or more")),
                     float(p.get("h_daily_increase_sflop", (int, float), default=h_sflop / 10_000,
                                 check=_not_negative, hint="sFLOP per day, 0 or more")),
-                    p.get("link_mb_per_s", int, default=None,
-                          check=lambda v: 0 <= v <= LINK_MAX_MB_PER_S,
-                          hint=f"wire MB/s, 0 to {LINK_MAX_MB_PER_S:,}"),
-                    p.get("link_burst_bytes", int, default=None,
-                          check=lambda v: 0 <= v <= LINK_MAX_BURST_WIRE_BYTES,
-                          hint=f"wire bytes, 0 to {LINK_MAX_BURST_WIRE_BYTES:,}"))
+                    _link_rate(p, "link_mb_per_s"), _link_burst(p, "link_burst_bytes"),
+                    _link_rate(p, "inference_link_mb_per_s"),
+                    _link_burst(p, "inference_link_burst_bytes"))
     if policy.h_sflop <= policy.f_sflop:
         raise p.fail("h_sflop", "must be above f_sflop (the Horizon threshold lies beyond the frontier)")
     p.done()

@@ -11,7 +11,7 @@ from collections import Counter
 
 from openheg.ledger import Ledger
 from openheg.licensing import workload_id_for
-from openheg.wire import Order
+from openheg.wire import WORKLOAD_KINDS, Order
 
 from .fleet import Fleet
 from .telemetry import chip_intervals
@@ -84,6 +84,10 @@ def build_summary(fleet: Fleet, results, ledger: Ledger, classifier=None) -> dic
         orders = []
         for r in chip_results:
             orders += [(day, Order.from_bytes(raw).order_kind.name.lower()) for day, raw in r.orders]
+        # The cap each of its chips' limiters holds once its license is in
+        # force: the policy's for the kind the license declares.
+        cap_mb_per_s, cap_burst = fleet.policy_on(fleet.days - 1).link_cap_for(
+            WORKLOAD_KINDS[w.kind])
         workloads.append({
             "name": w.name, "kind": w.kind, "owner": w.owner, "lineage": w.lineage,
             "site": w.site, "chips": len(w.chips), "start_day": w.start_day,
@@ -94,6 +98,9 @@ def build_summary(fleet: Fleet, results, ledger: Ledger, classifier=None) -> dic
             "metered_msflop": total,
             "ledger_metered_msflop": sum(ledger.metered(workload_id_for(w.name).hex()).values()),
             "refused_ops": sum(sum(r.refused_ops) for r in chip_results),
+            "link_cap_mb_per_s": cap_mb_per_s, "link_cap_burst_bytes": cap_burst,
+            "wire_bytes_wanted": sum(sum(r.wire_bytes_wanted) for r in chip_results),
+            "wire_bytes_passed": sum(sum(r.wire_bytes_passed) for r in chip_results),
             "refusals": _grouped([x for r in chip_results for x in r.refusals]),
             "anomalies": _grouped([x for r in chip_results for x in r.anomalies]),
             "orders": _grouped(orders),

@@ -9,6 +9,9 @@ traffic it offers the limiter.
   day) and a served model exchanges little but activations.
 
 Disguises: the operator runs one kind under a license declaring another.
+``plain-training`` (declared inference): pre-training as it is, at its own
+duty and traffic, with nothing but the license's kind to hide it (what an
+inference pod's interconnect cap holds back: docs/security.md G19).
 ``throttled-training`` (declared inference): pre-training slowed to an
 inference-like duty, with gradient accumulation cutting its all-reduce bytes
 per op (by how much, drawn each day: THROTTLE, ACCUMULATION_STEPS).
@@ -31,10 +34,11 @@ from dataclasses import dataclass
 from openheg import regmap
 from openheg.policy import SECONDS_PER_DAY
 
-DISGUISES = ("none", "throttled-training", "padded-inference")
+DISGUISES = ("none", "plain-training", "throttled-training", "padded-inference")
 # The kind a disguise's workload really runs, and the kinds it may declare.
-TRUE_KIND = {"throttled-training": "pre-training", "padded-inference": "inference"}
-DECLARED_KINDS = {"throttled-training": ("inference",),
+TRUE_KIND = {"plain-training": "pre-training", "throttled-training": "pre-training",
+             "padded-inference": "inference"}
+DECLARED_KINDS = {"plain-training": ("inference",), "throttled-training": ("inference",),
                   "padded-inference": ("pre-training", "fine-tuning")}
 PADDING_LANE = "FP16"
 
