@@ -16,9 +16,13 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import pytest
+
 from openheg.ledger import Ledger
 from openheg.verify import decode_attestation
 from openheg_sim.emulator import ChipLink
+from openheg_sim.firmware import NativeFlash
+from openheg_sim.flash import Flash, FlashError
 from openheg_sim.scenario import load_scenario
 from openheg_sim.scenario.chips import ChipRun, Offices
 from openheg_sim.scenario.engine import simulate
@@ -70,6 +74,36 @@ def test_engine_totals_equal_the_unbatched_path_and_the_pinned_figures(tmp_path)
     for w in fast.summary["workloads"]:
         assert (w["metered_msflop"], w["refused_ops"]) == PINNED[w["name"]], w["name"]
         assert w["ledger_metered_msflop"] == slow_totals[w["name"]] == w["metered_msflop"]
+
+
+def test_a_native_flash_holds_the_bytes_the_python_model_would(tmp_path):
+    """The simulator's chips keep their flash in C (NativeFlash): the firmware
+    programs it through the C NOR model, with the Python model's rules. Same
+    chip, same days: the same bytes, page for page."""
+    fleet = prepare_fleet(load_scenario(EXAMPLE), tmp_path / "fleet")
+    offices = Offices(fleet)
+    images = []
+    for flash in (Flash, NativeFlash):
+        run = ChipRun(fleet, fleet.chips[0], offices, flash=flash)
+        run.provision()
+        for day in range(3):
+            run.day(day)
+        run.close()
+        images.append(run.chip.flash.image())
+        assert run.chip.flash.read(0, 64) == images[-1][:64]
+    assert images[0] == images[1]
+    assert images[1].count(0xFF) < len(images[1])  # the store was written
+
+
+def test_python_cannot_program_a_native_flash_behind_the_firmware():
+    flash = NativeFlash()
+    with pytest.raises(FlashError, match="C HAL only"):
+        flash.program(0, b"\0" * 4)
+    with pytest.raises(FlashError, match="C HAL only"):
+        flash.erase(0)
+    with pytest.raises(FlashError, match="no power cuts"):
+        flash.cut_after(1)
+    assert flash.image() == b"\xff" * flash.size
 
 
 def _bench():
