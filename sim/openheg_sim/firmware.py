@@ -248,7 +248,7 @@ class NativeFlash(Flash):
     """A part whose pages are C memory, read and programmed by the firmware's
     cffi HAL through the C NOR model (firmware/port/common/heg_nor_sim.c, the
     rules of Flash: erase by page, program only erased aligned words) without
-    a call into Python; a fleet's chips spent about a fifth of their time in
+    a call into Python; a fleet's chips spent about a seventh of their CPU in
     the flash's Python calls. Python reads it (``read``, ``image``) but
     programs nothing. For the scenario simulator: no backing file and no
     power cuts (Flash has both); its OTP area is Flash's."""
