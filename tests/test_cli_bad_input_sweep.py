@@ -33,6 +33,10 @@ NONCE_FILE = "nonce.txt"
 # never lets a command run far enough to load it.
 MODEL_BYTES = b"a classifier model file\n"
 MODEL_SHA256 = hashlib.sha256(MODEL_BYTES).hexdigest()
+# The verifier service's URL in a baseline: nothing listens on port 1, so a
+# command that got past its own checks would fail on a line that names no
+# swept parameter.
+NO_SERVICE = "http://127.0.0.1:1"
 
 
 def commands(group: click.Group = cli, prefix: tuple[str, ...] = ()):
@@ -99,6 +103,9 @@ BASELINES: dict[str, dict[str, object]] = {
                  "classifier_file": "model.bin", "classifier_sha256": MODEL_SHA256},
     "vendor create": {"directory": "vendor2"},
     "vendor list": {"directory": "vendor"},
+    "verifier fleet-orders post": {"order_file": "halt.order", "service": NO_SERVICE,
+                                   "token_file": "regulator.token"},
+    "verifier fleet-orders push": {"device_urls": ["emu://chip0"], "service": NO_SERVICE},
     "verifier serve": {"config_file": "verifier.toml"},
 }
 
@@ -121,7 +128,8 @@ AMOUNTS = {"planned", "compute"}
 ASSIGNMENTS = {"assignments"}
 PUBLIC_KEYS = {"vendor_keys", "board_keys", "inspector_keys", "party_keys", "revoke_keys",
                "issuer", "time_authority"}
-HEX = {"nonce", "license_id", "device_id", "classifier_sha256"}
+HEX = {"nonce", "license_id", "device_id", "classifier_sha256", "policy_digest"}
+SERVICE_URLS = {"service"}  # the verifier service's base URL
 KEY_NAMES = {"inspector", "signers", "key_name"}  # file names in the authority's keys/
 NODE_NAMES = {"workload", "name", "parents"}  # names of workloads and lineage nodes
 FREE_TEXT = {"family", "evidence", "note", "reason"}  # any UTF-8 text, empty included
@@ -175,6 +183,8 @@ def bad_values(path: tuple[str, ...], param: click.Parameter) -> list[str]:
         return duplicate + ["X=1e400", "frontier_base_msflop=1e400", "frontier_base_msflop=nan",
                 "frontier_base_msflop=inf", "frontier_base_msflop=-1",
                 "frontier_base_msflop=1e999999", "=", "noequals"]
+    if name in SERVICE_URLS:
+        return ["", "ftp://127.0.0.1", "http://", "127.0.0.1:8642", "\udcff"]
     if name in PUBLIC_KEYS:
         return ["00" * 32, "ff" * 32, "@folder", "@missing/dir/x", "@empty", "@not-utf8"]
     if name in HEX:
@@ -299,6 +309,7 @@ def world(tmp_path_factory):
 
         nonce = wire.Attestation.from_bytes((root / "att.bin").read_bytes()).nonce.hex()
         (root / "verifier.toml").write_text("")
+        (root / "regulator.token").write_text("regulator-token-" + "0" * 32 + "\n")
         examples = Path(__file__).resolve().parents[1] / "examples"
         (root / "scenario.toml").write_text((examples / "site_halt.toml").read_text())
         (root / "model.bin").write_bytes(MODEL_BYTES)

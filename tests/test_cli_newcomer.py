@@ -105,3 +105,23 @@ def test_a_corrupt_emulator_flash_is_one_line_naming_the_file_and_the_remedy(chi
     assert code == EXIT_UNREACHABLE and str(flash) in line
     assert "is corrupt" in line and "provision the chip again" in line
     assert flash.stat().st_size == 100  # left as found, for whoever restores it
+
+
+@pytest.mark.parametrize("command", [("ledger", "status"), ("ledger", "devices"),
+                                     ("ledger", "workloads"), ("attest", "series")])
+def test_a_read_on_a_ledger_file_that_does_not_exist_is_refused_and_makes_no_file(
+        run, tmp_path, command):
+    """A mistyped --ledger file in a real folder was created empty and read as
+    "no devices": a read must not make the ledger it reads."""
+    typo = tmp_path / "ledgr.sqlite"
+    code, _, err = run("--ledger", str(typo), *command)
+    assert code == EXIT_LEDGER
+    assert f"there is no ledger at {typo}" in one_error_line(err)
+    assert not typo.exists()
+
+
+def test_a_ledger_is_still_made_by_the_commands_that_record(run, tmp_path):
+    made = tmp_path / "new.sqlite"
+    ok(run, "--ledger", str(made), "ledger", "migrate")
+    assert made.exists()
+    assert "0 devices" in ok(run, "--ledger", str(made), "ledger", "status")

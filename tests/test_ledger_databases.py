@@ -274,6 +274,34 @@ def test_a_ledger_path_in_a_folder_that_does_not_exist_is_refused(tmp_path):
     assert not (tmp_path / "missing").exists()
 
 
+def _open_files(path):
+    fds = Path("/proc/self/fd")
+    return [fd for fd in fds.iterdir() if _target(fd) == str(path)]
+
+
+def _target(fd):
+    try:
+        return os.readlink(fd)
+    except OSError:  # the fd listing itself, closed by the time it is read
+        return None
+
+
+def test_a_ledger_that_fails_to_open_leaves_no_connection_open(tmp_path):
+    """Regression: a Ledger refused at start (here: a schema newer than this
+    openheg) kept its engine's pooled connection, one open file per attempt in a
+    long-lived service that retries."""
+    path = tmp_path / "newer.sqlite"
+    ledger = Ledger(path)
+    with ledger.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    ledger.close()
+    assert _open_files(path) == []
+    for _ in range(3):
+        with pytest.raises(LedgerError, match="newer than this openheg"):
+            Ledger(path)
+    assert _open_files(path) == []
+
+
 def _attesting(counter: int, consumed: int, workload_msflop: int) -> bytes:
     body = replace(Attestation.from_bytes(attestation(counter, consumed, CHAIN_START)),
                    workload_msflop=workload_msflop)

@@ -199,6 +199,18 @@ class Context:
             click.get_current_context().call_on_close(self._ledger.close)
         return self._ledger
 
+    @property
+    def recorded_ledger(self) -> Ledger:
+        """The ledger for a command that only reads what was recorded: a --ledger
+        file that does not exist is refused, not made empty (a mistyped path
+        would otherwise read as "no devices"). The default ledger under
+        $OPENHEG_HOME is made as for any command: its absence means nothing was
+        recorded yet."""
+        if self._ledger is None and self.ledger_url:
+            self._ledger = Ledger(self.ledger_url, must_exist=True)
+            click.get_current_context().call_on_close(self._ledger.close)
+        return self.ledger
+
 
 class _OneValuePerOption:
     """Refuse a single-valued option given more than once. Click keeps the last

@@ -258,8 +258,9 @@ def attest_series(ctx: Context, deadline: int | None, as_json: bool) -> None:
     Example: openheg attest series --deadline 86400 --json
     """
     now = int(time.time())
-    results = [ctx.ledger.series(row.device_id, now=now, deadline_s=deadline)
-               for row in ctx.ledger.devices()]
+    ledger = ctx.recorded_ledger
+    results = [ledger.series(row.device_id, now=now, deadline_s=deadline)
+               for row in ledger.devices()]
     anomalies = [a for r in results for a in r.anomalies]
     emit({"devices": len(results), "anomalies": [a.to_json() for a in anomalies],
           "trusted": all(r.trusted for r in results)}, as_json,

@@ -43,8 +43,9 @@ def ledger_status(ctx: Context, as_json: bool) -> None:
 
     Example: openheg ledger status --json
     """
-    counts = ctx.ledger.counts()
-    emit({"url": ctx.ledger.url, "revision": ctx.ledger.schema_revision(), **counts}, as_json,
+    ledger = ctx.recorded_ledger
+    counts = ledger.counts()
+    emit({"url": ledger.url, "revision": ledger.schema_revision(), **counts}, as_json,
          ", ".join(f"{n} {table}" for table, n in counts.items()))
 
 
@@ -56,13 +57,14 @@ def ledger_workloads(ctx: Context, as_json: bool) -> None:
 
     Example: openheg ledger workloads --json
     """
+    ledger = ctx.recorded_ledger
     rows = []
-    for w in ctx.ledger.workloads():
-        usage = ctx.ledger.usage(w.workload_id)
+    for w in ledger.workloads():
+        usage = ledger.usage(w.workload_id)
         rows.append({"workload": w.name, "class": w.license_class,
                      "planned_msflop": w.planned_msflop, "lineage_msflop": w.lineage_msflop,
                      "allocated_msflop": sum(u.allocation_msflop for u in usage),
-                     "metered_msflop": sum(ctx.ledger.metered(w.workload_id, usage).values()),
+                     "metered_msflop": sum(ledger.metered(w.workload_id, usage).values()),
                      "devices": len(usage)})
     emit(rows, as_json, "\n".join(
         f"{r['workload']}: {r['class'].lower()}, metered "
@@ -79,9 +81,10 @@ def ledger_devices(ctx: Context, as_json: bool) -> None:
 
     Example: openheg ledger devices --json
     """
+    ledger = ctx.recorded_ledger
     rows = []
-    for d in ctx.ledger.devices():
-        atts = ctx.ledger.attestations(d.device_id)
+    for d in ledger.devices():
+        atts = ledger.attestations(d.device_id)
         rows.append({"device_id": d.device_id, "url": d.url, "vendor_key": d.vendor_key,
                      "reports": len(atts),
                      "last_report_at": atts[-1].received_at if atts else None})
@@ -108,9 +111,10 @@ def report(ctx: Context, workload: str, authority_dir: Path, out: Path, deadline
     from ..report import write_report
 
     policy = Authority(authority_dir).policy_in_force()
-    ctx.ledger.workload(workload)  # an unknown name is refused before any file is written
+    ledger = ctx.recorded_ledger
+    ledger.workload(workload)  # an unknown name is refused before any file is written
     progress(f"building report for {workload}...")
-    written = write_report(ctx.ledger, workload, policy, out, deadline_s=deadline)
+    written = write_report(ledger, workload, policy, out, deadline_s=deadline)
     data = json.loads(written["json"].read_text())
     emit({"files": {k: str(v) for k, v in written.items()}, "trusted": data["trusted"],
           "anomalies": len(data["anomalies"])}, as_json,

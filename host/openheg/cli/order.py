@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ._common import (
     Authority,
+    Device,
     DEFAULT_SIGNER_ROLES,
     FLEET_ROLE,
     License,
@@ -225,25 +226,53 @@ def order_send(ctx: Context, urls: tuple[str, ...], order_file: Path) -> None:
     if not record.fleet and len(urls) > 1:
         raise click.UsageError("the order is for one device: give one URL (only a fleet order "
                                "goes to many)")
-    what = ("fleet " if record.fleet else "") + record.order_kind.name.lower().replace("_", "-")
-    # A device that refuses (or cannot be reached) keeps no other from its
-    # halt: each is tried, each refusal named, the first one's exit code returned.
-    refusals: list[OpenhegError] = []
+    refusals = deliver(ctx, [record], open_each(ctx, urls))
+    if refusals:
+        raise refusals[0]
+
+
+def open_each(ctx: Context, urls: tuple[str, ...]) -> list[tuple[str, Device | OpenhegError]]:
+    """Each device given, or why it cannot be reached: one device that cannot
+    keeps no other from its orders. With one URL its error is raised here."""
+    targets: list[tuple[str, Device | OpenhegError]] = []
     for url in urls:
         try:
-            dev = ctx.device(url)
-            dev.order(record)
-            ctx.ledger.record_order(record, dev.info().device_id if record.fleet else None)
+            targets.append((url, ctx.device(url)))
         except OpenhegError as error:
             if len(urls) == 1:
                 raise
-            click.echo(f"{url}: {what} order not applied: {error}", err=True)
-            refusals.append(error)
-            continue
-        click.echo(f"{url}: {what} order applied")
+            targets.append((url, error))
+    return targets
+
+
+def deliver(ctx: Context, records: list[Order],
+            targets: list[tuple[str, Device | OpenhegError]]) -> list[OpenhegError]:
+    """Deliver each order to each device, noting each applied one in the
+    ledger; returns the refusals (a device that refuses or cannot be reached
+    keeps no other from its halt: each is tried, each refusal named). With one
+    device, its refusal is raised."""
+    refusals: list[OpenhegError] = []
+    for record in records:
+        what = (("fleet " if record.fleet else "")
+                + record.order_kind.name.lower().replace("_", "-"))
+        for url, dev in targets:
+            try:
+                if isinstance(dev, OpenhegError):
+                    raise dev
+                dev.order(record)
+                ctx.ledger.record_order(record, dev.info().device_id if record.fleet else None)
+            except OpenhegError as error:
+                if len(targets) == 1:
+                    raise
+                click.echo(f"{url}: {what} order {record.sequence} not applied: {error}",
+                           err=True)
+                refusals.append(error)
+                continue
+            click.echo(f"{url}: {what} order {record.sequence} applied")
     if refusals:
-        click.echo(f"{len(refusals)} of {len(urls)} devices did not apply the order", err=True)
-        raise refusals[0]
+        click.echo(f"{len(refusals)} of {len(targets) * len(records)} deliveries (an order "
+                   "to a device) failed", err=True)
+    return refusals
 
 
 # =================================================================== vendor

@@ -36,10 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import OpenhegError
 from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
 from ..verify import decode_attestation
-from ..wire import Attestation, Endorsement, EventType, License, Order, SignerRole
+from ..wire import (ORDER_LIFETIME_S, Attestation, Endorsement, EventType, License, Order,
+                    SignerRole)
 from .schema import (
     AttestationRow,
     DeviceRow,
+    FleetOrderRow,
     IssuedOrderRow,
     LicenseRow,
     LogAnchorRow,
@@ -50,7 +52,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -71,6 +73,11 @@ class LedgerError(OpenhegError):
 
 class NonceRefused(LedgerError):
     """An attestation answers a nonce the verifier cannot accept for it."""
+
+
+class FleetOrderRefused(LedgerError):
+    """A fleet order whose sequence is not above every one recorded for its
+    policy: a replayed or older order, which no device would take either."""
 
 
 def ledger_url(value: str | Path) -> str:
@@ -117,10 +124,13 @@ class DeviceUsage:
 
 
 class Ledger:
-    def __init__(self, url: str | Path, *, create_folder: bool = False):
+    def __init__(self, url: str | Path, *, create_folder: bool = False,
+                 must_exist: bool = False):
         """``create_folder``: make an SQLite file's folder when it does not exist
         (the default ledger under $OPENHEG_HOME); otherwise a missing folder is a
-        mistyped path, refused rather than made."""
+        mistyped path, refused rather than made. ``must_exist``: refuse an SQLite
+        file that does not exist (a command that only reads must not make an
+        empty ledger and report that nothing was recorded)."""
         self.url = ledger_url(url)
         try:
             if self.url.startswith("sqlite"):
@@ -131,6 +141,10 @@ class Ledger:
                     elif not Path(path).parent.is_dir():
                         raise LedgerError(f"cannot open ledger {self.url}: there is no folder "
                                           f"{Path(path).parent} (a mistyped --ledger path?)")
+                    if must_exist and not Path(path).is_file():
+                        raise LedgerError(f"cannot open ledger {self.url}: there is no ledger "
+                                          f"at {path} (a mistyped --ledger path? "
+                                          "`openheg ledger migrate` makes a new one)")
                 self.engine = _sqlite_engine(self.url)
             elif self.url.split("+", 1)[0].split(":", 1)[0] == "postgresql":
                 self.engine = create_engine(self.url, pool_pre_ping=True)
@@ -139,8 +153,15 @@ class Ledger:
                                   "SQLite (a file path or sqlite:///PATH) or PostgreSQL "
                                   "(postgresql://USER@HOST:PORT/DB)")
             self.migrate()
-        except (SQLAlchemyError, OSError) as error:
-            raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
+        except BaseException as error:
+            # A ledger refused at start holds no connection: a service that retries
+            # must not leak one open file or socket per attempt.
+            engine = getattr(self, "engine", None)
+            if engine is not None:
+                engine.dispose()
+            if isinstance(error, (SQLAlchemyError, OSError)):
+                raise LedgerError(f"cannot open ledger {self.url}: {_one_line(error)}") from None
+            raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self, revision: str = "head", *, downgrade: bool = False) -> None:
@@ -432,6 +453,41 @@ class Ledger:
                 OrderRow.device_id == device_id.hex(), OrderRow.signer_role == name))]
         return max(issued + sent, default=0)
 
+    def record_fleet_order(self, order: Order, signers: Iterable[bytes], now: int) -> bool:
+        """Record a fleet order the caller verified against its policy, with the
+        board keys whose signatures it bears; False if these exact bytes are the
+        newest recorded for its policy (a resent request). FleetOrderRefused if
+        its sequence is not above every one recorded for its policy otherwise (a
+        replay of an order since superseded, or an order older than the newest):
+        the check and the insert are one transaction, serialised per policy
+        (SQLite's write lock; on PostgreSQL an advisory lock on the digest), so
+        two orders posted at once cannot both pass it."""
+        if not order.fleet:
+            raise LedgerError("a per-device order is recorded as delivered to its device "
+                              "(record_order), not as a fleet order")
+        digest, data = order.policy_digest.hex(), order.to_bytes()
+        with self.session() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                          {"key": int.from_bytes(order.policy_digest[:8], "big", signed=True)})
+            highest = s.scalar(select(func.max(FleetOrderRow.sequence))
+                               .where(FleetOrderRow.policy_digest == digest))
+            if highest is not None and int(highest) == order.sequence and data == s.scalar(
+                    select(FleetOrderRow.record).where(FleetOrderRow.policy_digest == digest,
+                                                       FleetOrderRow.sequence == highest)):
+                return False
+            if highest is not None and int(highest) >= order.sequence:
+                raise FleetOrderRefused(
+                    f"fleet order sequence {order.sequence} of policy {digest[:16]}... is not "
+                    f"above the highest recorded for that policy ({int(highest)}): a replayed "
+                    "or older order, which every device refuses too; the board signs the next "
+                    f"with sequence {int(highest) + 1} or more")
+            self._insert_new(s, FleetOrderRow, policy_digest=digest, sequence=order.sequence,
+                             order_kind=order.order_kind.name, issued_at=order.issued_at,
+                             signers=",".join(sorted(k.hex() for k in signers)), record=data,
+                             recorded_at=now)
+        return True
+
     def issue_nonce(self, device_id: bytes, nonce: bytes, now: int, lifetime_s: int) -> int:
         """Record a fresh nonce for one device; returns its expiry."""
         with self.session() as s:
@@ -492,6 +548,16 @@ class Ledger:
                 query = query.where(OrderRow.device_id == device_id)
             return list(s.scalars(query))
 
+    def fleet_orders(self, policy_digest: str | None = None) -> list[FleetOrderRow]:
+        """The recorded fleet orders (of one policy, by its digest in hex), by
+        policy then sequence."""
+        with self.session() as s:
+            query = select(FleetOrderRow).order_by(FleetOrderRow.policy_digest,
+                                                   FleetOrderRow.sequence)
+            if policy_digest is not None:
+                query = query.where(FleetOrderRow.policy_digest == policy_digest)
+            return list(s.scalars(query))
+
     def attestations(self, device_id: str | None = None,
                      license_id: str | None = None) -> list[AttestationRow]:
         with self.session() as s:
@@ -550,23 +616,30 @@ class Ledger:
             orders = _by_device(s.execute(
                 select(OrderRow.device_id, OrderRow.record).where(_among(s, OrderRow.device_id, wanted))
                 .order_by(OrderRow.device_id, OrderRow.signer_role, OrderRow.sequence)))
-        return {device: check_series(
-                    device,
-                    [Report(decode_attestation(row.record), row.received_at,
-                            row.log_length_after) for row in attestations.get(device, [])],
-                    log=[LogRecord(r.entry_index, r.event_type, r.payload)
-                         for r in logs.get(device, [])] or None,
-                    anchors=[(r.entry_index, bytes.fromhex(r.head_before))
-                             for r in anchors.get(device, [])],
-                    now=now, deadline_s=deadline_s,
-                    orders=[Order.from_bytes(row.record) for row in orders.get(device, [])])
-                for device in wanted}
+            fleet = [Order.from_bytes(record) for record in s.scalars(
+                select(FleetOrderRow.record).order_by(FleetOrderRow.policy_digest,
+                                                      FleetOrderRow.sequence))]
+        results = {}
+        for device in wanted:
+            reports = [Report(decode_attestation(row.record), row.received_at,
+                              row.log_length_after) for row in attestations.get(device, [])]
+            delivered = [Order.from_bytes(row.record) for row in orders.get(device, [])]
+            results[device] = check_series(
+                device, reports,
+                log=[LogRecord(r.entry_index, r.event_type, r.payload)
+                     for r in logs.get(device, [])] or None,
+                anchors=[(r.entry_index, bytes.fromhex(r.head_before))
+                         for r in anchors.get(device, [])],
+                now=now, deadline_s=deadline_s,
+                orders=delivered + _fleet_orders_owed(reports, fleet, delivered))
+        return results
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:
             return {table.__tablename__: s.scalar(select(func.count()).select_from(table))
                     for table in (DeviceRow, WorkloadRow, LicenseRow, OrderRow, AttestationRow,
-                                  LogEntryRow, LogAnchorRow, NonceRow, IssuedOrderRow)}
+                                  LogEntryRow, LogAnchorRow, NonceRow, IssuedOrderRow,
+                                  FleetOrderRow)}
 
     def replaced(self, device_id: str) -> dict[tuple[str, int], ReplacedLicense]:
         """The device's LICENSE_REPLACED entries the ledger holds, by (license id,
@@ -669,6 +742,19 @@ def _among(s: Session, column, values: list[str]):
     if s.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
     return column.in_(values)
+
+
+def _fleet_orders_owed(reports: list[Report], fleet: list[Order],
+                       delivered: list[Order]) -> list[Order]:
+    """The recorded fleet orders a device must show applied, beside those
+    recorded as delivered to it: each order of a policy one of its reports ran,
+    received before the order's lifetime ended (the device was under that
+    policy while the order could still be applied, whoever was to deliver it).
+    A device first heard of after that is not held to it: no device takes an
+    order past its lifetime."""
+    return [order for order in fleet if order not in delivered and any(
+        r.attestation.policy_digest == order.policy_digest
+        and r.received_at < order.issued_at + ORDER_LIFETIME_S for r in reports)]
 
 
 def _by_device(rows) -> dict[str, list]:

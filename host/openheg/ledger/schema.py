@@ -193,3 +193,20 @@ class IssuedOrderRow(Base):
     sequence: Mapped[int] = mapped_column(U64, primary_key=True)
     order_kind: Mapped[str] = mapped_column(String(16))
     issued_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class FleetOrderRow(Base):
+    """Added by migration 0010: the fleet orders the verifier service accepted,
+    a board's HALT or LIFT_HALT for every device under one policy. Sequences
+    count per policy and only rise: the service records an order only above
+    every one recorded for its policy (Ledger.record_fleet_order)."""
+
+    __tablename__ = "fleet_orders"
+    policy_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sequence: Mapped[int] = mapped_column(U64, primary_key=True)
+    order_kind: Mapped[str] = mapped_column(String(16))
+    issued_at: Mapped[int] = mapped_column(U64)
+    # The board keys (hex, comma-separated, sorted) whose signatures verified.
+    signers: Mapped[str] = mapped_column(Text)
+    record: Mapped[bytes] = mapped_column(LargeBinary)
+    recorded_at: Mapped[int] = mapped_column(BigInteger)

@@ -24,10 +24,21 @@ Evidence comes in, results go out, everything lands in the ledger:
 - ``POST /v1/admin/endorsements``, ``/v1/admin/workloads``, ``/v1/admin/licenses``,
   ``/v1/admin/revocations``: the regulator tier registers what the verifier
   trusts and counts against.
+- ``POST /v1/admin/fleet-orders`` (the regulator tier; the board-signed bytes of
+  a fleet HALT or LIFT_HALT, application/octet-stream): verified against the
+  authority's policy chain (bound to one of its policies, a board quorum of
+  that policy, within its lifetime, its sequence above every one recorded for
+  that policy), then recorded; 201 when new, 200 for the same bytes again.
+- ``GET /v1/fleet-orders`` (public, ``?policy=DIGEST`` for one policy): the fleet
+  order in force for each policy, for a data centre's agent to push to each
+  device (``openheg verifier fleet-orders push``). Public because every
+  operator must be able to fetch it: it is signed by the board, names no
+  device, and a halt withheld from the operator only helps the operator.
 
 Status codes: 400 malformed evidence or request, 401/403 a missing or wrong
-token, 404 an unknown device or workload, 422 evidence that does not verify
-(signature, endorsement, nonce, policy), 503 the ledger is unreachable.
+token, 404 an unknown device or workload, 409 a fleet order replayed or older
+than one recorded, 422 evidence that does not verify (signature, endorsement,
+nonce, policy, quorum), 503 the ledger is unreachable.
 """
 
 from __future__ import annotations
@@ -51,16 +62,18 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from ..board import VoteError, check_order_signatures, valid_signers
 from ..eat import MEDIA_TYPE as EAT_MEDIA_TYPE
 from ..eat import attestation_from_eat
 from ..errors import RecordError, VerificationError
-from ..ledger import DeviceUsage, Ledger, LedgerError, NonceRefused, ledger_url
+from ..ledger import (DeviceUsage, FleetOrderRefused, Ledger, LedgerError, NonceRefused,
+                      ledger_url)
 from ..report import usage_anomalies
 from ..series import SeriesResult
 from ..verify import (EndorsementList, VerifiedAttestation, authenticate_license,
                       decode_attestation, verify_attestation, verify_endorsement)
-from ..wire import (ID_SIZE, NONCE_SIZE, Attestation, Endorsement, GateCause, License,
-                    LicenseClass, hex_bytes)
+from ..wire import (ID_SIZE, NONCE_SIZE, ORDER_LIFETIME_S, Attestation, Endorsement, GateCause,
+                    License, LicenseClass, Order, OrderKind, hex_bytes)
 from .config import VerifierConfig
 from .dashboard import LOGIN_FORM, overview, workload_page
 from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
@@ -144,7 +157,10 @@ class Verifier:
                 continue
             self.endorsements.add(endorsement)
         self.ear_key = config.ear_key()
-        self.policy = config.authority_policy()
+        # The authority's policy chain: licenses authenticate against the policy
+        # in force, a fleet order against the policy of the chain it is bound to.
+        self.policies = config.authority_policies()
+        self.policy = self.policies[-1] if self.policies else None
         self.policy_version = config.policy_version or (
             self.policy.policy_version if self.policy is not None else None)
         self.registry = CollectorRegistry()
@@ -362,6 +378,90 @@ class Verifier:
         return {"license_id": row.license_id, "revoked_at": row.revoked_at,
                 "reason": row.revoked_reason}
 
+    def add_fleet_order(self, data: bytes) -> tuple[dict, bool]:
+        """Verify a board-signed fleet order as every device under its policy
+        will (bound to a policy of the chain this verifier trusts, a board
+        quorum of that policy, within its lifetime), then record it if its
+        sequence is above every one recorded for that policy. Returns the
+        order as GET /v1/fleet-orders shows it and whether it is new; Refusal
+        otherwise, with nothing recorded."""
+        try:
+            order = Order.from_bytes(data)
+        except RecordError as error:
+            raise Refusal(400, f"fleet order is malformed: {error}") from None
+        if not order.fleet:
+            raise Refusal(422, "this is a per-device order (it names a device, no policy): "
+                               "deliver it to its device with `openheg order send`; the "
+                               "service records fleet orders only")
+        if not self.policies:
+            raise Refusal(422, "this verifier trusts no policy chain, so it cannot check the "
+                               "board's quorum: set authority in its configuration")
+        policy = next((p for p in self.policies if p.digest == order.policy_digest), None)
+        if policy is None:
+            raise Refusal(422, f"the fleet order is bound to policy "
+                               f"{order.policy_digest.hex()[:16]}..., which is not a policy of "
+                               f"the chain this verifier trusts (v1 to "
+                               f"v{self.policies[-1].policy_version})")
+        try:
+            check_order_signatures(policy, order, None)
+            signers = valid_signers(order, policy.revoked_keys) & set(policy.board_keys)
+        except VoteError as error:
+            raise Refusal(422, str(error)) from None
+        now = int(time.time())
+        if now >= order.issued_at + ORDER_LIFETIME_S:
+            raise Refusal(422, f"the fleet order was issued at {order.issued_at}, more than "
+                               f"{ORDER_LIFETIME_S} s ago: past its lifetime no device takes "
+                               "it (the board signs a fresh one)")
+        try:
+            new = self.ledger.record_fleet_order(order, signers, now)
+        except FleetOrderRefused as error:
+            raise Refusal(409, str(error)) from None
+        row = next(r for r in self.ledger.fleet_orders(order.policy_digest.hex())
+                   if r.sequence == order.sequence)
+        return self._fleet_order(row), new
+
+    def fleet_orders_in_force(self, policy_hex: str | None = None) -> list[dict]:
+        """The newest recorded fleet order of each policy (of one, by digest):
+        sequences have no window on the device, so it is the one that counts."""
+        digest = None if policy_hex is None else _hex(policy_hex, 32, "policy (its digest)").hex()
+        newest: dict[str, object] = {}
+        for row in self.ledger.fleet_orders(digest):
+            newest[row.policy_digest] = row  # by sequence: the last is the highest
+        return [self._fleet_order(row) for row in newest.values()]
+
+    def fleet_order_history(self) -> list[dict]:
+        return [self._fleet_order(row) for row in self.ledger.fleet_orders()]
+
+    def _fleet_order(self, row) -> dict:
+        version = next((p.policy_version for p in self.policies
+                        if p.digest.hex() == row.policy_digest), None)
+        return {"policy_digest": row.policy_digest, "policy_version": version,
+                "order_kind": row.order_kind, "sequence": row.sequence,
+                "issued_at": row.issued_at, "expires_at": row.issued_at + ORDER_LIFETIME_S,
+                "signers": row.signers.split(",") if row.signers else [],
+                "recorded_at": row.recorded_at, "order": row.record.hex()}
+
+    def devices_not_halted(self) -> int:
+        """Devices whose newest report runs a policy whose fleet order in force
+        is a HALT and does not show the halt: received before the halt was
+        issued, or with the gate open to it (no HALTED cause)."""
+        halts = {o["policy_digest"]: o for o in self.fleet_orders_in_force()
+                 if o["order_kind"] == OrderKind.HALT.name}
+        if not halts:
+            return 0
+        count = 0
+        for row in self.ledger.devices():
+            atts = self.ledger.attestations(row.device_id)
+            if not atts:
+                continue
+            newest = max(atts, key=lambda a: a.report_counter)
+            att = Attestation.from_bytes(newest.record)
+            halt = halts.get(att.policy_digest.hex())
+            if halt is not None and (newest.received_at < halt["issued_at"]
+                                     or GateCause.HALTED not in att.gate_causes):
+                count += 1
+        return count
+
     def _workload(self, row) -> dict:
         usage = self.ledger.usage(row.workload_id)
         return {"name": row.name, "workload_id": row.workload_id,
@@ -401,10 +501,16 @@ class _LedgerGauges:
         devices = GaugeMetricFamily("openheg_devices", "Devices that have reported")
         silent = GaugeMetricFamily("openheg_devices_silent",
                                    "Devices with no report within silence_deadline_s")
+        not_halted = GaugeMetricFamily(
+            "openheg_devices_not_halted",
+            "Devices under a policy whose fleet order in force is a HALT whose newest "
+            "report does not show it")
         devices.add_metric([], len(self.verifier.ledger.devices()))
         silent.add_metric([], self.verifier.silent_devices(int(time.time())))
+        not_halted.add_metric([], self.verifier.devices_not_halted())
         yield devices
         yield silent
+        yield not_halted
 
 
 def create_app(config: VerifierConfig) -> FastAPI:
@@ -565,6 +671,19 @@ def create_app(config: VerifierConfig) -> FastAPI:
     @app.post("/v1/admin/revocations", dependencies=[Depends(regulator)])
     def revoke(body: RevocationRequest) -> dict:
         return verifier.revoke(body)
+
+    @app.post("/v1/admin/fleet-orders", status_code=201, dependencies=[Depends(regulator)],
+              responses={200: {"description": "The same order was recorded before"}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/octet-stream": {"schema": {"type": "string",
+                                                          "format": "binary"}}}}})
+    async def add_fleet_order(request: Request) -> JSONResponse:
+        order, new = await run_in_threadpool(verifier.add_fleet_order, await request.body())
+        return JSONResponse({**order, "recorded": new}, status_code=201 if new else 200)
+
+    @app.get("/v1/fleet-orders")
+    def fleet_orders(policy: str | None = None) -> dict:
+        return {"orders": verifier.fleet_orders_in_force(policy)}
 
     return app
 

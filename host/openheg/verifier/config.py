@@ -138,10 +138,18 @@ class VerifierConfig:
 
     def authority_policy(self) -> Policy | None:
         """The authority's policy in force, its whole published chain checked."""
+        chain = self.authority_policies()
+        return chain[-1] if chain else None
+
+    def authority_policies(self) -> list[Policy]:
+        """The authority's published policy chain from genesis, checked whole
+        (empty without an authority): the policies a fleet order may be bound to."""
         if self.authority is None:
-            return None
+            return []
         try:
-            return Authority(self.authority).policy_in_force()
+            authority = Authority(self.authority)
+            authority.policy_in_force()
+            return authority.policies()
         except OpenhegError as error:
             raise ConfigError(f"authority {self.authority}: {error}") from None
 

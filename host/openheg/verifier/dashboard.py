@@ -59,7 +59,8 @@ def overview(verifier, viewer, now: int) -> str:
                     exact_sflop(int(entry["consumed_msflop"]))]
                    for name, entry in summary["classes"].items()]),
             f"<p>Devices reporting: {len(verifier.ledger.devices())}; silent past "
-            f"{verifier.config.silence_deadline_s} s: {verifier.silent_devices(now)}</p>"]
+            f"{verifier.config.silence_deadline_s} s: {verifier.silent_devices(now)}; not yet "
+            f"halted by a fleet halt in force: {verifier.devices_not_halted()}</p>"]
     if verifier.policy is not None:
         day = now // SECONDS_PER_DAY
         rows = []
@@ -103,12 +104,18 @@ def overview(verifier, viewer, now: int) -> str:
         [[html.escape(a.device_id[:16]) + "&hellip;", html.escape(a.kind),
           html.escape(a.detail)] for a in anomalies],
         ["severe" if a.severe else "" for a in anomalies]) if anomalies else "<p>None.</p>"]
-    orders = [o for d in devices for o in verifier.ledger.orders(d["device_id"])]
+    # Pause and halt history: each device's orders, then the board's fleet
+    # orders (every device under a policy) with the board keys that signed.
+    rows = [[html.escape(o.device_id[:16]) + "&hellip;", html.escape(o.order_kind),
+             html.escape(str(o.signer_role)), str(o.sequence), _when(o.issued_at)]
+            for d in devices for o in verifier.ledger.orders(d["device_id"])]
+    rows += [[f"every device under policy {_policy_name(o)}", html.escape(o["order_kind"]),
+              "board: " + ", ".join(html.escape(k[:16]) + "&hellip;" for k in o["signers"]),
+              str(o["sequence"]), _when(o["issued_at"])]
+             for o in verifier.fleet_order_history()]
     body += ["<h2>Orders</h2>", table(
-        ["device", "kind", "signed by", "sequence", "issued"],
-        [[html.escape(o.device_id[:16]) + "&hellip;", html.escape(o.order_kind),
-          html.escape(str(o.signer_role)), str(o.sequence), _when(o.issued_at)]
-         for o in orders]) if orders else "<p>None recorded.</p>"]
+        ["device", "kind", "signed by", "sequence", "issued"], rows)
+        if rows else "<p>None recorded.</p>"]
     return page("Fleet overview", body, "regulator" if viewer.is_regulator else "inspector")
 
 
@@ -144,6 +151,12 @@ LOGIN_FORM = page("Sign in", [
     "<form method=post action='/dashboard/login'><label>Token "
     "<input type=password name=token size=70></label> <button>Sign in</button></form>",
     "<p>The token is kept in an HttpOnly cookie for this site only.</p>"], "public")
+
+
+def _policy_name(order: dict) -> str:
+    digest = html.escape(order["policy_digest"][:16]) + "&hellip;"
+    version = order["policy_version"]
+    return digest if version is None else f"v{version} ({digest})"
 
 
 def _when(unix: int | None) -> str:
