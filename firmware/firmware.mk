@@ -15,7 +15,8 @@ FW_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium
 FW_SODIUM_LIB := $(FW_SODIUM_PREFIX)/lib/libsodium.a
 FW_SODIUM_INCLUDE := $(FW_SODIUM_PREFIX)/include
 FW_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c $(FW_DIR)/src/*.h \
-	$(FW_DIR)/include/heg/*.h $(FW_DIR)/port/cffi/*.c $(FW_DIR)/port/cffi/*.h))
+	$(FW_DIR)/include/heg/*.h $(FW_DIR)/port/cffi/*.c $(FW_DIR)/port/cffi/*.h \
+	$(FW_DIR)/port/common/heg_nor_sim.c $(FW_DIR)/port/common/heg_nor_sim.h))
 FW_CFFI_STAMP := $(FW_BUILD_DIR)/cffi.stamp
 FW_CFFI_BUILDER := sim/openheg_sim/firmware_build.py
 
@@ -61,7 +62,8 @@ FW_WARNINGS := -std=c99 -Wall -Wextra -Werror -pedantic -Wconversion -Wsign-conv
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes
 FW_CPPFLAGS := -I$(FW_DIR)/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
 	-isystem $(FW_SODIUM_INCLUDE) -isystem $(FW_MONOCYPHER_SRC)
-FW_C_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c)) $(FW_DIR)/port/cffi/hal_cffi.c
+FW_C_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c)) $(FW_DIR)/port/cffi/hal_cffi.c \
+	$(FW_DIR)/port/common/heg_nor_sim.c
 FW_HEADERS := $(filter %.h,$(FW_SOURCES))
 FW_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_BUILD_DIR)/obj/%.o,$(FW_C_SOURCES))
 FW_LIB := $(FW_BUILD_DIR)/libheg_cffi.a

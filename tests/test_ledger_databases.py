@@ -20,14 +20,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from test_series import CHAIN_START, DEVICE, attestation
+from test_series import CHAIN_START, DEVICE, LICENSE_ID, attestation
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
 from openheg.ledger import HEAD_REVISION, Ledger, LedgerError, ledger_url
 from openheg.licensing import sign_order
 from openheg.series import LogRead, LogRecord
-from openheg.wire import Attestation, EventType, License, LicenseClass, Order, OrderKind, SignerRole
+from openheg.wire import (Attestation, EventType, License, LicenseClass, Order, OrderKind,
+                          RecordType, SignerRole)
 
 U64_MAX = (1 << 64) - 1
 
@@ -299,3 +300,31 @@ def test_a_ledger_that_fails_to_open_leaves_no_connection_open(tmp_path):
         with pytest.raises(LedgerError, match="newer than this openheg"):
             Ledger(path)
     assert _open_files(path) == []
+
+
+def _attesting(counter: int, consumed: int, workload_msflop: int) -> bytes:
+    body = replace(Attestation.from_bytes(attestation(counter, consumed, CHAIN_START)),
+                   workload_msflop=workload_msflop)
+    return replace(body, signature=DEVICE.sign_record(RecordType.ATTESTATION,
+                                                      body.body())).to_bytes()
+
+
+def test_metered_credits_the_most_a_device_attested_whatever_came_after(database_url):
+    """The operator sends, after a report attesting a large workload total, newer
+    ones attesting less (a count rolled back, a smaller figure under a higher
+    counter): the ledger still credits the most any report attested, and the
+    usage of the newest report. The totals are compared in SQL, as the
+    fixed-width strings they are stored as: 9 is not more than 10**30 there."""
+    ledger = Ledger(database_url)
+    license_ = replace(_license(1, 2), license_id=LICENSE_ID)
+    ledger.record_license(license_)
+    workload = license_.workload_id.hex()
+    ledger.record_attestations([_attesting(1, 10**6, 10**30)], received_at=100)
+    ledger.record_attestations([_attesting(2, 10**5, 9), _attesting(3, 7, 10**3)],
+                               received_at=200)
+    device = DEVICE.public_key.hex()
+    [usage] = ledger.usage(workload)
+    assert (usage.device_id, usage.consumed_msflop) == (device, 7)  # the newest report's
+    assert ledger.metered(workload) == {device: 10**30}
+    assert ledger.metered("00" * 16) == {}  # another workload's licenses: nothing of this one
+    ledger.close()

@@ -57,11 +57,13 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def write_doc(text: str, doc: Path = DOC) -> None:
+def write_doc(text: str, doc: Path = DOC, begin: str = BEGIN, end: str = END) -> None:
+    """Replace what stands between the markers ``begin`` and ``end`` of ``doc``
+    (bench_simulate.py writes its own section with them)."""
     page = doc.read_text()
-    head, rest = page.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    doc.write_text(f"{head}{BEGIN}\n\n{text}\n\n{END}{tail}")
+    head, rest = page.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(f"{head}{begin}\n\n{text}\n\n{end}{tail}")
 
 
 def main() -> None:

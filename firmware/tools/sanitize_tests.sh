@@ -8,7 +8,7 @@ OUT=build/firmware-sanitize
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 rm -rf "$OUT"
 mkdir -p "$OUT"
-for src in firmware/src/*.c firmware/port/cffi/hal_cffi.c; do
+for src in firmware/src/*.c firmware/port/cffi/hal_cffi.c firmware/port/common/heg_nor_sim.c; do
     # shellcheck disable=SC2086
     cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fPIC $SAN \
         -Ifirmware/include -Ifirmware/src -Ibuild/firmware/include \

@@ -715,6 +715,13 @@ class SignedRecord:
         self.check()
 
     def body(self) -> bytes:
+        # Built once per record: the record is frozen, and a body is built to
+        # sign, to check each signature and to send (a time beacon twice, a
+        # license once per signer and again to send). replace() makes a new
+        # record, which builds its own.
+        cached = self.__dict__.get("_body")
+        if cached is not None:
+            return cached
         self.check()
         values = {}
         for item in fields(self):
@@ -722,7 +729,9 @@ class SignedRecord:
                 continue
             value = getattr(self, item.name)
             values[item.name] = int(value) if isinstance(value, IntEnum | IntFlag) else value
-        return _build(self.BODY_FORMAT, values, self.what())
+        cached = _build(self.BODY_FORMAT, values, self.what())
+        object.__setattr__(self, "_body", cached)
+        return cached
 
     def signing_message(self) -> bytes:
         return signing_message(self.RECORD_TYPE, self.body())

@@ -74,6 +74,11 @@ class ChipHal:
         # The interconnect limiter resets with the rest of the part.
         self.link = LinkRegisters()
         self.flash = flash
+        # A flash in C memory (firmware.NativeFlash): the firmware's HAL reads
+        # and programs its pages itself, and never calls storage_* here.
+        native_pages = getattr(flash, "native_pages", None)
+        if native_pages is not None:
+            self.native_pages = native_pages
         self.clock = clock
         self._random = random
         self._uptime = SincePowerUp(uptime_clock or clock)

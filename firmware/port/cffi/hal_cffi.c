@@ -1,8 +1,13 @@
-/* heg_hal.h for the host emulator: every call goes to Python. */
+/* heg_hal.h for the host emulator: every call goes to Python, except the
+ * storage calls of a HAL bound to pages in C memory (heg_cffi_hal_bind_storage). */
 #include "hal_cffi.h"
+
+#include "../common/heg_nor_sim.h"
 
 struct heg_hal {
   void *handle; /* from ffi.new_handle(); the Python side keeps it alive */
+  heg_nor_sim_t nor;
+  heg_nor_sim_t *native; /* &nor once bound to C pages; NULL: storage goes to Python */
 };
 
 size_t heg_cffi_hal_size(void) { return sizeof(struct heg_hal); }
@@ -10,6 +15,15 @@ size_t heg_cffi_hal_size(void) { return sizeof(struct heg_hal); }
 void heg_cffi_hal_bind(heg_hal_t *hal, void *handle) {
   if (hal != NULL) {
     hal->handle = handle;
+    hal->native = NULL;
+  }
+}
+
+void heg_cffi_hal_bind_storage(heg_hal_t *hal, uint8_t *pages, uint32_t page_size,
+                               uint32_t page_count) {
+  if (hal != NULL && pages != NULL) {
+    heg_nor_sim_init(&hal->nor, pages, page_size, page_count, HEG_HFALSE);
+    hal->native = &hal->nor;
   }
 }
 
@@ -36,19 +50,31 @@ void heg_hal_link_write(heg_hal_t *hal, uint32_t offset, uint32_t value) {
 uint32_t heg_hal_link_clock_hz(heg_hal_t *hal) { return heg_py_link_clock_hz(hal->handle); }
 
 heg_status_t heg_hal_storage_geometry(heg_hal_t *hal, uint32_t *page_size, uint32_t *page_count) {
+  if (hal->native != NULL) {
+    return heg_nor_sim_geometry(hal->native, page_size, page_count);
+  }
   return storage_status(heg_py_storage_geometry(hal->handle, page_size, page_count));
 }
 
 heg_status_t heg_hal_storage_read(heg_hal_t *hal, uint32_t offset, uint8_t *out, size_t len) {
+  if (hal->native != NULL) {
+    return heg_nor_sim_read(hal->native, offset, out, len);
+  }
   return storage_status(heg_py_storage_read(hal->handle, offset, out, len));
 }
 
 heg_status_t heg_hal_storage_program(heg_hal_t *hal, uint32_t offset, const uint8_t *data,
                                      size_t len) {
+  if (hal->native != NULL) {
+    return heg_nor_sim_program(hal->native, offset, data, len);
+  }
   return storage_status(heg_py_storage_program(hal->handle, offset, data, len));
 }
 
 heg_status_t heg_hal_storage_erase(heg_hal_t *hal, uint32_t page) {
+  if (hal->native != NULL) {
+    return heg_nor_sim_erase(hal->native, page);
+  }
   return storage_status(heg_py_storage_erase(hal->handle, page));
 }
 

@@ -30,5 +30,11 @@ uint64_t heg_py_reference_ms(void *handle);
 /* Bytes a heg_hal_t of this port needs, and binding it to a Python handle. */
 size_t heg_cffi_hal_size(void);
 void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);
+/* After heg_cffi_hal_bind: the storage calls read and program page_size *
+ * page_count bytes at pages (owned by the caller, kept as they are) through
+ * the C NOR model (port/common/heg_nor_sim.h, the rules of the Python one)
+ * instead of calling Python. */
+void heg_cffi_hal_bind_storage(heg_hal_t *hal, uint8_t *pages, uint32_t page_size,
+                               uint32_t page_count);
 
 #endif /* HEG_HAL_CFFI_H */

@@ -51,6 +51,8 @@ heg_status_t heg_crypto_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t
 
 size_t heg_cffi_hal_size(void);
 void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);
+void heg_cffi_hal_bind_storage(heg_hal_t *hal, uint8_t *pages, uint32_t page_size,
+                               uint32_t page_count);
 
 extern "Python+C" uint32_t heg_py_reg_read(void *handle, uint32_t offset);
 extern "Python+C" void heg_py_reg_write(void *handle, uint32_t offset, uint32_t value);

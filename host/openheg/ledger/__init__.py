@@ -36,7 +36,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import OpenhegError
 from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
 from ..verify import decode_attestation
-from ..wire import ORDER_LIFETIME_S, Attestation, Endorsement, License, Order, SignerRole
+from ..wire import (ORDER_LIFETIME_S, Attestation, Endorsement, EventType, License, Order,
+                    SignerRole)
 from .schema import (
     AttestationRow,
     DeviceRow,
@@ -650,13 +651,9 @@ class Ledger:
         the most its newest report and its LICENSE_REPLACED entry show (both
         count the same compute from zero: taking the larger never counts it
         twice, however often the log is read or the device collected)."""
-        replaced: dict[str, dict[tuple[str, int], ReplacedLicense]] = {}
-        usage = []
-        for lic in self.licenses(workload_id):
-            if lic.device_id not in replaced:
-                replaced[lic.device_id] = self.replaced(lic.device_id)
-            usage.append(self._usage(lic, replaced[lic.device_id]))
-        return usage
+        with self.session() as s:
+            licenses, by_id = self._usages(s, LicenseRow.workload_id == workload_id)
+        return [by_id[lic.license_id] for lic in licenses]
 
     def license_usage(self, license_id: str) -> DeviceUsage | None:
         """One license's usage, or None when the ledger does not hold the license."""
@@ -665,36 +662,44 @@ class Ledger:
     def license_usages(self, license_ids: Iterable[str]) -> dict[str, DeviceUsage | None]:
         """license_usage() of each, read in one session for all of them."""
         wanted = sorted(set(license_ids))
-        with self.session() as s:
-            licenses = list(s.scalars(select(LicenseRow).where(
-                _among(s, LicenseRow.license_id, wanted))))
-            found = sorted(lic.license_id for lic in licenses)
-            devices = sorted({lic.device_id for lic in licenses})
-            attestations = _by_device(s.execute(
-                select(AttestationRow.device_id, AttestationRow.license_id,
-                       AttestationRow.report_counter, AttestationRow.consumed_msflop,
-                       AttestationRow.received_at)
-                .where(_among(s, AttestationRow.license_id, found))
-                .order_by(AttestationRow.received_at, AttestationRow.id))) if found else {}
-            logs = _by_device(s.execute(
-                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
-                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, devices))
-                .order_by(LogEntryRow.entry_index))) if devices else {}
         out: dict[str, DeviceUsage | None] = dict.fromkeys(wanted)
-        for lic in licenses:
-            replaced = _replaced([LogRecord(r.entry_index, r.event_type, r.payload)
-                                  for r in logs.get(lic.device_id, [])])
-            out[lic.license_id] = self._usage(lic, replaced, [
-                a for a in attestations.get(lic.device_id, [])
-                if a.license_id == lic.license_id])
+        with self.session() as s:
+            out.update(self._usages(s, _among(s, LicenseRow.license_id, wanted))[1])
         return out
 
-    def _usage(self, lic: LicenseRow, replaced: dict[tuple[str, int], ReplacedLicense],
-               atts: list | None = None) -> DeviceUsage:
+    def _usages(self, s: Session, which) -> tuple[list[LicenseRow], dict[str, DeviceUsage]]:
+        """The licenses ``which`` (a condition on LicenseRow) selects, by device
+        and sequence, and each one's usage: three queries however many there
+        are, the attestations and log entries selected by the same condition
+        in SQL (no list of ids sent, so no limit on parameters)."""
+        chosen = select(LicenseRow).where(which)
+        licenses = list(s.scalars(chosen.order_by(LicenseRow.device_id, LicenseRow.sequence)))
+        attestations = _by_device(s.execute(
+            select(AttestationRow.device_id, AttestationRow.license_id,
+                   AttestationRow.report_counter, AttestationRow.consumed_msflop,
+                   AttestationRow.received_at)
+            .where(AttestationRow.license_id.in_(
+                select(LicenseRow.license_id).where(which).scalar_subquery()))
+            .order_by(AttestationRow.received_at, AttestationRow.id)))
+        # Only LICENSE_REPLACED entries count (ReplacedLicense.from_log reads no other).
+        logs = _by_device(s.execute(
+            select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                   LogEntryRow.payload)
+            .where(LogEntryRow.device_id.in_(
+                select(LicenseRow.device_id).where(which).scalar_subquery()))
+            .where(LogEntryRow.event_type == int(EventType.LICENSE_REPLACED))
+            .order_by(LogEntryRow.entry_index)))
+        replaced = {device: _replaced([LogRecord(r.entry_index, r.event_type, r.payload)
+                                       for r in rows]) for device, rows in logs.items()}
+        return licenses, {lic.license_id: self._usage(lic, replaced.get(lic.device_id, {}), [
+            a for a in attestations.get(lic.device_id, []) if a.license_id == lic.license_id])
+            for lic in licenses}
+
+    @staticmethod
+    def _usage(lic: LicenseRow, replaced: dict[tuple[str, int], ReplacedLicense],
+               atts: list) -> DeviceUsage:
         """``atts``: the license's attestations on its device (rows with their
-        report_counter, consumed_msflop and received_at), when already read."""
-        if atts is None:
-            atts = self.attestations(lic.device_id, lic.license_id)
+        report_counter, consumed_msflop and received_at), in the order received."""
         newest = max(atts, key=lambda a: a.report_counter) if atts else None
         final = replaced.get((lic.license_id, lic.sequence))
         return DeviceUsage(lic.device_id, lic.license_id, lic.allocation_msflop,
@@ -712,11 +717,18 @@ class Ledger:
         per_device: dict[str, int] = {}
         for u in usage:
             per_device[u.device_id] = per_device.get(u.device_id, 0) + u.consumed_msflop
-        licenses = {row.license_id for row in self.licenses(workload_id)}
-        for row in self.attestations():
-            if row.license_id in licenses and row.workload_msflop is not None:
-                per_device[row.device_id] = max(per_device.get(row.device_id, 0),
-                                                row.workload_msflop)
+        # The widest report per device, in SQL: the u128 strings are fixed-width,
+        # so MAX orders them as the numbers they hold (and the rows stay there).
+        with self.session() as s:
+            attested = s.execute(
+                select(AttestationRow.device_id, func.max(AttestationRow.workload_msflop))
+                .where(AttestationRow.license_id.in_(
+                    select(LicenseRow.license_id).where(LicenseRow.workload_id == workload_id)
+                    .scalar_subquery()))
+                .where(AttestationRow.workload_msflop.is_not(None))
+                .group_by(AttestationRow.device_id))
+            for device_id, workload_msflop in attested:
+                per_device[device_id] = max(per_device.get(device_id, 0), workload_msflop)
         return per_device
 
     def workload_total(self, workload_id: str) -> int:

@@ -41,6 +41,7 @@ from openheg.verify import verify_attestation
 from openheg.wire import GateCause, LicenseClass, OrderKind, SignerRole
 
 from ..emulator import EmulatedChip
+from ..firmware import NativeFlash
 from ..flash import Flash
 from ..meter_model import MeterModel
 from .fleet import (
@@ -143,14 +144,17 @@ class Offices:
 class ChipRun:
     """One chip through the whole scenario. ``link``: how host messages reach
     the firmware (ChipLink, a metering pass after every message, is the
-    unbatched path bench/sim/bench_simulate.py compares against)."""
+    unbatched path bench/sim/bench_simulate.py compares against); ``flash``:
+    the part's flash (NativeFlash, in C memory; Flash, the Python model, holds
+    the same bytes)."""
 
     def __init__(self, fleet: Fleet, spec: ChipSpec, offices: Offices,
-                 link: type[Transport] = FirmwareLink) -> None:
+                 link: type[Transport] = FirmwareLink,
+                 flash: type[Flash] = NativeFlash) -> None:
         self.fleet, self.spec, self.offices = fleet, spec, offices
         self.result = ChipResult(spec.index)
         self.clock = SimulatedClock(fleet.day_start(0))
-        self.chip = EmulatedChip(spec.name, Flash(), self.clock,
+        self.chip = EmulatedChip(spec.name, flash(), self.clock,
                                  meter=MeterModel(count_bits=METER_COUNT_BITS),
                                  random=SeededEntropy(fleet.scenario.seed, spec.index))
         self.device = Device(link(self.chip))

@@ -13,6 +13,7 @@ workers, so the merged result cannot either.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from decimal import Decimal
 from dataclasses import dataclass
@@ -106,11 +107,11 @@ class Fleet:
         return self.start_unix // SECONDS_PER_DAY + day
 
     def policy_objects(self) -> list[Policy]:
-        return [Policy.from_bytes(raw) for raw in self.policies]
+        return [_parsed_policy(raw) for raw in self.policies]
 
     def policy_on(self, day: int) -> Policy:
         """The policy in force on ``day`` (a vote takes effect on its day)."""
-        return Policy.from_bytes(self.policies[_version_on(self.votes, day) - 1])
+        return _parsed_policy(self.policies[_version_on(self.votes, day) - 1])
 
     def workload(self, name: str) -> WorkloadSpec:
         return next(w for w in self.workloads if w.name == name)
@@ -237,6 +238,14 @@ def prepare_fleet(scenario: Scenario, out: Path) -> Fleet:
     return Fleet(scenario, out / "authority", out / "vendor", start_unix,
                  tuple(pol.to_bytes() for pol in policies), tuple(votes), tuple(chips),
                  tuple(workloads), out / LEDGER_FILE)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_policy(raw: bytes) -> Policy:
+    """Policy.from_bytes, parsed once per worker: every chip provisions under the
+    genesis policy and reads its weights, and parsing one costs milliseconds
+    (the record is frozen, so the chips can share it)."""
+    return Policy.from_bytes(raw)
 
 
 def _version_on(votes: list[tuple], day: int) -> int:
