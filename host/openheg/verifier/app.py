@@ -200,9 +200,10 @@ class Verifier:
         All are verified first; then every one that verifies is recorded, each
         answering its nonce, in one ledger transaction (Ledger.record_answers:
         all or none of the batch, a nonce consumed exactly when its attestation
-        is recorded); then each gets its EAR. The series and license checks in
-        an EAR are of the ledger as this batch left it: run once per device and
-        license of the batch, not once per attestation."""
+        is recorded); then each gets its EAR. The series check in an EAR is
+        made in that transaction, once per device of the batch, from the
+        device's series state and the batch's new reports; the license check,
+        of the ledger as the batch left it, once per license."""
         outcomes: list[dict | Refusal | None] = []
         verified = []
         for data in batch:
@@ -212,8 +213,9 @@ class Verifier:
             except Refusal as refusal:
                 outcomes.append(refusal)
         now = int(time.time())
-        answers = iter(self.ledger.record_answers(
-            [(data, v.endorsement) for data, v in verified], now))
+        recorded_answers = self.ledger.record_answers(
+            [(data, v.endorsement) for data, v in verified], now)
+        answers = iter(recorded_answers.outcomes)
         recorded = []  # (index, attestation, new), in batch order
         done = iter(verified)
         for index, outcome in enumerate(outcomes):
@@ -224,7 +226,7 @@ class Verifier:
                 outcomes[index] = Refusal(422, str(answer))
             else:
                 recorded.append((index, att, answer))
-        series = self.ledger.series_of(att.device_id.hex() for _, att, _ in recorded)
+        series = recorded_answers.series
         usage = self.ledger.license_usages(att.license_id.hex() for _, att, _ in recorded)
         for index, att, new in recorded:
             found = usage[att.license_id.hex()]
