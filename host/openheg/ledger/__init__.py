@@ -378,9 +378,7 @@ class Ledger:
                 outcomes.append(True)
                 accepted.append((data, att, endorsement))
             if answered_now:
-                s.execute(update(table).where(table.c.nonce == bindparam("answered_nonce"))
-                          .values(answered_by=bindparam("digest")),
-                          [{"answered_nonce": n, "digest": d} for n, d in answered_now.items()])
+                _set_many(s, table.c.nonce, table.c.answered_by, answered_now)
             if accepted:
                 devices = {e.device_id.hex(): e for _, _, e in accepted}
                 # Devices already recorded are not encoded and sent again; one
@@ -394,11 +392,7 @@ class Ledger:
                     self._insert_new_rows(s, DeviceRow, fresh)
                 states = self._lock_series(s, sorted(devices))
                 rows = _attestation_rows([(data, att) for data, att, _ in accepted], now)
-                table = AttestationRow.__table__
-                dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-                inserted = {digest: row_id for digest, row_id in s.execute(
-                    dialect.insert(table).on_conflict_do_nothing()
-                    .returning(table.c.record_sha256, table.c.id), rows)}
+                inserted = self._insert_attestations(s, rows)
                 new_reports: dict[str, list[tuple[int, Report, bytes]]] = {}
                 new = []
                 for row, (data, att, _) in zip(rows, accepted):
@@ -413,6 +407,30 @@ class Ledger:
                             for outcome in outcomes]
                 return RecordedAnswers(outcomes, series)
         return RecordedAnswers(outcomes, {})
+
+    def _insert_attestations(self, s: Session, rows: list[dict]) -> dict[str, int]:
+        """Insert the attestation rows not stored yet, of devices whose series
+        locks this transaction holds; the row id of each inserted, by digest.
+
+        Under those locks nobody else writes these devices' attestations, so
+        what is stored is read first and the rest inserted with a plain
+        executemany (prepared once, sent pipelined on PostgreSQL): an INSERT
+        ... RETURNING of the batch is one statement of thousands of parameters,
+        which psycopg parses anew on every batch."""
+        table = AttestationRow.__table__
+        digests = [row["record_sha256"] for row in rows]
+        stored = set(s.scalars(select(table.c.record_sha256)
+                               .where(_among(s, table.c.record_sha256, digests))))
+        fresh: dict[str, dict] = {}
+        for row in rows:
+            if row["record_sha256"] not in stored:
+                fresh.setdefault(row["record_sha256"], row)
+        if not fresh:
+            return {}
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        s.execute(dialect.insert(table).on_conflict_do_nothing(), list(fresh.values()))
+        return dict(s.execute(select(table.c.record_sha256, table.c.id)
+                              .where(_among(s, table.c.record_sha256, list(fresh)))).all())
 
     # ---------------------------------------------------------- series state
     def _lock_series(self, s: Session, devices: list[str]) -> dict[str, object]:
@@ -828,6 +846,24 @@ def _among(s: Session, column, values: list[str]):
     if s.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
     return column.in_(values)
+
+
+def _set_many(s: Session, key, column, values: dict[str, str]) -> None:
+    """``UPDATE table SET column = values[key] WHERE key IN values``, for string
+    keys and values. On PostgreSQL one statement joined to the two lists as
+    arrays (unnest): an executemany is one statement per row for the server,
+    and a batch's thousand were a good part of its transaction."""
+    if s.get_bind().dialect.name != "postgresql":
+        s.execute(update(key.table).where(key == bindparam("set_key"))
+                  .values({column.name: bindparam("set_value")}),
+                  [{"set_key": k, "set_value": v} for k, v in values.items()])
+        return
+    given = select(func.unnest(bindparam("set_keys", list(values), type_=postgresql.ARRAY(String)))
+                   .label("key"),
+                   func.unnest(bindparam("set_values", list(values.values()),
+                                         type_=postgresql.ARRAY(String))).label("value")
+                   ).subquery()
+    s.execute(update(key.table).where(key == given.c.key).values({column.name: given.c.value}))
 
 
 def _by_device(rows) -> dict[str, list]:

@@ -39,6 +39,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -261,7 +262,7 @@ class Verifier:
                   "consumed_msflop": str(att.consumed_msflop),
                   "remaining_msflop": str(att.remaining_msflop),
                   "gate_state": att.gate_state.name,
-                  "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
+                  "gate_causes": _cause_names(att.gate_causes),
                   "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
                            series_trusted=series.trusted, report=report)
@@ -390,6 +391,14 @@ class Verifier:
         deadline = now - self.config.silence_deadline_s
         return sum(1 for d in self.devices() if d["last_seen"] is not None
                    and d["last_seen"] < deadline)
+
+
+@lru_cache(maxsize=256)
+def _cause_names(causes: GateCause) -> list[str]:
+    """The names of the causes set, in GateCause's order: made once per set of
+    causes (a flag's membership test costs as much as the rest of a result).
+    The list is shared: callers only read it."""
+    return [cause.name for cause in GateCause if cause in causes]
 
 
 class _LedgerGauges:
