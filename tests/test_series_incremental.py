@@ -30,7 +30,8 @@ from openheg.ledger import SERIES_STATE_VERSION, Ledger
 from openheg.ledger.schema import AttestationRow, SeriesStateRow
 from openheg.licensing import sign_order
 from openheg.roles import Role, endorse_device
-from openheg.series import CHAIN_START, LogRead, LogRecord, chain_head
+from openheg.series import CHAIN_START, LogRead, LogRecord
+from openheg.verify import VerifiedAttestation, decode_attestation
 from openheg.wire import (Attestation, EventType, GateCause, GateState, Order, OrderKind,
                           RecordType, SignerRole)
 
@@ -71,8 +72,10 @@ class Device:
         return data
 
     def answer(self, batch: list[bytes], now: int):
-        answers = self.ledger.record_answers([(data, self.endorsement) for data in batch], now)
-        return answers
+        return self.ledger.record_answers([self.verified(data) for data in batch], now)
+
+    def verified(self, data: bytes) -> tuple[bytes, VerifiedAttestation]:
+        return data, VerifiedAttestation(decode_attestation(data), self.endorsement, None)
 
 
 def assert_same_as_full(ledger: Ledger, answers, device: Device) -> None:
@@ -245,7 +248,7 @@ def test_two_writers_on_one_device_advance_its_state_one_after_the_other(
 
     def record(name, ledger, data):
         try:
-            outcome[name] = ledger.record_answers([(data, device.endorsement)], 20)
+            outcome[name] = ledger.record_answers([device.verified(data)], 20)
         except Exception as error:  # noqa: BLE001 - shown by the assertion below
             outcome[name] = error
 

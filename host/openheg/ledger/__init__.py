@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import OpenhegError
 from ..series import (Anomaly, LogRead, LogRecord, ReplacedLicense, Report, SeriesResult,
                       SeriesTally, check_series)
-from ..verify import decode_attestation
+from ..verify import VerifiedAttestation, decode_attestation
 from ..wire import Attestation, Endorsement, License, Order, SignerRole
 from .schema import (
     AttestationRow,
@@ -329,13 +329,14 @@ class Ledger:
             return self._insert_new_rows(s, AttestationRow, _attestation_rows(
                 parsed, _now() if received_at is None else received_at))
 
-    def record_answers(self, answers: list[tuple[bytes, Endorsement]],
+    def record_answers(self, answers: Sequence[tuple[bytes, VerifiedAttestation]],
                        now: int) -> RecordedAnswers:
         """Record verified attestations, each answering the nonce it carries, in
         one transaction: a nonce is consumed exactly when its attestation is
         recorded, and if the write fails or the writer dies, none of the batch
         is (nor any nonce of it). ``answers``: each attestation's exact bytes
-        (its signature already verified) and the endorsement of its device.
+        and what openheg.verify.verify_attestation made of them (the decoded
+        report and its device's endorsement).
 
         For each, in order: True if recorded now, False if it was recorded
         before (a resent attestation over its live nonce), or the NonceRefused
@@ -350,8 +351,8 @@ class Ledger:
         (``series``) is made in this transaction, from the device's series
         state and the reports recorded now (_advance_series), and the state
         it leaves is written here too, so it never runs ahead of the rows."""
-        parsed = [(bytes(data), decode_attestation(data), endorsement)
-                  for data, endorsement in answers]
+        parsed = [(bytes(data), verified.attestation, verified.endorsement)
+                  for data, verified in answers]
         if not parsed:
             return RecordedAnswers([], {})
         digests = [hashlib.sha256(data).hexdigest() for data, _, _ in parsed]

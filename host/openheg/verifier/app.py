@@ -214,8 +214,7 @@ class Verifier:
             except Refusal as refusal:
                 outcomes.append(refusal)
         now = int(time.time())
-        recorded_answers = self.ledger.record_answers(
-            [(data, v.endorsement) for data, v in verified], now)
+        recorded_answers = self.ledger.record_answers(verified, now)
         answers = iter(recorded_answers.outcomes)
         recorded = []  # (index, attestation, new), in batch order
         done = iter(verified)
@@ -250,7 +249,7 @@ class Verifier:
             return verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
                                       vendor_keys=self.config.vendor_keys,
                                       policy_version=self.policy_version,
-                                      endorsement_checked=True)
+                                      endorsement_checked=True, decoded=att)
         except VerificationError as error:
             raise Refusal(422, str(error)) from None
 
