@@ -3,7 +3,8 @@ verified first, then all that verify are recorded, each answering its nonce, in
 one ledger transaction (Ledger.record_answers), on SQLite and PostgreSQL.
 
 Adversary: the operator (or a crash it causes) kills the serving process in the
-middle of the batch's transaction, then resubmits the batch; it puts two
+middle of the batch's transaction (nothing of it stays: not its rows, not its
+nonces, not the series state it would have advanced), then resubmits the batch; it puts two
 attestations over one nonce in one batch, or one attestation twice. Nothing is
 lost, nothing is recorded twice, and a nonce is consumed exactly when its
 attestation is recorded."""
@@ -23,7 +24,7 @@ from test_verifier_service import nonce_for, recorded
 from verifier_world import fleet  # noqa: F401 (fixture)
 
 from openheg.ledger import Ledger
-from openheg.ledger.schema import NonceRow
+from openheg.ledger.schema import AttestationRow, NonceRow, SeriesStateRow
 from openheg.verifier.app import create_app
 from openheg.verifier.config import VerifierConfig
 
@@ -66,6 +67,24 @@ def answered(config) -> dict[str, str | None]:
         ledger.close()
 
 
+def series_states(config) -> tuple[dict, dict]:
+    """Per device: what its kept series state covers (reports, highest row id),
+    and what the ledger holds (rows, highest row id)."""
+    ledger = Ledger(config.ledger)
+    try:
+        with ledger.session() as s:
+            kept = {row.device_id: (row.reports, row.last_id)
+                    for row in s.scalars(select(SeriesStateRow))}
+            held: dict[str, tuple[int, int]] = {}
+            for device_id, row_id in s.execute(select(AttestationRow.device_id,
+                                                      AttestationRow.id)):
+                count, top = held.get(device_id, (0, 0))
+                held[device_id] = (count + 1, max(top, row_id))
+            return kept, held
+    finally:
+        ledger.close()
+
+
 def batch(client, attestations: list[bytes]) -> list[dict]:
     answer = client.post("/v1/attestations/batch",
                          json={"attestations": [a.hex() for a in attestations]})
@@ -89,16 +108,21 @@ def test_a_batch_killed_in_its_transaction_records_none_and_its_resubmission_eac
     finally:
         os.kill(writer.pid, signal.SIGKILL)
         writer.wait(30)
-    # None of the batch, and none of its nonces consumed.
+    # None of the batch, and none of its nonces consumed; no series state is
+    # left ahead of the rows (the state is written in the batch's transaction).
     assert recorded(config) == 0
     assert set(answered(config).values()) == {None}
+    assert series_states(config) == ({}, {})
 
     results = batch(client, attestations)
     assert [(r["status"], r["recorded"]) for r in results] == [("affirming", True)] * 8
     assert recorded(config) == 8
+    kept, held = series_states(config)
+    assert kept == held and len(held) == 2
     again = batch(client, attestations)
     assert [r["recorded"] for r in again] == [False] * 8
     assert recorded(config) == 8
+    assert series_states(config) == (held, held)
     assert None not in answered(config).values()
 
 

@@ -256,6 +256,49 @@ def build_chain(entries: Sequence[LogRecord], anchors: Iterable[tuple[int, bytes
     return chain
 
 
+def _log_unread(device_id: str) -> Anomaly:
+    return Anomaly(device_id, "log-unverified",
+                   "no event log was read, so chain continuity is unchecked", severe=False)
+
+
+@dataclass
+class SeriesTally:
+    """The part of the series check that goes report by report, in arrival
+    order: each report against the one before it (_check_pair) and the first
+    that latched tamper. check_series runs it over the whole series; the
+    ledger keeps it per device (Ledger.record_answers) and adds only the new
+    reports, which gives the same anomalies as check_series whenever the
+    rest of the check has nothing to say: no log read and no order recorded
+    (``unlogged_result``)."""
+
+    device_id: str
+    reports: int = 0
+    last: Report | None = None
+    pairs: list[Anomaly] = field(default_factory=list)
+    tamper: Anomaly | None = None
+
+    def add(self, report: Report, chain: Chain | None = None) -> None:
+        if self.last is not None:
+            _check_pair(self.device_id, self.last, report, chain, self.pairs.append)
+        if self.tamper is None and GateCause.TAMPER in report.attestation.gate_causes:
+            self.tamper = Anomaly(
+                self.device_id, "tamper",
+                f"report {report.attestation.report_counter}: the device latched tamper "
+                "(its meter was reset alone or its tamper input raised): up to one "
+                "metering step of compute may have run unmetered")
+        self.last = report
+        self.reports += 1
+
+    def anomalies(self) -> list[Anomaly]:
+        return self.pairs + ([self.tamper] if self.tamper is not None else [])
+
+    def unlogged_result(self) -> SeriesResult:
+        """check_series of these reports with no log, no orders and no deadline."""
+        return SeriesResult(self.device_id, self.reports,
+                            ([_log_unread(self.device_id)] if self.reports else [])
+                            + self.anomalies())
+
+
 def check_series(device_id: str, reports: Iterable[Report], *,
                  log: Sequence[LogRecord] | None = None,
                  anchors: Iterable[tuple[int, bytes]] = (),
@@ -285,19 +328,11 @@ def check_series(device_id: str, reports: Iterable[Report], *,
             flag(Anomaly(device_id, kind, problem))
         _check_log_positions(device_id, ordered, chain, flag)
     elif ordered:
-        flag(Anomaly(device_id, "log-unverified",
-                     "no event log was read, so chain continuity is unchecked", severe=False))
-    previous: Report | None = None
+        flag(_log_unread(device_id))
+    tally = SeriesTally(device_id)
     for report in ordered:
-        if previous is not None:
-            _check_pair(device_id, previous, report, chain, flag)
-        previous = report
-    tampered = next((r for r in ordered if GateCause.TAMPER in r.attestation.gate_causes), None)
-    if tampered is not None:
-        flag(Anomaly(device_id, "tamper",
-                     f"report {tampered.attestation.report_counter}: the device latched tamper "
-                     "(its meter was reset alone or its tamper input raised): up to one "
-                     "metering step of compute may have run unmetered"))
+        tally.add(report, chain)
+    result.anomalies.extend(tally.anomalies())
     for order in orders:
         _check_order(device_id, order, ordered, chain, flag)
     if chain is not None:

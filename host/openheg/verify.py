@@ -49,11 +49,13 @@ class _FixedLayout:
     reader. A spec element it does not know makes construction fail, and
     callers then use the spec's own parser.
 
-    ``unpack`` gives the fields' values in the spec's order (the order of the
+    ``unpack`` gives the fields by name, in the spec's order (the order of the
     record dataclass's fields): a u128 is read as 16 bytes and made an int, an
-    array of them a tuple, at positions worked out here once."""
+    array of them a tuple, at positions worked out here once; ``convert``
+    names the fields made something else (an enum) by a function of the value."""
 
-    def __init__(self, fmt: Struct):
+    def __init__(self, fmt: Struct, convert: dict | None = None):
+        self.convert = convert or {}
         codes, self.consts, self.names = ["<"], [], []
         # Positions in the raw unpack: (first, count) of each field; count 0 is a
         # plain value, 1 a u128, n > 1 an array of n u128s.
@@ -96,36 +98,39 @@ class _FixedLayout:
             position += size
         self.struct = struct.Struct("".join(codes))
         self.size = self.struct.size
-        self._u128s = [first for first, count in self._spans if count == 1]
-        # Last first: folding an array into one tuple moves what follows it.
-        self._arrays = sorted(((first, count) for first, count in self._spans if count > 1),
-                              reverse=True)
+        self.unpack = self._reader()
 
-    def unpack(self, data: bytes) -> list:
-        for offset, value in self.consts:
-            if data[offset:offset + len(value)] != value:
-                raise ValueError("header")
-        values = list(self.struct.unpack_from(data))
-        from_bytes = int.from_bytes
-        for at in self._u128s:
-            values[at] = from_bytes(values[at], "little")
-        for first, count in self._arrays:
-            values[first:first + count] = [
-                tuple([from_bytes(item, "little") for item in values[first:first + count]])]
-        return values
+    def _reader(self):
+        """``unpack`` as one function written for this layout (as dataclasses
+        writes __init__): the constants compared, then one dict display of the
+        fields by name, each u128 made an int and each field in ``convert``
+        passed through its function, in place. A loop over the fields cost
+        several times the unpack itself."""
+        def u128(at: int) -> str:
+            return f"from_bytes(raw[{at}], 'little')"
+
+        items = []
+        for name, (first, count) in zip(self.names, self._spans):
+            if count == 0:
+                value = f"raw[{first}]"
+            elif count == 1:
+                value = u128(first)
+            else:
+                value = "(" + ", ".join(u128(first + i) for i in range(count)) + ")"
+            if name in self.convert:
+                value = f"convert[{name!r}]({value})"
+            items.append(f"{name!r}: {value}")
+        checks = "".join(f"    if data[{offset}:{offset + len(value)}] != consts[{i}]:\n"
+                         "        raise ValueError('header')\n"
+                         for i, (offset, value) in enumerate(self.consts))
+        source = (f"def unpack(data):\n{checks}    raw = unpack_from(data)\n"
+                  f"    return {{{', '.join(items)}}}\n")
+        scope = {"consts": [value for _, value in self.consts], "convert": self.convert,
+                 "unpack_from": self.struct.unpack_from, "from_bytes": int.from_bytes}
+        exec(compile(source, f"<fixed layout {len(self.names)} fields>", "exec"), scope)
+        return scope["unpack"]
 
 
-_ATTESTATION_LAYOUT = _FixedLayout(wire.AttestationBodyFormat)
-_ATTESTATION_SIZE = _ATTESTATION_LAYOUT.size + wire.SIGNATURE_SIZE
-# The dataclass's fields are the body's in the spec's order, then the signature:
-# checked here once, so decode_attestation can name the values by position.
-_ATTESTATION_FIELDS = _ATTESTATION_LAYOUT.names + ["signature"]
-if ([f.name for f in fields(Attestation)] != _ATTESTATION_FIELDS
-        or hasattr(Attestation, "__post_init__") or hasattr(Attestation, "__slots__")):
-    raise TypeError("Attestation is no longer its body format's fields, in order, then the "
-                    "signature, in a plain frozen dataclass: _attestation_of must follow it")
-_GATE_STATE_AT = _ATTESTATION_LAYOUT.names.index("gate_state")
-_GATE_CAUSES_AT = _ATTESTATION_LAYOUT.names.index("gate_causes")
 _GATE_STATES = {int(state): state for state in GateState}
 # Gate-cause values seen, as flags: an IntFlag built from an int decomposes it
 # bit by bit, every time; only values of known bits are kept (at most one per
@@ -143,13 +148,26 @@ def _gate_causes(value: int) -> GateCause:
     return causes
 
 
-def _attestation_of(values: list) -> Attestation:
-    """Attestation(*values): the frozen dataclass's __init__ sets its 23 fields
+_ATTESTATION_LAYOUT = _FixedLayout(wire.AttestationBodyFormat,
+                                   {"gate_state": _GATE_STATES.__getitem__,
+                                    "gate_causes": _gate_causes})
+_ATTESTATION_SIZE = _ATTESTATION_LAYOUT.size + wire.SIGNATURE_SIZE
+# The dataclass's fields are the body's in the spec's order, then the signature:
+# checked here once, so the fields decode_attestation fills are all there are.
+_ATTESTATION_FIELDS = _ATTESTATION_LAYOUT.names + ["signature"]
+if ([f.name for f in fields(Attestation)] != _ATTESTATION_FIELDS
+        or hasattr(Attestation, "__post_init__") or hasattr(Attestation, "__slots__")):
+    raise TypeError("Attestation is no longer its body format's fields, in order, then the "
+                    "signature, in a plain frozen dataclass: _attestation_of must follow it")
+
+
+def _attestation_of(values: dict) -> Attestation:
+    """Attestation(**values): the frozen dataclass's __init__ sets its fields
     one object.__setattr__ at a time, which costs as much again as reading the
     bytes; its dict is filled in one step instead (it has no __post_init__ nor
     slots: checked where _ATTESTATION_FIELDS is made; check() runs next)."""
     record = object.__new__(Attestation)
-    record.__dict__.update(zip(_ATTESTATION_FIELDS, values))
+    record.__dict__.update(values)
     return record
 
 
@@ -161,9 +179,7 @@ def decode_attestation(data: bytes) -> Attestation:
         if len(data) != _ATTESTATION_SIZE:
             raise ValueError("length")
         values = _ATTESTATION_LAYOUT.unpack(data)
-        values[_GATE_STATE_AT] = _GATE_STATES[values[_GATE_STATE_AT]]
-        values[_GATE_CAUSES_AT] = _gate_causes(values[_GATE_CAUSES_AT])
-        values.append(data[-wire.SIGNATURE_SIZE:])
+        values["signature"] = data[-wire.SIGNATURE_SIZE:]
         record = _attestation_of(values)
         record.check()
         return record
@@ -246,7 +262,8 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
                        registry: Registry | None = None,
                        policy_version: int | None = None,
                        policies: Sequence[Policy] | None = None,
-                       endorsement_checked: bool = False) -> VerifiedAttestation:
+                       endorsement_checked: bool = False,
+                       decoded: Attestation | None = None) -> VerifiedAttestation:
     """``license``: the license the report must be about. With
     ``authority_policy`` it is first authenticated (authenticate_license, with
     its lineage against ``registry`` when given): every verifier given a
@@ -260,11 +277,18 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
     digest must be that policy's (check_policy_identity).
 
     ``endorsement_checked``: the endorsement came from an EndorsementList
-    already verified against ``vendor_keys``, so its signature is not checked again."""
-    try:
-        attestation = decode_attestation(data)
-    except RecordError as error:
-        raise VerificationError(f"attestation is malformed: {error}") from None
+    already verified against ``vendor_keys``, so its signature is not checked again.
+
+    ``decoded``: decode_attestation(data), where the caller made it already (to
+    find the device's endorsement): it is not decoded twice. It must be of
+    these very bytes: the signature is checked over ``data``."""
+    if decoded is not None:
+        attestation = decoded
+    else:
+        try:
+            attestation = decode_attestation(data)
+        except RecordError as error:
+            raise VerificationError(f"attestation is malformed: {error}") from None
     if not endorsement_checked:
         verify_endorsement(endorsement, vendor_keys)
     elif endorsement.vendor_key not in vendor_keys:

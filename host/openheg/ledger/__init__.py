@@ -20,6 +20,7 @@ Per-workload totals are computed from the newest attestation of each
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -34,8 +35,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import OpenhegError
-from ..series import LogRead, LogRecord, ReplacedLicense, Report, SeriesResult, check_series
-from ..verify import decode_attestation
+from ..series import (Anomaly, LogRead, LogRecord, ReplacedLicense, Report, SeriesResult,
+                      SeriesTally, check_series)
+from ..verify import VerifiedAttestation, decode_attestation
 from ..wire import (ORDER_LIFETIME_S, Attestation, Endorsement, EventType, License, Order,
                     SignerRole)
 from .schema import (
@@ -48,11 +50,12 @@ from .schema import (
     LogEntryRow,
     NonceRow,
     OrderRow,
+    SeriesStateRow,
     WorkloadRow,
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -65,6 +68,10 @@ FLEET_ROLE = "FLEET"
 # Rows whose primary key is a surrogate id are known by these unique columns.
 NATURAL_KEYS = {AttestationRow: ["record_sha256"],
                 OrderRow: ["device_id", "signer_role", "sequence"]}
+# How a SeriesStateRow encodes its SeriesTally; a row of another version is no
+# state (the full check runs and writes it anew). Raise it whenever the
+# encoding or what SeriesTally checks changes.
+SERIES_STATE_VERSION = 1
 
 
 class LedgerError(OpenhegError):
@@ -78,6 +85,16 @@ class NonceRefused(LedgerError):
 class FleetOrderRefused(LedgerError):
     """A fleet order whose sequence is not above every one recorded for its
     policy: a replayed or older order, which no device would take either."""
+
+
+@dataclass(frozen=True)
+class RecordedAnswers:
+    """What Ledger.record_answers did: for each attestation, in order, True
+    (recorded now), False (recorded before) or the NonceRefused; and the series
+    check of each device it recorded for, as its transaction left the ledger."""
+
+    outcomes: list
+    series: dict[str, SeriesResult]
 
 
 def ledger_url(value: str | Path) -> str:
@@ -303,6 +320,8 @@ class Ledger:
                 raise LedgerError("a fleet order is recorded for the device it was delivered "
                                   "to (give its id); a per-device order names its own")
         with self.session() as s:
+            self._clear_series(s, ((device_id or order.device_id).hex()
+                                   for order, device_id in orders))
             for order, device_id in orders:
                 self._insert_new(s, OrderRow, device_id=(device_id or order.device_id).hex(),
                                  order_kind=order.order_kind.name,
@@ -327,16 +346,18 @@ class Ledger:
         if not parsed:
             return []
         with self.session() as s:
+            self._clear_series(s, (att.device_id.hex() for _, att in parsed))
             return self._insert_new_rows(s, AttestationRow, _attestation_rows(
                 parsed, _now() if received_at is None else received_at))
 
-    def record_answers(self, answers: list[tuple[bytes, Endorsement]],
-                       now: int) -> list[bool | NonceRefused]:
+    def record_answers(self, answers: Sequence[tuple[bytes, VerifiedAttestation]],
+                       now: int) -> RecordedAnswers:
         """Record verified attestations, each answering the nonce it carries, in
         one transaction: a nonce is consumed exactly when its attestation is
         recorded, and if the write fails or the writer dies, none of the batch
         is (nor any nonce of it). ``answers``: each attestation's exact bytes
-        (its signature already verified) and the endorsement of its device.
+        and what openheg.verify.verify_attestation made of them (the decoded
+        report and its device's endorsement).
 
         For each, in order: True if recorded now, False if it was recorded
         before (a resent attestation over its live nonce), or the NonceRefused
@@ -346,11 +367,15 @@ class Ledger:
         Nonce rows are locked (FOR UPDATE on PostgreSQL, in nonce order so two
         batches never wait on each other in a cycle; SQLite's BEGIN IMMEDIATE
         locks the whole file): of two writers answering one nonce at once, the
-        second waits, then sees the first one's answer."""
-        parsed = [(bytes(data), decode_attestation(data), endorsement)
-                  for data, endorsement in answers]
+        second waits, then sees the first one's answer. Then each device's
+        series lock, in device order: the series check of each device
+        (``series``) is made in this transaction, from the device's series
+        state and the reports recorded now (_advance_series), and the state
+        it leaves is written here too, so it never runs ahead of the rows."""
+        parsed = [(bytes(data), verified.attestation, verified.endorsement)
+                  for data, verified in answers]
         if not parsed:
-            return []
+            return RecordedAnswers([], {})
         digests = [hashlib.sha256(data).hexdigest() for data, _, _ in parsed]
         with self.session() as s:
             nonces = sorted({att.nonce.hex() for _, att, _ in parsed})
@@ -375,9 +400,7 @@ class Ledger:
                 outcomes.append(True)
                 accepted.append((data, att, endorsement))
             if answered_now:
-                s.execute(update(table).where(table.c.nonce == bindparam("answered_nonce"))
-                          .values(answered_by=bindparam("digest")),
-                          [{"answered_nonce": n, "digest": d} for n, d in answered_now.items()])
+                _set_many(s, table.c.nonce, table.c.answered_by, answered_now)
             if accepted:
                 devices = {e.device_id.hex(): e for _, _, e in accepted}
                 # Devices already recorded are not encoded and sent again; one
@@ -389,10 +412,131 @@ class Ledger:
                          for device, e in sorted(devices.items()) if device not in known]
                 if fresh:
                     self._insert_new_rows(s, DeviceRow, fresh)
-                new = iter(self._insert_new_rows(s, AttestationRow, _attestation_rows(
-                    [(data, att) for data, att, _ in accepted], now)))
-                outcomes = [next(new) if outcome is True else outcome for outcome in outcomes]
-        return outcomes
+                states = self._lock_series(s, sorted(devices))
+                rows = _attestation_rows([(data, att) for data, att, _ in accepted], now)
+                inserted = self._insert_attestations(s, rows)
+                new_reports: dict[str, list[tuple[int, Report, bytes]]] = {}
+                new = []
+                for row, (data, att, _) in zip(rows, accepted):
+                    row_id = inserted.pop(row["record_sha256"], None)
+                    new.append(row_id is not None)
+                    if row_id is not None:
+                        new_reports.setdefault(row["device_id"], []).append(
+                            (row_id, Report(att, now), data))
+                series = self._advance_series(s, states, new_reports, now)
+                answered = iter(new)
+                outcomes = [next(answered) if outcome is True else outcome
+                            for outcome in outcomes]
+                return RecordedAnswers(outcomes, series)
+        return RecordedAnswers(outcomes, {})
+
+    def _insert_attestations(self, s: Session, rows: list[dict]) -> dict[str, int]:
+        """Insert the attestation rows not stored yet, of devices whose series
+        locks this transaction holds; the row id of each inserted, by digest.
+
+        Under those locks nobody else writes these devices' attestations, so
+        what is stored is read first and the rest inserted with a plain
+        executemany (prepared once, sent pipelined on PostgreSQL): an INSERT
+        ... RETURNING of the batch is one statement of thousands of parameters,
+        which psycopg parses anew on every batch."""
+        table = AttestationRow.__table__
+        digests = [row["record_sha256"] for row in rows]
+        stored = set(s.scalars(select(table.c.record_sha256)
+                               .where(_among(s, table.c.record_sha256, digests))))
+        fresh: dict[str, dict] = {}
+        for row in rows:
+            if row["record_sha256"] not in stored:
+                fresh.setdefault(row["record_sha256"], row)
+        if not fresh:
+            return {}
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        s.execute(dialect.insert(table).on_conflict_do_nothing(), list(fresh.values()))
+        return dict(s.execute(select(table.c.record_sha256, table.c.id)
+                              .where(_among(s, table.c.record_sha256, list(fresh)))).all())
+
+    # ---------------------------------------------------------- series state
+    def _lock_series(self, s: Session, devices: list[str]) -> dict[str, object]:
+        """Take each device's series lock (its SeriesStateRow FOR UPDATE, made
+        empty first where missing), in device order; the rows' columns. Of two
+        writers of one device's series, the second waits here until the first
+        commits, then reads what it left."""
+        table = SeriesStateRow.__table__
+        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+        s.execute(dialect.insert(table).on_conflict_do_nothing(),
+                  [{"device_id": device} for device in devices])
+        return {row.device_id: row for row in s.execute(
+            select(table).where(_among(s, table.c.device_id, devices))
+            .order_by(table.c.device_id).with_for_update())}
+
+    def _clear_series(self, s: Session, devices: Iterable[str]) -> None:
+        """Drop the series state of each device (under its lock), in a
+        transaction that writes what the series check reads other than by
+        record_answers: the next batch runs the full check."""
+        devices = sorted(set(devices))
+        if not devices:
+            return
+        self._lock_series(s, devices)
+        table = SeriesStateRow.__table__
+        s.execute(update(table).where(_among(s, table.c.device_id, devices)).values(
+            check_version=None, reports=None, last_id=None, last_received_at=None,
+            last_record=None, anomalies=None))
+
+    def _advance_series(self, s: Session, states: dict, new_reports: dict[str, list],
+                        now: int) -> dict[str, SeriesResult]:
+        """Each locked device's series check. Where its state is usable (of this
+        SERIES_STATE_VERSION, and every report recorded now sorts after the last
+        it covers, as check_series orders them: by arrival time, then row id),
+        only the new reports are checked against it; otherwise the device's whole
+        history is read and checked (check_series, the reference). A device with
+        no log read and no order recorded then keeps a state; any other is
+        checked in full each time."""
+        results: dict[str, SeriesResult] = {}
+        # Per device kept: the tally, then the highest row id and arrival time it
+        # covers and the bytes of its last report.
+        kept: dict[str, tuple[SeriesTally, int, int, bytes]] = {}
+        full = []
+        for device, state in states.items():
+            tally = _tally_of(state)
+            fresh = sorted(new_reports.get(device, []), key=lambda item: item[0])
+            if tally is None or (fresh and (now < state.last_received_at
+                                            or fresh[0][0] <= state.last_id)):
+                full.append(device)
+                continue
+            for _, report, _ in fresh:
+                tally.add(report)
+            kept[device] = ((tally, fresh[-1][0], now, fresh[-1][2]) if fresh else
+                            (tally, state.last_id, state.last_received_at, state.last_record))
+        for device, inputs in self._series_inputs(s, full).items():
+            # A fleet order owed is checked against the log alone (reports attest
+            # no fleet counter: series._check_fleet_order), so without a log it
+            # changes nothing and the device may keep a state.
+            if inputs.log or any(not order.fleet for order in inputs.orders):
+                results[device] = inputs.check()
+                continue
+            tally = SeriesTally(device)
+            # check_series's order: by arrival time, stable over the rows' order.
+            ordered = sorted(range(len(inputs.reports)),
+                             key=lambda i: inputs.reports[i].received_at)
+            for i in ordered:
+                tally.add(inputs.reports[i])
+            if ordered:
+                kept[device] = (tally, max(inputs.row_ids), inputs.reports[ordered[-1]].received_at,
+                                inputs.records[ordered[-1]])
+            else:
+                results[device] = tally.unlogged_result()
+        table = SeriesStateRow.__table__
+        if kept:
+            s.execute(update(table).where(table.c.device_id == bindparam("state_device"))
+                      .values(check_version=bindparam("version"), reports=bindparam("count"),
+                              last_id=bindparam("row_id"), last_received_at=bindparam("at"),
+                              last_record=bindparam("record"), anomalies=bindparam("json")),
+                      [{"state_device": device, "version": SERIES_STATE_VERSION,
+                        "count": tally.reports, "row_id": last_id, "at": last_at,
+                        "record": record, "json": _tally_json(tally)}
+                       for device, (tally, last_id, last_at, record) in sorted(kept.items())])
+        results.update((device, tally.unlogged_result())
+                       for device, (tally, _, _, _) in kept.items())
+        return results
 
     def record_log(self, device_id: bytes, read: LogRead,
                    after_attestation: bytes | None = None) -> list[str]:
@@ -405,6 +549,7 @@ class Ledger:
         conflicts = []
         device = device_id.hex()
         with self.session() as s:
+            self._clear_series(s, [device])
             for entry in read.entries:
                 if self._insert_new(s, LogEntryRow, device_id=device, entry_index=entry.index,
                                     event_type=entry.event_type, payload=entry.payload):
@@ -595,44 +740,57 @@ class Ledger:
                   deadline_s: int | None = None) -> dict[str, SeriesResult]:
         """series() of each device, read in one session with one query per table
         for all of them (a batch of a thousand devices is four queries, not four
-        thousand), each table in the order its own reader gives."""
+        thousand)."""
+        with self.session() as s:
+            inputs = self._series_inputs(s, device_ids)
+        return {device: found.check(now=now, deadline_s=deadline_s)
+                for device, found in inputs.items()}
+
+    @staticmethod
+    def _fleet_order_records(s: Session) -> list[Order]:
+        """Every fleet order the service recorded, by policy then sequence."""
+        return [Order.from_bytes(record) for record in s.scalars(
+            select(FleetOrderRow.record).order_by(FleetOrderRow.policy_digest,
+                                                  FleetOrderRow.sequence))]
+
+    def _series_inputs(self, s: Session, device_ids: Iterable[str]) -> dict[str, "SeriesInputs"]:
+        """What check_series reads of each device, one query per table for all
+        of them, each table in the order its own reader gives."""
         wanted = sorted(set(device_ids))
+        if not wanted:
+            return {}
         # Columns, not ORM objects: building an object per row of every
         # device's history was most of a batch's time.
-        with self.session() as s:
-            attestations = _by_device(s.execute(
-                select(AttestationRow.device_id, AttestationRow.record,
-                       AttestationRow.received_at, AttestationRow.log_length_after)
-                .where(_among(s, AttestationRow.device_id, wanted))
-                .order_by(AttestationRow.received_at, AttestationRow.id)))
-            logs = _by_device(s.execute(
-                select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
-                       LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, wanted))
-                .order_by(LogEntryRow.entry_index)))
-            anchors = _by_device(s.execute(
-                select(LogAnchorRow.device_id, LogAnchorRow.entry_index,
-                       LogAnchorRow.head_before).where(_among(s, LogAnchorRow.device_id, wanted))
-                .order_by(LogAnchorRow.entry_index, LogAnchorRow.head_before)))
-            orders = _by_device(s.execute(
-                select(OrderRow.device_id, OrderRow.record).where(_among(s, OrderRow.device_id, wanted))
-                .order_by(OrderRow.device_id, OrderRow.signer_role, OrderRow.sequence)))
-            fleet = [Order.from_bytes(record) for record in s.scalars(
-                select(FleetOrderRow.record).order_by(FleetOrderRow.policy_digest,
-                                                      FleetOrderRow.sequence))]
-        results = {}
+        attestations = _by_device(s.execute(
+            select(AttestationRow.device_id, AttestationRow.id, AttestationRow.record,
+                   AttestationRow.received_at, AttestationRow.log_length_after)
+            .where(_among(s, AttestationRow.device_id, wanted))
+            .order_by(AttestationRow.received_at, AttestationRow.id)))
+        logs = _by_device(s.execute(
+            select(LogEntryRow.device_id, LogEntryRow.entry_index, LogEntryRow.event_type,
+                   LogEntryRow.payload).where(_among(s, LogEntryRow.device_id, wanted))
+            .order_by(LogEntryRow.entry_index)))
+        anchors = _by_device(s.execute(
+            select(LogAnchorRow.device_id, LogAnchorRow.entry_index,
+                   LogAnchorRow.head_before).where(_among(s, LogAnchorRow.device_id, wanted))
+            .order_by(LogAnchorRow.entry_index, LogAnchorRow.head_before)))
+        orders = _by_device(s.execute(
+            select(OrderRow.device_id, OrderRow.record).where(_among(s, OrderRow.device_id, wanted))
+            .order_by(OrderRow.device_id, OrderRow.signer_role, OrderRow.sequence)))
+        fleet = self._fleet_order_records(s)
+        out = {}
         for device in wanted:
+            rows = attestations.get(device, [])
             reports = [Report(decode_attestation(row.record), row.received_at,
-                              row.log_length_after) for row in attestations.get(device, [])]
+                              row.log_length_after) for row in rows]
             delivered = [Order.from_bytes(row.record) for row in orders.get(device, [])]
-            results[device] = check_series(
-                device, reports,
-                log=[LogRecord(r.entry_index, r.event_type, r.payload)
-                     for r in logs.get(device, [])] or None,
-                anchors=[(r.entry_index, bytes.fromhex(r.head_before))
-                         for r in anchors.get(device, [])],
-                now=now, deadline_s=deadline_s,
-                orders=delivered + _fleet_orders_owed(reports, fleet, delivered))
-        return results
+            out[device] = SeriesInputs(
+                device,
+                reports, [row.id for row in rows], [row.record for row in rows],
+                [LogRecord(r.entry_index, r.event_type, r.payload) for r in logs.get(device, [])],
+                [(r.entry_index, bytes.fromhex(r.head_before)) for r in anchors.get(device, [])],
+                delivered + _fleet_orders_owed(reports, fleet, delivered))
+        return out
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:
@@ -735,6 +893,43 @@ class Ledger:
         return sum(self.metered(workload_id).values())
 
 
+@dataclass(frozen=True)
+class SeriesInputs:
+    """What the ledger holds of one device's series: its reports in the rows'
+    order (arrival time, then row id) with their row ids and bytes, the log
+    entries and anchors read from it, and the orders delivered to it."""
+
+    device_id: str
+    reports: list[Report]
+    row_ids: list[int]
+    records: list[bytes]
+    log: list[LogRecord]
+    anchors: list[tuple[int, bytes]]
+    orders: list[Order]
+
+    def check(self, now: int | None = None, deadline_s: int | None = None) -> SeriesResult:
+        return check_series(self.device_id, self.reports, log=self.log or None,
+                            anchors=self.anchors, now=now, deadline_s=deadline_s,
+                            orders=self.orders)
+
+
+def _tally_json(tally: SeriesTally) -> str:
+    return json.dumps({"pairs": [a.to_json() for a in tally.pairs],
+                       "tamper": tally.tamper.to_json() if tally.tamper else None})
+
+
+def _tally_of(state) -> SeriesTally | None:
+    """The SeriesTally a SeriesStateRow's columns hold; None when they hold none
+    (cleared, never written, or of another SERIES_STATE_VERSION)."""
+    if state.check_version != SERIES_STATE_VERSION:
+        return None
+    kept = json.loads(state.anomalies)
+    return SeriesTally(state.device_id, state.reports,
+                       Report(decode_attestation(state.last_record), state.last_received_at),
+                       [Anomaly(**a) for a in kept["pairs"]],
+                       Anomaly(**kept["tamper"]) if kept["tamper"] else None)
+
+
 def _among(s: Session, column, values: list[str]):
     """``column IN values``; on PostgreSQL as ``= ANY(array)``, one parameter
     however many values: psycopg parses a statement's text for its parameters on
@@ -755,6 +950,24 @@ def _fleet_orders_owed(reports: list[Report], fleet: list[Order],
     return [order for order in fleet if order not in delivered and any(
         r.attestation.policy_digest == order.policy_digest
         and r.received_at < order.issued_at + ORDER_LIFETIME_S for r in reports)]
+
+
+def _set_many(s: Session, key, column, values: dict[str, str]) -> None:
+    """``UPDATE table SET column = values[key] WHERE key IN values``, for string
+    keys and values. On PostgreSQL one statement joined to the two lists as
+    arrays (unnest): an executemany is one statement per row for the server,
+    and a batch's thousand were a good part of its transaction."""
+    if s.get_bind().dialect.name != "postgresql":
+        s.execute(update(key.table).where(key == bindparam("set_key"))
+                  .values({column.name: bindparam("set_value")}),
+                  [{"set_key": k, "set_value": v} for k, v in values.items()])
+        return
+    given = select(func.unnest(bindparam("set_keys", list(values), type_=postgresql.ARRAY(String)))
+                   .label("key"),
+                   func.unnest(bindparam("set_values", list(values.values()),
+                                         type_=postgresql.ARRAY(String))).label("value")
+                   ).subquery()
+    s.execute(update(key.table).where(key == given.c.key).values({column.name: given.c.value}))
 
 
 def _by_device(rows) -> dict[str, list]:

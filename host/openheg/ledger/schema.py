@@ -210,3 +210,25 @@ class FleetOrderRow(Base):
     signers: Mapped[str] = mapped_column(Text)
     record: Mapped[bytes] = mapped_column(LargeBinary)
     recorded_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class SeriesStateRow(Base):
+    """Added by migration 0011: per device, where its series check stood after
+    the last batch the verifier service recorded (series.SeriesTally), so the
+    next batch checks only its own reports against it. The row is also the
+    device's series lock: every write of what the series check reads
+    (attestations, log entries and anchors, orders) takes it FOR UPDATE in its
+    transaction and either advances the state or clears it (``check_version``
+    NULL: no state, the next batch runs the full check)."""
+
+    __tablename__ = "series_states"
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The SeriesTally encoding the state was written in; another (or NULL) is no state.
+    check_version: Mapped[int | None] = mapped_column(Integer)
+    reports: Mapped[int | None] = mapped_column(BigInteger)
+    # The newest report the state covers: its row id, arrival time and bytes.
+    last_id: Mapped[int | None] = mapped_column(BigInteger)
+    last_received_at: Mapped[int | None] = mapped_column(BigInteger)
+    last_record: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # JSON: the anomalies of consecutive pairs, and the tamper anomaly (or null).
+    anomalies: Mapped[str | None] = mapped_column(Text)

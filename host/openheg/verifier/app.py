@@ -50,6 +50,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -216,9 +217,10 @@ class Verifier:
         All are verified first; then every one that verifies is recorded, each
         answering its nonce, in one ledger transaction (Ledger.record_answers:
         all or none of the batch, a nonce consumed exactly when its attestation
-        is recorded); then each gets its EAR. The series and license checks in
-        an EAR are of the ledger as this batch left it: run once per device and
-        license of the batch, not once per attestation."""
+        is recorded); then each gets its EAR. The series check in an EAR is
+        made in that transaction, once per device of the batch, from the
+        device's series state and the batch's new reports; the license check,
+        of the ledger as the batch left it, once per license."""
         outcomes: list[dict | Refusal | None] = []
         verified = []
         for data in batch:
@@ -228,8 +230,8 @@ class Verifier:
             except Refusal as refusal:
                 outcomes.append(refusal)
         now = int(time.time())
-        answers = iter(self.ledger.record_answers(
-            [(data, v.endorsement) for data, v in verified], now))
+        recorded_answers = self.ledger.record_answers(verified, now)
+        answers = iter(recorded_answers.outcomes)
         recorded = []  # (index, attestation, new), in batch order
         done = iter(verified)
         for index, outcome in enumerate(outcomes):
@@ -240,7 +242,7 @@ class Verifier:
                 outcomes[index] = Refusal(422, str(answer))
             else:
                 recorded.append((index, att, answer))
-        series = self.ledger.series_of(att.device_id.hex() for _, att, _ in recorded)
+        series = recorded_answers.series
         usage = self.ledger.license_usages(att.license_id.hex() for _, att, _ in recorded)
         for index, att, new in recorded:
             found = usage[att.license_id.hex()]
@@ -263,7 +265,7 @@ class Verifier:
             return verify_attestation(data, nonce=att.nonce, endorsement=endorsement,
                                       vendor_keys=self.config.vendor_keys,
                                       policy_version=self.policy_version,
-                                      endorsement_checked=True)
+                                      endorsement_checked=True, decoded=att)
         except VerificationError as error:
             raise Refusal(422, str(error)) from None
 
@@ -281,7 +283,7 @@ class Verifier:
                   "consumed_msflop": str(att.consumed_msflop),
                   "remaining_msflop": str(att.remaining_msflop),
                   "gate_state": att.gate_state.name,
-                  "gate_causes": [c.name for c in GateCause if c in att.gate_causes],
+                  "gate_causes": _cause_names(att.gate_causes),
                   "anomalies": [a.to_json() for a in anomalies]}
         submod = appraisal(tampered=GateCause.TAMPER in att.gate_causes,
                            series_trusted=series.trusted and (link is None or not link.severe),
@@ -495,6 +497,14 @@ class Verifier:
         deadline = now - self.config.silence_deadline_s
         return sum(1 for d in self.devices() if d["last_seen"] is not None
                    and d["last_seen"] < deadline)
+
+
+@lru_cache(maxsize=256)
+def _cause_names(causes: GateCause) -> list[str]:
+    """The names of the causes set, in GateCause's order: made once per set of
+    causes (a flag's membership test costs as much as the rest of a result).
+    The list is shared: callers only read it."""
+    return [cause.name for cause in GateCause if cause in causes]
 
 
 class _LedgerGauges:

@@ -19,12 +19,10 @@ under ``openheg.report``, described in docs/verifier.md.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import base64
+import json
 from importlib.metadata import version
 from typing import Any
-
-import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ..crypto import SigningKey
 
@@ -33,6 +31,9 @@ MEDIA_TYPE = "application/eat-ear+jwt"
 VERIFIER_ID = {"developer": "openheg", "build": f"openheg {version('openheg')}"}
 TRUSTWORTHY, CONTRAINDICATED = 2, 96
 STATUS_BY_WORST = {TRUSTWORTHY: "affirming", CONTRAINDICATED: "contraindicated"}
+# The JWS protected header of every EAR (RFC 7515, compact serialization),
+# base64url-encoded once.
+_HEADER = base64.urlsafe_b64encode(b'{"alg":"EdDSA","typ":"JWT"}').rstrip(b"=")
 
 
 def appraisal(*, tampered: bool, series_trusted: bool, report: dict[str, Any]) -> dict:
@@ -48,22 +49,22 @@ def appraisal(*, tampered: bool, series_trusted: bool, report: dict[str, Any]) -
 
 def sign_ear(key: SigningKey, *, issued_at: int, nonce: bytes,
              submods: dict[str, dict]) -> str:
+    """The EAR as a compact JWS: header.claims.signature, each base64url
+    without padding, the signature Ed25519 over "header.claims" (RFC 8037
+    EdDSA). Written here rather than through a JWT library: one result per
+    attestation, and libsodium's signature (SigningKey) is the larger part of
+    its cost; the tests decode these with joserfc, an independent library."""
     claims = {"eat_profile": EAR_PROFILE, "iat": issued_at, "ear.verifier-id": VERIFIER_ID,
               "eat_nonce": nonce.hex(), "submods": submods}
-    return jwt.encode(claims, _private_key(key.seed), algorithm="EdDSA",
-                      headers={"typ": "JWT"})
+    signed = _HEADER + b"." + _base64url(json.dumps(claims, separators=(",", ":")).encode())
+    return (signed + b"." + _base64url(key.sign(signed))).decode("ascii")
 
 
-@lru_cache(maxsize=4)
-def _private_key(seed: bytes) -> Ed25519PrivateKey:
-    """The EAR key as `cryptography` holds it, made once, not once per result
-    (deriving it is a scalar multiplication, as costly as the signature)."""
-    return Ed25519PrivateKey.from_private_bytes(seed)
+def _base64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def public_jwk(key: SigningKey) -> dict:
     """The verifier's EAR key as a JWK (RFC 8037), for relying parties."""
-    import base64
-
     x = base64.urlsafe_b64encode(key.public_key).rstrip(b"=").decode()
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "alg": "EdDSA", "use": "sig"}
