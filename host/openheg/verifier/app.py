@@ -74,7 +74,7 @@ from ..series import SeriesResult
 from ..verify import (EndorsementList, VerifiedAttestation, authenticate_license,
                       decode_attestation, verify_attestation, verify_endorsement)
 from ..wire import (ID_SIZE, NONCE_SIZE, ORDER_LIFETIME_S, Attestation, Endorsement, GateCause,
-                    License, LicenseClass, Order, OrderKind, hex_bytes)
+                    License, LicenseClass, Order, OrderKind, WorkloadKind, hex_bytes)
 from .config import VerifierConfig
 from .dashboard import LOGIN_FORM, overview, workload_page
 from .ear import MEDIA_TYPE, appraisal, public_jwk, sign_ear
@@ -244,10 +244,11 @@ class Verifier:
                 recorded.append((index, att, answer))
         series = recorded_answers.series
         usage = self.ledger.license_usages(att.license_id.hex() for _, att, _ in recorded)
+        kinds: dict[bytes, WorkloadKind | None] = {}  # each license's kind read once a batch
         for index, att, new in recorded:
             found = usage[att.license_id.hex()]
             outcomes[index] = self._result(att, new, series[att.device_id.hex()],
-                                           [] if found is None else [found], now)
+                                           [] if found is None else [found], now, kinds)
         for outcome in outcomes:
             self.verdicts.labels("refused" if isinstance(outcome, Refusal)
                                  else outcome["status"]).inc()
@@ -270,12 +271,13 @@ class Verifier:
             raise Refusal(422, str(error)) from None
 
     def _result(self, att: Attestation, recorded: bool, series: SeriesResult,
-                usage: list[DeviceUsage], now: int) -> dict:
+                usage: list[DeviceUsage], now: int,
+                kinds: dict[bytes, WorkloadKind | None]) -> dict:
         anomalies = series.anomalies + usage_anomalies(usage)
         # With the authority's policy: the report's limiter against the cap
         # the policy allows its license's kind (docs/security.md G19).
         link = None if self.policy is None else ledger_link_cap_excess(self.ledger, att,
-                                                                        self.policy)
+                                                                        self.policy, kinds)
         if link is not None:
             anomalies.append(link)
         report = {"report_counter": att.report_counter, "policy_version": att.policy_version,
