@@ -3,7 +3,7 @@ training run across pods whose licenses declare inference is held by every
 chip's locked limiter to the policy's inference cap, while an inference
 service under the same cap passes all its traffic; a training license under
 such a policy gets the general cap after the operator's reset. Every chip is
-the real firmware (examples/inference-pod-cap.toml)."""
+the real firmware (examples/inference_pod_cap.toml)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from openheg_sim.scenario import load_scenario, parse_scenario
 from openheg_sim.scenario.engine import simulate
 from openheg_sim.scenario.schema import ScenarioError
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "inference-pod-cap.toml"
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "inference_pod_cap.toml"
 SECONDS_PER_DAY = 86_400
 CAP_LINES = "inference_link_mb_per_s = 5000\ninference_link_burst_bytes = 65536\n"
 
