@@ -70,6 +70,18 @@ def test_encoder_refuses_what_the_parser_refuses():
         replace(license_, signatures=()).to_bytes()
 
 
+@pytest.mark.parametrize("record, field, value", [
+    (0, "workload_kind", 0), (0, "workload_kind", 4), (0, "license_class", 0),
+    (2, "gate_state", 7)])
+def test_the_builder_refuses_an_enum_value_the_parser_refuses(record, field, value):
+    """Regression: a license of workload kind 0 was built, and could be signed,
+    though its own parser and the firmware refuse it (an issuer's tool must
+    never write a record no reader accepts)."""
+    parsed = RECORD_CLASSES[VALID[record]["record"]].from_bytes(bytes.fromhex(VALID[record]["hex"]))
+    with pytest.raises(RecordError, match=f"unknown {field.replace('_', ' ')} 0x{value:02x}"):
+        replace(parsed, **{field: value}).body()
+
+
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=600), record=st.sampled_from(sorted(RECORD_CLASSES)))
 def test_arbitrary_bytes_parse_or_raise_a_typed_error(data, record):

@@ -709,6 +709,17 @@ class SignedRecord:
     def check(self) -> None:
         """Field rules beyond the encoding; raise RecordError(RECORD_FIELD)."""
 
+    @classmethod
+    def _enum_member(cls, name: str, value: int) -> Any:
+        """The member of field ``name``'s enum with this value; RecordError for a
+        value the enum lacks: the parser refuses it, and so does the builder, so
+        no record is ever written (or signed) that no reader accepts."""
+        try:
+            return cls.ENUMS[name](value)
+        except ValueError:
+            raise RecordError(f"{cls.what()}: unknown {name.replace('_', ' ')} "
+                              f"0x{int(value):02x}") from None
+
     def _check_all(self) -> None:
         if self.MAX_SIGNATURES > 1:
             _check_signature_set(self.what(), self.signatures, self.MAX_SIGNATURES)
@@ -722,6 +733,8 @@ class SignedRecord:
         cached = self.__dict__.get("_body")
         if cached is not None:
             return cached
+        for name in self.ENUMS:
+            self._enum_member(name, getattr(self, name))
         self.check()
         values = {}
         for item in fields(self):
@@ -758,11 +771,7 @@ class SignedRecord:
             if isinstance(value, list):
                 value = tuple(value)
             if item.name in cls.ENUMS:
-                try:
-                    value = cls.ENUMS[item.name](value)
-                except ValueError:
-                    raise RecordError(f"{cls.what()}: unknown {item.name.replace('_', ' ')} "
-                                      f"0x{value:02x}") from None
+                value = cls._enum_member(item.name, value)
             values[item.name] = value
         if cls.MAX_SIGNATURES == 1:
             values["signature"] = parsed.signature
