@@ -14,8 +14,7 @@ import pytest
 from openheg import linkmap, wire
 from openheg.errors import DeviceStatus
 
-from fwkit import Authority, Device, provision
-from openheg_sim.flash import PowerCut
+from fwkit import Authority, Device, power_cuts, provision
 from openheg_sim.stream_limiter_model import EMULATED_LINK_CLOCK_HZ
 
 S = DeviceStatus
@@ -248,27 +247,13 @@ def test_a_power_cut_during_an_inference_install_never_opens_the_gate_at_the_loo
     base = training_at_the_loose_cap(authority)
     lic = authority.frontier_license(base.device_id, 2, workload_kind=INFERENCE)
     outcomes = set()
-    for cut in range(1, 64):
-        dev = Device(base.flash.clone(), seed=base.seed)
-        dev.authority = authority
-        dev.sync_time()
-        dev.flash.cut_after(cut)
-        try:
-            install(dev, lic)
-        except PowerCut:
-            completed = False
-        else:
-            dev.flash.cancel_cut()
-            completed = True
-        dev.power_up()
+    for cut, dev, completed in power_cuts(base, lambda dev: install(dev, lic)):
         attestation = dev.attest()
         expected = cap(*TIGHT) if attestation.license_sequence == 2 else cap(*LOOSE)
         assert (attestation.link_rate, attestation.link_burst) == expected, f"cut {cut}"
         assert dev.computes(), f"cut {cut}"
         outcomes.add(attestation.license_sequence)
-        if completed:
-            break
-    assert completed and outcomes == {1, 2}
+    assert completed and outcomes == {1, 2}  # power_cuts ends on the run that completed
 
 
 @pytest.mark.parametrize("inference,effective", [
