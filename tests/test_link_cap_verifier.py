@@ -139,6 +139,24 @@ def test_waiting_for_the_reset_with_the_gate_closed_is_only_noted(ledger):
     assert anomalies(ledger) == [("link-cap-pending", False), ("link-cap-loose", True)]
 
 
+def test_a_license_the_ledger_lacks_at_the_loose_cap_is_noted(ledger):
+    """A report naming a license the ledger does not hold: its kind is unknown,
+    so the loose cap cannot be judged either way. Silence would let a report
+    at the general cap pass as judged; a severe flag would condemn an honest
+    training device whose license the verifier was never given. Noted, not
+    severe; within the inference cap nothing is said (no kind needs less).
+    Once the license is recorded its kind decides."""
+    lic = license_of(WorkloadKind.INFERENCE)
+    ledger.record_attestation(attestation(1, lic, TIGHT), received_at=NOW)
+    assert anomalies(ledger) == []
+    ledger.record_attestation(attestation(2, lic, LOOSE), received_at=NOW + 1)
+    assert anomalies(ledger) == [("link-cap-unjudged", False)]
+    noted = [a for a in link_cap_anomalies(ledger, DEVICE.public_key.hex(), POLICY)][0]
+    assert f"license {lic.license_id.hex()} is not in the ledger" in noted.detail
+    ledger.record_license(lic)
+    assert anomalies(ledger) == [("link-cap-loose", True)]
+
+
 def test_reports_under_another_policy_are_held_to_that_one(ledger):
     """A report made under another policy (another digest) is not judged by
     this policy's cap."""

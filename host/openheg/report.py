@@ -104,17 +104,26 @@ def link_cap_excess(attestation: Attestation, policy: Policy,
     return Anomaly(attestation.device_id.hex(), "link-cap-loose", detail)
 
 
+# What ledger_link_cap_excess remembers, in ``kinds``, of a license the ledger
+# does not hold (None already means "no license in force").
+LICENSE_NOT_IN_LEDGER = "not-in-ledger"
+
+
 def ledger_link_cap_excess(ledger: Ledger, attestation: Attestation, policy: Policy,
-                           kinds: dict[bytes, WorkloadKind | None] | None = None
+                           kinds: dict[bytes, WorkloadKind | None | str] | None = None
                            ) -> Anomaly | None:
     """link_cap_excess of a report made under ``policy`` (by its digest; a
     report under another policy is not judged by it), the kind read from the
     license the report names as the ledger holds it (``kinds``: what earlier
     calls read, by license id). A license the ledger lacks has no kind to
-    judge by: None."""
+    judge by: a limiter looser than the tightest rule (no license) is then
+    noted, not severe (``link-cap-unjudged``): it may be an honest training
+    license the verifier was never given, or an inference one the limiter
+    does not hold; within that rule no kind is broken and nothing is said."""
     if attestation.policy_digest != policy.digest:
         return None
     license_id = attestation.license_id
+    kind: WorkloadKind | None | str
     if license_id == bytes(ID_SIZE):
         kind = None  # no license in force
     elif kinds is not None and license_id in kinds:
@@ -123,18 +132,31 @@ def ledger_link_cap_excess(ledger: Ledger, attestation: Attestation, policy: Pol
         try:
             row = ledger.license(license_id.hex())
         except LedgerError:
-            return None
-        kind = License.from_bytes(row.record).workload_kind
+            kind = LICENSE_NOT_IN_LEDGER
+        else:
+            kind = License.from_bytes(row.record).workload_kind
         if kinds is not None:
             kinds[license_id] = kind
-    return link_cap_excess(attestation, policy, kind)
+    if not isinstance(kind, str):
+        return link_cap_excess(attestation, policy, kind)
+    tightest = link_cap_excess(attestation, policy, None)
+    if tightest is None:
+        return None
+    mb_per_s, burst = policy.link_cap_for(None)
+    return Anomaly(attestation.device_id.hex(), "link-cap-unjudged",
+                   f"report {attestation.report_counter}: the limiter holds RATE "
+                   f"{attestation.link_rate} and BURST {attestation.link_burst}, looser than "
+                   f"policy v{policy.policy_version} allows an inference license (RATE "
+                   f"{link_rate_register(mb_per_s, attestation.link_clock_hz)}, BURST {burst}); "
+                   f"license {license_id.hex()} is not in the ledger, so whether its kind "
+                   "allows more cannot be checked", severe=False)
 
 
 def link_cap_anomalies(ledger: Ledger, device_id: str, policy: Policy) -> list[Anomaly]:
     """ledger_link_cap_excess of each report the device made: the first
     report of each kind of anomaly."""
     out: dict[str, Anomaly] = {}
-    kinds: dict[bytes, WorkloadKind | None] = {}
+    kinds: dict[bytes, WorkloadKind | None | str] = {}
     for report in ledger.reports(device_id):
         anomaly = ledger_link_cap_excess(ledger, report.attestation, policy, kinds)
         if anomaly is not None:

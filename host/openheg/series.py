@@ -93,7 +93,7 @@ class Anomaly:
     device_id: str
     # replay, rollback, refund, fork, gap, reset, revert, silent, log-unverified, tamper,
     # order-not-applied, order-voided, unattributed; with the policy (report.py):
-    # policy-fork, link-cap-loose, link-cap-pending
+    # policy-fork, link-cap-loose, link-cap-pending, link-cap-unjudged
     kind: str
     detail: str
     severe: bool = True

@@ -244,7 +244,7 @@ class Verifier:
                 recorded.append((index, att, answer))
         series = recorded_answers.series
         usage = self.ledger.license_usages(att.license_id.hex() for _, att, _ in recorded)
-        kinds: dict[bytes, WorkloadKind | None] = {}  # each license's kind read once a batch
+        kinds: dict[bytes, WorkloadKind | None | str] = {}  # each license's kind, once a batch
         for index, att, new in recorded:
             found = usage[att.license_id.hex()]
             outcomes[index] = self._result(att, new, series[att.device_id.hex()],
@@ -272,7 +272,7 @@ class Verifier:
 
     def _result(self, att: Attestation, recorded: bool, series: SeriesResult,
                 usage: list[DeviceUsage], now: int,
-                kinds: dict[bytes, WorkloadKind | None]) -> dict:
+                kinds: dict[bytes, WorkloadKind | None | str]) -> dict:
         anomalies = series.anomalies + usage_anomalies(usage)
         # With the authority's policy: the report's limiter against the cap
         # the policy allows its license's kind (docs/security.md G19).
