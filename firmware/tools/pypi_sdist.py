@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -39,21 +40,31 @@ def fetch(url: str, accept: str | None = None) -> bytes:
         raise  # unreachable
 
 
-def fetch_pinned(package: str, filename: str, sha256: str) -> bytes:
-    """The bytes of one file of a package on the index, checked against the pin."""
+def fetch_pinned(package: str, filename: str | tuple[str, ...], sha256: str) -> bytes:
+    """The bytes of one file of a package on the index (the first of the names
+    it has), checked against the pin."""
+    names = (filename,) if isinstance(filename, str) else filename
     page = json.loads(fetch(f"{INDEX}/{package}/", "application/vnd.pypi.simple.v1+json"))
-    files = [f for f in page.get("files", []) if f.get("filename") == filename]
+    files = [f for name in names for f in page.get("files", []) if f.get("filename") == name]
     if not files:
-        fail(f"{INDEX} has no {filename}")
+        fail(f"{INDEX} has no {' or '.join(names)}")
     data = fetch(files[0]["url"])
     digest = hashlib.sha256(data).hexdigest()
     if digest != sha256:
-        fail(f"{filename}: sha256 {digest} is not the pinned {sha256}")
+        fail(f"{files[0]['filename']}: sha256 {digest} is not the pinned {sha256}")
     return data
 
 
+def sdist_names(package: str, version: str) -> tuple[str, ...]:
+    """The names the sdist can have: as the package is spelled, and as PEP 625
+    normalises it (ed25519-orlp 0.1.3 is ed25519_orlp-0.1.3.tar.gz). Either is
+    safe to take: the pin checks the bytes, not the name."""
+    normalised = re.sub(r"[-_.]+", "_", package).lower()
+    return tuple(dict.fromkeys((f"{package}-{version}.tar.gz", f"{normalised}-{version}.tar.gz")))
+
+
 def main(package: str, version: str, sha256: str, out_file: str) -> None:
-    data = fetch_pinned(package, f"{package}-{version}.tar.gz", sha256)
+    data = fetch_pinned(package, sdist_names(package, version), sha256)
     out = Path(out_file)
     tmp = out.with_name(out.name + ".part")
     tmp.write_bytes(data)
