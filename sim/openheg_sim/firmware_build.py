@@ -68,13 +68,15 @@ def write_measurement_header(path: Path) -> None:
 def make_ffibuilder():
     from cffi import FFI
 
-    sodium = Path(os.environ.get("OPENHEG_SODIUM_PREFIX", FIRMWARE / "third_party" / "sodium"))
+    # libsodium as the firmware links it: the copy in which the functions
+    # firmware/src/sodium_port.c replaces are weak (firmware/firmware.mk).
+    sodium = Path(os.environ.get("OPENHEG_SODIUM_LIB", BUILD / "sodium" / "libsodium.a"))
     if not sodium.is_absolute():
         sodium = REPO / sodium
     library = Path(os.environ.get("OPENHEG_FIRMWARE_LIB", BUILD / "libheg_cffi.a"))
     if not library.is_absolute():
         library = REPO / library
-    for needed in (library, sodium / "lib" / "libsodium.a"):
+    for needed in (library, sodium):
         if not needed.exists():
             raise SystemExit(f"{needed} is missing: run `make firmware-cffi`")
 
@@ -82,9 +84,11 @@ def make_ffibuilder():
     ffibuilder.cdef((FIRMWARE / "port" / "cffi" / "heg_cffi.h").read_text())
     ffibuilder.set_source(
         "openheg_sim._firmware",
-        '#include "heg/heg.h"\n#include "heg/heg_crypto.h"\n#include "hal_cffi.h"\n',
-        include_dirs=[str(FIRMWARE / "include"), str(FIRMWARE / "port" / "cffi")],
-        extra_objects=[str(library), str(sodium / "lib" / "libsodium.a")],
+        '#include <sodium.h>\n#include "heg/heg.h"\n#include "heg/heg_crypto.h"\n'
+        '#include "hal_cffi.h"\n#include "sodium_port.h"\n',
+        include_dirs=[str(FIRMWARE / "include"), str(FIRMWARE / "port" / "cffi"),
+                      str(FIRMWARE / "src"), str(FIRMWARE / "third_party" / "sodium" / "include")],
+        extra_objects=[str(library), str(sodium)],
         extra_compile_args=["-fPIC", "-O2"],
     )
     return ffibuilder

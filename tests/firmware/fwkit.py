@@ -7,7 +7,10 @@ import dataclasses
 import hashlib
 import os
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import nacl.signing
 from openheg import regmap, wire
@@ -539,3 +542,15 @@ def host_session(url: str, authority: Authority, timeout: float = 5) -> dict:
             "policy_version": after.policy_version, "license_sequence": after.license_sequence,
             "reset_count": after.reset_count,
             "measurement": after.firmware_measurement}
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make(*targets: str) -> None:
+    """Bring firmware build targets up to date (firmware/firmware.mk), failing with make's
+    output."""
+    result = subprocess.run(["make", "--no-print-directory", "-f", "firmware/firmware.mk",
+                             f"FW_PYTHON={sys.executable}", *targets],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

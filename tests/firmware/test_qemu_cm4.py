@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from openheg.device import Device
 from openheg.transport import SerialTransport
 from openheg_sim.pty_device import CM4_IMAGE, QEMU_INSTALL_HINT, PtyDevice, QemuDevice
 
-from fwkit import NOW, Authority, host_session
+from fwkit import NOW, Authority, host_session, make
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_PAINT = 0xDEADBEEF
@@ -32,13 +31,6 @@ STACK_PAINT = 0xDEADBEEF
 def require(tool: str) -> None:
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} is missing: {QEMU_INSTALL_HINT}")
-
-
-def make(*targets: str) -> None:
-    result = subprocess.run(["make", "--no-print-directory", "-f", "firmware/firmware.mk",
-                             f"FW_PYTHON={sys.executable}", *targets],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
 def symbols(elf: Path) -> dict[str, int]:

@@ -4,7 +4,6 @@ fails with the install hint; `make test` installs it)."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,11 +14,7 @@ sys.path.insert(0, str(ROOT / "tools" / "soc"))
 sys.path.insert(0, str(ROOT / "tests" / "firmware"))
 
 
-def make(*targets: str) -> None:
-    result = subprocess.run(["make", "--no-print-directory", "-f", "firmware/firmware.mk",
-                             f"FW_PYTHON={sys.executable}", *targets],
-                            cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+from fwkit import make  # noqa: E402  (tests/firmware is on the path from here on)
 
 
 @pytest.fixture(scope="session")

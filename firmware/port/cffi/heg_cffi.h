@@ -1,6 +1,7 @@
 /* cffi cdef for openheg_sim._firmware: prototypes only (parsed by cffi, not
- * compiled). Must agree with firmware/include/heg/heg.h, heg_crypto.h and
- * port/cffi/hal_cffi.h; cffi's API mode checks it against them at build. */
+ * compiled). Must agree with firmware/include/heg/heg.h, heg_crypto.h,
+ * src/sodium_port.h, <sodium.h> and port/cffi/hal_cffi.h; cffi's API mode
+ * checks it against them at build. */
 
 typedef int... heg_status_t;
 #define HEG_OTP_SIZE ...
@@ -48,6 +49,17 @@ heg_status_t heg_crypto_ed25519_verify(const uint8_t sig[64], const uint8_t *msg
 heg_status_t heg_crypto_ed25519_keypair(const uint8_t seed[32], uint8_t pk[32], uint8_t sk[64]);
 heg_status_t heg_crypto_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
                                      const uint8_t sk[64]);
+
+/* libsodium's functions as the firmware links them (firmware/src/sodium_port.c). */
+typedef struct {
+  ...;
+} crypto_hash_sha512_state;
+int crypto_hash_sha512_init(crypto_hash_sha512_state *state);
+int crypto_hash_sha512_update(crypto_hash_sha512_state *state, const unsigned char *in,
+                              unsigned long long inlen);
+int crypto_hash_sha512_final(crypto_hash_sha512_state *state, unsigned char *out);
+int crypto_hash_sha512(unsigned char *out, const unsigned char *in, unsigned long long inlen);
+void sc25519_reduce(unsigned char s[64]);
 
 size_t heg_cffi_hal_size(void);
 void heg_cffi_hal_bind(heg_hal_t *hal, void *handle);
