@@ -91,44 +91,56 @@ heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b) {
 
 heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b) { return heg_u128_cmp(a, b) <= 0 ? a : b; }
 
-heg_u128_t heg_u128_mul_u64(heg_u128_t a, uint64_t b) {
-  /* Schoolbook on 32-bit halves of b and 64-bit limbs of a. */
-  heg_u128_t r = heg_u128_zero();
-  heg_u128_t saturated;
-  uint64_t a_lo_lo = a.lo & 0xffffffffu;
-  uint64_t a_lo_hi = a.lo >> 32;
-  uint64_t b_lo = b & 0xffffffffu;
-  uint64_t b_hi = b >> 32;
-  uint64_t p0;
-  uint64_t p1;
-  uint64_t p2;
-  uint64_t p3;
-  uint64_t mid;
-  uint64_t carry;
-  uint64_t hi_part;
-  saturated.lo = UINT64_MAX;
-  saturated.hi = UINT64_MAX;
-  if (b == 0u || heg_u128_is_zero(a)) {
-    return r;
-  }
-  /* a.hi * b must fit in 64 bits. */
-  if (a.hi != 0u && (a.hi > UINT64_MAX / b)) {
-    return saturated;
-  }
-  hi_part = a.hi * b;
-  /* a.lo * b as a 128-bit product. */
-  p0 = a_lo_lo * b_lo;
-  p1 = a_lo_lo * b_hi;
-  p2 = a_lo_hi * b_lo;
-  p3 = a_lo_hi * b_hi;
-  mid = (p0 >> 32) + (p1 & 0xffffffffu) + (p2 & 0xffffffffu);
+/* x * y in full, schoolbook on 32-bit halves. */
+static heg_u128_t mul_u64_wide(uint64_t x, uint64_t y) {
+  uint64_t x_lo = x & 0xffffffffu;
+  uint64_t x_hi = x >> 32;
+  uint64_t y_lo = y & 0xffffffffu;
+  uint64_t y_hi = y >> 32;
+  uint64_t p0 = x_lo * y_lo;
+  uint64_t p1 = x_lo * y_hi;
+  uint64_t p2 = x_hi * y_lo;
+  uint64_t mid = (p0 >> 32) + (p1 & 0xffffffffu) + (p2 & 0xffffffffu);
+  heg_u128_t r;
   r.lo = (p0 & 0xffffffffu) | (mid << 32);
-  carry = (mid >> 32) + (p1 >> 32) + (p2 >> 32) + p3;
-  r.hi = carry + hi_part;
-  if (r.hi < carry) {
-    return saturated;
+  r.hi = (mid >> 32) + (p1 >> 32) + (p2 >> 32) + x_hi * y_hi;
+  return r;
+}
+
+heg_u128_t heg_u128_mul_u64(heg_u128_t a, uint64_t b) {
+  /* a * b = a.lo * b + 2^64 * (a.hi * b): too large when a.hi * b needs
+   * more than 64 bits or the sum carries out of 128. Found by multiplying,
+   * not by dividing (UINT64_MAX / b was libgcc's 64-bit division). */
+  heg_u128_t r = mul_u64_wide(a.lo, b);
+  heg_u128_t high = mul_u64_wide(a.hi, b);
+  r.hi += high.lo;
+  if (high.hi != 0u || r.hi < high.lo) {
+    r.lo = UINT64_MAX;
+    r.hi = UINT64_MAX;
   }
   return r;
+}
+
+uint64_t heg_u64_div_u32(uint64_t n, uint32_t d, uint32_t *rem) {
+  uint64_t q = 0u;
+  uint64_t r = 0u; /* below d (below 2^33 just after each shift) */
+  int bit;
+  if (d == 0u) {
+    q = UINT64_MAX;
+  } else {
+    for (bit = 63; bit >= 0; --bit) {
+      r = (r << 1) | ((n >> bit) & 1u);
+      q <<= 1;
+      if (r >= d) {
+        r -= d;
+        q |= 1u;
+      }
+    }
+  }
+  if (rem != NULL) {
+    *rem = (uint32_t)r;
+  }
+  return q;
 }
 
 heg_u128_t heg_u128_ceil_div8(heg_u128_t a) {

@@ -36,6 +36,12 @@ HEG_OUT_OF_LINE heg_u128_t heg_u128_sub_floor(heg_u128_t a, heg_u128_t b);
 heg_u128_t heg_u128_min(heg_u128_t a, heg_u128_t b);
 /* a * b, saturating at 2^128 - 1. */
 heg_u128_t heg_u128_mul_u64(heg_u128_t a, uint64_t b);
+/* n / d, and n % d into *rem unless rem is NULL; d == 0 saturates (the
+ * quotient is UINT64_MAX, the remainder 0). Every division of 64 bits in the
+ * firmware goes through it: the 32-bit cores divide only 32 bits in
+ * hardware, and libgcc's __udivdi3 and __umoddi3 take about 2 KB of RV32
+ * flash where this loop takes a few dozen bytes. */
+HEG_OUT_OF_LINE uint64_t heg_u64_div_u32(uint64_t n, uint32_t d, uint32_t *rem);
 /* ceil(a / 8) */
 heg_u128_t heg_u128_ceil_div8(heg_u128_t a);
 /* 1 when 2 * a < b. */

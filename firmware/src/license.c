@@ -128,7 +128,7 @@ uint32_t heg_license_required_class(heg_ctx_t *ctx, const heg_license_t *lic) {
   heg_u128_t compute = heg_u128_add(lic->workload_total_msflop, lic->lineage_msflop);
   uint64_t day;
   heg_time_bounds(ctx, &t);
-  day = t.lo / 86400u;
+  day = heg_u64_div_u32(t.lo, 86400u, NULL);
   if (heg_u128_cmp(compute, threshold_on(p->horizon_base, p->horizon_daily_increase,
                                          p->schedule_epoch_day, day)) >= 0) {
     return HEG_LICENSE_CLASS_HORIZON;
@@ -224,20 +224,21 @@ static heg_status_t license_authorization(heg_ctx_t *ctx, const uint8_t *payload
 static heg_u128_t oversight_reserve(heg_u128_t allocation, uint32_t ppm) {
   uint32_t limbs[4] = {(uint32_t)(allocation.hi >> 32), (uint32_t)allocation.hi,
                        (uint32_t)(allocation.lo >> 32), (uint32_t)allocation.lo};
-  uint64_t rem = 0;
+  uint32_t rem = 0;
+  uint64_t rounded;
   heg_u128_t q;
   uint32_t i;
   for (i = 0; i < 4u; ++i) {
-    uint64_t part = (rem << 32) | limbs[i];
-    limbs[i] = (uint32_t)(part / HEG_OVERSIGHT_PPM_MAX);
-    rem = part % HEG_OVERSIGHT_PPM_MAX;
+    uint64_t part = ((uint64_t)rem << 32) | limbs[i];
+    limbs[i] = (uint32_t)heg_u64_div_u32(part, HEG_OVERSIGHT_PPM_MAX, &rem);
   }
   q.hi = ((uint64_t)limbs[0] << 32) | limbs[1];
   q.lo = ((uint64_t)limbs[2] << 32) | limbs[3];
   q = heg_u128_mul_u64(q, ppm);
-  rem = (rem * ppm + (HEG_OVERSIGHT_PPM_MAX - 1u)) / HEG_OVERSIGHT_PPM_MAX;
-  q.lo += rem;
-  q.hi += q.lo < rem ? 1u : 0u; /* no overflow: the reserve is at most the allocation */
+  rounded = heg_u64_div_u32((uint64_t)rem * ppm + (HEG_OVERSIGHT_PPM_MAX - 1u),
+                            HEG_OVERSIGHT_PPM_MAX, NULL);
+  q.lo += rounded;
+  q.hi += q.lo < rounded ? 1u : 0u; /* no overflow: the reserve is at most the allocation */
   return q;
 }
 

@@ -44,7 +44,7 @@ uint32_t heg_link_rate(uint32_t wire_mb_per_s, uint32_t clock_hz) {
   /* RATE is wire bytes per cycle x 2^16. Rounded down: the cap is never
    * looser than the policy's. The policy bounds the rate to 10^7 MB/s, so
    * 10^7 * 10^6 * 2^16 < 2^63 and the product cannot overflow. */
-  rate = ((uint64_t)wire_mb_per_s * 1000000u << 16) / clock_hz;
+  rate = heg_u64_div_u32((uint64_t)wire_mb_per_s * 1000000u << 16, clock_hz, NULL);
   /* Past 2^32 - 1 the register's 65,535 wire bytes a cycle exceed any beat
    * the link can carry in a cycle: the cap is the link's own width. */
   return rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;

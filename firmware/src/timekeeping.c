@@ -42,7 +42,7 @@ void heg_now(heg_ctx_t *ctx, heg_instant_t *out) {
 /* ppm of elapsed_ms, rounded up. */
 static uint64_t ppm_of(uint64_t elapsed_ms, uint32_t ppm) {
   uint64_t bounded = ppm > HEG_PPM ? HEG_PPM : ppm;
-  return (elapsed_ms * bounded + (HEG_PPM - 1u)) / HEG_PPM;
+  return heg_u64_div_u32(elapsed_ms * bounded + (HEG_PPM - 1u), HEG_PPM, NULL);
 }
 
 /* Milliseconds on each clock from since to now; HEG_HFALSE when either went
@@ -85,7 +85,7 @@ uint64_t heg_elapsed_s_at_least(heg_ctx_t *ctx, uint64_t since_ms) {
   if (elapsed > HEG_ELAPSED_CAP) {
     elapsed = HEG_ELAPSED_CAP;
   }
-  return (elapsed - ppm_of(elapsed, ctx->ps.policy.clock_drift_ppm)) / 1000u;
+  return heg_u64_div_u32(elapsed - ppm_of(elapsed, ctx->ps.policy.clock_drift_ppm), 1000u, NULL);
 }
 
 void heg_clock_monitor_start(heg_ctx_t *ctx) {
@@ -160,8 +160,8 @@ void heg_time_bounds(heg_ctx_t *ctx, heg_time_bounds_t *out) {
   if (since_nonce > (uint64_t)ctx->ps.policy.beacon_max_age_s * 1000u) {
     return;
   }
-  out->hi = ctx->beacon_time + (since_nonce + 999u) / 1000u;
-  out->lo = ctx->beacon_time + since_arrival / 1000u;
+  out->hi = ctx->beacon_time + heg_u64_div_u32(since_nonce + 999u, 1000u, NULL);
+  out->lo = ctx->beacon_time + heg_u64_div_u32(since_arrival, 1000u, NULL);
   if (out->lo < ctx->beacon_time || out->hi < ctx->beacon_time) {
     out->lo = 0;
     out->hi = UINT64_MAX;

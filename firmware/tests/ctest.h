@@ -36,5 +36,6 @@ void test_records(ctest_t *t);
 void test_device(ctest_t *t);
 void test_port_models(ctest_t *t);
 void test_cbor(ctest_t *t);
+void test_codec_arith(ctest_t *t);
 
 #endif /* HEG_CTEST_H */

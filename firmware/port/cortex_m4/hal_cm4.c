@@ -32,8 +32,10 @@
  * as zero and ignores writes, so running off SRAM would not fault by itself.
  * The MPU makes the 1 MiB below the stack a no-access region: an overflow
  * faults (MemManage, escalated to HardFault) instead of going unnoticed. */
+#include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
 #include "hal_cm4.h"
 
 #define UART0_BASE 0x40004000u
@@ -132,7 +134,8 @@ uint64_t heg_cm4_uptime_ms(void) {
     wraps = read_wraps();
     down = SYST_CVR;
   } while (read_wraps() != wraps);
-  now = (wraps * (SYST_RELOAD + 1u) + (SYST_RELOAD - down)) / (HEG_CM4_CPU_HZ / 1000u);
+  now = heg_u64_div_u32(wraps * (SYST_RELOAD + 1u) + (SYST_RELOAD - down),
+                        HEG_CM4_CPU_HZ / 1000u, NULL);
   if (now > g_uptime_ms) {
     g_uptime_ms = now;
   }
