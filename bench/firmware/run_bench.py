@@ -7,10 +7,12 @@ Every figure is a ratio to a baseline measured in the same run:
   the crypto library doing the work on the same bytes: libsodium's
   crypto_sign_verify_detached for verification, Monocypher's crypto_eddsa_sign
   for signing (the firmware signs with Monocypher's scalar operations and
-  libsodium's SHA-512); and, for the record, over libsodium's table-based
+  LibTomCrypt's SHA-512, firmware/src/sodium_port.c); and, for the record, over
+  libsodium's table-based
   crypto_sign_detached, which the firmware does not use (30 KB of flash);
 * Cortex-M4 flash and RAM of the board image, and instructions and stack of
-  the same operations counted in the unicorn emulator (same ratios);
+  the same operations counted in the unicorn emulator (same ratios); flash and
+  RAM of the RV32 SoC image against the same targets (what `make size` prints);
 * protocol round trips per second through the pty server (C framer, pyserial,
   openheg.device), against the in-process cffi firmware.
 """
@@ -27,10 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench/firmware"))
 sys.path.insert(0, str(ROOT / "firmware/tools"))
+sys.path.insert(0, str(ROOT / "tools/soc"))
 
 BENCH_HOST = ROOT / "build/firmware/bench_host"
 CM4_BOARD_ELF = ROOT / "build/firmware/cm4/openheg_cm4_board.elf"
 CM4_BENCH = ROOT / "build/firmware/cm4/bench_cm4.elf"
+RV32_ELF = ROOT / "build/firmware/rv32/openheg_rv32.elf"
 OUT = ROOT / "docs/firmware-numbers.md"
 TARGET_RATIO = 1.10
 RTT_SECONDS = 2.0
@@ -81,10 +85,12 @@ def rate(device) -> float:
 def main() -> None:
     from cm4_count import MODES, run_all
     from cm4_size import FLASH_TARGET, RAM_TARGET, measure
+    from rv32_size import measure as measure_rv32
 
     with tempfile.TemporaryDirectory() as tmp:
         host = {name: callgrind(mode, Path(tmp)) for name, mode in MODES.items()}
     cm4 = measure(CM4_BOARD_ELF)
+    rv32 = measure_rv32(RV32_ELF)
     emulated = run_all(CM4_BENCH)
     pty_rate, emu_rate = round_trips()
 
@@ -114,13 +120,15 @@ def main() -> None:
         verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
         target = f"≤ {TARGET_RATIO} ({verdict})" if targeted else "— (for the record)"
         lines.append(f"| {label} | {value:,} | {base:,} | {ratio:.4f} | {target} |")
-    lines.append(f"| Cortex-M4 flash, bytes (board image / target) | {cm4['flash']:,} | "
-                 f"{FLASH_TARGET:,} | {cm4['flash'] / FLASH_TARGET:.2f} | ≤ 1.00 "
-                 f"({'met' if cm4['flash'] <= FLASH_TARGET else 'NOT met'}) |")
-    lines.append(f"| Cortex-M4 RAM, bytes: data+bss {cm4['data_bss']:,} + stack "
-                 f"{cm4['stack_reserved']:,} (board image / target) | {cm4['ram']:,} | {RAM_TARGET:,} | "
-                 f"{cm4['ram'] / RAM_TARGET:.2f} | ≤ 1.00 "
-                 f"({'met' if cm4['ram'] <= RAM_TARGET else 'NOT met'}) |")
+    for image, sizes in (("Cortex-M4", cm4), ("RV32 SoC", rv32)):
+        which = "board image" if image == "Cortex-M4" else "image"
+        lines.append(f"| {image} flash, bytes ({which} / target) | {sizes['flash']:,} | "
+                     f"{FLASH_TARGET:,} | {sizes['flash'] / FLASH_TARGET:.2f} | ≤ 1.00 "
+                     f"({'met' if sizes['flash'] <= FLASH_TARGET else 'NOT met'}) |")
+        lines.append(f"| {image} RAM, bytes: data+bss {sizes['data_bss']:,} + stack "
+                     f"{sizes['stack_reserved']:,} ({which} / target) | {sizes['ram']:,} | "
+                     f"{RAM_TARGET:,} | {sizes['ram'] / RAM_TARGET:.2f} | ≤ 1.00 "
+                     f"({'met' if sizes['ram'] <= RAM_TARGET else 'NOT met'}) |")
     lines.append(f"| protocol round trips/s: pty server (C framer, pyserial) / in-process cffi | "
                  f"{pty_rate:,.0f} | {emu_rate:,.0f} | {pty_rate / emu_rate:.3f} | — |")
     lines += ["", "Stack measured in the emulator (bytes below the caller's SP inside the "
@@ -130,7 +138,8 @@ def main() -> None:
               "the crypto port's strict Ed25519 verify of the domain-separated body (the golden "
               "standard license of tests/vectors/records.json); *attestation signature* is the "
               "crypto port's Ed25519 sign of an attestation-sized body (RFC 8032 from "
-              "Monocypher 4.0.3's scalar and base-point operations and libsodium's SHA-512). "
+              "Monocypher 4.0.3's scalar and base-point operations and LibTomCrypt's SHA-512 "
+              "as ed25519-orlp 0.1.3 ships it, which libsodium's verify uses too). "
               "Its targeted baseline is the signing library's own bare sign, Monocypher's "
               "crypto_eddsa_sign (the same scalar work, BLAKE2b for SHA-512); libsodium's "
               "crypto_sign_detached is listed for the record: it is faster but needs a 30 KB "
@@ -141,7 +150,10 @@ def main() -> None:
               "test image adds the meter's software model), arm-none-eabi-gcc -Os -flto, "
               "libsodium cross-built minimal -Os; unicorn counts Thumb-2 instructions, not "
               "cycles. Stack reserved: the high-water mark of a whole host session in QEMU "
-              "(tests/firmware/test_qemu_cm4.py) plus margin.", ""]
+              "(tests/firmware/test_qemu_cm4.py) plus margin. RV32: the SoC image "
+              "(riscv64-unknown-elf-gcc -march=rv32imc -Os -msave-restore -flto; "
+              "docs/soc.md says where its bytes go). `make size` prints the same flash and "
+              "RAM figures.", ""]
     text = "\n".join(lines)
     OUT.write_text(text)
     print(text)

@@ -97,6 +97,9 @@ firmware-rv32: $(FW_RV32_ELF) $(FW_RV32_HEX)
 firmware-rv32-size: $(FW_RV32_ELF)
 	@$(FW_PYTHON) tools/soc/rv32_size.py $(FW_RV32_ELF)
 
+# bench/firmware/run_bench.py records this image's flash and RAM too.
+firmware-bench: $(FW_RV32_ELF)
+
 # The OTP self-test image (tests/soc/test_soc_otp.py).
 FW_RV32_OTP_ELF := $(FW_RV32_DIR)/otp_selftest.elf
 $(FW_RV32_OTP_ELF): $(FW_RV32_PORT)/otp_selftest.c $(FW_RV32_START_OBJ) $(FW_RV32_DIR)/obj/port/rv32/hal_rv32.o $(FW_RV32_LDSCRIPT)
