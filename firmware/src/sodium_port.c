@@ -12,7 +12,13 @@
  *
  * LibTomCrypt's state is kept in the caller's crypto_hash_sha512_state
  * (libsodium's verify declares one on its stack; crypto_port.c one in
- * heg_digest_t), which it fits in size and alignment. */
+ * heg_digest_t), which it fits in size and alignment. One difference stays:
+ * libsodium wipes its message schedule after each call, LibTomCrypt's
+ * compression leaves its W[80] and working state in its dead stack frame
+ * (after hashing a seed, enough to recover the digest) until later calls
+ * overwrite it. Burning that stack here would take about 0.8 KB more of it
+ * while hashing, which the Cortex-M4's RAM, all of 8 KiB, has not got to
+ * spare without measuring (docs/soc.md, firmware/README.md). */
 #include <monocypher.h>
 #include <sha512.h>
 #include <sodium.h>
