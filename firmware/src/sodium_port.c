@@ -17,8 +17,8 @@
  * compression leaves its W[80] and working state in its dead stack frame
  * (after hashing a seed, enough to recover the digest) until later calls
  * overwrite it. Burning that stack here would take about 0.8 KB more of it
- * while hashing, which the Cortex-M4's RAM, all of 8 KiB, has not got to
- * spare without measuring (docs/soc.md, firmware/README.md). */
+ * while hashing, on a Cortex-M4 image whose RAM is all of its 8 KiB: not
+ * done without measuring the stack it would need. */
 #include <monocypher.h>
 #include <sha512.h>
 #include <sodium.h>
