@@ -15,9 +15,8 @@
 #                          picolibc-riscv64-unknown-elf (the SoC's firmware, run on the RTL
 #                          by the tests); for `make synth` only, yosys (for its working ABC).
 #                          `tools/install-system-deps.sh --list GROUP` prints a group.
-#   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2,
-#                          Monocypher 4.0.3 from the sdist of pymonocypher 4.0.3.4 and
-#                          LibTomCrypt's SHA-512 from the sdist of ed25519-orlp 0.1.3, each
+#   firmware/third_party/  libsodium 1.0.20 source from the PyPI sdist of pynacl 1.6.2 and
+#                          Monocypher 4.0.3 from the sdist of pymonocypher 4.0.3.4, each
 #                          checked against a pinned sha256; libsodium built as a static library
 SHELL := /bin/bash
 PYTHON ?= python3

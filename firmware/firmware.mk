@@ -1,7 +1,6 @@
 # Firmware build rules. Included by the top Makefile; every path is relative to
 # the repository root. Targets are idempotent and incremental:
-#   firmware-deps  fetch and verify libsodium, Monocypher and LibTomCrypt's SHA-512
-#                  (pinned); build libsodium
+#   firmware-deps  fetch and verify libsodium and Monocypher (pinned); build libsodium
 #   firmware-cffi  build the host-emulation module sim/openheg_sim/_firmware*.so
 #   firmware-sanitize  run tests/firmware on an ASan+UBSan build (then restores)
 #   firmware-clean remove firmware build outputs (keeps the fetched tarball)
@@ -23,27 +22,18 @@ FW_CFFI_BUILDER := sim/openheg_sim/firmware_build.py
 
 .PHONY: firmware-deps firmware-cffi firmware-sanitize firmware-clean FW_FORCE
 
-firmware-deps: $(FW_SODIUM_LIB) $(FW_THIRD_PARTY_C)
+firmware-deps: $(FW_SODIUM_LIB) $(FW_MONOCYPHER_VERSION)
 
 # The crypto libraries, pinned by version and sha256 of the PyPI sdist that
 # carries their C sources: libsodium inside PyNaCl's, Monocypher inside
-# pymonocypher's, LibTomCrypt's SHA-512 (sha512.c, in place of libsodium's:
-# firmware/src/sodium_port.c) inside ed25519-orlp's. The script leaves a
-# version file untouched when it already holds this pin, so editing the
-# script alone rebuilds nothing.
+# pymonocypher's. The script leaves a version file untouched when it already
+# holds this pin, so editing the script alone rebuilds nothing.
 FW_FETCH := $(FW_DIR)/tools/fetch_sdist.sh
 FW_SODIUM_PIN := pynacl 1.6.2 018494d6d696ae03c7e656e5e74cdfd8ea1326962cc401bcf018f1ed8436811c
 FW_MONOCYPHER_PIN := pymonocypher 4.0.3.4 5e56e3d3eb770a53e0b9f6274146663c11a11f3d0de5cd48e3be0428d1b07a4a
 FW_SODIUM_VERSION := $(FW_THIRD_PARTY)/libsodium.version
 FW_MONOCYPHER_VERSION := $(FW_THIRD_PARTY)/monocypher.version
 FW_MONOCYPHER_SRC := $(FW_THIRD_PARTY)/monocypher
-FW_SHA512_PIN := ed25519-orlp 0.1.3 5dfa52e8f63687f028ed0e3f8e2b385bffd22a630c740be642d73a532d0137dd
-FW_SHA512_VERSION := $(FW_THIRD_PARTY)/sha512.version
-FW_SHA512_SRC := $(FW_THIRD_PARTY)/sha512
-FW_SHA512_MEMBER := ed25519_orlp-0.1.3/src/ed25519_orlp/csrc
-# The C libraries compiled beside the firmware: each is DIR/DIR.c under
-# third_party, fetched with DIR.version (the pattern rules below rely on it).
-FW_THIRD_PARTY_C := $(FW_MONOCYPHER_VERSION) $(FW_SHA512_VERSION)
 
 $(FW_SODIUM_VERSION): $(FW_FETCH)
 	@$(FW_FETCH) $(FW_PYTHON) $(FW_THIRD_PARTY) libsodium $(FW_SODIUM_PIN) 3 \
@@ -52,10 +42,6 @@ $(FW_SODIUM_VERSION): $(FW_FETCH)
 $(FW_MONOCYPHER_VERSION): $(FW_FETCH)
 	@$(FW_FETCH) $(FW_PYTHON) $(FW_THIRD_PARTY) monocypher $(FW_MONOCYPHER_PIN) 1 \
 		pymonocypher-4.0.3.4/monocypher.c pymonocypher-4.0.3.4/monocypher.h
-
-$(FW_SHA512_VERSION): $(FW_FETCH)
-	@$(FW_FETCH) $(FW_PYTHON) $(FW_THIRD_PARTY) sha512 $(FW_SHA512_PIN) 4 \
-		$(FW_SHA512_MEMBER)/sha512.c $(FW_SHA512_MEMBER)/sha512.h $(FW_SHA512_MEMBER)/fixedint.h
 
 # libsodium's own configure picks the preprocessor settings; minimal build,
 # static, position independent so it can go into the cffi shared module.
@@ -71,9 +57,7 @@ $(FW_SODIUM_LIB): $(FW_SODIUM_VERSION)
 # libsodium's functions that firmware/src/sodium_port.c replaces with smaller
 # code. Linked from a copy of the archive in which they are weak: libsodium's
 # callers (its Ed25519 verify) then bind to the strong ones there, and the
-# unused weak ones are dropped with their sections. The SHA-512 functions
-# need no weakening: nothing else pulls in the member that defines them (a
-# duplicate definition would fail the link, loudly).
+# unused weak ones are dropped with their sections.
 FW_SODIUM_REPLACED := sc25519_reduce
 # $(1): the objcopy of the archive's architecture.
 fw_sodium_weaken = mkdir -p $(dir $@) && $(1) $(addprefix --weaken-symbol=,$(FW_SODIUM_REPLACED)) $< $@
@@ -88,7 +72,7 @@ FW_CFLAGS ?= -O2 -g
 FW_WARNINGS := -std=c99 -Wall -Wextra -Werror -pedantic -Wconversion -Wsign-conversion \
 	-Wshadow -Wstrict-prototypes -Wmissing-prototypes
 FW_CPPFLAGS := -I$(FW_DIR)/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
-	-isystem $(FW_SODIUM_INCLUDE) -isystem $(FW_MONOCYPHER_SRC) -isystem $(FW_SHA512_SRC)
+	-isystem $(FW_SODIUM_INCLUDE) -isystem $(FW_MONOCYPHER_SRC)
 FW_C_SOURCES := $(sort $(wildcard $(FW_DIR)/src/*.c)) $(FW_DIR)/port/cffi/hal_cffi.c \
 	$(FW_DIR)/port/common/heg_nor_sim.c
 FW_HEADERS := $(filter %.h,$(FW_SOURCES))
@@ -103,23 +87,22 @@ $(FW_MEASUREMENT_H): FW_FORCE
 
 FW_FORCE:
 
-# Monocypher and SHA-512 are one C file each, compiled with their own (not
-# our -Werror) flags.
-FW_THIRD_PARTY_OBJS := $(patsubst $(FW_THIRD_PARTY)/%.version,$(FW_BUILD_DIR)/obj/third_party/%.o,$(FW_THIRD_PARTY_C))
-$(FW_BUILD_DIR)/obj/third_party/%.o: $(FW_THIRD_PARTY)/%.version
+# Monocypher is one C file, compiled with its own (not our -Werror) flags.
+FW_MONOCYPHER_OBJ := $(FW_BUILD_DIR)/obj/third_party/monocypher.o
+$(FW_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
 	@mkdir -p $(dir $@)
-	$(FW_CC) -std=c99 $(FW_CFLAGS) -fPIC -c $(FW_THIRD_PARTY)/$*/$*.c -o $@
+	$(FW_CC) -std=c99 $(FW_CFLAGS) -fPIC -c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
 
 # What every host link of the firmware needs besides the firmware itself.
-FW_CRYPTO_LIBS := $(FW_THIRD_PARTY_OBJS) $(FW_SODIUM_LINKED)
+FW_CRYPTO_LIBS := $(FW_MONOCYPHER_OBJ) $(FW_SODIUM_LINKED)
 
-$(FW_BUILD_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_SODIUM_LIB) $(FW_THIRD_PARTY_C) $(FW_DIR)/firmware.mk
+$(FW_BUILD_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_WARNINGS) $(FW_CFLAGS) -fPIC $(FW_CPPFLAGS) -c $< -o $@
 
 $(FW_BUILD_DIR)/obj/src/measure.o: $(FW_MEASUREMENT_H)
 
-$(FW_LIB): $(FW_OBJECTS) $(FW_THIRD_PARTY_OBJS)
+$(FW_LIB): $(FW_OBJECTS) $(FW_MONOCYPHER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -206,7 +189,7 @@ FW_SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
 FW_SAN_OBJECTS := $(patsubst $(FW_DIR)/%.c,$(FW_SAN_DIR)/obj/%.o,$(FW_CORE_SOURCES) $(FW_POSIX_SOURCES))
 FW_CTEST_ASAN := $(FW_SAN_DIR)/heg_ctest
 
-$(FW_SAN_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_THIRD_PARTY_C) $(FW_DIR)/firmware.mk
+$(FW_SAN_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_CC) $(FW_WARNINGS) $(FW_SAN_FLAGS) $(FW_CPPFLAGS) $(FW_PORT_CPPFLAGS) -c $< -o $@
 
@@ -248,7 +231,7 @@ FW_FUZZERS := $(FW_FUZZ_DIR)/fuzz_frame $(FW_FUZZ_DIR)/fuzz_dispatch
 
 .PHONY: fuzz firmware-fuzz-build firmware-fuzz-corpus
 
-$(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_THIRD_PARTY_C) $(FW_DIR)/firmware.mk
+$(FW_FUZZ_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@test -n "$(FW_CLANG)" || { echo "fuzz: clang not found (tools/install-system-deps.sh installs clang-14)" >&2; exit 1; }
 	@mkdir -p $(dir $@)
 	$(FW_CLANG) $(FW_WARNINGS) $(FW_FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(FW_CPPFLAGS) \
@@ -298,8 +281,7 @@ FW_CM4_SODIUM_BUILD := $(FW_THIRD_PARTY)/libsodium-cm4-build
 FW_CM4_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium-cm4
 FW_CM4_SODIUM_LIB := $(FW_CM4_SODIUM_PREFIX)/lib/libsodium.a
 FW_CM4_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
-	-isystem $(FW_CM4_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -isystem $(FW_SHA512_SRC) \
-	-I$(FW_PORT_COMMON) \
+	-isystem $(FW_CM4_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -I$(FW_PORT_COMMON) \
 	-I$(FW_DIR)/port/cortex_m4
 FW_CM4_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_serve.c \
 	$(FW_PORT_COMMON)/heg_nor_sim.c \
@@ -320,15 +302,15 @@ FW_CM4_BENCH_ELF := $(FW_CM4_DIR)/bench_cm4.elf
 
 .PHONY: firmware-cm4 size
 
-FW_CM4_THIRD_PARTY_OBJS := $(patsubst $(FW_THIRD_PARTY)/%.version,$(FW_CM4_DIR)/obj/third_party/%.o,$(FW_THIRD_PARTY_C))
-$(FW_CM4_DIR)/obj/third_party/%.o: $(FW_THIRD_PARTY)/%.version
+FW_CM4_MONOCYPHER_OBJ := $(FW_CM4_DIR)/obj/third_party/monocypher.o
+$(FW_CM4_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
 	@mkdir -p $(dir $@)
 	$(FW_ARM_CC) -std=c99 $(FW_CM4_ARCH) -Os -g -flto -ffunction-sections -fdata-sections \
-		-c $(FW_THIRD_PARTY)/$*/$*.c -o $@
+		-c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
 FW_CM4_SODIUM_LINKED := $(FW_CM4_DIR)/sodium/libsodium.a
 $(FW_CM4_SODIUM_LINKED): $(FW_CM4_SODIUM_LIB) $(FW_DIR)/firmware.mk
 	$(call fw_sodium_weaken,$(FW_ARM_OBJCOPY))
-FW_CM4_CRYPTO_LIBS := $(FW_CM4_THIRD_PARTY_OBJS) $(FW_CM4_SODIUM_LINKED)
+FW_CM4_CRYPTO_LIBS := $(FW_CM4_MONOCYPHER_OBJ) $(FW_CM4_SODIUM_LINKED)
 
 $(FW_CM4_SODIUM_LIB): $(FW_SODIUM_VERSION)
 	@command -v $(FW_ARM_CC) >/dev/null || { echo "firmware-cm4: $(FW_ARM_CC) not found (tools/install-system-deps.sh installs gcc-arm-none-eabi)" >&2; exit 1; }
@@ -342,7 +324,7 @@ $(FW_CM4_SODIUM_LIB): $(FW_SODIUM_VERSION)
 	$(MAKE) -C $(FW_CM4_SODIUM_BUILD) -j$$(nproc) --no-print-directory install > $(FW_CM4_SODIUM_BUILD)/make.log
 	@touch $@
 
-$(FW_CM4_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_THIRD_PARTY_C) $(FW_DIR)/firmware.mk
+$(FW_CM4_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/firmware.mk
 	@mkdir -p $(dir $@)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) -c $< -o $@
 

@@ -1,17 +1,15 @@
 /* The crypto port: two audited libraries, both pinned and fetched by
  * firmware/firmware.mk, never copied into the repository.
  *
- * - Verification: libsodium. Its crypto_sign_verify_detached applies the
- *   strict rules of DESIGN.md (canonical S, A and R; no small-order A or R),
- *   the same verdicts as PyNaCl on the host.
- * - Hashing (SHA-512, also for the 32-byte digest): libsodium's
- *   crypto_hash_sha512 API, which sodium_port.c defines on LibTomCrypt's
- *   smaller SHA-512 (libsodium's verify uses it too).
+ * - Verification and hashing (SHA-512, also for the 32-byte digest): libsodium. Its crypto_sign_verify_detached
+ *   applies the strict rules of DESIGN.md (canonical S, A and R; no
+ *   small-order A or R), the same verdicts as PyNaCl on the host.
  * - Key generation and signing: Ed25519 as RFC 8032 section 5.1.5/5.1.6
  *   defines it, composed of Monocypher's constant-time scalar and base-point
- *   operations and that SHA-512 (the composition Monocypher's own optional
- *   Ed25519 file makes). Ed25519 signatures are deterministic, so tests
- *   require these keys and signatures to equal libsodium's byte for byte.
+ *   operations and libsodium's SHA-512 (the composition Monocypher's own
+ *   optional Ed25519 file makes). Ed25519 signatures are deterministic, so
+ *   tests require these keys and signatures to equal libsodium's byte for
+ *   byte.
  *
  * Why two curve implementations, when one would save flash (issue 10; the
  * Cortex-M4 numbers, measured):
@@ -182,11 +180,10 @@ heg_status_t heg_crypto_digest_final(heg_digest_t *state, uint8_t out[32]) {
     memcpy(out, full, 32u); /* the first 32 bytes (heg_crypto.h) */
     status = HEG_STATUS_OK;
   }
-  /* The state needs no wipe here: final wipes it (sodium_port.c, as
-   * libsodium's does). A second wipe through a saved copy of the pointer
-   * was a fault site: with the copy skipped, the wipe zeroed whatever a
-   * stale register pointed at (the policy in force, in docs/fault.md's
-   * campaign). */
+  /* The state needs no wipe here: libsodium's final wipes it. A second wipe
+   * through a saved copy of the pointer was a fault site: with the copy
+   * skipped, the wipe zeroed whatever a stale register pointed at (the
+   * policy in force, in docs/fault.md's campaign). */
   sodium_memzero(full, sizeof(full));
   return status;
 }

@@ -1,6 +1,5 @@
-/* libsodium's internal functions that firmware/src/sodium_port.c defines in
- * place of libsodium's own (its public SHA-512 functions are declared by
- * <sodium.h>). */
+/* libsodium's internal function that firmware/src/sodium_port.c defines in
+ * place of libsodium's own. */
 #ifndef HEG_SRC_SODIUM_PORT_H
 #define HEG_SRC_SODIUM_PORT_H
 

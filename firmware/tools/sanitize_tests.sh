@@ -13,14 +13,11 @@ for src in firmware/src/*.c firmware/port/cffi/hal_cffi.c firmware/port/common/h
     cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fPIC $SAN \
         -Ifirmware/include -Ifirmware/src -Ibuild/firmware/include \
         -isystem firmware/third_party/sodium/include -isystem firmware/third_party/monocypher \
-        -isystem firmware/third_party/sha512 -c "$src" -o "$OUT/$(basename "$src" .c).o"
+        -c "$src" -o "$OUT/$(basename "$src" .c).o"
 done
-# Monocypher and SHA-512 (one file each) instrumented too, with their own flags
-# (not our -Werror set).
-for lib in monocypher sha512; do
-    # shellcheck disable=SC2086
-    cc -std=c99 -O1 -g -fPIC $SAN -c "firmware/third_party/$lib/$lib.c" -o "$OUT/$lib.o"
-done
+# Monocypher (one file) instrumented too, with its own flags (not our -Werror set).
+# shellcheck disable=SC2086
+cc -std=c99 -O1 -g -fPIC $SAN -c firmware/third_party/monocypher/monocypher.c -o "$OUT/monocypher.o"
 ar rcs "$OUT/libheg_cffi.a" "$OUT"/*.o
 restore() {
     OPENHEG_FIRMWARE_LIB=build/firmware/libheg_cffi.a "$PYTHON" sim/openheg_sim/firmware_build.py >/dev/null

@@ -1,12 +1,14 @@
-"""libsodium's SHA-512 and scalar reduction as the firmware links them: LibTomCrypt's
-SHA-512 and Monocypher's reduction behind libsodium's names (firmware/src/sodium_port.c).
-Held to the NIST vectors, hashlib, Python's integers, and RFC 8032 through the firmware's
-own Ed25519 (whose verify is libsodium's, bound to these two)."""
+"""libsodium's SHA-512 and scalar reduction as the firmware links them: libsodium's own
+SHA-512, and Monocypher's reduction behind libsodium's sc25519_reduce
+(firmware/src/sodium_port.c). Held to the NIST vectors, hashlib, Python's integers, and
+RFC 8032 through the firmware's own Ed25519 (whose verify is libsodium's, bound to these
+two)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
+import re
 import subprocess
 from pathlib import Path
 
@@ -176,25 +178,35 @@ def symbol_types(nm: str, binary: Path) -> dict[str, set[str]]:
     return types
 
 
+def map_parts(link_map: str) -> tuple[str, str, str]:
+    """A GNU ld map's archive members pulled in, its discarded input sections, and the rest."""
+    members, rest = link_map.split("Discarded input sections", 1)
+    discarded, placed = rest.split("Memory Configuration", 1)
+    return members, discarded, placed
+
+
 @pytest.mark.parametrize("nm, target", (
     ("arm-none-eabi-nm", "build/firmware/cm4/openheg_cm4_board.elf"),
     ("arm-none-eabi-nm", "build/firmware/cm4/openheg_cm4.elf"),
     ("riscv64-unknown-elf-nm", "build/firmware/rv32/openheg_rv32.elf"),
 ), ids=("cm4-board", "cm4-qemu", "rv32"))
-def test_images_link_the_replacements_not_libsodiums(nm, target):
+def test_images_link_monocyphers_reduction_and_libsodiums_sha512(nm, target):
     """The images run what the tests above test: the reduction bound strongly (libsodium's,
-    weak in the archive the firmware links, would show as W), LibTomCrypt's compression
-    function present and libsodium's SHA-512 (its SHA512_Transform and round constants)
-    absent."""
+    weak in the archive the firmware links, would show as W) and libsodium's own section for
+    it discarded; the SHA-512 libsodium's (its hash_sha512_cp member, SHA512_Transform and
+    round constants)."""
     make(target)
     types = symbol_types(nm, REPO / target)
     assert types.get("sc25519_reduce") == {"T"}
-    assert "sha512_compress" in types
-    assert "SHA512_Transform" not in types and "Krnd" not in types
-    assert "hash_sha512_cp" not in (REPO / target).with_suffix(".map").read_text()
+    members, discarded, _ = map_parts((REPO / target).with_suffix(".map").read_text())
+    assert re.search(r"\.text\.sc25519_reduce\s+0x0+\s+0x[0-9a-f]+ \S*libsodium_la-ed25519_ref10\.o",
+                     discarded)
+    assert "libsodium_la-hash_sha512_cp.o" in members
+    assert types.get("crypto_hash_sha512_final") == {"T"}
+    assert "SHA512_Transform" in types and "Krnd" in types
 
 
-def test_host_module_links_libtomcrypts_sha512():
+def test_host_module_links_libsodiums_sha512():
     module = next((REPO / "sim" / "openheg_sim").glob("_firmware*.so"))
     types = symbol_types("nm", module)
-    assert "sha512_compress" in types and "SHA512_Transform" not in types
+    assert "SHA512_Transform" in types and "Krnd" in types

@@ -50,7 +50,8 @@ heg_status_t heg_crypto_ed25519_keypair(const uint8_t seed[32], uint8_t pk[32], 
 heg_status_t heg_crypto_ed25519_sign(uint8_t sig[64], const uint8_t *msg, size_t msg_len,
                                      const uint8_t sk[64]);
 
-/* libsodium's functions as the firmware links them (firmware/src/sodium_port.c). */
+/* libsodium's SHA-512, and its sc25519_reduce as the firmware links it (on
+ * Monocypher's reduction: firmware/src/sodium_port.c). */
 typedef struct {
   ...;
 } crypto_hash_sha512_state;

@@ -35,7 +35,7 @@ endef
 $(FW_FAULT_ELF): $(FW_FAULT_LINK_DEPS)
 	$(call fw_fault_link,$@,$(FW_CM4_OBJECTS))
 
-$(FW_FAULT_DIR)/%/crypto_port.o: $(FW_DIR)/src/crypto_port.c $(FW_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_THIRD_PARTY_C) $(FW_DIR)/port/cortex_m4/fault_harness.mk
+$(FW_FAULT_DIR)/%/crypto_port.o: $(FW_DIR)/src/crypto_port.c $(FW_HEADERS) $(FW_CM4_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_DIR)/port/cortex_m4/fault_harness.mk
 	@mkdir -p $(dir $@)
 	$(FW_ARM_CC) $(FW_WARNINGS) $(FW_CM4_CFLAGS) $(FW_CM4_CPPFLAGS) \
 		-Dcrypto_sign_ed25519_verify_detached=heg_fault_planted_verify -c $< -o $@

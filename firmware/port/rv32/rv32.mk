@@ -26,8 +26,7 @@ FW_RV32_SODIUM_BUILD := $(FW_THIRD_PARTY)/libsodium-rv32-build
 FW_RV32_SODIUM_PREFIX := $(FW_THIRD_PARTY)/sodium-rv32
 FW_RV32_SODIUM_LIB := $(FW_RV32_SODIUM_PREFIX)/lib/libsodium.a
 FW_RV32_CPPFLAGS := -Ifirmware/include -I$(FW_DIR)/src -I$(FW_BUILD_DIR)/include \
-	-isystem $(FW_RV32_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -isystem $(FW_SHA512_SRC) \
-	-I$(FW_PORT_COMMON) \
+	-isystem $(FW_RV32_SODIUM_PREFIX)/include -isystem $(FW_MONOCYPHER_SRC) -I$(FW_PORT_COMMON) \
 	-I$(FW_RV32_PORT)
 FW_RV32_PORT_SOURCES := $(FW_PORT_COMMON)/heg_frame.c $(FW_PORT_COMMON)/heg_serve.c \
 	$(FW_RV32_PORT)/hal_rv32.c
@@ -45,14 +44,14 @@ FW_RV32_HEXGEN := tools/soc/elf_to_hex.py
 
 .PHONY: firmware-rv32 firmware-rv32-size
 
-FW_RV32_THIRD_PARTY_OBJS := $(patsubst $(FW_THIRD_PARTY)/%.version,$(FW_RV32_DIR)/obj/third_party/%.o,$(FW_THIRD_PARTY_C))
-$(FW_RV32_DIR)/obj/third_party/%.o: $(FW_THIRD_PARTY)/%.version
+FW_RV32_MONOCYPHER_OBJ := $(FW_RV32_DIR)/obj/third_party/monocypher.o
+$(FW_RV32_MONOCYPHER_OBJ): $(FW_MONOCYPHER_VERSION)
 	@mkdir -p $(dir $@)
-	$(FW_RV32_CC) -std=c99 $(FW_RV32_CFLAGS) -c $(FW_THIRD_PARTY)/$*/$*.c -o $@
+	$(FW_RV32_CC) -std=c99 $(FW_RV32_CFLAGS) -c $(FW_MONOCYPHER_SRC)/monocypher.c -o $@
 FW_RV32_SODIUM_LINKED := $(FW_RV32_DIR)/sodium/libsodium.a
 $(FW_RV32_SODIUM_LINKED): $(FW_RV32_SODIUM_LIB) $(FW_RV32_PORT)/rv32.mk $(FW_DIR)/firmware.mk
 	$(call fw_sodium_weaken,$(FW_RV32_OBJCOPY))
-FW_RV32_CRYPTO_LIBS := $(FW_RV32_THIRD_PARTY_OBJS) $(FW_RV32_SODIUM_LINKED)
+FW_RV32_CRYPTO_LIBS := $(FW_RV32_MONOCYPHER_OBJ) $(FW_RV32_SODIUM_LINKED)
 
 $(FW_RV32_SODIUM_LIB): $(FW_SODIUM_VERSION) $(FW_RV32_PORT)/rv32.mk
 	@command -v $(FW_RV32_CC) >/dev/null || { echo "firmware-rv32: $(FW_RV32_CC) not found (tools/install-system-deps.sh soc installs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)" >&2; exit 1; }
@@ -66,7 +65,7 @@ $(FW_RV32_SODIUM_LIB): $(FW_SODIUM_VERSION) $(FW_RV32_PORT)/rv32.mk
 	$(MAKE) -C $(FW_RV32_SODIUM_BUILD) -j$$(nproc) --no-print-directory install > $(FW_RV32_SODIUM_BUILD)/make.log
 	@touch $@
 
-$(FW_RV32_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_RV32_PORT_HEADERS) $(FW_RV32_SODIUM_LIB) $(FW_THIRD_PARTY_C) $(FW_RV32_PORT)/rv32.mk
+$(FW_RV32_DIR)/obj/%.o: $(FW_DIR)/%.c $(FW_HEADERS) $(FW_PORT_HEADERS) $(FW_RV32_PORT_HEADERS) $(FW_RV32_SODIUM_LIB) $(FW_MONOCYPHER_VERSION) $(FW_RV32_PORT)/rv32.mk
 	@mkdir -p $(dir $@)
 	$(FW_RV32_CC) $(FW_WARNINGS) $(FW_RV32_CFLAGS) $(FW_RV32_CPPFLAGS) -c $< -o $@
 
