@@ -7,8 +7,7 @@ Every figure is a ratio to a baseline measured in the same run:
   the crypto library doing the work on the same bytes: libsodium's
   crypto_sign_verify_detached for verification, Monocypher's crypto_eddsa_sign
   for signing (the firmware signs with Monocypher's scalar operations and
-  LibTomCrypt's SHA-512, firmware/src/sodium_port.c); and, for the record, over
-  libsodium's table-based
+  libsodium's SHA-512); and, for the record, over libsodium's table-based
   crypto_sign_detached, which the firmware does not use (30 KB of flash);
 * Cortex-M4 flash and RAM of the board image, and instructions and stack of
   the same operations counted in the unicorn emulator (same ratios); flash and
@@ -138,8 +137,7 @@ def main() -> None:
               "the crypto port's strict Ed25519 verify of the domain-separated body (the golden "
               "standard license of tests/vectors/records.json); *attestation signature* is the "
               "crypto port's Ed25519 sign of an attestation-sized body (RFC 8032 from "
-              "Monocypher 4.0.3's scalar and base-point operations and LibTomCrypt's SHA-512 "
-              "as ed25519-orlp 0.1.3 ships it, which libsodium's verify uses too). "
+              "Monocypher 4.0.3's scalar and base-point operations and libsodium's SHA-512). "
               "Its targeted baseline is the signing library's own bare sign, Monocypher's "
               "crypto_eddsa_sign (the same scalar work, BLAKE2b for SHA-512); libsodium's "
               "crypto_sign_detached is listed for the record: it is faster but needs a 30 KB "
