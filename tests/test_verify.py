@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,8 @@ from openheg.licensing import DeviceSlot, plan_workload, sign_licenses
 from openheg.policy import genesis_draft
 from openheg.licensing import issue_license
 from openheg.roles import Role, endorse_device
-from openheg.verify import EndorsementList, decode_attestation, verify_attestation
+from openheg.verify import (EndorsementList, VerifiedAttestation, _maker, decode_attestation,
+                            verify_attestation)
 from openheg.wire import Attestation, GateCause, GateState, RecordType
 
 NONCE = bytes(range(32))
@@ -125,6 +126,104 @@ def test_numbers_that_do_not_add_up(world):
         verify_attestation(attest(device, license_, remaining_msflop=10_000), nonce=NONCE,
                            endorsement=endorsement, vendor_keys={vendor.public_key},
                            license=license_)
+
+
+def test_each_rule_of_the_license_binding(world):
+    """Each field the binding compares, alone, and the reserve at and around
+    the license's: what verify checks field by field must refuse what the
+    whole comparison refused."""
+    _, vendor, device, license_, endorsement = world
+    holding = replace(license_, oversight_ppm=250_000)  # 2,500 of the 10,000 held back
+    assert wire.oversight_reserve_msflop(10_000, 250_000) == 2_500
+
+    def verify(license, **changes):
+        return verify_attestation(attest(device, license_, **changes), nonce=NONCE,
+                                  endorsement=endorsement, vendor_keys={vendor.public_key},
+                                  license=license)
+
+    verify(holding, oversight_reserved_msflop=2_500, remaining_msflop=3_500)
+    verify(holding, remaining_msflop=6_000)  # released: nothing held back
+    verify(holding, consumed=9_000, oversight_reserved_msflop=2_500, remaining_msflop=0)
+    for reserved in (1, 2_499, 2_501, 10_000):
+        with pytest.raises(VerificationError, match="oversight reserve"):
+            verify(holding, oversight_reserved_msflop=reserved, remaining_msflop=3_500)
+    with pytest.raises(VerificationError, match="oversight reserve"):
+        verify(license_, oversight_reserved_msflop=1, remaining_msflop=5_999)
+    for remaining in (1, 3_499, 3_501, 6_000):
+        with pytest.raises(VerificationError, match="do not add up"):
+            verify(holding, oversight_reserved_msflop=2_500, remaining_msflop=remaining)
+    with pytest.raises(VerificationError, match="do not add up"):
+        verify(holding, consumed=9_000, oversight_reserved_msflop=2_500, remaining_msflop=1)
+    with pytest.raises(VerificationError, match="another license"):
+        verify(replace(license_, license_id=bytes(16)))
+    with pytest.raises(VerificationError, match="another license"):
+        verify(replace(license_, sequence=license_.sequence + 1))
+    with pytest.raises(VerificationError, match="another device"):
+        verify(replace(license_, device_id=SigningKey.generate().public_key))
+
+
+def test_the_verified_record_is_the_one_its_constructor_makes(world):
+    _, vendor, device, license_, endorsement = world
+    data = attest(device, license_)
+    verified = verify_attestation(data, nonce=NONCE, endorsement=endorsement,
+                                  vendor_keys={vendor.public_key}, license=license_)
+    assert verified == VerifiedAttestation(Attestation.from_bytes(data), endorsement, license_)
+    assert type(verified) is VerifiedAttestation
+    with pytest.raises(FrozenInstanceError):
+        verified.license = None  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        verified.attestation.consumed_msflop = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("value", [(1 << 64) - 1, 1 << 64, (1 << 64) + 1, (1 << 127) + 12345,
+                                   (1 << 128) - 1])
+def test_fast_decoder_reads_every_u128_over_its_whole_range(value):
+    """The fast reader takes a u128 as two u64 halves and skips the high one
+    when it is zero: each u128 field and lane, set alone past 64 bits, must
+    read as the spec's parser reads it."""
+    device = SigningKey(b"\x23" * 32)
+    license_ = issue_license(SigningKey(b"\x24" * 32), device_id=device.public_key,
+                             workload="w", sequence=1, allocation_msflop=10_000, now=0)
+    u128s = [name for name, sub in zip(
+        [s.name for s in wire.AttestationBodyFormat.subcons],
+        wire.AttestationBodyFormat.subcons) if sub.subcon is wire.u128]
+    assert len(u128s) == 5
+    changes = [{name: value} for name in u128s]
+    changes += [{"lane_ops": tuple(value if i == lane else i for i in range(6))}
+                for lane in range(6)]
+    for change in changes:
+        data = attest(device, license_, **change)
+        decoded = decode_attestation(data)
+        assert decoded == Attestation.from_bytes(data), change
+        assert vars(decoded) == vars(Attestation.from_bytes(data)), change
+
+
+def test_a_record_made_without_its_init_must_be_a_plain_frozen_dataclass():
+    """The fast reader and VerifiedAttestation skip __init__: a record class
+    that gains a __post_init__, slots or a field must stop them at import."""
+    @dataclass(frozen=True)
+    class Plain:
+        a: int
+        b: int
+
+    @dataclass(frozen=True)
+    class Checked:
+        a: int
+        b: int
+
+        def __post_init__(self):
+            raise ValueError
+
+    @dataclass(frozen=True, slots=True)
+    class Slotted:
+        a: int
+        b: int
+
+    assert _maker(Plain, ["a", "b"])({"a": 1, "b": 2}) == Plain(1, 2)
+    for cls, names in ((Plain, ["a"]), (Plain, ["b", "a"]), (Checked, ["a", "b"]),
+                       (Slotted, ["a", "b"])):
+        with pytest.raises(TypeError, match="plain frozen dataclass"):
+            _maker(cls, names)
 
 
 @settings(max_examples=150, deadline=None)
