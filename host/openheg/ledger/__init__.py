@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
+import psycopg.sql
 from sqlalchemy import (String, any_, bindparam, create_engine, event, func, literal_column,
                         select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
@@ -435,10 +437,12 @@ class Ledger:
         locks this transaction holds; the row id of each inserted, by digest.
 
         Under those locks nobody else writes these devices' attestations, so
-        what is stored is read first and the rest inserted with a plain
-        executemany (prepared once, sent pipelined on PostgreSQL): an INSERT
-        ... RETURNING of the batch is one statement of thousands of parameters,
-        which psycopg parses anew on every batch."""
+        what is stored is read first and the rest inserted without a conflict
+        clause: on PostgreSQL as one COPY (_copy_rows), on SQLite with an
+        executemany. An INSERT ... RETURNING of the batch is one statement of
+        thousands of parameters, which psycopg parses anew on every batch; an
+        executemany, even prepared and pipelined, is an INSERT per row for the
+        server."""
         table = AttestationRow.__table__
         digests = [row["record_sha256"] for row in rows]
         stored = set(s.scalars(select(table.c.record_sha256)
@@ -449,8 +453,10 @@ class Ledger:
                 fresh.setdefault(row["record_sha256"], row)
         if not fresh:
             return {}
-        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-        s.execute(dialect.insert(table).on_conflict_do_nothing(), list(fresh.values()))
+        if s.get_bind().dialect.name == "postgresql":
+            _copy_rows(s, table, list(fresh.values()))
+        else:
+            s.execute(sqlite.insert(table).on_conflict_do_nothing(), list(fresh.values()))
         return dict(s.execute(select(table.c.record_sha256, table.c.id)
                               .where(_among(s, table.c.record_sha256, list(fresh)))).all())
 
@@ -950,6 +956,28 @@ def _fleet_orders_owed(reports: list[Report], fleet: list[Order],
     return [order for order in fleet if order not in delivered and any(
         r.attestation.policy_digest == order.policy_digest
         and r.received_at < order.issued_at + ORDER_LIFETIME_S for r in reports)]
+
+
+def _copy_rows(s: Session, table, rows: list[dict]) -> None:
+    """INSERT the rows (dicts of the same columns) on PostgreSQL as one COPY
+    in the session's transaction, each value passed through its column type's
+    bind processor (the U128 and U64 strings) as an INSERT would send it. A
+    row whose key is stored already fails the whole transaction (COPY has no
+    ON CONFLICT): callers insert only rows they found missing under a lock."""
+    dialect = s.get_bind().dialect
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    statement = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
+        psycopg.sql.Identifier(table.name),
+        psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, names)))
+    try:
+        with s.connection().connection.driver_connection.cursor() as cursor, \
+                cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[name] if process is None else process(row[name])
+                                for name, process in zip(names, processors)])
+    except psycopg.Error as error:
+        raise LedgerError(f"ledger refused the write: {_one_line(error)}") from None
 
 
 def _set_many(s: Session, key, column, values: dict[str, str]) -> None:
