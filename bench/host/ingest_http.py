@@ -222,7 +222,7 @@ def main() -> None:
     print(f"bare PyNaCl verify:          {bare:10,.0f} /s (one core)")
     print(f"ingest end to end (HTTP, {WORKERS} workers, PostgreSQL): {rate:10,.0f} /s "
           f"({total} in {elapsed:.1f} s, {os.cpu_count()} cores)")
-    print(f"ratio: {ratio:.2f} (target >= {TARGET}) {'PASS' if ratio >= TARGET else 'FAIL'}")
+    print(f"ratio: {ratio:.3f} (target >= {TARGET}) {'PASS' if ratio >= TARGET else 'FAIL'}")
 
 
 if __name__ == "__main__":

@@ -100,7 +100,7 @@ def main() -> None:
     ratio = rate / bare_rate
     print(f"bare PyNaCl verify:        {bare_rate:10,.0f} /s per core")
     print(f"openheg verify_attestation:{rate:10,.0f} /s per core")
-    print(f"ratio: {ratio:.2f} (target >= {TARGET}) {'PASS' if ratio >= TARGET else 'FAIL'}")
+    print(f"ratio: {ratio:.3f} (target >= {TARGET}) {'PASS' if ratio >= TARGET else 'FAIL'}")
 
 
 if __name__ == "__main__":

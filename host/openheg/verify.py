@@ -22,7 +22,7 @@ keys it trusts.
 
 from __future__ import annotations
 
-import hmac
+from hmac import compare_digest
 import itertools
 import json
 from collections.abc import Collection, Iterable, Sequence
@@ -39,7 +39,8 @@ from .crypto import verify_record, verify_strict
 from .errors import RecordError, SignatureError, VerificationError
 from .licensing import workload_id_for
 from .lineage import NO_LINEAGE, Registry
-from .wire import Attestation, Endorsement, GateCause, GateState, License, Policy, RecordType
+from .wire import (SIGNATURE_SIZE, Attestation, Endorsement, GateCause, GateState, License,
+                   Policy, RecordType, signing_message)
 
 ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
 
@@ -191,10 +192,13 @@ def _gate_causes(value: int) -> GateCause:
 
 # The whole record: its body, then its signature.
 _ATTESTATION_LAYOUT = _FixedLayout(Struct(*wire.AttestationBodyFormat.subcons,
-                                          "signature" / Bytes(wire.SIGNATURE_SIZE)),
+                                          "signature" / Bytes(SIGNATURE_SIZE)),
                                    Attestation, {"gate_state": _GATE_STATES.__getitem__,
                                                  "gate_causes": _gate_causes})
-_ATTESTATION = RecordType.ATTESTATION  # an enum member read from its class costs a lookup
+# Module names, not attribute reads, on the path every attestation takes (as
+# an enum member read from its class costs a lookup).
+_ATTESTATION = RecordType.ATTESTATION
+_ATTESTATION_SIZE, _read_attestation = _ATTESTATION_LAYOUT.size, _ATTESTATION_LAYOUT.read
 
 
 def decode_attestation(data: bytes) -> Attestation:
@@ -203,9 +207,9 @@ def decode_attestation(data: bytes) -> Attestation:
     try:
         if type(data) is not bytes:  # bytes(data) of bytes costs a call
             data = bytes(data)
-        if len(data) != _ATTESTATION_LAYOUT.size:
+        if len(data) != _ATTESTATION_SIZE:
             raise ValueError("length")
-        record = _ATTESTATION_LAYOUT.read(data)
+        record = _read_attestation(data)
         record.check()
         return record
     except Exception:  # noqa: BLE001 - the spec's parser names the error, or accepts
@@ -327,12 +331,12 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         # The encoding is canonical, so the signed body is exactly the bytes
         # before the signature: no need to encode it again.
         verify_strict(attestation.device_id,
-                      wire.signing_message(_ATTESTATION, data[:-wire.SIGNATURE_SIZE]),
+                      signing_message(_ATTESTATION, data[:-SIGNATURE_SIZE]),
                       attestation.signature)
     except SignatureError:
         raise VerificationError("attestation signature does not verify "
                                 "(altered in transit, or not made by this device)") from None
-    if not hmac.compare_digest(attestation.nonce, nonce):
+    if not compare_digest(attestation.nonce, nonce):
         raise VerificationError("attestation answers a different nonce (replayed or stale report)")
     if policy_version is not None and attestation.policy_version != policy_version:
         raise VerificationError(f"device runs policy version {attestation.policy_version}, "
