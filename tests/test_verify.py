@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openheg import verify as verify_module
 from openheg import wire
 from openheg.crypto import SigningKey
 from openheg.board import VoteError, check_license_signatures
@@ -339,3 +340,21 @@ def test_valid_attestations_take_the_fast_path(monkeypatch, world):
 
     monkeypatch.setattr(Attestation, "from_bytes", staticmethod(refuse))
     assert decode_attestation(data) == expected
+
+
+def test_the_gate_cause_table_keeps_only_values_of_known_causes(world):
+    """The reader remembers each gate-cause value it made a flag of; a value
+    with a reserved bit (refused, but sent by anyone) must not be kept, or a
+    stranger could grow the table without bound."""
+    _, _, device, license_, _ = world
+    offset = sum(sub.sizeof() for sub in wire.AttestationBodyFormat.subcons[
+        :[s.name for s in wire.AttestationBodyFormat.subcons].index("gate_causes")])
+    data = bytearray(attest(device, license_, gate_state=GateState.CLOSED,
+                            gate_causes=GateCause.TAMPER))
+    decode_attestation(bytes(data))
+    assert int(GateCause.TAMPER) in verify_module._GATE_CAUSES
+    for reserved in (1 << 17, 1 << 31, int(GateCause.TAMPER) | 1 << 20):
+        data[offset:offset + 4] = reserved.to_bytes(4, "little")
+        with pytest.raises(RecordError, match="reserved gate cause bits"):
+            decode_attestation(bytes(data))
+        assert reserved not in verify_module._GATE_CAUSES

@@ -174,27 +174,30 @@ def _is_u128(construct) -> bool:
 
 
 _GATE_STATES = {int(state): state for state in GateState}
-# Gate-cause values seen, as flags: an IntFlag built from an int decomposes it
-# bit by bit, every time; only values of known bits are kept (at most one per
-# combination of the defined causes), so the table stays small.
-_GATE_CAUSES: dict[int, GateCause] = {}
 _KNOWN_CAUSE_BITS = sum(int(cause) for cause in GateCause)
 
 
-def _gate_causes(value: int) -> GateCause:
-    causes = _GATE_CAUSES.get(value)
-    if causes is None:
+class _GateCauses(dict):
+    """Gate-cause values seen, as flags: an IntFlag built from an int decomposes
+    it bit by bit, every time; only values of known bits are kept (at most one
+    per combination of the defined causes), so the table stays small. A dict
+    that makes what it lacks: a value seen before costs one lookup in C."""
+
+    def __missing__(self, value: int) -> GateCause:
         causes = GateCause(value)
         if value & ~_KNOWN_CAUSE_BITS == 0:
-            _GATE_CAUSES[value] = causes
-    return causes
+            self[value] = causes
+        return causes
+
+
+_GATE_CAUSES = _GateCauses()
 
 
 # The whole record: its body, then its signature.
 _ATTESTATION_LAYOUT = _FixedLayout(Struct(*wire.AttestationBodyFormat.subcons,
                                           "signature" / Bytes(SIGNATURE_SIZE)),
                                    Attestation, {"gate_state": _GATE_STATES.__getitem__,
-                                                 "gate_causes": _gate_causes})
+                                                 "gate_causes": _GATE_CAUSES.__getitem__})
 # Module names, not attribute reads, on the path every attestation takes (as
 # an enum member read from its class costs a lookup).
 _ATTESTATION = RecordType.ATTESTATION
