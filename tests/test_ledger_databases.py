@@ -19,13 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from test_series import CHAIN_START, DEVICE, LICENSE_ID, attestation
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
 from openheg.ledger import (HEAD_REVISION, Ledger, LedgerError, _attestation_rows, _copy_rows,
-                            ledger_url)
+                            _text_array, ledger_url)
 from openheg.ledger.schema import AttestationRow
 from openheg.licensing import sign_order
 from openheg.roles import Role, endorse_device
@@ -390,3 +390,14 @@ def test_a_copy_that_meets_a_stored_row_records_nothing(postgres):
         with ledger.session() as s:
             _copy_rows(s, AttestationRow.__table__, rows)
     assert [row.record for row in ledger.attestations()] == [first]
+
+
+def test_a_text_array_parameter_is_exactly_its_values(postgres):
+    """_text_array sends hex keys as one comma-joined string split by the
+    server, anything else as psycopg's array: either way the server sees
+    exactly the values given, in order (no value split, dropped or made NULL)."""
+    ledger = Ledger(postgres.create_database("text_array"))
+    for values in ([], ["ab" * 32], [os.urandom(32).hex() for _ in range(500)], ["a,b", "c"],
+                   ["", "x"], [""], ["x", ""], ["{}", '"q"', "NULL", "back\\slash", "sp ace"]):
+        with ledger.session() as s:
+            assert list(s.scalars(select(func.unnest(_text_array(values))))) == values, values

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import psycopg
 import psycopg.sql
-from sqlalchemy import (String, any_, bindparam, create_engine, event, func, literal_column,
-                        select, text, update)
+from sqlalchemy import (String, Text, any_, bindparam, create_engine, event, func,
+                        literal_column, select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
@@ -941,8 +941,21 @@ def _among(s: Session, column, values: list[str]):
     however many values: psycopg parses a statement's text for its parameters on
     every run, and a batch's IN list of a thousand was a good part of its time."""
     if s.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(String)))
+        return column == any_(_text_array(values))
     return column.in_(values)
+
+
+def _text_array(values: list[str]):
+    """An array of strings as one SQL parameter on PostgreSQL. Joined by commas
+    and split by the server (string_to_array) when no value is empty or holds
+    a comma, as the ledger's hex keys never do: psycopg writes a list as an
+    array literal, quoting element by element through a regular expression,
+    about 2 µs per element (a millisecond for a batch's 500 nonces, several
+    times a batch)."""
+    joined = ",".join(values)
+    if values and joined.count(",") == len(values) - 1 and "" not in values:
+        return func.string_to_array(bindparam(None, joined, type_=Text), ",")
+    return bindparam(None, values, type_=postgresql.ARRAY(String))
 
 
 def _fleet_orders_owed(reports: list[Report], fleet: list[Order],
@@ -990,11 +1003,8 @@ def _set_many(s: Session, key, column, values: dict[str, str]) -> None:
                   .values({column.name: bindparam("set_value")}),
                   [{"set_key": k, "set_value": v} for k, v in values.items()])
         return
-    given = select(func.unnest(bindparam("set_keys", list(values), type_=postgresql.ARRAY(String)))
-                   .label("key"),
-                   func.unnest(bindparam("set_values", list(values.values()),
-                                         type_=postgresql.ARRAY(String))).label("value")
-                   ).subquery()
+    given = select(func.unnest(_text_array(list(values))).label("key"),
+                   func.unnest(_text_array(list(values.values()))).label("value")).subquery()
     s.execute(update(key.table).where(key == given.c.key).values({column.name: given.c.value}))
 
 
