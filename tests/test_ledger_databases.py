@@ -19,16 +19,20 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from test_series import CHAIN_START, DEVICE, LICENSE_ID, attestation
 
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
-from openheg.ledger import HEAD_REVISION, Ledger, LedgerError, ledger_url
+from openheg.ledger import (HEAD_REVISION, Ledger, LedgerError, _attestation_rows, _copy_rows,
+                            _text_array, ledger_url)
+from openheg.ledger.schema import AttestationRow
 from openheg.licensing import sign_order
+from openheg.roles import Role, endorse_device
 from openheg.series import LogRead, LogRecord
-from openheg.wire import (Attestation, EventType, License, LicenseClass, Order, OrderKind,
-                          RecordType, SignerRole)
+from openheg.verify import VerifiedAttestation, decode_attestation
+from openheg.wire import (Attestation, EventType, GateCause, GateState, License, LicenseClass,
+                          Order, OrderKind, RecordType, SignerRole)
 
 U64_MAX = (1 << 64) - 1
 
@@ -328,3 +332,72 @@ def test_metered_credits_the_most_a_device_attested_whatever_came_after(database
     assert ledger.metered(workload) == {device: 10**30}
     assert ledger.metered("00" * 16) == {}  # another workload's licenses: nothing of this one
     ledger.close()
+
+
+def _extreme_report(key: SigningKey, nonce: bytes) -> bytes:
+    """A report whose every wide field is at or near its limit (u128 and u64
+    maxima, a closed gate with causes, digests of every byte value)."""
+    body = Attestation(
+        device_id=key.public_key, nonce=nonce, firmware_measurement=bytes(range(32)),
+        policy_version=(1 << 32) - 1, license_id=bytes(range(200, 216)),
+        license_sequence=U64_MAX, lane_ops=(0, 1, (1 << 64), (1 << 128) - 1, 5, 6),
+        consumed_msflop=(1 << 128) - 1, remaining_msflop=(1 << 64),
+        gate_state=GateState.CLOSED, gate_causes=GateCause.TAMPER | GateCause.EXHAUSTED,
+        report_counter=U64_MAX, reset_count=(1 << 32) - 1, log_head=bytes(range(255, 223, -1)),
+        policy_digest=b"\xff" * 32, workload_msflop=(1 << 128) - 2, retired_msflop=1 << 127)
+    return replace(body, signature=key.sign_record(RecordType.ATTESTATION, body.body())
+                   ).to_bytes()
+
+
+def test_the_batch_path_stores_what_the_single_insert_stores(database_url):
+    """record_answers (on PostgreSQL one COPY) and record_attestations (an
+    INSERT) store a report's every column alike, wide values exactly."""
+    ledger = Ledger(database_url)
+    key = SigningKey(b"\x31" * 32)
+    endorsement = endorse_device(Role(Path("."), SigningKey(b"\x32" * 32)), key.public_key)
+    batch_nonce, single_nonce = b"\x01" * 32, b"\x02" * 32
+    ledger.issue_nonce(key.public_key, batch_nonce, 1000, 3600)
+    batched, single = _extreme_report(key, batch_nonce), _extreme_report(key, single_nonce)
+    answers = ledger.record_answers([(batched, VerifiedAttestation(
+        decode_attestation(batched), endorsement, None))], 1000)
+    assert answers.outcomes == [True]
+    assert ledger.record_attestations([single], received_at=1000) == [True]
+    rows = {row.record: row for row in ledger.attestations()}
+    assert set(rows) == {batched, single}
+    columns = [c.name for c in AttestationRow.__table__.columns
+               if c.name not in ("id", "record_sha256", "record", "nonce")]
+    assert ({c: getattr(rows[batched], c) for c in columns}
+            == {c: getattr(rows[single], c) for c in columns})
+    for data, nonce in ((batched, batch_nonce), (single, single_nonce)):
+        row, report = rows[data], Attestation.from_bytes(data)
+        assert row.record_sha256 == hashlib.sha256(data).hexdigest()
+        assert row.nonce == nonce.hex()
+        assert (row.consumed_msflop, row.remaining_msflop, row.workload_msflop,
+                row.retired_msflop, row.report_counter) == (
+            report.consumed_msflop, report.remaining_msflop, report.workload_msflop,
+            report.retired_msflop, report.report_counter)
+
+
+def test_a_copy_that_meets_a_stored_row_records_nothing(postgres):
+    """COPY has no ON CONFLICT: a row already stored fails the whole
+    transaction, as a LedgerError, with nothing of it written."""
+    ledger = Ledger(postgres.create_database("copy_conflict"))
+    first, second = attestation(1, 1000, CHAIN_START), attestation(2, 2000, CHAIN_START)
+    assert ledger.record_attestations([first]) == [True]
+    rows = _attestation_rows([(second, Attestation.from_bytes(second)),
+                              (first, Attestation.from_bytes(first))], 5)
+    with pytest.raises(LedgerError, match="refused the write"):
+        with ledger.session() as s:
+            _copy_rows(s, AttestationRow.__table__, rows)
+    assert [row.record for row in ledger.attestations()] == [first]
+
+
+def test_a_text_array_parameter_is_exactly_its_values(postgres):
+    """_text_array sends hex keys as one comma-joined string split by the
+    server, anything else as psycopg's array: either way the server sees
+    exactly the values given, in order (no value split, dropped or made NULL)."""
+    ledger = Ledger(postgres.create_database("text_array"))
+    for values in ([], ["ab" * 32], [os.urandom(32).hex() for _ in range(500)], ["a,b", "c"],
+                   ["", "x"], [""], ["x", ""], ["{}", '"q"', "NULL", "back\\slash", "sp ace"]):
+        with ledger.session() as s:
+            assert list(s.scalars(select(func.unnest(_text_array(values))))) == values, values

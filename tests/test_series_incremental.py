@@ -237,10 +237,13 @@ def test_two_writers_on_one_device_advance_its_state_one_after_the_other(
     held, release = threading.Event(), threading.Event()
 
     # The first writer stops once it holds the device's series lock, before it
-    # inserts its report (and long before it writes the state).
+    # inserts its report (and long before it writes the state): at its read
+    # of which of its reports are stored, the last statement before the insert
+    # (on PostgreSQL a COPY, which SQLAlchemy does not see).
     @event.listens_for(first.engine, "before_cursor_execute")
     def _hold(connection, cursor, statement, *_):
-        if statement.startswith("INSERT INTO attestations") and not held.is_set():
+        if (statement.startswith("SELECT attestations.record_sha256 ")
+                and "attestations.id" not in statement and not held.is_set()):
             held.set()
             release.wait(60)
 

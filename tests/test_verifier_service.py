@@ -11,6 +11,7 @@ recorded; a replayed attestation is recorded once."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -32,6 +33,7 @@ from openheg.ledger import Ledger
 from openheg.roles import Role, endorse_device
 from openheg.verifier.app import create_app
 from openheg.verifier.config import ConfigError, VerifierConfig
+from openheg.verifier.ear import EAR_PROFILE, VERIFIER_ID, appraisal, public_jwk, sign_ear
 
 
 @pytest.fixture
@@ -407,3 +409,24 @@ def test_the_dashboard_shows_each_tier_what_it_may_see(dashboard):
     assert sign_in(client, TOKEN).status_code == 303
     page = client.get("/dashboard").text
     assert w_device.hex()[:16] in page and v_device.hex()[:16] in page
+
+
+@pytest.mark.parametrize("issued_at", [0, 1_700_000_000, (1 << 64) - 1])
+def test_an_ear_is_its_claims_as_compact_json_signed(issued_at):
+    """sign_ear writes the shared claims from text encoded once: the token's
+    payload must be, byte for byte, the claims object (profile, time,
+    verifier id, nonce, submodules, in that order) as compact JSON, and
+    verify under the verifier's key (joserfc)."""
+    key = SigningKey(b"\x41" * 32)
+    nonce = bytes(range(32))
+    submods = {"ab" * 32: appraisal(tampered=True, series_trusted=False, report={
+        "license_id": "00" * 16, "consumed_msflop": str(1 << 127), "gate_causes": ["TAMPER"],
+        "anomalies": [{"kind": "replay", "detail": "caf\u00e9 \"quoted\""}]})}
+    token = sign_ear(key, issued_at=issued_at, nonce=nonce, submods=submods)
+    expected = {"eat_profile": EAR_PROFILE, "iat": issued_at, "ear.verifier-id": VERIFIER_ID,
+                "eat_nonce": nonce.hex(), "submods": submods}
+    payload = token.split(".")[1]
+    assert (base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+            == json.dumps(expected, separators=(",", ":")).encode())
+    claims = jwt.decode(token, OKPKey.import_key(public_jwk(key)), algorithms=["EdDSA"]).claims
+    assert claims == json.loads(json.dumps(expected))

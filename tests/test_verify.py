@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, make_dataclass, replace
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from openheg import verify as verify_module
 from openheg import wire
 from openheg.crypto import SigningKey
 from openheg.board import VoteError, check_license_signatures
@@ -24,7 +25,8 @@ from openheg.licensing import DeviceSlot, plan_workload, sign_licenses
 from openheg.policy import genesis_draft
 from openheg.licensing import issue_license
 from openheg.roles import Role, endorse_device
-from openheg.verify import EndorsementList, decode_attestation, verify_attestation
+from openheg.verify import (EndorsementList, VerifiedAttestation, _maker, decode_attestation,
+                            verify_attestation)
 from openheg.wire import Attestation, GateCause, GateState, RecordType
 
 NONCE = bytes(range(32))
@@ -125,6 +127,90 @@ def test_numbers_that_do_not_add_up(world):
         verify_attestation(attest(device, license_, remaining_msflop=10_000), nonce=NONCE,
                            endorsement=endorsement, vendor_keys={vendor.public_key},
                            license=license_)
+
+
+def test_each_rule_of_the_license_binding(world):
+    """Each field the binding compares, alone, and the reserve at and around
+    the license's: what verify checks field by field must refuse what the
+    whole comparison refused."""
+    _, vendor, device, license_, endorsement = world
+    holding = replace(license_, oversight_ppm=250_000)  # 2,500 of the 10,000 held back
+    assert wire.oversight_reserve_msflop(10_000, 250_000) == 2_500
+
+    def verify(license, **changes):
+        return verify_attestation(attest(device, license_, **changes), nonce=NONCE,
+                                  endorsement=endorsement, vendor_keys={vendor.public_key},
+                                  license=license)
+
+    verify(holding, oversight_reserved_msflop=2_500, remaining_msflop=3_500)
+    verify(holding, remaining_msflop=6_000)  # released: nothing held back
+    verify(holding, consumed=9_000, oversight_reserved_msflop=2_500, remaining_msflop=0)
+    for reserved in (1, 2_499, 2_501, 10_000):
+        with pytest.raises(VerificationError, match="oversight reserve"):
+            verify(holding, oversight_reserved_msflop=reserved, remaining_msflop=3_500)
+    with pytest.raises(VerificationError, match="oversight reserve"):
+        verify(license_, oversight_reserved_msflop=1, remaining_msflop=5_999)
+    for remaining in (1, 3_499, 3_501, 6_000):
+        with pytest.raises(VerificationError, match="do not add up"):
+            verify(holding, oversight_reserved_msflop=2_500, remaining_msflop=remaining)
+    with pytest.raises(VerificationError, match="do not add up"):
+        verify(holding, consumed=9_000, oversight_reserved_msflop=2_500, remaining_msflop=1)
+    with pytest.raises(VerificationError, match="another license"):
+        verify(replace(license_, license_id=bytes(16)))
+    with pytest.raises(VerificationError, match="another license"):
+        verify(replace(license_, sequence=license_.sequence + 1))
+    with pytest.raises(VerificationError, match="another device"):
+        verify(replace(license_, device_id=SigningKey.generate().public_key))
+
+
+def test_the_verified_record_is_the_one_its_constructor_makes(world):
+    _, vendor, device, license_, endorsement = world
+    data = attest(device, license_)
+    verified = verify_attestation(data, nonce=NONCE, endorsement=endorsement,
+                                  vendor_keys={vendor.public_key}, license=license_)
+    assert verified == VerifiedAttestation(Attestation.from_bytes(data), endorsement, license_)
+    assert type(verified) is VerifiedAttestation
+    with pytest.raises(FrozenInstanceError):
+        verified.license = None  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        verified.attestation.consumed_msflop = 0  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("value", [(1 << 64) - 1, 1 << 64, (1 << 64) + 1, (1 << 127) + 12345,
+                                   (1 << 128) - 1])
+def test_fast_decoder_reads_every_u128_over_its_whole_range(value):
+    """The fast reader takes a u128 as two u64 halves and skips the high one
+    when it is zero: each u128 field and lane, set alone past 64 bits, must
+    read as the spec's parser reads it."""
+    device = SigningKey(b"\x23" * 32)
+    license_ = issue_license(SigningKey(b"\x24" * 32), device_id=device.public_key,
+                             workload="w", sequence=1, allocation_msflop=10_000, now=0)
+    u128s = [name for name, sub in zip(
+        [s.name for s in wire.AttestationBodyFormat.subcons],
+        wire.AttestationBodyFormat.subcons) if sub.subcon is wire.u128]
+    assert len(u128s) == 5
+    changes = [{name: value} for name in u128s]
+    changes += [{"lane_ops": tuple(value if i == lane else i for i in range(6))}
+                for lane in range(6)]
+    for change in changes:
+        data = attest(device, license_, **change)
+        decoded = decode_attestation(data)
+        assert decoded == Attestation.from_bytes(data), change
+        assert vars(decoded) == vars(Attestation.from_bytes(data)), change
+
+
+def test_a_record_made_without_its_init_must_be_a_plain_frozen_dataclass():
+    """The fast reader and VerifiedAttestation skip __init__: a record class
+    that gains a __post_init__, slots or a field must stop them at import."""
+    plain = make_dataclass("Plain", ["a", "b"], frozen=True)
+    checked = make_dataclass("Checked", ["a", "b"], frozen=True,
+                             namespace={"__post_init__": lambda self: None})
+    slotted = make_dataclass("Slotted", ["a", "b"], frozen=True, slots=True)
+    assert _maker(plain, ["a", "b"])({"a": 1, "b": 2}) == plain(1, 2)
+    for cls, names in ((plain, ["a"]), (plain, ["b", "a"]), (checked, ["a", "b"]),
+                       (slotted, ["a", "b"])):
+        with pytest.raises(TypeError, match="plain frozen dataclass"):
+            _maker(cls, names)
 
 
 @settings(max_examples=150, deadline=None)
@@ -254,3 +340,21 @@ def test_valid_attestations_take_the_fast_path(monkeypatch, world):
 
     monkeypatch.setattr(Attestation, "from_bytes", staticmethod(refuse))
     assert decode_attestation(data) == expected
+
+
+def test_the_gate_cause_table_keeps_only_values_of_known_causes(world):
+    """The reader remembers each gate-cause value it made a flag of; a value
+    with a reserved bit (refused, but sent by anyone) must not be kept, or a
+    stranger could grow the table without bound."""
+    _, _, device, license_, _ = world
+    offset = sum(sub.sizeof() for sub in wire.AttestationBodyFormat.subcons[
+        :[s.name for s in wire.AttestationBodyFormat.subcons].index("gate_causes")])
+    data = bytearray(attest(device, license_, gate_state=GateState.CLOSED,
+                            gate_causes=GateCause.TAMPER))
+    decode_attestation(bytes(data))
+    assert int(GateCause.TAMPER) in verify_module._GATE_CAUSES
+    for reserved in (1 << 17, 1 << 31, int(GateCause.TAMPER) | 1 << 20):
+        data[offset:offset + 4] = reserved.to_bytes(4, "little")
+        with pytest.raises(RecordError, match="reserved gate cause bits"):
+            decode_attestation(bytes(data))
+        assert reserved not in verify_module._GATE_CAUSES

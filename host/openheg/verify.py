@@ -22,7 +22,8 @@ keys it trusts.
 
 from __future__ import annotations
 
-import hmac
+from hmac import compare_digest
+import itertools
 import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -38,9 +39,36 @@ from .crypto import verify_record, verify_strict
 from .errors import RecordError, SignatureError, VerificationError
 from .licensing import workload_id_for
 from .lineage import NO_LINEAGE, Registry
-from .wire import Attestation, Endorsement, GateCause, GateState, License, Policy, RecordType
+from .wire import (SIGNATURE_SIZE, Attestation, Endorsement, GateCause, GateState, License,
+                   Policy, RecordType, signing_message)
 
 ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
+
+def _check_plain_frozen(cls: type, names: Sequence[str]) -> None:
+    """A record made without its __init__ (its dict filled, then made its own)
+    is the one __init__ makes only for a plain dataclass of exactly these
+    fields, in order: with a __post_init__, slots or other fields it would
+    skip what __init__ does."""
+    if ([f.name for f in fields(cls)] != list(names) or hasattr(cls, "__post_init__")
+            or hasattr(cls, "__slots__")):
+        raise TypeError(f"{cls.__name__} is no longer a plain frozen dataclass of the fields "
+                        f"{', '.join(names)}: its fast constructor must follow it")
+
+
+def _maker(cls: type, names: Sequence[str]):
+    """cls(**values) for a plain frozen dataclass of exactly these fields, for
+    a caller that fills a fresh dict of them: the generated __init__ sets the
+    fields one object.__setattr__ at a time, dearer than making the dict the
+    record's own."""
+    _check_plain_frozen(cls, names)
+    new, set_dict = object.__new__, object.__setattr__
+
+    def make(values: dict):
+        record = new(cls)
+        set_dict(record, "__dict__", values)
+        return record
+    return make
+
 
 class _FixedLayout:
     """A fixed-size construct Struct of the wire spec, read with one
@@ -49,18 +77,29 @@ class _FixedLayout:
     reader. A spec element it does not know makes construction fail, and
     callers then use the spec's own parser.
 
-    ``unpack`` gives the fields by name, in the spec's order (the order of the
-    record dataclass's fields): a u128 is read as 16 bytes and made an int, an
-    array of them a tuple, at positions worked out here once; ``convert``
-    names the fields made something else (an enum) by a function of the value."""
+    ``read`` gives a ``record``, a plain frozen dataclass whose fields are the
+    spec's, in its order (checked here), its own rules (check()) not yet run:
+    a u128 is read as its two little-endian u64 halves and made one int, an
+    array of them a tuple; ``convert`` names the fields made something else
+    (an enum) by a function of the value."""
 
-    def __init__(self, fmt: Struct, convert: dict | None = None):
+    def __init__(self, fmt: Struct, record: type, convert: dict | None = None):
         self.convert = convert or {}
+        self.record = record
         codes, self.consts, self.names = ["<"], [], []
-        # Positions in the raw unpack: (first, count) of each field; count 0 is a
-        # plain value, 1 a u128, n > 1 an array of n u128s.
-        self._spans: list[tuple[int, int]] = []
-        position = raw = 0
+        # Each field's value as an expression over the unpacked items, which
+        # are named v0, v1, ... in unpack order.
+        self._values: list[str] = []
+        position = 0
+        items = itertools.count()
+
+        def u128() -> str:
+            low, high = f"v{next(items)}", f"v{next(items)}"
+            codes.append("QQ")
+            # Counts and msFLOP totals fit 64 bits in practice: the high half
+            # is then 0, and the shift and or are skipped.
+            return f"({low} | {high} << 64 if {high} else {low})"
+
         for sub in fmt.subcons:
             inner = sub.subcon
             size = sub.sizeof()
@@ -78,109 +117,102 @@ class _FixedLayout:
                 continue
             if isinstance(inner, FormatField) and inner.fmtstr[0] == "<":
                 codes.append(inner.fmtstr[1:])
-                span = (raw, 0)
-            elif isinstance(inner, BytesInteger) and inner.swapped and not inner.signed:
-                codes.append(f"{inner.length}s")
-                span = (raw, 1)
+                value = f"v{next(items)}"
+            elif _is_u128(inner):
+                value = u128()
             elif isinstance(inner, Bytes) and isinstance(inner.length, int):
                 codes.append(f"{inner.length}s")
-                span = (raw, 0)
+                value = f"v{next(items)}"
             elif (isinstance(inner, Array) and isinstance(inner.count, int)
-                  and inner.count > 1 and isinstance(inner.subcon, BytesInteger)
-                  and inner.subcon.swapped and not inner.subcon.signed):
-                codes.append(f"{inner.subcon.length}s" * inner.count)
-                span = (raw, inner.count)
+                  and inner.count > 1 and _is_u128(inner.subcon)):
+                value = "(" + ", ".join(u128() for _ in range(inner.count)) + ")"
             else:
                 raise TypeError(f"no fast layout for {sub.name}")
             self.names.append(sub.name)
-            self._spans.append(span)
-            raw += max(span[1], 1)
+            self._values.append(value)
             position += size
         self.struct = struct.Struct("".join(codes))
+        if self.struct.size != fmt.sizeof():
+            raise TypeError("the fast layout's size is not the spec's")
         self.size = self.struct.size
-        self.unpack = self._reader()
+        _check_plain_frozen(record, self.names)
+        self.read = self._reader(next(items))
 
-    def _reader(self):
-        """``unpack`` as one function written for this layout (as dataclasses
-        writes __init__): the constants compared, then one dict display of the
-        fields by name, each u128 made an int and each field in ``convert``
-        passed through its function, in place. A loop over the fields cost
-        several times the unpack itself."""
-        def u128(at: int) -> str:
-            return f"from_bytes(raw[{at}], 'little')"
-
-        items = []
-        for name, (first, count) in zip(self.names, self._spans):
-            if count == 0:
-                value = f"raw[{first}]"
-            elif count == 1:
-                value = u128(first)
-            else:
-                value = "(" + ", ".join(u128(first + i) for i in range(count)) + ")"
+    def _reader(self, item_count: int):
+        """``read`` as one function written for this layout (as dataclasses
+        writes __init__): the constants compared, the items unpacked into
+        locals, then a copy of a dict of the fields' names filled in place,
+        each u128 made an int and each field in ``convert`` passed through its
+        function, and the dict made the record's own (as _maker does). A loop
+        over the fields cost several times the unpack itself, and a dict
+        display of this many keys twice the copy and the stores (it grows its
+        table as it goes; the copy starts at the final size)."""
+        stores = []
+        for name, value in zip(self.names, self._values):
             if name in self.convert:
-                value = f"convert[{name!r}]({value})"
-            items.append(f"{name!r}: {value}")
+                value = f"convert_{name}({value})"
+            stores.append(f"    fields[{name!r}] = {value}\n")
         checks = "".join(f"    if data[{offset}:{offset + len(value)}] != consts[{i}]:\n"
                          "        raise ValueError('header')\n"
                          for i, (offset, value) in enumerate(self.consts))
-        source = (f"def unpack(data):\n{checks}    raw = unpack_from(data)\n"
-                  f"    return {{{', '.join(items)}}}\n")
-        scope = {"consts": [value for _, value in self.consts], "convert": self.convert,
-                 "unpack_from": self.struct.unpack_from, "from_bytes": int.from_bytes}
-        exec(compile(source, f"<fixed layout {len(self.names)} fields>", "exec"), scope)
-        return scope["unpack"]
+        targets = ", ".join(f"v{i}" for i in range(item_count))
+        source = (f"def read(data):\n{checks}    {targets}, = unpack_from(data)\n"
+                  f"    fields = names.copy()\n{''.join(stores)}"
+                  "    record = new(cls)\n    set_dict(record, '__dict__', fields)\n"
+                  "    return record\n")
+        scope = {"consts": [value for _, value in self.consts],
+                 "unpack_from": self.struct.unpack_from, "names": dict.fromkeys(self.names),
+                 "new": object.__new__, "set_dict": object.__setattr__, "cls": self.record}
+        scope.update((f"convert_{name}", function) for name, function in self.convert.items())
+        exec(compile(source, f"<fixed layout of {self.record.__name__}>", "exec"), scope)
+        return scope["read"]
+
+
+def _is_u128(construct) -> bool:
+    return (isinstance(construct, BytesInteger) and construct.length == 16
+            and construct.swapped and not construct.signed)
 
 
 _GATE_STATES = {int(state): state for state in GateState}
-# Gate-cause values seen, as flags: an IntFlag built from an int decomposes it
-# bit by bit, every time; only values of known bits are kept (at most one per
-# combination of the defined causes), so the table stays small.
-_GATE_CAUSES: dict[int, GateCause] = {}
 _KNOWN_CAUSE_BITS = sum(int(cause) for cause in GateCause)
 
 
-def _gate_causes(value: int) -> GateCause:
-    causes = _GATE_CAUSES.get(value)
-    if causes is None:
+class _GateCauses(dict):
+    """Gate-cause values seen, as flags: an IntFlag built from an int decomposes
+    it bit by bit, every time; only values of known bits are kept (at most one
+    per combination of the defined causes), so the table stays small. A dict
+    that makes what it lacks: a value seen before costs one lookup in C."""
+
+    def __missing__(self, value: int) -> GateCause:
         causes = GateCause(value)
         if value & ~_KNOWN_CAUSE_BITS == 0:
-            _GATE_CAUSES[value] = causes
-    return causes
+            self[value] = causes
+        return causes
 
 
-_ATTESTATION_LAYOUT = _FixedLayout(wire.AttestationBodyFormat,
-                                   {"gate_state": _GATE_STATES.__getitem__,
-                                    "gate_causes": _gate_causes})
-_ATTESTATION_SIZE = _ATTESTATION_LAYOUT.size + wire.SIGNATURE_SIZE
-# The dataclass's fields are the body's in the spec's order, then the signature:
-# checked here once, so the fields decode_attestation fills are all there are.
-_ATTESTATION_FIELDS = _ATTESTATION_LAYOUT.names + ["signature"]
-if ([f.name for f in fields(Attestation)] != _ATTESTATION_FIELDS
-        or hasattr(Attestation, "__post_init__") or hasattr(Attestation, "__slots__")):
-    raise TypeError("Attestation is no longer its body format's fields, in order, then the "
-                    "signature, in a plain frozen dataclass: _attestation_of must follow it")
+_GATE_CAUSES = _GateCauses()
 
 
-def _attestation_of(values: dict) -> Attestation:
-    """Attestation(**values): the frozen dataclass's __init__ sets its fields
-    one object.__setattr__ at a time, which costs as much again as reading the
-    bytes; its dict is filled in one step instead (it has no __post_init__ nor
-    slots: checked where _ATTESTATION_FIELDS is made; check() runs next)."""
-    record = object.__new__(Attestation)
-    record.__dict__.update(values)
-    return record
+# The whole record: its body, then its signature.
+_ATTESTATION_LAYOUT = _FixedLayout(Struct(*wire.AttestationBodyFormat.subcons,
+                                          "signature" / Bytes(SIGNATURE_SIZE)),
+                                   Attestation, {"gate_state": _GATE_STATES.__getitem__,
+                                                 "gate_causes": _GATE_CAUSES.__getitem__})
+# Module names, not attribute reads, on the path every attestation takes (as
+# an enum member read from its class costs a lookup).
+_ATTESTATION = RecordType.ATTESTATION
+_ATTESTATION_SIZE, _read_attestation = _ATTESTATION_LAYOUT.size, _ATTESTATION_LAYOUT.read
 
 
 def decode_attestation(data: bytes) -> Attestation:
     """Attestation.from_bytes, fast on the common path; the same verdicts
     (tests/test_verify.py holds the two to each other)."""
     try:
-        data = bytes(data)
+        if type(data) is not bytes:  # bytes(data) of bytes costs a call
+            data = bytes(data)
         if len(data) != _ATTESTATION_SIZE:
             raise ValueError("length")
-        values = _ATTESTATION_LAYOUT.unpack(data)
-        values["signature"] = data[-wire.SIGNATURE_SIZE:]
-        record = _attestation_of(values)
+        record = _read_attestation(data)
         record.check()
         return record
     except Exception:  # noqa: BLE001 - the spec's parser names the error, or accepts
@@ -192,6 +224,9 @@ class VerifiedAttestation:
     attestation: Attestation
     endorsement: Endorsement
     license: License | None
+
+
+_verified_of = _maker(VerifiedAttestation, ["attestation", "endorsement", "license"])
 
 
 def verify_endorsement(endorsement: Endorsement, vendor_keys: Collection[bytes]) -> None:
@@ -299,13 +334,12 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         # The encoding is canonical, so the signed body is exactly the bytes
         # before the signature: no need to encode it again.
         verify_strict(attestation.device_id,
-                      wire.signing_message(RecordType.ATTESTATION,
-                                           bytes(data[:-wire.SIGNATURE_SIZE])),
+                      signing_message(_ATTESTATION, data[:-SIGNATURE_SIZE]),
                       attestation.signature)
     except SignatureError:
         raise VerificationError("attestation signature does not verify "
                                 "(altered in transit, or not made by this device)") from None
-    if not hmac.compare_digest(attestation.nonce, nonce):
+    if not compare_digest(attestation.nonce, nonce):
         raise VerificationError("attestation answers a different nonce (replayed or stale report)")
     if policy_version is not None and attestation.policy_version != policy_version:
         raise VerificationError(f"device runs policy version {attestation.policy_version}, "
@@ -318,7 +352,8 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         check_policy_identity(attestation, ([] if policies is None else list(policies))
                               + ([authority_policy] if authority_policy is not None else []),
                               chain=policies is not None)
-    return VerifiedAttestation(attestation, endorsement, license)
+    return _verified_of({"attestation": attestation, "endorsement": endorsement,
+                         "license": license})
 
 
 def check_policy_identity(attestation: Attestation, policies: Sequence[Policy],
@@ -342,24 +377,28 @@ def check_policy_identity(attestation: Attestation, policies: Sequence[Policy],
 
 
 def _check_license_binding(attestation: Attestation, license: License) -> None:
+    # Field by field, not as tuples, and the reserve worked out only when one
+    # is reported: this runs once per attestation of a batch.
     if license.device_id != attestation.device_id:
         raise VerificationError("the license is for another device than the attestation's")
-    if (attestation.license_id, attestation.license_sequence) != (license.license_id,
-                                                                  license.sequence):
+    if (attestation.license_id != license.license_id
+            or attestation.license_sequence != license.sequence):
         raise VerificationError("attestation reports another license than the one given "
                                 f"(device runs sequence {attestation.license_sequence}, "
                                 f"license is sequence {license.sequence})")
     # The device holds the license's oversight share back until the named
     # inspector releases it (then it reports 0): remaining is what the
     # workload may still run besides.
-    reserve = wire.oversight_reserve_msflop(license.allocation_msflop, license.oversight_ppm)
-    if attestation.oversight_reserved_msflop not in (0, reserve):
-        raise VerificationError(f"attestation's oversight reserve "
-                                f"({attestation.oversight_reserved_msflop} milli-sFLOP) is not "
-                                f"the license's ({reserve}) nor released (0)")
-    usable = license.allocation_msflop - attestation.oversight_reserved_msflop
-    expected_remaining = max(usable - attestation.consumed_msflop, 0)
-    if attestation.remaining_msflop != expected_remaining:
+    reserved = attestation.oversight_reserved_msflop
+    if reserved:
+        reserve = wire.oversight_reserve_msflop(license.allocation_msflop,
+                                                license.oversight_ppm)
+        if reserved != reserve:
+            raise VerificationError(f"attestation's oversight reserve ({reserved} "
+                                    f"milli-sFLOP) is not the license's ({reserve}) nor "
+                                    "released (0)")
+    expected_remaining = license.allocation_msflop - reserved - attestation.consumed_msflop
+    if attestation.remaining_msflop != (expected_remaining if expected_remaining > 0 else 0):
         raise VerificationError("attestation's consumed and remaining compute do not add up "
                                 "to the license allocation less its oversight reserve")
 
