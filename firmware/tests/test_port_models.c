@@ -25,6 +25,9 @@ static void test_meter(ctest_t *t) {
   heg_meter_sim_write(&m, HEG_REG_CHARGE_MAX_1, 0u, 0xfu);
   heg_meter_sim_write(&m, HEG_REG_GATE, HEG_GATE_ENABLE_OPEN, 0xfu);
   heg_meter_sim_step(&m, NULL);
+  /* The edge after a CHARGE_MAX commit keeps the gate closed (stale in-flight bound). */
+  CHECK(t, !heg_meter_sim_enable(&m), "open at the edge after the CHARGE_MAX commit");
+  heg_meter_sim_step(&m, NULL);
   CHECK(t, heg_meter_sim_enable(&m), "gate did not open");
   ops[HEG_LANE_FP8] = 3u;
   heg_meter_sim_step(&m, ops);
@@ -43,7 +46,8 @@ static void test_meter(ctest_t *t) {
   heg_meter_sim_write(&m, HEG_REG_LIMIT_3, 1u, 0xfu);
   ops[HEG_LANE_FP8] = 4u;
   heg_meter_sim_step(&m, ops);
-  heg_meter_sim_step(&m, NULL);
+  heg_meter_sim_step(&m, NULL); /* the lanes are summed */
+  heg_meter_sim_step(&m, NULL); /* and the sum checked */
   CHECK(t, heg_meter_sim_read(&m, HEG_REG_GATE_CAUSE) & HEG_GATE_CAUSE_OVERRATE_MASK,
         "no OVERRATE cause");
   heg_meter_sim_write(&m, 0x7fcu, 1u, 0xfu);

@@ -13,7 +13,7 @@
 //     LIMIT reads return the committed limit that the comparator uses.
 //   - CTRL.snapshot (write 1) copies every lane counter and the accumulator,
 //     including the ops of the cycle of the write, into the *_SNAP registers. The
-//     copy completes at the next edge; ARREADY stays low until it has.
+//     copy completes two edges later; ARREADY stays low until it has.
 //   - LOWWATER_0..2 are staged the same way; LOWWATER_3 commits.
 //   - CHARGE_MAX_0 is staged; a write to CHARGE_MAX_1 commits both words at once.
 //   - CFG_REGWEN is write-zero-to-clear: once 0, writes to WEIGHT_*, CHARGE_MAX_* and
@@ -95,8 +95,9 @@ module heg_meter #(
 
   // ---------------------------------------------------------------------------
   // Bus: the shared AXI4-Lite front end (heg_axil_slave.v) gives one write strobe and one
-  // read strobe. A snapshot completes at the edge after its CTRL write; reads wait for it.
-  reg         snap_pending_q;
+  // read strobe. A snapshot completes two edges after its CTRL write; reads wait for it.
+  // snap_pending_q: [0] the edge after the write, [1] the edge that copies.
+  reg  [1:0]  snap_pending_q;
   wire        reg_we;
   wire [11:0] reg_waddr;
   wire [31:0] reg_wdata;
@@ -137,7 +138,7 @@ module heg_meter #(
     .reg_raddr_o(reg_raddr),
     .reg_rdata_i(reg_rdata),
     .reg_rok_i(mapped(reg_raddr)),
-    .read_hold_i(snap_pending_q)
+    .read_hold_i(|snap_pending_q)
   );
 
   // ---------------------------------------------------------------------------
@@ -337,15 +338,15 @@ module heg_meter #(
     end
   end
 
-  // A snapshot requested at the edge of the CTRL write is copied at the next edge, when
-  // the core's pipeline stage holds the write cycle's ops.
+  // A snapshot requested at the edge of the CTRL write is copied two edges later, when
+  // the core's counters and accumulator hold the write cycle's ops (metering latency).
   wire snapshot = reg_we & (reg_waddr == HEG_REG_CTRL) & reg_wstrb[0] &
                   reg_wdata[HEG_CTRL_SNAPSHOT_LSB];
   always @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      snap_pending_q <= 1'b0;
+      snap_pending_q <= 2'b00;
     end else begin
-      snap_pending_q <= snapshot;
+      snap_pending_q <= {snap_pending_q[0], snapshot};
     end
   end
 
@@ -388,70 +389,54 @@ module heg_meter #(
   // function call there is re-evaluated only when its argument changes (Icarus
   // follows IEEE 1364), not when the registers it reads do, so a read of an
   // unchanged address returned the value from before the last write.
+  // Read data: every mapped word sits in a table indexed by the word address, so the
+  // read is one balanced multiplexer over address bits [8:2] (a case over 12-bit
+  // compares decodes each address on its own and ORs the hits, a deeper tree). Words
+  // no register occupies, and addresses outside the table, read 0.
+  localparam integer READ_WORDS = 128;
+  reg [31:0] read_word [0:READ_WORDS-1];
+  integer rw;
+  integer rl;
   always @* begin
-    case (reg_raddr)
-      HEG_REG_ID: reg_rdata = HEG_ID_MAGIC_RESET;
-      HEG_REG_VERSION: reg_rdata = version_word;
-      HEG_REG_GATE: reg_rdata = {28'h0, gate_enable_q};
-      HEG_REG_STATUS: reg_rdata = status_word;
-      HEG_REG_GATE_CAUSE: reg_rdata = gate_cause_word;
-      HEG_REG_CFG_REGWEN: reg_rdata = {31'h0, cfg_regwen_q};
-      HEG_REG_ERR_STATUS: reg_rdata = {16'h0, locked_writes_q};
-      HEG_REG_WEIGHT_NF4: reg_rdata = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_WEIGHT_FP8: reg_rdata = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_WEIGHT_FP16: reg_rdata = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_WEIGHT_FP32: reg_rdata = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_WEIGHT_FP64: reg_rdata = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_WEIGHT_INT8: reg_rdata = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
-      HEG_REG_PAUSE: reg_rdata = {28'h0, pause_q};
-      HEG_REG_WDOG_CTRL: reg_rdata = {28'h0, wdog_arm_q};
-      HEG_REG_LIMIT_0: reg_rdata = limit_q[0 +: 32];
-      HEG_REG_LIMIT_1: reg_rdata = limit_q[32 +: 32];
-      HEG_REG_LIMIT_2: reg_rdata = limit_q[64 +: 32];
-      HEG_REG_LIMIT_3: reg_rdata = limit_q[96 +: 32];
-      HEG_REG_WDOG_PERIOD: reg_rdata = wdog_period_q;
-      HEG_REG_WDOG_WINDOW: reg_rdata = wdog_window_q;
-      HEG_REG_WDOG_COUNT: reg_rdata = wdog_count;
-      HEG_REG_ACC_SNAP_0: reg_rdata = acc_snap[0 +: 32];
-      HEG_REG_ACC_SNAP_1: reg_rdata = acc_snap[32 +: 32];
-      HEG_REG_ACC_SNAP_2: reg_rdata = acc_snap[64 +: 32];
-      HEG_REG_ACC_SNAP_3: reg_rdata = acc_snap[96 +: 32];
-      HEG_REG_THROTTLE: reg_rdata = throttle_q;
-      HEG_REG_SATURATION: reg_rdata = saturation_word;
-      HEG_REG_LOWWATER_0: reg_rdata = lowwater_q[0 +: 32];
-      HEG_REG_LOWWATER_1: reg_rdata = lowwater_q[32 +: 32];
-      HEG_REG_LOWWATER_2: reg_rdata = lowwater_q[64 +: 32];
-      HEG_REG_LOWWATER_3: reg_rdata = lowwater_q[96 +: 32];
-      HEG_REG_INTR_STATE: reg_rdata = {29'h0, intr_state_q};
-      HEG_REG_INTR_ENABLE: reg_rdata = {29'h0, intr_enable_q};
-      HEG_REG_CHARGE_MAX_0: reg_rdata = charge_max_q[0 +: 32];
-      HEG_REG_CHARGE_MAX_1: reg_rdata = charge_max_q[32 +: 32];
-      HEG_REG_COUNT_SNAP_NF4_0: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_NF4_1: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_NF4_2: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_NF4_3: reg_rdata = count_snap[HEG_LANE_NF4*WIDE_W + 3*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP8_0: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP8_1: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP8_2: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP8_3: reg_rdata = count_snap[HEG_LANE_FP8*WIDE_W + 3*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP16_0: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP16_1: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP16_2: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP16_3: reg_rdata = count_snap[HEG_LANE_FP16*WIDE_W + 3*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP32_0: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP32_1: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP32_2: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP32_3: reg_rdata = count_snap[HEG_LANE_FP32*WIDE_W + 3*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP64_0: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP64_1: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP64_2: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_FP64_3: reg_rdata = count_snap[HEG_LANE_FP64*WIDE_W + 3*32 +: 32];
-      HEG_REG_COUNT_SNAP_INT8_0: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 0*32 +: 32];
-      HEG_REG_COUNT_SNAP_INT8_1: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 1*32 +: 32];
-      HEG_REG_COUNT_SNAP_INT8_2: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 2*32 +: 32];
-      HEG_REG_COUNT_SNAP_INT8_3: reg_rdata = count_snap[HEG_LANE_INT8*WIDE_W + 3*32 +: 32];
-      default: reg_rdata = 32'h0;
-    endcase
+    for (rw = 0; rw < READ_WORDS; rw = rw + 1) begin
+      read_word[rw] = 32'h0;
+    end
+    read_word[HEG_REG_ID / 4] = HEG_ID_MAGIC_RESET;
+    read_word[HEG_REG_VERSION / 4] = version_word;
+    read_word[HEG_REG_GATE / 4] = {28'h0, gate_enable_q};
+    read_word[HEG_REG_STATUS / 4] = status_word;
+    read_word[HEG_REG_GATE_CAUSE / 4] = gate_cause_word;
+    read_word[HEG_REG_CFG_REGWEN / 4] = {31'h0, cfg_regwen_q};
+    read_word[HEG_REG_ERR_STATUS / 4] = {16'h0, locked_writes_q};
+    read_word[HEG_REG_WEIGHT_NF4 / 4] = weight_q[HEG_LANE_NF4*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_WEIGHT_FP8 / 4] = weight_q[HEG_LANE_FP8*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_WEIGHT_FP16 / 4] = weight_q[HEG_LANE_FP16*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_WEIGHT_FP32 / 4] = weight_q[HEG_LANE_FP32*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_WEIGHT_FP64 / 4] = weight_q[HEG_LANE_FP64*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_WEIGHT_INT8 / 4] = weight_q[HEG_LANE_INT8*WEIGHT_W +: WEIGHT_W];
+    read_word[HEG_REG_PAUSE / 4] = {28'h0, pause_q};
+    read_word[HEG_REG_WDOG_CTRL / 4] = {28'h0, wdog_arm_q};
+    // The wide registers: four little-endian words each, the lane snapshots lane after lane.
+    for (rw = 0; rw < 4; rw = rw + 1) begin
+      read_word[{22'd0, HEG_REG_LIMIT_0[11:2]} + rw] = limit_q[32*rw +: 32];
+      read_word[{22'd0, HEG_REG_ACC_SNAP_0[11:2]} + rw] = acc_snap[32*rw +: 32];
+      read_word[{22'd0, HEG_REG_LOWWATER_0[11:2]} + rw] = lowwater_q[32*rw +: 32];
+      for (rl = 0; rl < LANES; rl = rl + 1) begin
+        read_word[{22'd0, HEG_REG_COUNT_SNAP_NF4_0[11:2]} + 4*rl + rw] =
+            count_snap[rl*WIDE_W + 32*rw +: 32];
+      end
+    end
+    read_word[HEG_REG_WDOG_PERIOD / 4] = wdog_period_q;
+    read_word[HEG_REG_WDOG_WINDOW / 4] = wdog_window_q;
+    read_word[HEG_REG_WDOG_COUNT / 4] = wdog_count;
+    read_word[HEG_REG_THROTTLE / 4] = throttle_q;
+    read_word[HEG_REG_SATURATION / 4] = saturation_word;
+    read_word[HEG_REG_INTR_STATE / 4] = {29'h0, intr_state_q};
+    read_word[HEG_REG_INTR_ENABLE / 4] = {29'h0, intr_enable_q};
+    read_word[HEG_REG_CHARGE_MAX_0 / 4] = charge_max_q[0 +: 32];
+    read_word[HEG_REG_CHARGE_MAX_1 / 4] = charge_max_q[32 +: 32];
+    reg_rdata = (reg_raddr[11:9] == 3'b000 && reg_raddr[1:0] == 2'b00)
+                ? read_word[reg_raddr[8:2]] : 32'h0;
   end
 
   heg_wdog #(
@@ -500,7 +485,7 @@ module heg_meter #(
     .charge_max_i(charge_max_q),
     .gate_enable_i(gate_enable_q),
     .pause_i(pause_q),
-    .snapshot_i(snap_pending_q),
+    .snapshot_i(snap_pending_q[1]),
     .wdog_trip_i(wdog_trip),
     .tamper_i(tamper_i),
     .throttle_open_i(throttle_open),

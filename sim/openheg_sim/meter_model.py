@@ -26,14 +26,18 @@ near the limit): then it steps cycle by cycle, which is exact but costs one Pyth
 per cycle; ``run`` steps too while a declared CHARGE_MAX puts the limit within reach.
 
 Pipeline and enforcement (as heg_meter_core.v): edge N registers cycle N's ops and
-their charge; edge N+1 adds them into the counters and the accumulator register
-(``acc_reg``). ``acc`` is the metered total after the last edge (the register plus the
-charge in flight), which is what the gate decides from. Enforcement latency is
+their charge per lane (``pending_*``), edge N+1 sums the lanes (``stage_*``), edge N+2 adds
+them into the counters and the accumulator register (``acc_reg``):
+``METERING_LATENCY_EDGES`` (2). ``acc`` is the metered total after the last edge (the
+register plus the charge in the pipeline). The gate decides from the accumulator after
+the edge (``acc_reg + stage_charge``: every op through cycle N-2). Enforcement latency is
 ``ENFORCEMENT_LATENCY_CYCLES`` (1): the decision at edge N governs the cycle after it.
 With ``CHARGE_MAX`` = H declared (nonzero) the gate opens for cycle N+1 only if the total
-through cycle N-1 plus H (if open in cycle N) plus H stays within the limit, so the total
-never passes it; a cycle charging more than H latches ``overrate``. With H = 0 (reset)
-the gate closes at edge N+1 once the total through cycle N reaches the limit.
+through cycle N-2 plus H for each of cycles N-1 and N the gate was open in, plus H, stays
+within the limit, so the total never passes it; a cycle charging more than H latches
+``overrate`` at the edge that sums it. An edge at which CHARGE_MAX has just changed closes
+the gate (the RTL's in-flight allowance is registered from the value before it). With
+H = 0 (reset) the gate closes at edge N+2 once the total through cycle N reaches the limit.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ WDOG_MAX = 0xFFFF_FFFF
 GATE_OPEN = regmap.GATE_ENABLE_OPEN
 GATE_CLOSED = regmap.GATE_ENABLE_CLOSED
 ENFORCEMENT_LATENCY_CYCLES = 1
+METERING_LATENCY_EDGES = 2
 DEFAULT_COUNT_BITS = 16
 
 _WEIGHT_REGS = tuple(getattr(regmap, f"REG_WEIGHT_{name}") for name in LANES)
@@ -110,9 +115,16 @@ class MeterModel:
         self.acc_reg = 0
         # Complement shadow of the accumulator register (acc_n_q in the RTL).
         self.acc_n = WIDE_MAX
-        # The pipeline stage: the last edge's ops per lane and their charge.
+        # Pipeline stage 1: the last edge's ops per lane and their charge.
         self.pending_ops = [0] * N_LANES
         self.pending_charge = 0
+        # Pipeline stage 2: the edge before's ops and their charge, summed over the lanes.
+        self.stage_ops = [0] * N_LANES
+        self.stage_charge = 0
+        # Whether the gate was open in the cycle before the last edge, and CHARGE_MAX as
+        # it stood then (the RTL registers its in-flight allowance from both).
+        self.open_prev = False
+        self.charge_max_seen = 0
         self.count_snap = [0] * N_LANES
         self.acc_snap = 0
         # Sticky saturation flags: one per lane, then the accumulator.
@@ -159,7 +171,13 @@ class MeterModel:
     @property
     def acc(self) -> int:
         """The metered total after the last edge: every op up to the last cycle."""
-        return min(self.acc_reg + self.pending_charge, WIDE_MAX)
+        return min(self.acc_reg + self.stage_charge + self.pending_charge, WIDE_MAX)
+
+    @property
+    def acc_next(self) -> int:
+        """The accumulator the next edge writes (unsaturated): every op through the cycle
+        before the last edge; what the gate decides from."""
+        return self.acc_reg + self.stage_charge
 
     @property
     def saturated(self) -> bool:
@@ -276,10 +294,12 @@ class MeterModel:
 
     def _exhausted_ahead(self) -> bool:
         """The next cycle could take the metered total past the limit (see the docstring)."""
+        if self.charge_max != self.charge_max_seen:
+            return True
         if not self.charge_declared:
-            return self.acc >= self.limit
-        in_flight = self.charge_max * (2 if self.enable else 1)
-        return self.acc + in_flight > self.limit
+            return self.acc_next >= self.limit
+        in_flight = self.charge_max * (1 + self.open_prev + self.enable)
+        return self.acc_next + in_flight > self.limit
 
     def _decide_gate(self) -> None:
         """Gate decision and interrupt set events of one edge, from the registered values
@@ -288,12 +308,14 @@ class MeterModel:
         exhausted_d = (self.acc_reg >= self.limit or self.acc_n <= self.limit_n
                        or self._exhausted_ahead())
         overrate_d = self.overrate or (self.charge_declared
-                                       and self.pending_charge > self.charge_max)
+                                       and self.stage_charge > self.charge_max)
         low = self.low_water
         trip = (self.wdog_armed and self.wdog_count >= self.wdog_period) or self.wdog_early
         watchdog_d = self.watchdog or trip
         tamper_d = self.tamper or self.tamper_in
         throttle_open, self.throttle_frac = self._throttle_next(self.throttle_frac)
+        self.open_prev = self.enable
+        self.charge_max_seen = self.charge_max
         self.exhausted = exhausted_d
         self.disarmed = self.gate_enable != GATE_OPEN
         self.paused = self.pause != regmap.PAUSE_REQUEST_RUN
@@ -320,15 +342,17 @@ class MeterModel:
         """One clock edge sampling ``events``; ``snapshot`` is a CTRL write performed at it."""
         ops = self._lane_ops(events)
         self._decide_gate()
-        for lane, n in enumerate(self.pending_ops):
+        for lane, n in enumerate(self.stage_ops):
             c = min(self.counts[lane] + n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
                 self.sat[lane] = True
-        self.acc_reg = self.acc
+        self.acc_reg = min(self.acc_next, WIDE_MAX)
         self.acc_n = ~self.acc_reg & WIDE_MAX
         if self.acc_reg == WIDE_MAX:
             self.sat[N_LANES] = True
+        self.stage_ops = self.pending_ops
+        self.stage_charge = self.pending_charge
         self.pending_ops = ops
         self.pending_charge = sum(n * w for n, w in zip(ops, self.weights))
         self.cycle += 1
@@ -337,8 +361,9 @@ class MeterModel:
 
     def _snapshot(self) -> None:
         """Every counter and the metered total through the cycle of the snapshot's edge
-        (the RTL completes the copy at the next edge and holds reads back until then)."""
-        self.count_snap = [min(c + n, WIDE_MAX) for c, n in zip(self.counts, self.pending_ops)]
+        (the RTL completes the copy two edges later and holds reads back until then)."""
+        self.count_snap = [min(c + s + n, WIDE_MAX)
+                           for c, s, n in zip(self.counts, self.stage_ops, self.pending_ops)]
         self.acc_snap = self.acc
 
     def set_tamper(self, level: bool) -> None:
@@ -357,45 +382,46 @@ class MeterModel:
             return
         ops = self._lane_ops(events)
         charge = sum(n * w for n, w in zip(ops, self.weights))
-        if cycles <= 2 or not self._quiet or self._headroom_in_reach(cycles, charge):
+        if cycles <= 4 or not self._quiet or self._headroom_in_reach(cycles, charge):
             for _ in range(cycles):
                 self.step(ops)
             return
-        # First edge by hand (its decision may use a state a write just changed, and it
-        # fills the pipeline stage with ``ops``), then the remaining k edges in closed
-        # form: each adds ``ops`` to the counters and ``charge`` to the accumulator.
+        # Two edges by hand (their decisions may use a state a write just changed, and they
+        # fill both pipeline stages with ``ops``), then all but the last two edges in closed
+        # form: each adds ``ops`` to the counters and ``charge`` to the accumulator, and
+        # advances the watchdog count and the throttle phase. GATE, PAUSE, weights, limit,
+        # tamper input and the fatal latch are constant inside the run; exhaustion,
+        # overrate and the watchdog only close, so the decision of the second-to-last edge
+        # follows from the state before it, and the last edge is stepped exactly.
         self.step(ops)
-        k = cycles - 1
-        acc_reg0 = self.acc_reg
+        self.step(ops)
+        k = cycles - 4
         for lane, n in enumerate(ops):
             c = min(self.counts[lane] + k * n, WIDE_MAX)
             self.counts[lane] = c
             if c == WIDE_MAX:
                 self.sat[lane] = True
-        # Decision of the last edge, from the state after k-1 of them (GATE, PAUSE,
-        # weights, limit, tamper input and the fatal latch are constant inside the run;
-        # exhaustion, overrate and the watchdog only close).
-        self.acc_reg = min(acc_reg0 + (k - 1) * charge, WIDE_MAX)
-        self.acc_n = ~self.acc_reg & WIDE_MAX
-        if self.wdog_armed:
-            self.wdog_count = min(self.wdog_count + k - 1, WDOG_MAX)
-        num, den = self.throttle_num, self.throttle_den
-        if 0 < num < den:
-            self.throttle_frac = (self.throttle_frac + (k - 1) * num) % den
-        self._decide_gate()  # the last edge; also advances watchdog count and throttle
-        self.acc_reg = min(acc_reg0 + k * charge, WIDE_MAX)
+        self.acc_reg = min(self.acc_reg + k * charge, WIDE_MAX)
         self.acc_n = ~self.acc_reg & WIDE_MAX
         if self.acc_reg == WIDE_MAX:
             self.sat[N_LANES] = True
+        if self.wdog_armed:
+            self.wdog_count = min(self.wdog_count + k, WDOG_MAX)
+        num, den = self.throttle_num, self.throttle_den
+        if 0 < num < den:
+            self.throttle_frac = (self.throttle_frac + k * num) % den
         self.cycle += k
+        self.step(ops)
+        self.step(ops)
 
     def _headroom_in_reach(self, cycles: int, charge: int) -> bool:
         """A declared CHARGE_MAX could close the gate for some cycle of a run of ``cycles``
         edges (the gate then alternates near the limit, so the run is stepped)."""
         if not self.charge_declared:
             return False
-        last = min(self.acc + (cycles + 1) * max(charge, self.pending_charge), WIDE_MAX)
-        return last + 2 * self.charge_max > self.limit
+        most = max(charge, self.pending_charge, self.stage_charge)
+        last = min(self.acc + (cycles + 1) * most, WIDE_MAX)
+        return last + 3 * self.charge_max > self.limit
 
     def drive(self, lane: int, total_ops: int, ops_per_cycle: int) -> int:
         """An accelerator on ``lane`` issuing up to ``ops_per_cycle`` ops in every cycle
@@ -411,7 +437,8 @@ class MeterModel:
         issued = 0
         if total_ops <= 0 or not self.enable:
             return 0
-        if self.throttle_active or not self._quiet or self.charge_declared:
+        if (self.throttle_active or not self._quiet or self.charge_declared
+                or self.charge_max != self.charge_max_seen):
             # Per-cycle stepping (see the module docstring).
             while issued < total_ops and self.enable:
                 n = min(ops_per_cycle, total_ops - issued)
@@ -422,17 +449,20 @@ class MeterModel:
         charge = ops_per_cycle * self.weights[lane]
         # Cycle i (1-based) issues iff enable is high before it: always for i = 1, and
         # for i >= 2 iff the decision at edge i-1 opens the gate. Edge j >= 1 opens iff
-        # nothing constant closes it, the accumulator after j-1 cycles is below the
-        # limit and the watchdog count after j-1 edges is below the period.
+        # nothing constant closes it, the accumulator it decides from (every op through
+        # cycle j-2: acc_next at edge 1, acc at edge 2, then one charge more per edge) is
+        # below the limit and the watchdog count after j-1 edges is below the period.
         if (self.gate_enable != GATE_OPEN or self.pause != regmap.PAUSE_REQUEST_RUN
                 or self.tamper_in or self.throttle_den == 0 or self.throttle_num == 0):
             below = 0
-        elif self.acc >= self.limit:
+        elif self.acc_next >= self.limit:
             below = 0
+        elif self.acc >= self.limit:
+            below = 1
         elif charge == 0:
             below = full_cycles
         else:
-            below = -(-(self.limit - self.acc) // charge)  # ceil
+            below = 1 + -(-(self.limit - self.acc) // charge)  # ceil
         if self.wdog_armed:
             below = min(below, max(0, self.wdog_period - self.wdog_count))
         open_cycles = 1 + below

@@ -15,6 +15,7 @@ import pytest
 from openheg import wire
 from openheg.errors import DeviceStatus, RecordError, VerificationError
 from openheg.verify import verify_attestation
+from openheg_sim.meter_model import METERING_LATENCY_EDGES
 
 from fwkit import (HORIZON, NOW, Authority, Device, _key, order_names, power_cuts, provision,
                    pub, signed_unchecked)
@@ -27,9 +28,9 @@ G = wire.GateCause
 ALLOCATION = 8_000_000
 PPM = 20_000  # fwkit's Frontier license
 RESERVE = ALLOCATION * PPM // 1_000_000  # 160,000: 160 FP8 ops
-# Ops in flight as the registered gate closes (two cycles of one FP8 op): the
-# meter's overshoot, which the RTL closes separately (issue 10).
-IN_FLIGHT = 2 * 1000
+# Ops in flight as the gate closes (the cycle that reaches the limit and the cycles in
+# the metering pipeline, one FP8 op each): the meter's overshoot without CHARGE_MAX.
+IN_FLIGHT = (1 + METERING_LATENCY_EDGES) * 1000
 
 
 def licensed(authority: Authority, **overrides) -> tuple[Device, wire.License]:

@@ -23,6 +23,7 @@ import pytest
 from openheg import regmap, wire
 from openheg.errors import DeviceStatus
 from openheg_sim.flash import Flash
+from openheg_sim.meter_model import METERING_LATENCY_EDGES
 
 from fwkit import FP8, Device, provision
 
@@ -33,7 +34,8 @@ K = wire.OrderKind
 WEIGHT = regmap.DEFAULT_WEIGHTS_MILLI["FP8"]
 SMALL_OPS = 2_000  # the license the operator wants to overrun
 EARLIER_OPS = 200_000  # what earlier licenses metered since this boot
-LATENCY_OPS = 64  # one cycle of in-flight ops at 64 ops per cycle (registered gate)
+# The ops in the metering pipeline as the gate closes, at 64 ops per cycle.
+LATENCY_OPS = METERING_LATENCY_EDGES * 64
 
 
 def _install(dev: Device, authority, sequence: int, ops: int) -> wire.License:

@@ -25,6 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from openheg import wire
 from openheg.errors import DeviceStatus
 from openheg_sim.flash import PowerCut
+from openheg_sim.meter_model import METERING_LATENCY_EDGES
 
 from fwkit import LOCKOUT_THRESHOLD, Authority, Device, provision, signed_unchecked
 
@@ -34,7 +35,8 @@ K = wire.OrderKind
 G = wire.GateCause
 OPS_PER_CYCLE = 4
 WEIGHT = 1000  # FP8
-MARGIN = 2 * OPS_PER_CYCLE * WEIGHT  # ops in flight as the registered gate closes
+# Ops in flight as the gate closes: the cycle that reaches the limit and the metering pipeline.
+MARGIN = (1 + METERING_LATENCY_EDGES) * OPS_PER_CYCLE * WEIGHT
 MAX_AGE = 3600
 WORKLOAD = b"W" * 16  # every license here is for it (fwkit's default)
 

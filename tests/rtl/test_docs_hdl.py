@@ -56,7 +56,7 @@ def test_exhaustion_diagram_is_drawn_from_the_model():
     lanes = {s["name"]: s for s in diagram["signal"]}
     # Ops stop when enable drops, and the total stops with them, never before.
     assert lanes["accel_enable_o"]["wave"] == lanes["op_valid_i (FP8, obeys enable)"]["wave"]
-    assert lanes["metered total"]["data"][-1] == "L+c"
+    assert lanes["metered total"]["data"][-1] == "L+2c"  # two cycles in the pipeline
 
 
 def test_writing_another_code_does_not_arm_the_watchdog():

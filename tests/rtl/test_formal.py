@@ -52,8 +52,19 @@ def test_core_proof_at_small_width() -> None:
     [("(accel_enable_o ? head_two : head_one)", "head_one")],
     # A lane that outruns CHARGE_MAX goes unnoticed.
     [("  wire overrate_now = charge_declared &", "  wire overrate_now = 1'b0 &")],
+    # Pipeline: the margin forgets the cycle still in the first stage (one H short when
+    # the gate was open in the cycle before).
+    [("(accel_enable_o ? head_three : head_two)", "(accel_enable_o ? head_two : head_two)")],
+    # Pipeline: the decision forgets the charge summed in the second stage.
+    [("  wire exhausted_shut = exceeds_limit(acc_ahead, charge_ahead,",
+      "  wire exhausted_shut = exceeds_limit(acc_ahead, {(WIDE_W+2){1'b0}},"),
+     ("  wire exhausted_open = exceeds_limit(acc_ahead, charge_ahead,",
+      "  wire exhausted_open = exceeds_limit(acc_ahead, {(WIDE_W+2){1'b0}},")],
+    # Pipeline: the in-flight bound registered before a CHARGE_MAX change is trusted.
+    [("  wire exhausted_ahead = head_changed |", "  wire exhausted_ahead = 1'b0 |")],
 ], ids=["gate-open-at-limit", "accumulator-decreases", "overshoot-in-flight",
-        "overrate-unchecked"])
+        "overrate-unchecked", "margin-misses-stage-one", "decision-misses-stage-two",
+        "stale-in-flight-bound"])
 def test_proof_catches_a_broken_core(tmp_path: Path, edits) -> None:
     proven, log = formal.prove("heg_meter_core", "quick",
                                mutant(tmp_path, "heg_meter_core.v", edits))

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openheg import regmap
-from openheg_sim.meter_model import (ENFORCEMENT_LATENCY_CYCLES, WIDE_MAX, BusError,
+from openheg_sim.meter_model import (ENFORCEMENT_LATENCY_CYCLES, METERING_LATENCY_EDGES,
+                                     WIDE_MAX, BusError,
                                      MeterModel)
 
 OPEN = regmap.GATE_ENABLE_OPEN
@@ -75,14 +76,22 @@ def test_run_equals_stepping(acc, limit, weights, ops, cycles, count):
     assert state(fast) == state(slow)
 
 
-def test_enforcement_latency_is_one_cycle():
+def test_undeclared_exhaustion_closes_after_the_metering_latency():
+    """CHARGE_MAX undeclared: the gate closes METERING_LATENCY_EDGES (2) edges after the
+    edge whose ops take the metered total to the limit, so the ops of the two cycles in
+    the pipeline still pass; each decision governs the next cycle (enforcement latency 1)."""
     m = armed_model(0, 10_000, [1000] * 6)
     assert m.enable
     for cycle in range(10):
         m.step({1: 1})
     assert m.acc == 10_000 and m.enable  # reached at this edge, still enabled
+    assert (ENFORCEMENT_LATENCY_CYCLES, METERING_LATENCY_EDGES) == (1, 2)
+    for _ in range(METERING_LATENCY_EDGES - 1):
+        m.step({1: 1})
+        assert m.enable  # the accumulator has not caught up with the limit yet
     m.step({1: 1})
-    assert not m.enable and ENFORCEMENT_LATENCY_CYCLES == 1
+    assert not m.enable
+    assert m.acc == 10_000 + METERING_LATENCY_EDGES * 1000
     assert m.read(regmap.REG_GATE_CAUSE) == regmap.GATE_CAUSE_EXHAUSTED_MASK
 
 
@@ -107,7 +116,7 @@ def test_saturation_and_fatal():
     m = MeterModel()
     m.poke_count(0, WIDE_MAX - 1)
     m.step({0: 5})
-    m.step()  # the ops reach the counter one edge after they are sampled
+    m.run(None, METERING_LATENCY_EDGES)  # the ops reach the counter two edges later
     assert m.counts[0] == WIDE_MAX and m.read(regmap.REG_STATUS) & regmap.STATUS_SATURATED_MASK
     m = armed_model(0, 1 << 64, [1] * 6)
     assert m.enable
@@ -263,12 +272,14 @@ def test_no_overshoot_at_the_issue_numbers():
     m.write_limit(allowance)
     m.write(regmap.REG_GATE, OPEN)
     m.step()
+    assert not m.enable  # the edge after a CHARGE_MAX commit keeps the gate closed
+    m.step()
     issued = m.drive(fp64, 10**9, 0xFFFF)
     m.idle(3)
     assert issued * weight == m.acc <= allowance
     assert allowance - m.acc < 2 * 0xFFFF * weight  # what never-overshooting leaves unused
     assert m.read(regmap.REG_GATE_CAUSE) == regmap.GATE_CAUSE_EXHAUSTED_MASK
-    # Undeclared, the same workload still passes the limit by one cycle.
+    # Undeclared, the same workload still passes the limit (by up to two cycles).
     legacy = MeterModel()
     legacy.write_limit(allowance)
     legacy.write(regmap.REG_GATE, OPEN)
@@ -284,7 +295,7 @@ def test_no_overshoot_at_the_issue_numbers():
        slack=st.integers(0, 3))
 def test_declared_charge_max_never_overshoots(seed, limit, weights, peaks, slack):
     """Whatever an obedient accelerator issues within its declared peaks, the metered total
-    never passes the limit; the allowance is used up to less than 2 x CHARGE_MAX."""
+    never passes the limit."""
     import random
     rng = random.Random(seed)
     m = MeterModel()
@@ -312,6 +323,8 @@ def test_overrate_latches_when_a_cycle_outruns_charge_max():
     m.step()
     assert m.enable and not m.overrate
     m.step({1: 6})
+    m.step()
+    assert m.enable  # the cycle's charge is summed at this edge, checked at the next
     m.step()
     assert not m.enable and m.read(regmap.REG_GATE_CAUSE) == regmap.GATE_CAUSE_OVERRATE_MASK
     assert m.acc == 11 * 1000 and m.irq

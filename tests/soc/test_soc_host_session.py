@@ -21,6 +21,7 @@ from openheg import regmap, wire
 from openheg.device import Device
 from openheg.transport import SerialTransport
 from openheg.verify import verify_attestation
+from openheg_sim.meter_model import METERING_LATENCY_EDGES
 from openheg_sim.pty_device import PtyDevice
 from soc_device import SocDevice, stack_bounds
 
@@ -33,9 +34,9 @@ from fwkit import NOW, Authority, host_session
 EXCHANGE_TIMEOUT_S = 300
 FP8 = regmap.LANES.index("FP8")
 OPS_PER_CYCLE = 64
-# heg_meter today lets up to two cycles of ops past the limit (issue 10's
-# no-overshoot change brings this to 0 when it lands).
-OVERSHOOT_CYCLES = 2
+# heg_meter lets the cycle that reaches the limit and the two in its metering pipeline
+# past it when CHARGE_MAX is not declared (docs/hdl/theory.md).
+OVERSHOOT_CYCLES = 1 + METERING_LATENCY_EDGES
 # The firmware grants the next chunk from its metering loop (every 10 ms, a
 # flash commit of a few million cycles): the testbench waits this long with
 # the gate closed before it calls the gate shut for good.

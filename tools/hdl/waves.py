@@ -72,8 +72,8 @@ def exhaustion_diagram() -> dict:
         {"name": "GATE_CAUSE.exhausted", "wave": _wave(exhausted)},
         {"name": "INTR_STATE.exhausted", "wave": _wave(intr)},
     ],
-        "head": {"text": "Allowance exhaustion, CHARGE_MAX not declared: the gate closes at "
-                         "the edge after the total reaches LIMIT"},
+        "head": {"text": "Allowance exhaustion, CHARGE_MAX not declared: the gate closes two "
+                         "edges after the total reaches LIMIT (the metering pipeline)"},
         "foot": {"text": "c = ops x weight per cycle; drawn from sim/openheg_sim/meter_model.py "
                          "by tools/hdl/waves.py; every op is metered"}}
 

@@ -34,8 +34,14 @@ static u128 u128_add_sat(u128 a, uint64_t b) {
   return r;
 }
 
-/* The metered total: the accumulator register plus the charge in flight. */
-static u128 metered(const heg_meter_sim_t *m) { return u128_add_sat(m->acc, m->pending_charge); }
+/* The accumulator the next edge writes: every op through the cycle before the last
+ * edge (what the gate decides from). */
+static u128 acc_next(const heg_meter_sim_t *m) { return u128_add_sat(m->acc, m->stage_charge); }
+
+/* The metered total: the accumulator register plus the charge in the pipeline. */
+static u128 metered(const heg_meter_sim_t *m) {
+  return u128_add_sat(acc_next(m), m->pending_charge);
+}
 
 static u128 u128_sub(u128 a, u128 b) {
   u128 r;
@@ -200,13 +206,22 @@ static int throttle_next(heg_meter_sim_t *m) {
 }
 
 /* The next cycle could take the metered total past the limit: with CHARGE_MAX = H
- * declared, total + H (if open now) + H > limit; undeclared, total >= limit. */
+ * declared, the next accumulator + H (if open in the cycle before the last edge) + H
+ * (if open now) + H > limit; undeclared, the next accumulator >= limit. An edge at
+ * which CHARGE_MAX has just changed closes the gate (the RTL's in-flight allowance is
+ * registered from the value before it). */
 static int exhausted_ahead(const heg_meter_sim_t *m) {
-  u128 total = metered(m);
+  u128 total = acc_next(m);
+  if (m->charge_max != m->charge_max_seen) {
+    return 1;
+  }
   if (m->charge_max == 0u) {
     return u128_ge(total, m->limit);
   }
   total = u128_add_sat(total, m->charge_max);
+  if (m->open_prev) {
+    total = u128_add_sat(total, m->charge_max);
+  }
   if (heg_meter_sim_enable(m)) {
     total = u128_add_sat(total, m->charge_max);
   }
@@ -217,12 +232,13 @@ static void decide_gate(heg_meter_sim_t *m) {
   int fatal_d = fatal(m);
   int exhausted_d = u128_ge(m->acc, m->limit) || u128_ge(m->limit_n, m->acc_n) ||
                     exhausted_ahead(m);
-  int overrate_d = m->overrate || (m->charge_max != 0u && m->pending_charge > m->charge_max);
+  int overrate_d = m->overrate || (m->charge_max != 0u && m->stage_charge > m->charge_max);
   int low = low_water(m);
   int trip = (wdog_armed(m) && m->wdog_count >= m->wdog_period) || m->wdog_early;
   int watchdog_d = m->watchdog || trip;
   int tamper_d = m->tamper || m->tamper_in;
   int throttle_open = throttle_next(m);
+  int enable_now = heg_meter_sim_enable(m);
   int opens;
 
   m->exhausted = (uint8_t)exhausted_d;
@@ -241,6 +257,8 @@ static void decide_gate(heg_meter_sim_t *m) {
                      ((watchdog_d || tamper_d || fatal_d || overrate_d) ? HEG_INTR_STATE_FAULT_MASK
                                                                         : 0u);
   m->intr_state |= m->intr_set_last;
+  m->open_prev = (uint8_t)enable_now;
+  m->charge_max_seen = m->charge_max;
   m->wdog_early = 0;
   m->wdog_count_before = m->wdog_count;
   if (wdog_armed(m)) {
@@ -253,11 +271,12 @@ static void decide_gate(heg_meter_sim_t *m) {
 }
 
 /* Every counter and the metered total through the last edge's cycle (the RTL
- * completes the copy at the next edge and holds reads back until then). */
+ * completes the copy two edges later and holds reads back until then). */
 static void snapshot(heg_meter_sim_t *m) {
   unsigned lane;
   for (lane = 0; lane < HEG_LANES; ++lane) {
-    m->count_snap[lane] = u128_add_sat(m->counts[lane], m->pending_ops[lane]);
+    m->count_snap[lane] = u128_add_sat(u128_add_sat(m->counts[lane], m->stage_ops[lane]),
+                                       m->pending_ops[lane]);
   }
   m->acc_snap = metered(m);
 }
@@ -266,20 +285,23 @@ void heg_meter_sim_step(heg_meter_sim_t *m, const uint32_t ops[HEG_LANES]) {
   uint64_t charge = 0;
   unsigned lane;
   decide_gate(m);
-  /* The last edge's ops reach the counters and the accumulator at this one. */
+  /* The ops of the edge before the last one reach the counters and the accumulator at
+   * this one; the last edge's move to the second stage. */
   for (lane = 0; lane < HEG_LANES; ++lane) {
     uint32_t n = ops == NULL ? 0u : ops[lane];
     if (n > COUNT_MAX) {
       n = COUNT_MAX;
     }
-    m->counts[lane] = u128_add_sat(m->counts[lane], m->pending_ops[lane]);
+    m->counts[lane] = u128_add_sat(m->counts[lane], m->stage_ops[lane]);
     if (u128_eq(m->counts[lane], k_max)) {
       m->sat[lane] = 1u;
     }
+    m->stage_ops[lane] = m->pending_ops[lane];
     m->pending_ops[lane] = n;
     charge += (uint64_t)n * m->weights[lane];
   }
-  m->acc = metered(m);
+  m->acc = acc_next(m);
+  m->stage_charge = m->pending_charge;
   m->pending_charge = charge;
   m->acc_n = u128_not(m->acc);
   if (u128_eq(m->acc, k_max)) {

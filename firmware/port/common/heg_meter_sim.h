@@ -5,7 +5,7 @@
  * ports (posix pty server, Cortex-M4 under QEMU) have no such block, so they
  * link this model behind heg_hal_reg_read/heg_hal_reg_write. It follows the
  * Python reference model (sim/openheg_sim/meter_model.py, MeterModel) edge for
- * edge and register for register: weights, the one-edge op pipeline, the staged
+ * edge and register for register: weights, the two-edge op pipeline, the staged
  * 128-bit LIMIT committed on LIMIT_3, the staged 64-bit CHARGE_MAX (no overshoot,
  * overrate), LOWWATER, CTRL.snapshot, the multi-bit GATE/PAUSE/WDOG codes, STATUS
  * and GATE_CAUSE, watchdog, throttle, interrupts, REGWEN lock. The test
@@ -35,8 +35,10 @@ typedef struct {
   uint64_t cycle;
   heg_msim_u128_t counts[HEG_LANES];
   heg_msim_u128_t acc, acc_n; /* the accumulator register (acc_reg in the Python model) */
-  uint32_t pending_ops[HEG_LANES]; /* the pipeline stage: the last edge's ops */
+  uint32_t pending_ops[HEG_LANES]; /* pipeline stage 1: the last edge's ops */
   uint64_t pending_charge;         /* and their charge in milli-sFLOP */
+  uint32_t stage_ops[HEG_LANES];   /* pipeline stage 2: the edge before's ops */
+  uint64_t stage_charge;           /* and their charge, summed over the lanes */
   heg_msim_u128_t count_snap[HEG_LANES];
   heg_msim_u128_t acc_snap;
   uint8_t sat[HEG_LANES + 1u];
@@ -48,6 +50,8 @@ typedef struct {
   heg_msim_u128_t lowwater;
   uint32_t charge_max_stage;
   uint64_t charge_max; /* CHARGE_MAX: 0 = not declared */
+  uint64_t charge_max_seen; /* CHARGE_MAX as it stood at the last edge */
+  uint8_t open_prev;        /* the gate was open in the cycle before the last edge */
   uint8_t regwen;
   uint32_t locked_writes;
   uint32_t pause;
