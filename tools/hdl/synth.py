@@ -82,7 +82,10 @@ def synthesize(name: str, design: Design) -> tuple[Path, dict]:
 
 
 ROUTED_MARK = "Info: Routing complete."
-FMAX_LINE = re.compile(r"^Info: Max frequency for clock\s+'([^']*)':\s+([\d.]+) MHz.*$", re.M)
+# nextpnr prints the line as Info when the clock meets its target and as Warning when
+# it does not (the post-route figure of a failing design is a Warning line).
+FMAX_LINE = re.compile(
+    r"^(?:Info|Warning): (Max frequency for clock\s+'([^']*)':\s+([\d.]+) MHz.*)$", re.M)
 
 
 def routed_fmax(log: str) -> dict[str, tuple[float, str]]:
@@ -93,8 +96,8 @@ def routed_fmax(log: str) -> dict[str, tuple[float, str]]:
     after "Routing complete." are the design's; a log without them (nextpnr stopped
     before routing) is an error rather than a placement estimate passed off as Fmax."""
     _, mark, routed = log.rpartition(ROUTED_MARK)
-    found = {clock: (float(mhz), match.group(0).removeprefix("Info: ").strip())
-             for match in FMAX_LINE.finditer(routed) for clock, mhz in [match.groups()]}
+    found = {clock: (float(mhz), line.strip())
+             for line, clock, mhz in FMAX_LINE.findall(routed)}
     if not mark or not found:
         raise RuntimeError("nextpnr log has no Fmax after routing (no 'Routing complete.' "
                            "followed by 'Max frequency for clock'): nothing to publish")
