@@ -82,7 +82,8 @@ def synthesize(name: str, design: Design) -> tuple[Path, dict]:
 
 
 ROUTED_MARK = "Info: Routing complete."
-# nextpnr prints a clock that meets its target as Info, one that misses it as Warning.
+# nextpnr prints the line as Info when the clock meets its target and as Warning when
+# it does not (the post-route figure of a failing design is a Warning line).
 FMAX_LINE = re.compile(
     r"^(?:Info|Warning): (Max frequency for clock\s+'([^']*)':\s+([\d.]+) MHz.*)$", re.M)
 
@@ -96,7 +97,7 @@ def routed_fmax(log: str) -> dict[str, tuple[float, str]]:
     before routing) is an error rather than a placement estimate passed off as Fmax."""
     _, mark, routed = log.rpartition(ROUTED_MARK)
     found = {clock: (float(mhz), line.strip())
-             for match in FMAX_LINE.finditer(routed) for line, clock, mhz in [match.groups()]}
+             for line, clock, mhz in FMAX_LINE.findall(routed)}
     if not mark or not found:
         raise RuntimeError("nextpnr log has no Fmax after routing (no 'Routing complete.' "
                            "followed by 'Max frequency for clock'): nothing to publish")
