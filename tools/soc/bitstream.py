@@ -74,6 +74,24 @@ def up_to_date(target: Path, inputs: list[Path]) -> bool:
     return target.exists() and all(target.stat().st_mtime > p.stat().st_mtime for p in inputs)
 
 
+def earlier_run(log: Path, command: list[str], outputs_newer_than: list[Path],
+                output: Path) -> str | None:
+    """The log of an earlier run of exactly ``command`` whose ``output`` is newer
+    than every input, or None when the step must run. The command is part of the
+    key: a rerun with another --seed must place and route again, not publish the
+    earlier seed's Fmax under the new seed's name."""
+    stamp = log.with_suffix(".cmd")
+    if (up_to_date(output, outputs_newer_than) and log.exists() and stamp.exists()
+            and stamp.read_text() == json.dumps(command)):
+        return log.read_text()
+    return None
+
+
+def record_run(log: Path, command: list[str]) -> None:
+    """Notes which command wrote ``log`` (read back by earlier_run)."""
+    log.with_suffix(".cmd").write_text(json.dumps(command))
+
+
 def utilisation(log: str) -> dict[str, dict[str, int]]:
     """nextpnr's "Device utilisation" table: cell type -> used and available."""
     cells = {}
@@ -105,10 +123,10 @@ def main() -> None:
                "--lpf", str(BOARD / "ulx3s.lpf"), "--textcfg", str(config),
                "--freq", str(TARGET_MHZ), "--seed", str(args.seed), "--timing-allow-fail"]
     pnr_log_file = OUT / "nextpnr.log"
-    if up_to_date(config, [netlist, BOARD / "ulx3s.lpf"]) and pnr_log_file.exists():
-        pnr_log = pnr_log_file.read_text()
-    else:
+    pnr_log = earlier_run(pnr_log_file, pnr_cmd, [netlist, BOARD / "ulx3s.lpf"], config)
+    if pnr_log is None:
         pnr_log = run(pnr_cmd, pnr_log_file)
+        record_run(pnr_log_file, pnr_cmd)
     bit = OUT / f"{TOP}.bit"
     pack_cmd = [tool("yowasp-ecppack"), "--compress", str(config), str(bit)]
     run(pack_cmd, OUT / "ecppack.log")
