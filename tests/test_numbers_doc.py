@@ -112,7 +112,34 @@ def test_a_synth_run_keeps_the_published_bench_table(tmp_path):
 def test_a_page_that_never_had_numbers_says_so(tmp_path):
     doc = tmp_path / "numbers.md"
     numbers_doc.write(tmp_path, doc)
-    assert doc.read_text().count("(not run yet)") == 2
+    assert doc.read_text().count("(not run yet)") == 3
+
+
+SOC = {"board": "ULX3S", "device": "LFE5U-85F-6BG381C", "top": "heg_soc_ulx3s", "luts": 14788,
+       "ffs": 7900, "bram_dp16kd": 33, "dsp_mult18": 16, "fmax_mhz": 53.96, "target_mhz": 50.0,
+       "fmax_met": True, "seed": 1, "bitstream_bytes": 602722}
+
+
+def test_the_soc_run_publishes_its_section_and_keeps_the_blocks(tmp_path):
+    """bitstream.py's numbers become the SoC section; the blocks' synth table and the bench
+    section are as published, and a later synth or bench run keeps the SoC section."""
+    doc = _published_copy(tmp_path)
+    before = doc.read_text()
+    synth = numbers_doc.published_section(doc, numbers_doc.SYNTH_HEADING)
+
+    numbers_doc.write(tmp_path / "empty-build", doc, soc=SOC)
+
+    after = doc.read_text()
+    assert "\n".join(synth) in after
+    assert after.endswith(before[before.index(numbers_doc.BENCH_HEADING):])
+    row = next(line for line in after.split("\n") if line.startswith("| ULX3S |"))
+    assert row == ("| ULX3S | LFE5U-85F-6BG381C | 14788 | 7900 | 16 | 33 | 50 MHz | 53.96 MHz | "
+                   "yes | 602,722 |")
+    numbers_doc.write(tmp_path / "empty-build", doc, synth={"heg_stream_limiter": LIMITER_ROW})
+    assert row in doc.read_text()
+    failing = {**SOC, "fmax_mhz": 47.83, "fmax_met": False}
+    numbers_doc.write(tmp_path / "empty-build", doc, soc=failing)
+    assert "| 47.83 MHz | **no** |" in doc.read_text() and row not in doc.read_text()
 
 
 def test_synth_py_passes_only_what_it_measured(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Render this run's synth results and build/hdl/bench.json into docs/hdl/numbers.md.
 
-The one renderer of that page: `make synth` and `make bench` both call write().
+The one renderer of that page: `make synth` (tools/hdl/synth.py for the blocks,
+tools/soc/bitstream.py for the SoC on its board) and `make bench` all call write().
 A run never deletes numbers it did not measure: the synth table is rewritten row
 by row, only the designs this run measured (tools/hdl/synth.py passes them; a run
 for one block replaces that block's row and keeps every other row as published),
@@ -19,6 +20,7 @@ DOC = ROOT / "docs" / "hdl" / "numbers.md"
 
 BUILD = ROOT / "build" / "hdl"
 SYNTH_HEADING = "## Area and Fmax (`make synth`: tools/hdl/synth.py)"
+SOC_HEADING = "## The SoC on its board (`make bitstream`: tools/soc/bitstream.py)"
 BENCH_HEADING = "## Throughput, latency, simulation speed (`make bench`: bench/hdl/bench.py)"
 
 
@@ -87,6 +89,23 @@ def synth_section(measured: dict, published: list[str] | None = None) -> list[st
     return out + list(rows.values()) + [""]
 
 
+def soc_section(soc: dict) -> list[str]:
+    """The SoC's section of docs/hdl/numbers.md, from build/soc/synth.json's numbers."""
+    fmax = soc["fmax_mhz"]
+    return [SOC_HEADING, "",
+            f"The whole SoC (PicoRV32, ROM, RAM, UART, timer, SPI, OTP, TRNG stand-in, the "
+            f"meter and the limiter) with its board top `{soc['top']}`, pins constrained, "
+            f"placed and routed at seed {soc['seed']}; Fmax is nextpnr's figure after routing "
+            "for the board's clock. docs/soc.md has the critical path and other seeds.", "",
+            "| Board | Device | LUT4 | FF | MULT18X18D | DP16KD | Target | Fmax | "
+            "Meets target | Bitstream bytes |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            f"| {soc['board']} | {soc['device']} | {soc['luts']} | {soc['ffs']} | "
+            f"{soc['dsp_mult18']} | {soc['bram_dp16kd']} | {soc['target_mhz']:.0f} MHz | "
+            f"{fmax:.2f} MHz | {'yes' if soc['fmax_met'] else '**no**'} | "
+            f"{soc['bitstream_bytes']:,} |", ""]
+
+
 def bench_section(bench: dict) -> list[str]:
     """The simulation-speed section of docs/hdl/numbers.md."""
     out = [BENCH_HEADING, "",
@@ -102,9 +121,11 @@ def bench_section(bench: dict) -> list[str]:
                   "(bench/hdl/bare_counter.v) in the same simulator in the same run.", ""]
 
 
-def write(build: Path = BUILD, doc: Path = DOC, synth: dict | None = None) -> Path:
+def write(build: Path = BUILD, doc: Path = DOC, synth: dict | None = None,
+          soc: dict | None = None) -> Path:
     """Rewrite ``doc``: the synth rows of ``synth`` (what this run measured, by design;
-    None or empty from `make bench`) and the bench section from ``build``/bench.json;
+    None or empty from `make bench`), the SoC section from ``soc`` (bitstream.py's
+    numbers, None from every other run) and the bench section from ``build``/bench.json;
     everything this run did not measure stays as published."""
     bench = _load(build, "bench.json")
     out = ["# openheg HDL numbers", "",
@@ -114,6 +135,10 @@ def write(build: Path = BUILD, doc: Path = DOC, synth: dict | None = None) -> Pa
         out += synth_section(synth, published_synth)
     else:
         out += published_synth or [SYNTH_HEADING, "", "(not run yet)", ""]
+    if soc:
+        out += soc_section(soc)
+    else:
+        out += published_section(doc, SOC_HEADING) or [SOC_HEADING, "", "(not run yet)", ""]
     if bench:
         out += bench_section(bench)
     else:

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import build_sim
 import soc_map
 
@@ -66,3 +68,50 @@ def test_linker_script_places_rom_and_ram_where_the_map_decodes_them():
         assert found, name
         assert (int(found.group(1), 16), int(found.group(2)) * 1024) == regions[name], name
     assert build_sim.SIM_ROM_BYTES <= regions["ROM"][1]
+
+
+@pytest.fixture(scope="module")
+def release_elf() -> Path:
+    """The RV32 firmware image that make bitstream puts in the board's ROM."""
+    import bitstream
+    from fwkit import make
+
+    make("firmware-rv32")
+    return bitstream.ELF
+
+
+def board_rom_default() -> int:
+    top = (ROOT / "hdl" / "soc" / "board" / "heg_soc_ulx3s.v").read_text()
+    found = re.search(r"parameter integer ROM_BYTES = (\d+)", top)
+    assert found, "heg_soc_ulx3s.v declares no ROM_BYTES"
+    return int(found.group(1))
+
+
+def test_release_image_fits_the_board_rom(release_elf, tmp_path):
+    """The board's ROM (64 KiB, smaller than the simulation's 128 KiB to shorten the fetch
+    path) holds the release image, and the board top's default is what make bitstream sets."""
+    import bitstream
+
+    assert board_rom_default() == bitstream.ROM_BYTES
+    rom_hex = tmp_path / "rom.hex"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
+                           "--rom-bytes", str(bitstream.ROM_BYTES), str(release_elf),
+                           str(rom_hex)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(rom_hex.read_text().splitlines()) == bitstream.ROM_BYTES // 4
+
+
+def test_an_image_past_the_board_rom_is_refused_with_its_size(release_elf, tmp_path):
+    """The fit check is real: the same image against a ROM one word smaller than it is
+    refused, naming the bytes it needs, and writes no hex."""
+    image = tmp_path / "image.bin"
+    subprocess.run(["riscv64-unknown-elf-objcopy", "-O", "binary", "--only-section=.text",
+                    "--only-section=.data", str(release_elf), str(image)], check=True)
+    too_small = image.stat().st_size - 4
+    rom_hex = tmp_path / "rom.hex"
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "soc" / "elf_to_hex.py"),
+                           "--rom-bytes", str(too_small), str(release_elf), str(rom_hex)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1
+    assert f"needs {image.stat().st_size} bytes of ROM, the SoC has {too_small}" in done.stderr
+    assert not rom_hex.exists()

@@ -20,7 +20,7 @@
 module heg_soc_ulx3s #(
   // The firmware image for the ROM.
   parameter ROM_FILE = "openheg_rv32.hex",
-  parameter integer ROM_BYTES = 131072
+  parameter integer ROM_BYTES = 65536
 ) (
   input  wire       clk_25mhz,
   input  wire [3:0] btn,
