@@ -22,7 +22,8 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
-from test_series import DEVICE, _applied, _signed, heads, make_log
+from sqlalchemy.engine import Engine
+from test_series import DEVICE, _applied, _signed, attestation, heads, make_log
 
 from openheg.authority import Authority
 from openheg.crypto import SigningKey
@@ -364,3 +365,56 @@ def test_two_workers_posting_at_once_cannot_record_an_older_order_after_a_newer(
     assert [r.sequence for r in second.fleet_orders()] == [1, 3]
     first.close()
     second.close()
+
+
+def ledger_reads_of_attestations(client, path: str) -> int:
+    """How many SQL statements that read the attestations table one GET of ``path`` sends."""
+    statements: list[str] = []
+
+    def _count(_conn, _cursor, statement, *_args):
+        if "attestations" in statement.lower() and statement.lstrip().lower().startswith("select"):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", _count)
+    try:
+        assert client.get(path, headers=AUTH).status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", _count)
+    return len(statements)
+
+
+def test_a_scrape_reads_one_row_per_device_whatever_the_fleet_sent(device_world, tmp_path):
+    """/metrics and GET /v1/devices take each device's report count and newest report
+    from one query (they read every attestation of every device, one query per
+    device, before): the statements a scrape sends do not grow with the devices. The
+    newest report is the highest counter, not the last to arrive: an older report
+    the operator delays until after the halted one does not reopen the count."""
+    client, ledger, halt, digest = device_world
+    log = make_log(length=2)
+    report(ledger, 3, halt.issued_at + 6, log, policy_digest=digest,
+           gate_state=GateState.CLOSED, gate_causes=GateCause.HALTED)
+    report(ledger, 2, halt.issued_at + 9, log, policy_digest=digest)  # delayed, gate open
+    assert metric(client, "openheg_devices_not_halted") == 0
+    [listed] = client.get("/v1/devices", headers=AUTH).json()["devices"]
+    assert (listed["reports"], listed["last_seen"], listed["gate_state"]) == (
+        3, halt.issued_at + 6, GateState.CLOSED.name)
+    one_device = ledger_reads_of_attestations(client, "/metrics")
+    listing_one = ledger_reads_of_attestations(client, "/v1/devices")
+
+    vendor = Role(tmp_path / "vendor-b", SigningKey(b"\x44" * 32))
+    for seed in (0x51, 0x52):
+        key = SigningKey(bytes([seed]) * 32)
+        ledger.record_device(endorse_device(vendor, key.public_key))
+        ledger.record_attestation(attestation(1, 1000, heads(log)[2], key=key,
+                                              policy_digest=digest),
+                                  received_at=halt.issued_at + 7)
+    silent = SigningKey(b"\x53" * 32)  # endorsed, never reported
+    ledger.record_device(endorse_device(vendor, silent.public_key))
+
+    assert metric(client, "openheg_devices_not_halted") == 2
+    assert metric(client, "openheg_devices") == 4
+    listed = {d["device_id"]: d for d in client.get("/v1/devices", headers=AUTH).json()["devices"]}
+    assert listed[silent.public_key.hex()]["reports"] == 0
+    assert listed[silent.public_key.hex()]["last_seen"] is None
+    assert ledger_reads_of_attestations(client, "/metrics") == one_device
+    assert ledger_reads_of_attestations(client, "/v1/devices") == listing_one

@@ -34,7 +34,7 @@ from sqlalchemy import (String, Text, any_, bindparam, create_engine, event, fun
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from ..errors import OpenhegError
 from ..series import (Anomaly, LogRead, LogRecord, ReplacedLicense, Report, SeriesResult,
@@ -130,6 +130,17 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+@dataclass(frozen=True)
+class DeviceReports:
+    """One device's reports as the ledger holds them: how many, and the newest by
+    report counter (the first received of equal counters), or None for a device
+    registered but never reported."""
+
+    device_id: str
+    reports: int
+    newest: AttestationRow | None
 
 
 @dataclass(frozen=True)
@@ -719,6 +730,26 @@ class Ledger:
             if license_id is not None:
                 query = query.where(AttestationRow.license_id == license_id)
             return list(s.scalars(query))
+
+    def device_reports(self) -> list[DeviceReports]:
+        """Every device, by id, with its report count and newest report, in one query:
+        the database ranks each device's attestations, so a listing or a /metrics
+        scrape reads one row per device instead of every attestation the fleet sent."""
+        ranked = select(
+            AttestationRow,
+            func.count().over(partition_by=AttestationRow.device_id).label("reports"),
+            func.row_number().over(
+                partition_by=AttestationRow.device_id,
+                order_by=(AttestationRow.report_counter.desc(), AttestationRow.received_at,
+                          AttestationRow.id)).label("rank")).subquery()
+        newest = aliased(AttestationRow, ranked)
+        query = (select(DeviceRow.device_id, ranked.c.reports, newest)
+                 .outerjoin(ranked, (ranked.c.device_id == DeviceRow.device_id)
+                            & (ranked.c.rank == 1))
+                 .order_by(DeviceRow.device_id))
+        with self.session() as s:
+            return [DeviceReports(device_id, reports or 0, row)
+                    for device_id, reports, row in s.execute(query)]
 
     def reports(self, device_id: str) -> list[Report]:
         return [Report(decode_attestation(row.record), row.received_at,

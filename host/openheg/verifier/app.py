@@ -309,12 +309,11 @@ class Verifier:
     def devices(self, viewer: Viewer = Viewer()) -> list[dict]:
         visible = None if viewer.is_regulator else self._inspected(viewer)[1]
         out = []
-        for row in self.ledger.devices():
+        for row in self.ledger.device_reports():
             if visible is not None and row.device_id not in visible:
                 continue
-            atts = self.ledger.attestations(row.device_id)
-            newest = max(atts, key=lambda a: a.report_counter) if atts else None
-            out.append({"device_id": row.device_id, "reports": len(atts),
+            newest = row.newest
+            out.append({"device_id": row.device_id, "reports": row.reports,
                         "last_seen": newest.received_at if newest else None,
                         "gate_state": newest.gate_state if newest else None,
                         "consumed_msflop": str(newest.consumed_msflop) if newest else None})
@@ -461,11 +460,10 @@ class Verifier:
         if not halts:
             return 0
         count = 0
-        for row in self.ledger.devices():
-            atts = self.ledger.attestations(row.device_id)
-            if not atts:
+        for row in self.ledger.device_reports():
+            newest = row.newest
+            if newest is None:
                 continue
-            newest = max(atts, key=lambda a: a.report_counter)
             att = Attestation.from_bytes(newest.record)
             halt = halts.get(att.policy_digest.hex())
             if halt is not None and (newest.received_at < halt["issued_at"]
