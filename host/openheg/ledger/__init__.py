@@ -57,7 +57,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
