@@ -25,8 +25,8 @@ from test_series import CHAIN_START, DEVICE, LICENSE_ID, attestation
 from openheg.board import Proposal, combine, sign_proposal
 from openheg.crypto import SigningKey
 from openheg.ledger import (HEAD_REVISION, Ledger, LedgerError, _attestation_rows, _copy_rows,
-                            _text_array, ledger_url)
-from openheg.ledger.schema import AttestationRow
+                            _set_many, _text_array, ledger_url)
+from openheg.ledger.schema import AttestationRow, NonceRow, SeriesStateRow
 from openheg.licensing import sign_order
 from openheg.roles import Role, endorse_device
 from openheg.series import LogRead, LogRecord
@@ -390,6 +390,57 @@ def test_a_copy_that_meets_a_stored_row_records_nothing(postgres):
         with ledger.session() as s:
             _copy_rows(s, AttestationRow.__table__, rows)
     assert [row.record for row in ledger.attestations()] == [first]
+
+
+def test_set_many_writes_each_rows_own_values_and_no_other_row(database_url):
+    """_set_many (one UPDATE joined to arrays on PostgreSQL): each key's row gets
+    exactly its own values, whatever they hold (bytes with commas, zeros or none,
+    text with commas and quotes, ints past 32 bits), in any key order; a row not
+    named keeps its values."""
+    ledger = Ledger(database_url)
+    table = SeriesStateRow.__table__
+    devices = [f"{i:064x}" for i in range(4)]
+    with ledger.session() as s:
+        s.execute(table.insert(), [{"device_id": d, "reports": 7, "last_record": b"keep",
+                                    "anomalies": "keep"} for d in devices])
+    named = [devices[2], devices[0], devices[3]]
+    records = [b"a,b\x00", b"", bytes(range(256))]
+    texts = ['{"a": [1, 2], "b": "x,y"}', "", 'back\\slash "q" NULL']
+    counts = [2**40, 0, 1]
+    with ledger.session() as s:
+        _set_many(s, table.c.device_id, named, {table.c.last_record: records,
+                                                table.c.anomalies: texts,
+                                                table.c.reports: counts})
+    with ledger.session() as s:
+        rows = {row.device_id: (row.last_record, row.anomalies, row.reports)
+                for row in s.execute(select(table))}
+    assert rows == {**{d: (r, t, c) for d, r, t, c in zip(named, records, texts, counts)},
+                    devices[1]: (b"keep", "keep", 7)}
+
+
+def test_a_batchs_nonces_are_answered_in_place(postgres):
+    """On PostgreSQL the nonces a batch answers are updated in their pages
+    (heap-only tuples: no index touched), every row of a page answered, the
+    room for it left by migration 0012; on full pages each answer also wrote
+    every index of the table. Counted in the answering transaction itself
+    (pg_stat_get_xact_*), in two batches, as the service answers them."""
+    ledger = Ledger(postgres.create_database("update_room"))
+    nonces = [os.urandom(32).hex() for _ in range(600)]
+    for nonce in nonces:
+        ledger.issue_nonce(DEVICE.public_key, bytes.fromhex(nonce), 0, 60)
+    table = NonceRow.__table__
+
+    def updates(s) -> list[int]:  # all of them, and those in place
+        return [s.scalar(text(f"SELECT pg_stat_get_xact_tuples_{what}('nonces'::regclass)"))
+                for what in ("updated", "hot_updated")]
+
+    for batch in (nonces[:300], nonces[300:]):
+        with ledger.session() as s:
+            before = updates(s)
+            _set_many(s, table.c.nonce, batch,
+                      {table.c.answered_by: [hashlib.sha256(n.encode()).hexdigest()
+                                             for n in batch]})
+            assert [after - was for after, was in zip(updates(s), before)] == [300, 300]
 
 
 def test_a_text_array_parameter_is_exactly_its_values(postgres):

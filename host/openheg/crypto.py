@@ -29,21 +29,29 @@ _sign_open, _NULL = _sodium.crypto_sign_open, _sodium_ffi.NULL
 
 def verify_strict(public_key: bytes, message: bytes, signature: bytes) -> None:
     """Raise SignatureError unless ``signature`` is a strict Ed25519 signature."""
-    if len(public_key) != KEY_SIZE:
-        raise SignatureError(f"public key must be {KEY_SIZE} bytes, got {len(public_key)}")
     if len(signature) != SIGNATURE_SIZE:
         raise SignatureError(f"signature must be {SIGNATURE_SIZE} bytes, got {len(signature)}")
+    # Only another buffer is copied to bytes: bytes() of bytes is a call as
+    # dear as any other step of an attestation's check but the signature's.
+    # Bytes plus any buffer is bytes.
+    verify_signed(public_key, (signature if type(signature) is bytes else bytes(signature))
+                  + message)
+
+
+def verify_signed(public_key: bytes, signed: bytes) -> None:
+    """verify_strict of ``signed``: the signature, then the message (as
+    libsodium's crypto_sign_open takes them), for a caller that holds the two
+    in its own layout and joins them once; SignatureError unless the signature
+    verifies (a ``signed`` shorter than a signature never does)."""
+    if len(public_key) != KEY_SIZE:
+        raise SignatureError(f"public key must be {KEY_SIZE} bytes, got {len(public_key)}")
     # libsodium's crypto_sign_open, as PyNaCl's VerifyKey.verify calls it, but
     # straight through PyNaCl's own binding of libsodium (pinned in
     # pyproject.toml) with no buffer for the opened message: given none, it only
     # verifies (libsodium's crypto_sign_verify_detached, the same strict rules),
     # and a verifier then spends no allocation or copy on a message it holds.
-    # Only another buffer is copied to bytes: bytes() of bytes is a call as
-    # dear as any other step of an attestation's check but the signature's.
-    # Bytes plus any buffer is bytes.
     if type(public_key) is not bytes:
         public_key = bytes(public_key)
-    signed = (signature if type(signature) is bytes else bytes(signature)) + message
     if _sign_open(_NULL, _NULL, signed, len(signed), public_key) != 0:
         raise SignatureError("signature does not verify under strict Ed25519 rules")
 

@@ -35,7 +35,7 @@ from construct import Array, Bytes, BytesInteger, Const, FormatField, Struct
 
 from . import wire
 from .board import VoteError, check_license_signatures
-from .crypto import verify_record, verify_strict
+from .crypto import verify_record, verify_signed
 from .errors import RecordError, SignatureError, VerificationError
 from .licensing import workload_id_for
 from .lineage import NO_LINEAGE, Registry
@@ -200,7 +200,7 @@ _ATTESTATION_LAYOUT = _FixedLayout(Struct(*wire.AttestationBodyFormat.subcons,
                                                  "gate_causes": _GATE_CAUSES.__getitem__})
 # Module names, not attribute reads, on the path every attestation takes (as
 # an enum member read from its class costs a lookup).
-_ATTESTATION = RecordType.ATTESTATION
+_ATTESTATION_DOMAIN = signing_message(RecordType.ATTESTATION, b"")
 _ATTESTATION_SIZE, _read_attestation = _ATTESTATION_LAYOUT.size, _ATTESTATION_LAYOUT.read
 
 
@@ -332,10 +332,10 @@ def verify_attestation(data: bytes, *, nonce: bytes, endorsement: Endorsement,
         raise VerificationError("attestation is from a device the endorsement does not cover")
     try:
         # The encoding is canonical, so the signed body is exactly the bytes
-        # before the signature: no need to encode it again.
-        verify_strict(attestation.device_id,
-                      signing_message(_ATTESTATION, data[:-SIGNATURE_SIZE]),
-                      attestation.signature)
+        # before the signature: no need to encode it again. The signature, the
+        # domain and the body joined once, as libsodium takes them.
+        verify_signed(attestation.device_id,
+                      attestation.signature + _ATTESTATION_DOMAIN + data[:-SIGNATURE_SIZE])
     except SignatureError:
         raise VerificationError("attestation signature does not verify "
                                 "(altered in transit, or not made by this device)") from None

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 import psycopg.sql
-from sqlalchemy import (String, Text, any_, bindparam, create_engine, event, func,
+from sqlalchemy import (LargeBinary, String, Text, any_, bindparam, create_engine, event, func,
                         literal_column, select, text, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -57,7 +57,7 @@ from .schema import (
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 BUSY_TIMEOUT_S = 30
 # pg_advisory_xact_lock key of the migration: any fixed 64-bit number, the same
 # in every process ("openheg\x00" as a big-endian integer).
@@ -413,7 +413,8 @@ class Ledger:
                 outcomes.append(True)
                 accepted.append((data, att, endorsement))
             if answered_now:
-                _set_many(s, table.c.nonce, table.c.answered_by, answered_now)
+                _set_many(s, table.c.nonce, list(answered_now),
+                          {table.c.answered_by: list(answered_now.values())})
             if accepted:
                 devices = {e.device_id.hex(): e for _, _, e in accepted}
                 # Devices already recorded are not encoded and sent again; one
@@ -478,9 +479,14 @@ class Ledger:
         writers of one device's series, the second waits here until the first
         commits, then reads what it left."""
         table = SeriesStateRow.__table__
-        dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-        s.execute(dialect.insert(table).on_conflict_do_nothing(),
-                  [{"device_id": device} for device in devices])
+        if s.get_bind().dialect.name == "postgresql":
+            # One statement over the devices as an array, not one per device.
+            s.execute(postgresql.insert(table).from_select(
+                ["device_id"], select(func.unnest(_text_array(devices))))
+                .on_conflict_do_nothing())
+        else:
+            s.execute(sqlite.insert(table).on_conflict_do_nothing(),
+                      [{"device_id": device} for device in devices])
         return {row.device_id: row for row in s.execute(
             select(table).where(_among(s, table.c.device_id, devices))
             .order_by(table.c.device_id).with_for_update())}
@@ -543,14 +549,15 @@ class Ledger:
                 results[device] = tally.unlogged_result()
         table = SeriesStateRow.__table__
         if kept:
-            s.execute(update(table).where(table.c.device_id == bindparam("state_device"))
-                      .values(check_version=bindparam("version"), reports=bindparam("count"),
-                              last_id=bindparam("row_id"), last_received_at=bindparam("at"),
-                              last_record=bindparam("record"), anomalies=bindparam("json")),
-                      [{"state_device": device, "version": SERIES_STATE_VERSION,
-                        "count": tally.reports, "row_id": last_id, "at": last_at,
-                        "record": record, "json": _tally_json(tally)}
-                       for device, (tally, last_id, last_at, record) in sorted(kept.items())])
+            devices = sorted(kept)
+            states = [kept[device] for device in devices]
+            _set_many(s, table.c.device_id, devices, {
+                table.c.check_version: [SERIES_STATE_VERSION] * len(devices),
+                table.c.reports: [tally.reports for tally, _, _, _ in states],
+                table.c.last_id: [last_id for _, last_id, _, _ in states],
+                table.c.last_received_at: [last_at for _, _, last_at, _ in states],
+                table.c.last_record: [record for _, _, _, record in states],
+                table.c.anomalies: [_tally_json(tally) for tally, _, _, _ in states]})
         results.update((device, tally.unlogged_result())
                        for device, (tally, _, _, _) in kept.items())
         return results
@@ -1024,19 +1031,38 @@ def _copy_rows(s: Session, table, rows: list[dict]) -> None:
         raise LedgerError(f"ledger refused the write: {_one_line(error)}") from None
 
 
-def _set_many(s: Session, key, column, values: dict[str, str]) -> None:
-    """``UPDATE table SET column = values[key] WHERE key IN values``, for string
-    keys and values. On PostgreSQL one statement joined to the two lists as
-    arrays (unnest): an executemany is one statement per row for the server,
-    and a batch's thousand were a good part of its transaction."""
+def _set_many(s: Session, key, keys: list, columns: dict) -> None:
+    """``UPDATE table SET column = values[i] WHERE key = keys[i]`` for each i,
+    ``columns`` mapping each column to its list of values (one per key). On
+    PostgreSQL one statement joined to the lists as arrays (one unnest of them
+    all): an executemany is one statement per row for the server, and a
+    batch's thousand were a good part of its transaction."""
     if s.get_bind().dialect.name != "postgresql":
+        names = [f"set_{i}" for i in range(len(columns))]
         s.execute(update(key.table).where(key == bindparam("set_key"))
-                  .values({column.name: bindparam("set_value")}),
-                  [{"set_key": k, "set_value": v} for k, v in values.items()])
+                  .values({column.name: bindparam(name) for column, name in zip(columns, names)}),
+                  [{"set_key": k, **dict(zip(names, row))}
+                   for k, *row in zip(keys, *columns.values())])
         return
-    given = select(func.unnest(_text_array(list(values))).label("key"),
-                   func.unnest(_text_array(list(values.values()))).label("value")).subquery()
-    s.execute(update(key.table).where(key == given.c.key).values({column.name: given.c.value}))
+    given = func.unnest(_array(key, keys), *(_array(column, values)
+                                            for column, values in columns.items())
+                        ).table_valued("key", *(column.name for column in columns)).render_derived()
+    s.execute(update(key.table).where(key == given.c.key).values(
+        {column.name: func.decode(given.c[column.name], "hex")
+         if isinstance(column.type, LargeBinary) else given.c[column.name]
+         for column in columns}))
+
+
+def _array(column, values: list):
+    """``values`` as one PostgreSQL array parameter for ``column``: strings
+    through _text_array, bytes as their hex through _text_array too (decoded by
+    the server: psycopg writes a bytea array element by element, tens of
+    milliseconds for a batch's series states), anything else as a typed array."""
+    if isinstance(column.type, LargeBinary):
+        return _text_array([value.hex() for value in values])
+    if isinstance(column.type, String):
+        return _text_array(values)
+    return bindparam(None, values, type_=postgresql.ARRAY(column.type))
 
 
 def _by_device(rows) -> dict[str, list]:
