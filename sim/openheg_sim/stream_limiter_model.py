@@ -6,9 +6,10 @@ that cycle (s_tready, m_tvalid) and ``step`` is the clock edge. Tokens are in
 ``beat_cost`` wire bytes: all the bits it puts on the wire (data, tkeep, tlast, tuser),
 whatever tkeep says. See the RTL header for the rules.
 
-``rate`` and ``burst`` are the policy inputs (rate_i, burst_i); like the RTL's policy stage,
-the model applies the policy sampled at the previous edge (``rate_applied``,
-``burst_applied``: 0 out of reset), so a change takes effect one edge later.
+``rate`` and ``burst`` are the policy inputs (rate_i, burst_i); like the RTL's three-stage
+policy pipeline, the model applies the policy sampled POLICY_LATENCY edges earlier
+(``rate_applied``, ``burst_applied``: 0 out of reset): a policy on the inputs at edge N
+governs the token update from edge N+3.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from openheg import linkmap
+
+# Edges from a policy on rate_i/burst_i to the token update that applies it: sampled at
+# edge N into stage 1, applied at edge N + POLICY_LATENCY (heg_stream_limiter.v).
+POLICY_LATENCY = 3
 
 
 def beat_cost(data_bits: int = 64, user_bits: int = 1) -> int:
@@ -44,12 +49,23 @@ class StreamLimiterModel:
         self.frac_bits = frac_bits
         self.bytes_max = (1 << bytes_bits) - 1
         self.beat_cost = beat_cost(data_bits, user_bits)
-        self.rate_applied = 0
-        self.burst_applied = 0
+        # Stages 1..POLICY_LATENCY of the policy pipeline, as (rate, burst); the last is
+        # the one in effect. Reset: rate 0, burst 0 in every stage.
+        self.policy_stages = [(0, 0)] * POLICY_LATENCY
         self.tokens = 0
         self.out: Beat | None = None
         self.byte_count = 0
         self.cycle = 0
+
+    @property
+    def rate_applied(self) -> int:
+        """The rate the next edge applies (policy in effect)."""
+        return self.policy_stages[-1][0]
+
+    @property
+    def burst_applied(self) -> int:
+        """The burst the next edge applies (policy in effect)."""
+        return self.policy_stages[-1][1]
 
     @property
     def cap(self) -> int:
@@ -80,7 +96,7 @@ class StreamLimiterModel:
         out_full_after = s_xfer or held
         room = max(self.cap - self.cost, 0) if out_full_after else self.cap
         self.tokens = min(self.tokens - (self.cost if s_xfer else 0) + self.rate_applied, room)
-        self.rate_applied, self.burst_applied = self.rate, self.burst
+        self.policy_stages = [(self.rate, self.burst)] + self.policy_stages[:-1]
         if self.out is None or m_ready:
             self.out = Beat(beat.data, beat.keep, beat.last, beat.user) if s_xfer else None
         if delivered is not None:

@@ -11,7 +11,9 @@ import cocotb
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from cocotbext.axi import AxiStreamFrame
 
-from limiter_tb import BEAT_COST, DATA_W, FRAC_W, LimiterTB, random_pause, window_violations
+from limiter_tb import (BEAT_COST, DATA_W, FRAC_W, LimiterTB, applied_window_violations,
+                        random_pause, window_violations)
+from openheg_sim.stream_limiter_model import POLICY_LATENCY
 
 BYTES_W = 64
 
@@ -67,7 +69,7 @@ async def test_rate_limit(dut):
     frames = [frame(tb.rng, 16 * KEEP_BYTES) for _ in range(25)]
     for f in frames:
         await tb.source.send(f)
-    start = tb.cycle
+    start = tb.cycle + POLICY_LATENCY  # the first edge that applies the policy
     for f in frames:
         got = await tb.sink.recv()
         assert bytes(got.tdata) == bytes(f.tdata)
@@ -133,20 +135,25 @@ async def test_null_beats_pay_full_price(dut):
 
 @cocotb.test()
 async def test_policy_change_and_counter(dut):
-    """Lowering the burst clamps the bucket at the second edge (the policy stage delays a
-    policy by one edge, not more); rate 0 stops the stream; a new rate
-    restarts it; byte_count_o counts BEAT_COST wire bytes for every delivered beat, partial
-    and null beats too."""
+    """Lowering the burst clamps the bucket at the fourth edge: a policy sampled at edge N
+    is applied from edge N + 3 (the policy pipeline), not earlier and not later; rate 0
+    stops the stream; a new rate restarts it; byte_count_o counts BEAT_COST wire bytes for
+    every delivered beat, partial and null beats too."""
     tb = LimiterTB(dut, rate=4, burst=4 * BEAT_COST, seed=4)
     tb.sink.set_pause_generator(random_pause(tb.rng, 0.2))
     await tb.reset()
     await ClockCycles(dut.clk_i, 60)
     await FallingEdge(dut.clk_i)
     tb.set_policy(rate=4, burst=BEAT_COST)
-    # The first edge still applies the old burst (its refill may fill the old bucket)...
-    await ClockCycles(dut.clk_i, 2)
+    # Edges N .. N+2 still apply the old burst (their refills keep the old bucket full)...
+    # (a read just after an edge shows the value before it: the check after edge N+k is
+    # the read at edge N+k+1)
+    for _ in range(POLICY_LATENCY):
+        await ClockCycles(dut.clk_i, 1)
+        assert int(dut.tokens_o.value) == 4 * BEAT_COST << FRAC_W
+    await ClockCycles(dut.clk_i, 1)
     assert int(dut.tokens_o.value) == 4 * BEAT_COST << FRAC_W
-    # ... the second applies the new one.
+    # ... edge N+3 applies the new one.
     await ClockCycles(dut.clk_i, 1)
     assert int(dut.tokens_o.value) == BEAT_COST << FRAC_W
     # A frame with a null beat and partial keeps.
@@ -221,4 +228,66 @@ async def test_counter_saturates(dut):
         # The start until the first delivery, then each value the cost rule says.
         assert set(seen) | {start} == set(want) | {start}, ([hex(v) for v in seen], hex(start))
         assert seen[-1] == top
+    await tb.finish()
+
+
+def assert_applied_window_bound(tb: LimiterTB, start_credit: int | None = None) -> None:
+    """Over the budget: every window's wire bytes within burst (or start_credit from reset)
+    + the rates its edges applied, and the per-edge budget on the credit the RTL shows."""
+    bad = applied_window_violations(tb.deliver_cycles, tb.applied_rates(), tb.burst,
+                                    start_credit=start_credit)
+    assert not bad, f"{len(bad)} windows over burst + the rates applied, first {bad[0]}"
+    bad = tb.budget_violations()
+    assert not bad, f"passed past the budget: {len(bad)} edges, first {bad[0]}"
+
+
+@cocotb.test()
+async def test_lowered_rate_binds_from_the_third_edge(dut):
+    """The policy-latency window: the operator runs a saturating stream on a rate above the
+    link's (the bucket stays at its cap, every take clamped) and the rate is lowered to 0
+    at edge N, in every phase of a ready/stalled sink. The edges N .. N+2 still apply the
+    old rate; from edge N+3 nothing is earned: every window holds burst + the rates its
+    edges applied, and from edge N+3 on at most the credit then (<= burst) passes. The
+    look-ahead flags for edge N+3 are computed at edge N+2 with the new rate: computed
+    with the old one they would refill the bucket to its cap once more (an extra beat
+    past the budget, tests/rtl/test_stream_limiter_rtl.py runs that broken variant)."""
+    rate, burst = 2 * BEAT_COST, 4 * BEAT_COST
+    tb = LimiterTB(dut, rate=rate, burst=burst, seed=8)
+    await tb.reset()
+    await tb.source.send(frame(tb.rng, 400 * KEEP_BYTES))
+    for phase in range(8):
+        tb.set_policy(rate=rate, burst=burst)
+        tb.sink.set_pause_generator(random_pause(tb.rng, 0.3))
+        await ClockCycles(dut.clk_i, 20 + phase)
+        await FallingEdge(dut.clk_i)
+        tb.set_policy(rate=0, burst=burst)
+        lowered = tb.cycle  # the edge that samples rate 0
+        await ClockCycles(dut.clk_i, 30)
+        after = [c for c in tb.deliver_cycles if c >= lowered + POLICY_LATENCY]
+        # From edge N+3 no refill: at most the credit held then, a burst at most.
+        assert len(after) * BEAT_COST <= burst, f"passed past the budget: {phase, after}"
+        assert_applied_window_bound(tb)
+    await tb.finish()
+
+
+@cocotb.test()
+async def test_reset_mid_stream_starts_from_an_empty_bucket(dut):
+    """The operator resets the limiter while a stream runs at a full bucket (a beat held in
+    the output register) and offers beats again from the first cycle after it: the bucket is empty
+    and every policy stage holds the reset policy (rate 0) until the programmed one has
+    crossed the pipeline, so no window from the reset passes more than the rates its edges
+    applied: no burst, nothing left over from before the reset."""
+    rate, burst = BEAT_COST, 6 * BEAT_COST
+    tb = LimiterTB(dut, rate=rate, burst=burst, seed=9)
+    await tb.reset()
+    for phase in range(4):
+        tb.sink.set_pause_generator(random_pause(tb.rng, 0.5))
+        await tb.source.send(frame(tb.rng, 60 * KEEP_BYTES))
+        await ClockCycles(dut.clk_i, 15 + phase)
+        await tb.reset()
+        await tb.source.send(frame(tb.rng, 40 * KEEP_BYTES))
+        await ClockCycles(dut.clk_i, 12)
+        assert tb.deliver_cycles, "the stream resumes once the policy is in effect"
+        assert tb.deliver_cycles[0] >= POLICY_LATENCY, tb.deliver_cycles
+        assert_applied_window_bound(tb, start_credit=0)
     await tb.finish()

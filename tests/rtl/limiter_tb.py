@@ -22,7 +22,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from cocotbext.axi import AxiStreamBus, AxiStreamSink, AxiStreamSource
 
 from coverage import LIMITER_COVERPOINTS, Coverage
-from openheg_sim.stream_limiter_model import Beat, StreamLimiterModel, beat_cost
+from openheg_sim.stream_limiter_model import POLICY_LATENCY, Beat, StreamLimiterModel, beat_cost
 
 REPO = Path(__file__).resolve().parents[2]
 RTL_DIR = REPO / "hdl" / "rtl"
@@ -105,6 +105,12 @@ class LimiterTB:
         self.delivered: list[Beat] = []
         self.accept_cycles: list[int] = []
         self.deliver_cycles: list[int] = []
+        # rate_i in each cycle since reset (the edge ending cycle k applies the rate of
+        # cycle k - POLICY_LATENCY).
+        self.rate_inputs: list[int] = []
+        # The credit the RTL shows in each cycle since reset: tokens_o plus the cost of the
+        # beat in the output register (token units).
+        self.credits: list[int] = []
         self.cycle = 0
         self.checked_cycles = 0
         self._last_accept = -2
@@ -124,6 +130,27 @@ class LimiterTB:
         deposit_byte_count(self.dut, value)
         self.model.byte_count = value
 
+    def budget_violations(self) -> list[str]:
+        """The budget checked edge by edge on what the RTL shows (the proof's two per-edge
+        facts, here in simulation): the credit never exceeds the burst, and at every edge
+        wire bytes delivered + credit after <= credit before + the rate the edge applied.
+        Summed over a window they give burst + the rates applied, however the policy moved."""
+        applied, delivered = self.applied_rates(), set(self.deliver_cycles)
+        cost = BEAT_COST << FRAC_W
+        bad = [f"cycle {k}: credit {c} over the burst" for k, c in enumerate(self.credits)
+               if c > self.burst << FRAC_W]
+        for k in range(len(self.credits) - 1):
+            spent = (cost if k in delivered else 0) + self.credits[k + 1]
+            if spent > self.credits[k] + applied[k]:
+                bad.append(f"edge {k}: delivered + credit' = {spent} over credit + rate "
+                           f"{self.credits[k] + applied[k]}")
+        return bad
+
+    def applied_rates(self) -> list[int]:
+        """The rate each edge since reset applied: cycle k's edge applies the rate_i of
+        cycle k - POLICY_LATENCY (0, the reset policy, before that)."""
+        return [0] * POLICY_LATENCY + self.rate_inputs[:max(0, self.cycle - POLICY_LATENCY)]
+
     async def reset(self) -> None:
         await FallingEdge(self.dut.clk_i)
         self.dut.rst_ni.value = 0
@@ -131,6 +158,13 @@ class LimiterTB:
         await FallingEdge(self.dut.clk_i)
         self.dut.rst_ni.value = 1
         self.model = StreamLimiterModel(self.rate_fixed, self.burst, FRAC_W)
+        # A reset drops the beat in the output register and what the source still held
+        # (cocotbext-axi flushes its queues on reset): the records start again with it.
+        for record in (self.rate_inputs, self.credits, self.accepted, self.delivered,
+                       self.accept_cycles, self.deliver_cycles):
+            record.clear()
+        self.cycle = 0
+        self._last_accept = -2
         if self._monitor_task is None:
             self._monitor_task = cocotb.start_soon(self._monitor())
 
@@ -149,6 +183,9 @@ class LimiterTB:
                 continue
             m = self.model
             m.rate, m.burst = int(dut.rate_i.value), int(dut.burst_i.value)
+            self.rate_inputs.append(m.rate)
+            self.credits.append(int(dut.tokens_o.value) +
+                                (BEAT_COST << FRAC_W) * int(dut.m_axis_tvalid_o.value))
             s_valid = int(dut.s_axis_tvalid_i.value)
             beat = Beat(int(dut.s_axis_tdata_i.value), int(dut.s_axis_tkeep_i.value),
                         int(dut.s_axis_tlast_i.value), int(dut.s_axis_tuser_i.value))
@@ -212,6 +249,30 @@ def window_violations(cycles: list[int], rate_fixed: int, burst: int, cost: int 
             length = cycles[j] - first + 1
             if ((j - i + 1) * cost) << frac_bits > (burst << frac_bits) + rate_fixed * length:
                 bad.append((first, cycles[j]))
+    return bad
+
+
+def applied_window_violations(cycles: list[int], applied: list[int], burst: int,
+                              cost: int = BEAT_COST, frac_bits: int = FRAC_W,
+                              start_credit: int | None = None) -> list[tuple[int, int]]:
+    """Windows (first, last cycle) in which the beats delivered at ``cycles`` carry more wire
+    bytes than burst + the rates the window's edges applied (``applied[k]``, the rate of
+    edge k, fixed point): the bound with the policy latency in it. With ``start_credit``
+    (wire-byte units x 2^frac_bits), also every window from cycle 0 is held to
+    start_credit + its rates in place of burst (the credit the bucket started with)."""
+    prefix = [0]
+    for rate in applied:
+        prefix.append(prefix[-1] + rate)
+    bad = []
+    for i, first in enumerate(cycles):
+        for j in range(i, len(cycles)):
+            earned = prefix[cycles[j] + 1] - prefix[first]
+            if ((j - i + 1) * cost) << frac_bits > (burst << frac_bits) + earned:
+                bad.append((first, cycles[j]))
+    if start_credit is not None:
+        for j, last in enumerate(cycles):
+            if ((j + 1) * cost) << frac_bits > start_credit + prefix[last + 1]:
+                bad.append((0, last))
     return bad
 
 

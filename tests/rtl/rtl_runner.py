@@ -36,6 +36,18 @@ def block_runner_args(sim: str, block: str, tag: str, parameters: dict | None = 
     }
 
 
+def mutant(tmp_path: Path, name: str, edits: list[tuple[str, str]]) -> Path:
+    """A copy of hdl/rtl with ``edits`` (old, new) applied to ``name``; each must apply."""
+    for source in (REPO / "hdl" / "rtl").iterdir():
+        (tmp_path / source.name).write_text(source.read_text())
+    text = (tmp_path / name).read_text()
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    (tmp_path / name).write_text(text)
+    return tmp_path
+
+
 def cocotb_tests(test_module: str) -> list[str]:
     """Names of the @cocotb.test functions in a test module, in file order."""
     tree = ast.parse((TESTS_DIR / f"{test_module}.py").read_text())

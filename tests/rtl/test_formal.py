@@ -11,22 +11,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tools" / "hdl"))
 import formal  # noqa: E402
+from rtl_runner import mutant  # noqa: E402
 
 # What yosys prints when the solver found a trace that breaks an assertion (a mutant that
 # does not even elaborate fails differently, and would prove nothing).
 COUNTEREXAMPLE = "Called with -verify and proof did fail!"
-
-
-def mutant(tmp_path: Path, name: str, edits: list[tuple[str, str]]) -> Path:
-    """A copy of hdl/rtl with ``edits`` (old, new) applied to ``name``; each must apply."""
-    for source in (REPO / "hdl" / "rtl").iterdir():
-        (tmp_path / source.name).write_text(source.read_text())
-    text = (tmp_path / name).read_text()
-    for old, new in edits:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    (tmp_path / name).write_text(text)
-    return tmp_path
 
 
 def test_properties_proven() -> None:
@@ -72,31 +61,64 @@ def test_proof_catches_a_broken_core(tmp_path: Path, edits) -> None:
     assert COUNTEREXAMPLE in log, log[-2000:]
 
 
+def limiter_proven(rtl_dir: Path = formal.RTL) -> tuple[bool, str]:
+    """Both parts of the limiter's proof as the quick run has them: the pipeline's
+    invariants (narrow width), then the bound with those invariants assumed (full width).
+    Only both together prove the bound: a limiter whose pipeline breaks its invariants
+    would make the bound part's assumptions false, so that part alone proves nothing."""
+    proven, log = formal.prove("heg_stream_limiter_pipeline", "quick", rtl_dir)
+    if not proven:
+        return proven, log
+    return formal.prove("heg_stream_limiter", "quick", rtl_dir)
+
+
 def test_limiter_bound_proven() -> None:
-    """Wire bytes out <= burst + rate * t over every window (per-edge form), full width."""
-    proven, log = formal.prove("heg_stream_limiter", "full")
+    """Wire bytes out <= burst + rate * t over every window (per-edge form), full width;
+    the policy pipeline, the registered flags and the copy of tokens_q consistent."""
+    proven, log = limiter_proven()
     assert proven, log[-3000:]
 
 
-@pytest.mark.parametrize("edits", [
+LIMITER_MUTANTS = {
     # Issue 9 item 15 re-opened: a beat is priced by popcount(tkeep), so null beats are free.
-    [("  wire [SUM_W-1:0] refill_take = tok_s + rate_less_cost_q;",
-      "  reg [SUM_W-1:0] pop_cost;\n  integer m_i;\n  always @* begin\n"
-      "    pop_cost = {SUM_W{1'b0}};\n    for (m_i = 0; m_i < KEEP_W; m_i = m_i + 1)\n"
-      "      pop_cost = pop_cost + ({{(SUM_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
-      "  end\n  wire [SUM_W-1:0] refill_take = tok_s + rate_q - pop_cost;")],
+    "null-beats-free": [
+        ("  wire [SUM_W-1:0] refill_take = tok_s + policy_3_q[PT_LESS_COST +: SUM_W];",
+         "  reg [SUM_W-1:0] pop_cost;\n  integer m_i;\n  always @* begin\n"
+         "    pop_cost = {SUM_W{1'b0}};\n    for (m_i = 0; m_i < KEEP_W; m_i = m_i + 1)\n"
+         "      pop_cost = pop_cost + ({{(SUM_W-1){1'b0}}, s_axis_tkeep_i[m_i]} << FRAC_W);\n"
+         "  end\n  wire [SUM_W-1:0] refill_take = tok_s + rate_q - pop_cost;")],
     # The beat waiting in the output register is not counted against the burst.
-    [("      tokens_d = clamp_full ? room_full_q : refill_keep;",
-      "      tokens_d = clamp_cap ? cap_q : refill_keep;")],
+    "output-register-uncharged": [("      after = clamp_full_q ? after_room : after_keep;",
+                                   "      after = clamp_cap_q ? after_cap : after_keep;")],
     # The split byte counter shows its high half without the carry still pending (torn).
-    [("  assign byte_count_o = {bytes_hi, bytes_lo_q};",
-      "  assign byte_count_o = {bytes_hi_q, bytes_lo_q};")],
-], ids=["null-beats-free", "output-register-uncharged", "byte-counter-torn"])
-def test_limiter_proof_catches_a_broken_limiter(tmp_path: Path, edits) -> None:
-    proven, log = formal.prove("heg_stream_limiter", "full",
-                               mutant(tmp_path, "heg_stream_limiter.v", edits))
+    "byte-counter-torn": [("  assign byte_count_o = {bytes_hi, bytes_lo_q};",
+                           "  assign byte_count_o = {bytes_hi_q, bytes_lo_q};")],
+    # The policy pipeline alone: the look-ahead terms one stage late (ahead_d's ten
+    # arguments, the first uses of the stages, from stages 3 and 2 instead of 2 and 1), so
+    # the clamp flags of the edge that first applies a new policy use the old one.
+    "stale-look-ahead": ([("policy_2_q[PT_", "policy_3_q[PT_")] * 7 +
+                         [("policy_1_q[PT_", "policy_2_q[PT_")] * 3),
+    # The copy of tokens_q that feeds the look-ahead compares lags it by an edge.
+    "lagging-token-copy": [("      tokens_copy_q <= after[NEXT_W-1 -: TOK_W];",
+                            "      tokens_copy_q <= tokens_q;")],
+}
+
+
+@pytest.mark.parametrize("name", LIMITER_MUTANTS)
+def test_limiter_proof_catches_a_broken_limiter(tmp_path: Path, name: str) -> None:
+    rtl = mutant(tmp_path, "heg_stream_limiter.v", LIMITER_MUTANTS[name])
+    proven, log = limiter_proven(rtl)
     assert not proven, "a limiter that lets bytes past the bound must not be proven"
     assert COUNTEREXAMPLE in log, log[-2000:]
+
+
+def test_limiter_bound_part_alone_catches_an_uncharged_register(tmp_path: Path) -> None:
+    """The bound part is live by itself (its pipeline invariants hold in this mutant, so
+    the pipeline part proves it, and the bound part must find the overshoot)."""
+    rtl = mutant(tmp_path, "heg_stream_limiter.v", LIMITER_MUTANTS["output-register-uncharged"])
+    assert formal.prove("heg_stream_limiter_pipeline", "quick", rtl)[0]
+    proven, log = formal.prove("heg_stream_limiter", "quick", rtl)
+    assert not proven and COUNTEREXAMPLE in log, log[-2000:]
 
 
 def test_link_lock_proven() -> None:

@@ -45,8 +45,9 @@ def test_fusesoc_lint_fails_on_a_broken_block(tmp_path: Path) -> None:
     shutil.copytree(REPO / "hdl", tmp_path / "hdl")
     limiter = tmp_path / "hdl" / "rtl" / "heg_stream_limiter.v"
     text = limiter.read_text()
-    limiter.write_text(text.replace("  reg [TOK_W-1:0]   tokens_q;\n",
-                                    "  reg [TOK_W-1:0]   tokens_q;\n  wire lint_canary;\n", 1))
+    anchor = "  reg [TOK_W-1:0] tokens_q;\n"
+    assert anchor in text, "the canary's anchor line is gone from the limiter"
+    limiter.write_text(text.replace(anchor, anchor + "  wire lint_canary;\n", 1))
     work = tmp_path / "work"
     work.mkdir()
     result = fusesoc_lint(tmp_path / "hdl", "heg_link", work)

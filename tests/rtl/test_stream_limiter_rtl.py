@@ -3,12 +3,15 @@ checks that every limiter coverpoint was hit; the model's own properties are pur
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from coverage import LIMITER_COVERPOINTS, merged
 from limiter_tb import BEAT_COST, coverage_dir, runner_args, window_violations
 from openheg_sim.stream_limiter_model import Beat, StreamLimiterModel
-from rtl_runner import SIMULATORS, build, cocotb_tests, run_cocotb_test
+from rtl_runner import SIMULATORS, build, cocotb_tests, mutant, run_cocotb_test
+from test_formal import LIMITER_MUTANTS
 
 TEST_MODULE = "cocotb_stream_limiter"
 COCOTB_TESTS = cocotb_tests(TEST_MODULE)
@@ -32,6 +35,31 @@ def test_limiter_functional_coverage(built) -> None:
     hits = merged(coverage_dir(sim), "limiter")
     missing = [name for name in LIMITER_COVERPOINTS if not hits[name]]
     assert not missing, f"{sim}: unhit coverpoints {missing} (run the whole module)"
+
+
+@pytest.mark.rtl
+def test_policy_latency_window_catches_a_stale_look_ahead(tmp_path) -> None:
+    """The policy-latency test is live: on a limiter whose look-ahead flags lag a stage
+    (the policy pipeline broken alone; the formal mutant of the same name),
+    lowering the rate refills the bucket once more, and test_lowered_rate_binds_from_the_
+    third_edge fails on the budget itself (not only on the cycle-exact scoreboard)."""
+    (tmp_path / "rtl").mkdir()
+    rtl = mutant(tmp_path / "rtl", "heg_stream_limiter.v", LIMITER_MUTANTS["stale-look-ahead"])
+    args = runner_args("icarus")
+    args["build"]["sources"] = [rtl / "heg_stream_limiter.v"]
+    for stage in ("build", "test"):
+        args[stage]["build_dir"] = tmp_path / "build"
+    args["test"]["test_dir"] = tmp_path / "build"
+    args["test"]["extra_env"]["HEG_COVERAGE_DIR"] = str(tmp_path / "coverage")
+    sim, runner, args = build("icarus", args)
+    testcase = "test_lowered_rate_binds_from_the_third_edge"
+    results = tmp_path / "build" / "results.xml"
+    with pytest.raises(SystemExit):  # how cocotb's runner reports a failed test under pytest
+        runner.test(test_module=TEST_MODULE, testcase=testcase, results_xml=str(results),
+                    **args["test"])
+    failures = ET.parse(results).getroot().findall(".//testcase/failure")
+    assert failures, "a limiter that refills past the budget must fail the test"
+    assert "passed past the budget" in str(failures[0].attrib), failures[0].attrib
 
 
 def test_model_window_bound() -> None:
