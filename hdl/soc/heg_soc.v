@@ -171,7 +171,7 @@ module heg_soc #(
   wire sel_meter, sel_limiter;
   wire axil_error;
 
-  heg_soc_bus u_bus (
+  heg_soc_bus #(.ROM_BYTES(ROM_BYTES)) u_bus (
     .mem_valid_i   (mem_valid),
     .mem_instr_i   (mem_instr),
     .mem_addr_i    (mem_addr),

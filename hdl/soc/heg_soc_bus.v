@@ -2,7 +2,9 @@
 // heg_soc_map.vh). One region answers each access; an access that no region
 // may take is a bus fault, which resets the whole domain (heg_soc_reset.v):
 //   - an address outside every region (a stack running off the bottom of
-//     RAM lands here: RAM starts its region);
+//     RAM lands here: RAM starts its region), or in the ROM region past the
+//     ROM_BYTES the board fits (the block RAM would otherwise answer there
+//     with the image again, aliased);
 //   - a write to ROM (the firmware image cannot be changed from software);
 //   - an instruction fetch from anywhere but ROM (nothing written at run
 //     time can be executed);
@@ -12,7 +14,10 @@
 `timescale 1ns / 1ps
 `default_nettype none
 
-module heg_soc_bus (
+module heg_soc_bus #(
+  // The ROM fitted: at most the ROM region (heg_soc.v refuses more).
+  parameter integer ROM_BYTES = 131072
+) (
   input  wire        mem_valid_i,
   input  wire        mem_instr_i,
   input  wire [31:0] mem_addr_i,
@@ -43,7 +48,7 @@ module heg_soc_bus (
     end
   endfunction
 
-  wire rom = in_region(mem_addr_i, HEG_SOC_ROM_BASE, HEG_SOC_ROM_BYTES);
+  wire rom = in_region(mem_addr_i, HEG_SOC_ROM_BASE, ROM_BYTES);
   wire ram = in_region(mem_addr_i, HEG_SOC_RAM_BASE, HEG_SOC_RAM_BYTES);
   wire uart = in_region(mem_addr_i, HEG_SOC_UART_BASE, HEG_SOC_UART_BYTES);
   wire timer = in_region(mem_addr_i, HEG_SOC_TIMER_BASE, HEG_SOC_TIMER_BYTES);
