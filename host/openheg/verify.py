@@ -40,7 +40,7 @@ from .errors import RecordError, SignatureError, VerificationError
 from .licensing import workload_id_for
 from .lineage import NO_LINEAGE, Registry
 from .wire import (SIGNATURE_SIZE, Attestation, Endorsement, GateCause, GateState, License,
-                   Policy, RecordType, signing_message)
+                   Policy, RecordType)
 
 ENDORSEMENT_LIST_FORMAT = "openheg-endorsements/v1"
 
@@ -200,7 +200,7 @@ _ATTESTATION_LAYOUT = _FixedLayout(Struct(*wire.AttestationBodyFormat.subcons,
                                                  "gate_causes": _GATE_CAUSES.__getitem__})
 # Module names, not attribute reads, on the path every attestation takes (as
 # an enum member read from its class costs a lookup).
-_ATTESTATION_DOMAIN = signing_message(RecordType.ATTESTATION, b"")
+_ATTESTATION_DOMAIN = wire.DOMAINS[RecordType.ATTESTATION]
 _ATTESTATION_SIZE, _read_attestation = _ATTESTATION_LAYOUT.size, _ATTESTATION_LAYOUT.read
 
 
